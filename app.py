@@ -1,0 +1,30 @@
+"""The Bazaar application factory. It only assembles: each package registers
+itself through ``init_app(app)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+import listings
+import storefront
+from storefront.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(Path(__file__).resolve().parent / "instance"),
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if overrides:
+        app.config.update(overrides)
+    storefront.init_app(app)
+    listings.init_app(app)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,86 @@
+"""Screenshot uploads: checked with Pillow, stored under ``UPLOAD_FOLDER``.
+
+The bytes are opened as an image (never trusted by name or declared type),
+so a renamed executable, an oversized file or a decompression bomb is refused
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import warnings
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from sqlmodel import Session, func, select
+
+from listings.models import Listing, Screenshot
+from listings.services import ListingError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_SIDE = 4096
+MAX_SCREENSHOTS = 8
+FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
+
+
+def inspect_image(data: bytes) -> tuple[str, str, int, int]:
+    """(content type, extension, width, height) of a valid screenshot, else ListingError."""
+    if len(data) > MAX_BYTES:
+        raise ListingError("The image is larger than 5 MB.", field="image")
+    if not data:
+        raise ListingError("Choose an image file.", field="image")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns, then raises, on decompression bombs: refuse both.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image_format = image.format
+                width, height = image.size
+                if image_format not in FORMATS:
+                    raise ListingError("Use a PNG, JPEG or WebP image.", field="image")
+                if width > MAX_SIDE or height > MAX_SIDE:
+                    raise ListingError(f"The image is {width}x{height}; at most {MAX_SIDE} pixels "
+                                       "on a side.", field="image")
+                image.verify()
+    except ListingError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ListingError("The image is too large to open safely.", field="image") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ListingError("That file is not a PNG, JPEG or WebP image.", field="image") from None
+    content_type, extension = FORMATS[image_format]
+    return content_type, extension, width, height
+
+
+def save_screenshot(session: Session, listing: Listing, data: bytes, caption: str,
+                    upload_folder: str) -> Screenshot:
+    """Validate and store one screenshot for ``listing``."""
+    caption = (caption or "").strip()
+    if len(caption) > 200:
+        raise ListingError("A caption must be at most 200 characters.", field="caption")
+    count = session.exec(select(func.count()).select_from(Screenshot)
+                         .where(Screenshot.listing_id == listing.id)).one()
+    if count >= MAX_SCREENSHOTS:
+        raise ListingError(f"A listing may have at most {MAX_SCREENSHOTS} screenshots.",
+                           field="image")
+    content_type, extension, width, height = inspect_image(data)
+    filename = f"{listing.id}-{secrets.token_hex(8)}.{extension}"
+    folder = Path(upload_folder) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / filename).write_bytes(data)
+    screenshot = Screenshot(listing_id=listing.id, filename=filename, content_type=content_type,
+                            width=width, height=height, caption=caption, position=count)
+    session.add(screenshot)
+    session.flush()
+    return screenshot
+
+
+def delete_screenshot(session: Session, screenshot: Screenshot, upload_folder: str) -> None:
+    path = Path(upload_folder) / "screenshots" / screenshot.filename
+    session.delete(screenshot)
+    path.unlink(missing_ok=True)
+
+
+def screenshot_path(upload_folder: str, filename: str) -> Path:
+    return Path(upload_folder) / "screenshots" / filename

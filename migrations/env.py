@@ -1,0 +1,56 @@
+"""Alembic environment: runs the migrations against the configured database.
+
+The URL comes from the Alembic config (set by ``storefront.db.alembic_config``)
+or, for the bare ``alembic`` command, from ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import pool
+from sqlmodel import SQLModel
+
+import listings.models  # noqa: F401
+import storefront.models  # noqa: F401
+from storefront.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError("Set DATABASE_URL or run through `flask --app app db upgrade`.")
+    return url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = _url()
+    engine = make_engine(url) if url.startswith("sqlite") else None
+    if engine is None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        # Batch mode lets ALTER TABLE work on SQLite by copying the table.
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,97 @@
+"""The storefront: the app's shell (config, database, accounts, security,
+error pages) and the customer's side of the marketplace."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from storefront import db, security
+from storefront.extensions import csrf, limiter, login_manager
+from storefront.templating import register_template_helpers
+
+log = logging.getLogger(__name__)
+
+ERROR_MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Please check what you sent."),
+    401: ("Sign in needed", "Please sign in to continue."),
+    403: ("Not allowed", "Your account does not have access to this page."),
+    404: ("Page not found", "We could not find that page. It may have moved or been removed."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too large", "That upload is too large. Files may be at most 5 MB."),
+    429: ("Slow down", "Too many attempts. Please wait a minute and try again."),
+    500: ("Something went wrong", "We hit an error on our side. It has been logged; please try again."),
+}
+
+
+def _render_error(status: int, detail: str | None = None):
+    title, message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
+    return render_template("storefront/error.html", status=status, title=title,
+                           message=detail or message), status
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _render_error(400, "Your form expired or was sent from another site. "
+                                  "Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code and error.code < 400:
+            return error
+        return _render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        # Logged with the traceback for operators; the visitor sees no internals.
+        log.exception("Unhandled error")
+        return _render_error(500)
+
+
+def _register_cli(app: Flask) -> None:
+    @app.cli.group("db", help="Database schema commands.")
+    def db_group():
+        pass
+
+    @db_group.command("upgrade", help="Apply the Alembic migrations up to the newest.")
+    @click.option("--revision", default="head", show_default=True)
+    def upgrade(revision: str):
+        db.upgrade_database(app.config["DATABASE_URL"], revision)
+        click.echo(f"Database is at revision {revision}.")
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    security.init_app(app)
+    limiter.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from storefront.models import User
+
+        if not user_id.isdigit():
+            return None
+        return db.get_session().get(User, int(user_id))
+
+    register_template_helpers(app)
+    _register_error_pages(app)
+    _register_cli(app)
+
+    from storefront.accounts import bp as accounts_bp
+    from storefront.admin import bp as admin_bp
+    from storefront.views import bp as storefront_bp
+
+    app.register_blueprint(storefront_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)

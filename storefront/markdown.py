@@ -1,0 +1,60 @@
+"""User Markdown to safe HTML: the one place user text becomes markup.
+
+markdown-it-py renders (with raw HTML disabled), then bleach keeps only an
+allowlist of tags and attributes and marks links rel="nofollow ugc noopener".
+Everything else in templates is autoescaped by Jinja2.
+"""
+
+from __future__ import annotations
+
+
+import bleach
+from bleach.linkifier import Linker
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li",
+    "a", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "th": ["align"], "td": ["align"]}
+ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True
+)
+
+
+def _link_rel(attrs, new=False):
+    attrs[(None, "rel")] = "nofollow ugc noopener"
+    return attrs
+
+
+_linker = Linker(callbacks=[_link_rel], skip_tags={"pre", "code"}, parse_email=False)
+
+
+def _demote_headings(html: str) -> str:
+    # Page structure owns h1/h2; user headings start at h3.
+    for level in (2, 1):
+        html = html.replace(f"<h{level}>", "<h3>").replace(f"</h{level}>", "</h3>")
+    return html
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Render user Markdown to sanitized HTML safe to put in a page."""
+    if not text:
+        return Markup("")
+    html = _demote_headings(_md.render(text))
+    return Markup(_linker.linkify(_cleaner.clean(html)))
+
+
+def markdown_to_text(text: str | None) -> str:
+    """Plain text of user Markdown (for search documents and meta tags)."""
+    if not text:
+        return ""
+    html = _md.render(text)
+    plain = bleach.clean(html, tags=set(), strip=True)
+    return " ".join(plain.split())
+
+

@@ -1,0 +1,75 @@
+"""Account services: registration, sign-in checks and role changes."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, func, select
+
+from storefront.models import Role, User
+
+# Argon2id with the library's defaults: deliberately slow to guess against.
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both answers take as long.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be done, with a message for the user."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def register_user(session: Session, *, email: str, password: str, display_name: str,
+                  role: Role = Role.CUSTOMER, partner_id: int | None = None) -> User:
+    """Create an account. Raises ``AccountError`` when the email is taken."""
+    email = normalise_email(email)
+    if find_user_by_email(session, email) is not None:
+        raise AccountError("An account with this email already exists.", field="email")
+    user = User(email=email, password_hash=hash_password(password),
+                display_name=display_name.strip(), role=role, partner_id=partner_id)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The user when the password matches, else None (same work either way)."""
+    user = find_user_by_email(session, email)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_role(session: Session, user: User, role: Role, partner_id: int | None) -> None:
+    """Set a user's role; a partner role needs a partner organisation."""
+    if role == Role.PARTNER and not partner_id:
+        raise AccountError("A partner member needs a partner organisation.", field="partner_id")
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        admins = session.exec(select(func.count()).select_from(User)
+                              .where(User.role == Role.ADMIN)).one()
+        if admins <= 1:
+            raise AccountError("The last admin cannot lose the admin role.", field="role")
+    user.role = role
+    user.partner_id = partner_id if role == Role.PARTNER else None
+    session.add(user)

@@ -1,0 +1,134 @@
+"""Shared fixtures, after flaskr: ``app``, ``client``, ``runner``, plus ``db``
+(a Session on the test database) and ``login``.
+
+Functional tests run on SQLite and on PostgreSQL when
+``BAZAAR_TEST_DATABASE_URL`` is set; with ``CI=true`` it must be set.
+Migrations run once per backend (``upgrade head``); each test then gets a
+fresh copy (SQLite) or emptied tables (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
+
+from storefront.db import upgrade_database
+
+os.environ.setdefault("BAZAAR_ENV", "test")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from app import create_app  # noqa: E402  (after the environment is set)
+from tests import factories  # noqa: E402
+
+POSTGRES_URL = os.environ.get("BAZAAR_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    if IN_CI and not POSTGRES_URL:
+        raise pytest.UsageError("CI=true but BAZAAR_TEST_DATABASE_URL is not set: "
+                                "the functional tests must also run on PostgreSQL.")
+
+
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        in_functional = "functional" in Path(str(metafunc.definition.path)).parts
+        if in_functional and POSTGRES_URL:
+            backends.append("postgresql")
+        metafunc.parametrize("db_backend", backends, scope="session", indirect=False)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "bazaar.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_migrated() -> str:
+    from sqlalchemy import create_engine
+
+    url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1) \
+        if POSTGRES_URL.startswith("postgresql://") else POSTGRES_URL
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        # Start from nothing so the migrations, not leftovers, make the schema.
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def database_url(db_backend, tmp_path, request) -> str:
+    if db_backend == "sqlite":
+        path = tmp_path / "bazaar.db"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("_postgres_migrated")
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Override in a test module to change the app's config."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_overrides):
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "bazaar.test",
+    }
+    config.update(app_overrides)
+    app = create_app(config)
+    yield app
+    app.extensions["bazaar.engine"].dispose()
+
+
+@pytest.fixture
+def db(app):
+    """A Session on the test database, for arranging data and checking results."""
+    with Session(app.extensions["bazaar.engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client):
+    """Sign ``user`` in through the real login form."""
+
+    def _login(user, password: str = factories.PASSWORD):
+        response = client.post("/account/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return _login

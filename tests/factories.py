@@ -1,0 +1,137 @@
+"""Test data factories: the one place tests make users, partners and listings.
+
+Each factory commits, so the app under test sees the rows at once.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import timedelta
+
+from PIL import Image
+from sqlmodel import Session
+
+from listings.models import (
+    Badge,
+    Category,
+    Collection,
+    CollectionItem,
+    Listing,
+    ListingStatus,
+    Partner,
+    Release,
+    ReleaseStatus,
+    Review,
+    ReviewStatus,
+)
+from storefront.db import utcnow
+from storefront.models import Role, User
+from storefront.services import hash_password
+
+PASSWORD = "correct-horse-battery"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
+_seq = itertools.count(1)
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def save(session: Session, *objects):
+    for obj in objects:
+        session.add(obj)
+    session.commit()
+    for obj in objects:
+        session.refresh(obj)
+    return objects[0] if len(objects) == 1 else objects
+
+
+def make_partner(session: Session, name: str | None = None, tier: str = "registered") -> Partner:
+    n = _n()
+    name = name or f"Partner {n}"
+    return save(session, Partner(name=name, slug=f"partner-{n}", tier=tier))
+
+
+def make_user(session: Session, role: Role | str = Role.CUSTOMER, partner: Partner | None = None,
+              email: str | None = None, name: str | None = None) -> User:
+    n = _n()
+    if role == Role.PARTNER and partner is None:
+        partner = make_partner(session)
+    return save(session, User(email=email or f"user{n}@example.com", display_name=name or f"User {n}",
+                              role=role, password_hash=_PASSWORD_HASH,
+                              partner_id=partner.id if partner else None))
+
+
+def make_category(session: Session, name: str | None = None) -> Category:
+    n = _n()
+    return save(session, Category(name=name or f"Category {n}", slug=f"category-{n}", position=n))
+
+
+def make_listing(session: Session, partner: Partner | None = None, category: Category | None = None,
+                 status: ListingStatus | str = ListingStatus.PUBLISHED, with_release: bool = True,
+                 scopes: list[dict] | None = None, **fields) -> Listing:
+    n = _n()
+    partner = partner or make_partner(session)
+    category = category or make_category(session)
+    now = utcnow()
+    values = dict(
+        name=f"App {n}", slug=f"app-{n}", tagline=f"Does useful thing number {n}",
+        description=f"**App {n}** helps your team.", tags=["productivity"],
+        partner_id=partner.id, category_id=category.id, status=status,
+        created_at=now - timedelta(days=n % 30 + 1), updated_at=now,
+        support_url="https://support.example.com", privacy_url="https://example.com/privacy",
+        data_residency=["us", "eu"],
+    )
+    if status in (ListingStatus.PUBLISHED, ListingStatus.DELISTED):
+        values["published_at"] = now - timedelta(days=n % 30)
+    if status == ListingStatus.IN_REVIEW:
+        values["submitted_at"] = now
+    values.update(fields)
+    listing = save(session, Listing(**values))
+    if with_release:
+        review_status = (ReleaseStatus.PENDING if status in (ListingStatus.DRAFT, ListingStatus.IN_REVIEW)
+                         else ReleaseStatus.APPROVED)
+        make_release(session, listing, review_status=review_status, scopes=scopes)
+    return listing
+
+
+def make_release(session: Session, listing: Listing, version: str = "1.0.0",
+                 review_status: str = ReleaseStatus.APPROVED, scopes: list[dict] | None = None) -> Release:
+    if scopes is None:
+        scopes = [{"scope": "contacts:read", "justification": "To show contact names in the app."}]
+    return save(session, Release(listing_id=listing.id, version=version, scopes=scopes,
+                                 redirect_url="https://app.example.com/installed",
+                                 webhook_url="https://app.example.com/webhooks",
+                                 review_status=review_status, changelog="First release."))
+
+
+def make_review(session: Session, listing: Listing, author: User | None = None, rating: int = 5,
+                status: str = ReviewStatus.PUBLISHED, **fields) -> Review:
+    author = author or make_user(session)
+    values = dict(listing_id=listing.id, author_id=author.id, rating=rating,
+                  title=f"Rated {rating}", body="Works well for our team.", status=status)
+    values.update(fields)
+    return save(session, Review(**values))
+
+
+def make_badge(session: Session, listing: Listing, kind: str = "staff_pick", awarded_by: User | None = None,
+               expires_at=None) -> Badge:
+    return save(session, Badge(listing_id=listing.id, kind=kind, expires_at=expires_at,
+                               awarded_by_id=awarded_by.id if awarded_by else None))
+
+
+def make_collection(session: Session, listings: list[Listing], name: str | None = None) -> Collection:
+    n = _n()
+    collection = save(session, Collection(name=name or f"Collection {n}", slug=f"collection-{n}",
+                                          position=n))
+    for position, listing in enumerate(listings):
+        session.add(CollectionItem(collection_id=collection.id, listing_id=listing.id, position=position))
+    session.commit()
+    return collection
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(buffer, format=fmt)
+    return buffer.getvalue()
