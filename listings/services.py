@@ -433,3 +433,80 @@ def collection_listings(session: Session, collection_id: int) -> list[Listing]:
                Listing.status == ListingStatus.PUBLISHED)
         .order_by(CollectionItem.position)
     ).all())
+
+
+# --- browsing (until the search issue moves these onto the search backend) -------
+
+
+class ListingCard:
+    """What a listing tile shows: the listing plus its partner, category, rating and badges."""
+
+    def __init__(self, listing: Listing, partner: Partner, category: Category,
+                 rating: tuple[float, int] | None, badges: list[Badge]):
+        self.listing = listing
+        self.partner = partner
+        self.category = category
+        self.rating_average, self.rating_count = rating or (None, 0)
+        self.badges = badges
+
+
+def listing_cards(session: Session, listings: list[Listing]) -> list[ListingCard]:
+    """Cards for ``listings`` in four queries, whatever their number."""
+    if not listings:
+        return []
+    ids = [listing.id for listing in listings]
+    partners = {p.id: p for p in session.exec(select(Partner).where(
+        col(Partner.id).in_({listing.partner_id for listing in listings}))).all()}
+    categories = {c.id: c for c in session.exec(select(Category).where(
+        col(Category.id).in_({listing.category_id for listing in listings}))).all()}
+    ratings = rating_summaries(session, ids)
+    badges = active_badges(session, ids)
+    return [ListingCard(listing, partners[listing.partner_id], categories[listing.category_id],
+                        ratings.get(listing.id), badges.get(listing.id, []))
+            for listing in listings]
+
+
+def _published():
+    return select(Listing).where(Listing.status == ListingStatus.PUBLISHED)
+
+
+def newest_listings(session: Session, limit: int = 8) -> list[ListingCard]:
+    listings = session.exec(_published().order_by(col(Listing.published_at).desc(),
+                                                  col(Listing.id).desc()).limit(limit)).all()
+    return listing_cards(session, list(listings))
+
+
+def top_rated_listings(session: Session, limit: int = 8, min_reviews: int = 1) -> list[ListingCard]:
+    """Best average rating among listings with at least ``min_reviews`` published reviews."""
+    average = func.avg(Review.rating)
+    rows = session.exec(
+        select(Review.listing_id)
+        .join(Listing, Listing.id == Review.listing_id)
+        .where(Review.status == ReviewStatus.PUBLISHED, Listing.status == ListingStatus.PUBLISHED)
+        .group_by(Review.listing_id)
+        .having(func.count() >= min_reviews)
+        .order_by(average.desc(), func.count().desc(), Review.listing_id)
+        .limit(limit)
+    ).all()
+    by_id = {listing.id: listing for listing in session.exec(
+        select(Listing).where(col(Listing.id).in_(rows))).all()}
+    return listing_cards(session, [by_id[listing_id] for listing_id in rows])
+
+
+def category_listings(session: Session, category_id: int, page: int,
+                      per_page: int) -> tuple[list[ListingCard], int]:
+    """One page of a category's published listings (newest first) and the total count."""
+    base = _published().where(Listing.category_id == category_id)
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    listings = session.exec(base.order_by(col(Listing.published_at).desc(), col(Listing.id).desc())
+                            .offset((page - 1) * per_page).limit(per_page)).all()
+    return listing_cards(session, list(listings)), total
+
+
+def category_counts(session: Session) -> list[tuple[Category, int]]:
+    """Every category with its number of published listings, in display order."""
+    counts = dict(session.exec(
+        select(Listing.category_id, func.count()).where(Listing.status == ListingStatus.PUBLISHED)
+        .group_by(Listing.category_id)).all())
+    categories = session.exec(select(Category).order_by(Category.position, Category.name)).all()
+    return [(category, counts.get(category.id, 0)) for category in categories]
