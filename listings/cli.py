@@ -1,5 +1,123 @@
-"""Catalog commands (being written)."""
+"""Catalog commands: ``flask demo load``, ``flask catalog export`` and
+``flask catalog import``. They stay thin: the work is in ``listings.demo`` and
+``listings.catalog``; here we only read options, show progress and commit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from tqdm import tqdm
+
+from storefront.db import alembic_config, get_engine, get_session
+
+UPGRADE_HINT = "Run `flask --app app db upgrade` first."
 
 
-def register_cli(app) -> None:
-    pass
+def schema_problem() -> str | None:
+    """Why the database cannot take catalog data yet, or None when it is migrated."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(
+        alembic_config(current_app.config["DATABASE_URL"])).get_heads())
+    with get_engine().connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return f"The database has not been migrated yet. {UPGRADE_HINT}"
+    if current != heads:
+        return (f"The database is at revision {', '.join(sorted(current))}, not the newest "
+                f"({', '.join(sorted(heads))}). {UPGRADE_HINT}")
+    return None
+
+
+def _require_schema() -> None:
+    problem = schema_problem()
+    if problem:
+        click.echo(problem, err=True)
+        raise click.exceptions.Exit(1)
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("demo", help="Demo data for trying Bazaar out.")
+    def demo_group():
+        pass
+
+    @demo_group.command("load", help="Load the demo catalog and one demo user per role.")
+    def demo_load():
+        from listings.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+        _require_schema()
+        session = get_session()
+        summary = load_demo(session, current_app.config["UPLOAD_FOLDER"], echo=click.echo)
+        if summary is None:
+            click.echo("The demo data is already loaded (the demo users exist); nothing changed.")
+            return
+        session.commit()
+        click.echo(f"Done: {summary}.")
+        click.echo("Sign in as any of these, with the password " + DEMO_PASSWORD + ":")
+        for email, role in DEMO_USERS:
+            click.echo(f"  {role:<9} {email}")
+
+    @app.cli.group("catalog", help="Import and export the catalog as JSON Lines.")
+    def catalog_group():
+        pass
+
+    @catalog_group.command("export", help="Write every listing as one JSON object per line.")
+    @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                  help="File to write (default: standard output).")
+    def catalog_export(output: Path | None):
+        from listings.catalog import export_catalog
+
+        _require_schema()
+        lines = export_catalog(get_session(), current_app.config["UPLOAD_FOLDER"])
+        if output is None:
+            for line in lines:
+                click.echo(line)
+            return
+        count = 0
+        with output.open("w", encoding="utf-8") as handle:
+            for line in lines:
+                handle.write(line + "\n")
+                count += 1
+        click.echo(f"Exported {count} listings to {output}.", err=True)
+
+    @catalog_group.command("import", help="Import listings from a JSON Lines file "
+                                          "(see docs/catalog-format.md).")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--skip-invalid", is_flag=True,
+                  help="Import the valid lines and report the bad ones, instead of "
+                       "importing nothing when a line is bad.")
+    def catalog_import(file: Path, skip_invalid: bool):
+        from listings.catalog import check_catalog, finish_import
+
+        _require_schema()
+        session = get_session()
+        with file.open("rb") as handle:
+            total = sum(1 for _ in handle)
+        # disable=None: a bar on a terminal, silence in logs and pipes.
+        with file.open(encoding="utf-8", errors="strict") as handle:
+            try:
+                lines = tqdm(handle, total=total, unit=" lines", desc="Checking",
+                             file=sys.stderr, disable=None)
+                plan = check_catalog(session, lines, base_dir=file.resolve().parent)
+            except UnicodeDecodeError as error:
+                click.echo(f"{file} is not UTF-8 text ({error.reason} at byte {error.start}); "
+                           "nothing was imported.", err=True)
+                raise click.exceptions.Exit(1) from None
+        for error in plan.errors:
+            click.echo(str(error), err=True)
+        if plan.errors and not skip_invalid:
+            click.echo(f"Nothing was imported: {plan.bad_lines} of {plan.lines} lines have "
+                       f"errors. Fix them, or run again with --skip-invalid to import the "
+                       f"other {plan.lines - plan.bad_lines}.", err=True)
+            raise click.exceptions.Exit(1)
+        with tqdm(total=len(plan.listings), unit=" listings", desc="Importing",
+                  file=sys.stderr, disable=None) as bar:
+            result = finish_import(session, plan, current_app.config["UPLOAD_FOLDER"],
+                                   skip_invalid=skip_invalid, on_batch=bar.update)
+        session.commit()
+        click.echo(f"Imported {result.imported} listings; skipped {result.skipped} invalid "
+                   f"lines.")

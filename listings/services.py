@@ -510,3 +510,54 @@ def category_counts(session: Session) -> list[tuple[Category, int]]:
         .group_by(Listing.category_id)).all())
     categories = session.exec(select(Category).order_by(Category.position, Category.name)).all()
     return [(category, counts.get(category.id, 0)) for category in categories]
+
+
+def collections_with_cards(session: Session, per_collection: int = 8
+                           ) -> list[tuple[Collection, list[ListingCard]]]:
+    """Every collection (by position) with up to ``per_collection`` of its published
+    listings as cards, in the editor's order, in six queries however many there are.
+
+    Collections without a published listing are left out.
+    """
+    collections = session.exec(select(Collection).order_by(Collection.position, Collection.id)).all()
+    if not collections:
+        return []
+    rows = session.exec(
+        select(CollectionItem.collection_id, Listing)
+        .join(Listing, Listing.id == CollectionItem.listing_id)
+        .where(col(CollectionItem.collection_id).in_([c.id for c in collections]),
+               Listing.status == ListingStatus.PUBLISHED)
+        .order_by(CollectionItem.collection_id, CollectionItem.position, CollectionItem.id)
+    ).all()
+    listings_by_collection: dict[int, list[Listing]] = {}
+    for collection_id, listing in rows:
+        chosen = listings_by_collection.setdefault(collection_id, [])
+        if len(chosen) < per_collection:
+            chosen.append(listing)
+    unique = {listing.id: listing for chosen in listings_by_collection.values() for listing in chosen}
+    cards = {card.listing.id: card for card in listing_cards(session, list(unique.values()))}
+    return [(collection, [cards[listing.id] for listing in listings_by_collection[collection.id]])
+            for collection in collections if collection.id in listings_by_collection]
+
+
+def move_collection(session: Session, collection: Collection, editor: User, direction: str) -> None:
+    """Move a collection one place "up" or "down" in the home page order.
+
+    Positions are renumbered 1..n so ties left by older data cannot make a
+    move a no-op.
+    """
+    if direction not in ("up", "down"):
+        raise ListingError("Move a collection up or down.", field="direction")
+    ordered = list(session.exec(select(Collection).order_by(Collection.position, Collection.id)).all())
+    index = next(i for i, item in enumerate(ordered) if item.id == collection.id)
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(ordered):
+        raise ListingError(f"“{collection.name}” is already at the "
+                           f"{'top' if direction == 'up' else 'bottom'}.")
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, item in enumerate(ordered, start=1):
+        if item.position != position:
+            item.position = position
+            session.add(item)
+    audit(session, editor, "collection.moved", collection, name=collection.name,
+          direction=direction, position=target + 1)

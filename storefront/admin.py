@@ -1,13 +1,115 @@
-"""Admin: manage users' roles (being written)."""
+"""Admin: the users list and their roles.
 
-from flask import Blueprint
+Only admins (``admin_required``). Role rules, including "the last admin keeps
+the admin role" so nobody can lock the admins out, live in
+``storefront.services.change_role``; every change is written to the audit log.
+"""
 
+from __future__ import annotations
+
+from math import ceil
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import func, select
+
+from listings.models import Partner
+from listings.services import audit
+from storefront.db import get_session
+from storefront.forms import RoleForm
+from storefront.models import Role, User
 from storefront.security import admin_required
+from storefront.services import AccountError, change_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+NO_PARTNER = 0  # the partner select's "none" choice (the field coerces to int)
+
+
+def _role_form(user: User, partners: list[Partner], submitted: bool = False) -> RoleForm:
+    """The role form of one user; its prefix keeps field ids unique on the list page."""
+    prefix = f"user-{user.id}"
+    if submitted:
+        form = RoleForm(prefix=prefix)
+    else:
+        form = RoleForm(prefix=prefix, formdata=None, role=user.role,
+                        partner_id=user.partner_id or NO_PARTNER)
+    form.partner_id.choices = [(NO_PARTNER, "No organisation")] + [(p.id, p.name) for p in partners]
+    return form
+
+
+def _render_users(status: int = 200, failed: tuple[int, RoleForm] | None = None):
+    """The users page; ``failed`` is (user id, form) of a change that was refused."""
+    session = get_session()
+    query_text = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config.get("PAGE_SIZE", 24)
+    users = select(User)
+    if query_text:
+        users = users.where(func.lower(User.email).contains(query_text.lower(), autoescape=True))
+    total = session.exec(select(func.count()).select_from(users.subquery())).one()
+    rows = session.exec(users.order_by(User.email).offset((page - 1) * per_page)
+                        .limit(per_page)).all()
+    if failed and failed[0] not in {user.id for user in rows}:
+        # The refused user is off this page: show it first so its message is seen.
+        rows = [session.get(User, failed[0]), *rows]
+    partners = list(session.exec(select(Partner).order_by(Partner.name)).all())
+    partner_names = {partner.id: partner.name for partner in partners}
+    forms = {user.id: _role_form(user, partners) for user in rows}
+    if failed:
+        forms[failed[0]] = failed[1]
+    return render_template("storefront/admin/users.html", users=rows, forms=forms, total=total,
+                           page=page, pages=max(ceil(total / per_page), 1), q=query_text,
+                           partner_names=partner_names), status
 
 
 @bp.route("/users")
 @admin_required
 def users():
-    return "users"
+    """Every account, searchable by email, each with its role form."""
+    return _render_users()
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@admin_required
+def change_user_role(user_id: int):
+    """Give a user a new role (and partner organisation for partner members)."""
+    session = get_session()
+    user = session.get(User, user_id)
+    if user is None:
+        abort(404)
+    partners = list(session.exec(select(Partner).order_by(Partner.name)).all())
+    form = _role_form(user, partners, submitted=True)
+    if not form.validate_on_submit():
+        if form.role.errors:
+            form.role.errors = ["Choose one of the roles in the list."]
+        if form.partner_id.errors:
+            form.partner_id.errors = ["Choose a partner organisation from the list."]
+        return _render_users(400, (user.id, form))
+    role = Role(form.role.data)
+    partner_id = form.partner_id.data or None
+    if role == user.role and (partner_id if role == Role.PARTNER else None) == user.partner_id:
+        flash(f"{user.display_name} already has that role.", "info")
+        return redirect(url_for("admin.users", q=request.args.get("q") or None))
+    previous_role = user.role
+    try:
+        change_role(session, user, role, partner_id)
+    except AccountError as error:
+        field = form.partner_id if error.field == "partner_id" else form.role
+        field.errors.append(str(error))
+        return _render_users(400, (user.id, form))
+    audit(session, current_user, "user.role_changed", user, role=role.value,
+          partner_id=user.partner_id, previous_role=previous_role)
+    session.commit()
+    flash(f"{user.display_name} is now {_role_words(user, session)}.", "success")
+    if not current_user.is_admin:
+        # An admin who stepped down can no longer see this page.
+        return redirect(url_for("editor.queue") if current_user.is_editor else url_for("storefront.home"))
+    return redirect(url_for("admin.users", q=request.args.get("q") or None))
+
+
+def _role_words(user: User, session) -> str:
+    if user.role == Role.PARTNER:
+        partner = session.get(Partner, user.partner_id)
+        return f"a partner member of {partner.name}" if partner else "a partner member"
+    return f"an {user.role}" if user.role in (Role.EDITOR, Role.ADMIN) else f"a {user.role}"

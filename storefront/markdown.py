@@ -8,6 +8,8 @@ Everything else in templates is autoescaped by Jinja2.
 from __future__ import annotations
 
 
+from html import unescape
+
 import bleach
 from bleach.linkifier import Linker
 from markdown_it import MarkdownIt
@@ -54,7 +56,7 @@ def markdown_to_text(text: str | None) -> str:
     if not text:
         return ""
     html = _md.render(text)
-    plain = bleach.clean(html, tags=set(), strip=True)
+    plain = unescape(bleach.clean(html, tags=set(), strip=True))
     return " ".join(plain.split())
 
 

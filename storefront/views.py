@@ -1,15 +1,275 @@
-"""Storefront pages (being written)."""
+"""The customer's storefront: home, categories, collections, listing pages,
+posting reviews, and the public screenshot files.
 
-from flask import Blueprint, render_template
+Pages read through the batch helpers in ``listings.services`` so each page
+runs a fixed number of queries however many listings it shows.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user, login_required
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from listings.models import (
+    Category,
+    Collection,
+    Listing,
+    ListingStatus,
+    Partner,
+    Review,
+    ReviewCreate,
+    ReviewStatus,
+    Screenshot,
+)
+from listings.services import (
+    VISIBLE_STATUSES,
+    ListingError,
+    active_badges,
+    category_counts,
+    category_listings,
+    collection_listings,
+    collections_with_cards,
+    current_release,
+    listing_cards,
+    newest_listings,
+    post_review,
+    published_listing,
+    rating_summary,
+    top_rated_listings,
+    validation_messages,
+)
+from storefront.db import get_session
+from storefront.extensions import limiter
+from storefront.forms import ReviewForm
+from storefront.models import User
 
 bp = Blueprint("storefront", __name__)
+
+HOME_SHELF_SIZE = 8
+REVIEWS_PER_PAGE = 10
+# Far beyond any real catalog; keeps OFFSET inside a 64-bit integer.
+MAX_PAGE = 1_000_000
+# Screenshot file names carry a random token and never change, so caches may keep them.
+SCREENSHOT_MAX_AGE = 365 * 24 * 3600
+
+
+def page_number(raw: str | None) -> int:
+    """The ``?page=`` value as a page number; anything that is not a whole number >= 1 is page 1."""
+    try:
+        page = int(raw or "")
+    except ValueError:
+        return 1
+    return min(page, MAX_PAGE) if page >= 1 else 1
+
+
+# --- home, categories, collections -------------------------------------------
 
 
 @bp.route("/")
 def home():
-    return render_template("storefront/error.html", status=200, title="Bazaar", message="Home")
+    """The front page: editors' collections, categories, top rated and newest apps."""
+    session = get_session()
+    return render_template(
+        "storefront/home.html",
+        collections=collections_with_cards(session, per_collection=HOME_SHELF_SIZE),
+        categories=[(category, count) for category, count in category_counts(session) if count],
+        top_rated=top_rated_listings(session, limit=HOME_SHELF_SIZE),
+        newest=newest_listings(session, limit=HOME_SHELF_SIZE),
+    )
 
 
 @bp.route("/categories")
 def categories():
-    return home()
+    """Every category with its number of published apps."""
+    return render_template("storefront/categories.html", categories=category_counts(get_session()))
+
+
+@bp.route("/categories/<slug>")
+def category(slug: str):
+    """One page of a category's published apps, newest first."""
+    session = get_session()
+    found = session.exec(select(Category).where(Category.slug == slug)).first()
+    if found is None:
+        abort(404)
+    page = page_number(request.args.get("page"))
+    per_page = current_app.config["PAGE_SIZE"]
+    cards, total = category_listings(session, found.id, page, per_page)
+    pages = max(1, math.ceil(total / per_page))
+    return render_template("storefront/category.html", category=found, cards=cards, total=total,
+                           page=page, pages=pages)
+
+
+@bp.route("/collections/<slug>")
+def collection(slug: str):
+    """An editors' collection and its apps in the editor's order."""
+    session = get_session()
+    found = session.exec(select(Collection).where(Collection.slug == slug)).first()
+    if found is None:
+        abort(404)
+    cards = listing_cards(session, collection_listings(session, found.id))
+    return render_template("storefront/collection.html", collection=found, cards=cards)
+
+
+# --- the listing page and reviews ---------------------------------------------
+
+
+def _rating_bars(summary: dict) -> list[tuple[int, int, int]]:
+    """(stars, count, bar width in percent rounded to tens) for each star, 5 down to 1.
+
+    Widths are steps of ten so the bar can be drawn with a CSS class: the
+    content security policy forbids inline styles.
+    """
+    total = summary["count"]
+    return [(star, count, round(count * 10 / total) * 10 if total else 0)
+            for star, count in summary["stars"].items()]
+
+
+def _own_review(session: Session, listing: Listing) -> Review | None:
+    if not current_user.is_authenticated:
+        return None
+    return session.exec(select(Review).where(Review.listing_id == listing.id,
+                                             Review.author_id == current_user.id)).first()
+
+
+def _is_partner_member(listing: Listing) -> bool:
+    """Whether the signed-in user belongs to the partner that makes this app."""
+    return (current_user.is_authenticated and current_user.partner_id is not None
+            and current_user.partner_id == listing.partner_id)
+
+
+def _render_listing(session: Session, listing: Listing, form: ReviewForm | None = None,
+                    review_error: str | None = None, status: int = 200):
+    """The listing page; the review form (with its errors) when the visitor may review."""
+    partner = session.get(Partner, listing.partner_id)
+    listing_category = session.get(Category, listing.category_id)
+    screenshots = session.exec(select(Screenshot).where(Screenshot.listing_id == listing.id)
+                               .order_by(Screenshot.position, Screenshot.id)).all()
+    summary = rating_summary(session, listing.id)
+
+    reviews_page = page_number(request.args.get("page"))
+    review_pages = max(1, math.ceil(summary["count"] / REVIEWS_PER_PAGE))
+    # One query for the reviews and their authors' names.
+    reviews = session.exec(
+        select(Review, User.display_name).join(User, col(User.id) == Review.author_id)
+        .where(Review.listing_id == listing.id, Review.status == ReviewStatus.PUBLISHED)
+        .order_by(col(Review.created_at).desc(), col(Review.id).desc())
+        .offset((reviews_page - 1) * REVIEWS_PER_PAGE).limit(REVIEWS_PER_PAGE)
+    ).all()
+
+    own_review = _own_review(session, listing)
+    partner_member = _is_partner_member(listing)
+    can_review = (current_user.is_authenticated and not partner_member and own_review is None
+                  and listing.status == ListingStatus.PUBLISHED)
+    if can_review and form is None:
+        form = ReviewForm()
+
+    return render_template(
+        "storefront/listing.html",
+        listing=listing,
+        partner=partner,
+        category=listing_category,
+        badges=active_badges(session, [listing.id]).get(listing.id, []),
+        screenshots=screenshots,
+        release=current_release(session, listing.id),
+        summary=summary,
+        rating_bars=_rating_bars(summary),
+        reviews=reviews,
+        reviews_page=reviews_page,
+        review_pages=review_pages,
+        own_review=own_review,
+        partner_member=partner_member,
+        can_review=can_review,
+        form=form,
+        review_error=review_error,
+        delisted=listing.status == ListingStatus.DELISTED,
+    ), status
+
+
+@bp.route("/apps/<slug>")
+def listing(slug: str):
+    """A published app's page; a delisted app's page says it is no longer listed."""
+    session = get_session()
+    found = published_listing(session, slug)
+    if found is None:
+        abort(404)
+    return _render_listing(session, found)
+
+
+@bp.route("/apps/<slug>/reviews", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per hour", methods=["POST"])
+def post_listing_review(slug: str):
+    """Post a review; it shows once an editor has published it.
+
+    GET only leads back to the form: a visitor who posted before signing in
+    is sent here by the login page's ``next``.
+    """
+    if request.method == "GET":
+        return redirect(url_for("storefront.listing", slug=slug, _anchor="write-review-heading"))
+    session = get_session()
+    found = published_listing(session, slug)
+    if found is None:
+        abort(404)
+    if _is_partner_member(found):
+        abort(403)  # a partner may not rate its own app
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return _render_listing(session, found, form=form, status=400)
+    try:
+        data = ReviewCreate(rating=int(form.rating.data), title=form.title.data,
+                            body=form.body.data or "")
+        post_review(session, found, current_user, data)
+    except ValidationError as error:
+        for name, message in validation_messages(error).items():
+            field = getattr(form, name, None)
+            if field is None:
+                form.form_errors.append(message)
+            else:
+                # "is required" reads better as "Title is required".
+                field.errors.append(f"{field.label.text} {message}" if message[:1].islower()
+                                    else message)
+        return _render_listing(session, found, form=form, status=400)
+    except ListingError as error:
+        session.rollback()
+        return _render_listing(session, found, form=form, review_error=str(error), status=400)
+    session.commit()
+    flash("Thank you! Your review will appear once an editor has checked it.", "success")
+    return redirect(url_for("storefront.listing", slug=found.slug, _anchor="reviews"))
+
+
+# --- screenshot files -----------------------------------------------------------
+
+
+@bp.route("/media/screenshots/<filename>")
+def screenshot(filename: str):
+    """A screenshot of a visible (published or delisted) listing; anything else is 404."""
+    session = get_session()
+    found = session.exec(
+        select(Screenshot).join(Listing, col(Listing.id) == Screenshot.listing_id)
+        .where(Screenshot.filename == filename, col(Listing.status).in_(VISIBLE_STATUSES))
+    ).first()
+    if found is None:
+        abort(404)
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "screenshots"
+    # send_from_directory refuses names that would leave the folder.
+    response = send_from_directory(folder, found.filename, mimetype=found.content_type,
+                                   max_age=SCREENSHOT_MAX_AGE, conditional=True)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
+

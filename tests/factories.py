@@ -135,3 +135,19 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (30, 120, 200)).save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+def make_screenshot(session: Session, listing: Listing, upload_folder: str, caption: str = "",
+                    size: tuple[int, int] = (64, 48)):
+    """A PNG screenshot row for ``listing`` with its file written under ``upload_folder``."""
+    from pathlib import Path
+
+    from listings.models import Screenshot
+
+    n = _n()
+    filename = f"{listing.id}-shot{n:06d}.png"
+    folder = Path(upload_folder) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / filename).write_bytes(image_bytes(size=size))
+    return save(session, Screenshot(listing_id=listing.id, filename=filename, content_type="image/png",
+                                    width=size[0], height=size[1], caption=caption, position=n))

@@ -1,0 +1,95 @@
+"""Forms of the editor console. Flask-WTF adds the CSRF token to each.
+
+The services in ``listings.services`` have the final say on every rule; these
+forms give the friendly messages beside the fields and the length limits.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import DateInput
+
+from listings.models import BadgeKind
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ReasonForm(FlaskForm):
+    """A required reason the partner (or reviewer) will read: reject, delist.
+
+    Pages with several of these give each its own ``prefix`` so the field ids
+    stay unique, e.g. ``release-7-reason``.
+    """
+
+    reason = TextAreaField("Reason", filters=[_strip], validators=[
+        DataRequired(message="Give the partner a reason."),
+        Length(max=2000, message="Keep the reason to 2,000 characters."),
+    ])
+
+
+class BadgeForm(FlaskForm):
+    """Award a badge, optionally until the end of a given day (UTC)."""
+
+    # The service checks the kind, so a forged value gets its "Unknown badge." message.
+    kind = SelectField("Badge", choices=[(kind.value, kind.label) for kind in BadgeKind],
+                       validate_choice=False)
+    expires_at = StringField("Expires on (optional)", widget=DateInput(), filters=[_strip])
+    note = StringField("Note (optional)", filters=[_strip],
+                       validators=[Length(max=300, message="Keep the note to 300 characters.")])
+
+    def validate_expires_at(self, field) -> None:
+        if field.data and parse_expiry(field.data) is None:
+            raise ValidationError("Enter the date as YYYY-MM-DD, for example 2030-12-31.")
+
+    @property
+    def expiry(self) -> datetime | None:
+        """The chosen expiry as the end of that day in UTC, or None for no expiry."""
+        return parse_expiry(self.expires_at.data) if self.expires_at.data else None
+
+
+def parse_expiry(text: str) -> datetime | None:
+    """"2030-12-31" -> the last second of that day, aware UTC; None when malformed."""
+    if not DATE_RE.match(text or ""):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
+class CollectionForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[
+        DataRequired(message="Name the collection."),
+        Length(max=80, message="Keep the name to 80 characters."),
+    ])
+    description = TextAreaField("Description (optional)", filters=[_strip], validators=[
+        Length(max=500, message="Keep the description to 500 characters."),
+    ])
+
+
+class CollectionItemsForm(FlaskForm):
+    """The collection editor. Each listing's position (``position-<id>``) and
+    remove box (``remove-<id>``) are read from the request by the view, since
+    they depend on the collection's contents."""
+
+    add_slug = StringField("Add a listing by its slug (optional)", filters=[_strip],
+                           validators=[Length(max=80, message="A slug has at most 80 characters.")])
+
+
+class ReviewRejectForm(ReasonForm):
+    """Reject a customer's review; the reason is kept with the review."""
+
+    reason = TextAreaField("Reason", filters=[_strip], validators=[
+        DataRequired(message="Give a reason for rejecting the review."),
+        Length(max=2000, message="Keep the reason to 2,000 characters."),
+    ])

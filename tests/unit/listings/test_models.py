@@ -1,0 +1,63 @@
+"""Validation of listing, release and review input."""
+
+import pytest
+from pydantic import ValidationError
+
+from listings.models import ListingCreate, ReleaseCreate, ReviewCreate, slugify
+from listings.services import validation_messages
+
+VALID = dict(name="Ticket Sync", tagline="Sync tickets both ways", description="Hi")
+
+
+def messages(model, **fields):
+    with pytest.raises(ValidationError) as error:
+        model(**fields)
+    return validation_messages(error.value)
+
+
+def test_valid_listing_normalises_tags_and_regions():
+    listing = ListingCreate(**VALID, tags="Sales, CRM sync ,sales", data_residency=["EU", "us"])
+    assert listing.tags == ["sales", "crm-sync"]
+    assert listing.data_residency == ["eu", "us"]
+
+
+@pytest.mark.parametrize("fields,field,text", [
+    ({"name": "  "}, "name", "required"),
+    ({"name": "x" * 81}, "name", "at most 80"),
+    ({"website_url": "javascript:alert(1)"}, "website_url", "http"),
+    ({"support_url": "not a url"}, "support_url", "http"),
+    ({"slug": "Bad Slug"}, "slug", "lowercase"),
+    ({"trial_days": 400}, "trial_days", "between 0 and 90"),
+    ({"data_residency": ["mars"]}, "data_residency", "unknown region"),
+    ({"pricing_model": "flat_monthly", "monthly_price": 0}, "monthly_price", "price above zero"),
+    ({"pricing_model": "usage", "unit_price": 5}, "unit_name", "unit name"),
+    ({"pricing_model": "barter"}, "pricing_model", "free, flat_monthly or usage"),
+    ({"currency": "u$d"}, "currency", "three-letter"),
+    ({"monthly_price": -1}, "monthly_price", "between 0"),
+])
+def test_bad_listing_fields_get_a_clear_message(fields, field, text):
+    errors = messages(ListingCreate, **{**VALID, **fields})
+    assert field in errors and text in errors[field]
+
+
+def test_release_manifest_rules():
+    good = ReleaseCreate(version="1.2.0", redirect_url="https://a.example.com/cb",
+                         scopes=[{"scope": "contacts:read", "justification": "Show names"}])
+    assert good.scopes[0].scope == "contacts:read"
+    errors = messages(ReleaseCreate, version="one", redirect_url="ftp://x",
+                      scopes=[{"scope": "contacts:read", "justification": " "}])
+    assert "use semantic versioning" in errors["version"]
+    assert "http" in errors["redirect_url"]
+    assert "justification" in errors["scopes.0.justification"]
+    errors = messages(ReleaseCreate, version="1.0.0", redirect_url="https://a.example.com",
+                      scopes=[{"scope": "root:everything", "justification": "x"}])
+    assert "unknown scope" in errors["scopes.0.scope"]
+
+
+@pytest.mark.parametrize("rating", [0, 6, -1])
+def test_rating_outside_one_to_five_is_refused(rating):
+    assert "1 to 5" in messages(ReviewCreate, rating=rating, title="t")["rating"]
+
+
+def test_slugify():
+    assert slugify("  Hello, Wörld! 2.0 ") == "hello-w-rld-2-0"
