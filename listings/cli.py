@@ -82,7 +82,7 @@ def register_cli(app: Flask) -> None:
             for line in lines:
                 handle.write(line + "\n")
                 count += 1
-        click.echo(f"Exported {count} listings to {output}.", err=True)
+        click.echo(f"Exported {_count(count, 'listing')} to {output}.", err=True)
 
     @catalog_group.command("import", help="Import listings from a JSON Lines file "
                                           "(see docs/catalog-format.md).")
@@ -110,14 +110,20 @@ def register_cli(app: Flask) -> None:
         for error in plan.errors:
             click.echo(str(error), err=True)
         if plan.errors and not skip_invalid:
-            click.echo(f"Nothing was imported: {plan.bad_lines} of {plan.lines} lines have "
-                       f"errors. Fix them, or run again with --skip-invalid to import the "
-                       f"other {plan.lines - plan.bad_lines}.", err=True)
+            good = plan.lines - plan.bad_lines
+            hint = (f"Fix them, or run again with --skip-invalid to import the other {good}."
+                    if good else "Fix them and run again.")
+            click.echo(f"Nothing was imported: {plan.bad_lines:,} of "
+                       f"{_count(plan.lines, 'line')} had errors. {hint}", err=True)
             raise click.exceptions.Exit(1)
         with tqdm(total=len(plan.listings), unit=" listings", desc="Importing",
                   file=sys.stderr, disable=None) as bar:
             result = finish_import(session, plan, current_app.config["UPLOAD_FOLDER"],
                                    skip_invalid=skip_invalid, on_batch=bar.update)
         session.commit()
-        click.echo(f"Imported {result.imported} listings; skipped {result.skipped} invalid "
-                   f"lines.")
+        click.echo(f"Imported {_count(result.imported, 'listing')}; skipped "
+                   f"{_count(result.skipped, 'invalid line')}.")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

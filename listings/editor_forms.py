@@ -10,7 +10,7 @@ import re
 from datetime import UTC, date, datetime
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import DateInput
 
@@ -40,7 +40,7 @@ class BadgeForm(FlaskForm):
     """Award a badge, optionally until the end of a given day (UTC)."""
 
     # The service checks the kind, so a forged value gets its "Unknown badge." message.
-    kind = SelectField("Badge", choices=[(kind.value, kind.label) for kind in BadgeKind],
+    kind = SelectField("Badge", choices=[SelectChoice(kind.value, kind.label) for kind in BadgeKind],
                        validate_choice=False)
     expires_at = StringField("Expires on (optional)", widget=DateInput(), filters=[_strip])
     note = StringField("Note (optional)", filters=[_strip],

@@ -255,6 +255,10 @@ def _decide_release(release_id: int, approve: bool):
     session = get_session()
     release = _get_or_404(Release, release_id)
     listing = session.get(Listing, release.listing_id)
+    if listing.status not in RELEASE_REVIEW_STATUSES:
+        # A draft's or submission's releases are decided with the listing itself.
+        flash("This release is reviewed together with its listing.", "error")
+        return redirect(url_for("editor.listing", listing_id=listing.id))
     reason = ""
     if not approve:
         form = _reason_form(f"release-{release.id}", submitted=True)
@@ -320,9 +324,6 @@ def reviews():
 def _moderate(review_id: int, publish: bool):
     session = get_session()
     review = _get_or_404(Review, review_id)
-    if review.status != ReviewStatus.PENDING:
-        flash("This review has already been moderated.", "error")
-        return redirect(url_for("editor.reviews"))
     reason = ""
     if not publish:
         form = ReviewRejectForm(prefix=f"review-{review.id}")

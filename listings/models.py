@@ -189,8 +189,11 @@ class ListingFields(ListingBase):
     @field_validator("monthly_price", "unit_price", "included_units")
     @classmethod
     def _non_negative(cls, value: int) -> int:
-        if value < 0 or value > 100_000_000:
-            raise ValueError("must be between 0 and 100,000,000")
+        # Messages name no unit: forms take decimals, the importer minor units.
+        if value < 0:
+            raise ValueError("must not be negative")
+        if value > 100_000_000:
+            raise ValueError("is too large")
         return value
 
     @field_validator("trial_days")

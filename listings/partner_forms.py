@@ -63,6 +63,9 @@ def parse_money(text: str | None, currency: str) -> int:
         raise ValueError("Enter a number, like 19.99.")
     if amount < 0:
         raise ValueError("A price cannot be negative.")
+    if amount.adjusted() > 15:
+        # "1e999999999" is a valid Decimal whose int() would take minutes.
+        raise ValueError("That price is too large.")
     places = 0 if (currency or "").strip().lower() in ZERO_DECIMAL_CURRENCIES else 2
     minor = amount.scaleb(places)
     if minor != minor.to_integral_value():
@@ -82,6 +85,9 @@ def format_money_input(minor: int, currency: str) -> str:
 def friendly_message(label: str, message: str) -> str:
     """Turn a model's terse message ("is required") into a sentence beside a field."""
     message = message.strip()
+    # Pydantic's own wording for length limits, said the way the model's rules are.
+    message = re.sub(r"^String should have at most (\d+) characters?$",
+                     r"must be at most \1 characters", message)
     if message.startswith(("is ", "must ")):
         message = f"{label} {message}"
     message = message[:1].upper() + message[1:]
@@ -131,7 +137,8 @@ class ListingForm(MessagesMixin, FlaskForm):
     website_url = URLField("Website")
     support_url = URLField("Support page")
     privacy_url = URLField("Privacy policy")
-    data_residency = MultiCheckboxField("Data residency", choices=[SelectChoice(code, name) for code, name in REGIONS.items()])
+    data_residency = MultiCheckboxField(
+        "Data residency", choices=[SelectChoice(code, name) for code, name in REGIONS.items()])
 
     def listing_values(self) -> dict:
         """The values for ``ListingCreate``/``ListingUpdate``.

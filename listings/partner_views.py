@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
@@ -147,7 +148,14 @@ def new_listing():
         form.validate()
         listing = _save_listing(session, form)
         if listing is not None:
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:
+                # Another request took the same slug between the check and the commit.
+                session.rollback()
+                form.add_error("slug", "That slug was just taken; choose another.")
+                return render_template("listings/partner/listing_form.html", form=form,
+                                       listing=None), 400
             flash(f"Draft “{listing.name}” created. Add a release, then submit it for review.",
                   "success")
             return redirect(url_for("partner.listing_detail", listing_id=listing.id))

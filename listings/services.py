@@ -287,6 +287,8 @@ def post_review(session: Session, listing: Listing, author: User, data: ReviewCr
 
 def moderate_review(session: Session, review: Review, editor: User, publish: bool,
                     reason: str = "") -> None:
+    if review.status != ReviewStatus.PENDING:
+        raise ListingError("This review has already been moderated.")
     reason = (reason or "").strip()
     if not publish and not reason:
         raise ListingError("Give a reason for rejecting the review.", field="reason")

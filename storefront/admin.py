@@ -12,6 +12,7 @@ from math import ceil
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import func, select
+from wtforms import SelectChoice
 
 from listings.models import Partner
 from listings.services import audit
@@ -34,7 +35,8 @@ def _role_form(user: User, partners: list[Partner], submitted: bool = False) -> 
     else:
         form = RoleForm(prefix=prefix, formdata=None, role=user.role,
                         partner_id=user.partner_id or NO_PARTNER)
-    form.partner_id.choices = [(NO_PARTNER, "No organisation")] + [(p.id, p.name) for p in partners]
+    form.partner_id.choices = [SelectChoice(NO_PARTNER, "No organisation")] + [
+        SelectChoice(partner.id, partner.name) for partner in partners]
     return form
 
 

@@ -33,7 +33,7 @@ def test_valid_listing_normalises_tags_and_regions():
     ({"pricing_model": "usage", "unit_price": 5}, "unit_name", "unit name"),
     ({"pricing_model": "barter"}, "pricing_model", "free, flat_monthly or usage"),
     ({"currency": "u$d"}, "currency", "three-letter"),
-    ({"monthly_price": -1}, "monthly_price", "between 0"),
+    ({"monthly_price": -1}, "monthly_price", "not be negative"),
 ])
 def test_bad_listing_fields_get_a_clear_message(fields, field, text):
     errors = messages(ListingCreate, **{**VALID, **fields})
