@@ -11,7 +11,14 @@ from storefront.models import Role, User
 # Argon2id with the library's defaults: deliberately slow to guess against.
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both answers take as long.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hash = _hasher.hash("not-a-real-password")
+
+
+def set_password_hasher(hasher: PasswordHasher) -> None:
+    """Swap the Argon2 parameters (the test suite uses cheap ones to stay fast)."""
+    global _hasher, _dummy_hash
+    _hasher = hasher
+    _dummy_hash = hasher.hash("not-a-real-password")
 
 
 class AccountError(ValueError):
@@ -51,7 +58,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """The user when the password matches, else None (same work either way)."""
     user = find_user_by_email(session, email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:

@@ -22,7 +22,13 @@ from storefront.db import upgrade_database
 os.environ.setdefault("BAZAAR_ENV", "test")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
+from argon2 import PasswordHasher  # noqa: E402
+
 from app import create_app  # noqa: E402  (after the environment is set)
+from storefront.services import set_password_hasher  # noqa: E402
+
+# Still Argon2id, with the cheapest parameters: hundreds of sign-ins stay fast.
+set_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 from tests import factories  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BAZAAR_TEST_DATABASE_URL")

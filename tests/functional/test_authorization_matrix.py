@@ -1,0 +1,143 @@
+"""Every route x every role x ownership, and the answer each one gets.
+
+The table must name every endpoint the app has: a new route fails this test
+until someone decides who may use it.
+
+Outcomes: ``ok`` (the request is served or its input judged), ``login`` (a
+visitor is sent to sign in), ``forbidden`` (403: the role may not), ``missing``
+(404: another partner's object is not even admitted to exist).
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from listings.models import ListingStatus, ReleaseStatus, ReviewStatus
+from storefront.models import Role
+from tests import factories
+
+ROLES = ["visitor", "customer", "owner", "other_partner", "editor", "admin"]
+
+PUBLIC = dict.fromkeys(ROLES, "ok")
+SIGNED_IN = {**dict.fromkeys(ROLES, "ok"), "visitor": "login"}
+PARTNER_OWNS = {"visitor": "login", "customer": "forbidden", "owner": "ok",
+                "other_partner": "missing", "editor": "forbidden", "admin": "forbidden"}
+PARTNER_ONLY = {**PARTNER_OWNS, "other_partner": "ok"}
+EDITORS = {"visitor": "login", "customer": "forbidden", "owner": "forbidden",
+           "other_partner": "forbidden", "editor": "ok", "admin": "ok"}
+ADMINS = {**EDITORS, "editor": "forbidden"}
+REVIEWERS = {**SIGNED_IN, "owner": "forbidden"}  # a partner may not review its own app
+
+# endpoint -> (method, url arguments from the world, expected outcome per role)
+MATRIX = {
+    "storefront.home": ("GET", {}, PUBLIC),
+    "storefront.categories": ("GET", {}, PUBLIC),
+    "storefront.category": ("GET", {"slug": "category_slug"}, PUBLIC),
+    "storefront.collection": ("GET", {"slug": "collection_slug"}, PUBLIC),
+    "storefront.listing": ("GET", {"slug": "listing_slug"}, PUBLIC),
+    "storefront.post_listing_review": ("POST", {"slug": "listing_slug"}, REVIEWERS),
+    "storefront.screenshot": ("GET", {"filename": "screenshot_filename"}, PUBLIC),
+    "accounts.login": ("GET", {}, PUBLIC),
+    "accounts.register": ("GET", {}, PUBLIC),
+    "accounts.logout": ("POST", {}, SIGNED_IN),
+    "admin.users": ("GET", {}, ADMINS),
+    "admin.change_user_role": ("POST", {"user_id": "customer_id"}, ADMINS),
+    "partner.dashboard": ("GET", {}, PARTNER_ONLY),
+    "partner.new_listing": ("GET", {}, PARTNER_ONLY),
+    "partner.listing_detail": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "partner.edit_listing": ("POST", {"listing_id": "draft_id"}, PARTNER_OWNS),
+    "partner.new_release": ("POST", {"listing_id": "draft_id"}, PARTNER_OWNS),
+    "partner.submit_listing": ("POST", {"listing_id": "draft_id"}, PARTNER_OWNS),
+    "partner.upload_screenshot": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "partner.screenshot_file": ("GET", {"listing_id": "listing_id",
+                                        "screenshot_id": "screenshot_id"}, PARTNER_OWNS),
+    "partner.remove_screenshot": ("POST", {"listing_id": "listing_id",
+                                           "screenshot_id": "screenshot_id"}, PARTNER_OWNS),
+    "partner.reply": ("POST", {"review_id": "review_id"}, PARTNER_OWNS),
+    "editor.queue": ("GET", {}, EDITORS),
+    "editor.listing": ("GET", {"listing_id": "submitted_id"}, EDITORS),
+    "editor.approve": ("POST", {"listing_id": "submitted_id"}, EDITORS),
+    "editor.reject": ("POST", {"listing_id": "submitted_id"}, EDITORS),
+    "editor.delist": ("POST", {"listing_id": "listing_id"}, EDITORS),
+    "editor.approve_release": ("POST", {"release_id": "pending_release_id"}, EDITORS),
+    "editor.reject_release": ("POST", {"release_id": "pending_release_id"}, EDITORS),
+    "editor.reviews": ("GET", {}, EDITORS),
+    "editor.publish_review": ("POST", {"review_id": "pending_review_id"}, EDITORS),
+    "editor.reject_review": ("POST", {"review_id": "pending_review_id"}, EDITORS),
+    "editor.award": ("POST", {"listing_id": "listing_id"}, EDITORS),
+    "editor.badges": ("GET", {}, EDITORS),
+    "editor.revoke": ("POST", {"badge_id": "badge_id"}, EDITORS),
+    "editor.collections": ("GET", {}, EDITORS),
+    "editor.collection": ("GET", {"collection_id": "collection_id"}, EDITORS),
+    "editor.move_collection": ("POST", {"collection_id": "collection_id"}, EDITORS),
+    "editor.audit_log": ("GET", {}, EDITORS),
+    "editor.screenshot": ("GET", {"filename": "submitted_screenshot_filename"}, EDITORS),
+}
+
+
+@pytest.fixture
+def world(app, db):
+    """One partner's catalog objects, and a user for every role."""
+    owner_partner = factories.make_partner(db)
+    category = factories.make_category(db)
+    listing = factories.make_listing(db, partner=owner_partner, category=category)
+    draft = factories.make_listing(db, partner=owner_partner, status=ListingStatus.DRAFT)
+    submitted = factories.make_listing(db, partner=owner_partner, status=ListingStatus.IN_REVIEW)
+    pending_release = factories.make_release(db, listing, version="2.0.0",
+                                             review_status=ReleaseStatus.PENDING)
+    upload_folder = app.config["UPLOAD_FOLDER"]
+    screenshot = factories.make_screenshot(db, listing, upload_folder)
+    submitted_screenshot = factories.make_screenshot(db, submitted, upload_folder)
+    users = {
+        "customer": factories.make_user(db, Role.CUSTOMER),
+        "owner": factories.make_user(db, Role.PARTNER, partner=owner_partner),
+        "other_partner": factories.make_user(db, Role.PARTNER),
+        "editor": factories.make_user(db, Role.EDITOR),
+        "admin": factories.make_user(db, Role.ADMIN),
+    }
+    review = factories.make_review(db, listing)
+    pending_review = factories.make_review(db, listing, status=ReviewStatus.PENDING)
+    badge = factories.make_badge(db, listing)
+    collection = factories.make_collection(db, [listing])
+    refs = {
+        "category_slug": category.slug, "collection_slug": collection.slug,
+        "listing_slug": listing.slug, "listing_id": listing.id, "draft_id": draft.id,
+        "submitted_id": submitted.id, "pending_release_id": pending_release.id,
+        "screenshot_id": screenshot.id, "screenshot_filename": screenshot.filename,
+        "submitted_screenshot_filename": submitted_screenshot.filename,
+        "review_id": review.id, "pending_review_id": pending_review.id, "badge_id": badge.id,
+        "collection_id": collection.id, "customer_id": users["customer"].id,
+    }
+    return users, refs
+
+
+def outcome(response) -> str:
+    if response.status_code == 302 and "/account/login" in response.location:
+        return "login"
+    return {403: "forbidden", 404: "missing"}.get(response.status_code, "ok")
+
+
+def test_every_endpoint_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    assert endpoints == set(MATRIX), "decide who may use each new route"
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_route_answers_each_role(app, world, endpoint):
+    users, refs = world
+    method, args, expected = MATRIX[endpoint]
+    with app.test_request_context():
+        url = url_for(endpoint, **{name: refs[ref] for name, ref in args.items()})
+    answers = {}
+    for role in ROLES:
+        client = app.test_client()
+        if role != "visitor":
+            response = client.post("/account/login", data={"email": users[role].email,
+                                                          "password": factories.PASSWORD})
+            assert response.status_code == 302
+        response = client.open(url, method=method, data={})
+        response.close()  # releases a served file
+        answers[role] = outcome(response)
+        assert response.status_code < 500, f"{endpoint} as {role}: {response.status_code}"
+    assert answers == expected
