@@ -20,12 +20,13 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
+from listings.demo import DEMO_PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "e2e" / "artifacts"
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DEMO_PASSWORD = "bazaar-demo-2026"
 
 
 def _free_port() -> int:

@@ -236,7 +236,7 @@ def _check_line(number: int, text: str, taken: dict[str, int],
     category = _name(record, "category", 80, errors)
 
     status = record.get("status", ListingStatus.PUBLISHED.value)
-    if status not in {item.value for item in ListingStatus}:
+    if not isinstance(status, str) or status not in {item.value for item in ListingStatus}:
         errors["status"] = (f"unknown status {status!r}; use one of "
                             f"{', '.join(item.value for item in ListingStatus)}")
         status = None
@@ -252,6 +252,14 @@ def _check_line(number: int, text: str, taken: dict[str, int],
         for key, model_field in PRICING_FIELDS.items():
             if pricing.get(key) is not None:
                 fields[model_field] = pricing[key]
+
+    for key in ("tags", "data_residency"):
+        # The model's validators expect text or a list of text and fail on anything else.
+        value = fields.get(key)
+        if value is not None and not (isinstance(value, str) or (
+                isinstance(value, list) and all(isinstance(item, str) for item in value))):
+            errors[key] = "must be a list of text"
+            fields.pop(key)
 
     data = None
     try:
@@ -319,7 +327,8 @@ def _check_releases(value: Any, status: str | None, errors: dict[str, str]) -> l
             errors[f"{prefix}.{key}"] = "unknown field"
         item = {key: val for key, val in item.items() if val is not None}
         review_status = item.pop("review_status", default_status)
-        if review_status not in {status.value for status in ReleaseStatus}:
+        if not isinstance(review_status, str) or review_status not in {
+                status.value for status in ReleaseStatus}:
             errors[f"{prefix}.review_status"] = (
                 f"unknown review status {review_status!r}; use one of "
                 f"{', '.join(status.value for status in ReleaseStatus)}")
@@ -368,7 +377,10 @@ def _check_screenshots(value: Any, base_dir: Path | None,
             errors[f"{prefix}.caption"] = "must be at most 200 characters"
             continue
         raw_path = item.get("path")
-        if not isinstance(raw_path, str) or not raw_path.strip():
+        if raw_path is not None and not isinstance(raw_path, str):
+            errors[f"{prefix}.path"] = f"must be text, not {_json_type(raw_path)}"
+            continue
+        if not raw_path or not raw_path.strip():
             errors[f"{prefix}.path"] = "is required"
             continue
         path = Path(raw_path).expanduser()

@@ -143,8 +143,9 @@ APPS = [
     # CRM sync
     [("PipeSync for Salesforce", "Two-way sync of contacts, companies and deals with Salesforce, "
       "in near real time.", ["Map standard and custom fields, including custom objects",
-                             "Choose which side wins when both changed", "Replay any failed "
-                             "sync from the history with one click"], ["salesforce", "sync", "crm"]),
+                             "Choose which side wins when both changed",
+                             "Replay any failed sync from the history with one click"],
+      ["salesforce", "sync", "crm"]),
      ("HubBridge", "Keep HubSpot and your workspace in step without CSV exports.",
       ["Contacts, companies and deals sync both ways", "Lifecycle stages mapped to your pipeline",
        "Activity timeline copied onto each contact"], ["hubspot", "sync", "crm"]),
@@ -624,6 +625,10 @@ def _build(session: Session, upload_folder: str, rng: random.Random, now: dateti
 
 
 def _user(session: Session, email: str, name: str, role: str, password_hash: str) -> User:
+    """The demo account; a reviewer who already signed up is reused as they are."""
+    user = session.exec(select(User).where(User.email == email)).first()
+    if user is not None:
+        return user
     user = User(email=email, display_name=name, role=role, password_hash=password_hash)
     session.add(user)
     session.flush()

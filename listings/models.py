@@ -158,6 +158,8 @@ class ListingFields(ListingBase):
     def _tags(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = value.split(",")
+        if value is not None and not isinstance(value, list | tuple):
+            raise ValueError("must be a list of words")
         tags: list[str] = []
         for raw in value or []:
             tag = slugify(str(raw))
@@ -213,6 +215,8 @@ class ListingFields(ListingBase):
     def _regions(cls, value: Any) -> list[str]:
         if isinstance(value, str):
             value = value.split(",")
+        if value is not None and not isinstance(value, list | tuple):
+            raise ValueError("must be a list of region codes")
         regions: list[str] = []
         for raw in value or []:
             code = str(raw).strip().lower()

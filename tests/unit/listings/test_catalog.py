@@ -141,6 +141,8 @@ BAD_LINES = [
     (line(trial_days=120), "trial_days", "between 0 and 90"),
     (line(website_url="northwind.example.com"), "website_url", "must be a full http"),
     (line(data_residency=["mars"]), "data_residency", "unknown region 'mars'"),
+    (line(tags=5), "tags", "must be a list of text"),
+    (line(status=["published"]), "status", "unknown status"),
     (line(releases={"version": "1.0.0"}), "releases", "must be a list"),
     (line(releases=[{"version": "one", "redirect_url": "https://x.example.com"}]),
      "releases[0].version", "semantic versioning"),
@@ -286,8 +288,9 @@ def test_export_then_import_into_an_empty_catalog_round_trips(db, uploads, fresh
     save_screenshot(db, metered, factories.image_bytes(size=(640, 400)), "Usage chart", uploads)
     db.commit()
     for status in ("draft", "in_review", "delisted", "archived"):
-        factories.make_listing(db, partner=partner, category=category, slug=f"app-{status.replace('_', '-')}",
-                               status=status, pricing_model="flat_monthly", monthly_price=4900)
+        factories.make_listing(db, partner=partner, category=category,
+                               slug="app-" + status.replace("_", "-"), status=status,
+                               pricing_model="flat_monthly", monthly_price=4900)
 
     exported = list(export_catalog(db, uploads))
     records = [json.loads(text) for text in exported]

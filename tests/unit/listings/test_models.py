@@ -29,6 +29,8 @@ def test_valid_listing_normalises_tags_and_regions():
     ({"slug": "Bad Slug"}, "slug", "lowercase"),
     ({"trial_days": 400}, "trial_days", "between 0 and 90"),
     ({"data_residency": ["mars"]}, "data_residency", "unknown region"),
+    ({"data_residency": 5}, "data_residency", "list of region codes"),
+    ({"tags": 5}, "tags", "list of words"),
     ({"pricing_model": "flat_monthly", "monthly_price": 0}, "monthly_price", "price above zero"),
     ({"pricing_model": "usage", "unit_price": 5}, "unit_name", "unit name"),
     ({"pricing_model": "barter"}, "pricing_model", "free, flat_monthly or usage"),
