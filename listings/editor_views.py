@@ -9,7 +9,6 @@ as a flash message when it concerns the object's state rather than the input.
 
 from __future__ import annotations
 
-from math import ceil
 from pathlib import Path
 
 from flask import (
@@ -63,6 +62,7 @@ from listings.services import (
 )
 from listings.services import move_collection as move_collection_service
 from storefront.db import get_session, utcnow
+from storefront.pagination import page_count, page_number
 from storefront.models import User
 from storefront.security import editor_required, safe_next
 
@@ -76,14 +76,6 @@ RELEASE_REVIEW_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.DELISTED)
 
 
 # --- helpers -----------------------------------------------------------------------
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
-def _pages(total: int, per_page: int) -> int:
-    return max(ceil(total / per_page), 1)
 
 
 def _get_or_404(model, object_id: int):
@@ -296,7 +288,7 @@ def reject_release(release_id: int):
 
 def _render_reviews(status: int = 200, forms=None):
     session = get_session()
-    page = _page()
+    page = page_number()
     pending = select(Review).where(Review.status == ReviewStatus.PENDING)
     total = session.exec(select(func.count()).select_from(pending.subquery())).one()
     rows = session.exec(
@@ -311,7 +303,7 @@ def _render_reviews(status: int = 200, forms=None):
     for review, _listing, _author in rows:
         forms.setdefault(review.id, ReviewRejectForm(prefix=f"review-{review.id}", formdata=None))
     return render_template("listings/editor/reviews.html", rows=rows, forms=forms, total=total,
-                           page=page, pages=_pages(total, REVIEWS_PAGE_SIZE)), status
+                           page=page, pages=page_count(total, REVIEWS_PAGE_SIZE)), status
 
 
 @bp.route("/reviews")
@@ -555,7 +547,7 @@ def detail_in_words(detail: dict) -> list[str]:
 def audit_log():
     """Who did what and why, newest first; ``?action=`` filters to one action."""
     session = get_session()
-    page = _page()
+    page = page_number()
     action = request.args.get("action", "").strip()
     events = select(AuditEvent)
     if action:
@@ -571,5 +563,5 @@ def audit_log():
             for event, actor in session.exec(query).all()]
     actions = session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("listings/editor/audit.html", rows=rows, total=total, page=page,
-                           pages=_pages(total, AUDIT_PAGE_SIZE), action=action, actions=actions,
+                           pages=page_count(total, AUDIT_PAGE_SIZE), action=action, actions=actions,
                            action_in_words=action_in_words)

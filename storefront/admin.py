@@ -7,7 +7,6 @@ the admin role" so nobody can lock the admins out, live in
 
 from __future__ import annotations
 
-from math import ceil
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,6 +16,7 @@ from wtforms import SelectChoice
 from listings.models import Partner
 from listings.services import audit
 from storefront.db import get_session
+from storefront.pagination import page_count, page_number
 from storefront.forms import RoleForm
 from storefront.models import Role, User
 from storefront.security import admin_required
@@ -44,7 +44,7 @@ def _render_users(status: int = 200, failed: tuple[int, RoleForm] | None = None)
     """The users page; ``failed`` is (user id, form) of a change that was refused."""
     session = get_session()
     query_text = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     per_page = current_app.config.get("PAGE_SIZE", 24)
     users = select(User)
     if query_text:
@@ -61,7 +61,7 @@ def _render_users(status: int = 200, failed: tuple[int, RoleForm] | None = None)
     if failed:
         forms[failed[0]] = failed[1]
     return render_template("storefront/admin/users.html", users=rows, forms=forms, total=total,
-                           page=page, pages=max(ceil(total / per_page), 1), q=query_text,
+                           page=page, pages=page_count(total, per_page), q=query_text,
                            partner_names=partner_names), status
 
 

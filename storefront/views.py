@@ -7,7 +7,6 @@ runs a fixed number of queries however many listings it shows.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from flask import (
@@ -54,6 +53,7 @@ from listings.services import (
     validation_messages,
 )
 from storefront.db import get_session
+from storefront.pagination import page_count, page_number
 from storefront.extensions import limiter
 from storefront.forms import ReviewForm
 from storefront.models import User
@@ -62,19 +62,8 @@ bp = Blueprint("storefront", __name__)
 
 HOME_SHELF_SIZE = 8
 REVIEWS_PER_PAGE = 10
-# Far beyond any real catalog; keeps OFFSET inside a 64-bit integer.
-MAX_PAGE = 1_000_000
 # Screenshot file names carry a random token and never change, so caches may keep them.
 SCREENSHOT_MAX_AGE = 365 * 24 * 3600
-
-
-def page_number(raw: str | None) -> int:
-    """The ``?page=`` value as a page number; anything that is not a whole number >= 1 is page 1."""
-    try:
-        page = int(raw or "")
-    except ValueError:
-        return 1
-    return min(page, MAX_PAGE) if page >= 1 else 1
 
 
 # --- home, categories, collections -------------------------------------------
@@ -106,10 +95,10 @@ def category(slug: str):
     found = session.exec(select(Category).where(Category.slug == slug)).first()
     if found is None:
         abort(404)
-    page = page_number(request.args.get("page"))
+    page = page_number()
     per_page = current_app.config["PAGE_SIZE"]
     cards, total = category_listings(session, found.id, page, per_page)
-    pages = max(1, math.ceil(total / per_page))
+    pages = page_count(total, per_page)
     return render_template("storefront/category.html", category=found, cards=cards, total=total,
                            page=page, pages=pages)
 
@@ -161,8 +150,8 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
                                .order_by(Screenshot.position, Screenshot.id)).all()
     summary = rating_summary(session, listing.id)
 
-    reviews_page = page_number(request.args.get("page"))
-    review_pages = max(1, math.ceil(summary["count"] / REVIEWS_PER_PAGE))
+    reviews_page = page_number()
+    review_pages = page_count(summary["count"], REVIEWS_PER_PAGE)
     # One query for the reviews and their authors' names.
     reviews = session.exec(
         select(Review, User.display_name).join(User, col(User.id) == Review.author_id)
