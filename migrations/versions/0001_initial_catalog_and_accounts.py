@@ -17,7 +17,6 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    
     op.create_table('categories',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
@@ -219,11 +218,8 @@ def upgrade() -> None:
     with op.batch_alter_table('screenshots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_screenshots_listing_id'), ['listing_id'], unique=False)
 
-    
-
 
 def downgrade() -> None:
-    
     with op.batch_alter_table('screenshots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_screenshots_listing_id'))
 
@@ -278,4 +274,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_categories_slug'))
 
     op.drop_table('categories')
-    
