@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 import listings
+import search
 import storefront
 from storefront.config import load_config
 
@@ -24,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.update(overrides)
     storefront.init_app(app)
     listings.init_app(app)
+    search.init_app(app)
     return app
 
 

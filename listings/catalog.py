@@ -37,6 +37,7 @@ from listings.models import (
 from listings.screenshots import MAX_SCREENSHOTS, inspect_image, screenshot_path
 from listings.services import ListingError, validation_messages
 from storefront.db import utcnow
+from search.sync import enqueue as enqueue_search_updates
 
 BATCH_SIZE = 1000
 
@@ -468,6 +469,8 @@ def write_catalog(session: Session, plan: CatalogPlan, upload_folder: str,
                                                        position, now, written_files))
             if shot_rows:
                 session.execute(insert(Screenshot), shot_rows)
+            # Bulk inserts bypass the ORM hooks, so the search outbox is told here.
+            enqueue_search_updates(session, listing_ids.values())
             if on_batch is not None:
                 on_batch(len(batch))
     except BaseException:

@@ -11,6 +11,8 @@ import click
 from flask import Flask, current_app
 from tqdm import tqdm
 
+from search import sync as search_sync
+from search.cli import sync_with_progress
 from storefront.db import alembic_config, get_engine, get_session
 
 UPGRADE_HINT = "Run `flask --app app db upgrade` first."
@@ -120,7 +122,10 @@ def register_cli(app: Flask) -> None:
                   file=sys.stderr, disable=None) as bar:
             result = finish_import(session, plan, current_app.config["UPLOAD_FOLDER"],
                                    skip_invalid=skip_invalid, on_batch=bar.update)
+        # Index the new listings here, with a progress bar, not silently on commit.
+        session.info.pop(search_sync.DIRTY_KEY, None)
         session.commit()
+        sync_with_progress(current_app)
         click.echo(f"Imported {_count(result.imported, 'listing')}; skipped "
                    f"{_count(result.skipped, 'invalid line')}.")
 

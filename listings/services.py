@@ -563,3 +563,18 @@ def move_collection(session: Session, collection: Collection, editor: User, dire
             session.add(item)
     audit(session, editor, "collection.moved", collection, name=collection.name,
           direction=direction, position=target + 1)
+
+
+def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> list[ListingCard]:
+    """Cards for the listings of ``listing_ids`` that are still published, in the
+    given order (a search backend's ranking), in one query plus ``listing_cards``.
+
+    A search index lags the database a little: ids of listings that were
+    delisted or deleted meanwhile are left out rather than shown."""
+    ids = list(dict.fromkeys(listing_ids))
+    if not ids:
+        return []
+    found = {listing.id: listing for listing in session.exec(
+        select(Listing).where(col(Listing.id).in_(ids), Listing.status == ListingStatus.PUBLISHED)
+    ).all()}
+    return listing_cards(session, [found[listing_id] for listing_id in ids if listing_id in found])

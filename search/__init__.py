@@ -1,5 +1,28 @@
-"""Search: the backend interface, its OpenSearch and SQLite FTS5 implementations,
-and the outbox that keeps the index in step with the database.
+"""Search: the backend interface, its OpenSearch and embedded (SQLite FTS5 /
+PostgreSQL full-text) implementations, and the outbox that keeps the index in
+step with the database."""
 
-Built by the search issue; until then the storefront browses straight from the
-database (see ``listings.services.browse``)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Build the search backends once, from configuration, into app.extensions."""
+    from search.cli import register_cli
+    from search.fts import EmbeddedBackend
+    from search.services import SearchService
+
+    embedded = EmbeddedBackend(app.extensions["bazaar.engine"])
+    url = app.config.get("OPENSEARCH_URL")
+    if url:
+        from search.opensearch import OpenSearchBackend
+
+        primary = OpenSearchBackend(url, index_prefix=app.config["OPENSEARCH_INDEX"],
+                                    timeout=app.config["OPENSEARCH_TIMEOUT"])
+        app.extensions["bazaar.search"] = SearchService(primary, fallback=embedded)
+    else:
+        app.extensions["bazaar.search"] = SearchService(embedded)
+    register_cli(app)
+    from search.views import bp as views_bp  # the search page and autocomplete
+    app.register_blueprint(views_bp)

@@ -1,8 +1,10 @@
-"""The search outbox: listings whose search document must be (re)built.
+"""The search outbox, and a lease per search target.
 
-A row is written in the same transaction as the change that alters a listing's
-document (see ``search.sync``), one per search target, so a crash or an outage
-loses nothing: ``search sync`` applies what is pending and retries failures.
+An outbox row is written for every search target (the embedded index, and
+OpenSearch when configured) in the same transaction as any change that alters
+a listing's search document, so a crash or an outage loses nothing. A target's
+rows are deleted once applied; rows that fail wait (with backoff) and are
+retried, and the other targets go on.
 """
 
 from __future__ import annotations
@@ -17,14 +19,28 @@ from storefront.db import utcnow
 
 class SearchOutbox(SQLModel, table=True):
     __tablename__ = "search_outbox"
-    __table_args__ = (Index("ix_search_outbox_target_available", "target", "available_at", "id"),)
+    __table_args__ = (Index("ix_search_outbox_target_available", "target", "available_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     # No foreign key: a row must outlive its listing so the index can drop it.
-    listing_id: int = Field(index=True)
+    listing_id: int
     target: str = Field(max_length=20)  # "embedded" or "opensearch"
     created_at: datetime = Field(default_factory=utcnow)
-    # A failed row waits until then before it is retried (exponential backoff).
-    available_at: datetime = Field(default_factory=utcnow)
+    available_at: datetime = Field(default_factory=utcnow)  # later after a failure
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SearchSyncState(SQLModel, table=True):
+    """One row per target: who is applying it now, and how the last try went."""
+
+    __tablename__ = "search_sync_state"
+
+    target: str = Field(primary_key=True, max_length=20)
+    # A lease, not a lock: whoever holds it applies (or rebuilds) the target; it
+    # expires by itself if the holder dies, so a crash never wedges the sync.
+    lease_until: datetime | None = None
+    attempts: int = Field(default=0)  # failures in a row
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    retry_at: datetime | None = None
+    synced_at: datetime | None = None

@@ -42,6 +42,19 @@ def _int_setting(name: str, default: int, minimum: int, maximum: int) -> int:
     return value
 
 
+def _float_setting(name: str, default: float, minimum: float, maximum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask config mapping from the environment.
 
@@ -77,4 +90,9 @@ def load_config(instance_path: Path) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "PAGE_SIZE": _int_setting("BAZAAR_PAGE_SIZE", 24, 1, 200),
+        # Search: OpenSearch when a URL is set, else the embedded index in the database.
+        "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL") or None,
+        "OPENSEARCH_INDEX": os.environ.get("OPENSEARCH_INDEX", "bazaar-listings"),
+        # Short on purpose: a slow cluster must not hold pages up (they fall back).
+        "OPENSEARCH_TIMEOUT": _float_setting("OPENSEARCH_TIMEOUT", 1.5, 0.1, 60.0),
     }

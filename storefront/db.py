@@ -16,6 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Session.info key naming the app a session works for, so commit hooks (the
+# search outbox) can reach the app's search targets.
+APP_INFO_KEY = "bazaar_app"
 
 
 def utcnow() -> datetime:
@@ -39,6 +42,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # 64 MB of page cache: the embedded search index reads many pages per query.
+            cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
 
         return engine
@@ -53,7 +58,8 @@ def get_engine(app: Flask | None = None) -> Engine:
 def get_session() -> Session:
     """The session of the current request (or CLI command)."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        g.db_session = Session(get_engine(), expire_on_commit=False,
+                               info={APP_INFO_KEY: current_app._get_current_object()})
     return g.db_session
 
 

@@ -2,7 +2,10 @@
 posting reviews, and the public screenshot files.
 
 Pages read through the batch helpers in ``listings.services`` so each page
-runs a fixed number of queries however many listings it shows.
+runs a fixed number of queries however many listings it shows. The category
+pages and the home page's "Top rated" and "Newest" lists ask the search
+service (the same backend as the search page) and read the database directly
+only when search cannot answer.
 """
 
 from __future__ import annotations
@@ -44,14 +47,17 @@ from listings.services import (
     collection_listings,
     collections_with_cards,
     current_release,
+    ListingCard,
     listing_cards,
     newest_listings,
     post_review,
+    published_cards_in_order,
     published_listing,
     rating_summary,
     top_rated_listings,
     validation_messages,
 )
+from search.interfaces import SearchQuery, SearchUnavailable
 from storefront.db import get_session
 from storefront.pagination import page_count, page_number
 from storefront.extensions import limiter
@@ -69,6 +75,34 @@ SCREENSHOT_MAX_AGE = 365 * 24 * 3600
 # --- home, categories, collections -------------------------------------------
 
 
+def _browse(session: Session, query: SearchQuery) -> tuple[list[ListingCard], int] | None:
+    """One page of cards and the total number of matches, through the search
+    service (the same backend as the search page); None when search cannot
+    answer at all, so the caller can read the database instead."""
+    try:
+        answer = current_app.extensions["bazaar.search"].search(query)
+    except SearchUnavailable:
+        return None
+    cards = published_cards_in_order(session, [hit.id for hit in answer.result.hits])
+    return cards, answer.result.total
+
+
+def _top_rated(session: Session) -> list[ListingCard]:
+    # min_rating=1 leaves out apps without reviews (their average is 0); the
+    # check on the cards covers an index that has not caught up yet.
+    found = _browse(session, SearchQuery(sort="rating", min_rating=1, per_page=HOME_SHELF_SIZE))
+    if found is None:
+        return top_rated_listings(session, limit=HOME_SHELF_SIZE)
+    return [card for card in found[0] if card.rating_count]
+
+
+def _newest(session: Session) -> list[ListingCard]:
+    found = _browse(session, SearchQuery(sort="newest", per_page=HOME_SHELF_SIZE))
+    if found is None:
+        return newest_listings(session, limit=HOME_SHELF_SIZE)
+    return found[0]
+
+
 @bp.route("/")
 def home():
     """The front page: editors' collections, categories, top rated and newest apps."""
@@ -77,8 +111,8 @@ def home():
         "storefront/home.html",
         collections=collections_with_cards(session, per_collection=HOME_SHELF_SIZE),
         categories=[(category, count) for category, count in category_counts(session) if count],
-        top_rated=top_rated_listings(session, limit=HOME_SHELF_SIZE),
-        newest=newest_listings(session, limit=HOME_SHELF_SIZE),
+        top_rated=_top_rated(session),
+        newest=_newest(session),
     )
 
 
@@ -97,7 +131,10 @@ def category(slug: str):
         abort(404)
     page = page_number()
     per_page = current_app.config["PAGE_SIZE"]
-    cards, total = category_listings(session, found.id, page, per_page)
+    browsed = _browse(session, SearchQuery(categories=(found.slug,), sort="newest", page=page,
+                                           per_page=per_page))
+    # Without search, the database still lists the category.
+    cards, total = browsed or category_listings(session, found.id, page, per_page)
     pages = page_count(total, per_page)
     return render_template("storefront/category.html", category=found, cards=cards, total=total,
                            page=page, pages=pages)

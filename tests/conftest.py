@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
-from storefront.db import upgrade_database
+from storefront.db import APP_INFO_KEY, upgrade_database
 
 os.environ.setdefault("BAZAAR_ENV", "test")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -32,22 +32,54 @@ set_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 from tests import factories  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BAZAAR_TEST_DATABASE_URL")
+OPENSEARCH_URL = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def pytest_configure(config):
+    # In CI a missing service fails the run; it never quietly shrinks the suite.
     if IN_CI and not POSTGRES_URL:
         raise pytest.UsageError("CI=true but BAZAAR_TEST_DATABASE_URL is not set: "
                                 "the functional tests must also run on PostgreSQL.")
+    if IN_CI and not OPENSEARCH_URL:
+        raise pytest.UsageError("CI=true but BAZAAR_TEST_OPENSEARCH_URL is not set: "
+                                "the search contract must also run on OpenSearch.")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without a local OpenSearch node, leave out the tests that need one (CI has one)."""
+    if OPENSEARCH_URL:
+        return
+    needs_node = [item for item in items if "opensearch_url" in getattr(item, "fixturenames", ())]
+    if needs_node:
+        config.hook.pytest_deselected(items=needs_node)
+        items[:] = [item for item in items if item not in needs_node]
+        print(f"\n{len(needs_node)} OpenSearch tests deselected: run scripts/opensearch start "
+              "and set BAZAAR_TEST_OPENSEARCH_URL.")
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> str:
+    return OPENSEARCH_URL
+
+
+def _database_backends(metafunc) -> list[str]:
+    backends = ["sqlite"]
+    parts = Path(str(metafunc.definition.path)).parts
+    if ("functional" in parts or "contract" in parts) and POSTGRES_URL:
+        backends.append("postgresql")
+    return backends
 
 
 def pytest_generate_tests(metafunc):
-    if "db_backend" in metafunc.fixturenames:
-        backends = ["sqlite"]
-        in_functional = "functional" in Path(str(metafunc.definition.path)).parts
-        if in_functional and POSTGRES_URL:
-            backends.append("postgresql")
-        metafunc.parametrize("db_backend", backends, scope="session", indirect=False)
+    if "search_backend_name" in metafunc.fixturenames:
+        # The embedded index on every database; OpenSearch once (it needs no database).
+        pairs = [(db, "embedded") for db in _database_backends(metafunc)]
+        if OPENSEARCH_URL:
+            pairs.append(("sqlite", "opensearch"))
+        metafunc.parametrize("db_backend,search_backend_name", pairs, scope="session")
+    elif "db_backend" in metafunc.fixturenames:
+        metafunc.parametrize("db_backend", _database_backends(metafunc), scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +114,10 @@ def database_url(db_backend, tmp_path, request) -> str:
     from sqlalchemy import create_engine
 
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    from search.fts import INDEX_TABLES
+
+    names = [t.name for t in SQLModel.metadata.sorted_tables] + list(INDEX_TABLES)
+    tables = ", ".join(f'"{name}"' for name in names)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -114,7 +149,9 @@ def app(database_url, tmp_path, app_overrides):
 @pytest.fixture
 def db(app):
     """A Session on the test database, for arranging data and checking results."""
-    with Session(app.extensions["bazaar.engine"], expire_on_commit=False) as session:
+    # Like the web process: a commit applies its search outbox rows at once.
+    with Session(app.extensions["bazaar.engine"], expire_on_commit=False,
+                 info={APP_INFO_KEY: app}) as session:
         yield session
 
 

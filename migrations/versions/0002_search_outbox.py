@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 11:08:36.138171
+Create Date: 2026-11-25 11:11:17.506775
 """
 from typing import Sequence, Union
 
@@ -27,13 +27,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('search_outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_search_outbox_listing_id'), ['listing_id'], unique=False)
-        batch_op.create_index('ix_search_outbox_target_available', ['target', 'available_at', 'id'], unique=False)
+        batch_op.create_index('ix_search_outbox_target_available', ['target', 'available_at'],
+                              unique=False)
+
+    op.create_table('search_sync_state',
+    sa.Column('target', sa.String(length=20), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('retry_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('target')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('search_sync_state')
     with op.batch_alter_table('search_outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_search_outbox_target_available')
-        batch_op.drop_index(batch_op.f('ix_search_outbox_listing_id'))
 
     op.drop_table('search_outbox')

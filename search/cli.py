@@ -1,0 +1,123 @@
+"""`flask search ...`: apply the outbox, rebuild indexes, and report their state."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import timedelta
+
+import click
+from flask import Flask, current_app
+from sqlmodel import Session
+from tqdm import tqdm
+
+from listings.documents import iter_published_documents, published_listing_count
+from search import sync
+from search.interfaces import SearchUnavailable
+
+
+REBUILD_LEASE = timedelta(hours=2)
+
+
+def _session() -> Session:
+    return Session(current_app.extensions["bazaar.engine"], expire_on_commit=False)
+
+
+def _targets(choice: str) -> dict:
+    targets = current_app.extensions["bazaar.search"].targets()
+    if choice == "all":
+        return targets
+    if choice not in targets:
+        raise click.BadParameter(f"{choice!r} is not configured here; configured: "
+                                 f"{', '.join(targets)}", param_hint="--target")
+    return {choice: targets[choice]}
+
+
+def sync_with_progress(app: Flask) -> sync.SyncReport:
+    """Apply pending outbox rows with a progress bar per target, and say how it went."""
+    bars: dict[str, tqdm] = {}
+
+    def progress(target: str, done: int) -> None:
+        bar = bars.setdefault(target, tqdm(desc=f"Indexing ({target})", unit=" rows",
+                                           file=sys.stderr, disable=None, leave=False))
+        bar.update(done - bar.n)
+
+    report = sync.apply_pending(app, progress=progress)
+    for bar in bars.values():
+        bar.close()
+    for target in report.targets:
+        if target.skipped:
+            click.echo(f"{target.target}: skipped ({target.skipped})")
+        elif target.error:
+            click.echo(f"{target.target}: FAILED after {target.applied} rows, will retry: "
+                       f"{target.error}", err=True)
+        else:
+            click.echo(f"{target.target}: applied {target.applied} rows "
+                       f"({target.indexed} indexed, {target.deleted} removed)")
+    return report
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("search", help="Search index commands.")
+    def search_group():
+        pass
+
+    @search_group.command("sync", help="Apply pending changes to the search indexes.")
+    def sync_command():
+        report = sync_with_progress(current_app)
+        if not report.ok:
+            raise SystemExit(1)
+
+    @search_group.command("reindex", help="Build fresh indexes from the database and swap "
+                                          "them in atomically.")
+    @click.option("--target", default="all", show_default=True,
+                  help="embedded, opensearch or all")
+    def reindex_command(target: str):
+        for name, backend in _targets(target).items():
+            with _session() as session:
+                # Holding the target's lease makes changes made meanwhile wait in
+                # the outbox; they are applied to the new index after the swap.
+                if not sync.claim(session, name):
+                    raise click.ClickException(f"{name}: another process is syncing or "
+                                               "rebuilding it; try again shortly.")
+                # Long enough for any rebuild; released at the end, or expires if we die.
+                sync.extend(session, name, REBUILD_LEASE)
+                total = published_listing_count(session)
+                started = time.perf_counter()
+                try:
+                    with tqdm(total=total, desc=f"Reindexing ({name})", unit=" docs",
+                              file=sys.stderr, disable=None) as bar:
+
+                        count = backend.rebuild(iter_published_documents(session), total,
+                                                lambda done, bar=bar: bar.update(done - bar.n))
+                except SearchUnavailable as error:
+                    raise click.ClickException(f"{name}: {error}") from None
+                finally:
+                    session.rollback()
+                    sync.release(session, name)
+                seconds = time.perf_counter() - started
+            rate = count / seconds if seconds else count
+            click.echo(f"{name}: indexed {count} listings in {seconds:.1f}s ({rate:,.0f} docs/s)")
+        sync_with_progress(current_app)
+
+    @search_group.command("status", help="Documents in the database vs. each index, and "
+                                         "pending changes.")
+    def status_command():
+        targets = current_app.extensions["bazaar.search"].targets()
+        with _session() as session:
+            published = published_listing_count(session)
+            pending = sync.pending_counts(session, targets)
+            states = {name: session.get(sync.SearchSyncState, name) for name in targets}
+        click.echo(f"published listings in the database: {published}")
+        for name, backend in targets.items():
+            try:
+                indexed = f"{backend.count()} documents"
+            except SearchUnavailable as error:
+                indexed = f"unreachable ({error})"
+            state = states[name]
+            line = f"{name}: {indexed}, {pending[name]} pending changes"
+            if state and state.synced_at:
+                line += f", last synced {state.synced_at:%Y-%m-%d %H:%M:%S} UTC"
+            if state and state.last_error:
+                line += f", failing ({state.attempts} tries): {state.last_error}"
+            click.echo(line)

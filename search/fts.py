@@ -1,0 +1,715 @@
+"""The embedded search backend: a full-text index inside the app's own database.
+
+It is the default when no OpenSearch is configured and the fallback when
+OpenSearch is down, so it needs nothing but the database Bazaar already has:
+
+- SQLite: an FTS5 table (``search_fts``, porter stemming, prefix indexes) over
+  the text columns of ``search_documents``;
+  https://sqlite.org/fts5.html
+- PostgreSQL: a weighted ``tsvector`` column (generated from the same text
+  columns, 'english' config) with a GIN index; no extensions.
+  https://www.postgresql.org/docs/current/textsearch.html
+
+Filters, facets, sorts and paging are the same SQL on both; only the text
+match, its ranking and the highlighted snippets differ. The tables are made
+by migration 0003. Every statement binds its values: user text only ever
+reaches the text engine as quoted words, never as query syntax.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from search.interfaces import (
+    MAX_QUERY_LENGTH,
+    FacetValue,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Suggestion,
+)
+
+# The index's tables, for tests and tools that must empty them (they are not
+# SQLModel tables, so ``SQLModel.metadata`` does not list them).
+INDEX_TABLES = ("search_documents", "search_terms", "search_vocabulary")
+
+BATCH_SIZE = 1000
+MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
+MAX_WORD_LENGTH = 40    # longer words are cut (no real word is longer)
+MAX_PER_PAGE = 100
+MAX_SUGGESTIONS = 50
+TERM_FIELDS = ("badges", "regions", "scopes", "tags")
+FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
+RATING_STEPS = (4, 3, 2, 1)
+
+# Letters and digits: what both text engines treat as word characters. The
+# underscore is left out because FTS5 and PostgreSQL both split words on it.
+_WORD = re.compile(r"[^\W_]+")
+# Control characters never belong in listing text; removing them keeps our
+# highlight markers (\x02 ... \x03) unambiguous, and PostgreSQL rejects \x00.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MARK_START, MARK_END = "\x02", "\x03"
+ELLIPSIS = "\u2026"
+SNIPPET_WORDS = 24
+# Larger than any character, so ``key <= x < key + _MAX_CHAR`` means "x starts with key".
+_MAX_CHAR = "\U0010ffff"
+
+# Popularity lifts the text score by at most this factor, so a listing whose
+# text matches clearly better (by more than 30%) still ranks above it.
+MAX_BOOST = 1.3
+
+metadata = sa.MetaData()
+
+documents_table = sa.Table(
+    "search_documents", metadata,
+    sa.Column("listing_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("slug", sa.String(200)),
+    sa.Column("name", sa.String(200)),
+    sa.Column("name_key", sa.String(200)),
+    sa.Column("tagline", sa.String(500)),
+    sa.Column("body", sa.Text),
+    sa.Column("tags_text", sa.Text),
+    sa.Column("category", sa.String(200)),
+    sa.Column("category_slug", sa.String(200)),
+    sa.Column("partner", sa.String(200)),
+    sa.Column("pricing_model", sa.String(40)),
+    sa.Column("is_free", sa.Boolean),
+    sa.Column("has_trial", sa.Boolean),
+    sa.Column("write_access", sa.Boolean),
+    sa.Column("rating_average", sa.Float),
+    sa.Column("rating_count", sa.Integer),
+    sa.Column("installs", sa.Integer),
+    sa.Column("active_installs", sa.Integer),
+    sa.Column("boost", sa.Float),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("document", sa.JSON),
+)
+
+terms_table = sa.Table(
+    "search_terms", metadata,
+    sa.Column("listing_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("field", sa.String(20), primary_key=True),
+    sa.Column("value", sa.String(200), primary_key=True),
+)
+
+vocabulary_table = sa.Table(
+    "search_vocabulary", metadata,
+    sa.Column("word", sa.String(60), primary_key=True),
+    sa.Column("initial", sa.String(1)),
+)
+
+# The FTS5 columns, in order; bm25() takes one weight per column.
+FTS_COLUMNS = "name, tagline, body, tags_text, category, partner"
+FTS_WEIGHTS = "10.0, 4.0, 1.0, 2.0, 2.0, 2.0"
+
+
+def _ids_text(sql: str) -> sa.TextClause:
+    """A text statement whose ``:ids`` is a list (expanded into IN (...))."""
+    return sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
+
+
+# SQLite keeps an external-content FTS5 table in step by hand: rows are
+# removed from the index with the 'delete' command and the exact values that
+# were indexed, which are still in search_documents at that point.
+# https://sqlite.org/fts5.html#the_delete_command
+_FTS_REMOVE = _ids_text(
+    f"INSERT INTO search_fts(search_fts, rowid, {FTS_COLUMNS}) "
+    f"SELECT 'delete', listing_id, {FTS_COLUMNS} FROM search_documents WHERE listing_id IN :ids")
+_FTS_ADD = _ids_text(
+    f"INSERT INTO search_fts(rowid, {FTS_COLUMNS}) "
+    f"SELECT listing_id, {FTS_COLUMNS} FROM search_documents WHERE listing_id IN :ids")
+_FTS_CLEAR = sa.text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+_ADD_WORD = sa.text("INSERT INTO search_vocabulary (word, initial) VALUES (:word, :initial) "
+                    "ON CONFLICT DO NOTHING")
+
+
+def words_of(text: str) -> list[str]:
+    """The searchable words of ``text``: lowercase letters and digits, at most
+    ``MAX_WORDS`` of them, each at most ``MAX_WORD_LENGTH`` long. Everything
+    else (quotes, operators, brackets, emoji) is a separator."""
+    text = (text or "")[:MAX_QUERY_LENGTH].lower()
+    return [word[:MAX_WORD_LENGTH] for word in _WORD.findall(text)[:MAX_WORDS]]
+
+
+def fts5_query(words: Sequence[str], prefix_column: str | None = "name") -> str:
+    """An FTS5 MATCH expression: every word quoted (so it is a literal string,
+    never syntax), all required. The last word may also be the start of a word
+    of ``prefix_column`` so that typing-in-progress finds names (like an edge
+    n-gram on the name); with no column, it is a prefix in every column.
+
+    Prefixes stay out of the long text on purpose: "qu" would otherwise match
+    most descriptions, which is slow and rarely what was meant."""
+    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
+    if quoted and prefix_column:
+        quoted[-1] = f"({quoted[-1]} OR {prefix_column} : {quoted[-1]} *)"
+    elif quoted:
+        quoted[-1] += " *"
+    return " AND ".join(quoted)
+
+
+def tsquery(words: Sequence[str], prefix_weight: str | None = "A") -> str:
+    """A PostgreSQL ``to_tsquery`` input of the same shape as ``fts5_query``:
+    quoted lexemes, all required, the last also a prefix of a lexeme of
+    ``prefix_weight`` (A: the name). The words hold letters and digits only,
+    so the quotes cannot be broken out of."""
+    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
+    if quoted and prefix_weight:
+        quoted[-1] = f"({quoted[-1]} | {quoted[-1]}:*{prefix_weight})"
+    elif quoted:
+        quoted[-1] += ":*"
+    return " & ".join(quoted)
+
+
+def mark(text: str) -> str:
+    """Highlighted text as safe HTML: escape the text first, then turn the
+    engine's control-character markers into <mark> tags."""
+    escaped = html.escape(text, quote=True)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def window(text: str, size: int = SNIPPET_WORDS) -> str:
+    """About ``size`` words of ``text`` around its first marked match (for
+    PostgreSQL, whose own fragment mode drops tag-like text)."""
+    tokens = text.split()
+    first = next((i for i, token in enumerate(tokens) if MARK_START in token), 0)
+    start = max(0, first - size // 3)
+    snippet = " ".join(tokens[start:start + size])
+    if start > 0:
+        snippet = ELLIPSIS + snippet
+    if start + size < len(tokens):
+        snippet += ELLIPSIS
+    return snippet
+
+
+def _clean(value, limit: int | None = None) -> str:
+    """Text without control characters, cut to ``limit`` characters (the
+    column's size: one oversized value must not fail a whole rebuild)."""
+    return _CONTROL.sub(" ", str(value or ""))[:limit]
+
+
+def _datetime(value) -> datetime | None:
+    """An aware UTC datetime from the document's ISO 8601 text ('' -> None)."""
+    if not value:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def popularity_boost(rating_average: float, rating_count: int, installs: int) -> float:
+    """How much popularity lifts a text score: 1.0 for an unknown app, growing
+    with the log of its review count (weighted by how good the reviews are) and
+    of its installs, never above ``MAX_BOOST``."""
+    lift = (0.03 * math.log1p(max(rating_count, 0)) * max(min(rating_average, 5.0), 0.0) / 5.0
+            + 0.02 * math.log1p(max(installs, 0)))
+    return min(1.0 + lift, MAX_BOOST)
+
+
+def _document_row(doc: dict) -> dict:
+    name = _clean(doc["name"], 200)
+    rating_average = float(doc.get("rating_average") or 0.0)
+    rating_count = int(doc.get("rating_count") or 0)
+    installs = int(doc.get("installs") or 0)
+    return {
+        "listing_id": int(doc["id"]),
+        "slug": _clean(doc["slug"], 200),
+        "name": name,
+        "name_key": " ".join(_WORD.findall(name.lower()))[:200],
+        "tagline": _clean(doc.get("tagline"), 500),
+        "body": _clean(doc.get("description")),
+        "tags_text": _clean(" ".join(str(tag) for tag in doc.get("tags") or ())),
+        "category": _clean(doc.get("category"), 200),
+        "category_slug": _clean(doc.get("category_slug"), 200),
+        "partner": _clean(doc.get("partner"), 200),
+        "pricing_model": _clean(doc.get("pricing_model"), 40),
+        "is_free": bool(doc.get("is_free")),
+        "has_trial": bool(doc.get("has_trial")),
+        "write_access": bool(doc.get("write_access")),
+        "rating_average": rating_average,
+        "rating_count": rating_count,
+        "installs": installs,
+        "active_installs": int(doc.get("active_installs") or 0),
+        "boost": popularity_boost(rating_average, rating_count, installs),
+        "published_at": _datetime(doc.get("published_at")),
+        "updated_at": _datetime(doc.get("updated_at")),
+        # A JSON round trip keeps the stored copy plain (no datetimes or tuples).
+        "document": json.loads(json.dumps(doc, default=str)),
+    }
+
+
+def _term_rows(doc: dict) -> list[dict]:
+    rows = []
+    for field in TERM_FIELDS:
+        values = {_clean(value, 200) for value in doc.get(field) or ()}
+        rows.extend({"listing_id": int(doc["id"]), "field": field, "value": value}
+                    for value in sorted(values) if value)
+    return rows
+
+
+def _vocabulary_words(doc: dict) -> set[str]:
+    """The words "did you mean" may propose: those of the name, tagline, tags,
+    category and partner (descriptions would drown them in rare words)."""
+    text = " ".join([str(doc.get("name") or ""), str(doc.get("tagline") or ""),
+                     " ".join(str(tag) for tag in doc.get("tags") or ()),
+                     str(doc.get("category") or ""), str(doc.get("partner") or "")])
+    return {word for word in _WORD.findall(text.lower())
+            if 3 <= len(word) <= 60 and not word.isdigit()}
+
+
+def _batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Matching:
+    """The SQL for "documents that match this text and these filters": a FROM
+    clause, WHERE conditions and their parameters, per dialect."""
+
+    def __init__(self, dialect: str, words: list[str], query: SearchQuery):
+        self.dialect = dialect
+        self.words = words
+        self.params: dict = {}
+        self.filters: dict[str, str] = {}
+        if words:
+            if dialect == "sqlite":
+                self.params["match"] = fts5_query(words)
+            else:
+                self.params["tsq"] = tsquery(words)
+        self._add_filters(query)
+
+    def _add_filters(self, query: SearchQuery) -> None:
+        if query.categories:
+            self.filters["category"] = "d.category_slug IN :f_categories"
+            self.params["f_categories"] = [str(c) for c in query.categories]
+        if query.pricing in ("free", "paid"):
+            self.filters["pricing"] = "d.is_free = :f_is_free"
+            self.params["f_is_free"] = query.pricing == "free"
+        if query.has_trial:
+            self.filters["has_trial"] = "d.has_trial = :f_true"
+            self.params["f_true"] = True
+        if query.min_rating is not None:
+            self.filters["min_rating"] = "d.rating_average >= :f_min_rating"
+            self.params["f_min_rating"] = float(query.min_rating)
+        for name, values in (("badges", query.badges), ("regions", query.regions)):
+            if values:
+                # IN, not a correlated EXISTS: the planner may then start from
+                # the few listings with that badge instead of probing every row.
+                self.filters[name] = (
+                    f"d.listing_id IN (SELECT listing_id FROM search_terms "
+                    f"WHERE field = '{name}' AND value IN :f_{name})")
+                self.params[f"f_{name}"] = [str(v) for v in values]
+        if query.read_only:
+            self.filters["read_only"] = "d.write_access = :f_false"
+            self.params["f_false"] = False
+
+    def from_where(self, without: str | None = None, ranked: bool = False,
+                   join: str = "", source: str | None = None, text_only: bool = False) -> str:
+        """``FROM ... WHERE ...`` for the text and every filter but ``without``.
+
+        ``ranked`` when the statement needs the text engine's score (or drives
+        a ``join`` from the matches); ``source`` names a table of rows that
+        already match the text (the filters still apply); ``text_only`` leaves
+        every filter out."""
+        if source:
+            sql, conditions = f"FROM {source} d", []
+        elif not self.words:
+            sql, conditions = "FROM search_documents d", []
+        elif self.dialect == "sqlite" and ranked:
+            # bm25() needs search_fts in the FROM clause. CROSS JOIN keeps it the
+            # outer loop: otherwise SQLite may walk a filter's index and probe
+            # the full-text index once per row, 100 times slower.
+            sql = "FROM search_fts CROSS JOIN search_documents d ON d.listing_id = search_fts.rowid"
+            conditions = ["search_fts MATCH :match"]
+        elif self.dialect == "sqlite":
+            sql = "FROM search_documents d"
+            conditions = ["d.listing_id IN "
+                          "(SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"]
+        else:
+            sql = "FROM search_documents d"
+            conditions = ["d.search_vector @@ to_tsquery('english', :tsq)"]
+        if not text_only:
+            conditions += [sql_ for name, sql_ in self.filters.items() if name != without]
+        return sql + join + (" WHERE " + " AND ".join(conditions) if conditions else "")
+
+    def narrows(self, without: str | None = None) -> bool:
+        """Whether the text or a filter other than ``without`` limits the matches."""
+        return bool(self.words) or any(name != without for name in self.filters)
+
+    def statement(self, sql: str) -> sa.TextClause:
+        """A text statement with this matching's list parameters expanded."""
+        expanding = [sa.bindparam(name, expanding=True) for name in
+                     ("f_categories", "f_badges", "f_regions", "ids") if f":{name}" in sql]
+        return sa.text(sql).bindparams(*expanding)
+
+    def score(self) -> str:
+        """Text relevance times popularity; higher is better."""
+        if self.dialect == "sqlite":
+            # bm25() is negative, lower is better; its weights favour the name.
+            return f"(-bm25(search_fts, {FTS_WEIGHTS}) * d.boost)"
+        # Default weights {D, C, B, A} = {0.1, 0.2, 0.4, 1.0}.
+        return "(ts_rank_cd(d.search_vector, to_tsquery('english', :tsq)) * d.boost)"
+
+
+class EmbeddedBackend:
+    """The search index in the app's database (SQLite FTS5 or PostgreSQL)."""
+
+    name = "embedded"
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    # --- writing ---------------------------------------------------------------
+
+    def index(self, documents: Sequence[dict]) -> None:
+        """Add or replace these documents (by ``id``), in one transaction."""
+        latest = {int(doc["id"]): doc for doc in documents}  # a repeated id: the last wins
+        if not latest:
+            return
+        try:
+            with self.engine.begin() as conn:
+                for batch in _batches(latest.values(), BATCH_SIZE):
+                    self._replace(conn, batch)
+        except SQLAlchemyError as error:
+            raise SearchUnavailable(f"embedded search index: {error}") from error
+
+    def delete(self, listing_ids: Sequence[int]) -> None:
+        """Remove these listings; unknown ids are ignored."""
+        ids = sorted({int(i) for i in listing_ids})
+        try:
+            with self.engine.begin() as conn:
+                for start in range(0, len(ids), BATCH_SIZE):
+                    self._remove(conn, ids[start:start + BATCH_SIZE])
+        except SQLAlchemyError as error:
+            raise SearchUnavailable(f"embedded search index: {error}") from error
+
+    def rebuild(self, documents: Iterable[dict], total: int,
+                progress: Callable[[int], None] | None = None) -> int:
+        """Replace the whole index with ``documents`` in ONE transaction.
+
+        Readers keep seeing the old index until the commit (SQLite WAL snapshots,
+        PostgreSQL MVCC), so the switch is atomic. On SQLite the transaction holds
+        the database's write lock meanwhile: other writers wait for it."""
+        done = 0
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "sqlite":
+                    conn.execute(_FTS_CLEAR)
+                # DELETE, not TRUNCATE: TRUNCATE would lock PostgreSQL readers out.
+                for table in (terms_table, documents_table, vocabulary_table):
+                    conn.execute(table.delete())
+                words_seen: set[str] = set()
+                for batch in _batches(documents, BATCH_SIZE):
+                    latest = list({int(doc["id"]): doc for doc in batch}.values())
+                    done += self._replace(conn, latest, words_seen)
+                    if progress is not None:
+                        progress(done)
+        except SQLAlchemyError as error:
+            raise SearchUnavailable(f"embedded search index: {error}") from error
+        return done
+
+    def _remove(self, conn: Connection, ids: list[int]) -> None:
+        if not ids:
+            return
+        if self.dialect == "sqlite":
+            conn.execute(_FTS_REMOVE, {"ids": ids})
+        conn.execute(terms_table.delete().where(terms_table.c.listing_id.in_(ids)))
+        conn.execute(documents_table.delete().where(documents_table.c.listing_id.in_(ids)))
+
+    def _replace(self, conn: Connection, batch: list[dict],
+                 words_seen: set[str] | None = None) -> int:
+        """Delete then insert one batch of documents (ids unique in the batch)."""
+        ids = [int(doc["id"]) for doc in batch]
+        self._remove(conn, ids)
+        conn.execute(documents_table.insert(), [_document_row(doc) for doc in batch])
+        term_rows = [row for doc in batch for row in _term_rows(doc)]
+        if term_rows:
+            conn.execute(terms_table.insert(), term_rows)
+        if self.dialect == "sqlite":
+            conn.execute(_FTS_ADD, {"ids": ids})
+        words = set().union(*(_vocabulary_words(doc) for doc in batch))
+        if words_seen is not None:
+            words -= words_seen
+            words_seen |= words
+        if words:
+            conn.execute(_ADD_WORD, [{"word": w, "initial": w[0]} for w in sorted(words)])
+        return len(batch)
+
+    # --- reading ---------------------------------------------------------------
+
+    def count(self) -> int:
+        """How many documents the index holds."""
+        try:
+            with self.engine.connect() as conn:
+                statement = sa.select(sa.func.count()).select_from(documents_table)
+                return conn.execute(statement).scalar_one()
+        except SQLAlchemyError as error:
+            raise SearchUnavailable(f"embedded search index: {error}") from error
+
+    def ping(self) -> bool:
+        """True when the index's table answers (never raises)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1 FROM search_documents LIMIT 1")).all()
+            return True
+        except Exception:  # noqa: BLE001  (ping reports, it never fails)
+            return False
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run a query: text as literal words, filters, facets, one page of hits."""
+        text = (query.text or "")[:MAX_QUERY_LENGTH]
+        words = words_of(text)
+        if text.strip() and not words:
+            # Only punctuation or symbols: nothing to look for (never "everything").
+            return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
+        try:
+            with self.engine.connect() as conn:
+                matching = _Matching(self.dialect, words, query)
+                facets, total = self._facets(conn, matching)
+                hits = self._hits(conn, matching, query, total)
+                if words and hits:
+                    self._highlight(conn, matching, hits)
+                did_you_mean = None
+                if words and total == 0:
+                    did_you_mean = self._did_you_mean(conn, words, query)
+        except SQLAlchemyError as error:
+            raise SearchUnavailable(f"embedded search index: {error}") from error
+        return SearchResult(hits=hits, total=total, facets=facets, did_you_mean=did_you_mean)
+
+    def _hits(self, conn: Connection, matching: _Matching, query: SearchQuery,
+              total: int) -> list[SearchHit]:
+        per_page = min(max(int(query.per_page), 1), MAX_PER_PAGE)
+        offset = (max(int(query.page), 1) - 1) * per_page
+        if offset >= total:
+            return []  # a page beyond the last: empty, not an error
+        params = dict(matching.params, limit=per_page, offset=offset)
+        score = "NULL"
+        sort = query.sort
+        if sort == "relevance" and not matching.words:
+            sort = "newest"
+        if sort == "rating":
+            order = "d.rating_average DESC, d.rating_count DESC"
+        elif sort == "installs":
+            order = "d.installs DESC"
+        elif sort == "updated":
+            order = "d.updated_at DESC NULLS LAST"
+        elif sort == "newest" or not matching.words:
+            order = "d.published_at DESC NULLS LAST"
+        else:
+            # An exact name first, then names that start with the query's words,
+            # then text relevance (lifted a little by popularity).
+            score = matching.score()
+            key = " ".join(matching.words)
+            params.update(key=key, key_prefix=key + " ", key_prefix_length=len(key) + 1)
+            order = ("CASE WHEN d.name_key = :key THEN 0 "
+                     "WHEN substr(d.name_key, 1, :key_prefix_length) = :key_prefix THEN 1 "
+                     "ELSE 2 END, score DESC")
+        ranked = score != "NULL"
+        sql = (f"SELECT d.listing_id, {score} AS score {matching.from_where(ranked=ranked)} "
+               f"ORDER BY {order}, d.listing_id DESC LIMIT :limit OFFSET :offset")
+        rows = conn.execute(matching.statement(sql), params).all()
+        return [SearchHit(id=row[0], score=None if row[1] is None else float(row[1]))
+                for row in rows]
+
+    def _facets(self, conn: Connection, matching: _Matching) -> tuple[dict, int]:
+        """Every facet's counts (each ignoring its own filter) and the total, in
+        one statement.
+
+        A facet whose own filter is not in use counts over the same matches as
+        the total, so the work is shared: one part per distinct set of matches
+        groups by category and sums the single-valued facets, another counts
+        the badges and regions terms. With text, the matches are found once
+        (a materialized CTE) and every part reads them from there."""
+        def own(facet: str) -> str | None:
+            return facet if facet in matching.filters else None
+
+        source = "m" if matching.words else None
+        ratings = ", ".join(f"SUM(CASE WHEN d.rating_average >= {stars} THEN 1 ELSE 0 END)"
+                            for stars in RATING_STEPS)
+        zeros = ", ".join(["0"] * (3 + len(RATING_STEPS)))
+        parts: list[str] = []
+        params = dict(matching.params)
+        expanding = []
+        # Part labels are ours ("g0", "t1"): which rows belong to which set.
+        grouped = {without: f"g{n}" for n, without in enumerate(dict.fromkeys(
+            own(facet) for facet in (None, "pricing", "has_trial", "read_only", "min_rating",
+                                     "category")))}
+        for without, label in grouped.items():
+            parts.append(
+                f"SELECT '{label}', d.category_slug, '', COUNT(*), "
+                "SUM(CASE WHEN d.is_free THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN d.has_trial THEN 1 ELSE 0 END), "
+                f"SUM(CASE WHEN d.write_access THEN 0 ELSE 1 END), {ratings} "
+                f"{matching.from_where(without, source=source)} GROUP BY d.category_slug")
+        term_fields: dict[str | None, list[str]] = {}
+        for facet in ("badges", "regions"):
+            term_fields.setdefault(own(facet), []).append(facet)
+        terms = {without: f"t{n}" for n, without in enumerate(term_fields)}
+        for without, label in terms.items():
+            params[f"fields_{label}"] = term_fields[without]
+            expanding.append(sa.bindparam(f"fields_{label}", expanding=True))
+            if matching.narrows(without):
+                # Driven from the matches: each looks up its few terms by primary
+                # key (SQLite's CROSS JOIN fixes that order; PostgreSQL plans it).
+                join = (f" {'CROSS JOIN' if self.dialect == 'sqlite' else 'JOIN'} search_terms t "
+                        f"ON t.listing_id = d.listing_id AND t.field IN :fields_{label}")
+                where = matching.from_where(without, ranked=True, join=join, source=source)
+            else:
+                where = f"FROM search_terms t WHERE t.field IN :fields_{label}"
+            parts.append(f"SELECT '{label}', t.field, t.value, COUNT(*), {zeros} {where} "
+                         "GROUP BY t.field, t.value")
+        sql = " UNION ALL ".join(parts)
+        if source:
+            sql = ("WITH m AS MATERIALIZED (SELECT d.listing_id, d.category_slug, d.is_free, "
+                   "d.has_trial, d.write_access, d.rating_average "
+                   f"{matching.from_where(text_only=True)}) {sql}")
+        rows = conn.execute(matching.statement(sql).bindparams(*expanding), params).all()
+
+        by_label: dict[str, list[tuple]] = {}
+        for row in rows:
+            by_label.setdefault(row[0], []).append(row[1:])
+
+        def summed(without: str | None) -> list[int]:
+            columns = list(zip(*by_label.get(grouped[without], [])))[2:]
+            return [int(sum(column)) for column in columns] or [0] * (4 + len(RATING_STEPS))
+
+        counts: dict[str, dict[str, int]] = {}
+        total = summed(None)[0]
+        everything, free = summed(own("pricing"))[:2]
+        counts["pricing"] = {"free": free, "paid": everything - free}
+        counts["has_trial"] = {"true": summed(own("has_trial"))[2]}
+        counts["read_only"] = {"true": summed(own("read_only"))[3]}
+        ratings_counts = summed(own("min_rating"))[4:]
+        counts["min_rating"] = {str(stars): n for stars, n in zip(RATING_STEPS, ratings_counts)}
+        counts["category"] = {row[0]: int(row[2])
+                              for row in by_label.get(grouped[own("category")], [])}
+        counts["badges"], counts["regions"] = {}, {}
+        for label in terms.values():
+            for field, value, count, *_ in by_label.get(label, []):
+                counts[field][value] = int(count)
+
+        facets = {
+            name: [FacetValue(value=str(value), count=int(count))
+                   for value, count in sorted(counts[name].items(), key=lambda vc: (-vc[1], vc[0]))
+                   if count > 0]
+            for name in FACETS
+        }
+        return facets, total
+
+    def _highlight(self, conn: Connection, matching: _Matching, hits: list[SearchHit]) -> None:
+        """Fill each hit's highlights: name and tagline whole, the description as
+        a snippet around the first match; only fields that matched."""
+        params = dict(matching.params, ids=[hit.id for hit in hits])
+        if self.dialect == "sqlite":
+            sql = ("SELECT search_fts.rowid, highlight(search_fts, 0, char(2), char(3)), "
+                   "highlight(search_fts, 1, char(2), char(3)), "
+                   f"snippet(search_fts, 2, char(2), char(3), '{ELLIPSIS}', {SNIPPET_WORDS}) "
+                   "FROM search_fts WHERE search_fts MATCH :match AND +search_fts.rowid IN :ids")
+            # The unary + keeps "rowid IN" away from FTS5: otherwise it re-runs the
+            # match once per id, several times slower than one pass over the matches.
+        else:
+            params["headline"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
+            headline = "ts_headline('english', d.{}, to_tsquery('english', :tsq), :headline)"
+            sql = (f"SELECT d.listing_id, {headline.format('name')}, "
+                   f"{headline.format('tagline')}, {headline.format('body')} "
+                   "FROM search_documents d WHERE d.listing_id IN :ids")
+        by_id = {hit.id: hit for hit in hits}
+        for listing_id, name, tagline, description in conn.execute(matching.statement(sql), params):
+            if self.dialect != "sqlite" and description and MARK_START in description:
+                description = window(description)
+            for field, value in (("name", name), ("tagline", tagline),
+                                 ("description", description)):
+                if value and MARK_START in value:
+                    by_id[listing_id].highlights[field] = mark(value)
+
+    def _did_you_mean(self, conn: Connection, words: list[str], query: SearchQuery) -> str | None:
+        """A corrected query when the text matched nothing: each unknown word
+        replaced by the closest indexed word with the same first letter. Offered
+        only when the corrected query (same filters) finds something."""
+        corrected = []
+        for word in words:
+            corrected.append(self._closest_word(conn, word) or word)
+        if corrected == words:
+            return None
+        matching = _Matching(self.dialect, corrected, query)
+        sql = f"SELECT COUNT(*) {matching.from_where()}"
+        if not conn.execute(matching.statement(sql), matching.params).scalar_one():
+            return None
+        return " ".join(corrected)
+
+    def _closest_word(self, conn: Connection, word: str) -> str | None:
+        if len(word) < 3 or word.isdigit():
+            return None
+        candidates = conn.execute(
+            sa.select(vocabulary_table.c.word).where(
+                vocabulary_table.c.initial == word[0],
+                sa.func.length(vocabulary_table.c.word).between(len(word) - 2, len(word) + 2)),
+        ).scalars().all()
+        if word in candidates:
+            return None
+        close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
+        if not close:
+            return None
+        # A word found only in descriptions is not in the vocabulary, but it is
+        # not a misspelling either: keep it when it matches on its own.
+        alone = _Matching(self.dialect, [word], SearchQuery())
+        if conn.execute(alone.statement(f"SELECT 1 {alone.from_where()} LIMIT 1"),
+                        alone.params).first():
+            return None
+        return close[0]
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Names that start with ``prefix`` (alphabetical), then names with a
+        word that starts with it (alphabetical), at most ``limit``."""
+        words = words_of(prefix)
+        limit = min(int(limit), MAX_SUGGESTIONS)
+        if not words or limit <= 0:
+            return []
+        key = " ".join(words)
+        columns = "d.listing_id, d.slug, d.name, d.category"
+        if self.dialect == "sqlite":
+            starts = "d.name_key >= :key AND d.name_key < :key_end"
+            params = {"key": key, "key_end": key + _MAX_CHAR,
+                      "match": "name : (" + fts5_query(words, prefix_column=None) + ")"}
+            # CROSS JOIN: the full-text matches drive (see _Matching.from_where).
+            by_word = ("FROM search_fts CROSS JOIN search_documents d "
+                       "ON d.listing_id = search_fts.rowid WHERE search_fts MATCH :match")
+        else:
+            # name_key holds letters, digits and spaces only: no LIKE wildcards.
+            starts = "d.name_key LIKE :key_like"
+            params = {"key_like": key + "%", "tsq": tsquery(words, prefix_weight=None)}
+            by_word = ("FROM search_documents d WHERE "
+                       "to_tsvector('simple', d.name) @@ to_tsquery('simple', :tsq)")
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.text(
+                    f"SELECT {columns} FROM search_documents d WHERE {starts} "
+                    "ORDER BY d.name_key, d.listing_id LIMIT :limit"),
+                    dict(params, limit=limit)).all()
+                if len(rows) < limit:
+                    rows += conn.execute(sa.text(
+                        f"SELECT {columns} {by_word} AND NOT ({starts}) "
+                        "ORDER BY d.name_key, d.listing_id LIMIT :limit"),
+                        dict(params, limit=limit - len(rows))).all()
+        except SQLAlchemyError as error:
+            raise SearchUnavailable(f"embedded search index: {error}") from error
+        return [Suggestion(id=row[0], slug=row[1], name=row[2], category=row[3]) for row in rows]

@@ -1,0 +1,326 @@
+"""The OpenSearch search backend: the only module that imports ``opensearchpy``.
+
+Reads and writes go through an alias (``index_prefix``) that points at one
+physical index, ``{index_prefix}-{UTC timestamp}-{random}``. ``rebuild`` fills a
+new physical index and swaps the alias in one atomic ``_aliases`` call, so
+searches keep answering from the old index until the new one is complete
+(https://opensearch.org/docs/latest/api-reference/index-apis/update-alias/).
+
+Request bodies come from ``search.queries``. Every failure of the client (down,
+slow, refused) becomes ``SearchUnavailable`` with a short message; the caller
+falls back to the embedded index.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import urllib3
+from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import (ConnectionError as OpenSearchConnectionError,
+                                     NotFoundError, OpenSearchException, TransportError)
+
+from search import queries
+from search.interfaces import (FacetValue, SearchHit, SearchQuery, SearchResult,
+                               SearchUnavailable, Suggestion)
+
+log = logging.getLogger(__name__)
+
+# Writes of up to this many documents go in one bulk request that also refreshes,
+# so they are searchable when index()/delete() return (the contract needs that).
+SMALL_WRITE = 500
+# index()/delete() run in the sync worker, not a page: they may wait longer than
+# a search, but a hung node still fails them in seconds.
+WRITE_TIMEOUT = 10.0
+# rebuild: documents per bulk request, and how long one such request may take.
+REBUILD_CHUNK = 1000
+BULK_TIMEOUT = 60.0
+ADMIN_TIMEOUT = 30.0
+
+_INDEX_NOT_FOUND = "index_not_found_exception"
+_VALID_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def _short(error: BaseException) -> str:
+    """A one-line description of a client error, without the request or traceback."""
+    if isinstance(error, OpenSearchConnectionError):
+        return type(error).__name__  # ConnectionError / ConnectionTimeout
+    if isinstance(error, TransportError):
+        return f"{error.status_code} {error.error}"
+    if isinstance(error, helpers.BulkIndexError):
+        first = next(iter(error.errors[0].values()), {}) if error.errors else {}
+        reason = (first.get("error") or {}).get("type", "") if isinstance(first, dict) else ""
+        return f"{len(error.errors)} document(s) refused {reason}".strip()
+    return type(error).__name__
+
+
+@contextmanager
+def _unavailable(action: str) -> Iterator[None]:
+    """Turn any client, urllib3 or socket error into SearchUnavailable."""
+    try:
+        yield
+    except SearchUnavailable:
+        raise
+    except (OpenSearchException, urllib3.exceptions.HTTPError, OSError) as error:
+        # Enough to debug from the log, without a whole bulk request's documents.
+        log.warning("OpenSearch %s failed: %.500r", action, error)
+        raise SearchUnavailable(f"OpenSearch {action} failed: {_short(error)}") from None
+
+
+def _is_missing_index(error: TransportError) -> bool:
+    return isinstance(error, NotFoundError) and error.error == _INDEX_NOT_FOUND
+
+
+class OpenSearchBackend:
+    """``search.interfaces.SearchBackend`` on an OpenSearch 2.x cluster."""
+
+    name = "opensearch"
+
+    def __init__(self, url: str, index_prefix: str = "bazaar-listings", timeout: float = 2.0,
+                 client=None):
+        if not _VALID_PREFIX.match(index_prefix):
+            raise ValueError(f"index prefix must be lowercase letters, digits, - _ . : "
+                             f"{index_prefix!r}")
+        self.alias = index_prefix
+        self.timeout = timeout
+        # Short timeouts and no retries: a slow or dead cluster must fail fast so the
+        # page can answer from the embedded index instead.
+        self.client = client or OpenSearch(hosts=[url], timeout=timeout, max_retries=0,
+                                           retry_on_timeout=False)
+        self._alias_known = False
+
+    # --- index management --------------------------------------------------------
+
+    def _new_index_name(self) -> str:
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        return f"{self.alias}-{stamp}-{secrets.token_hex(3)}"
+
+    def _aliased_indices(self) -> list[str]:
+        """The physical indices the alias points at now (none when it doesn't exist)."""
+        try:
+            return sorted(self.client.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
+
+    def _own_indices(self) -> list[str]:
+        """Every physical index this prefix made, aliased or left over."""
+        pattern = re.compile(rf"^{re.escape(self.alias)}-\d{{14}}-[0-9a-f]{{6}}$")
+        try:
+            found = self.client.indices.get_alias(index=f"{self.alias}-*")
+        except NotFoundError:
+            return []
+        return sorted(name for name in found if pattern.match(name))
+
+    def ensure_index(self) -> None:
+        """Create the first physical index and the alias, unless the alias exists."""
+        if self._alias_known:
+            return
+        with _unavailable("create index"):
+            if not self._aliased_indices():
+                body = queries.index_body()
+                body["aliases"] = {self.alias: {}}
+                self.client.indices.create(index=self._new_index_name(), body=body,
+                                           request_timeout=ADMIN_TIMEOUT)
+                self._settle_alias()
+        self._alias_known = True
+
+    def _settle_alias(self) -> None:
+        """Two processes creating the first index at once would leave the alias on
+        two indices (and writes refused); both keep the same one, the oldest name."""
+        indices = self._aliased_indices()
+        for extra in indices[1:]:
+            self.client.indices.delete(index=extra, ignore_unavailable=True,
+                                       request_timeout=ADMIN_TIMEOUT)
+
+    def refresh(self) -> None:
+        """Make every write so far searchable (tests, and the end of bulk writes)."""
+        with _unavailable("refresh"):
+            try:
+                self.client.indices.refresh(index=self.alias, request_timeout=ADMIN_TIMEOUT)
+            except NotFoundError:
+                pass
+
+    def drop(self) -> None:
+        """Delete every physical index of this prefix, and so the alias (tests)."""
+        with _unavailable("drop"):
+            for index in self._own_indices():
+                self.client.indices.delete(index=index, ignore_unavailable=True,
+                                           request_timeout=ADMIN_TIMEOUT)
+        self._alias_known = False
+
+    # --- writing -------------------------------------------------------------------
+
+    def _bulk(self, actions: list[dict], action: str, ignore_status: tuple = ()) -> None:
+        small = len(actions) <= SMALL_WRITE
+        with _unavailable(action):
+            # require_alias: a write must never auto-create a concrete index named
+            # like the alias (with a guessed mapping) if the alias went missing.
+            helpers.bulk(self.client, actions, chunk_size=SMALL_WRITE, max_retries=0,
+                         ignore_status=ignore_status, require_alias=True,
+                         refresh="true" if small else "false", request_timeout=WRITE_TIMEOUT)
+            if not small:
+                self.client.indices.refresh(index=self.alias, request_timeout=WRITE_TIMEOUT)
+
+    def index(self, documents: Sequence[dict]) -> None:
+        """Add or replace these documents (by ``id``); searchable on return."""
+        if not documents:
+            return
+        self.ensure_index()
+        actions = [{"_op_type": "index", "_index": self.alias, "_id": str(doc["id"]),
+                    "_source": queries.source_document(doc)} for doc in documents]
+        try:
+            self._bulk(actions, "index")
+        except SearchUnavailable:
+            # The alias may have been dropped since we last looked: look again next time.
+            self._alias_known = False
+            raise
+
+    def delete(self, listing_ids: Sequence[int]) -> None:
+        """Remove these listings; unknown ids (and a missing index) are ignored."""
+        if not listing_ids:
+            return
+        with _unavailable("delete"):
+            if not self._alias_known and not self._aliased_indices():
+                return  # no index yet: nothing to delete (and don't create one)
+        actions = [{"_op_type": "delete", "_index": self.alias, "_id": str(listing_id)}
+                   for listing_id in listing_ids]
+        self._bulk(actions, "delete", ignore_status=(404,))  # already gone: fine
+
+    def rebuild(self, documents: Iterable[dict], total: int,
+                progress: Callable[[int], None] | None = None) -> int:
+        """Fill a fresh physical index and swap the alias to it in one atomic call.
+
+        The new index is built with refresh off and no replicas (the fastest bulk
+        load), then gets the default refresh interval back and one refresh before
+        the swap. Old physical indices are deleted after the swap; on failure the
+        half-built index is deleted and the alias is untouched.
+        """
+        new_index = self._new_index_name()
+        with _unavailable("rebuild"):
+            self.client.indices.create(index=new_index,
+                                       body=queries.index_body(refresh_interval="-1"),
+                                       request_timeout=ADMIN_TIMEOUT)
+        try:
+            done = self._fill(new_index, documents, progress)
+            with _unavailable("rebuild"):
+                self.client.indices.put_settings(index=new_index,
+                                                 body=queries.restore_settings_body(),
+                                                 request_timeout=ADMIN_TIMEOUT)
+                self.client.indices.refresh(index=new_index, request_timeout=ADMIN_TIMEOUT)
+                old = self._aliased_indices()
+                swap = [{"remove": {"index": index, "alias": self.alias}} for index in old]
+                swap.append({"add": {"index": new_index, "alias": self.alias}})
+                self.client.indices.update_aliases(body={"actions": swap},
+                                                   request_timeout=ADMIN_TIMEOUT)
+        except BaseException:
+            self._delete_quietly(new_index)
+            raise
+        self._alias_known = True
+        for index in old:
+            self._delete_quietly(index)
+        return done
+
+    def _fill(self, index: str, documents: Iterable[dict],
+              progress: Callable[[int], None] | None) -> int:
+        actions = ({"_op_type": "index", "_index": index, "_id": str(doc["id"]),
+                    "_source": queries.source_document(doc)} for doc in documents)
+        done = reported = 0
+        with _unavailable("rebuild"):
+            # streaming_bulk yields one result per document, a chunk at a time.
+            for ok, item in helpers.streaming_bulk(self.client, actions,
+                                                   chunk_size=REBUILD_CHUNK, max_retries=0,
+                                                   request_timeout=BULK_TIMEOUT):
+                done += 1
+                if progress is not None and done - reported >= REBUILD_CHUNK:
+                    progress(done)
+                    reported = done
+        if progress is not None and done != reported:
+            progress(done)
+        return done
+
+    def _delete_quietly(self, index: str) -> None:
+        try:
+            self.client.indices.delete(index=index, ignore_unavailable=True,
+                                       request_timeout=ADMIN_TIMEOUT)
+        except (OpenSearchException, urllib3.exceptions.HTTPError, OSError) as error:
+            log.warning("Could not delete old search index %s: %r", index, error)
+
+    # --- reading -------------------------------------------------------------------
+
+    def _search(self, body: dict, action: str) -> dict | None:
+        """Run one ``_search`` on the alias; None when the index doesn't exist yet."""
+        with _unavailable(action):
+            try:
+                return self.client.search(index=self.alias, body=body)
+            except NotFoundError as error:
+                if _is_missing_index(error):
+                    return None
+                raise
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """One page of hits, the total, facets and, when nothing matched, a
+        corrected query."""
+        response = self._search(queries.search_body(query), "search")
+        if response is None:
+            return SearchResult(hits=[], total=0,
+                                facets={name: [] for name in queries.FACETS})
+        hits = []
+        for hit in response["hits"]["hits"]:
+            highlights = {name: " … ".join(fragments)
+                          for name, fragments in (hit.get("highlight") or {}).items()}
+            hits.append(SearchHit(id=int(hit["_id"]), score=hit.get("_score"),
+                                  highlights=highlights))
+        facets = {name: [FacetValue(value, count) for value, count in values]
+                  for name, values in queries.facets_from(response.get("aggregations")).items()}
+        total = response["hits"]["total"]["value"]
+        did_you_mean = None
+        if total == 0 and queries.clean_text(query.text):
+            did_you_mean = self._did_you_mean(query)
+        return SearchResult(hits=hits, total=total, facets=facets, did_you_mean=did_you_mean)
+
+    def _did_you_mean(self, query: SearchQuery) -> str | None:
+        """The query with misspelt words corrected, if that finds something."""
+        response = self._search(queries.spelling_body(query.text), "spelling")
+        corrected = queries.corrected_text(response or {})
+        if not corrected or corrected == queries.clean_text(query.text).lower():
+            return None
+        check = self._search(queries.count_body(replace(query, text=corrected)), "spelling")
+        if check and check["hits"]["total"]["value"] > 0:
+            return corrected
+        return None
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Listings whose name (or a word of it) starts with ``prefix``, best first."""
+        body = queries.suggest_body(prefix, limit)
+        if body is None or body["size"] == 0:
+            return []
+        response = self._search(body, "suggest")
+        if response is None:
+            return []
+        return [Suggestion(id=int(hit["_id"]), slug=hit["_source"].get("slug", ""),
+                           name=hit["_source"].get("name", ""),
+                           category=hit["_source"].get("category", ""))
+                for hit in response["hits"]["hits"]]
+
+    def count(self) -> int:
+        """How many documents the index holds (0 before the first write)."""
+        with _unavailable("count"):
+            try:
+                return int(self.client.count(index=self.alias)["count"])
+            except NotFoundError as error:
+                if _is_missing_index(error):
+                    return 0
+                raise
+
+    def ping(self) -> bool:
+        """True when the cluster answers now; never raises."""
+        try:
+            return bool(self.client.ping(request_timeout=self.timeout))
+        except Exception:  # noqa: BLE001  (ping must never raise)
+            return False

@@ -1,0 +1,72 @@
+"""The storefront's way into search: one primary backend, and the embedded
+index as the fallback when the primary is down or slow.
+
+When OpenSearch fails, the service answers from the embedded index (kept up
+to date by the same outbox) and says so; it stops asking OpenSearch for a
+short cool-down so pages don't wait on timeouts, then tries again by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from search.interfaces import SearchBackend, SearchQuery, SearchResult, SearchUnavailable, Suggestion
+
+log = logging.getLogger(__name__)
+
+COOL_DOWN_SECONDS = 15.0
+
+
+@dataclass
+class SearchAnswer:
+    result: SearchResult
+    backend: str
+    degraded: bool = False  # answered by the fallback because the primary failed
+
+
+class SearchService:
+    def __init__(self, primary: SearchBackend, fallback: SearchBackend | None = None,
+                 cool_down: float = COOL_DOWN_SECONDS):
+        self.primary = primary
+        self.fallback = fallback if fallback is not primary else None
+        self.cool_down = cool_down
+        self._primary_down_until = 0.0
+        self._lock = threading.Lock()
+
+    def targets(self) -> dict[str, SearchBackend]:
+        """Every index the outbox keeps up to date, by name."""
+        backends = {self.primary.name: self.primary}
+        if self.fallback is not None:
+            backends[self.fallback.name] = self.fallback
+        return backends
+
+    def _primary_resting(self) -> bool:
+        return time.monotonic() < self._primary_down_until
+
+    def _primary_failed(self, error: Exception) -> None:
+        with self._lock:
+            self._primary_down_until = time.monotonic() + self.cool_down
+        log.warning("Search backend %s unavailable, using %s for %.0fs: %s", self.primary.name,
+                    self.fallback.name if self.fallback else "nothing", self.cool_down, error)
+
+    def _call(self, method: str, *args):
+        if self.fallback is None:
+            return getattr(self.primary, method)(*args), self.primary.name, False
+        if not self._primary_resting():
+            try:
+                return getattr(self.primary, method)(*args), self.primary.name, False
+            except SearchUnavailable as error:
+                self._primary_failed(error)
+        return getattr(self.fallback, method)(*args), self.fallback.name, True
+
+    def search(self, query: SearchQuery) -> SearchAnswer:
+        """Run ``query``; raises ``SearchUnavailable`` only when no backend can answer."""
+        result, backend, degraded = self._call("search", query)
+        return SearchAnswer(result, backend, degraded)
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        suggestions, _, _ = self._call("suggest", prefix, limit)
+        return suggestions

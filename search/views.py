@@ -1,0 +1,236 @@
+"""The customer's search: the results page with its filters, and the
+autocomplete answers behind the header's search box.
+
+Every read goes through the search service (``app.extensions["bazaar.search"]``):
+OpenSearch when configured, with the embedded index as its fallback. The
+backend returns listing ids in order; the cards are read from the database.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from markupsafe import escape
+from sqlmodel import select
+
+from listings.models import BadgeKind, Category
+from listings.scopes import REGIONS
+from listings.services import ListingCard, published_cards_in_order
+from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
+from search.interfaces import SearchHit, SearchResult, SearchUnavailable
+from storefront.db import get_session
+from storefront.extensions import limiter
+from storefront.pagination import page_count
+
+bp = Blueprint("search", __name__)
+
+MAX_SUGGESTIONS = 8
+MAX_SUGGEST_LENGTH = 100
+# Generous: a fast typist sends a request every few keystrokes (debounced in
+# search.js), and several people may share an office's address.
+SUGGEST_RATE_LIMIT = "120 per minute"
+SORT_LABELS = {
+    "relevance": "Best match",
+    "rating": "Highest rated",
+    "installs": "Most installed",
+    "newest": "Newest",
+    "updated": "Recently updated",
+}
+# Highlighted fields shown in place of the listing's own (field -> Listing attribute).
+WHOLE_FIELDS = {"name": "name", "tagline": "tagline"}
+UNAVAILABLE_MESSAGE = "Search is unavailable right now. Please try again in a minute."
+
+
+def search_service():
+    """The app's search service (built once at start-up by ``search.init_app``)."""
+    return current_app.extensions["bazaar.search"]
+
+
+# --- highlights ---------------------------------------------------------------------
+
+
+def _unmarked(snippet: str) -> str:
+    return snippet.replace("<mark>", "").replace("</mark>", "")
+
+
+def highlight_html(snippet: str | None) -> str | None:
+    """A backend's highlighted snippet, checked before the template marks it safe.
+
+    The contract says backends HTML-escape the text and add only ``<mark>`` and
+    ``</mark>``. Should one ever break that promise, the snippet would carry
+    other markup: then it is shown as plain text (escaped), never as HTML."""
+    if not snippet:
+        return None
+    plain = _unmarked(snippet)
+    if "<" in plain or ">" in plain:
+        return str(escape(plain))
+    return snippet
+
+
+@dataclass
+class SearchResultCard:
+    """A listing card plus the highlighted snippets the backend found for it."""
+
+    card: ListingCard
+    highlights: dict[str, str] = field(default_factory=dict)
+
+
+def result_cards(session, hits: list[SearchHit]) -> list[SearchResultCard]:
+    """The hits as cards, in the backend's order; hits whose listing is no longer
+    published are left out."""
+    cards = published_cards_in_order(session, [hit.id for hit in hits])
+    highlights = {hit.id: hit.highlights for hit in hits}
+    results = []
+    for card in cards:
+        shown = {}
+        for name, snippet in (highlights.get(card.listing.id) or {}).items():
+            checked = highlight_html(snippet)
+            if not checked:
+                continue
+            # The name and tagline replace the card's own text, so only a
+            # highlight of the whole field will do (not a fragment of it).
+            whole = WHOLE_FIELDS.get(name)
+            if whole and html.unescape(_unmarked(checked)) != getattr(card.listing, whole):
+                continue
+            shown[name] = checked
+        results.append(SearchResultCard(card, shown))
+    return results
+
+
+# --- the filter sidebar ---------------------------------------------------------------
+
+
+@dataclass
+class FilterOption:
+    value: str
+    label: str
+    count: int | None
+    checked: bool
+
+
+@dataclass
+class FilterGroup:
+    """One fieldset of the filter form: checkboxes, or radios with "Any"."""
+
+    param: str
+    legend: str
+    kind: str  # "checkbox" or "radio"
+    options: list[FilterOption]
+
+
+def _counts(result: SearchResult, facet: str) -> dict[str, int]:
+    return {value.value: value.count for value in result.facets.get(facet, [])}
+
+
+def _multi_group(param: str, legend: str, counts: dict[str, int], selected: tuple[str, ...],
+                 labels: dict[str, str]) -> FilterGroup | None:
+    """Checkboxes for the values that have results, plus any selected ones (so
+    they can be unticked even when nothing matches them now)."""
+    values = [value for value in counts if value in labels]
+    values += [value for value in selected if value not in counts]
+    options = [FilterOption(value, labels[value], counts.get(value, 0), value in selected)
+               for value in values]
+    return FilterGroup(param, legend, "checkbox", options) if options else None
+
+
+def filter_groups(parsed: ParsedSearch, result: SearchResult,
+                  categories: dict[str, Category]) -> list[FilterGroup]:
+    """The filter form's fieldsets, with each value's facet count."""
+    query = parsed.query
+    groups: list[FilterGroup | None] = [
+        _multi_group("category", "Category", _counts(result, "category"), query.categories,
+                     {slug: category.name for slug, category in categories.items()}),
+    ]
+    pricing = _counts(result, "pricing")
+    groups.append(FilterGroup("pricing", "Price", "radio", [
+        FilterOption("", "Any price", None, query.pricing is None),
+        FilterOption("free", "Free", pricing.get("free", 0), query.pricing == "free"),
+        FilterOption("paid", "Paid", pricing.get("paid", 0), query.pricing == "paid"),
+    ]))
+    groups.append(FilterGroup("trial", "Free trial", "checkbox", [
+        FilterOption("1", "Has a free trial", _counts(result, "has_trial").get("true", 0),
+                     query.has_trial),
+    ]))
+    ratings = _counts(result, "min_rating")
+    chosen_rating = int(query.min_rating) if query.min_rating is not None else None
+    groups.append(FilterGroup("min_rating", "Rating", "radio", [
+        FilterOption("", "Any rating", None, chosen_rating is None),
+        *[FilterOption(str(stars), f"{stars}★ & up", ratings.get(str(stars), 0),
+                       chosen_rating == stars) for stars in MIN_RATINGS],
+    ]))
+    groups.append(_multi_group("badge", "Badges", _counts(result, "badges"), query.badges,
+                               {kind.value: kind.label for kind in BadgeKind}))
+    groups.append(_multi_group("region", "Data stored in", _counts(result, "regions"),
+                               query.regions, REGIONS))
+    groups.append(FilterGroup("read_only", "Access", "checkbox", [
+        FilterOption("1", "Only apps that need no write access",
+                     _counts(result, "read_only").get("true", 0), query.read_only),
+    ]))
+    return [group for group in groups if group is not None]
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def _render_unavailable():
+    categories = get_session().exec(select(Category).order_by(Category.position, Category.name)).all()
+    return render_template("search/unavailable.html", categories=categories), 503
+
+
+@bp.route("/search")
+def results():
+    """Search results with filters, facet counts, sorting and pages; with no
+    text, every app (newest first)."""
+    session = get_session()
+    categories = {category.slug: category for category in session.exec(
+        select(Category).order_by(Category.position, Category.name)).all()}
+    per_page = current_app.config["PAGE_SIZE"]
+    parsed = parse_search_args(request.args, categories, per_page)
+    try:
+        answer = search_service().search(parsed.query)
+    except SearchUnavailable:
+        return _render_unavailable()
+    result = answer.result
+    query = parsed.query
+    params = parsed.params()
+    return render_template(
+        "search/results.html",
+        parsed=parsed,
+        query=query,
+        params=params,
+        result=result,
+        results=result_cards(session, result.hits),
+        degraded=answer.degraded,
+        pages=page_count(result.total, per_page),
+        groups=filter_groups(parsed, result, categories),
+        categories=categories,
+        sort_labels=SORT_LABELS,
+        did_you_mean_url=(url_for("search.results", **dict(params, q=result.did_you_mean))
+                          if result.did_you_mean else None),
+    )
+
+
+def _no_store(response):
+    # Suggestions change with every publish and are cheap to ask again.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/search/suggest")
+@limiter.limit(SUGGEST_RATE_LIMIT)
+def suggest():
+    """Autocomplete for the search box: JSON ``{"query", "suggestions": [{name,
+    slug, category, url}]}``, at most eight, best first."""
+    prefix = " ".join((request.args.get("q") or "").split())[:MAX_SUGGEST_LENGTH].strip()
+    suggestions = []
+    if prefix:
+        try:
+            found = search_service().suggest(prefix, MAX_SUGGESTIONS)
+        except SearchUnavailable:
+            return _no_store(jsonify(error=UNAVAILABLE_MESSAGE)), 503
+        suggestions = [{"name": s.name, "slug": s.slug, "category": s.category,
+                        "url": url_for("storefront.listing", slug=s.slug)}
+                       for s in found[:MAX_SUGGESTIONS]]
+    return _no_store(jsonify(query=prefix, suggestions=suggestions))

@@ -1,0 +1,284 @@
+"""The search backend contract: the same behaviours against every backend.
+
+Runs against the embedded index (on SQLite and on PostgreSQL) and against a
+real OpenSearch node (``BAZAAR_TEST_OPENSEARCH_URL``; required when CI=true).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from search.interfaces import DOCUMENT_FIELDS, SearchBackend, SearchQuery
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+_ids = iter(range(1, 1_000_000))
+
+
+def doc(name: str, **fields) -> dict:
+    """A complete search document with plain defaults."""
+    listing_id = fields.pop("id", next(_ids))
+    days = fields.pop("age_days", listing_id % 50)
+    document = {
+        "id": listing_id, "slug": f"{name.lower().replace(' ', '-')}-{listing_id}", "name": name,
+        "tagline": "A helpful app", "description": "Helps teams do their work.",
+        "category": "Productivity", "category_slug": "productivity", "tags": [],
+        "partner": "Acme", "pricing_model": "free", "is_free": True, "has_trial": False,
+        "badges": [], "scopes": ["contacts:read"], "write_access": False, "regions": ["us"],
+        "rating_average": 0.0, "rating_count": 0, "installs": 0, "active_installs": 0,
+        "published_at": (NOW - timedelta(days=days)).isoformat(),
+        "updated_at": (NOW - timedelta(days=days)).isoformat(),
+    }
+    document.update(fields)
+    assert set(document) == set(DOCUMENT_FIELDS)
+    return document
+
+
+@pytest.fixture
+def backend(app, search_backend_name) -> SearchBackend:
+    if search_backend_name == "embedded":
+        from search.fts import EmbeddedBackend
+
+        yield EmbeddedBackend(app.extensions["bazaar.engine"])
+        return
+    from search.opensearch import OpenSearchBackend
+    from tests.conftest import OPENSEARCH_URL
+
+    backend = OpenSearchBackend(OPENSEARCH_URL, index_prefix=f"test-{uuid.uuid4().hex[:10]}",
+                                timeout=10)
+    yield backend
+    backend.drop()
+
+
+def names(result) -> list[str]:
+    return [NAMES[hit.id] for hit in result.hits]
+
+
+NAMES: dict[int, str] = {}
+
+
+def load(backend, *documents) -> list[dict]:
+    for document in documents:
+        NAMES[document["id"]] = document["name"]
+    backend.index(list(documents))
+    return list(documents)
+
+
+def facet(result, name: str) -> dict[str, int]:
+    return {value.value: value.count for value in result.facets.get(name, [])}
+
+
+# --- finding ------------------------------------------------------------------------
+
+
+def test_finds_by_words_of_every_text_field_with_stemming(backend):
+    load(backend,
+         doc("Ledger", tagline="Send invoices automatically"),
+         doc("Helpdesk", description="Routes support tickets to the right agent."),
+         doc("Planner", tags=["roadmaps"]),
+         doc("Dial", category="Telephony", category_slug="telephony"),
+         doc("Zed", partner="Northwind Labs"))
+    assert names(backend.search(SearchQuery(text="invoicing"))) == ["Ledger"]
+    assert names(backend.search(SearchQuery(text="ticket"))) == ["Helpdesk"]
+    assert names(backend.search(SearchQuery(text="roadmaps"))) == ["Planner"]
+    assert names(backend.search(SearchQuery(text="telephony"))) == ["Dial"]
+    assert names(backend.search(SearchQuery(text="northwind"))) == ["Zed"]
+
+
+def test_exact_name_ranks_first(backend):
+    load(backend,
+         doc("Chatterbox Live Chat Pro", tagline="Chatterbox chat for chatterbox fans",
+             rating_average=5.0, rating_count=900, installs=50_000),
+         doc("Talkative", description="chatterbox " * 5, rating_average=4.9, rating_count=400),
+         doc("Chatterbox", tagline="Team chat", rating_average=3.0, rating_count=2))
+    assert names(backend.search(SearchQuery(text="Chatterbox")))[0] == "Chatterbox"
+    assert names(backend.search(SearchQuery(text="chatterbox")))[0] == "Chatterbox"
+
+
+def test_ratings_and_installs_lift_equal_matches(backend):
+    load(backend,
+         doc("Sync One", tagline="Calendar sync"),
+         doc("Sync Two", tagline="Calendar sync", rating_average=4.8, rating_count=300,
+             installs=20_000))
+    assert names(backend.search(SearchQuery(text="calendar sync")))[0] == "Sync Two"
+
+
+def test_highlights_mark_matches_and_escape_text(backend):
+    load(backend, doc("Mailer", tagline="Bulk <script>alert(1)</script> email campaigns"))
+    hit = backend.search(SearchQuery(text="email")).hits[0]
+    snippets = " ".join(hit.highlights.values())
+    assert "<mark>" in snippets and "</mark>" in snippets
+    assert "<script>" not in snippets
+
+
+# --- filters, facets, sorting, paging -------------------------------------------------
+
+
+@pytest.fixture
+def catalog(backend):
+    return load(
+        backend,
+        doc("Alpha CRM", category="CRM", category_slug="crm", is_free=True, rating_average=4.6,
+            rating_count=10, badges=["staff_pick"], regions=["us", "eu"], installs=500),
+        doc("Beta CRM", category="CRM", category_slug="crm", is_free=False,
+            pricing_model="flat_monthly", has_trial=True, rating_average=3.5, rating_count=4,
+            regions=["eu"], scopes=["contacts:write"], write_access=True, installs=900),
+        doc("Gamma Analytics", category="Analytics", category_slug="analytics", is_free=False,
+            pricing_model="usage", rating_average=4.9, rating_count=30,
+            badges=["security_reviewed", "staff_pick"], regions=["us"], installs=100),
+        doc("Delta Analytics", category="Analytics", category_slug="analytics", is_free=True,
+            rating_average=2.1, rating_count=2, regions=["jp"], installs=50),
+    )
+
+
+def test_each_filter_narrows(backend, catalog):
+    def found(**filters) -> set[str]:
+        return set(names(backend.search(SearchQuery(**filters))))
+
+    assert found(categories=("crm",)) == {"Alpha CRM", "Beta CRM"}
+    assert found(categories=("crm", "analytics")) == {n["name"] for n in catalog}
+    assert found(pricing="free") == {"Alpha CRM", "Delta Analytics"}
+    assert found(pricing="paid") == {"Beta CRM", "Gamma Analytics"}
+    assert found(has_trial=True) == {"Beta CRM"}
+    assert found(min_rating=4.0) == {"Alpha CRM", "Gamma Analytics"}
+    assert found(badges=("security_reviewed",)) == {"Gamma Analytics"}
+    assert found(badges=("staff_pick", "security_reviewed")) == {"Alpha CRM", "Gamma Analytics"}
+    assert found(regions=("eu",)) == {"Alpha CRM", "Beta CRM"}
+    assert found(read_only=True) == {"Alpha CRM", "Gamma Analytics", "Delta Analytics"}
+    assert found(categories=("crm",), pricing="free") == {"Alpha CRM"}
+    assert found(text="analytics", min_rating=4.0) == {"Gamma Analytics"}
+
+
+def test_facets_follow_the_query_and_the_other_filters(backend, catalog):
+    result = backend.search(SearchQuery(categories=("crm",)))
+    # The category facet ignores its own filter, so other categories stay choosable.
+    assert facet(result, "category") == {"crm": 2, "analytics": 2}
+    assert facet(result, "pricing") == {"free": 1, "paid": 1}
+    assert facet(result, "regions") == {"eu": 2, "us": 1}
+    assert facet(result, "badges") == {"staff_pick": 1}
+    assert facet(result, "has_trial") == {"true": 1}
+    assert facet(result, "read_only") == {"true": 1}
+    assert facet(result, "min_rating")["3"] == 2 and facet(result, "min_rating")["4"] == 1
+    text = backend.search(SearchQuery(text="analytics"))
+    assert facet(text, "category") == {"analytics": 2}
+    values = [value.value for value in backend.search(SearchQuery()).facets["regions"]]
+    assert values[0] in {"us", "eu"} and values[-1] == "jp"  # by count, then value
+
+
+def test_sorts(backend, catalog):
+    def order(sort: str) -> list[str]:
+        return names(backend.search(SearchQuery(sort=sort)))
+
+    assert order("rating") == ["Gamma Analytics", "Alpha CRM", "Beta CRM", "Delta Analytics"]
+    assert order("installs") == ["Beta CRM", "Alpha CRM", "Gamma Analytics", "Delta Analytics"]
+    newest = sorted(catalog, key=lambda d: (d["published_at"], d["id"]), reverse=True)
+    assert order("newest") == [d["name"] for d in newest]
+    assert order("relevance") == order("newest")  # no text: browse newest first
+    updated = sorted(catalog, key=lambda d: (d["updated_at"], d["id"]), reverse=True)
+    assert order("updated") == [d["name"] for d in updated]
+
+
+def test_pagination_and_pages_beyond_the_last(backend):
+    load(backend, *[doc(f"Widget {n}", tagline="widget") for n in range(7)])
+    first = backend.search(SearchQuery(text="widget", per_page=3, page=1))
+    second = backend.search(SearchQuery(text="widget", per_page=3, page=2))
+    third = backend.search(SearchQuery(text="widget", per_page=3, page=3))
+    beyond = backend.search(SearchQuery(text="widget", per_page=3, page=50))
+    assert first.total == second.total == beyond.total == 7
+    seen = [h.id for h in first.hits + second.hits + third.hits]
+    assert len(seen) == len(set(seen)) == 7
+    assert beyond.hits == []
+
+
+def test_empty_text_browses_everything(backend, catalog):
+    result = backend.search(SearchQuery())
+    assert result.total == len(catalog) and result.facets["category"]
+
+
+@pytest.mark.parametrize("text", [
+    '"', "\\", "(", "[", "{", '{"query":{"match_all":{}}}', "name:*", "AND", "OR NOT", "*", "-",
+    "crm AND NOT", 'Alpha" OR "', "^2", "NEAR(alpha crm)", "🚀 crm", "x" * 250, "a:b:c", "'--",
+])
+def test_hostile_text_is_taken_literally(backend, catalog, text):
+    result = backend.search(SearchQuery(text=text))
+    if text in {"name:*", "*", '{"query":{"match_all":{}}}', "OR NOT", "AND", "-"}:
+        assert result.total < len(catalog)  # syntax never widens to "everything"
+    backend.suggest(text)
+
+
+# --- suggest and did you mean -----------------------------------------------------------
+
+
+def test_suggest_completes_names(backend):
+    load(backend, doc("Chatterbox"), doc("Live Chat Desk"), doc("Charts Pro"), doc("Ledger"))
+    suggestions = backend.suggest("cha", limit=5)
+    found = [s.name for s in suggestions]
+    assert set(found) == {"Chatterbox", "Live Chat Desk", "Charts Pro"}
+    assert found[-1] == "Live Chat Desk"  # names that start with the prefix come first
+    assert suggestions[0].slug and suggestions[0].category == "Productivity"
+    assert len(backend.suggest("cha", limit=2)) == 2
+    assert backend.suggest("") == []
+
+
+def test_a_misspelling_still_finds_the_app(backend):
+    load(backend, doc("Chatterbox", tagline="Team chat"), doc("Ledger", tagline="Invoices"))
+    result = backend.search(SearchQuery(text="chaterbox"))
+    if "Chatterbox" not in names(result):
+        assert result.did_you_mean
+        assert "Chatterbox" in names(backend.search(SearchQuery(text=result.did_you_mean)))
+
+
+def test_no_did_you_mean_when_results_exist(backend):
+    load(backend, doc("Ledger"))
+    assert backend.search(SearchQuery(text="ledger")).did_you_mean is None
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def test_index_replaces_and_delete_removes(backend):
+    [ledger] = load(backend, doc("Ledger", tagline="Old words"))
+    load(backend, {**ledger, "tagline": "Fresh words"})
+    assert backend.count() == 1
+    assert backend.search(SearchQuery(text="old")).total == 0
+    assert backend.search(SearchQuery(text="fresh")).total == 1
+    backend.delete([ledger["id"], 987654321])
+    assert backend.count() == 0 and backend.search(SearchQuery(text="fresh")).total == 0
+
+
+def test_rebuild_swaps_atomically_and_reports_progress(backend):
+    load(backend, doc("Stale App"))
+    fresh = [doc(f"Fresh {n}") for n in range(250)]
+    for document in fresh:
+        NAMES[document["id"]] = document["name"]
+    seen: list[int] = []
+    errors: list[Exception] = []
+    totals: list[int] = []
+    stop = threading.Event()
+
+    def search_meanwhile():
+        while not stop.is_set():
+            try:
+                totals.append(backend.search(SearchQuery()).total)
+            except Exception as error:  # noqa: BLE001  (any error fails the test)
+                errors.append(error)
+
+    reader = threading.Thread(target=search_meanwhile)
+    reader.start()
+    try:
+        assert backend.rebuild(iter(fresh), len(fresh), seen.append) == 250
+    finally:
+        stop.set()
+        reader.join()
+    assert not errors
+    assert all(total in (1, 250) for total in totals)  # the old index or the new, never between
+    assert seen and seen == sorted(seen) and seen[-1] == 250
+    assert backend.count() == 250
+    assert backend.search(SearchQuery(text="stale")).total == 0
+
+
+def test_ping(backend):
+    assert backend.ping() is True

@@ -1,0 +1,269 @@
+"""The OpenSearch request bodies built by ``search.queries`` (no cluster needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search import queries
+from search.interfaces import DOCUMENT_FIELDS, MAX_QUERY_LENGTH, SearchQuery
+
+HOSTILE = [
+    '"', "\\", "(", "[", '{"query":{"match_all":{}}}', "name:*", "AND", "OR NOT", "*", "-",
+    'Alpha" OR "', "^2", "🚀 crm", "a:b:c", "'--", "title:(x OR y) AND _exists_:name",
+]
+
+# Clause types whose value is taken literally: text goes in, syntax is never parsed.
+LITERAL_CLAUSES = {"multi_match", "match", "match_phrase", "match_phrase_prefix", "term",
+                   "prefix", "suggest"}
+
+
+def walk(node, path=()):
+    """Every (path, key, value) in a nested body."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield path, key, value
+            yield from walk(value, path + (key,))
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item, path)
+
+
+def places_of(body: dict, text: str) -> list[tuple]:
+    """Paths of every string value that contains ``text``."""
+    return [path + (key,) for path, key, value in walk(body)
+            if isinstance(value, str) and text and text in value]
+
+
+def assert_text_only_in_literal_clauses(body: dict, text: str) -> None:
+    keys = {key for _, key, _ in walk(body)}
+    assert not keys & {"query_string", "simple_query_string", "script", "script_score"}
+    for place in places_of(body, text):
+        assert LITERAL_CLAUSES & set(place), f"user text at {place}"
+
+
+def document(**fields) -> dict:
+    base = {
+        "id": 1, "slug": "ledger", "name": "Ledger", "tagline": "", "description": "",
+        "category": "Finance", "category_slug": "finance", "tags": [], "partner": "Acme",
+        "pricing_model": "free", "is_free": True, "has_trial": False, "badges": [],
+        "scopes": [], "write_access": False, "regions": ["us"], "rating_average": 0.0,
+        "rating_count": 0, "installs": 0, "active_installs": 0,
+        "published_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00",
+    }
+    return {**base, **fields}
+
+
+# --- user text ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_is_a_literal_value_of_match_clauses(text):
+    body = queries.search_body(SearchQuery(text=text))
+    assert_text_only_in_literal_clauses(body, text)
+    # Passed verbatim (not escaped, not rewritten) to the full-text clauses.
+    cross = [c for c in body["query"]["bool"]["must"][0]["function_score"]["query"]["bool"]
+             ["should"] if c.get("multi_match", {}).get("type") == "cross_fields"]
+    assert cross[0]["multi_match"]["query"] == text
+    json.dumps(body)  # always serialisable
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_prefix_is_a_literal_value_of_autocomplete_clauses(text):
+    body = queries.suggest_body(text, 8)
+    if body is not None:
+        assert_text_only_in_literal_clauses(body, text)
+
+
+def test_spelling_and_count_bodies_keep_text_literal():
+    text = 'name:* "chaterbox'
+    assert_text_only_in_literal_clauses(queries.spelling_body(text), text)
+    assert_text_only_in_literal_clauses(queries.count_body(SearchQuery(text=text)), text)
+
+
+def test_text_is_trimmed_to_the_maximum_length():
+    body = queries.search_body(SearchQuery(text="  a  " + "x" * 500))
+    assert not places_of(body, "x" * (MAX_QUERY_LENGTH))
+    assert places_of(body, "a " + "x" * (MAX_QUERY_LENGTH - 2))
+
+
+def test_text_search_scores_exact_name_fuzzy_and_popularity():
+    body = queries.search_body(SearchQuery(text="Chatterbox"))
+    score = body["query"]["bool"]["must"][0]["function_score"]
+    assert score["boost_mode"] == "multiply"
+    assert {"weight": 1} in score["functions"]  # popularity only lifts, never zeroes
+    should = score["query"]["bool"]["should"]
+    exact = next(c["constant_score"] for c in should if "constant_score" in c)
+    assert exact["filter"] == {"term": {"name.keyword": "chatterbox"}}
+    assert exact["boost"] >= 100
+    fuzzy = next(c["multi_match"] for c in should if "fuzziness" in c.get("multi_match", {}))
+    assert fuzzy["fuzziness"] == "AUTO" and fuzzy["prefix_length"] == 1
+    assert "name.plain^4" in fuzzy["fields"] and "tagline" in fuzzy["fields"]
+    assert body["highlight"]["encoder"] == "html"
+    assert body["highlight"]["pre_tags"] == ["<mark>"]
+
+
+def test_exact_name_match_ignores_case_and_accents():
+    body = queries.search_body(SearchQuery(text=" CAFÉ  Planner "))
+    should = body["query"]["bool"]["must"][0]["function_score"]["query"]["bool"]["should"]
+    assert should[0]["constant_score"]["filter"]["term"]["name.keyword"] == "cafe planner"
+
+
+def test_empty_text_browses_everything_newest_first_without_highlights():
+    body = queries.search_body(SearchQuery(text="   "))
+    assert body["query"] == {"match_all": {}}
+    assert body["sort"][0] == {"published_at": {"order": "desc"}}
+    assert "highlight" not in body
+    assert "facets" in body["aggs"]
+
+
+# --- filters and facets -----------------------------------------------------------------
+
+
+def test_filters_go_in_the_bool_filter_and_combine():
+    body = queries.search_body(SearchQuery(
+        text="crm", categories=("crm", "sales"), pricing="paid", has_trial=True, min_rating=4,
+        badges=("staff_pick",), regions=("eu",), read_only=True))
+    filters = body["query"]["bool"]["filter"]
+    assert {"terms": {"category_slug": ["crm", "sales"]}} in filters
+    assert {"term": {"is_free": False}} in filters
+    assert {"term": {"has_trial": True}} in filters
+    assert {"range": {"rating_average": {"gte": 4.0}}} in filters
+    assert {"terms": {"badges": ["staff_pick"]}} in filters
+    assert {"terms": {"regions": ["eu"]}} in filters
+    assert {"term": {"write_access": False}} in filters
+    assert len(filters) == 7
+
+
+def test_unknown_pricing_is_no_filter():
+    assert "filter" not in queries.search_body(SearchQuery(text="x", pricing="gratis"))["query"]["bool"]
+
+
+def test_a_facet_with_its_own_filter_counts_with_the_other_filters_only():
+    body = queries.search_body(SearchQuery(text="crm", categories=("crm",), pricing="free"))
+    own_category = body["aggs"]["own_category"]
+    assert own_category["global"] == {}
+    scope = own_category["aggs"]["scoped"]["filter"]["bool"]["filter"]
+    assert {"term": {"is_free": True}} in scope
+    assert {"terms": {"category_slug": ["crm"]}} not in scope
+    assert any("should" in clause.get("bool", {}) for clause in scope)  # the text still counts
+    assert own_category["aggs"]["scoped"]["aggs"]["values"]["terms"]["include"] == "category:.*"
+    assert "own_badges" not in body["aggs"]  # no badge filter: the main query's counts serve
+
+
+def test_facet_keys_describe_every_facet_value():
+    keys = queries.facet_keys(document(category_slug="crm", is_free=False, has_trial=True,
+                                       write_access=True, rating_average=3.5,
+                                       badges=["staff_pick"], regions=["eu", "us"]))
+    assert sorted(keys) == sorted([
+        "category:crm", "pricing:paid", "has_trial:true", "min_rating:3", "min_rating:2",
+        "min_rating:1", "badges:staff_pick", "regions:eu", "regions:us"])
+    free = queries.facet_keys(document(rating_average=0.0))
+    assert "pricing:free" in free and "read_only:true" in free
+    assert not [key for key in free if key.startswith("min_rating")]
+
+
+def test_a_rating_just_under_four_counts_as_the_index_stores_it():
+    # 3.99999999 is 4.0 as a 32-bit float: the range filter finds it, so must the facet.
+    assert "min_rating:4" in queries.facet_keys(document(rating_average=3.99999999))
+
+
+def test_facets_from_a_response_follow_other_filters_and_sort_by_count_then_value():
+    aggregations = {
+        "facets": {"buckets": [
+            {"key": "category:crm", "doc_count": 2}, {"key": "regions:us", "doc_count": 2},
+            {"key": "regions:eu", "doc_count": 2}, {"key": "regions:jp", "doc_count": 3},
+            {"key": "pricing:free", "doc_count": 2},
+        ]},
+        "own_category": {"doc_count": 9, "scoped": {"doc_count": 5, "values": {"buckets": [
+            {"key": "category:analytics", "doc_count": 3},
+            {"key": "category:crm", "doc_count": 2},
+        ]}}},
+    }
+    facets = queries.facets_from(aggregations)
+    assert facets["category"] == [("analytics", 3), ("crm", 2)]
+    assert facets["regions"] == [("jp", 3), ("eu", 2), ("us", 2)]
+    assert facets["pricing"] == [("free", 2)]
+    assert facets["badges"] == [] and set(facets) == set(queries.FACETS)
+
+
+# --- sorting and paging -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sort,first", [
+    ("rating", [{"rating_average": {"order": "desc"}}, {"rating_count": {"order": "desc"}}]),
+    ("installs", [{"installs": {"order": "desc"}}]),
+    ("newest", [{"published_at": {"order": "desc"}}]),
+    ("updated", [{"updated_at": {"order": "desc"}}]),
+    ("relevance", [{"_score": {"order": "desc"}}]),
+])
+def test_sorts_end_with_an_id_tie_break(sort, first):
+    body = queries.search_body(SearchQuery(text="crm", sort=sort))
+    assert body["sort"] == first + [{"id": {"order": "desc"}}]
+
+
+def test_sorting_by_a_field_needs_no_popularity_scoring():
+    body = queries.search_body(SearchQuery(text="crm", sort="installs"))
+    assert "function_score" not in json.dumps(body["query"])
+
+
+def test_pages_and_pages_beyond_the_result_window():
+    body = queries.search_body(SearchQuery(page=3, per_page=10))
+    assert (body["from"], body["size"], body["track_total_hits"]) == (20, 10, True)
+    far = queries.search_body(SearchQuery(text="crm", page=100_000, per_page=24))
+    assert (far["from"], far["size"]) == (0, 0)  # total and facets only: no error
+    assert "highlight" not in far
+    odd = queries.search_body(SearchQuery(page=0, per_page=10_000))
+    assert odd["from"] == 0 and odd["size"] == queries.MAX_PER_PAGE
+
+
+def test_search_returns_ids_only():
+    assert queries.search_body(SearchQuery(text="x"))["_source"] is False
+
+
+# --- did you mean and autocomplete --------------------------------------------------------
+
+
+def test_corrected_text_replaces_only_misspelt_words():
+    response = {"suggest": {"words": [
+        {"text": "chaterbox", "offset": 0, "length": 9, "options": [{"text": "chatterbox"}]},
+        {"text": "team", "offset": 10, "length": 4, "options": []},
+    ]}}
+    assert queries.corrected_text(response) == "chatterbox team"
+    nothing = {"suggest": {"words": [{"text": "team", "options": []}]}}
+    assert queries.corrected_text(nothing) is None
+    assert queries.corrected_text({}) is None
+
+
+def test_suggest_body_completes_words_of_the_name():
+    body = queries.suggest_body("Cha", 5)
+    must = body["query"]["function_score"]["query"]["bool"]["must"]
+    assert must == [{"match": {"name.edge": {"query": "Cha", "operator": "and"}}}]
+    should = body["query"]["function_score"]["query"]["bool"]["should"]
+    assert {"prefix": {"name.keyword": {"value": "cha", "boost": 20}}} in should
+    assert body["size"] == 5 and body["_source"] == ["slug", "name", "category"]
+
+
+@pytest.mark.parametrize("prefix", ["", "   ", "*", "-", '"'])
+def test_suggest_without_a_word_asks_nothing(prefix):
+    assert queries.suggest_body(prefix, 8) is None
+
+
+# --- mapping --------------------------------------------------------------------------------
+
+
+def test_mapping_covers_every_document_field():
+    properties = queries.MAPPINGS["properties"]
+    assert set(DOCUMENT_FIELDS) <= set(properties)
+    assert set(properties["name"]["fields"]) == {"keyword", "edge", "plain"}
+    settings = queries.index_body(refresh_interval="-1")["settings"]["index"]
+    assert settings["number_of_shards"] == 1 and settings["number_of_replicas"] == 0
+    assert settings["refresh_interval"] == "-1"
+    assert "refresh_interval" not in queries.index_body()["settings"]["index"]
+
+
+def test_stored_source_adds_facet_keys_without_changing_the_document():
+    original = document()
+    stored = queries.source_document(original)
+    assert stored["facet_keys"] and "facet_keys" not in original
