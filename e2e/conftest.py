@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,14 @@ def live_server(tmp_path_factory):
         # Journeys sign in several times from one address.
         "LOGIN_RATE_LIMIT": "200 per minute",
     }
+    opensearch_url = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
+    if opensearch_url:
+        # Journeys search through a real OpenSearch when the test command started one.
+        env["OPENSEARCH_URL"] = opensearch_url
+        env["OPENSEARCH_INDEX"] = f"e2e-{uuid.uuid4().hex[:10]}"
+    elif os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true but BAZAAR_TEST_OPENSEARCH_URL is not set: the journeys must "
+                    "search through OpenSearch.")
     _flask(env, "db", "upgrade")
     _flask(env, "demo", "load")
     port = _free_port()
@@ -76,6 +85,8 @@ def live_server(tmp_path_factory):
     server.terminate()
     server.wait(timeout=10)
     log.close()
+    if opensearch_url:
+        requests.delete(f"{opensearch_url}/{env['OPENSEARCH_INDEX']}*", timeout=10)
 
 
 @pytest.fixture(scope="session")

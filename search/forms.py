@@ -7,6 +7,7 @@ out and named, so the page can say what it ignored instead of failing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ MAX_VALUES_PER_FILTER = 50
 MAX_SHOWN_VALUE_LENGTH = 40
 TRUE_VALUES = ("1", "true", "on", "yes")
 FALSE_VALUES = ("", "0", "false", "off", "no")
+# Control characters never belong in a search (and NUL is not even valid HTML).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -115,7 +118,8 @@ def parse_search_args(args: MultiDict, category_slugs: Collection[str],
     """
     ignored: list[str] = []
 
-    raw_text = " ".join((args.get("q") or "").split())  # newlines and runs of spaces
+    # Newlines, tabs and runs of spaces become single spaces.
+    raw_text = " ".join(_CONTROL.sub(" ", args.get("q") or "").split())
     text_trimmed = len(raw_text) > MAX_QUERY_LENGTH
     text = raw_text[:MAX_QUERY_LENGTH].strip()
 

@@ -175,7 +175,8 @@ def filter_groups(parsed: ParsedSearch, result: SearchResult,
 
 
 def _render_unavailable():
-    categories = get_session().exec(select(Category).order_by(Category.position, Category.name)).all()
+    session = get_session()
+    categories = session.exec(select(Category).order_by(Category.position, Category.name)).all()
     return render_template("search/unavailable.html", categories=categories), 503
 
 

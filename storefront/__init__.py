@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import click
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -28,8 +28,14 @@ ERROR_MESSAGES = {
 }
 
 
+# Paths whose clients read JSON: their errors are JSON too.
+JSON_PATHS = ("/search/suggest", "/api/")
+
+
 def _render_error(status: int, detail: str | None = None):
     title, message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
+    if request.path.startswith(JSON_PATHS):
+        return jsonify({"error": detail or message}), status
     return render_template("storefront/error.html", status=status, title=title,
                            message=detail or message), status
 

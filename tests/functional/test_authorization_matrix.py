@@ -38,6 +38,8 @@ MATRIX = {
     "storefront.listing": ("GET", {"slug": "listing_slug"}, PUBLIC),
     "storefront.post_listing_review": ("POST", {"slug": "listing_slug"}, REVIEWERS),
     "storefront.screenshot": ("GET", {"filename": "screenshot_filename"}, PUBLIC),
+    "search.results": ("GET", {}, PUBLIC),
+    "search.suggest": ("GET", {}, PUBLIC),
     "accounts.login": ("GET", {}, PUBLIC),
     "accounts.register": ("GET", {}, PUBLIC),
     "accounts.logout": ("POST", {}, SIGNED_IN),

@@ -1,0 +1,59 @@
+"""The search journey in a real browser: a misspelt name still finds the app,
+filters and sorts narrow the list, and autocomplete opens an app."""
+
+import re
+
+from playwright.sync_api import expect
+
+
+def _first_result_name(page) -> str:
+    return page.locator(".search-results .card h3").first.inner_text().strip()
+
+
+def test_misspelt_name_filters_sort_and_autocomplete(page):
+    # Learn a real app name from the catalog, then misspell it (drop a middle letter).
+    page.goto("/search?sort=rating")
+    name = _first_result_name(page)
+    word = max(name.split(), key=len)
+    typo = word[:2] + word[3:] if len(word) > 4 else word + "x"
+
+    page.goto("/")
+    box = page.get_by_role("combobox", name="Search apps")
+    box.fill(typo)
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    results = page.locator(".search-results .card h3")
+    did_you_mean = page.locator(".did-you-mean a")
+    if did_you_mean.count():
+        did_you_mean.click()
+    expect(results.filter(has_text=word).first).to_be_visible()
+
+    # Filter by a category and a minimum rating, from a browse of everything.
+    page.goto("/search")
+    category_filter = page.locator("input[name=category]").first
+    category_filter.check()
+    page.locator("input[name=min_rating][value='3']").check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"category=.*min_rating=3|min_rating=3.*category="))
+    expect(results.first).to_be_visible()
+    for stars in page.locator(".search-results .stars-value").all_inner_texts():
+        assert float(stars) >= 3
+
+    # Sort by most installed; the filters stay.
+    page.get_by_label("Sort by").select_option("installs")
+    page.get_by_role("button", name="Sort").click()
+    expect(page).to_have_url(re.compile(r"sort=installs"))
+    expect(page).to_have_url(re.compile(r"min_rating=3"))
+    expect(results.first).to_be_visible()
+
+    # Autocomplete: type a prefix, arrow down to the first suggestion, Enter opens it.
+    page.goto("/")
+    box = page.get_by_role("combobox", name="Search apps")
+    box.press_sequentially(word[:4].lower(), delay=60)
+    option = page.get_by_role("option").first
+    expect(option).to_be_visible()
+    suggested = option.inner_text().split("\n")[0].strip()
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/apps/[a-z0-9-]+"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(suggested)
