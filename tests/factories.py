@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 from sqlmodel import Session
@@ -24,6 +24,7 @@ from listings.models import (
     ReleaseStatus,
     Review,
     ReviewStatus,
+    slugify,
 )
 from storefront.db import utcnow
 from storefront.models import Role, User
@@ -151,3 +152,28 @@ def make_screenshot(session: Session, listing: Listing, upload_folder: str, capt
     (folder / filename).write_bytes(image_bytes(size=size))
     return save(session, Screenshot(listing_id=listing.id, filename=filename, content_type="image/png",
                                     width=size[0], height=size[1], caption=caption, position=n))
+
+
+SEARCH_NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def search_document(listing_id: int, name: str, published_days_ago: int | None = None,
+                    updated_days_ago: int | None = None, **fields) -> dict:
+    """A complete search document with plain defaults; ``fields`` override them."""
+    from search.interfaces import DOCUMENT_FIELDS
+
+    published = listing_id if published_days_ago is None else published_days_ago
+    updated = published if updated_days_ago is None else updated_days_ago
+    document = {
+        "id": listing_id, "slug": f"{slugify(name)}-{listing_id}", "name": name,
+        "tagline": "A helpful app", "description": "Helps teams do their work.",
+        "category": "Productivity", "category_slug": "productivity", "tags": [],
+        "partner": "Acme", "pricing_model": "free", "is_free": True, "has_trial": False,
+        "badges": [], "scopes": ["contacts:read"], "write_access": False, "regions": ["us"],
+        "rating_average": 0.0, "rating_count": 0, "installs": 0, "active_installs": 0,
+        "published_at": (SEARCH_NOW - timedelta(days=published)).isoformat(),
+        "updated_at": (SEARCH_NOW - timedelta(days=updated)).isoformat(),
+    }
+    document.update(fields)
+    assert set(document) == set(DOCUMENT_FIELDS), set(document) ^ set(DOCUMENT_FIELDS)
+    return document

@@ -8,33 +8,21 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from search.interfaces import DOCUMENT_FIELDS, SearchBackend, SearchQuery
+from tests.factories import search_document
 
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
+from search.interfaces import SearchBackend, SearchQuery
+
 _ids = iter(range(1, 1_000_000))
 
 
 def doc(name: str, **fields) -> dict:
-    """A complete search document with plain defaults."""
+    """A complete search document with a fresh id."""
     listing_id = fields.pop("id", next(_ids))
     days = fields.pop("age_days", listing_id % 50)
-    document = {
-        "id": listing_id, "slug": f"{name.lower().replace(' ', '-')}-{listing_id}", "name": name,
-        "tagline": "A helpful app", "description": "Helps teams do their work.",
-        "category": "Productivity", "category_slug": "productivity", "tags": [],
-        "partner": "Acme", "pricing_model": "free", "is_free": True, "has_trial": False,
-        "badges": [], "scopes": ["contacts:read"], "write_access": False, "regions": ["us"],
-        "rating_average": 0.0, "rating_count": 0, "installs": 0, "active_installs": 0,
-        "published_at": (NOW - timedelta(days=days)).isoformat(),
-        "updated_at": (NOW - timedelta(days=days)).isoformat(),
-    }
-    document.update(fields)
-    assert set(document) == set(DOCUMENT_FIELDS)
-    return document
+    return search_document(listing_id, name, published_days_ago=days, **fields)
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ import socket
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from search.interfaces import DOCUMENT_FIELDS, SearchQuery, SearchUnavailable
+from tests.factories import search_document
+
+from search.interfaces import SearchQuery, SearchUnavailable
 from search.opensearch import OpenSearchBackend
 
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -32,19 +32,8 @@ def backend(opensearch_url):
 
 
 def doc(listing_id: int, name: str, **fields) -> dict:
-    document = {
-        "id": listing_id, "slug": f"{name.lower().replace(' ', '-')}-{listing_id}", "name": name,
-        "tagline": "A helpful app", "description": "Helps teams do their work.",
-        "category": "Productivity", "category_slug": "productivity", "tags": [],
-        "partner": "Acme", "pricing_model": "free", "is_free": True, "has_trial": False,
-        "badges": [], "scopes": ["contacts:read"], "write_access": False, "regions": ["us"],
-        "rating_average": 0.0, "rating_count": 0, "installs": 0, "active_installs": 0,
-        "published_at": (NOW - timedelta(days=listing_id % 30)).isoformat(),
-        "updated_at": (NOW - timedelta(days=listing_id % 7)).isoformat(),
-    }
-    document.update(fields)
-    assert set(document) == set(DOCUMENT_FIELDS)
-    return document
+    return search_document(listing_id, name, published_days_ago=listing_id % 30,
+                           updated_days_ago=listing_id % 7, **fields)
 
 
 def ids(result) -> list[int]:

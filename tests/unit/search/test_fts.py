@@ -7,9 +7,10 @@ that depend on how ``search.fts`` works (FTS5 / PostgreSQL text search).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from tests.factories import SEARCH_NOW, search_document
 from sqlalchemy import create_engine
 
 from search.fts import (
@@ -24,23 +25,11 @@ from search.fts import (
 )
 from search.interfaces import SearchQuery, SearchUnavailable
 
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
+NOW = SEARCH_NOW
 
 
 def make_doc(listing_id: int, name: str, **fields) -> dict:
-    """A complete search document; ``fields`` override the plain defaults."""
-    document = {
-        "id": listing_id, "slug": f"app-{listing_id}", "name": name,
-        "tagline": "A helpful app", "description": "Helps teams do their work.",
-        "category": "Productivity", "category_slug": "productivity", "tags": [],
-        "partner": "Acme", "pricing_model": "free", "is_free": True, "has_trial": False,
-        "badges": [], "scopes": ["contacts:read"], "write_access": False, "regions": ["us"],
-        "rating_average": 0.0, "rating_count": 0, "installs": 0, "active_installs": 0,
-        "published_at": (NOW - timedelta(days=listing_id)).isoformat(),
-        "updated_at": (NOW - timedelta(days=listing_id)).isoformat(),
-    }
-    document.update(fields)
-    return document
+    return search_document(listing_id, name, **fields)
 
 
 @pytest.fixture
