@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from listings.models import Badge, Category, Listing, ListingStatus, Partner, Release, ReleaseStatus
+from listings.models import Listing, ListingStatus, Release, ReleaseStatus
 from listings.scopes import is_write_scope
-from listings.services import active_badges, rating_summaries
+from listings.services import ListingCard, listing_cards
 from storefront.markdown import markdown_to_text
 
 BATCH_SIZE = 1000
@@ -24,11 +24,11 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def to_search_document(listing: Listing, partner: Partner, category: Category,
-                       rating: tuple[float, int] | None, badges: Sequence[Badge],
-                       release: Release | None, installs: tuple[int, int] = (0, 0)) -> dict:
-    """The search document of one published listing, from rows already loaded."""
-    average, count = rating or (0.0, 0)
+def to_search_document(card: ListingCard, release: Release | None,
+                       installs: tuple[int, int] = (0, 0)) -> dict:
+    """The search document of one published listing, from its card (the listing
+    with its partner, category, rating and active badges) and current release."""
+    listing = card.listing
     scopes = release.scope_names if release else []
     return {
         "id": listing.id,
@@ -36,19 +36,19 @@ def to_search_document(listing: Listing, partner: Partner, category: Category,
         "name": listing.name,
         "tagline": listing.tagline,
         "description": markdown_to_text(listing.description),
-        "category": category.name,
-        "category_slug": category.slug,
+        "category": card.category.name,
+        "category_slug": card.category.slug,
         "tags": list(listing.tags),
-        "partner": partner.name,
+        "partner": card.partner.name,
         "pricing_model": listing.pricing_model,
         "is_free": listing.is_free,
         "has_trial": listing.trial_days > 0,
-        "badges": sorted({badge.kind for badge in badges}),
+        "badges": sorted({badge.kind for badge in card.badges}),
         "scopes": scopes,
         "write_access": any(is_write_scope(scope) for scope in scopes),
         "regions": list(listing.data_residency),
-        "rating_average": float(average),
-        "rating_count": count,
+        "rating_average": float(card.rating_average or 0.0),
+        "rating_count": card.rating_count,
         "installs": installs[0],
         "active_installs": installs[1],
         "published_at": _iso(listing.published_at),
@@ -79,18 +79,9 @@ def search_documents(session: Session, listing_ids: Sequence[int]) -> list[dict]
                             .order_by(Listing.id)).all()
     if not listings:
         return []
-    published_ids = [listing.id for listing in listings]
-    partners = {p.id: p for p in session.exec(select(Partner).where(
-        col(Partner.id).in_({listing.partner_id for listing in listings}))).all()}
-    categories = {c.id: c for c in session.exec(select(Category).where(
-        col(Category.id).in_({listing.category_id for listing in listings}))).all()}
-    ratings = rating_summaries(session, published_ids)
-    badges = active_badges(session, published_ids)
-    releases = _current_releases(session, published_ids)
-    return [to_search_document(listing, partners[listing.partner_id], categories[listing.category_id],
-                               ratings.get(listing.id), badges.get(listing.id, []),
-                               releases.get(listing.id))
-            for listing in listings]
+    releases = _current_releases(session, [listing.id for listing in listings])
+    return [to_search_document(card, releases.get(card.listing.id))
+            for card in listing_cards(session, list(listings))]
 
 
 def published_listing_count(session: Session) -> int:
