@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from listings.scopes import REGIONS, SCOPES
@@ -411,7 +411,12 @@ class ReviewCreate(SQLModel):
 
 class Review(SQLModel, table=True):
     __tablename__ = "reviews"
-    __table_args__ = (UniqueConstraint("listing_id", "author_id"),)
+    __table_args__ = (
+        UniqueConstraint("listing_id", "author_id"),
+        # Rating summaries read (listing, status, rating) for a page of listings;
+        # without it SQLite scans every review through the status index.
+        Index("ix_reviews_listing_status_rating", "listing_id", "status", "rating"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     listing_id: int = Field(foreign_key="listings.id", index=True)

@@ -36,3 +36,8 @@ def test_empty_text_renders_nothing():
 
 def test_plain_text_for_search():
     assert markdown_to_text("# Hi\n\n**there** <b>x</b>") == "Hi there <b>x</b>"
+
+
+def test_plain_text_keeps_words_of_links_lists_code_and_tables():
+    text = "Intro [docs](https://x.example.com)\n\n- one\n- two\n\n```\ncode here\n```\n\n| a | b |\n|---|---|\n| c | d |"
+    assert markdown_to_text(text) == "Intro docs one two code here a b c d"
