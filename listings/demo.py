@@ -52,7 +52,7 @@ from listings.services import (
 )
 from storefront.db import utcnow
 from storefront.models import Role, User
-from storefront.services import hash_password
+from storefront.services import create_workspace, current_workspace, hash_password
 
 DEMO_PASSWORD = "bazaar-demo-2026"
 DEMO_SEED = 2026
@@ -522,6 +522,9 @@ def _build(session: Session, upload_folder: str, rng: random.Random, now: dateti
     users = {email: _user(session, email, _DEMO_NAMES[email], role, password_hash)
              for email, role in DEMO_USERS}
     editor = users["editor@example.com"]
+    customer = users["customer@example.com"]
+    if current_workspace(session, customer) is None:  # the demo customer can install apps
+        create_workspace(session, f"{customer.display_name}'s workspace", customer)
     reviewers = [users["customer@example.com"]] + [
         _user(session, email, name, Role.CUSTOMER.value, password_hash)
         for email, name in REVIEWERS]

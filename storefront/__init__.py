@@ -96,8 +96,10 @@ def init_app(app: Flask) -> None:
 
     from storefront.accounts import bp as accounts_bp
     from storefront.admin import bp as admin_bp
+    from storefront.install_views import bp as installs_bp
     from storefront.views import bp as storefront_bp
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(installs_bp)

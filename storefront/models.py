@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storefront.db import utcnow
@@ -54,3 +55,63 @@ class User(UserBase, UserMixin, table=True):
 
 class UserPublic(UserBase):
     id: int
+
+
+# --- workspaces and installs ----------------------------------------------------
+
+class WorkspaceRole(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Workspace(SQLModel, table=True):
+    """A customer's team: apps are installed into a workspace, not for one person."""
+
+    __tablename__ = "workspaces"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkspaceMember(SQLModel, table=True):
+    __tablename__ = "workspace_members"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    # Only a workspace admin may install or uninstall apps.
+    role: str = Field(default=WorkspaceRole.MEMBER, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InstallStatus(StrEnum):
+    ACTIVE = "active"
+    UNINSTALLED = "uninstalled"
+
+
+class Install(SQLModel, table=True):
+    """An app installed into a workspace with the scopes the admin consented to.
+
+    Uninstalled rows stay as history, so only *active* installs are unique per
+    workspace and listing (a partial unique index).
+    """
+
+    __tablename__ = "installs"
+    __table_args__ = (
+        Index("uq_installs_active_workspace_listing", "workspace_id", "listing_id", unique=True,
+              sqlite_where=text("status = 'active'"),
+              postgresql_where=text("status = 'active'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    release_id: int = Field(foreign_key="releases.id")
+    # The scope names granted at consent; emptied (revoked) on uninstall.
+    granted_scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=InstallStatus.ACTIVE, max_length=20)
+    installed_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    uninstalled_at: datetime | None = None

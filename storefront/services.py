@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from storefront.models import Role, User
+from storefront.db import utcnow
+from storefront.models import (
+    Install,
+    InstallStatus,
+    Role,
+    User,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRole,
+)
 
 # Argon2id with the library's defaults: deliberately slow to guess against.
 _hasher = PasswordHasher()
@@ -51,6 +60,8 @@ def register_user(session: Session, *, email: str, password: str, display_name: 
                 display_name=display_name.strip(), role=role, partner_id=partner_id)
     session.add(user)
     session.flush()
+    if role == Role.CUSTOMER:
+        create_workspace(session, f"{user.display_name}'s workspace", user)
     return user
 
 
@@ -80,3 +91,116 @@ def change_role(session: Session, user: User, role: Role, partner_id: int | None
     user.role = role
     user.partner_id = partner_id if role == Role.PARTNER else None
     session.add(user)
+
+
+# --- workspaces ---------------------------------------------------------------
+
+
+def create_workspace(session: Session, name: str, admin: User) -> Workspace:
+    """A new workspace with ``admin`` as its first (admin) member."""
+    workspace = Workspace(name=name[:120])
+    session.add(workspace)
+    session.flush()
+    session.add(WorkspaceMember(workspace_id=workspace.id, user_id=admin.id,
+                                role=WorkspaceRole.ADMIN))
+    session.flush()
+    return workspace
+
+
+def current_workspace(session: Session, user) -> Workspace | None:
+    """The workspace the user works in: their first membership; None if none."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
+        return None
+    return session.exec(
+        select(Workspace).join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .where(WorkspaceMember.user_id == user.id).order_by(WorkspaceMember.id)
+    ).first()
+
+
+def is_workspace_admin(session: Session, workspace: Workspace, user: User) -> bool:
+    return session.exec(select(WorkspaceMember.id).where(
+        WorkspaceMember.workspace_id == workspace.id, WorkspaceMember.user_id == user.id,
+        WorkspaceMember.role == WorkspaceRole.ADMIN)).first() is not None
+
+
+# --- installs -----------------------------------------------------------------
+
+
+class InstallError(ValueError):
+    """An install or uninstall that cannot be done, with a message for the user."""
+
+
+BILLING_NOT_READY = "Paid apps and trials arrive with billing; this app can't be installed yet."
+_NOT_PUBLISHED = {
+    "delisted": "This app is no longer listed, so it can't be installed.",
+    "archived": "This app has been archived, so it can't be installed.",
+    "draft": "This app is not published yet, so it can't be installed.",
+    "in_review": "This app is still being reviewed by our editors, so it can't be installed yet.",
+}
+
+
+def active_install(session: Session, workspace: Workspace, listing_id: int) -> Install | None:
+    """The workspace's active install of a listing, if any."""
+    return session.exec(select(Install).where(
+        Install.workspace_id == workspace.id, Install.listing_id == listing_id,
+        Install.status == InstallStatus.ACTIVE)).first()
+
+
+def installable_release(session: Session, workspace: Workspace, user: User, listing):
+    """The release an install of ``listing`` would get; ``InstallError`` says why not.
+
+    The consent screen asks this before showing anything, and
+    ``install_listing`` asks it again when the admin confirms.
+    """
+    from listings.models import ListingStatus
+    from listings.services import current_release
+
+    if listing.status != ListingStatus.PUBLISHED:
+        raise InstallError(_NOT_PUBLISHED.get(listing.status, "This app can't be installed."))
+    if not is_workspace_admin(session, workspace, user):
+        raise InstallError("Only an admin of your workspace can install apps.")
+    if not listing.is_free or listing.trial_days > 0:
+        raise InstallError(BILLING_NOT_READY)
+    release = current_release(session, listing.id)
+    if release is None:
+        raise InstallError("This app has no approved version yet, so it can't be installed.")
+    return release
+
+
+def install_listing(session: Session, workspace: Workspace, user: User, listing) -> Install:
+    """Install a published free app into ``workspace`` with its current release's scopes.
+
+    Only a workspace admin may install. Installing an app the workspace already
+    has returns the existing install, so a double submission makes one install.
+    Raises ``InstallError`` with the reason otherwise.
+    """
+    release = installable_release(session, workspace, user, listing)
+    existing = active_install(session, workspace, listing.id)
+    if existing is not None:
+        return existing
+    install = Install(workspace_id=workspace.id, listing_id=listing.id, release_id=release.id,
+                      granted_scopes=list(release.scope_names), installed_by_id=user.id)
+    session.add(install)
+    session.flush()
+    return install
+
+
+def workspace_installs(session: Session, workspace: Workspace) -> list[Install]:
+    """The workspace's active installs, newest first."""
+    return list(session.exec(select(Install).where(
+        Install.workspace_id == workspace.id, Install.status == InstallStatus.ACTIVE)
+        .order_by(col(Install.created_at).desc(), col(Install.id).desc())).all())
+
+
+def uninstall(session: Session, install: Install, user: User) -> None:
+    """Remove an app from its workspace and revoke every scope it was granted (admins only)."""
+    workspace = session.get(Workspace, install.workspace_id)
+    if workspace is None or not is_workspace_admin(session, workspace, user):
+        raise InstallError("Only an admin of the workspace can uninstall apps.")
+    if install.status != InstallStatus.ACTIVE:
+        raise InstallError("This app is already uninstalled.")
+    install.status = InstallStatus.UNINSTALLED
+    install.granted_scopes = []
+    install.uninstalled_at = utcnow()
+    session.add(install)
+    session.flush()

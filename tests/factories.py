@@ -177,3 +177,33 @@ def search_document(listing_id: int, name: str, published_days_ago: int | None =
     document.update(fields)
     assert set(document) == set(DOCUMENT_FIELDS), set(document) ^ set(DOCUMENT_FIELDS)
     return document
+
+
+def make_workspace(session: Session, admin_user: User, name: str | None = None):
+    """A workspace with ``admin_user`` as its admin member."""
+    from storefront.services import create_workspace
+
+    workspace = create_workspace(session, name or f"Workspace {_n()}", admin_user)
+    session.commit()
+    session.refresh(workspace)
+    return workspace
+
+
+def make_install(session: Session, workspace, listing: Listing, installed_by: User | None = None,
+                 scopes: list[str] | None = None, status: str = "active"):
+    """An install of ``listing`` in ``workspace`` on its newest release."""
+    from sqlmodel import col, select
+
+    from storefront.models import Install, WorkspaceMember
+
+    release = session.exec(select(Release).where(Release.listing_id == listing.id)
+                           .order_by(col(Release.id).desc())).first()
+    if installed_by is None:
+        member = session.exec(select(WorkspaceMember)
+                              .where(WorkspaceMember.workspace_id == workspace.id)).first()
+        installed_by = session.get(User, member.user_id)
+    return save(session, Install(
+        workspace_id=workspace.id, listing_id=listing.id, release_id=release.id,
+        granted_scopes=scopes if scopes is not None else list(release.scope_names),
+        status=status, installed_by_id=installed_by.id,
+        uninstalled_at=utcnow() if status != "active" else None))

@@ -28,6 +28,7 @@ EDITORS = {"visitor": "login", "customer": "forbidden", "owner": "forbidden",
            "other_partner": "forbidden", "editor": "ok", "admin": "ok"}
 ADMINS = {**EDITORS, "editor": "forbidden"}
 REVIEWERS = {**SIGNED_IN, "owner": "forbidden"}  # a partner may not review its own app
+WORKSPACE_OWNS = {**dict.fromkeys(ROLES, "missing"), "visitor": "login", "customer": "ok"}
 
 # endpoint -> (method, url arguments from the world, expected outcome per role)
 MATRIX = {
@@ -75,6 +76,13 @@ MATRIX = {
     "editor.move_collection": ("POST", {"collection_id": "collection_id"}, EDITORS),
     "editor.audit_log": ("GET", {}, EDITORS),
     "editor.screenshot": ("GET", {"filename": "submitted_screenshot_filename"}, EDITORS),
+    # Installs: anyone signed in is answered (without a workspace, with a message).
+    "installs.start": ("POST", {"slug": "listing_slug"}, SIGNED_IN),
+    "installs.consent": ("GET", {"slug": "listing_slug"}, SIGNED_IN),
+    "installs.confirm": ("POST", {"slug": "listing_slug"}, SIGNED_IN),
+    "installs.my_apps": ("GET", {}, SIGNED_IN),
+    # Only the customer's workspace holds the install; anyone else is told nothing.
+    "installs.uninstall_app": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
 }
 
 
@@ -102,6 +110,8 @@ def world(app, db):
     pending_review = factories.make_review(db, listing, status=ReviewStatus.PENDING)
     badge = factories.make_badge(db, listing)
     collection = factories.make_collection(db, [listing])
+    workspace = factories.make_workspace(db, users["customer"])
+    install = factories.make_install(db, workspace, factories.make_listing(db))
     refs = {
         "category_slug": category.slug, "collection_slug": collection.slug,
         "listing_slug": listing.slug, "listing_id": listing.id, "draft_id": draft.id,
@@ -110,6 +120,7 @@ def world(app, db):
         "submitted_screenshot_filename": submitted_screenshot.filename,
         "review_id": review.id, "pending_review_id": pending_review.id, "badge_id": badge.id,
         "collection_id": collection.id, "customer_id": users["customer"].id,
+        "install_id": install.id,
     }
     return users, refs
 
