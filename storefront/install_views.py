@@ -7,7 +7,7 @@ uninstall. Paid apps and trials wait for billing (``InstallError`` says so).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -17,6 +17,7 @@ from listings.services import published_listing
 from storefront.db import get_session
 from storefront.models import Install, Workspace
 from storefront.services import (
+    ConsentOutdated,
     InstallError,
     active_install,
     current_workspace,
@@ -94,9 +95,17 @@ def confirm(slug: str):
     workspace = current_workspace(session, current_user)
     if workspace is None:
         return _back_to_listing(listing, NEEDS_WORKSPACE)
+    consented = request.form.get("release_id", type=int)
+    if consented is None:
+        # Installing grants access: never without the consent screen's release.
+        return redirect(url_for("installs.consent", slug=listing.slug))
     try:
-        install_listing(session, workspace, current_user, listing)
+        install_listing(session, workspace, current_user, listing, consented_release_id=consented)
         session.commit()
+    except ConsentOutdated as error:
+        session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("installs.consent", slug=listing.slug))
     except InstallError as error:
         session.rollback()
         return _back_to_listing(listing, str(error))

@@ -130,6 +130,10 @@ class InstallError(ValueError):
     """An install or uninstall that cannot be done, with a message for the user."""
 
 
+class ConsentOutdated(InstallError):
+    """The app's current release is not the one whose scopes the customer saw."""
+
+
 BILLING_NOT_READY = "Paid apps and trials arrive with billing; this app can't be installed yet."
 _NOT_PUBLISHED = {
     "delisted": "This app is no longer listed, so it can't be installed.",
@@ -167,7 +171,8 @@ def installable_release(session: Session, workspace: Workspace, user: User, list
     return release
 
 
-def install_listing(session: Session, workspace: Workspace, user: User, listing) -> Install:
+def install_listing(session: Session, workspace: Workspace, user: User, listing,
+                    consented_release_id: int | None = None) -> Install:
     """Install a published free app into ``workspace`` with its current release's scopes.
 
     Only a workspace admin may install. Installing an app the workspace already
@@ -175,6 +180,9 @@ def install_listing(session: Session, workspace: Workspace, user: User, listing)
     Raises ``InstallError`` with the reason otherwise.
     """
     release = installable_release(session, workspace, user, listing)
+    if consented_release_id is not None and consented_release_id != release.id:
+        raise ConsentOutdated("This app's requested access changed since you looked. "
+                              "Please review it again.")
     existing = active_install(session, workspace, listing.id)
     if existing is not None:
         return existing

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from listings.models import ListingStatus, PricingModel
 from listings.scopes import REGIONS, describe_scope
+from listings.services import current_release
 from storefront.models import Install, Role, User, Workspace, WorkspaceMember, WorkspaceRole
 from storefront.services import BILLING_NOT_READY, InstallError, install_listing
 from tests import factories
@@ -17,6 +18,14 @@ SCOPES = [
     {"scope": "contacts:read", "justification": "To show contact names next to deals."},
     {"scope": "contacts:write", "justification": "To save the notes you write back to contacts."},
 ]
+
+
+def confirm(client, db, listing, **kwargs):
+    """Press "Confirm and install" on the consent screen (which names the release shown)."""
+    release = current_release(db, listing.id)
+    data = kwargs.pop("data", {})
+    data.setdefault("release_id", release.id if release else "")
+    return client.post(f"/apps/{listing.slug}/install/confirm", data=data, **kwargs)
 
 
 @pytest.fixture
@@ -63,10 +72,10 @@ def test_confirm_installs_once_with_the_release_scopes(client, db, login, admin)
     listing = factories.make_listing(db, scopes=SCOPES)
     login(admin)
 
-    response = client.post(f"/apps/{listing.slug}/install/confirm")
+    response = confirm(client, db, listing)
     assert response.status_code == 302 and response.location.endswith("/my/apps")
     assert f"Installed {listing.name}." in client.get("/my/apps").get_data(as_text=True)
-    client.post(f"/apps/{listing.slug}/install/confirm")  # a double submission
+    confirm(client, db, listing)  # a double submission
 
     [install] = installs(db)
     assert install.granted_scopes == ["contacts:read", "contacts:write"]
@@ -89,7 +98,7 @@ def test_delisted_app_is_refused_on_the_listing_page(client, db, login, admin):
     listing = factories.make_listing(db, status=ListingStatus.DELISTED)
     login(admin)
 
-    response = client.post(f"/apps/{listing.slug}/install/confirm", follow_redirects=True)
+    response = confirm(client, db, listing, follow_redirects=True)
 
     page = response.get_data(as_text=True)
     assert response.request.path == f"/apps/{listing.slug}"
@@ -117,7 +126,7 @@ def test_unpublished_apps_have_no_install_pages(client, db, login, admin):
     listing = factories.make_listing(db, status=ListingStatus.DRAFT)
     login(admin)
     assert client.get(f"/apps/{listing.slug}/install").status_code == 404
-    assert client.post(f"/apps/{listing.slug}/install/confirm").status_code == 404
+    assert confirm(client, db, listing).status_code == 404
     assert installs(db) == []
 
 
@@ -132,7 +141,7 @@ def test_paid_apps_and_trials_wait_for_billing(client, db, login, admin, fields)
     response = client.get(f"/apps/{listing.slug}/install", follow_redirects=True)
     assert "Paid apps and trials arrive with billing; this app can&#39;t be installed yet." \
         in response.get_data(as_text=True)
-    client.post(f"/apps/{listing.slug}/install/confirm")
+    confirm(client, db, listing)
     assert installs(db) == []
     with pytest.raises(InstallError, match="arrive with billing"):
         install_listing(db, workspace_of(db, admin), admin, listing)
@@ -152,7 +161,7 @@ def test_workspace_member_who_is_not_admin_is_refused(client, db, login, admin):
     listing = factories.make_listing(db)
     login(member)
 
-    response = client.post(f"/apps/{listing.slug}/install/confirm", follow_redirects=True)
+    response = confirm(client, db, listing, follow_redirects=True)
 
     assert "Only an admin of your workspace can install apps." in response.get_data(as_text=True)
     assert installs(db) == []
@@ -174,7 +183,7 @@ def test_account_without_workspace_is_told_to_use_a_customer_account(client, db,
     listing = factories.make_listing(db)
     login(partner)
 
-    response = client.post(f"/apps/{listing.slug}/install/confirm", follow_redirects=True)
+    response = confirm(client, db, listing, follow_redirects=True)
 
     assert "Sign in with a customer account to install apps" in response.get_data(as_text=True)
     assert installs(db) == []
@@ -200,7 +209,7 @@ def test_my_apps_lists_installs_and_uninstall_revokes_scopes(client, db, login, 
     assert install.uninstalled_at is not None
     assert f"/my/apps/{install.id}/uninstall" not in client.get("/my/apps").get_data(as_text=True)
     # Reinstalling after an uninstall makes a new active install; the old one stays history.
-    client.post(f"/apps/{listing.slug}/install/confirm")
+    confirm(client, db, listing)
     assert sorted(i.status for i in installs(db)) == ["active", "uninstalled"]
 
 
@@ -253,9 +262,9 @@ class TestWithCsrf:
         client.post("/account/login", data={"email": admin.email, "password": factories.PASSWORD,
                                             "csrf_token": _csrf_token(client, "/account/login")})
 
-        assert client.post(f"/apps/{listing.slug}/install/confirm").status_code == 400
+        assert confirm(client, db, listing).status_code == 400
         token = _csrf_token(client, f"/apps/{listing.slug}/install")
-        response = client.post(f"/apps/{listing.slug}/install/confirm", data={"csrf_token": token})
+        response = confirm(client, db, listing, data={"csrf_token": token})
         assert response.status_code == 302
         assert len(installs(db)) == 1
 
@@ -269,3 +278,18 @@ def test_demo_customer_has_a_workspace_to_install_into(runner, db):
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     customer = db.exec(select(User).where(User.email == "customer@example.com")).one()
     assert workspace_of(db, customer).name == "Casey Morgan's workspace"
+
+
+def test_confirm_needs_the_consent_screen_and_its_release(client, db, login, admin):
+    listing = factories.make_listing(db)
+    login(admin)
+    response = client.post(f"/apps/{listing.slug}/install/confirm")
+    assert response.status_code == 302 and response.location.endswith(f"/apps/{listing.slug}/install")
+    shown = current_release(db, listing.id)
+    newer = factories.make_release(db, listing, version="2.0.0", scopes=[
+        {"scope": "contacts:write", "justification": "Edit contacts"}])
+    assert current_release(db, listing.id).id == newer.id
+    response = confirm(client, db, listing, data={"release_id": shown.id}, follow_redirects=True)
+    assert "requested access changed" in response.get_data(as_text=True)
+    assert "Edit contacts" in response.get_data(as_text=True)  # the new scopes, shown again
+    assert db.exec(select(Install)).all() == []
