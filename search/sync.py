@@ -1,7 +1,7 @@
 """Keeping the search indexes in step with the database, through the outbox.
 
-1. Capture: every flush that changes a listing (or a release, review or badge
-   of one) writes an outbox row per search target, in the same transaction.
+1. Capture: every flush that changes a listing (or a release, review, badge
+   or install of one) writes an outbox row per search target, in the same transaction.
    Bulk writes that bypass the ORM call ``enqueue``.
 2. Apply: right after a commit that wrote outbox rows, the committing process
    applies them (``apply_pending``); ``flask search sync`` does the same by
@@ -30,6 +30,7 @@ from listings.models import Badge, Listing, Release, Review
 from search.interfaces import SearchBackend, SearchUnavailable
 from search.models import SearchOutbox, SearchSyncState
 from storefront.db import APP_INFO_KEY, utcnow
+from storefront.models import Install
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def _target_names(session: Session) -> list[str]:
 def _listing_id(obj) -> int | None:
     if isinstance(obj, Listing):
         return obj.id
-    if isinstance(obj, Release | Review | Badge):
+    if isinstance(obj, Release | Review | Badge | Install):
         return obj.listing_id
     return None
 

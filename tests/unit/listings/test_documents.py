@@ -24,6 +24,20 @@ def test_document_carries_what_search_filters_on(db):
     assert document["installs"] == 0 and document["published_at"]
 
 
+def test_installs_and_active_installs_are_counted(db):
+    listing = factories.make_listing(db)
+    for n in range(3):
+        admin = factories.make_user(db)
+        workspace = factories.make_workspace(db, admin)
+        install = factories.make_install(db, workspace, listing, admin)
+        if n == 0:
+            install.status = "uninstalled"
+            db.add(install)
+            db.commit()
+    [document] = search_documents(db, [listing.id])
+    assert (document["installs"], document["active_installs"]) == (3, 2)
+
+
 def test_only_published_listings_have_documents(db):
     published = factories.make_listing(db)
     draft = factories.make_listing(db, status=ListingStatus.DRAFT)

@@ -120,3 +120,11 @@ def test_reindex_and_status_commands(app, db, runner):
     unknown = runner.invoke(args=["search", "reindex", "--target", "elastic"])
     assert unknown.exit_code == 2 and "not configured here" in unknown.output
 
+
+
+def test_an_install_reaches_the_index_through_the_outbox(app, db):
+    popular, quiet = factories.make_listing(db, name="Popular"), factories.make_listing(db, name="Quiet")
+    admin = factories.make_user(db)
+    factories.make_install(db, factories.make_workspace(db, admin), popular, admin)
+    result = app.extensions["bazaar.search"].search(SearchQuery(sort="installs")).result
+    assert [hit.id for hit in result.hits] == [popular.id, quiet.id]
