@@ -63,6 +63,7 @@ from listings.services import (
 from listings.services import move_collection as move_collection_service
 from storefront.db import get_session, utcnow
 from storefront.pagination import page_count, page_number
+from storefront.services import apply_scope_reductions
 from storefront.models import User
 from storefront.security import editor_required, safe_next
 
@@ -265,6 +266,11 @@ def _decide_release(release_id: int, approve: bool):
             return _render_listing(listing, 400, release_forms={release.id: form})
         flash(str(error), "error")
         return redirect(url_for("editor.listing", listing_id=listing.id))
+    if approve:
+        # A release that asks for less access applies to existing installs at once;
+        # one that asks for more waits for each workspace admin's approval.
+        session.flush()
+        apply_scope_reductions(session, listing.id)
     session.commit()
     verdict = "approved" if approve else "rejected"
     flash(f"Version {release.version} of “{listing.name}” is {verdict}.", "success")

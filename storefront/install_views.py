@@ -20,9 +20,13 @@ from storefront.services import (
     ConsentOutdated,
     InstallError,
     active_install,
+    apply_scope_reductions,
+    approve_scope_change,
     current_workspace,
     install_listing,
     installable_release,
+    is_workspace_admin,
+    scope_changes,
     uninstall,
     workspace_installs,
 )
@@ -124,13 +128,24 @@ def my_apps():
     session = get_session()
     workspace = current_workspace(session, current_user)
     rows: list[tuple[Install, Listing]] = []
+    changes = {}
+    is_admin = False
     if workspace is not None:
+        # Releases asking for fewer scopes apply at once; bring them in first.
+        listing_ids = {install.listing_id for install in workspace_installs(session, workspace)}
+        reduced = [apply_scope_reductions(session, listing_id) for listing_id in sorted(listing_ids)]
+        if any(reduced):
+            session.commit()
         installs = workspace_installs(session, workspace)
+        changes = {install.id: change for install in installs
+                   if (change := scope_changes(session, install)) is not None}
+        is_admin = is_workspace_admin(session, workspace, current_user)
         listing_ids = [install.listing_id for install in installs]
         listings = {listing.id: listing for listing in session.exec(
             select(Listing).where(col(Listing.id).in_(listing_ids))).all()} if listing_ids else {}
         rows = [(install, listings[install.listing_id]) for install in installs]
     return render_template("installs/my_apps.html", workspace=workspace, rows=rows,
+                           changes=changes, is_admin=is_admin,
                            visible=(ListingStatus.PUBLISHED, ListingStatus.DELISTED),
                            needs_workspace=NEEDS_WORKSPACE)
 
@@ -154,4 +169,35 @@ def uninstall_app(install_id: int):
         return redirect(url_for("installs.my_apps"))
     session.commit()
     flash(f"Uninstalled {listing.name}; its access to your workspace is revoked.", "success")
+    return redirect(url_for("installs.my_apps"))
+
+
+@bp.route("/my/apps/<int:install_id>/approve-scopes", methods=["POST"])
+@login_required
+def approve_scopes(install_id: int):
+    """Grant an installed app the new access its latest release asks for (workspace admins only)."""
+    session = get_session()
+    workspace: Workspace | None = current_workspace(session, current_user)
+    install = session.get(Install, install_id)
+    # Another workspace's install is not even admitted to exist.
+    if workspace is None or install is None or install.workspace_id != workspace.id:
+        abort(404)
+    seen = request.form.get("release_id", type=int)
+    if seen is None:
+        # Granting access: never without the diff the admin was shown.
+        flash("Please review the new access before approving it.", "warning")
+        return redirect(url_for("installs.my_apps"))
+    listing = session.get(Listing, install.listing_id)
+    try:
+        change = approve_scope_change(session, install, current_user, seen_release_id=seen)
+    except ConsentOutdated as error:
+        session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("installs.my_apps"))
+    except InstallError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("installs.my_apps"))
+    session.commit()
+    flash(f"{listing.name} {change.release.version} now has the access you approved.", "success")
     return redirect(url_for("installs.my_apps"))

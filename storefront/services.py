@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, func, select
@@ -212,3 +214,95 @@ def uninstall(session: Session, install: Install, user: User) -> None:
     install.uninstalled_at = utcnow()
     session.add(install)
     session.flush()
+
+
+# --- scope changes between releases ---------------------------------------------
+
+
+@dataclass
+class ScopeChange:
+    """How an install's granted scopes differ from its app's current release.
+
+    ``added`` holds the release's manifest entries (``scope`` and the partner's
+    ``justification``) the install was never granted; ``removed`` the granted
+    scope names the release no longer asks for.
+    """
+
+    release: object
+    added: list[dict]
+    removed: list[str]
+
+
+def scope_changes(session: Session, install: Install) -> ScopeChange | None:
+    """The difference between what ``install`` was granted and what its app now asks.
+
+    None when the install is not active, the app has no approved release, or
+    the scope sets are the same.
+    """
+    from listings.services import current_release
+
+    if install.status != InstallStatus.ACTIVE:
+        return None
+    release = current_release(session, install.listing_id)
+    if release is None:
+        return None
+    granted = set(install.granted_scopes)
+    added = [item for item in release.scopes if item["scope"] not in granted]
+    removed = [name for name in install.granted_scopes if name not in set(release.scope_names)]
+    if not added and not removed:
+        return None
+    return ScopeChange(release=release, added=added, removed=removed)
+
+
+def apply_scope_reductions(session: Session, listing_id: int) -> list[Install]:
+    """Move installs onto the current release when it asks for no more than they have.
+
+    Fewer (or the same) scopes need no approval, so every active install of the
+    listing whose granted set covers the current release gets exactly that
+    release's scopes and version. Installs whose release asks for more keep
+    their old grant until an admin approves (``approve_scope_change``).
+    Returns the installs that changed.
+    """
+    from listings.services import current_release
+
+    release = current_release(session, listing_id)
+    if release is None:
+        return []
+    wanted = list(release.scope_names)
+    changed = []
+    for install in session.exec(select(Install).where(
+            Install.listing_id == listing_id, Install.status == InstallStatus.ACTIVE)).all():
+        if not set(wanted) <= set(install.granted_scopes):
+            continue
+        if install.release_id == release.id and install.granted_scopes == wanted:
+            continue
+        install.granted_scopes = list(wanted)
+        install.release_id = release.id
+        session.add(install)
+        changed.append(install)
+    session.flush()
+    return changed
+
+
+def approve_scope_change(session: Session, install: Install, user: User,
+                         seen_release_id: int | None = None) -> ScopeChange:
+    """Grant ``install`` exactly its app's current release's scopes (workspace admins only).
+
+    ``seen_release_id`` is the release whose diff the admin approved: if a newer
+    release arrived meanwhile, ``ConsentOutdated`` asks them to look again.
+    Raises ``InstallError`` when there is nothing to approve.
+    """
+    workspace = session.get(Workspace, install.workspace_id)
+    if workspace is None or not is_workspace_admin(session, workspace, user):
+        raise InstallError("Only an admin of the workspace can approve new access.")
+    change = scope_changes(session, install)
+    if change is None:
+        raise InstallError("This app has no new access waiting for approval.")
+    if seen_release_id is not None and seen_release_id != change.release.id:
+        raise ConsentOutdated("This app's requested access changed since you looked. "
+                              "Please review it again.")
+    install.granted_scopes = list(change.release.scope_names)
+    install.release_id = change.release.id
+    session.add(install)
+    session.flush()
+    return change

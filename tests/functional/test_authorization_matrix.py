@@ -83,6 +83,7 @@ MATRIX = {
     "installs.my_apps": ("GET", {}, SIGNED_IN),
     # Only the customer's workspace holds the install; anyone else is told nothing.
     "installs.uninstall_app": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
+    "installs.approve_scopes": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
 }
 
 
