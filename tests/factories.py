@@ -207,3 +207,14 @@ def make_install(session: Session, workspace, listing: Listing, installed_by: Us
         granted_scopes=scopes if scopes is not None else list(release.scope_names),
         status=status, installed_by_id=installed_by.id,
         uninstalled_at=utcnow() if status != "active" else None))
+
+
+def workspace_of(session: Session, user: User):
+    """The (first) workspace ``user`` belongs to."""
+    from sqlmodel import select
+
+    from storefront.models import Workspace, WorkspaceMember
+
+    return session.exec(select(Workspace).join(WorkspaceMember,
+                                               WorkspaceMember.workspace_id == Workspace.id)
+                        .where(WorkspaceMember.user_id == user.id)).first()

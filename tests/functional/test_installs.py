@@ -13,6 +13,7 @@ from listings.services import current_release
 from storefront.models import Install, Role, User, Workspace, WorkspaceMember, WorkspaceRole
 from storefront.services import BILLING_NOT_READY, InstallError, install_listing
 from tests import factories
+from tests.factories import workspace_of
 
 SCOPES = [
     {"scope": "contacts:read", "justification": "To show contact names next to deals."},
@@ -26,20 +27,6 @@ def confirm(client, db, listing, **kwargs):
     data = kwargs.pop("data", {})
     data.setdefault("release_id", release.id if release else "")
     return client.post(f"/apps/{listing.slug}/install/confirm", data=data, **kwargs)
-
-
-@pytest.fixture
-def admin(db):
-    """A customer who is the admin of their own workspace."""
-    user = factories.make_user(db, Role.CUSTOMER)
-    factories.make_workspace(db, user)
-    return user
-
-
-def workspace_of(db, user) -> Workspace:
-    return db.exec(select(Workspace).join(WorkspaceMember,
-                                          WorkspaceMember.workspace_id == Workspace.id)
-                   .where(WorkspaceMember.user_id == user.id)).one()
 
 
 def installs(db) -> list[Install]:

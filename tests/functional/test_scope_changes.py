@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlmodel import select
-
 from listings.scopes import describe_scope
-from storefront.models import Install, Role, Workspace, WorkspaceMember, WorkspaceRole
+from storefront.models import Install, Role, WorkspaceMember, WorkspaceRole
 from tests import factories
+from tests.factories import workspace_of
 
 READ = {"scope": "contacts:read", "justification": "To show contact names next to deals."}
 WRITE = {"scope": "contacts:write", "justification": "To save the notes you write back to contacts."}
-
-
-@pytest.fixture
-def admin(db):
-    """A customer who is the admin of their own workspace."""
-    user = factories.make_user(db, Role.CUSTOMER)
-    factories.make_workspace(db, user)
-    return user
-
-
-def workspace_of(db, user) -> Workspace:
-    return db.exec(select(Workspace).join(WorkspaceMember,
-                                          WorkspaceMember.workspace_id == Workspace.id)
-                   .where(WorkspaceMember.user_id == user.id)).one()
 
 
 def installed_then_released(db, workspace, old_scopes, new_scopes):
