@@ -150,16 +150,21 @@ def my_apps():
                            needs_workspace=NEEDS_WORKSPACE)
 
 
+def _own_install(session, install_id: int) -> Install:
+    """An install of the user's workspace; another workspace's is not even admitted to exist."""
+    workspace: Workspace | None = current_workspace(session, current_user)
+    install = session.get(Install, install_id)
+    if workspace is None or install is None or install.workspace_id != workspace.id:
+        abort(404)
+    return install
+
+
 @bp.route("/my/apps/<int:install_id>/uninstall", methods=["POST"])
 @login_required
 def uninstall_app(install_id: int):
     """Remove an app from the workspace and revoke its access (workspace admins only)."""
     session = get_session()
-    workspace: Workspace | None = current_workspace(session, current_user)
-    install = session.get(Install, install_id)
-    # Another workspace's install is not even admitted to exist.
-    if workspace is None or install is None or install.workspace_id != workspace.id:
-        abort(404)
+    install = _own_install(session, install_id)
     listing = session.get(Listing, install.listing_id)
     try:
         uninstall(session, install, current_user)
@@ -177,11 +182,7 @@ def uninstall_app(install_id: int):
 def approve_scopes(install_id: int):
     """Grant an installed app the new access its latest release asks for (workspace admins only)."""
     session = get_session()
-    workspace: Workspace | None = current_workspace(session, current_user)
-    install = session.get(Install, install_id)
-    # Another workspace's install is not even admitted to exist.
-    if workspace is None or install is None or install.workspace_id != workspace.id:
-        abort(404)
+    install = _own_install(session, install_id)
     seen = request.form.get("release_id", type=int)
     if seen is None:
         # Granting access: never without the diff the admin was shown.
