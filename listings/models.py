@@ -274,6 +274,12 @@ class Listing(ListingBase, table=True):
     published_at: datetime | None = Field(default=None, index=True)
     delisted_at: datetime | None = None
     archived_at: datetime | None = None
+    # Signs webhooks and install tokens; the partner copies it from the portal.
+    webhook_secret: str | None = Field(default=None, max_length=80)
+    # Set when deliveries to the app's webhook endpoint started failing for good,
+    # cleared by the next success; the partner sees it, the prune job reads it.
+    webhook_failing_since: datetime | None = None
+    webhook_last_error: str | None = Field(default=None, sa_column=Column(Text))
 
     @property
     def is_free(self) -> bool:
@@ -416,11 +422,16 @@ class Review(SQLModel, table=True):
         # Rating summaries read (listing, status, rating) for a page of listings;
         # without it SQLite scans every review through the status index.
         Index("ix_reviews_listing_status_rating", "listing_id", "status", "rating"),
+        # One review per installing workspace (older reviews have no workspace).
+        UniqueConstraint("listing_id", "workspace_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     listing_id: int = Field(foreign_key="listings.id", index=True)
     author_id: int = Field(foreign_key="users.id", index=True)
+    # The workspace and install that make this a "verified install" review.
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id")
+    install_id: int | None = Field(default=None, foreign_key="installs.id")
     rating: int
     title: str = Field(max_length=120)
     body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -12,9 +12,11 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
+import api.models  # noqa: F401
 import listings.models  # noqa: F401
 import search.models  # noqa: F401
 import storefront.models  # noqa: F401
+import webhooks.models  # noqa: F401
 from storefront.db import make_engine
 
 config = context.config

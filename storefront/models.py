@@ -34,6 +34,9 @@ class User(UserBase, UserMixin, table=True):
     partner_id: int | None = Field(default=None, foreign_key="partners.id", index=True)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when the person deleted their account; the row stays, anonymised,
+    # so reviews and audit entries keep a (nameless) author.
+    deleted_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:  # flask-login
@@ -72,6 +75,9 @@ class Workspace(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when the workspace's last member deleted their account: its installs
+    # are gone and every app it ever installed was told to redact its data.
+    deleted_at: datetime | None = None
 
 
 class WorkspaceMember(SQLModel, table=True):
@@ -86,8 +92,31 @@ class WorkspaceMember(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class WorkspaceInvitation(SQLModel, table=True):
+    """An invitation for someone to join a workspace, accepted through a secret link.
+
+    Only a SHA-256 hash of the link's token is stored.
+    """
+
+    __tablename__ = "workspace_invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    email: str = Field(max_length=254)
+    role: str = Field(default=WorkspaceRole.MEMBER, max_length=20)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    accepted_by_id: int | None = Field(default=None, foreign_key="users.id")
+    revoked_at: datetime | None = None
+
+
 class InstallStatus(StrEnum):
     ACTIVE = "active"
+    # A trial ended without a payment method: the app is disabled, scopes revoked.
+    EXPIRED = "expired"
     UNINSTALLED = "uninstalled"
 
 
@@ -115,3 +144,48 @@ class Install(SQLModel, table=True):
     installed_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
     uninstalled_at: datetime | None = None
+    # The trial this install runs on, while it runs (None for free and paid).
+    trial_id: int | None = Field(default=None, foreign_key="trials.id")
+
+
+class TrialStatus(StrEnum):
+    ACTIVE = "active"
+    CONVERTED = "converted"
+    EXPIRED = "expired"
+    # Uninstalled before the end; the trial is still used up.
+    CANCELLED = "cancelled"
+
+
+class Trial(SQLModel, table=True):
+    """A workspace's one free trial of an app (unique per workspace and listing)."""
+
+    __tablename__ = "trials"
+    __table_args__ = (UniqueConstraint("workspace_id", "listing_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    ends_at: datetime = Field(index=True)
+    # When the "3 days left" reminder went out (to the workspace and the partner).
+    reminded_at: datetime | None = None
+    ended_at: datetime | None = None
+    status: str = Field(default=TrialStatus.ACTIVE, max_length=20, index=True)
+
+
+class InstallToken(SQLModel, table=True):
+    """The single-use token handed to the app's redirect URL after an install.
+
+    The token itself is signed with the listing's secret and never stored; this
+    row remembers its id so it can be redeemed once and only before it expires.
+    """
+
+    __tablename__ = "install_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: str = Field(max_length=64, unique=True)
+    install_id: int = Field(foreign_key="installs.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    redeemed_at: datetime | None = None

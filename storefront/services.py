@@ -1,18 +1,28 @@
-"""Account services: registration, sign-in checks and role changes."""
+"""Account and install services: registration, sign-in checks, role changes,
+workspaces, installs, trials, scope changes and install tokens."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from storefront.db import utcnow
 from storefront.models import (
     Install,
     InstallStatus,
+    InstallToken,
     Role,
+    Trial,
     User,
     Workspace,
     WorkspaceMember,
@@ -306,3 +316,124 @@ def approve_scope_change(session: Session, install: Install, user: User,
     session.add(install)
     session.flush()
     return change
+
+
+# --- what partners are told about an install -----------------------------------
+
+
+def _iso(moment) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def install_public(session: Session, install: Install) -> dict:
+    """An install as webhooks and the Partner API describe it (one shape for both)."""
+    from listings.models import Listing, Release
+
+    workspace = session.get(Workspace, install.workspace_id)
+    listing = session.get(Listing, install.listing_id)
+    release = session.get(Release, install.release_id)
+    trial = session.get(Trial, install.trial_id) if install.trial_id else None
+    return {
+        "id": install.id,
+        "status": install.status,
+        "workspace": {"id": workspace.id, "name": workspace.name},
+        "listing": {"id": listing.id, "slug": listing.slug},
+        "release": release.version if release else None,
+        "granted_scopes": list(install.granted_scopes),
+        "installed_at": _iso(install.created_at),
+        "uninstalled_at": _iso(install.uninstalled_at),
+        "trial": None if trial is None else {
+            "status": trial.status, "started_at": _iso(trial.started_at),
+            "ends_at": _iso(trial.ends_at), "ended_at": _iso(trial.ended_at),
+        },
+    }
+
+
+# --- install tokens: proof for the app that an install just happened -------------
+
+INSTALL_TOKEN_TTL = timedelta(minutes=10)
+
+
+class InstallTokenError(ValueError):
+    """A token that is forged, malformed, expired or already used; ``reason`` says which."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text_: str) -> bytes:
+    return base64.urlsafe_b64decode(text_ + "=" * (-len(text_) % 4))
+
+
+def _token_signature(secret: str, payload_part: str) -> str:
+    return _b64(hmac.new(secret.encode(), payload_part.encode("ascii"), hashlib.sha256).digest())
+
+
+def issue_install_token(session: Session, install: Install, listing) -> str:
+    """A short-lived, single-use token for the app's redirect URL.
+
+    ``<payload>.<signature>``, both base64url: the payload is JSON with the
+    install, workspace, listing and expiry; the signature is HMAC-SHA256 of
+    the payload part with the listing's secret, so the app can check it
+    locally, then redeem it once through the Partner API.
+    """
+    from webhooks.services import ensure_webhook_secret
+
+    secret = ensure_webhook_secret(listing)
+    session.add(listing)
+    now = utcnow()
+    row = InstallToken(token_id=secrets.token_urlsafe(16), install_id=install.id,
+                       listing_id=listing.id, created_at=now, expires_at=now + INSTALL_TOKEN_TTL)
+    session.add(row)
+    session.flush()
+    payload = {"tid": row.token_id, "install_id": install.id, "workspace_id": install.workspace_id,
+               "listing": listing.slug, "iat": int(now.timestamp()),
+               "exp": int(row.expires_at.timestamp())}
+    payload_part = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+    return f"{payload_part}.{_token_signature(secret, payload_part)}"
+
+
+def redeem_install_token(session: Session, listing, token: str, now=None) -> Install:
+    """The install a token was issued for, marking the token used.
+
+    Raises ``InstallTokenError`` when the token is not one of ``listing``'s
+    (forged or malformed), has expired, or was redeemed before. Marking it
+    used is one conditional UPDATE, so two simultaneous redemptions cannot
+    both succeed.
+    """
+    now = now or utcnow()
+    forged = InstallTokenError("invalid", "The install token is not valid for this app.")
+    payload_part, _, signature = (token or "").strip().partition(".")
+    if not payload_part or not signature or not listing.webhook_secret:
+        raise forged
+    if not hmac.compare_digest(signature, _token_signature(listing.webhook_secret, payload_part)):
+        raise forged
+    try:
+        payload = json.loads(_unb64(payload_part))
+        token_id = str(payload["tid"])
+    except (ValueError, KeyError, TypeError):
+        raise forged from None
+    row = session.exec(select(InstallToken).where(InstallToken.token_id == token_id,
+                                                  InstallToken.listing_id == listing.id)).first()
+    if row is None:
+        raise forged
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if now >= expires_at:
+        raise InstallTokenError("expired", "The install token has expired; they last "
+                                f"{int(INSTALL_TOKEN_TTL.total_seconds() // 60)} minutes.")
+    claimed = session.execute(
+        update(InstallToken).where(col(InstallToken.id) == row.id,
+                                   col(InstallToken.redeemed_at).is_(None))
+        .values(redeemed_at=now)).rowcount
+    if claimed != 1:
+        raise InstallTokenError("used", "The install token was already used.")
+    return session.get(Install, row.install_id)

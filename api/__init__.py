@@ -1,0 +1,1 @@
+"""The Partner API (v1): apps read their installs with a per-listing API key."""

@@ -1,0 +1,1 @@
+"""Partner webhooks: signed, versioned events about installs, delivered from an outbox."""
