@@ -7,9 +7,11 @@ from pathlib import Path
 
 from flask import Flask
 
+import api
 import listings
 import search
 import storefront
+import webhooks
 from storefront.config import load_config
 
 
@@ -26,6 +28,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     storefront.init_app(app)
     listings.init_app(app)
     search.init_app(app)
+    api.init_app(app)
+    webhooks.init_app(app)
     return app
 
 

@@ -40,18 +40,20 @@ from listings.services import (
     approve_listing,
     award_badge,
     create_collection,
+    current_release,
     create_listing,
     get_or_create_category,
     get_or_create_partner,
     moderate_review,
     post_review,
     reply_to_review,
+    reviewing_install,
     set_collection_items,
     submit_for_review,
     unique_slug,
 )
 from storefront.db import utcnow
-from storefront.models import Role, User
+from storefront.models import Install, InstallStatus, Role, User
 from storefront.services import create_workspace, current_workspace, hash_password
 
 DEMO_PASSWORD = "bazaar-demo-2026"
@@ -525,9 +527,15 @@ def _build(session: Session, upload_folder: str, rng: random.Random, now: dateti
     customer = users["customer@example.com"]
     if current_workspace(session, customer) is None:  # the demo customer can install apps
         create_workspace(session, f"{customer.display_name}'s workspace", customer)
-    reviewers = [users["customer@example.com"]] + [
-        _user(session, email, name, Role.CUSTOMER.value, password_hash)
-        for email, name in REVIEWERS]
+    # Reviews are verified: each reviewer's workspace has installed what it reviews.
+    # The demo customer reviews nothing, so their workspace starts empty.
+    reviewers = [_user(session, email, name, Role.CUSTOMER.value, password_hash)
+                 for email, name in REVIEWERS]
+    reviewer_workspaces = {}
+    for reviewer in reviewers:
+        reviewer_workspaces[reviewer.id] = (
+            current_workspace(session, reviewer)
+            or create_workspace(session, f"{reviewer.display_name}'s workspace", reviewer))
 
     echo("Creating categories and partners...")
     categories = []
@@ -589,9 +597,12 @@ def _build(session: Session, upload_folder: str, rng: random.Random, now: dateti
         for author in rng.sample(reviewers, count):
             rating = rng.choices([5, 4, 3, 2, 1], weights=[45, 30, 12, 8, 5])[0]
             title, body = rng.choice(REVIEW_TEXT[rating])
+            workspace = reviewer_workspaces[author.id]
+            installed_at = _between(rng, listing.published_at, now - timedelta(days=1))
+            _install(session, rng, listing, workspace, author, installed_at, now)
             review = post_review(session, listing, author,
-                                 ReviewCreate(rating=rating, title=title, body=body))
-            review.created_at = _between(rng, listing.published_at, now)
+                                 ReviewCreate(rating=rating, title=title, body=body), workspace)
+            review.created_at = _between(rng, installed_at, now)
             session.add(review)
             written_count += 1
             # Every 25th review waits in the editors' moderation queue.
@@ -624,6 +635,26 @@ def _build(session: Session, upload_folder: str, rng: random.Random, now: dateti
         collection = create_collection(session, editor, name, description)
         set_collection_items(session, collection, editor, [listing.id for listing in members])
         summary.collections += 1
+    session.flush()
+
+
+def _install(session: Session, rng: random.Random, listing: Listing, workspace, user: User,
+             installed_at: datetime, now: datetime) -> None:
+    """A past install of ``listing`` by a reviewer's workspace (some since uninstalled).
+
+    Written directly, like imported history: the partner is not sent a webhook.
+    """
+    if reviewing_install(session, listing, workspace) is not None:
+        return
+    release = current_release(session, listing.id)
+    install = Install(workspace_id=workspace.id, listing_id=listing.id, release_id=release.id,
+                      granted_scopes=list(release.scope_names), installed_by_id=user.id,
+                      created_at=installed_at)
+    if rng.random() < 0.2:
+        install.status = InstallStatus.UNINSTALLED
+        install.granted_scopes = []
+        install.uninstalled_at = _between(rng, installed_at, now)
+    session.add(install)
     session.flush()
 
 

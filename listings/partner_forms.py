@@ -223,6 +223,16 @@ class ReleaseForm(MessagesMixin, FlaskForm):
         """The justification field of a scope in the registry, else None."""
         return self._fields.get(justification_field_name(scope))
 
+    def prefill_from(self, release) -> None:
+        """Start from ``release``'s URLs and manifest (ticked scopes with their reasons)."""
+        self.redirect_url.data = release.redirect_url
+        self.webhook_url.data = release.webhook_url
+        self.scopes.data = list(release.scope_names)
+        for item in release.scopes:
+            field = self.justification(item["scope"])
+            if field is not None:
+                field.data = item["justification"]
+
     def release_values(self) -> dict:
         """The values for ``ReleaseCreate``, with the manifest built from the ticked scopes."""
         ticked = self.scopes.data or []

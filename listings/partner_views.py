@@ -54,13 +54,16 @@ from listings.services import (
     add_release,
     create_listing,
     current_release,
+    install_counts,
     listing_for_partner,
+    listing_installs,
     reply_to_review,
     submit_for_review,
     update_listing,
     validation_messages,
 )
 from storefront.db import get_session
+from storefront.pagination import page_count, page_number
 from storefront.models import User
 from storefront.security import partner_required
 
@@ -222,6 +225,22 @@ def listing_detail(listing_id: int):
     return _render_detail(session, _own_listing(session, listing_id))
 
 
+INSTALLS_PER_PAGE = 50
+
+
+@bp.route("/listings/<int:listing_id>/installs")
+@partner_required
+def installs(listing_id: int):
+    """Which workspaces installed the app, on which version, with which access."""
+    session = get_session()
+    listing = _own_listing(session, listing_id)
+    counts = install_counts(session, listing.id)
+    page = page_number()
+    return render_template("listings/partner/installs.html", listing=listing, counts=counts,
+                           rows=listing_installs(session, listing.id, page, INSTALLS_PER_PAGE),
+                           page=page, pages=page_count(counts["total"], INSTALLS_PER_PAGE))
+
+
 @bp.route("/listings/<int:listing_id>/submit", methods=["POST"])
 @partner_required
 def submit_listing(listing_id: int):
@@ -307,6 +326,10 @@ def new_release(listing_id: int):
     session = get_session()
     listing = _own_listing(session, listing_id)
     form = ReleaseForm()
+    live_release = current_release(session, listing.id)
+    if not form.is_submitted() and live_release is not None:
+        # A new version usually keeps most of the manifest: start from the live one.
+        form.prefill_from(live_release)
     if form.is_submitted():
         form.validate()
         values = form.release_values()
@@ -332,7 +355,7 @@ def new_release(listing_id: int):
                     return redirect(url_for("partner.listing_detail", listing_id=listing.id))
     status = 400 if form.has_errors else 200
     return render_template("listings/partner/release_form.html", form=form, listing=listing,
-                           scopes=SCOPES, live_release=current_release(session, listing.id)), status
+                           scopes=SCOPES, live_release=live_release), status
 
 
 @bp.route("/reviews/<int:review_id>/reply", methods=["POST"])

@@ -36,7 +36,7 @@ from listings.models import (
     slugify,
 )
 from storefront.db import utcnow
-from storefront.models import User
+from storefront.models import Install, User
 
 # Statuses a partner may still change freely; once published, edits are live.
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}
@@ -271,15 +271,43 @@ def published_listing(session: Session, slug: str) -> Listing | None:
 # --- reviews ---------------------------------------------------------------------
 
 
-def post_review(session: Session, listing: Listing, author: User, data: ReviewCreate) -> Review:
-    """A customer's review; it waits for moderation before it shows."""
+def reviewing_install(session: Session, listing: Listing, workspace) -> Install | None:
+    """The workspace's newest install of ``listing`` (active or not): what makes a review verified."""
+    if workspace is None:
+        return None
+    return session.exec(select(Install).where(Install.workspace_id == workspace.id,
+                                              Install.listing_id == listing.id)
+                        .order_by(col(Install.created_at).desc(), col(Install.id).desc())).first()
+
+
+def workspace_review(session: Session, listing: Listing, workspace) -> Review | None:
+    """The review the workspace already wrote of ``listing``, if any."""
+    if workspace is None:
+        return None
+    return session.exec(select(Review).where(Review.listing_id == listing.id,
+                                             Review.workspace_id == workspace.id)).first()
+
+
+def post_review(session: Session, listing: Listing, author: User, data: ReviewCreate,
+                workspace) -> Review:
+    """A verified review: only a workspace that installed the app may write one, once.
+
+    It waits for moderation before it shows; it remembers the install, so the
+    page can say "verified install" and how long the app was used.
+    """
     if listing.status != ListingStatus.PUBLISHED:
         raise ListingError("Only published apps can be reviewed.")
+    install = reviewing_install(session, listing, workspace)
+    if install is None:
+        raise ListingError(f"Only a workspace that has installed {listing.name} can review it.")
+    if workspace_review(session, listing, workspace) is not None:
+        raise ListingError("Your workspace has already reviewed this app.")
     exists = session.exec(select(Review.id).where(Review.listing_id == listing.id,
                                                   Review.author_id == author.id)).first()
     if exists is not None:
         raise ListingError("You have already reviewed this app.")
-    review = Review(listing_id=listing.id, author_id=author.id, **data.model_dump())
+    review = Review(listing_id=listing.id, author_id=author.id, workspace_id=workspace.id,
+                    install_id=install.id, **data.model_dump())
     session.add(review)
     session.flush()
     return review
@@ -578,3 +606,32 @@ def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> li
         select(Listing).where(col(Listing.id).in_(ids), Listing.status == ListingStatus.PUBLISHED)
     ).all()}
     return listing_cards(session, [found[listing_id] for listing_id in ids if listing_id in found])
+
+
+# --- a partner's view of its installs ---------------------------------------------
+
+
+def install_counts(session: Session, listing_id: int) -> dict[str, int]:
+    """How many installs of a listing are in each state, and how many trials run."""
+    from storefront.models import Trial, TrialStatus
+
+    counts = dict(session.exec(select(Install.status, func.count()).where(
+        Install.listing_id == listing_id).group_by(Install.status)).all())
+    trials = session.exec(select(func.count()).select_from(Trial).where(
+        Trial.listing_id == listing_id, Trial.status == TrialStatus.ACTIVE)).one()
+    return {"active": counts.get("active", 0), "uninstalled": counts.get("uninstalled", 0),
+            "expired": counts.get("expired", 0), "trials": trials,
+            "total": sum(counts.values())}
+
+
+def listing_installs(session: Session, listing_id: int, page: int, per_page: int) -> list[tuple]:
+    """A page of a listing's installs, newest first, as (install, workspace name, release version)."""
+    from storefront.models import Workspace
+
+    return list(session.exec(
+        select(Install, Workspace.name, Release.version)
+        .join(Workspace, col(Workspace.id) == Install.workspace_id)
+        .join(Release, col(Release.id) == Install.release_id)
+        .where(Install.listing_id == listing_id)
+        .order_by(col(Install.created_at).desc(), col(Install.id).desc())
+        .offset((page - 1) * per_page).limit(per_page)).all())

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 
-import click
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from storefront import db, security
+from storefront.cli import register_cli
 from storefront.extensions import csrf, limiter, login_manager
 from storefront.templating import register_template_helpers
 
@@ -29,11 +30,17 @@ ERROR_MESSAGES = {
 
 
 # Paths whose clients read JSON: their errors are JSON too.
-JSON_PATHS = ("/search/suggest", "/api/")
+JSON_PATHS = ("/search/suggest",)
+# The Partner API answers every error as RFC 9457 problem+json (api.problems).
+API_PATH = "/api/"
 
 
 def _render_error(status: int, detail: str | None = None):
     title, message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
+    if request.path.startswith(API_PATH):
+        from api.problems import problem
+
+        return problem(status, None if status >= 500 else detail)
     if request.path.startswith(JSON_PATHS):
         return jsonify({"error": detail or message}), status
     return render_template("storefront/error.html", status=status, title=title,
@@ -50,6 +57,10 @@ def _register_error_pages(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code < 400:
             return error
+        if request.path.startswith(API_PATH):
+            from api.problems import problem_for_http_error
+
+            return problem_for_http_error(error)
         return _render_error(error.code or 500)
 
     @app.errorhandler(Exception)
@@ -59,19 +70,18 @@ def _register_error_pages(app: Flask) -> None:
         return _render_error(500)
 
 
-def _register_cli(app: Flask) -> None:
-    @app.cli.group("db", help="Database schema commands.")
-    def db_group():
-        pass
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` for database ids: a number past a 32-bit id column can't name
+    a row, so the route answers 404 instead of a database error."""
 
-    @db_group.command("upgrade", help="Apply the Alembic migrations up to the newest.")
-    @click.option("--revision", default="head", show_default=True)
-    def upgrade(revision: str):
-        db.upgrade_database(app.config["DATABASE_URL"], revision)
-        click.echo(f"Database is at revision {revision}.")
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
+    # First, before any blueprint adds a rule that uses it.
+    app.url_map.converters["int"] = DatabaseIdConverter
     db.init_app(app)
     security.init_app(app)
     limiter.init_app(app)
@@ -92,14 +102,16 @@ def init_app(app: Flask) -> None:
 
     register_template_helpers(app)
     _register_error_pages(app)
-    _register_cli(app)
+    register_cli(app)
 
     from storefront.accounts import bp as accounts_bp
     from storefront.admin import bp as admin_bp
     from storefront.install_views import bp as installs_bp
     from storefront.views import bp as storefront_bp
+    from storefront.workspace_views import bp as workspaces_bp
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(installs_bp)
+    app.register_blueprint(workspaces_bp)

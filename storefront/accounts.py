@@ -55,6 +55,7 @@ def login():
 @limiter.limit("20 per hour", methods=["POST"])
 def register():
     form = RegisterForm()
+    next_url = request.values.get("next")
     if form.validate_on_submit():
         session = get_session()
         try:
@@ -66,9 +67,9 @@ def register():
             session.commit()
             login_user(user)
             flash("Your account is ready.", "success")
-            return redirect(url_for("storefront.home"))
+            return redirect(safe_next(next_url, url_for("storefront.home")))
     status = 400 if form.errors else 200
-    return render_template("storefront/register.html", form=form), status
+    return render_template("storefront/register.html", form=form, next=next_url), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,11 +1,16 @@
-"""Installing apps: the consent screen, confirming an install, and "My apps".
+"""Installing apps: the consent screen, confirming an install, opening the app,
+and "My apps".
 
 An install grants the scopes of the app's current approved release to the
 signed-in customer's workspace; only a workspace admin may install or
-uninstall. Paid apps and trials wait for billing (``InstallError`` says so).
+uninstall. Apps with a trial start it on install; paid apps without one wait
+for billing (``InstallError`` says so). Opening an app hands its redirect URL
+a fresh single-use install token.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,8 +19,9 @@ from sqlmodel import col, select
 
 from listings.models import Listing, ListingStatus
 from listings.services import published_listing
-from storefront.db import get_session
-from storefront.models import Install, Workspace
+from storefront.db import get_session, utcnow
+from listings.services import current_release
+from storefront.models import Install, InstallStatus, Notification, Trial, Workspace
 from storefront.services import (
     ConsentOutdated,
     InstallError,
@@ -26,9 +32,13 @@ from storefront.services import (
     install_listing,
     installable_release,
     is_workspace_admin,
+    issue_install_token,
     scope_changes,
+    settle_trials,
+    trial_days_left,
     uninstall,
     workspace_installs,
+    workspace_notifications,
 )
 
 bp = Blueprint("installs", __name__)
@@ -83,11 +93,11 @@ def consent(slug: str):
         flash(f"{listing.name} is already installed.", "info")
         return redirect(url_for("installs.my_apps"))
     try:
-        release = installable_release(session, workspace, current_user, listing)
+        plan = installable_release(session, workspace, current_user, listing)
     except InstallError as error:
         return _back_to_listing(listing, str(error))
-    return render_template("installs/consent.html", listing=listing, release=release,
-                           workspace=workspace)
+    return render_template("installs/consent.html", listing=listing, release=plan.release,
+                           trial_days=plan.trial_days, workspace=workspace)
 
 
 @bp.route("/apps/<slug>/install/confirm", methods=["POST"])
@@ -104,7 +114,8 @@ def confirm(slug: str):
         # Installing grants access: never without the consent screen's release.
         return redirect(url_for("installs.consent", slug=listing.slug))
     try:
-        install_listing(session, workspace, current_user, listing, consented_release_id=consented)
+        install, created = install_listing(session, workspace, current_user, listing,
+                                           consented_release_id=consented)
         session.commit()
     except ConsentOutdated as error:
         session.rollback()
@@ -114,40 +125,113 @@ def confirm(slug: str):
         session.rollback()
         return _back_to_listing(listing, str(error))
     except IntegrityError:
-        # A simultaneous confirm won the race (the partial unique index): the
-        # app is installed once, which is what the admin asked for.
+        # A simultaneous confirm won the race (the partial unique index or the
+        # one-trial rule): the app is installed once, which is what was asked.
         session.rollback()
-    flash(f"Installed {listing.name}.", "success")
-    return redirect(url_for("installs.my_apps"))
+        created = False
+    if not created:
+        flash(f"{listing.name} is already installed.", "info")
+        return redirect(url_for("installs.my_apps"))
+    return redirect(url_for("installs.installed", install_id=install.id), code=303)
+
+
+@bp.route("/my/apps/<int:install_id>/installed")
+@login_required
+def installed(install_id: int):
+    """The post-install page: what was granted, and the way on to the app's own setup."""
+    session = get_session()
+    install = _own_install(session, install_id)
+    listing = session.get(Listing, install.listing_id)
+    trial = session.get(Trial, install.trial_id) if install.trial_id else None
+    return render_template("installs/installed.html", install=install, listing=listing,
+                           trial=trial, days_left=trial_days_left(trial) if trial else None)
+
+
+def _with_query(url: str, **params) -> str:
+    """``url`` with ``params`` added to its query string (keeping what it had)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@bp.route("/my/apps/<int:install_id>/open", methods=["POST"])
+@login_required
+def open_app(install_id: int):
+    """Send the customer to the app's redirect URL with a fresh single-use install token.
+
+    The token is made at the moment of leaving, so its ten minutes start when
+    the app receives it; the app verifies it and redeems it once through the
+    Partner API to learn which install (workspace, scopes) this is.
+    """
+    session = get_session()
+    install = _own_install(session, install_id)
+    listing = session.get(Listing, install.listing_id)
+    if install.status != InstallStatus.ACTIVE:
+        flash(f"{listing.name} is not active in your workspace, so it can't be opened.", "error")
+        return redirect(url_for("installs.my_apps"))
+    release = current_release(session, listing.id)
+    if release is None or not release.redirect_url:
+        flash(f"{listing.name} has no page to open.", "error")
+        return redirect(url_for("installs.my_apps"))
+    token = issue_install_token(session, install, listing)
+    session.commit()
+    return redirect(_with_query(release.redirect_url, install_token=token), code=303)
 
 
 @bp.route("/my/apps")
 @login_required
 def my_apps():
-    """The workspace's installed apps and the access each one has."""
+    """The workspace's installed apps: access, trials, new access waiting, notices."""
     session = get_session()
     workspace = current_workspace(session, current_user)
-    rows: list[tuple[Install, Listing]] = []
-    changes = {}
-    is_admin = False
-    if workspace is not None:
-        # Releases asking for fewer scopes apply at once; bring them in first.
-        listing_ids = {install.listing_id for install in workspace_installs(session, workspace)}
-        reduced = [apply_scope_reductions(session, listing_id) for listing_id in sorted(listing_ids)]
-        if any(reduced):
-            session.commit()
-        installs = workspace_installs(session, workspace)
-        changes = {install.id: change for install in installs
-                   if (change := scope_changes(session, install)) is not None}
-        is_admin = is_workspace_admin(session, workspace, current_user)
-        listing_ids = [install.listing_id for install in installs]
-        listings = {listing.id: listing for listing in session.exec(
-            select(Listing).where(col(Listing.id).in_(listing_ids))).all()} if listing_ids else {}
-        rows = [(install, listings[install.listing_id]) for install in installs]
-    return render_template("installs/my_apps.html", workspace=workspace, rows=rows,
-                           changes=changes, is_admin=is_admin,
-                           visible=(ListingStatus.PUBLISHED, ListingStatus.DELISTED),
-                           needs_workspace=NEEDS_WORKSPACE)
+    if workspace is None:
+        return render_template("installs/my_apps.html", workspace=None,
+                               needs_workspace=NEEDS_WORKSPACE)
+    # Bring the workspace up to date before showing it: releases asking for
+    # fewer scopes apply at once, and trials that ended are settled even if
+    # the nightly run hasn't come by yet.
+    listing_ids = {install.listing_id for install in workspace_installs(session, workspace)}
+    changed = [apply_scope_reductions(session, listing_id) for listing_id in sorted(listing_ids)]
+    sweep = settle_trials(session, workspace_id=workspace.id)
+    if any(changed) or sweep.reminded or sweep.expired or sweep.converted:
+        session.commit()
+    installs = workspace_installs(session, workspace)
+    disabled = list(session.exec(select(Install).where(
+        Install.workspace_id == workspace.id, Install.status == InstallStatus.EXPIRED)
+        .order_by(col(Install.uninstalled_at).desc())).all())
+    wanted = {install.listing_id for install in installs + disabled}
+    listings = {listing.id: listing for listing in session.exec(
+        select(Listing).where(col(Listing.id).in_(wanted))).all()} if wanted else {}
+    trial_ids = [install.trial_id for install in installs if install.trial_id]
+    trials = {trial.id: trial for trial in session.exec(
+        select(Trial).where(col(Trial.id).in_(trial_ids))).all()} if trial_ids else {}
+    return render_template(
+        "installs/my_apps.html", workspace=workspace,
+        rows=[(install, listings[install.listing_id]) for install in installs],
+        disabled=[(install, listings[install.listing_id]) for install in disabled
+                  if active_install(session, workspace, install.listing_id) is None],
+        trials=trials, days_left=trial_days_left,
+        changes={install.id: change for install in installs
+                 if (change := scope_changes(session, install)) is not None},
+        notifications=workspace_notifications(session, workspace),
+        is_admin=is_workspace_admin(session, workspace, current_user),
+        visible=(ListingStatus.PUBLISHED, ListingStatus.DELISTED))
+
+
+@bp.route("/my/notifications/<int:notification_id>/dismiss", methods=["POST"])
+@login_required
+def dismiss_notification(notification_id: int):
+    """Hide a notice from the workspace's "My apps" (any member may)."""
+    session = get_session()
+    workspace = current_workspace(session, current_user)
+    note = session.get(Notification, notification_id)
+    if workspace is None or note is None or note.workspace_id != workspace.id:
+        abort(404)
+    if note.dismissed_at is None:
+        note.dismissed_at = utcnow()
+        session.add(note)
+        session.commit()
+    return redirect(url_for("installs.my_apps"))
 
 
 def _own_install(session, install_id: int) -> Install:

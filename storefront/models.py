@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storefront.db import utcnow
@@ -189,3 +189,20 @@ class InstallToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     redeemed_at: datetime | None = None
+
+
+class Notification(SQLModel, table=True):
+    """Something a workspace should know: a trial ending, an app disabled or delisted.
+
+    Shown on "My apps" until someone in the workspace dismisses it.
+    """
+
+    __tablename__ = "notifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    kind: str = Field(max_length=40)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    listing_id: int | None = Field(default=None, foreign_key="listings.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    dismissed_at: datetime | None = None

@@ -21,8 +21,10 @@ from storefront.models import (
     Install,
     InstallStatus,
     InstallToken,
+    Notification,
     Role,
     Trial,
+    TrialStatus,
     User,
     Workspace,
     WorkspaceMember,
@@ -120,13 +122,11 @@ def create_workspace(session: Session, name: str, admin: User) -> Workspace:
 
 
 def current_workspace(session: Session, user) -> Workspace | None:
-    """The workspace the user works in: their first membership; None if none."""
-    if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
-        return None
-    return session.exec(
-        select(Workspace).join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
-        .where(WorkspaceMember.user_id == user.id).order_by(WorkspaceMember.id)
-    ).first()
+    """The workspace the user works in: the one chosen this session while they are
+    still a member of it, else their first; None if they belong to none."""
+    from storefront.workspaces import workspace_from_session  # that module imports this one
+
+    return workspace_from_session(session, user)
 
 
 def is_workspace_admin(session: Session, workspace: Workspace, user: User) -> bool:
@@ -146,13 +146,16 @@ class ConsentOutdated(InstallError):
     """The app's current release is not the one whose scopes the customer saw."""
 
 
-BILLING_NOT_READY = "Paid apps and trials arrive with billing; this app can't be installed yet."
+BILLING_NOT_READY = ("Paid plans arrive with billing; this app can only be installed "
+                     "as a free trial for now.")
 _NOT_PUBLISHED = {
     "delisted": "This app is no longer listed, so it can't be installed.",
     "archived": "This app has been archived, so it can't be installed.",
     "draft": "This app is not published yet, so it can't be installed.",
     "in_review": "This app is still being reviewed by our editors, so it can't be installed yet.",
 }
+# The customer and the partner hear this long before a trial ends.
+TRIAL_REMINDER = timedelta(days=3)
 
 
 def active_install(session: Session, workspace: Workspace, listing_id: int) -> Install | None:
@@ -162,11 +165,27 @@ def active_install(session: Session, workspace: Workspace, listing_id: int) -> I
         Install.status == InstallStatus.ACTIVE)).first()
 
 
-def installable_release(session: Session, workspace: Workspace, user: User, listing):
-    """The release an install of ``listing`` would get; ``InstallError`` says why not.
+def workspace_trial(session: Session, workspace: Workspace, listing_id: int) -> Trial | None:
+    """The workspace's trial of a listing, running or used up."""
+    return session.exec(select(Trial).where(Trial.workspace_id == workspace.id,
+                                            Trial.listing_id == listing_id)).first()
 
-    The consent screen asks this before showing anything, and
-    ``install_listing`` asks it again when the admin confirms.
+
+@dataclass
+class InstallPlan:
+    """What confirming the consent screen would do: which release, and whether as a trial."""
+
+    release: object
+    trial_days: int = 0
+
+
+def installable_release(session: Session, workspace: Workspace, user: User, listing) -> InstallPlan:
+    """What an install of ``listing`` would get; ``InstallError`` says why it can't happen.
+
+    Free apps install outright; apps with a trial start one (once per
+    workspace and app); paid apps without a trial wait for billing. The
+    consent screen asks this before showing anything, and ``install_listing``
+    asks it again when the admin confirms.
     """
     from listings.models import ListingStatus
     from listings.services import current_release
@@ -175,34 +194,62 @@ def installable_release(session: Session, workspace: Workspace, user: User, list
         raise InstallError(_NOT_PUBLISHED.get(listing.status, "This app can't be installed."))
     if not is_workspace_admin(session, workspace, user):
         raise InstallError("Only an admin of your workspace can install apps.")
-    if not listing.is_free or listing.trial_days > 0:
-        raise InstallError(BILLING_NOT_READY)
+    trial_days = 0
+    if not listing.is_free:
+        if listing.trial_days <= 0:
+            raise InstallError(BILLING_NOT_READY)
+        if workspace_trial(session, workspace, listing.id) is not None:
+            raise InstallError(f"Your workspace has already used its free trial of {listing.name}; "
+                               "there is one trial per workspace and app.")
+        trial_days = listing.trial_days
     release = current_release(session, listing.id)
     if release is None:
         raise InstallError("This app has no approved version yet, so it can't be installed.")
-    return release
+    return InstallPlan(release=release, trial_days=trial_days)
+
+
+def _install_event(session: Session, install: Install, event_type: str, **extra) -> None:
+    """Tell the app's partner about ``install`` (a webhook delivered after commit)."""
+    from listings.models import Listing
+    from webhooks.services import enqueue_event
+
+    listing = session.get(Listing, install.listing_id)
+    enqueue_event(session, listing, event_type,
+                  {"install": install_public(session, install), **extra}, install_id=install.id)
 
 
 def install_listing(session: Session, workspace: Workspace, user: User, listing,
-                    consented_release_id: int | None = None) -> Install:
-    """Install a published free app into ``workspace`` with its current release's scopes.
+                    consented_release_id: int | None = None, now=None) -> tuple[Install, bool]:
+    """Install a published app into ``workspace`` with its current release's scopes.
 
-    Only a workspace admin may install. Installing an app the workspace already
-    has returns the existing install, so a double submission makes one install.
-    Raises ``InstallError`` with the reason otherwise.
+    Returns the install and whether it is new. Only a workspace admin may
+    install; an app with a trial starts it (no card needed). Installing an app
+    the workspace already has returns the existing install, so a double
+    submission makes one install. Raises ``InstallError`` with the reason
+    otherwise; the partner is told through an ``install.created`` webhook.
     """
-    release = installable_release(session, workspace, user, listing)
+    existing = active_install(session, workspace, listing.id)
+    if existing is not None:
+        return existing, False
+    plan = installable_release(session, workspace, user, listing)
+    release = plan.release
     if consented_release_id is not None and consented_release_id != release.id:
         raise ConsentOutdated("This app's requested access changed since you looked. "
                               "Please review it again.")
-    existing = active_install(session, workspace, listing.id)
-    if existing is not None:
-        return existing
+    now = now or utcnow()
     install = Install(workspace_id=workspace.id, listing_id=listing.id, release_id=release.id,
-                      granted_scopes=list(release.scope_names), installed_by_id=user.id)
+                      granted_scopes=list(release.scope_names), installed_by_id=user.id,
+                      created_at=now)
+    if plan.trial_days:
+        trial = Trial(workspace_id=workspace.id, listing_id=listing.id, started_at=now,
+                      ends_at=now + timedelta(days=plan.trial_days))
+        session.add(trial)
+        session.flush()
+        install.trial_id = trial.id
     session.add(install)
     session.flush()
-    return install
+    _install_event(session, install, "install.created")
+    return install, True
 
 
 def workspace_installs(session: Session, workspace: Workspace) -> list[Install]:
@@ -212,6 +259,30 @@ def workspace_installs(session: Session, workspace: Workspace) -> list[Install]:
         .order_by(col(Install.created_at).desc(), col(Install.id).desc())).all())
 
 
+def revoke_install(session: Session, install: Install, *,
+                   status: InstallStatus = InstallStatus.UNINSTALLED, now=None) -> None:
+    """End ``install``: every scope revoked at once, a running trial cancelled.
+
+    ``status`` is ``UNINSTALLED`` (someone removed it; the partner gets
+    ``install.uninstalled``) or ``EXPIRED`` (its trial ran out; the caller
+    sends ``trial.ended``). No permission check: callers decide who may.
+    """
+    now = now or utcnow()
+    install.status = status
+    install.granted_scopes = []
+    install.uninstalled_at = now
+    if install.trial_id is not None and status == InstallStatus.UNINSTALLED:
+        trial = session.get(Trial, install.trial_id)
+        if trial is not None and trial.status == TrialStatus.ACTIVE:
+            trial.status = TrialStatus.CANCELLED
+            trial.ended_at = now
+            session.add(trial)
+    session.add(install)
+    session.flush()
+    if status == InstallStatus.UNINSTALLED:
+        _install_event(session, install, "install.uninstalled")
+
+
 def uninstall(session: Session, install: Install, user: User) -> None:
     """Remove an app from its workspace and revoke every scope it was granted (admins only)."""
     workspace = session.get(Workspace, install.workspace_id)
@@ -219,11 +290,102 @@ def uninstall(session: Session, install: Install, user: User) -> None:
         raise InstallError("Only an admin of the workspace can uninstall apps.")
     if install.status != InstallStatus.ACTIVE:
         raise InstallError("This app is already uninstalled.")
-    install.status = InstallStatus.UNINSTALLED
-    install.granted_scopes = []
-    install.uninstalled_at = utcnow()
-    session.add(install)
+    revoke_install(session, install)
+
+
+# --- trials -------------------------------------------------------------------
+
+
+def notify(session: Session, workspace_id: int, kind: str, message: str,
+           listing_id: int | None = None) -> Notification:
+    """Leave ``message`` for the workspace: "My apps" shows it until dismissed."""
+    note = Notification(workspace_id=workspace_id, kind=kind, message=message,
+                        listing_id=listing_id)
+    session.add(note)
+    return note
+
+
+def workspace_notifications(session: Session, workspace: Workspace) -> list[Notification]:
+    return list(session.exec(select(Notification).where(
+        Notification.workspace_id == workspace.id, col(Notification.dismissed_at).is_(None))
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())).all())
+
+
+def has_payment_method(session: Session, workspace: Workspace) -> bool:
+    """Whether the workspace can pay for an app when its trial ends.
+
+    Billing (payment methods, subscriptions) has not arrived yet, so no
+    workspace can: every trial expires at its end.
+    """
+    return False
+
+
+def trial_days_left(trial: Trial, now=None) -> int:
+    """Whole days until the trial ends, rounded up (0 once it has ended)."""
+    now = now or utcnow()
+    ends_at = trial.ends_at if trial.ends_at.tzinfo else trial.ends_at.replace(tzinfo=UTC)
+    seconds = (ends_at - now).total_seconds()
+    return max(0, -int(-seconds // 86400))
+
+
+@dataclass
+class TrialSweep:
+    reminded: int = 0
+    converted: int = 0
+    expired: int = 0
+
+
+def settle_trials(session: Session, now=None, workspace_id: int | None = None) -> TrialSweep:
+    """Remind trials that end within three days, and end the ones that are over.
+
+    At its end a trial converts when the workspace can pay, otherwise it
+    expires: the app is disabled (scopes revoked) and the workspace told.
+    The partner gets ``trial.will_end`` and ``trial.ended``. Safe to run
+    again at any time: each trial is reminded and ended once. Limited to one
+    workspace when ``workspace_id`` is given (pages settle their own).
+    """
+    from listings.models import Listing
+
+    now = now or utcnow()
+    sweep = TrialSweep()
+    scope = [Trial.status == TrialStatus.ACTIVE]
+    if workspace_id is not None:
+        scope.append(Trial.workspace_id == workspace_id)
+    due = session.exec(select(Trial).where(*scope, Trial.ends_at <= now + TRIAL_REMINDER)
+                       .order_by(Trial.id)).all()
+    for trial in due:
+        install = session.exec(select(Install).where(Install.trial_id == trial.id,
+                                                     Install.status == InstallStatus.ACTIVE)).first()
+        listing = session.get(Listing, trial.listing_id)
+        ends_at = trial.ends_at if trial.ends_at.tzinfo else trial.ends_at.replace(tzinfo=UTC)
+        if install is None:  # uninstalled some other way: nothing left to run
+            trial.status, trial.ended_at = TrialStatus.CANCELLED, now
+        elif ends_at > now:
+            if trial.reminded_at is None:
+                trial.reminded_at = now
+                days = trial_days_left(trial, now)
+                notify(session, trial.workspace_id, "trial_ending",
+                       f"Your trial of {listing.name} ends in {days} day{'s' if days != 1 else ''} "
+                       f"({ends_at:%d %b %Y}).", listing_id=listing.id)
+                _install_event(session, install, "trial.will_end")
+                sweep.reminded += 1
+        elif has_payment_method(session, session.get(Workspace, trial.workspace_id)):
+            trial.status, trial.ended_at = TrialStatus.CONVERTED, now
+            install.trial_id = None
+            session.add(install)
+            _install_event(session, install, "trial.ended", outcome="converted")
+            sweep.converted += 1
+        else:
+            trial.status, trial.ended_at = TrialStatus.EXPIRED, now
+            revoke_install(session, install, status=InstallStatus.EXPIRED, now=now)
+            notify(session, trial.workspace_id, "trial_expired",
+                   f"Your trial of {listing.name} ended, so the app is disabled and its access "
+                   "revoked. Add a payment method to keep using it.", listing_id=listing.id)
+            _install_event(session, install, "trial.ended", outcome="expired")
+            sweep.expired += 1
+        session.add(trial)
     session.flush()
+    return sweep
 
 
 # --- scope changes between releases ---------------------------------------------
@@ -286,11 +448,14 @@ def apply_scope_reductions(session: Session, listing_id: int) -> list[Install]:
             continue
         if install.release_id == release.id and install.granted_scopes == wanted:
             continue
+        removed = [name for name in install.granted_scopes if name not in wanted]
         install.granted_scopes = list(wanted)
         install.release_id = release.id
         session.add(install)
+        session.flush()
+        _install_event(session, install, "install.scopes_updated",
+                       added_scopes=[], removed_scopes=removed)
         changed.append(install)
-    session.flush()
     return changed
 
 
@@ -315,6 +480,9 @@ def approve_scope_change(session: Session, install: Install, user: User,
     install.release_id = change.release.id
     session.add(install)
     session.flush()
+    _install_event(session, install, "install.scopes_updated",
+                   added_scopes=[item["scope"] for item in change.added],
+                   removed_scopes=list(change.removed))
     return change
 
 

@@ -10,6 +10,7 @@ only when search cannot answer.
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 from flask import (
@@ -54,15 +55,18 @@ from listings.services import (
     published_cards_in_order,
     published_listing,
     rating_summary,
+    reviewing_install,
     top_rated_listings,
     validation_messages,
+    workspace_review,
 )
 from search.interfaces import SearchQuery, SearchUnavailable
-from storefront.db import get_session
+from storefront.db import get_session, utcnow
 from storefront.pagination import page_count, page_number
 from storefront.extensions import limiter
 from storefront.forms import ReviewForm
-from storefront.models import User
+from storefront.models import Install, User
+from storefront.services import current_workspace
 
 bp = Blueprint("storefront", __name__)
 
@@ -165,11 +169,31 @@ def _rating_bars(summary: dict) -> list[tuple[int, int, int]]:
             for star, count in summary["stars"].items()]
 
 
-def _own_review(session: Session, listing: Listing) -> Review | None:
+def _own_review(session: Session, listing: Listing, workspace) -> Review | None:
+    """The signed-in customer's review of the app, or their workspace's."""
     if not current_user.is_authenticated:
         return None
-    return session.exec(select(Review).where(Review.listing_id == listing.id,
-                                             Review.author_id == current_user.id)).first()
+    return (session.exec(select(Review).where(Review.listing_id == listing.id,
+                                              Review.author_id == current_user.id)).first()
+            or workspace_review(session, listing, workspace))
+
+
+def usage_length(install: Install | None) -> str | None:
+    """How long the reviewing workspace has used (or had used) the app, in words."""
+    if install is None:
+        return None
+    started = install.created_at if install.created_at.tzinfo else \
+        install.created_at.replace(tzinfo=UTC)
+    ended = install.uninstalled_at or utcnow()
+    ended = ended if ended.tzinfo else ended.replace(tzinfo=UTC)
+    days = max(0, (ended - started).days)
+    if days < 1:
+        return "less than a day"
+    if days < 60:
+        return f"{days} day{'s' if days != 1 else ''}"
+    if days < 730:
+        return f"{days // 30} months"
+    return f"{days // 365} years"
 
 
 def _is_partner_member(listing: Listing) -> bool:
@@ -189,18 +213,24 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
 
     reviews_page = page_number()
     review_pages = page_count(summary["count"], REVIEWS_PER_PAGE)
-    # One query for the reviews and their authors' names.
-    reviews = session.exec(
-        select(Review, User.display_name).join(User, col(User.id) == Review.author_id)
-        .where(Review.listing_id == listing.id, Review.status == ReviewStatus.PUBLISHED)
-        .order_by(col(Review.created_at).desc(), col(Review.id).desc())
-        .offset((reviews_page - 1) * REVIEWS_PER_PAGE).limit(REVIEWS_PER_PAGE)
-    ).all()
+    # One query for the reviews, their authors' names and the installs that verify them.
+    reviews = [
+        (review, author_name, usage_length(install)) for review, author_name, install in
+        session.exec(
+            select(Review, User.display_name, Install)
+            .join(User, col(User.id) == Review.author_id)
+            .join(Install, col(Install.id) == Review.install_id, isouter=True)
+            .where(Review.listing_id == listing.id, Review.status == ReviewStatus.PUBLISHED)
+            .order_by(col(Review.created_at).desc(), col(Review.id).desc())
+            .offset((reviews_page - 1) * REVIEWS_PER_PAGE).limit(REVIEWS_PER_PAGE)
+        ).all()]
 
-    own_review = _own_review(session, listing)
+    workspace = current_workspace(session, current_user)
+    own_review = _own_review(session, listing, workspace)
     partner_member = _is_partner_member(listing)
+    has_installed = reviewing_install(session, listing, workspace) is not None
     can_review = (current_user.is_authenticated and not partner_member and own_review is None
-                  and listing.status == ListingStatus.PUBLISHED)
+                  and has_installed and listing.status == ListingStatus.PUBLISHED)
     if can_review and form is None:
         form = ReviewForm()
 
@@ -219,6 +249,7 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
         review_pages=review_pages,
         own_review=own_review,
         partner_member=partner_member,
+        has_installed=has_installed,
         can_review=can_review,
         form=form,
         review_error=review_error,
@@ -259,7 +290,8 @@ def post_listing_review(slug: str):
     try:
         data = ReviewCreate(rating=int(form.rating.data), title=form.title.data,
                             body=form.body.data or "")
-        post_review(session, found, current_user, data)
+        post_review(session, found, current_user, data,
+                    current_workspace(session, current_user))
     except ValidationError as error:
         for name, message in validation_messages(error).items():
             field = getattr(form, name, None)

@@ -139,6 +139,8 @@ def app(database_url, tmp_path, app_overrides):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "bazaar.test",
+        # No background webhook sender: tests never reach the network unless they ask.
+        "WEBHOOK_SENDER": "off",
     }
     config.update(app_overrides)
     app = create_app(config)

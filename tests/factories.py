@@ -218,3 +218,77 @@ def workspace_of(session: Session, user: User):
     return session.exec(select(Workspace).join(WorkspaceMember,
                                                WorkspaceMember.workspace_id == Workspace.id)
                         .where(WorkspaceMember.user_id == user.id)).first()
+
+
+def make_notification(session: Session, workspace, message: str = "Something to know."):
+    """A notice for ``workspace``'s "My apps"."""
+    from storefront.models import Notification
+
+    return save(session, Notification(workspace_id=workspace.id, kind="info", message=message))
+
+
+def make_api_key(session: Session, listing: Listing, created_by: User | None = None,
+                 label: str = "Production"):
+    """An API key for ``listing``, as (row, plaintext)."""
+    from api.services import create_api_key
+
+    if created_by is None:
+        created_by = make_user(session, Role.PARTNER, partner=session.get(Partner, listing.partner_id))
+    key, plaintext = create_api_key(session, listing, created_by, label)
+    session.commit()
+    session.refresh(key)
+    return key, plaintext
+
+
+def make_installer(session: Session, listing: Listing, **user_fields) -> User:
+    """A customer whose own workspace has installed ``listing`` (so they may review it)."""
+    user = make_user(session, Role.CUSTOMER, **user_fields)
+    make_install(session, make_workspace(session, user), listing, installed_by=user)
+    return user
+
+
+def point_webhooks_at(session: Session, listing: Listing, url: str) -> Release:
+    """Set the webhook URL of ``listing``'s live release (make_release uses a public example URL)."""
+    from listings.services import current_release
+
+    release = current_release(session, listing.id)
+    release.webhook_url = url
+    return save(session, release)
+
+
+def make_webhook_delivery(session: Session, listing: Listing, event_type: str = "install.created",
+                          data: dict | None = None):
+    """A queued webhook event for ``listing``, made the way the app makes them."""
+    from webhooks.services import enqueue_event
+
+    delivery = enqueue_event(session, listing, event_type,
+                             data if data is not None else {"install": {"id": _n()}})
+    assert delivery is not None, "the listing's live release has no webhook URL"
+    return save(session, delivery)
+
+
+def make_member(session: Session, workspace, user: User | None = None, role: str = "member"):
+    """``user`` (a new customer by default) added to ``workspace`` with ``role``."""
+    from storefront.models import WorkspaceMember
+
+    user = user or make_user(session, Role.CUSTOMER)
+    return save(session, WorkspaceMember(workspace_id=workspace.id, user_id=user.id, role=role))
+
+
+def make_invitation(session: Session, workspace, email: str | None = None, role: str = "member",
+                    invited_by: User | None = None, now=None):
+    """An invitation to ``workspace`` made by one of its admins; returns (invitation, token)."""
+    from sqlmodel import select
+
+    from storefront.models import WorkspaceMember
+    from storefront.workspaces import invite
+
+    if invited_by is None:
+        admin = session.exec(select(WorkspaceMember).where(
+            WorkspaceMember.workspace_id == workspace.id, WorkspaceMember.role == "admin")).first()
+        invited_by = session.get(User, admin.user_id)
+    invitation, token = invite(session, workspace, invited_by, email or f"invitee{_n()}@example.com",
+                               role, now=now)
+    session.commit()
+    session.refresh(invitation)
+    return invitation, token

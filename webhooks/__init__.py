@@ -1,1 +1,60 @@
 """Partner webhooks: signed, versioned events about installs, delivered from an outbox."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+SENDERS = ("thread", "off")
+
+
+def _bool_setting(name: str, default: bool) -> bool:
+    from storefront.config import ConfigError
+
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def webhook_settings(bazaar_env: str) -> dict:
+    """The ``WEBHOOK_*`` settings from the environment (docs/webhooks.md lists them)."""
+    from storefront.config import ConfigError, _float_setting, _int_setting
+
+    sender = os.environ.get("WEBHOOK_SENDER", "thread").strip().lower() or "thread"
+    if sender not in SENDERS:
+        raise ConfigError(f"WEBHOOK_SENDER must be one of {', '.join(SENDERS)}, got {sender!r}")
+    return {
+        # "thread": each web process sends after commits and retries every 30 s;
+        # "off": only `flask webhooks deliver` sends (from cron).
+        "WEBHOOK_SENDER": sender,
+        # Seconds to connect, and again to wait for the answer.
+        "WEBHOOK_TIMEOUT": _float_setting("WEBHOOK_TIMEOUT", 5.0, 0.1, 60.0),
+        "WEBHOOK_MAX_ATTEMPTS": _int_setting("WEBHOOK_MAX_ATTEMPTS", 12, 1, 50),
+        # Posting to loopback/private/link-local addresses would let a partner
+        # reach our internal network; only local and test runs allow it.
+        "WEBHOOK_ALLOW_PRIVATE_HOSTS": _bool_setting("WEBHOOK_ALLOW_PRIVATE_HOSTS",
+                                                     bazaar_env in {"local", "test"}),
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Read the webhook settings (explicit overrides win), the sender, the CLI and the portal pages."""
+    from webhooks.cli import register_cli
+    from webhooks.sender import init_sender
+    from webhooks.views import bp
+
+    for name, value in webhook_settings(app.config.get("BAZAAR_ENV", "production")).items():
+        app.config.setdefault(name, value)
+    if app.config["WEBHOOK_SENDER"] not in SENDERS:
+        from storefront.config import ConfigError
+
+        raise ConfigError(f"WEBHOOK_SENDER must be one of {', '.join(SENDERS)}")
+    init_sender(app)
+    register_cli(app)
+    app.register_blueprint(bp)

@@ -1,7 +1,9 @@
 """Partner webhooks: building events and putting them in the delivery outbox.
 
 An event is written as a ``WebhookDelivery`` row in the caller's transaction,
-so it exists exactly when the change it reports was committed.
+so it exists exactly when the change it reports was committed. After that
+commit the process's sender is woken (``webhooks.sender``); sending itself is
+``webhooks.delivery.deliver_due``.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
 
 from storefront.db import utcnow
-from webhooks.models import WebhookDelivery
+from webhooks.models import DeliveryStatus, WebhookDelivery
 
 # The payload format's version, sent in every event; bump it (and document the
 # change in docs/webhooks.md) when a field's meaning changes.
@@ -27,6 +31,14 @@ EVENT_TYPES = (
     "trial.ended",
     "workspace.data_redact",
 )
+
+# Session.info flag: this transaction queued deliveries, so wake the sender
+# after it commits (see webhooks.sender).
+PENDING_INFO_KEY = "webhook_deliveries_queued"
+
+
+class RedeliveryError(ValueError):
+    """A delivery that cannot be queued again right now (the message says why)."""
 
 
 def ensure_webhook_secret(listing) -> str:
@@ -66,4 +78,57 @@ def enqueue_event(session: Session, listing, event_type: str, data: dict, *,
                                install_id=install_id, url=release.webhook_url, payload=body)
     session.add(delivery)
     session.flush()
+    session.info[PENDING_INFO_KEY] = True
     return delivery
+
+
+def roll_webhook_secret(listing) -> str:
+    """Replace the listing's signing secret; every request from now on is signed with the new one.
+
+    Install tokens not yet redeemed were signed with the old secret and stop
+    verifying (they live ten minutes).
+    """
+    listing.webhook_secret = None
+    return ensure_webhook_secret(listing)
+
+
+def redeliver(session: Session, delivery: WebhookDelivery, now: datetime | None = None) -> None:
+    """Queue ``delivery`` to be sent again at once: same event id, same body.
+
+    Works for succeeded, failed and waiting deliveries, and starts a fresh
+    retry schedule. It goes to the webhook URL of the listing's current
+    release (the partner may have fixed the URL since). A delivery that a
+    sender is posting right now raises ``RedeliveryError``.
+    """
+    from listings.services import current_release
+
+    now = now or utcnow()
+    release = current_release(session, delivery.listing_id)
+    url = release.webhook_url if release is not None and release.webhook_url else delivery.url
+    # Conditional, like a sender's claim: a row being posted is left alone,
+    # so it is never posted twice at once.
+    queued = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery.id,
+               or_(col(WebhookDelivery.locked_until).is_(None),
+                   col(WebhookDelivery.locked_until) < now))
+        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
+                locked_until=None, url=url)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not queued:
+        raise RedeliveryError("This event is being sent right now. Wait a moment, then look at "
+                              "the attempt's result.")
+    session.refresh(delivery)
+    session.info[PENDING_INFO_KEY] = True
+
+
+def delivery_counts(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Deliveries per status, plus ``due``: pending ones whose time has come."""
+    now = now or utcnow()
+    counts = dict(session.exec(select(WebhookDelivery.status, func.count())
+                               .group_by(WebhookDelivery.status)).all())
+    due = session.exec(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        col(WebhookDelivery.next_attempt_at) <= now)).one()
+    return {**{status.value: counts.get(status.value, 0) for status in DeliveryStatus}, "due": due}

@@ -1,4 +1,4 @@
-"""trials, install tokens, webhooks, api keys, invitations
+"""trials, install tokens, notifications, webhooks, api keys, invitations, verified reviews
 
 Revision ID: 0006
 Revises: 0005
@@ -74,6 +74,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('workspace_invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_workspace_invitations_workspace_id'), ['workspace_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('listing_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('dismissed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], ),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('install_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -195,6 +210,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_install_tokens_install_id'))
 
     op.drop_table('install_tokens')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_workspace_id'))
+
+    op.drop_table('notifications')
     with op.batch_alter_table('workspace_invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_workspace_invitations_workspace_id'))
 

@@ -5,7 +5,8 @@ until someone decides who may use it.
 
 Outcomes: ``ok`` (the request is served or its input judged), ``login`` (a
 visitor is sent to sign in), ``forbidden`` (403: the role may not), ``missing``
-(404: another partner's object is not even admitted to exist).
+(404: another partner's object is not even admitted to exist), ``unauthorized``
+(401: the Partner API wants an API key; a signed-in session is not one).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ EDITORS = {"visitor": "login", "customer": "forbidden", "owner": "forbidden",
 ADMINS = {**EDITORS, "editor": "forbidden"}
 REVIEWERS = {**SIGNED_IN, "owner": "forbidden"}  # a partner may not review its own app
 WORKSPACE_OWNS = {**dict.fromkeys(ROLES, "missing"), "visitor": "login", "customer": "ok"}
+# The Partner API authenticates by API key only: no session role gets in.
+API_KEY_ONLY = dict.fromkeys(ROLES, "unauthorized")
 
 # endpoint -> (method, url arguments from the world, expected outcome per role)
 MATRIX = {
@@ -41,6 +44,16 @@ MATRIX = {
     "storefront.screenshot": ("GET", {"filename": "screenshot_filename"}, PUBLIC),
     "search.results": ("GET", {}, PUBLIC),
     "search.suggest": ("GET", {}, PUBLIC),
+    "api.openapi": ("GET", {}, PUBLIC),
+    "api.list_installs": ("GET", {}, API_KEY_ONLY),
+    "api.get_install": ("GET", {"install_id": "install_id"}, API_KEY_ONLY),
+    "api.redeem_token": ("POST", {}, API_KEY_ONLY),
+    "api_keys.index": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "api_keys.create": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "api_keys.rotate": ("POST", {"listing_id": "listing_id", "key_id": "api_key_id"},
+                        PARTNER_OWNS),
+    "api_keys.revoke": ("POST", {"listing_id": "listing_id", "key_id": "api_key_id"},
+                        PARTNER_OWNS),
     "accounts.login": ("GET", {}, PUBLIC),
     "accounts.register": ("GET", {}, PUBLIC),
     "accounts.logout": ("POST", {}, SIGNED_IN),
@@ -58,6 +71,13 @@ MATRIX = {
     "partner.remove_screenshot": ("POST", {"listing_id": "listing_id",
                                            "screenshot_id": "screenshot_id"}, PARTNER_OWNS),
     "partner.reply": ("POST", {"review_id": "review_id"}, PARTNER_OWNS),
+    "partner.installs": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "webhooks.deliveries": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "webhooks.delivery": ("GET", {"listing_id": "listing_id", "delivery_id": "delivery_id"},
+                          PARTNER_OWNS),
+    "webhooks.redeliver": ("POST", {"listing_id": "listing_id", "delivery_id": "delivery_id"},
+                           PARTNER_OWNS),
+    "webhooks.roll_secret": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "editor.queue": ("GET", {}, EDITORS),
     "editor.listing": ("GET", {"listing_id": "submitted_id"}, EDITORS),
     "editor.approve": ("POST", {"listing_id": "submitted_id"}, EDITORS),
@@ -84,6 +104,23 @@ MATRIX = {
     # Only the customer's workspace holds the install; anyone else is told nothing.
     "installs.uninstall_app": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
     "installs.approve_scopes": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
+    "installs.installed": ("GET", {"install_id": "install_id"}, WORKSPACE_OWNS),
+    "installs.open_app": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
+    "installs.dismiss_notification": ("POST", {"notification_id": "notification_id"},
+                                      WORKSPACE_OWNS),
+    # Workspaces: the page answers everyone signed in (non-customers are told they
+    # have none); changes act on the customer's own workspace, anyone else's is 404.
+    "workspaces.overview": ("GET", {}, SIGNED_IN),
+    "workspaces.rename": ("POST", {}, WORKSPACE_OWNS),
+    "workspaces.invite": ("POST", {}, WORKSPACE_OWNS),
+    "workspaces.revoke_invitation": ("POST", {"invitation_id": "invitation_id"}, WORKSPACE_OWNS),
+    "workspaces.change_role": ("POST", {"member_id": "member_id"}, WORKSPACE_OWNS),
+    "workspaces.remove_member": ("POST", {"member_id": "member_id"}, WORKSPACE_OWNS),
+    "workspaces.switch": ("POST", {}, SIGNED_IN),
+    # The link's secret token is the key: visitors see how to sign in, others why not.
+    "workspaces.invitation": ("GET", {"token": "invitation_token"}, PUBLIC),
+    "workspaces.accept": ("POST", {"token": "invitation_token"}, SIGNED_IN),
+    "workspaces.delete_account": ("GET", {}, SIGNED_IN),
 }
 
 
@@ -113,6 +150,11 @@ def world(app, db):
     collection = factories.make_collection(db, [listing])
     workspace = factories.make_workspace(db, users["customer"])
     install = factories.make_install(db, workspace, factories.make_listing(db))
+    api_key, _ = factories.make_api_key(db, listing, created_by=users["owner"])
+    notification = factories.make_notification(db, workspace)
+    member = factories.make_member(db, workspace)
+    invitation, invitation_token = factories.make_invitation(db, workspace)
+    delivery = factories.make_webhook_delivery(db, listing)
     refs = {
         "category_slug": category.slug, "collection_slug": collection.slug,
         "listing_slug": listing.slug, "listing_id": listing.id, "draft_id": draft.id,
@@ -121,7 +163,11 @@ def world(app, db):
         "submitted_screenshot_filename": submitted_screenshot.filename,
         "review_id": review.id, "pending_review_id": pending_review.id, "badge_id": badge.id,
         "collection_id": collection.id, "customer_id": users["customer"].id,
-        "install_id": install.id,
+        "api_key_id": api_key.id,
+        "delivery_id": delivery.id,
+        "install_id": install.id, "notification_id": notification.id,
+        "member_id": member.id, "invitation_id": invitation.id,
+        "invitation_token": invitation_token,
     }
     return users, refs
 
@@ -129,7 +175,7 @@ def world(app, db):
 def outcome(response) -> str:
     if response.status_code == 302 and "/account/login" in response.location:
         return "login"
-    return {403: "forbidden", 404: "missing"}.get(response.status_code, "ok")
+    return {401: "unauthorized", 403: "forbidden", 404: "missing"}.get(response.status_code, "ok")
 
 
 def test_every_endpoint_is_in_the_matrix(app):

@@ -60,9 +60,16 @@ def test_confirm_installs_once_with_the_release_scopes(client, db, login, admin)
     login(admin)
 
     response = confirm(client, db, listing)
-    assert response.status_code == 302 and response.location.endswith("/my/apps")
-    assert f"Installed {listing.name}." in client.get("/my/apps").get_data(as_text=True)
-    confirm(client, db, listing)  # a double submission
+    [install] = installs(db)
+    assert response.status_code == 303
+    assert response.location.endswith(f"/my/apps/{install.id}/installed")
+    page = client.get(response.location).get_data(as_text=True)
+    assert f"{listing.name} is installed" in page
+    assert describe_scope("contacts:write") in page
+    assert f'action="/my/apps/{install.id}/open"' in page  # on to the app's own setup
+    again = confirm(client, db, listing)  # a double submission
+    assert again.location.endswith("/my/apps")
+    assert f"{listing.name} is already installed." in client.get("/my/apps").get_data(as_text=True)
 
     [install] = installs(db)
     assert install.granted_scopes == ["contacts:read", "contacts:write"]
@@ -117,22 +124,18 @@ def test_unpublished_apps_have_no_install_pages(client, db, login, admin):
     assert installs(db) == []
 
 
-@pytest.mark.parametrize("fields", [
-    {"pricing_model": PricingModel.FLAT_MONTHLY, "monthly_price": 1200},
-    {"trial_days": 14},
-])
-def test_paid_apps_and_trials_wait_for_billing(client, db, login, admin, fields):
-    listing = factories.make_listing(db, **fields)
+def test_paid_apps_without_a_trial_wait_for_billing(client, db, login, admin):
+    listing = factories.make_listing(db, pricing_model=PricingModel.FLAT_MONTHLY,
+                                     monthly_price=1200, trial_days=0)
     login(admin)
 
     response = client.get(f"/apps/{listing.slug}/install", follow_redirects=True)
-    assert "Paid apps and trials arrive with billing; this app can&#39;t be installed yet." \
-        in response.get_data(as_text=True)
+    assert "Paid plans arrive with billing" in response.get_data(as_text=True)
     confirm(client, db, listing)
     assert installs(db) == []
     with pytest.raises(InstallError, match="arrive with billing"):
         install_listing(db, workspace_of(db, admin), admin, listing)
-    assert BILLING_NOT_READY.startswith("Paid apps")
+    assert BILLING_NOT_READY.startswith("Paid plans")
 
 
 def test_app_without_approved_release_is_refused(db, admin):
@@ -252,7 +255,7 @@ class TestWithCsrf:
         assert confirm(client, db, listing).status_code == 400
         token = _csrf_token(client, f"/apps/{listing.slug}/install")
         response = confirm(client, db, listing, data={"csrf_token": token})
-        assert response.status_code == 302
+        assert response.status_code == 303
         assert len(installs(db)) == 1
 
 
@@ -280,3 +283,10 @@ def test_confirm_needs_the_consent_screen_and_its_release(client, db, login, adm
     assert "requested access changed" in response.get_data(as_text=True)
     assert "Edit contacts" in response.get_data(as_text=True)  # the new scopes, shown again
     assert db.exec(select(Install)).all() == []
+
+
+def test_ids_too_large_for_the_database_are_404_not_500(client, db, login, admin):
+    login(admin)
+    for path in ["/my/apps/99999999999/installed", "/partner/listings/99999999999"]:
+        assert client.get(path).status_code == 404, path
+    assert client.post("/my/apps/99999999999/uninstall").status_code == 404

@@ -413,6 +413,11 @@ def test_release_of_published_listing_waits_for_review(client, db, signed_in, pa
     listing = factories.make_listing(db, partner=partner, status=ListingStatus.PUBLISHED)
     form = page(client.get(f"/partner/listings/{listing.id}/releases/new"))
     assert "waits for an editor" in form and "version 1.0.0" in form
+    # The form starts from the live manifest: its URLs, ticked scopes and their reasons.
+    assert 'value="https://app.example.com/installed"' in form
+    assert re.search(r'<input[^>]*checked[^>]*value="contacts:read"|'
+                     r'<input[^>]*value="contacts:read"[^>]*checked', form)
+    assert 'value="To show contact names in the app."' in form
     response = client.post(f"/partner/listings/{listing.id}/releases/new",
                            data=release_form(version="1.1.0"))
     assert response.status_code == 302

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy import event
 from sqlmodel import func, select
 
 from listings.models import ListingStatus, Review, ReviewStatus
-from storefront.models import Role
+from storefront.db import utcnow
+from storefront.models import Install, Role, WorkspaceMember
 from tests import factories
 
 
@@ -322,7 +324,7 @@ def test_visitor_is_asked_to_sign_in_before_reviewing(client, db):
 
 def test_signing_in_after_trying_to_review_leads_back_to_the_form(client, db):
     listing = factories.make_listing(db)
-    user = factories.make_user(db)
+    user = factories.make_installer(db, listing)
     response = client.post(f"/account/login?next=/apps/{listing.slug}/reviews",
                            data={"email": user.email, "password": factories.PASSWORD},
                            follow_redirects=True)
@@ -332,7 +334,7 @@ def test_signing_in_after_trying_to_review_leads_back_to_the_form(client, db):
 
 def test_customer_posts_a_review_that_waits_for_an_editor(client, db, login):
     listing = factories.make_listing(db)
-    user = factories.make_user(db)
+    user = factories.make_installer(db, listing)
     login(user)
     page = page_of(client.get(f"/apps/{listing.slug}"))
     assert 'type="radio"' in page and 'name="title"' in page and 'name="body"' in page
@@ -349,6 +351,54 @@ def test_customer_posts_a_review_that_waits_for_an_editor(client, db, login):
     review = db.exec(select(Review)).one()
     assert (review.rating, review.title, review.status, review.author_id) == (
         4, "Solid app", ReviewStatus.PENDING, user.id)
+    install = db.exec(select(Install)).one()
+    assert (review.workspace_id, review.install_id) == (install.workspace_id, install.id)
+
+
+def test_only_a_workspace_that_installed_the_app_may_review_it(client, db, login):
+    listing = factories.make_listing(db)
+    user = factories.make_user(db)
+    factories.make_workspace(db, user)
+    login(user)
+    page = page_of(client.get(f"/apps/{listing.slug}"))
+    assert "Only workspaces that have installed" in page and 'name="rating"' not in page
+
+    response = client.post(f"/apps/{listing.slug}/reviews", data={"rating": "5", "title": "Fake"})
+    assert response.status_code == 400
+    assert f"Only a workspace that has installed {listing.name} can review it." in page_of(response)
+    assert review_count(db) == 0
+
+
+def test_a_workspace_reviews_an_app_once(client, db, login):
+    listing = factories.make_listing(db)
+    first = factories.make_installer(db, listing)
+    colleague = factories.make_user(db)
+    factories.save(db, WorkspaceMember(workspace_id=factories.workspace_of(db, first).id,
+                                       user_id=colleague.id))
+    login(first)
+    client.post(f"/apps/{listing.slug}/reviews", data={"rating": "5", "title": "Great"})
+    client.post("/account/logout")
+    login(colleague)
+    page = page_of(client.get(f"/apps/{listing.slug}"))
+    assert "Your workspace reviewed this app on" in page and 'name="rating"' not in page
+    response = client.post(f"/apps/{listing.slug}/reviews", data={"rating": "1", "title": "Bad"})
+    assert "Your workspace has already reviewed this app." in page_of(response)
+    assert review_count(db) == 1
+
+
+def test_published_review_says_verified_install_and_how_long_it_was_used(client, db):
+    listing = factories.make_listing(db)
+    user = factories.make_installer(db, listing)
+    install = db.exec(select(Install)).one()
+    install.created_at = utcnow() - timedelta(days=45)
+    factories.save(db, install)
+    factories.make_review(db, listing, author=user, workspace_id=install.workspace_id,
+                          install_id=install.id, title="From real use")
+    factories.make_review(db, listing, title="Imported before verification")
+
+    page = page_of(client.get(f"/apps/{listing.slug}"))
+    assert page.count("Verified install") == 1
+    assert "used for 45 days" in page
 
 
 @pytest.mark.parametrize("data,message", [
@@ -363,7 +413,7 @@ def test_customer_posts_a_review_that_waits_for_an_editor(client, db, login):
 ])
 def test_bad_review_input_is_refused_beside_the_field(client, db, login, data, message):
     listing = factories.make_listing(db)
-    login(factories.make_user(db))
+    login(factories.make_installer(db, listing))
     response = client.post(f"/apps/{listing.slug}/reviews", data=data)
     page = page_of(response)
     assert response.status_code == 400
@@ -374,7 +424,7 @@ def test_bad_review_input_is_refused_beside_the_field(client, db, login, data, m
 
 def test_second_review_gets_a_clear_message(client, db, login):
     listing = factories.make_listing(db)
-    user = factories.make_user(db)
+    user = factories.make_installer(db, listing)
     factories.make_review(db, listing, author=user, status=ReviewStatus.PENDING)
     login(user)
     page = page_of(client.get(f"/apps/{listing.slug}"))
@@ -396,12 +446,13 @@ def test_partner_cannot_review_its_own_app(client, db, login):
     assert review_count(db) == 0
 
 
-def test_partner_may_review_another_partners_app(client, db, login):
+def test_partner_without_an_install_cannot_review_another_partners_app(client, db, login):
     listing = factories.make_listing(db)
     login(factories.make_user(db, role=Role.PARTNER))
     response = client.post(f"/apps/{listing.slug}/reviews", data={"rating": "3", "title": "Okay"})
-    assert response.status_code == 302
-    assert review_count(db) == 1
+    assert response.status_code == 400
+    assert "can review it" in page_of(response)
+    assert review_count(db) == 0
 
 
 def test_reviewing_a_hidden_app_is_404(client, db, login):
@@ -415,7 +466,7 @@ def test_reviewing_a_hidden_app_is_404(client, db, login):
 @pytest.mark.parametrize("app_overrides", [{"WTF_CSRF_ENABLED": True}])
 def test_review_without_csrf_token_is_refused(client, db, app_overrides):
     listing = factories.make_listing(db)
-    user = factories.make_user(db)
+    user = factories.make_installer(db, listing)
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = str(user.id)
         flask_session["_fresh"] = True

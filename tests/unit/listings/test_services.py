@@ -85,16 +85,22 @@ def test_listing_for_partner_hides_other_partners_listings(db):
     assert listing_for_partner(db, other.id, listing.id) is None
 
 
-def test_one_review_per_customer_and_only_for_published(db):
+def test_one_verified_review_per_workspace_and_only_for_published(db):
     listing = factories.make_listing(db)
-    customer = factories.make_user(db)
-    review = post_review(db, listing, customer, ReviewCreate(rating=4, title="Good"))
-    assert review.status == ReviewStatus.PENDING
+    customer = factories.make_installer(db, listing)
+    workspace = factories.workspace_of(db, customer)
+    review = post_review(db, listing, customer, ReviewCreate(rating=4, title="Good"), workspace)
+    assert review.status == ReviewStatus.PENDING and review.install_id is not None
     with pytest.raises(ListingError, match="already reviewed"):
-        post_review(db, listing, customer, ReviewCreate(rating=5, title="Again"))
+        post_review(db, listing, customer, ReviewCreate(rating=5, title="Again"), workspace)
     draft = factories.make_listing(db, status=ListingStatus.DRAFT)
     with pytest.raises(ListingError, match="published"):
-        post_review(db, draft, customer, ReviewCreate(rating=5, title="x"))
+        post_review(db, draft, customer, ReviewCreate(rating=5, title="x"), workspace)
+    other = factories.make_listing(db)
+    with pytest.raises(ListingError, match="has installed"):
+        post_review(db, other, customer, ReviewCreate(rating=5, title="x"), workspace)
+    with pytest.raises(ListingError, match="has installed"):
+        post_review(db, other, customer, ReviewCreate(rating=5, title="x"), None)
 
 
 def test_rating_summary_counts_only_published_reviews(db):

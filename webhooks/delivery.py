@@ -1,0 +1,377 @@
+"""Posting due webhook deliveries to partners' endpoints, and recording each attempt.
+
+``deliver_due(app)`` is the one entry point: the background sender thread,
+``flask webhooks deliver`` and the tests all call it. For every due row it
+
+1. claims the row with a conditional UPDATE (committed at once), so two
+   senders, in one process or several, never post the same row together;
+2. POSTs the stored body, signed at send time with the listing's secret,
+   with a short timeout and without following redirects;
+3. records the attempt and moves the row on: 2xx -> succeeded; anything else
+   -> pending again after an exponential backoff, or failed once the attempts
+   run out, which marks the listing's endpoint as failing.
+
+Rows are never deleted, so every event ends succeeded or failed (and can be
+redelivered from the partner portal). A sender that dies mid-send leaves a
+claim that expires after ``CLAIM_LEASE``; the row is then sent again, which is
+why receivers dedupe on the event id.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import logging
+import random
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError, ProtocolError
+
+from listings.models import Listing
+from storefront.db import utcnow
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from webhooks.services import ensure_webhook_secret
+from webhooks.signing import request_headers
+
+log = logging.getLogger(__name__)
+
+# Retry schedule: the wait after the n-th failed attempt is 30 s x 2^(n-1),
+# spread by +/-10 % so endpoints that failed together are not retried in one
+# burst, and never more than 6 hours. docs/webhooks.md shows the table.
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=6)
+BACKOFF_JITTER = 0.10
+# Long enough for any single POST (connect + read timeouts and a 2 KB body);
+# a claim older than this belongs to a sender that died, and expires.
+CLAIM_LEASE = timedelta(minutes=5)
+# Only the start of an answer is kept: enough to read an error message.
+RESPONSE_BODY_LIMIT = 2048
+DEFAULT_BATCH = 100
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``deliver_due`` run did: rows that succeeded, will retry, or failed for good."""
+
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.retrying + self.failed
+
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+
+    def __str__(self) -> str:
+        return f"delivered {self.delivered}, retrying {self.retrying}, failed {self.failed}"
+
+
+@dataclass
+class Outcome:
+    """What the partner's endpoint did with one POST."""
+
+    duration_ms: int
+    status: int | None = None
+    body: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def summary(self) -> str:
+        """A line for the partner: the error, or the HTTP status that was not 2xx."""
+        if self.error:
+            return self.error
+        if self.status is not None and 300 <= self.status < 400:
+            return f"answered HTTP {self.status} (redirects are not followed)"
+        return f"answered HTTP {self.status}"
+
+
+def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """How long to wait after the ``attempts``-th failed attempt (see the schedule above)."""
+    base = BACKOFF_BASE.total_seconds() * 2 ** min(max(attempts, 1) - 1, 20)
+    spread = (rng or random).uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
+    return timedelta(seconds=min(base * spread, BACKOFF_CAP.total_seconds()))
+
+
+# --- refusing private addresses ---------------------------------------------------------
+
+
+class PrivateAddressRefused(ValueError):
+    """The endpoint's host is on a loopback, private or link-local network."""
+
+
+def _refuse_private(peer: str, host: str) -> None:
+    address = ipaddress.ip_address(peer.split("%", 1)[0])
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if not address.is_global:
+        raise PrivateAddressRefused(
+            f"refused: {host} resolves to {address}, a private or local address")
+
+
+class _PublicOnlyConnectionMixin:
+    """Checks the address actually connected to, before a byte is sent.
+
+    Checking the socket's peer (not a separate DNS lookup) means a host that
+    resolves to a public address first and a private one later (DNS
+    rebinding) is still refused.
+    """
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            _refuse_private(sock.getpeername()[0], self.host)
+        except PrivateAddressRefused:
+            sock.close()
+            raise
+        return sock
+
+
+class _PublicOnlyHTTPConnection(_PublicOnlyConnectionMixin, HTTPConnection):
+    pass
+
+
+class _PublicOnlyHTTPSConnection(_PublicOnlyConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _PublicOnlyHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicOnlyHTTPConnection
+
+
+class _PublicOnlyHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicOnlyHTTPSConnection
+
+
+class PublicOnlyAdapter(HTTPAdapter):
+    """A requests adapter whose connections refuse non-public addresses."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicOnlyHTTPPool,
+                                                   "https": _PublicOnlyHTTPSPool}
+
+
+def http_session(allow_private_hosts: bool) -> requests.Session:
+    """The sender's HTTP session (one per ``deliver_due`` run)."""
+    client = requests.Session()
+    # No proxies or .netrc from the environment: the address check must see
+    # the partner's host, and nothing of ours is sent along.
+    client.trust_env = False
+    if not allow_private_hosts:
+        client.mount("http://", PublicOnlyAdapter())
+        client.mount("https://", PublicOnlyAdapter())
+    return client
+
+
+# --- one POST -----------------------------------------------------------------------------
+
+
+def _causes(error: BaseException):
+    """``error`` and everything it wraps (requests and urllib3 nest them deeply)."""
+    seen, stack = set(), [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        nested = [*current.args, getattr(current, "reason", None), current.__cause__,
+                  current.__context__]
+        stack.extend(item for item in nested if isinstance(item, BaseException))
+
+
+def describe_error(error: BaseException, timeout: float) -> str:
+    """A short, secret-free line for the partner saying why a POST got no answer."""
+    causes = list(_causes(error))
+
+    def caused_by(*kinds) -> bool:
+        return any(isinstance(cause, kinds) for cause in causes)
+
+    if caused_by(PrivateAddressRefused):
+        return str(next(c for c in causes if isinstance(c, PrivateAddressRefused)))
+    if isinstance(error, requests.ConnectTimeout):
+        return f"timed out connecting after {timeout:g} s"
+    if isinstance(error, requests.ReadTimeout) or caused_by(socket.timeout, TimeoutError):
+        return f"timed out after {timeout:g} s waiting for the response"
+    if isinstance(error, requests.exceptions.SSLError):
+        return "TLS handshake failed (check the endpoint's certificate)"
+    if caused_by(NameResolutionError, socket.gaierror):
+        return "could not resolve the host name"
+    if caused_by(ConnectionRefusedError):
+        return "connection refused"
+    if caused_by(http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError,
+                 BrokenPipeError, ProtocolError):
+        return "connection closed without a response"
+    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                          requests.exceptions.InvalidSchema)):
+        return "the webhook URL is not a valid http(s) URL"
+    return f"request failed ({type(error).__name__})"
+
+
+def _read_start(response: requests.Response) -> str:
+    """At most RESPONSE_BODY_LIMIT bytes of the answer, as text."""
+    data = b""
+    try:
+        for chunk in response.iter_content(chunk_size=1024):
+            data += chunk
+            if len(data) >= RESPONSE_BODY_LIMIT:
+                break
+    except requests.RequestException:
+        pass  # the status is what counts; keep whatever body arrived
+    return data[:RESPONSE_BODY_LIMIT].decode(response.encoding or "utf-8", errors="replace")
+
+
+def post_event(client: requests.Session, url: str, body: str, headers: dict[str, str],
+               timeout: float) -> Outcome:
+    """POST one signed event and say what happened; never raises for the endpoint's faults."""
+    started = time.perf_counter()
+    try:
+        with client.post(url, data=body.encode("utf-8"), headers=headers, timeout=(timeout, timeout),
+                       allow_redirects=False, stream=True) as response:
+            status, text = response.status_code, _read_start(response)
+    except (requests.RequestException, PrivateAddressRefused, http.client.HTTPException,
+            OSError) as error:
+        return Outcome(duration_ms=round((time.perf_counter() - started) * 1000),
+                       error=describe_error(error, timeout))
+    return Outcome(duration_ms=round((time.perf_counter() - started) * 1000), status=status,
+                   body=text)
+
+
+# --- claiming and recording -----------------------------------------------------------------
+
+
+def _due(now: datetime):
+    return (
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        col(WebhookDelivery.next_attempt_at) <= now,
+        or_(col(WebhookDelivery.locked_until).is_(None), col(WebhookDelivery.locked_until) < now),
+    )
+
+
+def claim_next(session: Session, now: datetime) -> WebhookDelivery | None:
+    """Claim the next due delivery for this sender (committed), or None when none is due.
+
+    The UPDATE repeats the "due and unclaimed" test, so when two senders pick
+    the same row only one UPDATE matches it (PostgreSQL re-checks the WHERE
+    after the other's commit; SQLite runs writes one at a time).
+    """
+    while True:
+        candidates = session.exec(
+            select(WebhookDelivery.id).where(*_due(now))
+            .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)).limit(20)
+        ).all()
+        if not candidates:
+            return None
+        for delivery_id in candidates:
+            claimed = session.execute(
+                update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, *_due(now))
+                .values(locked_until=now + CLAIM_LEASE)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.commit()
+            if claimed:
+                return session.get(WebhookDelivery, delivery_id, populate_existing=True)
+
+
+def _signing_secret(session: Session, listing_id: int) -> str:
+    listing = session.get(Listing, listing_id, populate_existing=True)
+    if listing.webhook_secret:
+        return listing.webhook_secret
+    # Rows are written with the secret already made; this only covers rows
+    # written by hand. A Core UPDATE, so the search index is not touched.
+    secret = ensure_webhook_secret(listing)
+    session.execute(update(Listing).where(Listing.id == listing_id)
+                    .values(webhook_secret=secret).execution_options(synchronize_session=False))
+    session.commit()
+    return secret
+
+
+def record_outcome(session: Session, delivery: WebhookDelivery, outcome: Outcome, now: datetime,
+                   max_attempts: int) -> str:
+    """Store the attempt and move the delivery on; returns its new status. Commits."""
+    session.add(WebhookAttempt(delivery_id=delivery.id, attempted_at=now,
+                               duration_ms=outcome.duration_ms, response_status=outcome.status,
+                               response_body=outcome.body, error=outcome.error))
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.response_status = outcome.status
+    delivery.response_body = outcome.body
+    delivery.locked_until = None
+    # The listing's failing flag is written with Core UPDATEs: it is not part
+    # of the search document, so it must not queue a reindex.
+    listing_flag = update(Listing).where(Listing.id == delivery.listing_id) \
+        .execution_options(synchronize_session=False)
+    if outcome.ok:
+        delivery.status = DeliveryStatus.SUCCEEDED
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+        delivery.last_error = None
+        session.execute(listing_flag.where(col(Listing.webhook_failing_since).is_not(None))
+                        .values(webhook_failing_since=None, webhook_last_error=None))
+    elif delivery.attempts >= max_attempts:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = None
+        delivery.last_error = outcome.summary
+        session.execute(listing_flag.values(
+            webhook_failing_since=func.coalesce(Listing.webhook_failing_since, now),
+            webhook_last_error=outcome.summary))
+    else:
+        delivery.next_attempt_at = now + backoff_delay(delivery.attempts)
+        delivery.last_error = outcome.summary
+    session.add(delivery)
+    session.commit()
+    return delivery.status
+
+
+def deliver_due(app, now: datetime | None = None, limit: int = DEFAULT_BATCH) -> DeliveryReport:
+    """Post up to ``limit`` deliveries that are due at ``now`` (default: the clock).
+
+    Safe to run in several threads and processes at once. Configuration comes
+    from ``app.config``: ``WEBHOOK_TIMEOUT`` (seconds, connect and read),
+    ``WEBHOOK_MAX_ATTEMPTS`` and ``WEBHOOK_ALLOW_PRIVATE_HOSTS``. Passing
+    ``now`` (tests) fixes the clock for claims, backoff and timestamps.
+    """
+    timeout = float(app.config.get("WEBHOOK_TIMEOUT", 5.0))
+    max_attempts = int(app.config.get("WEBHOOK_MAX_ATTEMPTS", 12))
+    allow_private = bool(app.config.get("WEBHOOK_ALLOW_PRIVATE_HOSTS", False))
+    report = DeliveryReport()
+    with Session(app.extensions["bazaar.engine"], expire_on_commit=False) as session, \
+            http_session(allow_private) as client:
+        while report.attempted < limit:
+            current = now or utcnow()
+            delivery = claim_next(session, current)
+            if delivery is None:
+                break
+            headers = request_headers(event_id=delivery.event_id, event_type=delivery.event_type,
+                                      secrets=[_signing_secret(session, delivery.listing_id)],
+                                      body=delivery.payload, timestamp=int(time.time()))
+            outcome = post_event(client, delivery.url, delivery.payload, headers, timeout)
+            status = record_outcome(session, delivery, outcome, now or utcnow(), max_attempts)
+            # The host only: a URL's path or query may hold the partner's own token.
+            log.info("Webhook %s (%s) to %s: %s", delivery.event_id, delivery.event_type,
+                     urlsplit(delivery.url).hostname, "delivered" if outcome.ok else outcome.summary)
+            if status == DeliveryStatus.SUCCEEDED:
+                report.delivered += 1
+            elif status == DeliveryStatus.FAILED:
+                report.failed += 1
+            else:
+                report.retrying += 1
+    return report

@@ -1,0 +1,127 @@
+"""Partner portal pages for a listing's webhooks: deliveries, their attempts,
+redelivery, and the signing secret.
+
+Like the rest of the portal, every object is found through the signed-in
+member's own partner: another partner's listing (or a delivery of another
+listing) answers 404.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from listings.models import Listing
+from listings.services import current_release, listing_for_partner
+from storefront.db import get_session
+from storefront.pagination import page_count, page_number
+from storefront.security import partner_required
+from webhooks.models import WebhookAttempt, WebhookDelivery
+from webhooks.services import (
+    RedeliveryError,
+    ensure_webhook_secret,
+    redeliver as redeliver_service,
+    roll_webhook_secret,
+)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/partner/listings/<int:listing_id>/webhooks")
+
+PAGE_SIZE = 25
+
+
+def _own_listing(session, listing_id: int) -> Listing:
+    """The signed-in partner's listing, or 404 (never 403: no hint that it exists)."""
+    listing = listing_for_partner(session, current_user.partner_id, listing_id)
+    if listing is None:
+        abort(404)
+    return listing
+
+
+def _own_delivery(session, listing: Listing, delivery_id: int) -> WebhookDelivery:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.listing_id != listing.id:
+        abort(404)
+    return delivery
+
+
+@bp.route("")
+@partner_required
+def deliveries(listing_id: int):
+    """The listing's webhook events, newest first, with the endpoint and signing secret."""
+    session = get_session()
+    listing = _own_listing(session, listing_id)
+    page = page_number()
+    query = select(WebhookDelivery).where(WebhookDelivery.listing_id == listing.id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(WebhookDelivery.created_at).desc(),
+                                       col(WebhookDelivery.id).desc())
+                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    # Every attempt ever made (a redelivery restarts the retry count, not the history).
+    attempts = dict(session.exec(
+        select(WebhookAttempt.delivery_id, func.count())
+        .where(col(WebhookAttempt.delivery_id).in_([row.id for row in rows]))
+        .group_by(WebhookAttempt.delivery_id)).all()) if rows else {}
+    release = current_release(session, listing.id)
+    return render_template("webhooks/deliveries.html", listing=listing, rows=rows,
+                           attempts=attempts, total=total, page=page,
+                           pages=page_count(total, PAGE_SIZE),
+                           endpoint=release.webhook_url if release else None)
+
+
+@bp.route("/<int:delivery_id>")
+@partner_required
+def delivery(listing_id: int, delivery_id: int):
+    """One event: the exact payload sent and every attempt with its answer."""
+    session = get_session()
+    listing = _own_listing(session, listing_id)
+    item = _own_delivery(session, listing, delivery_id)
+    attempts = session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == item.id)
+                            .order_by(col(WebhookAttempt.attempted_at).desc(),
+                                      col(WebhookAttempt.id).desc())).all()
+    try:
+        pretty = json.dumps(json.loads(item.payload), indent=2, sort_keys=True)
+    except ValueError:
+        pretty = item.payload
+    return render_template("webhooks/delivery.html", listing=listing, delivery=item,
+                           attempts=attempts, pretty_payload=pretty)
+
+
+@bp.route("/<int:delivery_id>/redeliver", methods=["POST"])
+@partner_required
+def redeliver(listing_id: int, delivery_id: int):
+    """Send the event again now, with the same event id and body."""
+    session = get_session()
+    listing = _own_listing(session, listing_id)
+    item = _own_delivery(session, listing, delivery_id)
+    try:
+        redeliver_service(session, item)
+    except RedeliveryError as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+        flash(f"Event {item.event_id} is queued to be sent again, with the same event id.",
+              "success")
+    return redirect(url_for("webhooks.delivery", listing_id=listing.id, delivery_id=item.id))
+
+
+@bp.route("/secret/roll", methods=["POST"])
+@partner_required
+def roll_secret(listing_id: int):
+    """Make a new signing secret (or the first one)."""
+    session = get_session()
+    listing = _own_listing(session, listing_id)
+    had_secret = bool(listing.webhook_secret)
+    if had_secret:
+        roll_webhook_secret(listing)
+    else:
+        ensure_webhook_secret(listing)
+    session.add(listing)
+    session.commit()
+    flash("A new signing secret is ready. Requests are signed with it from now on: put it in "
+          "your app's configuration." if had_secret else "Your signing secret is ready.", "success")
+    return redirect(url_for("webhooks.deliveries", listing_id=listing.id, _anchor="signing-secret"))
