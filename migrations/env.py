@@ -13,6 +13,7 @@ from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 import api.models  # noqa: F401
+import billing.models  # noqa: F401
 import listings.models  # noqa: F401
 import search.models  # noqa: F401
 import storefront.models  # noqa: F401

@@ -1,0 +1,85 @@
+"""Billing records: who a workspace is at the payment provider, what we created
+there, and the usage partners report.
+
+Money is integer minor units with an explicit currency (house rule 6).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storefront.db import utcnow
+
+
+class BillingCustomer(SQLModel, table=True):
+    """A workspace's customer record at a payment provider."""
+
+    __tablename__ = "billing_customers"
+    __table_args__ = (UniqueConstraint("provider", "workspace_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    # "stripe" or "local": switching providers starts new records, never mixes ids.
+    provider: str = Field(max_length=20)
+    provider_customer_id: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderObject(SQLModel, table=True):
+    """Something made at the payment provider for us (product, price, meter, ...).
+
+    ``local_key`` names what it stands for on our side (``listing:12``), so a
+    second request finds the first object instead of making another. The local
+    provider also keeps its own objects here, with their fields in ``data``.
+    """
+
+    __tablename__ = "billing_provider_objects"
+    __table_args__ = (UniqueConstraint("provider", "kind", "local_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=20)
+    kind: str = Field(max_length=40)
+    local_key: str = Field(max_length=255)
+    provider_id: str = Field(max_length=255, index=True)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UsageStatus(StrEnum):
+    PENDING = "pending"
+    # The provider accepted the meter event.
+    SENT = "sent"
+    # The provider refused it for good (kept, with the reason, for an operator).
+    REJECTED = "rejected"
+
+
+class UsageEvent(SQLModel, table=True):
+    """One usage event a partner's app reported, and the outbox row that sends it on.
+
+    Unique per listing and the partner's own ``event_id``, so a retried batch
+    counts once.
+    """
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        UniqueConstraint("listing_id", "event_id"),
+        Index("ix_usage_events_status_next_attempt", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    install_id: int = Field(foreign_key="installs.id", index=True)
+    event_id: str = Field(max_length=100)
+    quantity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    occurred_at: datetime = Field(index=True)
+    received_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default=UsageStatus.PENDING, max_length=20)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default_factory=utcnow)
+    locked_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
