@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 import api
+import billing
 import listings
 import search
 import storefront
@@ -30,6 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     search.init_app(app)
     api.init_app(app)
     webhooks.init_app(app)
+    billing.init_app(app)
     return app
 
 

@@ -37,7 +37,8 @@ SCHEMAS = {
             "type": {"type": "string", "format": "uri",
                      "description": "about:blank, or urn:bazaar:problem:<name> for the "
                                     "errors an app should tell apart (token-invalid, "
-                                    "token-expired, token-used)."},
+                                    "token-expired, token-used, batch-too-large, "
+                                    "usage-not-metered)."},
             "title": {"type": "string"},
             "status": {"type": "integer"},
             "detail": {"type": "string", "description": "What went wrong, for a developer."},
@@ -83,6 +84,45 @@ SCHEMAS = {
             "data": {"type": "array", "items": _ref("Install")},
             "next_cursor": {"type": ["string", "null"],
                             "description": "Pass as 'cursor' for the next page; null on the last."},
+        },
+    },
+    "UsageEvent": {
+        "type": "object",
+        "required": ["event_id", "install_id", "quantity", "timestamp"],
+        "properties": {
+            "event_id": {"type": "string", "minLength": 1, "maxLength": 100,
+                         "description": "Your own unique id for the event: a retry with the "
+                                        "same id is counted once."},
+            "install_id": {"type": "integer", "description": "One of your app's installs."},
+            "quantity": {"type": "integer", "minimum": 1, "maximum": 1000000000,
+                         "description": "Units used (a JSON integer, not a string)."},
+            "timestamp": {"type": "string", "format": "date-time",
+                          "description": "When the usage happened, with a zone; at most "
+                                         "35 days old and 5 minutes ahead."},
+        },
+    },
+    "UsageBatch": {
+        "type": "object",
+        "required": ["events"],
+        "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 1000,
+                                  "items": _ref("UsageEvent")}},
+    },
+    "UsageReceipt": {
+        "type": "object",
+        "description": "What happened to each event: valid events are kept even when "
+                       "others in the batch were rejected.",
+        "required": ["accepted", "duplicates", "rejected"],
+        "properties": {
+            "accepted": {"type": "integer", "description": "Events stored now."},
+            "duplicates": {"type": "integer",
+                           "description": "Events whose event_id was already received "
+                                          "(counted once, not again)."},
+            "rejected": {"type": "array", "items": {
+                "type": "object", "required": ["index", "event_id", "reason"],
+                "properties": {"index": {"type": "integer",
+                                         "description": "Position in the batch, from 0."},
+                               "event_id": {"type": ["string", "null"]},
+                               "reason": {"type": "string"}}}},
         },
     },
     "RedeemRequest": {
@@ -178,6 +218,26 @@ PATHS = {
             },
         },
     },
+    f"{PREFIX}/usage": {
+        "post": {
+            "operationId": "recordUsage",
+            "summary": "Report a batch of 1 to 1,000 usage events (idempotent by event_id)",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("UsageBatch")}}},
+            "responses": {
+                "200": _json_response("The batch was judged event by event; rejected events "
+                                      "are listed with their index and reason.",
+                                      _ref("UsageReceipt")),
+                "400": _problem_response("The body is not JSON, has no 'events' list, or the "
+                                         "list is empty."),
+                "409": _problem_response("The listing is not priced by usage "
+                                         "(type urn:bazaar:problem:usage-not-metered)."),
+                "413": _problem_response("More than 1,000 events in one batch "
+                                         "(type urn:bazaar:problem:batch-too-large)."),
+                **_COMMON_ERRORS,
+            },
+        },
+    },
 }
 
 
@@ -188,7 +248,8 @@ def openapi_document(server_url: str = "") -> dict:
         "info": {
             "title": "Bazaar Partner API",
             "version": API_VERSION,
-            "description": "Read your app's installs and redeem install tokens. "
+            "description": "Read your app's installs, redeem install tokens and report "
+                           "usage. "
                            "Authenticate with an API key from the partner portal: "
                            "'Authorization: Bearer bzk_...'. Errors are RFC 9457 problem details.",
         },

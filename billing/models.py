@@ -83,3 +83,63 @@ class UsageEvent(SQLModel, table=True):
     locked_until: datetime | None = None
     sent_at: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SubscriptionStatus(StrEnum):
+    """Our copy of the provider's subscription status (Stripe's names)."""
+
+    # Checkout started, nothing paid or confirmed yet: no access.
+    INCOMPLETE = "incomplete"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    # A payment failed; the provider retries. Access stays until it is canceled.
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+
+
+# The statuses that grant access to the app.
+PAYING_STATUSES = (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE,
+                   SubscriptionStatus.PAST_DUE)
+
+
+class Subscription(SQLModel, table=True):
+    """A workspace's subscription to a paid app at the payment provider.
+
+    Made (``incomplete``) when an admin confirms the consent screen of a paid app;
+    the install itself is made only when a verified webhook says the subscription is
+    active or trialing. ``release_id`` is the release whose scopes the admin saw.
+    """
+
+    __tablename__ = "subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    release_id: int = Field(foreign_key="releases.id")
+    started_by_id: int = Field(foreign_key="users.id")
+    # Set once access is granted; unique: one subscription per install.
+    install_id: int | None = Field(default=None, foreign_key="installs.id", unique=True)
+    provider: str = Field(max_length=20)
+    provider_customer_id: str | None = Field(default=None, max_length=255)
+    provider_subscription_id: str | None = Field(default=None, max_length=255, unique=True)
+    provider_checkout_session_id: str | None = Field(default=None, max_length=255, index=True)
+    status: str = Field(default=SubscriptionStatus.INCOMPLETE, max_length=20, index=True)
+    trial_end: datetime | None = None
+    current_period_end: datetime | None = None
+    cancel_at_period_end: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedWebhookEvent(SQLModel, table=True):
+    """A provider webhook event we acted on: recorded in the same transaction as its
+    effect, so a replayed event (same id) changes nothing."""
+
+    __tablename__ = "billing_processed_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=20)
+    event_id: str = Field(max_length=255)
+    type: str = Field(max_length=100)
+    processed_at: datetime = Field(default_factory=utcnow)

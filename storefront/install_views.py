@@ -3,13 +3,15 @@ and "My apps".
 
 An install grants the scopes of the app's current approved release to the
 signed-in customer's workspace; only a workspace admin may install or
-uninstall. Apps with a trial start it on install; paid apps without one wait
-for billing (``InstallError`` says so). Opening an app hands its redirect URL
+uninstall. Apps with a trial start it on install; paid apps without one go
+through checkout (``billing.views.paid_install_checkout``) and are installed once
+the payment provider confirms. Opening an app hands its redirect URL
 a fresh single-use install token.
 """
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -40,6 +42,8 @@ from storefront.services import (
     workspace_installs,
     workspace_notifications,
 )
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("installs", __name__)
 
@@ -97,7 +101,8 @@ def consent(slug: str):
     except InstallError as error:
         return _back_to_listing(listing, str(error))
     return render_template("installs/consent.html", listing=listing, release=plan.release,
-                           trial_days=plan.trial_days, workspace=workspace)
+                           trial_days=plan.trial_days, needs_payment=plan.needs_payment,
+                           workspace=workspace)
 
 
 @bp.route("/apps/<slug>/install/confirm", methods=["POST"])
@@ -113,6 +118,12 @@ def confirm(slug: str):
     if consented is None:
         # Installing grants access: never without the consent screen's release.
         return redirect(url_for("installs.consent", slug=listing.slug))
+    # A paid app goes through checkout; billing installs it once payment is confirmed.
+    from billing.views import paid_install_checkout
+
+    checkout = paid_install_checkout(session, workspace, listing, consented)
+    if checkout is not None:
+        return checkout
     try:
         install, created = install_listing(session, workspace, current_user, listing,
                                            consented_release_id=consented)
@@ -258,7 +269,31 @@ def uninstall_app(install_id: int):
         return redirect(url_for("installs.my_apps"))
     session.commit()
     flash(f"Uninstalled {listing.name}; its access to your workspace is revoked.", "success")
+    stop_charging(session, install.workspace_id)
     return redirect(url_for("installs.my_apps"))
+
+
+def stop_charging(session, workspace_id: int) -> None:
+    """After the commit that removed apps: cancel their subscriptions at the provider.
+
+    An outage doesn't undo the uninstall; `flask billing cancel-ended` retries.
+    """
+    from billing.interfaces import ProviderError, ProviderUnavailable
+    from billing.providers import get_provider
+    from billing.subscriptions import cancel_ended_subscriptions
+
+    try:
+        cancel_ended_subscriptions(session, get_provider(), workspace_id=workspace_id)
+    except ProviderUnavailable:
+        session.rollback()
+        log.warning("Payment provider unavailable: subscriptions of workspace %s are cancelled "
+                    "by the next `flask billing cancel-ended`", workspace_id)
+        flash("We could not reach the payment provider to cancel the subscription just now; "
+              "we keep trying until it is cancelled.", "warning")
+    except ProviderError:
+        session.rollback()
+        log.exception("The payment provider refused to cancel a subscription of workspace %s",
+                      workspace_id)
 
 
 @bp.route("/my/apps/<int:install_id>/approve-scopes", methods=["POST"])

@@ -146,8 +146,8 @@ class ConsentOutdated(InstallError):
     """The app's current release is not the one whose scopes the customer saw."""
 
 
-BILLING_NOT_READY = ("Paid plans arrive with billing; this app can only be installed "
-                     "as a free trial for now.")
+BILLING_NOT_READY = ("This app is paid: it is installed once your payment is confirmed "
+                     "through checkout.")
 _NOT_PUBLISHED = {
     "delisted": "This app is no longer listed, so it can't be installed.",
     "archived": "This app has been archived, so it can't be installed.",
@@ -177,6 +177,9 @@ class InstallPlan:
 
     release: object
     trial_days: int = 0
+    # A paid app without a trial: the admin goes through checkout, and the install is
+    # made by billing once the payment provider confirms the subscription.
+    needs_payment: bool = False
 
 
 def installable_release(session: Session, workspace: Workspace, user: User, listing) -> InstallPlan:
@@ -195,9 +198,10 @@ def installable_release(session: Session, workspace: Workspace, user: User, list
     if not is_workspace_admin(session, workspace, user):
         raise InstallError("Only an admin of your workspace can install apps.")
     trial_days = 0
-    if not listing.is_free:
-        if listing.trial_days <= 0:
-            raise InstallError(BILLING_NOT_READY)
+    needs_payment = False
+    if not listing.is_free and listing.trial_days <= 0:
+        needs_payment = True
+    elif not listing.is_free:
         if workspace_trial(session, workspace, listing.id) is not None:
             raise InstallError(f"Your workspace has already used its free trial of {listing.name}; "
                                "there is one trial per workspace and app.")
@@ -205,7 +209,7 @@ def installable_release(session: Session, workspace: Workspace, user: User, list
     release = current_release(session, listing.id)
     if release is None:
         raise InstallError("This app has no approved version yet, so it can't be installed.")
-    return InstallPlan(release=release, trial_days=trial_days)
+    return InstallPlan(release=release, trial_days=trial_days, needs_payment=needs_payment)
 
 
 def _install_event(session: Session, install: Install, event_type: str, **extra) -> None:
@@ -219,7 +223,8 @@ def _install_event(session: Session, install: Install, event_type: str, **extra)
 
 
 def install_listing(session: Session, workspace: Workspace, user: User, listing,
-                    consented_release_id: int | None = None, now=None) -> tuple[Install, bool]:
+                    consented_release_id: int | None = None, now=None,
+                    paid: bool = False) -> tuple[Install, bool]:
     """Install a published app into ``workspace`` with its current release's scopes.
 
     Returns the install and whether it is new. Only a workspace admin may
@@ -232,8 +237,16 @@ def install_listing(session: Session, workspace: Workspace, user: User, listing,
     if existing is not None:
         return existing, False
     plan = installable_release(session, workspace, user, listing)
+    if plan.needs_payment and not paid:
+        raise InstallError(BILLING_NOT_READY)
     release = plan.release
-    if consented_release_id is not None and consented_release_id != release.id:
+    if paid and consented_release_id is not None and consented_release_id != release.id:
+        # Paid for while a new release came out: install what the admin consented to;
+        # the new access then waits for approval on "My apps".
+        from listings.models import Release
+
+        release = session.get(Release, consented_release_id) or release
+    elif consented_release_id is not None and consented_release_id != release.id:
         raise ConsentOutdated("This app's requested access changed since you looked. "
                               "Please review it again.")
     now = now or utcnow()
@@ -311,13 +324,19 @@ def workspace_notifications(session: Session, workspace: Workspace) -> list[Noti
         .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())).all())
 
 
-def has_payment_method(session: Session, workspace: Workspace) -> bool:
-    """Whether the workspace can pay for an app when its trial ends.
+def has_payment_method(session: Session, workspace: Workspace,
+                       listing_id: int | None = None) -> bool:
+    """Whether the workspace can pay for an app (``listing_id``; any app when None)
+    when its trial ends: the payment provider confirmed a subscription for it
+    (trialing or active), which it does once a card was given at checkout."""
+    from billing.models import Subscription, SubscriptionStatus
 
-    Billing (payment methods, subscriptions) has not arrived yet, so no
-    workspace can: every trial expires at its end.
-    """
-    return False
+    query = select(Subscription.id).where(
+        Subscription.workspace_id == workspace.id,
+        col(Subscription.status).in_([SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE]))
+    if listing_id is not None:
+        query = query.where(Subscription.listing_id == listing_id)
+    return session.exec(query).first() is not None
 
 
 def trial_days_left(trial: Trial, now=None) -> int:
@@ -369,7 +388,8 @@ def settle_trials(session: Session, now=None, workspace_id: int | None = None) -
                        f"({ends_at:%d %b %Y}).", listing_id=listing.id)
                 _install_event(session, install, "trial.will_end")
                 sweep.reminded += 1
-        elif has_payment_method(session, session.get(Workspace, trial.workspace_id)):
+        elif has_payment_method(session, session.get(Workspace, trial.workspace_id),
+                                listing_id=trial.listing_id):
             trial.status, trial.ended_at = TrialStatus.CONVERTED, now
             install.trial_id = None
             session.add(install)

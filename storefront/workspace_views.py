@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storefront.db import get_session
 from storefront.extensions import limiter
+from storefront.install_views import stop_charging
 from storefront.models import Role, User, Workspace
 from storefront.services import AccountError, is_workspace_admin
 from storefront.workspace_forms import (
@@ -318,12 +319,14 @@ def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            delete_account_service(session, current_user, form.password.data)
+            retired = delete_account_service(session, current_user, form.password.data)
         except AccountError as error:
             session.rollback()
             form.password.errors.append(str(error))
         else:
             session.commit()
+            for workspace_id in retired:
+                stop_charging(session, workspace_id)
             logout_user()
             flask_session.pop(SESSION_KEY, None)
             flash("Your account is deleted. Thank you for using Bazaar.", "success")

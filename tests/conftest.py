@@ -33,6 +33,7 @@ from tests import factories  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BAZAAR_TEST_DATABASE_URL")
 OPENSEARCH_URL = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
+STRIPE_MOCK_URL = os.environ.get("BAZAAR_TEST_STRIPE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -44,23 +45,39 @@ def pytest_configure(config):
     if IN_CI and not OPENSEARCH_URL:
         raise pytest.UsageError("CI=true but BAZAAR_TEST_OPENSEARCH_URL is not set: "
                                 "the search contract must also run on OpenSearch.")
+    if IN_CI and not STRIPE_MOCK_URL:
+        raise pytest.UsageError("CI=true but BAZAAR_TEST_STRIPE_URL is not set: "
+                                "the Stripe provider must run against stripe-mock.")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without a local OpenSearch node, leave out the tests that need one (CI has one)."""
-    if OPENSEARCH_URL:
-        return
-    needs_node = [item for item in items if "opensearch_url" in getattr(item, "fixturenames", ())]
+    """Without a local OpenSearch node or stripe-mock, leave out the tests that need
+    one (CI has both)."""
+    needs_node = [] if OPENSEARCH_URL else [
+        item for item in items if "opensearch_url" in getattr(item, "fixturenames", ())]
     if needs_node:
         config.hook.pytest_deselected(items=needs_node)
         items[:] = [item for item in items if item not in needs_node]
         print(f"\n{len(needs_node)} OpenSearch tests deselected: run scripts/opensearch start "
               "and set BAZAAR_TEST_OPENSEARCH_URL.")
+    if not STRIPE_MOCK_URL:
+        needs_mock = [item for item in items
+                      if "stripe_mock_url" in getattr(item, "fixturenames", ())]
+        if needs_mock:
+            config.hook.pytest_deselected(items=needs_mock)
+            items[:] = [item for item in items if item not in needs_mock]
+            print(f"\n{len(needs_mock)} stripe-mock tests deselected: run scripts/stripe-mock "
+                  "start and set BAZAAR_TEST_STRIPE_URL.")
 
 
 @pytest.fixture(scope="session")
 def opensearch_url() -> str:
     return OPENSEARCH_URL
+
+
+@pytest.fixture(scope="session")
+def stripe_mock_url() -> str:
+    return STRIPE_MOCK_URL
 
 
 def _database_backends(metafunc) -> list[str]:
@@ -78,6 +95,12 @@ def pytest_generate_tests(metafunc):
         if OPENSEARCH_URL:
             pairs.append(("sqlite", "opensearch"))
         metafunc.parametrize("db_backend,search_backend_name", pairs, scope="session")
+    elif "payment_provider_name" in metafunc.fixturenames:
+        # The local provider on every database; Stripe (against stripe-mock) once.
+        pairs = [(db, "local") for db in _database_backends(metafunc)]
+        if STRIPE_MOCK_URL:
+            pairs.append(("sqlite", "stripe"))
+        metafunc.parametrize("db_backend,payment_provider_name", pairs, scope="session")
     elif "db_backend" in metafunc.fixturenames:
         metafunc.parametrize("db_backend", _database_backends(metafunc), scope="session")
 
@@ -141,6 +164,8 @@ def app(database_url, tmp_path, app_overrides):
         "SERVER_NAME": "bazaar.test",
         # No background webhook sender: tests never reach the network unless they ask.
         "WEBHOOK_SENDER": "off",
+        # Nor a usage sender: tests send usage with send_due_usage when they mean to.
+        "USAGE_SENDER": "off",
     }
     config.update(app_overrides)
     app = create_app(config)

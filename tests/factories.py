@@ -292,3 +292,56 @@ def make_invitation(session: Session, workspace, email: str | None = None, role:
     session.commit()
     session.refresh(invitation)
     return invitation, token
+
+
+def make_usage_listing(session: Session, partner: Partner | None = None, **fields) -> Listing:
+    """A published listing priced by usage (per API call), so it may report usage."""
+    values = dict(pricing_model="usage", unit_name="API call", unit_price=2, included_units=0)
+    values.update(fields)
+    return make_listing(session, partner=partner, **values)
+
+
+def make_usage_event(session: Session, install, event_id: str | None = None, quantity: int = 1,
+                     occurred_at=None, **fields):
+    """A stored usage event of ``install`` (pending in the outbox unless told otherwise)."""
+    from billing.models import UsageEvent
+
+    now = utcnow()
+    return save(session, UsageEvent(listing_id=install.listing_id, install_id=install.id,
+                                    event_id=event_id or f"evt-{_n()}", quantity=quantity,
+                                    occurred_at=occurred_at or now, received_at=now,
+                                    next_attempt_at=now, **fields))
+
+
+def make_paid_listing(session: Session, partner: Partner | None = None, **fields) -> Listing:
+    """A published listing with a flat monthly price and no trial (installs need checkout)."""
+    values = dict(pricing_model="flat_monthly", monthly_price=1500, currency="usd", trial_days=0)
+    values.update(fields)
+    return make_listing(session, partner=partner, **values)
+
+
+def make_checkout(session: Session, app, workspace, listing: Listing, user: User | None = None):
+    """A subscription of ``workspace`` to ``listing`` with its checkout started at the app's
+    payment provider, the way confirming a paid app's consent screen starts it; returns
+    (subscription, checkout session)."""
+    from sqlmodel import select
+
+    from billing.providers import get_provider
+    from billing.subscriptions import begin_paid_install, open_checkout
+    from listings.services import current_release
+    from storefront.models import WorkspaceMember
+
+    if user is None:
+        member = session.exec(select(WorkspaceMember).where(
+            WorkspaceMember.workspace_id == workspace.id, WorkspaceMember.role == "admin")).first()
+        user = session.get(User, member.user_id)
+    provider = get_provider(app)
+    subscription = begin_paid_install(session, workspace, user, listing,
+                                      current_release(session, listing.id).id, provider)
+    session.commit()
+    checkout = open_checkout(session, provider, subscription,
+                             success_url=f"https://bazaar.test/my/apps/checkout/{subscription.id}",
+                             cancel_url=f"https://bazaar.test/apps/{listing.slug}")
+    session.commit()
+    session.refresh(subscription)
+    return subscription, checkout

@@ -48,6 +48,7 @@ MATRIX = {
     "api.list_installs": ("GET", {}, API_KEY_ONLY),
     "api.get_install": ("GET", {"install_id": "install_id"}, API_KEY_ONLY),
     "api.redeem_token": ("POST", {}, API_KEY_ONLY),
+    "usage_api.record_usage_events": ("POST", {}, API_KEY_ONLY),
     "api_keys.index": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "api_keys.create": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "api_keys.rotate": ("POST", {"listing_id": "listing_id", "key_id": "api_key_id"},
@@ -121,6 +122,16 @@ MATRIX = {
     "workspaces.invitation": ("GET", {"token": "invitation_token"}, PUBLIC),
     "workspaces.accept": ("POST", {"token": "invitation_token"}, SIGNED_IN),
     "workspaces.delete_account": ("GET", {}, SIGNED_IN),
+    # Billing: the provider's webhook answers anyone (the signature decides, 400 here);
+    # a checkout belongs to the workspace that started it.
+    "billing.stripe_webhook": ("POST", {}, PUBLIC),
+    "billing.checkout_pending": ("GET", {"subscription_id": "subscription_id"}, WORKSPACE_OWNS),
+    "billing.add_payment_method": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
+    "billing.local_checkout": ("GET", {"session_id": "checkout_session_id"}, WORKSPACE_OWNS),
+    "billing.local_checkout_pay": ("POST", {"session_id": "checkout_session_id"},
+                                   WORKSPACE_OWNS),
+    "billing.local_checkout_cancel": ("POST", {"session_id": "checkout_session_id"},
+                                      WORKSPACE_OWNS),
 }
 
 
@@ -155,6 +166,8 @@ def world(app, db):
     member = factories.make_member(db, workspace)
     invitation, invitation_token = factories.make_invitation(db, workspace)
     delivery = factories.make_webhook_delivery(db, listing)
+    subscription, checkout = factories.make_checkout(db, app, workspace,
+                                                     factories.make_paid_listing(db))
     refs = {
         "category_slug": category.slug, "collection_slug": collection.slug,
         "listing_slug": listing.slug, "listing_id": listing.id, "draft_id": draft.id,
@@ -168,6 +181,7 @@ def world(app, db):
         "install_id": install.id, "notification_id": notification.id,
         "member_id": member.id, "invitation_id": invitation.id,
         "invitation_token": invitation_token,
+        "subscription_id": subscription.id, "checkout_session_id": checkout.id,
     }
     return users, refs
 

@@ -7,11 +7,11 @@ import re
 import pytest
 from sqlmodel import func, select
 
-from listings.models import ListingStatus, PricingModel
+from listings.models import ListingStatus
 from listings.scopes import REGIONS, describe_scope
 from listings.services import current_release
 from storefront.models import Install, Role, User, Workspace, WorkspaceMember, WorkspaceRole
-from storefront.services import BILLING_NOT_READY, InstallError, install_listing
+from storefront.services import InstallError, install_listing
 from tests import factories
 from tests.factories import workspace_of
 
@@ -122,20 +122,6 @@ def test_unpublished_apps_have_no_install_pages(client, db, login, admin):
     assert client.get(f"/apps/{listing.slug}/install").status_code == 404
     assert confirm(client, db, listing).status_code == 404
     assert installs(db) == []
-
-
-def test_paid_apps_without_a_trial_wait_for_billing(client, db, login, admin):
-    listing = factories.make_listing(db, pricing_model=PricingModel.FLAT_MONTHLY,
-                                     monthly_price=1200, trial_days=0)
-    login(admin)
-
-    response = client.get(f"/apps/{listing.slug}/install", follow_redirects=True)
-    assert "Paid plans arrive with billing" in response.get_data(as_text=True)
-    confirm(client, db, listing)
-    assert installs(db) == []
-    with pytest.raises(InstallError, match="arrive with billing"):
-        install_listing(db, workspace_of(db, admin), admin, listing)
-    assert BILLING_NOT_READY.startswith("Paid plans")
 
 
 def test_app_without_approved_release_is_refused(db, admin):

@@ -1,0 +1,190 @@
+"""The payment provider contract: what every implementation offers and returns.
+
+Two implementations are chosen by configuration at start-up (``billing.init_app``):
+``billing.stripe_provider`` (Stripe, whenever ``STRIPE_SECRET_KEY`` is set; pointed at
+stripe-mock in tests through ``STRIPE_API_BASE``) and ``billing.local_provider`` (the
+embedded default, a clearly labelled test mode that keeps its objects in the
+database). One contract test suite (``tests/contract``) runs against both.
+
+Callers get plain dataclasses and ids, never a provider's raw JSON. Every write takes
+an ``idempotency_key`` the caller builds deterministically from what it stands for
+(``f"customer:{workspace_id}"``), so a retry after a timeout can never create a second
+object: https://docs.stripe.com/api/idempotent_requests
+Money is integer minor units (cents) with an explicit currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+# Stripe refuses a webhook whose signature is older than this many seconds (its
+# default tolerance); the local provider uses the same window.
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+UNAVAILABLE_MESSAGE = "Payments are unavailable right now; please try again in a few minutes."
+
+
+class ProviderUnavailable(RuntimeError):
+    """The provider could not be reached or could not answer now (network error,
+    timeout, 5xx, 429): try again later. Nothing the customer did is wrong.
+
+    ``str(error)`` is the message to show a customer; ``detail`` says what happened
+    (for logs and operators, never shown to customers)."""
+
+    def __init__(self, detail: str = ""):
+        super().__init__(UNAVAILABLE_MESSAGE)
+        self.detail = detail
+        self.customer_message = UNAVAILABLE_MESSAGE
+
+
+class ProviderError(RuntimeError):
+    """The provider refused the request (a 4xx other than 429): retrying the same
+    request will fail the same way. ``str(error)`` is the provider's message;
+    ``status`` the HTTP status and ``code`` the provider's error code, when known."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class InvalidWebhook(ValueError):
+    """A webhook whose signature is missing, wrong or stale, or whose body is not an
+    event: answer 400 and change nothing."""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A hosted checkout page for a subscription: send the customer to ``url``."""
+
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified event from the provider. ``data_object`` is the object the event is
+    about (a subscription, an invoice...) as a plain dict, as the provider sent it;
+    only the billing webhook handler reads it, and it turns it into our own records."""
+
+    id: str
+    type: str
+    created: datetime  # aware UTC
+    data_object: dict = field(default_factory=dict)
+
+
+@runtime_checkable
+class PaymentProvider(Protocol):
+    """What billing needs from a payment provider.
+
+    Every method may raise ``ProviderUnavailable`` (retry later) or ``ProviderError``
+    (the provider refused the request); none raises anything else for input of the
+    declared types (a ``unit_amount`` that isn't an ``int`` is a ``TypeError``: money
+    is never a float or a Decimal here).
+    ``name`` is what ``BillingCustomer.provider`` / ``ProviderObject.provider`` record
+    ("stripe" or "local"), so ids of one provider are never used with the other.
+    """
+
+    name: str
+
+    def create_customer(self, *, name: str, email: str, metadata: dict[str, str],
+                        idempotency_key: str) -> str:
+        """Create a customer and return its id.
+
+        https://docs.stripe.com/api/customers/create"""
+
+    def create_product(self, *, name: str, metadata: dict[str, str],
+                       idempotency_key: str) -> str:
+        """Create a product (one per paid listing) and return its id.
+
+        https://docs.stripe.com/api/products/create"""
+
+    def create_meter(self, *, display_name: str, event_name: str,
+                     idempotency_key: str) -> str:
+        """Create a billing meter that sums the ``value`` of the meter events named
+        ``event_name``, mapped to customers by ``stripe_customer_id``; return its id.
+
+        https://docs.stripe.com/api/billing/meter/create"""
+
+    def create_price(self, *, product_id: str, currency: str, unit_amount: int,
+                     recurring_interval: str = "month", meter_id: str | None = None,
+                     idempotency_key: str) -> str:
+        """Create a recurring price and return its id: a flat ``unit_amount`` per
+        interval, or, with ``meter_id``, ``unit_amount`` per unit the meter counts
+        (usage-based, billed in arrears). ``unit_amount`` is integer minor units of
+        ``currency`` (a lowercase ISO code).
+
+        https://docs.stripe.com/api/prices/create
+        https://docs.stripe.com/billing/subscriptions/usage-based/implementation-guide"""
+
+    def record_meter_event(self, *, event_name: str, customer_id: str, value: int,
+                           identifier: str, timestamp: datetime) -> None:
+        """Report ``value`` units of usage by ``customer_id`` at ``timestamp``.
+
+        ``identifier`` is our own event id: the provider ignores a second event with
+        the same identifier, so resending after a timeout never counts twice (it is
+        also the idempotency key). Stripe refuses timestamps older than 35 days or more
+        than 5 minutes in the future.
+
+        https://docs.stripe.com/api/billing/meter-event/create"""
+
+    def create_checkout_session(self, *, customer_id: str, price_ids: Sequence[str],
+                                trial_days: int, success_url: str, cancel_url: str,
+                                metadata: dict[str, str],
+                                application_fee_percent: Decimal | None,
+                                destination_account: str | None,
+                                idempotency_key: str,
+                                metered_price_ids: Sequence[str] = (),
+                                collect_payment_method: bool = False) -> CheckoutSession:
+        """Start a hosted checkout for a subscription to ``price_ids`` (flat prices,
+        quantity 1) and ``metered_price_ids`` (usage prices, which take no quantity).
+
+        With ``trial_days`` > 0 the subscription starts with a trial and no card is
+        asked for up front, unless ``collect_payment_method`` (a trial customer adding
+        a card before the trial ends). ``metadata`` is set on the session and on the
+        subscription, so the webhooks about either carry it. With
+        ``destination_account`` the charges are destination charges to that connected
+        account, keeping ``application_fee_percent`` for the platform.
+        Access must come from the verified webhooks, never from ``success_url``.
+
+        https://docs.stripe.com/api/checkout/sessions/create
+        https://docs.stripe.com/connect/subscriptions#collect-fees"""
+
+    def cancel_subscription(self, *, subscription_id: str, idempotency_key: str) -> None:
+        """Cancel the subscription now: the customer is not charged for it again.
+
+        Cancelling one that is already cancelled (or unknown to the provider)
+        is not an error: the end state is the same.
+
+        https://docs.stripe.com/api/subscriptions/cancel"""
+
+    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        """Return the URL of a customer portal session where the customer manages
+        cards and sees invoices, coming back to ``return_url``.
+
+        https://docs.stripe.com/api/customer_portal/sessions/create"""
+
+    def create_express_account(self, *, email: str, metadata: dict[str, str],
+                               idempotency_key: str) -> str:
+        """Create a Connect Express account for a partner (able to receive transfers)
+        and return its id.
+
+        https://docs.stripe.com/api/accounts/create
+        https://docs.stripe.com/connect/express-accounts"""
+
+    def create_account_link(self, *, account_id: str, refresh_url: str,
+                            return_url: str) -> str:
+        """Return a one-time onboarding URL for a connected account.
+
+        https://docs.stripe.com/api/account_links/create"""
+
+    def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
+        """Verify the ``Stripe-Signature`` header on the raw request body and return
+        the event. Raises ``InvalidWebhook`` for a missing, wrong or stale signature
+        (older than ``WEBHOOK_TOLERANCE_SECONDS``) or a body that isn't an event.
+
+        https://docs.stripe.com/webhooks#verify-events"""

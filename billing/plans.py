@@ -1,0 +1,90 @@
+"""A listing's plan at the payment provider: one product, and the price its plan asks for.
+
+``ensure_prices`` makes what is missing (once: each object is remembered in a
+``ProviderObject`` row under the provider's name, and every create carries a
+deterministic idempotency key, so a retry after a timeout never makes a second one).
+A changed price is a new price under a new key; the old one stays, because
+subscriptions made on it keep using it (https://docs.stripe.com/products-prices/manage-prices#edit-price).
+Usage prices count the same meter the usage sender reports to (``meter_event_name``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from billing.models import ProviderObject
+from billing.usage_sender import _remember, meter_event_name, provider_name
+from listings.models import Listing, PricingModel
+from storefront.db import utcnow
+
+_CONFLICT = ["provider", "kind", "local_key"]
+
+
+@dataclass(frozen=True)
+class ListingPrices:
+    """The provider's price ids to subscribe a workspace to ``listing``: flat prices
+    (quantity 1) and metered ones (billed by usage)."""
+
+    product_id: str
+    flat_price_ids: list[str] = field(default_factory=list)
+    metered_price_ids: list[str] = field(default_factory=list)
+
+
+def _known(session: Session, provider: str, kind: str, local_key: str) -> ProviderObject | None:
+    return session.exec(select(ProviderObject).where(
+        ProviderObject.provider == provider, ProviderObject.kind == kind,
+        ProviderObject.local_key == local_key)).first()
+
+
+def _ensure(session: Session, provider_label: str, kind: str, local_key: str, create) -> str:
+    """The provider id remembered for ``local_key``, creating it with ``create()`` once."""
+    known = _known(session, provider_label, kind, local_key)
+    if known is None:
+        _remember(session, ProviderObject, dict(
+            provider=provider_label, kind=kind, local_key=local_key, provider_id=create(),
+            data={}, created_at=utcnow()), _CONFLICT)
+        # Another request may have been first: the row that won is the one to use.
+        known = _known(session, provider_label, kind, local_key)
+    return known.provider_id
+
+
+def price_key(listing: Listing) -> str:
+    """What the listing's current price is, as ``listing:<id>:<flat|metered>:<amount><currency>``."""
+    if listing.pricing_model == PricingModel.FLAT_MONTHLY:
+        return f"listing:{listing.id}:flat:{listing.monthly_price}{listing.currency.lower()}"
+    return f"listing:{listing.id}:metered:{listing.unit_price}{listing.currency.lower()}"
+
+
+def ensure_prices(session: Session, provider, listing: Listing) -> ListingPrices:
+    """Make sure ``listing`` has its product and current monthly price at ``provider``
+    and return their ids. Call it outside any write of your own: it commits what it
+    records (like a remote call, what the provider made exists from now on).
+
+    Raises ``ValueError`` for a free listing; ``ProviderUnavailable`` /
+    ``ProviderError`` from the provider pass through.
+    """
+    if listing.pricing_model not in (PricingModel.FLAT_MONTHLY, PricingModel.USAGE):
+        raise ValueError(f"{listing.name} is free: there is nothing to pay for.")
+    label = provider_name(provider)
+    product_id = _ensure(session, label, "product", f"listing:{listing.id}",
+                         lambda: provider.create_product(
+                             name=listing.name[:250],
+                             metadata={"listing_id": str(listing.id)},
+                             idempotency_key=f"product:listing:{listing.id}"))
+    key = price_key(listing)
+    if listing.pricing_model == PricingModel.FLAT_MONTHLY:
+        price_id = _ensure(session, label, "price", key, lambda: provider.create_price(
+            product_id=product_id, currency=listing.currency.lower(),
+            unit_amount=int(listing.monthly_price), recurring_interval="month",
+            idempotency_key=f"price:{key}"))
+        return ListingPrices(product_id=product_id, flat_price_ids=[price_id])
+    # The same meter the usage sender reports to, so what is billed is what was reported.
+    meter_event_name(session, provider, listing)
+    meter_id = _known(session, label, "meter", f"listing:{listing.id}").provider_id
+    price_id = _ensure(session, label, "price", key, lambda: provider.create_price(
+        product_id=product_id, currency=listing.currency.lower(),
+        unit_amount=int(listing.unit_price), recurring_interval="month", meter_id=meter_id,
+        idempotency_key=f"price:{key}"))
+    return ListingPrices(product_id=product_id, metered_price_ids=[price_id])

@@ -1,0 +1,86 @@
+"""Revenue share: the platform's fee on each paid invoice, set by the partner's tier.
+
+Money never touches a float: amounts are integer minor units, rates are
+Decimals, and the fee is rounded half up to a whole minor unit, so the fee and
+the partner's net always add up to the gross exactly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from listings.models import PartnerTier
+
+# Percent of the gross the platform keeps, per partner tier (the issue's defaults).
+DEFAULT_FEE_PERCENT = {
+    PartnerTier.REGISTERED: Decimal("20"),
+    PartnerTier.SELECT: Decimal("15"),
+    PartnerTier.PREMIER: Decimal("10"),
+}
+# A fee above this is a typo, not a business decision: refused at start-up.
+MAX_FEE_PERCENT = Decimal("50")
+
+
+def fee_setting_name(tier: str) -> str:
+    return f"BILLING_FEE_PERCENT_{str(tier).upper()}"
+
+
+def fee_settings() -> dict[str, Decimal]:
+    """``BILLING_FEE_PERCENT_<TIER>`` from the environment, each 0-50 with up to two decimals.
+
+    Raises ``ConfigError`` naming the setting for anything else.
+    """
+    from storefront.config import ConfigError
+
+    settings = {}
+    for tier, default in DEFAULT_FEE_PERCENT.items():
+        name = fee_setting_name(tier)
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            settings[name] = default
+            continue
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ConfigError(f"{name} must be a percentage such as 15 or 12.5, "
+                              f"got {raw!r}") from None
+        if not value.is_finite() or not Decimal(0) <= value <= MAX_FEE_PERCENT:
+            raise ConfigError(f"{name} must be between 0 and {MAX_FEE_PERCENT}, got {raw}")
+        if value != value.quantize(Decimal("0.01")):
+            raise ConfigError(f"{name} may have at most two decimals, got {raw}")
+        settings[name] = value
+    return settings
+
+
+@dataclass(frozen=True)
+class RevenueSplit:
+    """One invoice's money: gross = platform fee + partner net, in minor units."""
+
+    currency: str
+    gross: int
+    platform_fee: int
+    partner_net: int
+    fee_percent: Decimal
+
+
+def fee_percent(config, tier: str) -> Decimal:
+    """The platform's fee for a partner tier, from the app's configuration."""
+    return config[fee_setting_name(tier)]
+
+
+def split_revenue(gross: int, currency: str, percent: Decimal) -> RevenueSplit:
+    """Split ``gross`` minor units: the fee rounded half up, the partner gets the rest.
+
+    Refunds and credits arrive as negative amounts and split the same way.
+    """
+    if isinstance(gross, bool) or not isinstance(gross, int):
+        raise TypeError("gross must be an integer amount of minor units")
+    if not isinstance(percent, Decimal):
+        raise TypeError("percent must be a Decimal")
+    magnitude = (Decimal(abs(gross)) * percent / Decimal(100)).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP)
+    fee = int(magnitude) if gross >= 0 else -int(magnitude)
+    return RevenueSplit(currency=currency, gross=gross, platform_fee=fee,
+                        partner_net=gross - fee, fee_percent=percent)

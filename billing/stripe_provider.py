@@ -1,0 +1,235 @@
+"""The Stripe payment provider: the only module that imports ``stripe``.
+
+A ``stripe.StripeClient`` is injected (``build_client`` makes the one the app uses,
+with short timeouts and an API base that tests point at stripe-mock). Every Stripe
+exception becomes ``ProviderUnavailable`` (retry later) or ``ProviderError`` (refused),
+and every answer becomes an id or one of the dataclasses of ``billing.interfaces``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TypeVar
+
+import stripe
+
+from billing.interfaces import (
+    WEBHOOK_TOLERANCE_SECONDS,
+    CheckoutSession,
+    InvalidWebhook,
+    ProviderError,
+    ProviderUnavailable,
+    WebhookEvent,
+)
+
+# Seconds to connect, and to wait for an answer. Stripe usually answers in well under
+# a second; a customer waiting on checkout should get "try again" rather than hang.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 15.0
+# stripe-python retries network errors, 409s and 5xx that Stripe marks retryable,
+# reusing the same idempotency key, so a retry is always safe.
+MAX_NETWORK_RETRIES = 1
+
+T = TypeVar("T")
+
+
+def build_client(api_key: str, api_base: str | None = None, *,
+                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+                 max_network_retries: int = MAX_NETWORK_RETRIES) -> stripe.StripeClient:
+    """A ``StripeClient`` for ``api_key``; ``api_base`` (e.g. stripe-mock's URL)
+    replaces https://api.stripe.com for every API call, meter events included."""
+    base_addresses = {}
+    if api_base:
+        api_base = api_base.rstrip("/")
+        base_addresses = {"api": api_base, "meter_events": api_base}
+    return stripe.StripeClient(
+        api_key,
+        base_addresses=base_addresses,
+        http_client=stripe.RequestsClient(timeout=timeout),
+        max_network_retries=max_network_retries,
+    )
+
+
+def _translate(call: Callable[[], T]) -> T:
+    """Run one Stripe call, turning its exceptions into ours.
+
+    https://docs.stripe.com/api/errors: 429 and 5xx (and no answer at all) are worth
+    retrying later; any other 4xx is a request Stripe refused.
+    """
+    try:
+        return call()
+    except stripe.APIConnectionError as error:  # network error or timeout
+        raise ProviderUnavailable(f"could not reach Stripe: {error.user_message or error}") from error
+    except stripe.RateLimitError as error:
+        raise ProviderUnavailable("Stripe is rate limiting us (429)") from error
+    except stripe.StripeError as error:
+        status = error.http_status
+        if status is None or status >= 500:
+            raise ProviderUnavailable(f"Stripe answered {status or 'nothing usable'}") from error
+        message = error.user_message or "Stripe refused the request."
+        raise ProviderError(message, status=status, code=error.code) from error
+
+
+def _options(idempotency_key: str) -> dict:
+    return {"idempotency_key": idempotency_key}
+
+
+class StripeProvider:
+    """``PaymentProvider`` over the Stripe API (or stripe-mock)."""
+
+    name = "stripe"
+
+    def __init__(self, client: stripe.StripeClient, webhook_secret: str):
+        self.client = client
+        self._webhook_secret = webhook_secret
+
+    def __repr__(self) -> str:  # never show the secrets
+        return "<StripeProvider>"
+
+    def create_customer(self, *, name: str, email: str, metadata: dict[str, str],
+                        idempotency_key: str) -> str:
+        params = {"name": name, "email": email, "metadata": metadata}
+        customer = _translate(lambda: self.client.v1.customers.create(
+            params, _options(idempotency_key)))
+        return customer.id
+
+    def create_product(self, *, name: str, metadata: dict[str, str],
+                       idempotency_key: str) -> str:
+        params = {"name": name, "metadata": metadata}
+        product = _translate(lambda: self.client.v1.products.create(
+            params, _options(idempotency_key)))
+        return product.id
+
+    def create_meter(self, *, display_name: str, event_name: str,
+                     idempotency_key: str) -> str:
+        params = {
+            "display_name": display_name,
+            "event_name": event_name,
+            "default_aggregation": {"formula": "sum"},
+            "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
+            "value_settings": {"event_payload_key": "value"},
+        }
+        meter = _translate(lambda: self.client.v1.billing.meters.create(
+            params, _options(idempotency_key)))
+        return meter.id
+
+    def create_price(self, *, product_id: str, currency: str, unit_amount: int,
+                     recurring_interval: str = "month", meter_id: str | None = None,
+                     idempotency_key: str) -> str:
+        if isinstance(unit_amount, bool) or not isinstance(unit_amount, int):
+            raise TypeError("unit_amount must be an int of minor units")
+        recurring: dict = {"interval": recurring_interval}
+        if meter_id:
+            recurring.update({"usage_type": "metered", "meter": meter_id})
+        params = {"product": product_id, "currency": currency.lower(),
+                  "unit_amount": unit_amount, "recurring": recurring}
+        price = _translate(lambda: self.client.v1.prices.create(
+            params, _options(idempotency_key)))
+        return price.id
+
+    def record_meter_event(self, *, event_name: str, customer_id: str, value: int,
+                           identifier: str, timestamp: datetime) -> None:
+        if timestamp.tzinfo is None:  # SQLite hands back naive UTC
+            timestamp = timestamp.replace(tzinfo=UTC)
+        params = {
+            "event_name": event_name,
+            "identifier": identifier,
+            "timestamp": int(timestamp.timestamp()),
+            "payload": {"stripe_customer_id": customer_id, "value": str(value)},
+        }
+        _translate(lambda: self.client.v1.billing.meter_events.create(
+            params, _options(identifier)))
+
+    def create_checkout_session(self, *, customer_id: str, price_ids: Sequence[str],
+                                trial_days: int, success_url: str, cancel_url: str,
+                                metadata: dict[str, str],
+                                application_fee_percent: Decimal | None,
+                                destination_account: str | None,
+                                idempotency_key: str,
+                                metered_price_ids: Sequence[str] = (),
+                                collect_payment_method: bool = False) -> CheckoutSession:
+        line_items = [{"price": price_id, "quantity": 1} for price_id in price_ids]
+        # Stripe refuses a quantity on a metered price: usage decides the amount.
+        line_items += [{"price": price_id} for price_id in metered_price_ids]
+        subscription_data: dict = {"metadata": metadata}
+        params: dict = {
+            "mode": "subscription",
+            "customer": customer_id,
+            "line_items": line_items,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+            "subscription_data": subscription_data,
+        }
+        if trial_days > 0:
+            subscription_data["trial_period_days"] = trial_days
+            if not collect_payment_method:
+                # A trial starts without a card; Stripe asks for one before it ends.
+                params["payment_method_collection"] = "if_required"
+        if destination_account:
+            # Destination charges: https://docs.stripe.com/connect/subscriptions
+            subscription_data["transfer_data"] = {"destination": destination_account}
+            if application_fee_percent is not None:
+                subscription_data["application_fee_percent"] = str(application_fee_percent)
+        session = _translate(lambda: self.client.v1.checkout.sessions.create(
+            params, _options(idempotency_key)))
+        return CheckoutSession(id=session.id, url=session.url)
+
+    def cancel_subscription(self, *, subscription_id: str, idempotency_key: str) -> None:
+        try:
+            _translate(lambda: self.client.v1.subscriptions.cancel(
+                subscription_id, None, _options(idempotency_key)))
+        except ProviderError as error:
+            # Already gone is what we wanted.
+            if error.code != "resource_missing":
+                raise
+
+    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        params = {"customer": customer_id, "return_url": return_url}
+        session = _translate(lambda: self.client.v1.billing_portal.sessions.create(params))
+        return session.url
+
+    def create_express_account(self, *, email: str, metadata: dict[str, str],
+                               idempotency_key: str) -> str:
+        params = {
+            "type": "express",
+            "email": email,
+            "metadata": metadata,
+            # Destination charges need the transfers capability on the partner's side.
+            "capabilities": {"transfers": {"requested": True},
+                             "card_payments": {"requested": True}},
+        }
+        account = _translate(lambda: self.client.v1.accounts.create(
+            params, _options(idempotency_key)))
+        return account.id
+
+    def create_account_link(self, *, account_id: str, refresh_url: str,
+                            return_url: str) -> str:
+        params = {"account": account_id, "refresh_url": refresh_url,
+                  "return_url": return_url, "type": "account_onboarding"}
+        link = _translate(lambda: self.client.v1.account_links.create(params))
+        return link.url
+
+    def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
+        try:
+            # stripe-python's own verification of the raw body (house rule 7).
+            self.client.construct_event(payload, signature_header, self._webhook_secret,
+                                        tolerance=WEBHOOK_TOLERANCE_SECONDS)
+        except stripe.SignatureVerificationError as error:
+            raise InvalidWebhook("The webhook signature is missing, wrong or too old.") from error
+        except ValueError as error:  # not UTF-8 or not JSON
+            raise InvalidWebhook("The webhook body is not a JSON event.") from error
+        try:
+            # The raw JSON, not stripe's objects: callers get plain dicts.
+            body = json.loads(payload)
+            return WebhookEvent(
+                id=str(body["id"]),
+                type=str(body["type"]),
+                created=datetime.fromtimestamp(int(body["created"]), UTC),
+                data_object=dict(body["data"]["object"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidWebhook("The webhook body is not an event.") from error

@@ -1,0 +1,291 @@
+"""Billing pages: checkout for paid installs, the payment provider's webhook endpoint,
+and the local provider's simulated (test mode) checkout page.
+
+Access to a paid app comes only from a verified webhook (``billing.webhooks``); the
+checkout's success redirect lands on a "waiting for payment confirmation" page that
+grants nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from billing.interfaces import InvalidWebhook, ProviderError, ProviderUnavailable
+from billing.models import ProviderObject, Subscription
+from billing.providers import get_provider
+from billing.subscriptions import begin_paid_install, begin_trial_payment, open_checkout
+from billing.webhooks import receive_webhook
+from listings.models import Listing
+from storefront.db import get_session
+from storefront.extensions import csrf
+from storefront.models import Install, InstallStatus
+from storefront.services import (
+    ConsentOutdated,
+    InstallError,
+    active_install,
+    current_workspace,
+    installable_release,
+    is_workspace_admin,
+)
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("billing", __name__)
+
+CHECKOUT_FAILED = ("We couldn't start the payment for this app. Please try again later or "
+                   "contact support.")
+
+
+@bp.app_context_processor
+def _billing_helpers():
+    """For "My apps": whether an install's workspace already gave a card for it."""
+
+    def pays_for(install: Install) -> bool:
+        from storefront.models import Workspace
+        from storefront.services import has_payment_method
+
+        session = get_session()
+        return has_payment_method(session, session.get(Workspace, install.workspace_id),
+                                  listing_id=install.listing_id)
+
+    return {"pays_for": pays_for}
+
+
+def paid_install_checkout(session, workspace, listing: Listing, consented_release_id: int):
+    """For the consent screen's confirm: when ``listing`` must be paid for, start its
+    checkout and return the redirect to it (or back to the consent screen with the
+    reason); None when the ordinary install applies."""
+    if active_install(session, workspace, listing.id) is not None:
+        return None
+    try:
+        if not installable_release(session, workspace, current_user, listing).needs_payment:
+            return None
+    except InstallError:
+        return None  # the install service says why, the same way as for free apps
+    provider = get_provider()
+    consent_url = url_for("installs.consent", slug=listing.slug)
+    try:
+        subscription = begin_paid_install(session, workspace, current_user, listing,
+                                          consented_release_id, provider)
+        session.commit()
+    except ConsentOutdated as error:
+        session.rollback()
+        flash(str(error), "warning")
+        return redirect(consent_url)
+    except InstallError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("storefront.listing", slug=listing.slug))
+    # The provider is called only after our subscription is committed (house rule 5).
+    try:
+        checkout = open_checkout(
+            session, provider, subscription,
+            success_url=url_for("billing.checkout_pending", subscription_id=subscription.id,
+                                _external=True),
+            cancel_url=url_for("storefront.listing", slug=listing.slug, _external=True))
+        session.commit()
+    except (ProviderUnavailable, ProviderError) as error:
+        session.rollback()
+        if isinstance(error, ProviderUnavailable):
+            log.warning("Checkout for subscription %s: provider unavailable (%s)",
+                        subscription.id, error.detail)
+            message = str(error)
+        else:
+            log.error("Checkout for subscription %s refused by the provider: %s",
+                      subscription.id, error)
+            message = CHECKOUT_FAILED
+        _drop_unstarted(session, subscription.id)
+        flash(message, "error")
+        return redirect(consent_url)
+    return redirect(checkout.url, code=303)
+
+
+@bp.route("/my/apps/<int:install_id>/payment-method", methods=["POST"])
+@login_required
+def add_payment_method(install_id: int):
+    """A trial install's "Add a payment method": checkout in subscription mode for the
+    trial days left, so the trial converts instead of expiring (workspace admins)."""
+    session = get_session()
+    workspace = current_workspace(session, current_user)
+    install = session.get(Install, install_id)
+    if workspace is None or install is None or install.workspace_id != workspace.id:
+        abort(404)
+    provider = get_provider()
+    try:
+        subscription, days_left = begin_trial_payment(session, install, current_user, provider)
+        session.commit()
+    except InstallError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("installs.my_apps"))
+    listing = session.get(Listing, install.listing_id)
+    try:
+        checkout = open_checkout(
+            session, provider, subscription, trial_days=days_left,
+            success_url=url_for("installs.my_apps", _external=True),
+            cancel_url=url_for("installs.my_apps", _external=True))
+        session.commit()
+    except (ProviderUnavailable, ProviderError) as error:
+        session.rollback()
+        log.warning("Payment method checkout for install %s failed: %s", install.id,
+                    getattr(error, "detail", "") or error)
+        flash(str(error) if isinstance(error, ProviderUnavailable) else CHECKOUT_FAILED, "error")
+        return redirect(url_for("installs.my_apps"))
+    log.info("Payment method checkout started for %s", listing.slug)
+    return redirect(checkout.url, code=303)
+
+
+def _drop_unstarted(session, subscription_id: int) -> None:
+    """Forget a subscription whose checkout never started: nothing half-made stays."""
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is not None and subscription.provider_checkout_session_id is None:
+        session.delete(subscription)
+        session.commit()
+
+
+def _own_subscription(session, subscription_id: int) -> Subscription:
+    workspace = current_workspace(session, current_user)
+    subscription = session.get(Subscription, subscription_id)
+    if workspace is None or subscription is None or subscription.workspace_id != workspace.id:
+        abort(404)
+    return subscription
+
+
+@bp.route("/my/apps/checkout/<int:subscription_id>")
+@login_required
+def checkout_pending(subscription_id: int):
+    """Where checkout sends the customer back: the app is installed only once the
+    payment provider confirms the payment (a verified webhook), never by this page."""
+    session = get_session()
+    subscription = _own_subscription(session, subscription_id)
+    listing = session.get(Listing, subscription.listing_id)
+    install = session.get(Install, subscription.install_id) if subscription.install_id else None
+    if install is not None and install.status == InstallStatus.ACTIVE:
+        return redirect(url_for("installs.installed", install_id=install.id))
+    return render_template("billing/pending.html", subscription=subscription, listing=listing)
+
+
+@csrf.exempt
+@bp.route("/billing/webhooks/stripe", methods=["POST"])
+def stripe_webhook():
+    """The payment provider's signed events: 400 for a bad or stale signature,
+    200 (and no change) for a replay."""
+    session = get_session()
+    try:
+        receive_webhook(session, get_provider(), request.get_data(),
+                        request.headers.get("Stripe-Signature"))
+        session.commit()
+    except InvalidWebhook as error:
+        session.rollback()
+        return {"error": str(error)}, 400
+    except IntegrityError:
+        # The same event delivered twice at once: the other delivery applied it.
+        session.rollback()
+    return {"received": True}, 200
+
+
+# --- the local provider's simulated checkout (test mode) --------------------------------------
+
+
+def _local_checkout(session, session_id: str):
+    """The local checkout session and our subscription, for a workspace admin of the
+    workspace that started it; 404 for anyone else or when Stripe is the provider."""
+    provider = get_provider()
+    if getattr(provider, "name", None) != "local":
+        abort(404)
+    stored = provider.get("checkout_session", session_id)
+    subscription = session.exec(select(Subscription).where(
+        Subscription.provider == "local",
+        Subscription.provider_checkout_session_id == session_id)).first()
+    workspace = current_workspace(session, current_user)
+    if (stored is None or subscription is None or workspace is None
+            or workspace.id != subscription.workspace_id
+            or not is_workspace_admin(session, workspace, current_user)):
+        abort(404)
+    return provider, stored, subscription
+
+
+@bp.route("/billing/local-checkout/<session_id>")
+@login_required
+def local_checkout(session_id: str):
+    """Test mode: a simulated checkout page; no real payment is taken."""
+    session = get_session()
+    _, stored, subscription = _local_checkout(session, session_id)
+    listing = session.get(Listing, subscription.listing_id)
+    return render_template("billing/local_checkout.html", session_id=session_id,
+                           listing=listing, subscription=subscription,
+                           trial_days=int(stored.data["request"].get("trial_days") or 0),
+                           completed=stored.data.get("status") == "complete")
+
+
+def _local_event_id(session_id: str, event_type: str) -> str:
+    # The same for every click on "Pay": a second click is a replayed event.
+    return "evt_local_" + hashlib.sha256(f"{session_id}:{event_type}".encode()).hexdigest()[:24]
+
+
+def _simulated_events(session_id: str, request_data: dict) -> list[dict]:
+    """What Stripe sends when a subscription checkout completes, in its order."""
+    now = int(time.time())
+    trial_days = int(request_data.get("trial_days") or 0)
+    subscription_id = "sub_local_" + session_id.rsplit("_", 1)[-1]
+    metadata = dict(request_data.get("metadata") or {})
+    customer = request_data.get("customer")
+    subscription = {
+        "id": subscription_id, "object": "subscription", "customer": customer,
+        "status": "trialing" if trial_days else "active", "metadata": metadata,
+        "trial_end": now + trial_days * 86400 if trial_days else None,
+        "current_period_end": now + int(timedelta(days=trial_days or 30).total_seconds()),
+        "cancel_at_period_end": False,
+    }
+    checkout = {
+        "id": session_id, "object": "checkout.session", "mode": "subscription",
+        "status": "complete", "customer": customer, "subscription": subscription_id,
+        "payment_status": "no_payment_required" if trial_days else "paid", "metadata": metadata,
+    }
+    return [{"id": _local_event_id(session_id, kind), "object": "event", "type": kind,
+             "created": now, "data": {"object": data}}
+            for kind, data in (("checkout.session.completed", checkout),
+                               ("customer.subscription.created", subscription))]
+
+
+@bp.route("/billing/local-checkout/<session_id>/pay", methods=["POST"])
+@login_required
+def local_checkout_pay(session_id: str):
+    """Test mode: "pay", which makes the local provider send the signed events Stripe
+    would, to our own webhook handler (in-process), so access is granted the same way."""
+    session = get_session()
+    provider, stored, subscription = _local_checkout(session, session_id)
+    for event in _simulated_events(session_id, stored.data["request"]):
+        payload = json.dumps(event).encode()
+        receive_webhook(session, provider, payload, provider.sign_webhook(payload))
+    # The simulated session is complete now, as Stripe's would be.
+    row = session.get(ProviderObject, stored.id)
+    row.data = {**row.data, "status": "complete"}
+    session.add(row)
+    session.commit()
+    return redirect(stored.data["request"]["success_url"], code=303)
+
+
+@bp.route("/billing/local-checkout/<session_id>/cancel", methods=["POST"])
+@login_required
+def local_checkout_cancel(session_id: str):
+    """Test mode: leave the simulated checkout without paying; nothing is installed."""
+    session = get_session()
+    _, stored, subscription = _local_checkout(session, session_id)
+    listing = session.get(Listing, subscription.listing_id)
+    flash(f"Checkout cancelled: {listing.name} was not installed and nothing was charged.", "info")
+    return redirect(stored.data["request"]["cancel_url"], code=303)
+
+
+def init_app(app) -> None:
+    """Register the billing pages and the webhook endpoint."""
+    app.register_blueprint(bp)

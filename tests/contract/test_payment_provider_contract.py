@@ -1,0 +1,294 @@
+"""The payment provider contract: the same behaviours against every provider.
+
+Runs against the local provider (on SQLite and on PostgreSQL) and against the Stripe
+provider talking to stripe-mock (``BAZAAR_TEST_STRIPE_URL``; required when CI=true),
+which checks every request against Stripe's published API. stripe-mock keeps no state,
+so there idempotency is checked by the key reaching Stripe; the local provider must
+actually return the same object.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import stripe
+
+from billing.interfaces import (
+    CheckoutSession,
+    InvalidWebhook,
+    PaymentProvider,
+    ProviderError,
+    WebhookEvent,
+)
+from storefront.db import utcnow
+
+WEBHOOK_SECRET = "whsec_contract_test_secret"
+
+
+class RecordingHTTPClient(stripe.RequestsClient):
+    """stripe-python's own HTTP client, remembering each request's headers."""
+
+    def __init__(self):
+        super().__init__(timeout=10)
+        self.sent: list[tuple[str, str, dict]] = []
+
+    def request(self, method, url, headers, post_data=None):
+        self.sent.append((method, url, dict(headers or {})))
+        return super().request(method, url, headers, post_data)
+
+
+@pytest.fixture
+def provider(app, payment_provider_name) -> PaymentProvider:
+    if payment_provider_name == "local":
+        from billing.local_provider import LocalProvider
+
+        return LocalProvider(app.extensions["bazaar.engine"], WEBHOOK_SECRET)
+    from billing.stripe_provider import StripeProvider
+    from tests.conftest import STRIPE_MOCK_URL
+
+    client = stripe.StripeClient("sk_test_bazaarcontract",
+                                 base_addresses={"api": STRIPE_MOCK_URL},
+                                 http_client=RecordingHTTPClient(), max_network_retries=0)
+    return StripeProvider(client, WEBHOOK_SECRET)
+
+
+def idempotency_keys_sent(provider) -> list[str]:
+    http = provider.client._requestor._client
+    return [headers.get("Idempotency-Key") for _, _, headers in http.sent]
+
+
+def assert_idempotent(provider, create, key: str) -> str:
+    """Calling ``create`` twice with the same key gives the same object (local), or
+    at least reaches Stripe with that key both times (stripe-mock doesn't dedupe)."""
+    first = create()
+    second = create()
+    assert isinstance(first, str) and first
+    if provider.name == "local":
+        assert second == first
+    else:
+        assert idempotency_keys_sent(provider)[-2:] == [key, key]
+    return first
+
+
+def customer(provider, key="customer:workspace:1") -> str:
+    return provider.create_customer(name="Acme", email="billing@acme.test",
+                                    metadata={"workspace_id": "1"}, idempotency_key=key)
+
+
+def flat_price(provider, product_id: str, key: str = "price:plan:1") -> str:
+    return provider.create_price(product_id=product_id, currency="eur", unit_amount=1900,
+                                 idempotency_key=key)
+
+
+def product(provider, key: str = "product:listing:1") -> str:
+    return provider.create_product(name="Ledger", metadata={"listing_id": "1"},
+                                   idempotency_key=key)
+
+
+# --- objects --------------------------------------------------------------------------
+
+
+def test_provider_implements_the_protocol(provider):
+    assert isinstance(provider, PaymentProvider)
+    assert provider.name in {"local", "stripe"}
+
+
+def test_customer_is_created_once_per_idempotency_key(provider):
+    customer_id = assert_idempotent(provider, lambda: customer(provider),
+                                    "customer:workspace:1")
+    assert customer_id.startswith("cus_")
+    other = customer(provider, key="customer:workspace:2")
+    assert other.startswith("cus_")
+    if provider.name == "local":
+        assert other != customer_id
+
+
+def test_product_is_created_once_per_idempotency_key(provider):
+    product_id = assert_idempotent(provider, lambda: product(provider), "product:listing:1")
+    assert product_id.startswith("prod_")
+
+
+def test_meter_is_created_once_per_idempotency_key(provider):
+    meter_id = assert_idempotent(
+        provider, lambda: provider.create_meter(display_name="Ledger (invoices)",
+                                                event_name="bazaar_listing_1",
+                                                idempotency_key="meter:listing:1"),
+        "meter:listing:1")
+    assert meter_id.startswith("mtr_") or meter_id.startswith("meter_")
+
+
+def test_flat_and_metered_prices(provider):
+    product_id = product(provider)
+    flat = assert_idempotent(provider, lambda: flat_price(provider, product_id), "price:plan:1")
+    meter_id = provider.create_meter(display_name="Ledger", event_name="bazaar_listing_1",
+                                     idempotency_key="meter:listing:1")
+    metered = provider.create_price(product_id=product_id, currency="eur", unit_amount=2,
+                                    meter_id=meter_id, idempotency_key="price:plan:1:usage")
+    assert flat.startswith("price_") and metered.startswith("price_")
+    if provider.name == "local":
+        assert flat != metered
+
+
+def test_prices_take_integer_minor_units_only(provider):
+    product_id = product(provider)
+    with pytest.raises(TypeError):
+        provider.create_price(product_id=product_id, currency="eur",
+                              unit_amount=Decimal("19.00"), idempotency_key="price:bad")
+    with pytest.raises(TypeError):
+        provider.create_price(product_id=product_id, currency="eur", unit_amount=19.0,
+                              idempotency_key="price:bad")
+
+
+def test_a_request_the_provider_refuses_raises_provider_error(provider):
+    product_id = product(provider)
+    with pytest.raises(ProviderError) as refused:
+        provider.create_price(product_id=product_id, currency="eur", unit_amount=100,
+                              recurring_interval="fortnight", idempotency_key="price:odd")
+    assert str(refused.value)
+    assert refused.value.status == 400
+
+
+def test_meter_event_is_sent_with_its_identifier_as_idempotency_key(provider):
+    customer_id = customer(provider)
+    result = provider.record_meter_event(event_name="bazaar_listing_1",
+                                         customer_id=customer_id, value=7,
+                                         identifier="1:evt-1", timestamp=utcnow())
+    assert result is None
+    if provider.name == "stripe":
+        assert idempotency_keys_sent(provider)[-1] == "1:evt-1"
+
+
+def test_meter_event_accepts_naive_utc_timestamps(provider):
+    # SQLite hands datetimes back naive; they are UTC.
+    provider.record_meter_event(event_name="bazaar_listing_1", customer_id=customer(provider),
+                                value=1, identifier="1:evt-naive",
+                                timestamp=utcnow().replace(tzinfo=None) - timedelta(hours=1))
+
+
+# --- checkout, portal, Connect ----------------------------------------------------------
+
+
+def test_checkout_session_for_a_subscription_with_trial_and_destination_charge(provider):
+    customer_id = customer(provider)
+    product_id = product(provider)
+    price_id = flat_price(provider, product_id)
+    meter_id = provider.create_meter(display_name="Ledger", event_name="bazaar_listing_1",
+                                     idempotency_key="meter:listing:1")
+    usage_price = provider.create_price(product_id=product_id, currency="eur", unit_amount=3,
+                                        meter_id=meter_id, idempotency_key="price:usage")
+    account_id = provider.create_express_account(email="partner@ledger.test",
+                                                 metadata={"partner_id": "4"},
+                                                 idempotency_key="account:partner:4")
+
+    def start():
+        return provider.create_checkout_session(
+            customer_id=customer_id, price_ids=[price_id], metered_price_ids=[usage_price],
+            trial_days=14, success_url="https://bazaar.test/installs/1?checkout=done",
+            cancel_url="https://bazaar.test/apps/ledger", metadata={"install_id": "1"},
+            application_fee_percent=Decimal("15"), destination_account=account_id,
+            idempotency_key="checkout:install:1")
+
+    session = start()
+    assert isinstance(session, CheckoutSession)
+    assert session.id.startswith("cs_") and session.url
+    again = start()
+    if provider.name == "local":
+        assert again == session
+        assert session.url == f"/billing/local-checkout/{session.id}"
+    else:
+        assert idempotency_keys_sent(provider)[-1] == "checkout:install:1"
+        assert session.url.startswith("https://")
+
+
+def test_checkout_session_without_trial_or_connect(provider):
+    customer_id = customer(provider)
+    price_id = flat_price(provider, product(provider))
+    session = provider.create_checkout_session(
+        customer_id=customer_id, price_ids=[price_id], trial_days=0,
+        success_url="https://bazaar.test/ok", cancel_url="https://bazaar.test/cancel",
+        metadata={}, application_fee_percent=None, destination_account=None,
+        idempotency_key="checkout:install:2")
+    assert isinstance(session, CheckoutSession) and session.url
+
+
+def test_portal_session_url(provider):
+    url = provider.create_portal_session(customer_id=customer(provider),
+                                         return_url="https://bazaar.test/billing")
+    assert isinstance(url, str) and url
+
+
+def test_cancelling_a_subscription_twice_is_fine(provider):
+    # stripe-mock answers for any id; the local provider remembers the first cancellation.
+    for _ in range(2):
+        assert provider.cancel_subscription(subscription_id="sub_contract_1",
+                                            idempotency_key="cancel:subscription:1") is None
+
+
+def test_express_account_and_onboarding_link(provider):
+    account_id = assert_idempotent(
+        provider, lambda: provider.create_express_account(
+            email="partner@ledger.test", metadata={"partner_id": "4"},
+            idempotency_key="account:partner:4"),
+        "account:partner:4")
+    assert account_id.startswith("acct_")
+    url = provider.create_account_link(account_id=account_id,
+                                       refresh_url="https://bazaar.test/partner/payouts",
+                                       return_url="https://bazaar.test/partner/payouts?done=1")
+    assert isinstance(url, str) and url
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+def event_payload(event_id: str = "evt_1", created: int | None = None) -> bytes:
+    return json.dumps({
+        "id": event_id, "object": "event", "type": "invoice.paid",
+        "created": created or int(time.time()),
+        "data": {"object": {"id": "in_1", "object": "invoice", "amount_paid": 1900,
+                            "currency": "eur"}},
+    }).encode()
+
+
+def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp=None) -> str:
+    # stripe-python's own signing helper, as Stripe signs real deliveries.
+    return stripe.WebhookSignature.generate_signature_header(payload.decode(), secret,
+                                                            timestamp=timestamp)
+
+
+def test_webhook_signed_the_stripe_way_is_accepted(provider):
+    payload = event_payload("evt_signed", created=1_700_000_000)
+    event = provider.parse_webhook(payload, stripe_signature(payload))
+    assert isinstance(event, WebhookEvent)
+    assert event.id == "evt_signed" and event.type == "invoice.paid"
+    assert event.created.timestamp() == 1_700_000_000 and event.created.tzinfo is not None
+    assert event.data_object == {"id": "in_1", "object": "invoice", "amount_paid": 1900,
+                                 "currency": "eur"}
+
+
+@pytest.mark.parametrize("tamper", ["wrong secret", "stale", "altered body", "no header",
+                                    "garbage header"])
+def test_webhook_with_a_bad_or_stale_signature_is_refused(provider, tamper):
+    payload = event_payload()
+    header = stripe_signature(payload)
+    if tamper == "wrong secret":
+        header = stripe_signature(payload, secret="whsec_someone_else")
+    elif tamper == "stale":
+        header = stripe_signature(payload, timestamp=int(time.time()) - 301)
+    elif tamper == "altered body":
+        payload = payload.replace(b"1900", b"19")
+    elif tamper == "no header":
+        header = ""
+    elif tamper == "garbage header":
+        header = "t=abc,v2=123"
+    with pytest.raises(InvalidWebhook):
+        provider.parse_webhook(payload, header)
+
+
+def test_webhook_body_that_is_not_an_event_is_refused(provider):
+    for payload in (b"not json", b'{"id": "evt_1"}'):
+        with pytest.raises(InvalidWebhook):
+            provider.parse_webhook(payload, stripe_signature(payload))

@@ -1,0 +1,223 @@
+"""The payment provider's webhook endpoint: signatures checked on the raw body with
+stripe-python's own signing helper, each event applied once, events out of order
+handled from the object's own state."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import stripe
+from sqlmodel import func, select
+
+from billing.models import ProcessedWebhookEvent, Subscription
+from storefront.models import Install, InstallStatus, Notification
+from tests import factories
+from webhooks.models import WebhookDelivery
+
+SECRET = "whsec_bazaar_webhook_tests"
+
+
+@pytest.fixture
+def app_overrides():
+    # The local provider verifies with STRIPE_WEBHOOK_SECRET when it is set.
+    return {"STRIPE_WEBHOOK_SECRET": SECRET}
+
+
+@pytest.fixture
+def pending(app, db, admin):
+    """A paid app whose checkout the admin's workspace has started."""
+    listing = factories.make_paid_listing(db)
+    subscription, _ = factories.make_checkout(db, app, factories.workspace_of(db, admin), listing)
+    return subscription
+
+
+def send(client, event: dict, secret: str = SECRET, timestamp: int | None = None,
+         payload: bytes | None = None):
+    payload = payload if payload is not None else json.dumps(event).encode()
+    header = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp=timestamp or int(time.time()))
+    return client.post("/billing/webhooks/stripe", data=payload,
+                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+
+
+def event(event_id: str, event_type: str, data: dict) -> dict:
+    return {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
+            "data": {"object": data}}
+
+
+def subscription_object(subscription: Subscription, status: str, **fields) -> dict:
+    return {"id": "sub_test_1", "object": "subscription", "status": status,
+            "customer": subscription.provider_customer_id,
+            "metadata": {"bazaar_subscription_id": str(subscription.id)},
+            "current_period_end": int(time.time()) + 30 * 86400,
+            "cancel_at_period_end": False, "trial_end": None, **fields}
+
+
+def completed(subscription: Subscription, event_id: str = "evt_completed") -> dict:
+    return event(event_id, "checkout.session.completed", {
+        "id": subscription.provider_checkout_session_id, "object": "checkout.session",
+        "mode": "subscription", "status": "complete", "payment_status": "paid",
+        "subscription": "sub_test_1", "customer": subscription.provider_customer_id,
+        "metadata": {"bazaar_subscription_id": str(subscription.id)}})
+
+
+def installs(db) -> list[Install]:
+    db.expire_all()
+    return list(db.exec(select(Install)).all())
+
+
+def count(db, model, *where) -> int:
+    db.expire_all()
+    return db.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def current(db, subscription: Subscription) -> Subscription:
+    db.expire_all()
+    return db.get(Subscription, subscription.id)
+
+
+def test_bad_signature_is_refused_and_changes_nothing(client, db, pending):
+    response = send(client, completed(pending), secret="whsec_someone_else")
+
+    assert response.status_code == 400
+    assert installs(db) == []
+    assert count(db, ProcessedWebhookEvent) == 0
+    assert current(db, pending).status == "incomplete"
+
+
+def test_missing_signature_is_refused(client, db, pending):
+    response = client.post("/billing/webhooks/stripe", data=json.dumps(completed(pending)))
+    assert response.status_code == 400
+    assert installs(db) == []
+
+
+def test_stale_signature_is_refused(client, db, pending):
+    response = send(client, completed(pending), timestamp=int(time.time()) - 600)
+    assert response.status_code == 400
+    assert installs(db) == []
+
+
+def test_a_body_changed_after_signing_is_refused(client, db, pending):
+    signed = json.dumps(completed(pending)).encode()
+    header = stripe.WebhookSignature.generate_signature_header(signed.decode(), SECRET,
+                                                               timestamp=int(time.time()))
+    tampered = signed.replace(b'"paid"', b'"paid" ')
+    response = client.post("/billing/webhooks/stripe", data=tampered,
+                           headers={"Stripe-Signature": header})
+    assert response.status_code == 400
+    assert installs(db) == []
+
+
+def test_checkout_completed_grants_access_once(client, db, pending):
+    response = send(client, completed(pending))
+
+    assert response.status_code == 200
+    [install] = installs(db)
+    assert install.status == InstallStatus.ACTIVE
+    subscription = current(db, pending)
+    assert subscription.status == "active"
+    assert subscription.provider_subscription_id == "sub_test_1"
+    assert subscription.install_id == install.id
+    assert count(db, WebhookDelivery, WebhookDelivery.event_type == "install.created") == 1
+
+    replay = send(client, completed(pending))
+    assert replay.status_code == 200
+    assert len(installs(db)) == 1
+    assert count(db, ProcessedWebhookEvent) == 1
+    assert count(db, WebhookDelivery, WebhookDelivery.event_type == "install.created") == 1
+
+
+def test_subscription_active_before_checkout_completed_grants_access_once(client, db, pending):
+    # Stripe does not promise order: the subscription's own status decides.
+    assert send(client, event("evt_sub_created", "customer.subscription.created",
+                              subscription_object(pending, "active"))).status_code == 200
+    assert len(installs(db)) == 1
+    assert send(client, completed(pending)).status_code == 200
+    assert len(installs(db)) == 1
+    assert current(db, pending).current_period_end is not None
+
+
+def test_incomplete_subscription_grants_nothing(client, db, pending):
+    send(client, event("evt_incomplete", "customer.subscription.created",
+                       subscription_object(pending, "incomplete")))
+    assert installs(db) == []
+    assert current(db, pending).provider_subscription_id == "sub_test_1"
+
+
+def test_unpaid_checkout_completion_grants_nothing(client, db, pending):
+    unpaid = completed(pending)
+    unpaid["data"]["object"]["payment_status"] = "unpaid"
+    send(client, unpaid)
+    assert installs(db) == []
+
+
+def test_deleted_subscription_revokes_the_install_and_tells_everyone(client, db, pending):
+    send(client, completed(pending))
+    [install] = installs(db)
+
+    response = send(client, event("evt_deleted", "customer.subscription.deleted",
+                                  subscription_object(pending, "canceled")))
+
+    assert response.status_code == 200
+    [install] = installs(db)
+    assert install.status == InstallStatus.UNINSTALLED
+    assert install.granted_scopes == []
+    assert current(db, pending).status == "canceled"
+    assert count(db, WebhookDelivery, WebhookDelivery.event_type == "install.uninstalled") == 1
+    notes = db.exec(select(Notification.message).where(
+        Notification.workspace_id == pending.workspace_id)).all()
+    assert any("subscription" in note and "ended" in note for note in notes)
+
+
+def test_a_late_update_after_deletion_does_not_reinstall(client, db, pending):
+    send(client, completed(pending))
+    send(client, event("evt_deleted", "customer.subscription.deleted",
+                       subscription_object(pending, "canceled")))
+    # An "active" update from before the cancellation arrives late: canceled is final.
+    send(client, event("evt_late", "customer.subscription.updated",
+                       subscription_object(pending, "active")))
+    assert [install.status for install in installs(db)] == [InstallStatus.UNINSTALLED]
+    assert current(db, pending).status == "canceled"
+
+
+def test_failed_payment_marks_past_due_and_tells_the_workspace(client, db, pending):
+    send(client, completed(pending))
+    invoice = {"id": "in_test_1", "object": "invoice", "subscription": "sub_test_1",
+               "amount_due": 1500, "currency": "usd"}
+
+    assert send(client, event("evt_failed", "invoice.payment_failed", invoice)).status_code == 200
+
+    assert current(db, pending).status == "past_due"
+    notes = db.exec(select(Notification.message).where(
+        Notification.workspace_id == pending.workspace_id)).all()
+    assert any("payment" in note and "failed" in note for note in notes)
+    assert installs(db)[0].status == InstallStatus.ACTIVE  # Stripe retries; access stays
+
+    assert send(client, event("evt_paid", "invoice.paid", invoice)).status_code == 200
+    assert current(db, pending).status == "active"
+
+
+def test_trial_will_end_tells_the_workspace(client, db, pending):
+    send(client, event("evt_trial", "customer.subscription.trial_will_end",
+                       subscription_object(pending, "trialing",
+                                           trial_end=int(time.time()) + 3 * 86400)))
+    assert current(db, pending).trial_end is not None
+    notes = db.exec(select(Notification.message).where(
+        Notification.workspace_id == pending.workspace_id)).all()
+    assert any("trial" in note and "ends soon" in note for note in notes)
+
+
+def test_account_updated_and_unknown_events_are_acknowledged(client, db):
+    assert send(client, event("evt_account", "account.updated",
+                              {"id": "acct_1", "object": "account"})).status_code == 200
+    assert send(client, event("evt_other", "customer.created",
+                              {"id": "cus_1", "object": "customer"})).status_code == 200
+    assert count(db, ProcessedWebhookEvent) == 2
+
+
+def test_a_body_that_is_not_an_event_is_refused(client, db):
+    response = send(client, {}, payload=b'{"not": "an event"}')
+    assert response.status_code == 400
+    assert count(db, ProcessedWebhookEvent) == 0

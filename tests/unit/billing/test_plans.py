@@ -1,0 +1,112 @@
+"""Listing plans at the payment provider: one product per listing, one price per price
+point, made once with deterministic idempotency keys, against the local provider and
+(with BAZAAR_TEST_STRIPE_URL) the Stripe provider on stripe-mock."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+from sqlmodel import select
+
+from billing.models import ProviderObject
+from billing.plans import ensure_prices
+from billing.usage_sender import meter_event_name
+from tests import factories
+
+
+class Recording:
+    """The provider, remembering each create call and its idempotency key."""
+
+    def __init__(self, provider):
+        self._provider = provider
+        self.name = provider.name
+        self.calls: list[tuple[str, dict]] = []
+
+    def __getattr__(self, attribute):
+        method = getattr(self._provider, attribute)
+
+        def call(**kwargs):
+            self.calls.append((attribute, kwargs))
+            return method(**kwargs)
+
+        return call
+
+    def keys(self, method: str) -> list[str]:
+        return [kwargs["idempotency_key"] for name, kwargs in self.calls if name == method]
+
+
+@pytest.fixture
+def provider(app, payment_provider_name) -> Recording:
+    if payment_provider_name == "local":
+        from billing.local_provider import LocalProvider
+
+        return Recording(LocalProvider(app.extensions["bazaar.engine"], "whsec_plans"))
+    from billing.stripe_provider import StripeProvider
+    from tests.conftest import STRIPE_MOCK_URL
+
+    client = stripe.StripeClient("sk_test_bazaarplans", base_addresses={"api": STRIPE_MOCK_URL},
+                                 max_network_retries=0)
+    return Recording(StripeProvider(client, "whsec_plans"))
+
+
+def remembered(db, provider, kind: str) -> list[ProviderObject]:
+    db.expire_all()
+    return list(db.exec(select(ProviderObject).where(ProviderObject.provider == provider.name,
+                                                     ProviderObject.kind == kind)
+                        .order_by(ProviderObject.id)))
+
+
+def test_flat_price_is_made_once_with_deterministic_keys(db, provider):
+    listing = factories.make_paid_listing(db, monthly_price=1500, currency="usd")
+
+    first = ensure_prices(db, provider, listing)
+    again = ensure_prices(db, provider, listing)
+
+    assert first == again
+    assert len(first.flat_price_ids) == 1 and first.metered_price_ids == []
+    assert provider.keys("create_product") == [f"product:listing:{listing.id}"]
+    assert provider.keys("create_price") == [f"price:listing:{listing.id}:flat:1500usd"]
+    [price_call] = [kwargs for name, kwargs in provider.calls if name == "create_price"]
+    assert price_call["unit_amount"] == 1500 and isinstance(price_call["unit_amount"], int)
+    assert price_call["recurring_interval"] == "month" and price_call.get("meter_id") is None
+    assert [row.local_key for row in remembered(db, provider, "price")] == [
+        f"listing:{listing.id}:flat:1500usd"]
+
+
+def test_a_changed_price_makes_a_new_price_and_keeps_the_old(db, provider):
+    listing = factories.make_paid_listing(db, monthly_price=1500)
+    ensure_prices(db, provider, listing)
+    listing.monthly_price = 1900
+    factories.save(db, listing)
+
+    ensure_prices(db, provider, listing)
+
+    assert provider.keys("create_product") == [f"product:listing:{listing.id}"]
+    assert provider.keys("create_price") == [f"price:listing:{listing.id}:flat:1500usd",
+                                             f"price:listing:{listing.id}:flat:1900usd"]
+    assert [row.local_key for row in remembered(db, provider, "price")] == [
+        f"listing:{listing.id}:flat:1500usd", f"listing:{listing.id}:flat:1900usd"]
+
+
+def test_usage_price_counts_the_meter_the_usage_sender_reports_to(db, provider):
+    listing = factories.make_usage_listing(db, unit_price=2)
+    # The usage sender made the meter first: the price must use that one, not a second.
+    event_name = meter_event_name(db, provider, listing)
+
+    prices = ensure_prices(db, provider, listing)
+
+    assert prices.flat_price_ids == [] and len(prices.metered_price_ids) == 1
+    assert len(provider.keys("create_meter")) == 1
+    [meter] = remembered(db, provider, "meter")
+    assert meter.data["event_name"] == event_name
+    [price_call] = [kwargs for name, kwargs in provider.calls if name == "create_price"]
+    assert price_call["meter_id"] == meter.provider_id
+    assert price_call["unit_amount"] == 2
+    assert provider.keys("create_price") == [f"price:listing:{listing.id}:metered:2usd"]
+
+
+def test_free_listing_has_nothing_to_price(db, provider):
+    listing = factories.make_listing(db)
+    with pytest.raises(ValueError, match="free"):
+        ensure_prices(db, provider, listing)
+    assert provider.calls == []

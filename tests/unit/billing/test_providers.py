@@ -1,0 +1,61 @@
+"""Choosing the payment provider at start-up from the STRIPE_* settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from billing import get_provider
+from billing.local_provider import LocalProvider
+from billing.stripe_provider import StripeProvider
+from storefront.config import ConfigError
+
+
+@pytest.fixture
+def config(database_url, tmp_path) -> dict:
+    return {"TESTING": True, "DATABASE_URL": database_url, "WEBHOOK_SENDER": "off",
+            "USAGE_SENDER": "off", "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+
+
+def test_without_a_stripe_key_the_local_test_mode_provider_is_used(app):
+    provider = get_provider(app)
+    assert isinstance(provider, LocalProvider)
+    assert provider.name == "local" and provider.test_mode
+    assert app.extensions["bazaar.billing.provider"] is provider
+
+
+def test_a_stripe_key_selects_stripe_at_the_configured_api_base(config):
+    config.update(STRIPE_SECRET_KEY="sk_test_abc123", STRIPE_WEBHOOK_SECRET="whsec_abc",
+                  STRIPE_API_BASE="http://127.0.0.1:12111/")
+    app = create_app(config)
+    try:
+        provider = get_provider(app)
+        assert isinstance(provider, StripeProvider)
+        assert provider.client._requestor.base_addresses["api"] == "http://127.0.0.1:12111"
+        assert "sk_test_abc123" not in repr(provider)
+    finally:
+        app.extensions["bazaar.engine"].dispose()
+
+
+def test_a_stripe_key_without_the_webhook_secret_fails_at_start_up(config):
+    config.update(STRIPE_SECRET_KEY="sk_test_abc123")
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        create_app(config)
+
+
+def test_settings_come_from_the_environment(config, monkeypatch):
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_fromenv")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_fromenv")
+    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
+    app = create_app(config)
+    try:
+        assert isinstance(get_provider(app), StripeProvider)
+        assert app.config["STRIPE_API_BASE"] is None
+    finally:
+        app.extensions["bazaar.engine"].dispose()
+
+
+def test_an_absurd_fee_setting_stops_the_app_at_start_up(config, monkeypatch):
+    monkeypatch.setenv("BILLING_FEE_PERCENT_REGISTERED", "250")
+    with pytest.raises(ConfigError, match="BILLING_FEE_PERCENT_REGISTERED"):
+        create_app(config)
