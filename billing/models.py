@@ -143,3 +143,80 @@ class ProcessedWebhookEvent(SQLModel, table=True):
     event_id: str = Field(max_length=255)
     type: str = Field(max_length=100)
     processed_at: datetime = Field(default_factory=utcnow)
+
+
+class PayoutAccountStatus(StrEnum):
+    # Made at the provider; the partner has not finished onboarding.
+    PENDING = "pending"
+    # Charges and payouts enabled: destination charges can go to it.
+    ENABLED = "enabled"
+    # The provider disabled it (missing details, review): charges wait.
+    RESTRICTED = "restricted"
+
+
+class PayoutAccount(SQLModel, table=True):
+    """A partner's connected account (Stripe Express) that receives its share."""
+
+    __tablename__ = "billing_payout_accounts"
+    __table_args__ = (UniqueConstraint("provider", "partner_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partners.id", index=True)
+    provider: str = Field(max_length=20)
+    provider_account_id: str = Field(max_length=255, unique=True)
+    status: str = Field(default=PayoutAccountStatus.PENDING, max_length=20)
+    charges_enabled: bool = Field(default=False)
+    payouts_enabled: bool = Field(default=False)
+    details_submitted: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Invoice(SQLModel, table=True):
+    """A paid (or failed) invoice of a subscription, as the provider reported it."""
+
+    __tablename__ = "billing_invoices"
+    __table_args__ = (UniqueConstraint("provider", "provider_invoice_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=20)
+    provider_invoice_id: str = Field(max_length=255)
+    subscription_id: int = Field(foreign_key="subscriptions.id", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    currency: str = Field(max_length=3)
+    # Integer minor units, as the provider states them.
+    amount_due: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount_paid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # "paid", "open" (payment failed, retrying) or "void"/"uncollectible".
+    status: str = Field(max_length=20)
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    hosted_invoice_url: str | None = Field(default=None, max_length=500)
+    paid_at: datetime | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """Where a paid invoice's money went: gross = platform fee + partner net.
+
+    One per paid invoice (unique), written in the same transaction as the
+    ``invoice.paid`` event that reported it; never updated (a refund would be
+    a new, negative entry).
+    """
+
+    __tablename__ = "billing_ledger_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="billing_invoices.id", unique=True)
+    partner_id: int = Field(foreign_key="partners.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    currency: str = Field(max_length=3)
+    gross: int = Field(sa_column=Column(BigInteger, nullable=False))
+    platform_fee: int = Field(sa_column=Column(BigInteger, nullable=False))
+    partner_net: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The fee rate applied (percent, as text: Decimal without floats), e.g. "15".
+    fee_percent: str = Field(max_length=10)
+    partner_tier: str = Field(max_length=20)
+    booked_at: datetime = Field(default_factory=utcnow, index=True)
