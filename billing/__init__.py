@@ -34,3 +34,7 @@ def init_app(app: Flask) -> None:
     from billing.cli import register_cli
 
     register_cli(app)
+
+    from billing.revenue_views import register_revenue  # partner revenue pages, CSV, statements
+
+    register_revenue(app)

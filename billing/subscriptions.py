@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask import current_app
 
 from sqlmodel import Session, col, select
 
@@ -133,6 +136,10 @@ def open_checkout(session: Session, provider, subscription: Subscription, *,
     listing = session.get(Listing, subscription.listing_id)
     prices = ensure_prices(session, provider, listing)
     customer_id = billing_customer_id(session, provider, subscription.workspace_id)
+    # Destination charges once the partner can be paid: the partner's account gets the
+    # charge, the platform keeps its fee by the partner's tier. Until then the platform
+    # collects and the ledger still says what the partner is owed.
+    destination, fee = destination_charge(session, provider, listing)
     checkout = provider.create_checkout_session(
         customer_id=customer_id, price_ids=prices.flat_price_ids,
         metered_price_ids=prices.metered_price_ids, trial_days=trial_days,
@@ -142,15 +149,31 @@ def open_checkout(session: Session, provider, subscription: Subscription, *,
         metadata={"bazaar_subscription_id": str(subscription.id),
                   "workspace_id": str(subscription.workspace_id),
                   "listing_id": str(subscription.listing_id)},
-        application_fee_percent=None, destination_account=None,
-        # The trial days left are part of the request, so they are part of the key.
+        application_fee_percent=fee, destination_account=destination,
+        # The trial days left and the destination are part of the request, so they are
+        # part of the key.
         idempotency_key=(f"checkout:subscription:{subscription.id}"
-                         + (f":trial:{trial_days}" if trial_days else "")))
+                         + (f":trial:{trial_days}" if trial_days else "")
+                         + (f":destination:{destination}" if destination else "")))
     subscription.provider_customer_id = customer_id
     subscription.provider_checkout_session_id = checkout.id
     subscription.updated_at = utcnow()
     session.add(subscription)
     return checkout
+
+
+def destination_charge(session: Session, provider, listing: Listing) -> tuple[str | None, Decimal | None]:
+    """``(connected account, application fee percent)`` for a checkout of ``listing``:
+    the partner's enabled payout account and its tier's fee, or ``(None, None)``."""
+    from billing.payouts import destination_for
+    from billing.revenue import fee_percent
+    from listings.models import Partner
+
+    destination = destination_for(session, provider, listing.partner_id)
+    if destination is None:
+        return None, None
+    partner = session.get(Partner, listing.partner_id)
+    return destination, fee_percent(current_app.config, partner.tier)
 
 
 def subscription_for(session: Session, provider_label: str, data: dict) -> Subscription | None:

@@ -14,20 +14,34 @@ import logging
 import time
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from billing.account import portal_customer_id, workspace_billing
 from billing.interfaces import InvalidWebhook, ProviderError, ProviderUnavailable
+from billing.ledger import partner_totals
 from billing.models import ProviderObject, Subscription
+from billing.payouts import ensure_payout_account, payout_account
 from billing.providers import get_provider
+from billing.revenue import fee_percent
 from billing.subscriptions import begin_paid_install, begin_trial_payment, open_checkout
 from billing.webhooks import receive_webhook
-from listings.models import Listing
+from listings.models import Listing, Partner, PricingModel
 from storefront.db import get_session
 from storefront.extensions import csrf
 from storefront.models import Install, InstallStatus
+from storefront.security import partner_required
 from storefront.services import (
     ConsentOutdated,
     InstallError,
@@ -232,8 +246,16 @@ def _local_event_id(session_id: str, event_type: str) -> str:
     return "evt_local_" + hashlib.sha256(f"{session_id}:{event_type}".encode()).hexdigest()[:24]
 
 
-def _simulated_events(session_id: str, request_data: dict) -> list[dict]:
-    """What Stripe sends when a subscription checkout completes, in its order."""
+def _first_invoice_amount(listing: Listing) -> int:
+    """What the first period's invoice charges: the flat price, paid up front; a
+    usage-based plan bills its units in arrears, so its first invoice is 0 (Stripe
+    too sends a paid invoice of 0 for it)."""
+    return int(listing.monthly_price) if listing.pricing_model == PricingModel.FLAT_MONTHLY else 0
+
+
+def _simulated_events(session_id: str, request_data: dict, listing: Listing) -> list[dict]:
+    """What Stripe sends when a subscription checkout completes, in its order: and,
+    when no trial delays it, the first period's paid invoice."""
     now = int(time.time())
     trial_days = int(request_data.get("trial_days") or 0)
     subscription_id = "sub_local_" + session_id.rsplit("_", 1)[-1]
@@ -251,10 +273,22 @@ def _simulated_events(session_id: str, request_data: dict) -> list[dict]:
         "status": "complete", "customer": customer, "subscription": subscription_id,
         "payment_status": "no_payment_required" if trial_days else "paid", "metadata": metadata,
     }
+    events = [("checkout.session.completed", checkout),
+              ("customer.subscription.created", subscription)]
+    if not trial_days:
+        amount = _first_invoice_amount(listing)
+        events.append(("invoice.paid", {
+            "id": "in_local_" + session_id.rsplit("_", 1)[-1], "object": "invoice",
+            "customer": customer, "subscription": subscription_id, "status": "paid",
+            "currency": listing.currency.lower(), "amount_due": amount, "amount_paid": amount,
+            "lines": {"object": "list", "data": [{"period": {
+                "start": now, "end": subscription["current_period_end"]}}]},
+            "status_transitions": {"paid_at": now}, "hosted_invoice_url": None,
+            "subscription_details": {"metadata": metadata},
+        }))
     return [{"id": _local_event_id(session_id, kind), "object": "event", "type": kind,
              "created": now, "data": {"object": data}}
-            for kind, data in (("checkout.session.completed", checkout),
-                               ("customer.subscription.created", subscription))]
+            for kind, data in events]
 
 
 @bp.route("/billing/local-checkout/<session_id>/pay", methods=["POST"])
@@ -264,7 +298,8 @@ def local_checkout_pay(session_id: str):
     would, to our own webhook handler (in-process), so access is granted the same way."""
     session = get_session()
     provider, stored, subscription = _local_checkout(session, session_id)
-    for event in _simulated_events(session_id, stored.data["request"]):
+    listing = session.get(Listing, subscription.listing_id)
+    for event in _simulated_events(session_id, stored.data["request"], listing):
         payload = json.dumps(event).encode()
         receive_webhook(session, provider, payload, provider.sign_webhook(payload))
     # The simulated session is complete now, as Stripe's would be.
@@ -284,6 +319,156 @@ def local_checkout_cancel(session_id: str):
     listing = session.get(Listing, subscription.listing_id)
     flash(f"Checkout cancelled: {listing.name} was not installed and nothing was charged.", "info")
     return redirect(stored.data["request"]["cancel_url"], code=303)
+
+
+# --- partners' payouts (Connect Express) -------------------------------------------------
+
+
+@bp.route("/partner/payouts")
+@partner_required
+def payouts():
+    """The partner's payout account status and its ledger totals per currency."""
+    session = get_session()
+    provider = get_provider()
+    partner = session.get(Partner, current_user.partner_id)
+    return render_template("billing/payouts.html", partner=partner,
+                           account=payout_account(session, provider, partner.id),
+                           totals=partner_totals(session, partner.id),
+                           fee=fee_percent(current_app.config, partner.tier),
+                           test_mode=getattr(provider, "test_mode", False))
+
+
+@bp.route("/partner/payouts/setup", methods=["POST"])
+@partner_required
+def start_payouts():
+    """"Set up payouts": the partner's Express account (made once) and a fresh
+    onboarding link at the provider, where the partner is sent."""
+    session = get_session()
+    provider = get_provider()
+    partner = session.get(Partner, current_user.partner_id)
+    back = url_for("billing.payouts", _external=True)
+    try:
+        account = ensure_payout_account(session, provider, partner, current_user.email)
+        link = provider.create_account_link(account_id=account.provider_account_id,
+                                            refresh_url=back, return_url=back)
+    except (ProviderUnavailable, ProviderError) as error:
+        session.rollback()
+        log.warning("Payout setup for partner %s failed: %s", partner.id,
+                    getattr(error, "detail", "") or error)
+        flash(str(error) if isinstance(error, ProviderUnavailable)
+              else "We couldn't set up payouts right now. Please try again later or "
+                   "contact support.", "error")
+        return redirect(url_for("billing.payouts"))
+    return redirect(link, code=303)
+
+
+def _local_onboarding(session, link_id: str):
+    """The local account link and the payout account it is for, for a member of the
+    partner that owns it; 404 for anyone else or when Stripe is the provider."""
+    provider = get_provider()
+    if getattr(provider, "name", None) != "local":
+        abort(404)
+    link = provider.get("account_link", link_id)
+    account = payout_account(session, provider, current_user.partner_id)
+    if link is None or account is None \
+            or link.data.get("account") != account.provider_account_id:
+        abort(404)
+    return provider, link, account
+
+
+@bp.route("/billing/local-onboarding/<link_id>")
+@partner_required
+def local_onboarding(link_id: str):
+    """Test mode: a simulated Express onboarding page; nothing is sent anywhere."""
+    session = get_session()
+    _, _, account = _local_onboarding(session, link_id)
+    return render_template("billing/local_onboarding.html", link_id=link_id, account=account,
+                           partner=session.get(Partner, account.partner_id))
+
+
+@bp.route("/billing/local-onboarding/<link_id>/complete", methods=["POST"])
+@partner_required
+def local_onboarding_complete(link_id: str):
+    """Test mode: "complete onboarding", which makes the local provider send the signed
+    ``account.updated`` Stripe would, to our own webhook handler (in-process)."""
+    session = get_session()
+    provider, link, account = _local_onboarding(session, link_id)
+    event = {"id": _local_event_id(link_id, "account.updated"), "object": "event",
+             "type": "account.updated", "created": int(time.time()),
+             "data": {"object": {"id": account.provider_account_id, "object": "account",
+                                 "type": "express", "charges_enabled": True,
+                                 "payouts_enabled": True, "details_submitted": True}}}
+    payload = json.dumps(event).encode()
+    receive_webhook(session, provider, payload, provider.sign_webhook(payload))
+    session.commit()
+    flash("Onboarding complete (simulated): payouts are enabled.", "success")
+    return redirect(link.data["return_url"], code=303)
+
+
+# --- the customer's billing page and portal ----------------------------------------------
+
+
+@bp.route("/my/billing")
+@login_required
+def my_billing():
+    """The workspace's subscriptions, usage this period and invoices."""
+    session = get_session()
+    workspace = current_workspace(session, current_user)
+    if workspace is None:
+        return render_template("billing/my_billing.html", workspace=None)
+    return render_template("billing/my_billing.html", workspace=workspace,
+                           billing=workspace_billing(session, workspace.id),
+                           is_admin=is_workspace_admin(session, workspace, current_user))
+
+
+@bp.route("/my/billing/portal", methods=["POST"])
+@login_required
+def billing_portal():
+    """"Manage cards and invoices": a customer portal session at the provider
+    (workspace admins)."""
+    session = get_session()
+    workspace = current_workspace(session, current_user)
+    if workspace is None:
+        abort(404)
+    if not is_workspace_admin(session, workspace, current_user):
+        flash("Only an admin of your workspace can manage its cards and invoices.", "error")
+        return redirect(url_for("billing.my_billing"))
+    provider = get_provider()
+    customer_id = portal_customer_id(session, provider, workspace.id)
+    if customer_id is None:
+        flash("Your workspace has not paid for an app yet: there are no cards or invoices "
+              "to manage.", "info")
+        return redirect(url_for("billing.my_billing"))
+    session.commit()  # no open transaction while the (local) provider writes
+    try:
+        url = provider.create_portal_session(
+            customer_id=customer_id, return_url=url_for("billing.my_billing", _external=True))
+    except (ProviderUnavailable, ProviderError) as error:
+        log.warning("Billing portal for workspace %s failed: %s", workspace.id,
+                    getattr(error, "detail", "") or error)
+        flash(str(error) if isinstance(error, ProviderUnavailable)
+              else "We couldn't open the billing portal. Please try again later or contact "
+                   "support.", "error")
+        return redirect(url_for("billing.my_billing"))
+    return redirect(url, code=303)
+
+
+@bp.route("/billing/local-portal/<portal_id>")
+@login_required
+def local_portal(portal_id: str):
+    """Test mode: a simulated customer portal listing the workspace's invoices."""
+    session = get_session()
+    provider = get_provider()
+    if getattr(provider, "name", None) != "local":
+        abort(404)
+    workspace = current_workspace(session, current_user)
+    stored = provider.get("portal_session", portal_id)
+    if workspace is None or stored is None \
+            or stored.data.get("customer") != portal_customer_id(session, provider, workspace.id):
+        abort(404)
+    return render_template("billing/local_portal.html", workspace=workspace,
+                           billing=workspace_billing(session, workspace.id),
+                           return_url=stored.data.get("return_url"))
 
 
 def init_app(app) -> None:

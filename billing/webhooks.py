@@ -16,6 +16,8 @@ import logging
 from sqlmodel import Session, select
 
 from billing.interfaces import WebhookEvent
+from billing.ledger import book_paid_invoice, record_invoice
+from billing.payouts import apply_account_state
 from billing.models import ProcessedWebhookEvent, Subscription, SubscriptionStatus
 from billing.subscriptions import apply_subscription_state, subscription_for
 from billing.usage_sender import provider_name
@@ -69,16 +71,33 @@ def _invoice_subscription(session: Session, label: str, invoice: dict) -> Subscr
 
 
 def _invoice_paid(session: Session, label: str, event: WebhookEvent) -> None:
-    subscription = _invoice_subscription(session, label, event.data_object)
-    if subscription is not None and subscription.status == SubscriptionStatus.PAST_DUE:
+    """Record the paid invoice and book its ledger entry (once per invoice)."""
+    invoice = event.data_object
+    subscription = _invoice_subscription(session, label, invoice)
+    if subscription is None:
+        # Not one of ours (or made before this subscription was recorded): acknowledged,
+        # so the provider stops retrying, and logged for an operator.
+        log.warning("invoice.paid %s for an unknown subscription: not booked", invoice.get("id"))
+        return
+    if isinstance(invoice.get("id"), str):
+        recorded = record_invoice(session, label, subscription, invoice, "paid", now=event.created)
+        book_paid_invoice(session, recorded, now=event.created)
+    if subscription.status == SubscriptionStatus.PAST_DUE:
         # Paid after a failure: the subscription is active again (its own
         # customer.subscription.updated says so too; either order ends here).
         apply_subscription_state(session, subscription, {"status": "active"}, now=event.created)
 
 
 def _invoice_payment_failed(session: Session, label: str, event: WebhookEvent) -> None:
-    subscription = _invoice_subscription(session, label, event.data_object)
-    if subscription is None or subscription.status == SubscriptionStatus.CANCELED:
+    invoice = event.data_object
+    subscription = _invoice_subscription(session, label, invoice)
+    if subscription is None:
+        log.warning("invoice.payment_failed %s for an unknown subscription", invoice.get("id"))
+        return
+    if isinstance(invoice.get("id"), str):
+        # Open: the provider retries the payment; nothing is booked until it is paid.
+        record_invoice(session, label, subscription, invoice, "open", now=event.created)
+    if subscription.status == SubscriptionStatus.CANCELED:
         return
     subscription.status = SubscriptionStatus.PAST_DUE
     subscription.updated_at = event.created
@@ -89,9 +108,10 @@ def _invoice_payment_failed(session: Session, label: str, event: WebhookEvent) -
            "we will try again.", listing_id=listing.id)
 
 
-def _acknowledge(session: Session, label: str, event: WebhookEvent) -> None:
-    """Events we accept but keep nothing of yet (``account.updated``: partner payouts
-    arrive with revenue share)."""
+def _account_updated(session: Session, label: str, event: WebhookEvent) -> None:
+    """A partner's connected account changed: its payout status follows."""
+    if apply_account_state(session, label, event.data_object, now=event.created) is None:
+        log.info("account.updated for an account that is not a partner's: ignored")
 
 
 HANDLERS = {
@@ -102,7 +122,7 @@ HANDLERS = {
     "customer.subscription.trial_will_end": _trial_will_end,
     "invoice.paid": _invoice_paid,
     "invoice.payment_failed": _invoice_payment_failed,
-    "account.updated": _acknowledge,
+    "account.updated": _account_updated,
 }
 
 

@@ -345,3 +345,96 @@ def make_checkout(session: Session, app, workspace, listing: Listing, user: User
     session.commit()
     session.refresh(subscription)
     return subscription, checkout
+
+
+def make_subscription(session: Session, workspace, listing: Listing, status: str = "active",
+                      install=None, **fields):
+    """A subscription of ``workspace`` to ``listing`` as the provider last reported it
+    (no checkout: for reports and ledger tests)."""
+    from sqlmodel import select
+
+    from storefront.models import WorkspaceMember
+
+    release = session.exec(select(Release).where(Release.listing_id == listing.id)
+                           .order_by(Release.id.desc())).first()
+    member = session.exec(select(WorkspaceMember)
+                          .where(WorkspaceMember.workspace_id == workspace.id)).first()
+    from billing.models import Subscription
+
+    n = _n()
+    return save(session, Subscription(
+        workspace_id=workspace.id, listing_id=listing.id, release_id=release.id,
+        started_by_id=member.user_id, install_id=install.id if install else None,
+        provider="local", provider_subscription_id=f"sub_test_{n}", status=status, **fields))
+
+
+def make_invoice(session: Session, subscription, amount: int = 1500, currency: str | None = None,
+                 paid_at=None, status: str = "paid"):
+    """A paid invoice of ``subscription`` (in its listing's currency unless told)."""
+    from billing.models import Invoice
+
+    listing = session.get(Listing, subscription.listing_id)
+    paid_at = paid_at or utcnow()
+    return save(session, Invoice(
+        provider="local", provider_invoice_id=f"in_test_{_n()}", subscription_id=subscription.id,
+        workspace_id=subscription.workspace_id, listing_id=subscription.listing_id,
+        currency=currency or listing.currency, amount_due=amount, amount_paid=amount,
+        status=status, paid_at=paid_at if status == "paid" else None))
+
+
+def make_ledger_entry(session: Session, invoice, fee_percent: str = "20", booked_at=None,
+                      tier: str | None = None):
+    """The ledger entry of a paid ``invoice``: the fee rounded half up, net the rest."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from billing.models import LedgerEntry
+
+    listing = session.get(Listing, invoice.listing_id)
+    partner = session.get(Partner, listing.partner_id)
+    fee = int((Decimal(invoice.amount_paid) * Decimal(fee_percent) / 100)
+              .quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return save(session, LedgerEntry(
+        invoice_id=invoice.id, partner_id=partner.id, listing_id=listing.id,
+        workspace_id=invoice.workspace_id, currency=invoice.currency, gross=invoice.amount_paid,
+        platform_fee=fee, partner_net=invoice.amount_paid - fee, fee_percent=fee_percent,
+        partner_tier=tier or partner.tier, booked_at=booked_at or invoice.paid_at or utcnow()))
+
+
+def make_payout_account(session: Session, app, partner: Partner, email: str = "pay@example.com"):
+    """The partner's payout account at the app's payment provider (pending) and a fresh
+    onboarding link for it; returns (payout account, onboarding url)."""
+    from billing.payouts import ensure_payout_account
+    from billing.providers import get_provider
+
+    provider = get_provider(app)
+    account = ensure_payout_account(session, provider, partner, email)
+    link = provider.create_account_link(account_id=account.provider_account_id,
+                                        refresh_url="https://bazaar.test/partner/payouts",
+                                        return_url="https://bazaar.test/partner/payouts")
+    return account, link
+
+
+def make_trial(session: Session, workspace, listing: Listing, started_at=None,
+               status: str = "active", days: int = 14):
+    """A trial of ``listing`` by ``workspace`` (``status`` active, converted, expired...)."""
+    from storefront.models import Trial
+
+    started_at = started_at or utcnow()
+    ended = status != "active"
+    return save(session, Trial(workspace_id=workspace.id, listing_id=listing.id,
+                               started_at=started_at, ends_at=started_at + timedelta(days=days),
+                               ended_at=started_at + timedelta(days=days) if ended else None,
+                               status=status))
+
+
+def make_portal_session(session: Session, app, workspace) -> str:
+    """A customer portal session at the app's payment provider for ``workspace`` (its
+    billing customer made if needed); returns the portal's URL."""
+    from billing.providers import get_provider
+    from billing.usage_sender import billing_customer_id
+
+    provider = get_provider(app)
+    customer_id = billing_customer_id(session, provider, workspace.id)
+    session.commit()
+    return provider.create_portal_session(customer_id=customer_id,
+                                          return_url="https://bazaar.test/my/billing")

@@ -73,6 +73,9 @@ MATRIX = {
                                            "screenshot_id": "screenshot_id"}, PARTNER_OWNS),
     "partner.reply": ("POST", {"review_id": "review_id"}, PARTNER_OWNS),
     "partner.installs": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    # ?listing=<id> filters to one listing: another partner's answers 404.
+    "revenue.index": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
+    "revenue.export": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
     "webhooks.deliveries": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "webhooks.delivery": ("GET", {"listing_id": "listing_id", "delivery_id": "delivery_id"},
                           PARTNER_OWNS),
@@ -132,6 +135,17 @@ MATRIX = {
                                    WORKSPACE_OWNS),
     "billing.local_checkout_cancel": ("POST", {"session_id": "checkout_session_id"},
                                       WORKSPACE_OWNS),
+    # The billing page answers everyone signed in (non-customers are told they have no
+    # workspace); the portal is the customer's own workspace's.
+    "billing.my_billing": ("GET", {}, SIGNED_IN),
+    "billing.billing_portal": ("POST", {}, WORKSPACE_OWNS),
+    "billing.local_portal": ("GET", {"portal_id": "portal_id"}, WORKSPACE_OWNS),
+    # Payouts: each partner sees and sets up its own; an onboarding link is its partner's.
+    "billing.payouts": ("GET", {}, PARTNER_ONLY),
+    "billing.start_payouts": ("POST", {}, PARTNER_ONLY),
+    "billing.local_onboarding": ("GET", {"link_id": "onboarding_link_id"}, PARTNER_OWNS),
+    "billing.local_onboarding_complete": ("POST", {"link_id": "onboarding_link_id"},
+                                          PARTNER_OWNS),
 }
 
 
@@ -168,6 +182,8 @@ def world(app, db):
     delivery = factories.make_webhook_delivery(db, listing)
     subscription, checkout = factories.make_checkout(db, app, workspace,
                                                      factories.make_paid_listing(db))
+    _, onboarding_url = factories.make_payout_account(db, app, owner_partner)
+    portal_url = factories.make_portal_session(db, app, workspace)
     refs = {
         "category_slug": category.slug, "collection_slug": collection.slug,
         "listing_slug": listing.slug, "listing_id": listing.id, "draft_id": draft.id,
@@ -182,6 +198,8 @@ def world(app, db):
         "member_id": member.id, "invitation_id": invitation.id,
         "invitation_token": invitation_token,
         "subscription_id": subscription.id, "checkout_session_id": checkout.id,
+        "onboarding_link_id": onboarding_url.rsplit("/", 1)[-1],
+        "portal_id": portal_url.rsplit("/", 1)[-1],
     }
     return users, refs
 

@@ -93,3 +93,53 @@ def get_provider_name(app) -> str:
     from billing.providers import get_provider
 
     return get_provider(app).name
+
+
+def test_a_destination_charge_checkout_is_accepted_by_stripe(app, client, db, login, admin,
+                                                             monkeypatch):
+    from billing.models import PayoutAccountStatus
+    from billing.providers import get_provider
+
+    partner = factories.make_partner(db, tier="premier")
+    account, link = factories.make_payout_account(db, app, partner)
+    assert account.provider == "stripe" and account.provider_account_id.startswith("acct_")
+    assert link.startswith("https://")
+    account.status = PayoutAccountStatus.ENABLED
+    factories.save(db, account)
+    provider = get_provider(app)
+    sent = []
+    original = provider.create_checkout_session
+
+    def recording(**kwargs):
+        sent.append(kwargs)
+        return original(**kwargs)
+
+    monkeypatch.setattr(provider, "create_checkout_session", recording)
+    login(admin)
+
+    response = confirm(client, db, factories.make_paid_listing(db, partner=partner))
+
+    assert response.status_code == 303
+    assert response.location.startswith("https://checkout.stripe.com/")
+    [request] = sent
+    assert request["destination_account"] == account.provider_account_id
+    assert str(request["application_fee_percent"]) == "10"
+
+
+def test_setting_up_payouts_makes_an_express_account_and_link_at_stripe(client, db, login):
+    from billing.models import PayoutAccount
+
+    partner = factories.make_partner(db)
+    login(factories.make_user(db, Role.PARTNER, partner=partner))
+
+    response = client.post("/partner/payouts/setup")
+
+    assert response.status_code == 303 and response.location.startswith("https://")
+    db.expire_all()
+    [account] = db.exec(select(PayoutAccount)).all()
+    assert (account.provider, account.partner_id, account.status) == ("stripe", partner.id,
+                                                                       "pending")
+    # A second click reuses the account and only asks for a fresh link.
+    assert client.post("/partner/payouts/setup").status_code == 303
+    db.expire_all()
+    assert len(db.exec(select(PayoutAccount)).all()) == 1

@@ -1,0 +1,124 @@
+"""The customer's billing page: a workspace's subscriptions, usage this period and
+invoices, read from our own records (never the provider's JSON)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, func, select
+
+from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionStatus
+from billing.usage_sender import provider_name
+from listings.models import Listing, PricingModel
+from storefront.db import utcnow
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes: they are UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def month_before(moment: datetime) -> datetime:
+    """The same moment one calendar month earlier (the day clamped to the month's
+    length): where a monthly period that ends at ``moment`` starts."""
+    year, month = (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def period_start(subscription: Subscription, now: datetime) -> datetime:
+    """Where the subscription's current (monthly) billing period started: a month
+    before its period end when the provider told us one still ahead, else the start
+    of the calendar month."""
+    end = _aware(subscription.current_period_end)
+    if end is not None and end > now:
+        return month_before(end)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class SubscriptionLine:
+    subscription: Subscription
+    listing: Listing
+    trial_end: datetime | None
+    renews_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    listing: Listing
+    since: datetime
+    quantity: int
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    invoice: Invoice
+    listing: Listing
+    date: datetime
+    amount: int
+
+
+@dataclass(frozen=True)
+class WorkspaceBilling:
+    subscriptions: list[SubscriptionLine]
+    usage: list[UsageLine]
+    invoices: list[InvoiceLine]
+
+
+def workspace_billing(session: Session, workspace_id: int, now: datetime | None = None,
+                      invoice_limit: int = 50) -> WorkspaceBilling:
+    """What the workspace pays for: its subscriptions (not the unstarted checkouts),
+    usage this period per usage-priced install (the sum of its reported quantities
+    since the period started), and its latest invoices, newest first."""
+    from billing.models import UsageEvent
+
+    now = now or utcnow()
+    listings: dict[int, Listing] = {}
+
+    def listing(listing_id: int) -> Listing:
+        if listing_id not in listings:
+            listings[listing_id] = session.get(Listing, listing_id)
+        return listings[listing_id]
+
+    subscriptions = session.exec(select(Subscription).where(
+        Subscription.workspace_id == workspace_id,
+        Subscription.status != SubscriptionStatus.INCOMPLETE)
+        .order_by(col(Subscription.created_at).desc(), col(Subscription.id).desc())).all()
+    lines, usage = [], []
+    for subscription in subscriptions:
+        ongoing = subscription.status != SubscriptionStatus.CANCELED
+        lines.append(SubscriptionLine(
+            subscription=subscription, listing=listing(subscription.listing_id),
+            trial_end=_aware(subscription.trial_end) if ongoing else None,
+            renews_at=(_aware(subscription.current_period_end)
+                       if ongoing and not subscription.cancel_at_period_end else None)))
+        if ongoing and subscription.install_id is not None \
+                and listing(subscription.listing_id).pricing_model == PricingModel.USAGE:
+            since = period_start(subscription, now)
+            total = session.exec(select(func.coalesce(func.sum(UsageEvent.quantity), 0)).where(
+                UsageEvent.install_id == subscription.install_id,
+                col(UsageEvent.occurred_at) >= since)).one()
+            usage.append(UsageLine(listing=listing(subscription.listing_id), since=since,
+                                   quantity=int(total)))
+    invoices = session.exec(select(Invoice).where(Invoice.workspace_id == workspace_id)
+                            .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())
+                            .limit(invoice_limit)).all()
+    return WorkspaceBilling(
+        subscriptions=lines, usage=usage,
+        invoices=[InvoiceLine(invoice=invoice, listing=listing(invoice.listing_id),
+                              date=_aware(invoice.paid_at or invoice.created_at),
+                              amount=(invoice.amount_paid if invoice.status == "paid"
+                                      else invoice.amount_due))
+                  for invoice in invoices])
+
+
+def portal_customer_id(session: Session, provider, workspace_id: int) -> str | None:
+    """The workspace's customer id at the provider, if it ever started a checkout."""
+    return session.exec(select(BillingCustomer.provider_customer_id).where(
+        BillingCustomer.provider == provider_name(provider),
+        BillingCustomer.workspace_id == workspace_id)).first()

@@ -1,0 +1,265 @@
+"""Partner revenue figures: installs, churn, trials, MRR, usage and the ledger's money.
+
+Each figure is one set-based query over all the partner's listings (or one of
+them), grouped by calendar month (UTC) in SQL. Months are ``"YYYY-MM"`` keys;
+every series has a value (zero when nothing happened) for every month asked.
+Money is integer minor units per currency; currencies are never added together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from billing.models import PAYING_STATUSES, LedgerEntry, Subscription, UsageEvent
+from listings.models import Listing, PricingModel
+from storefront.db import utcnow
+from storefront.models import Install, InstallStatus, Trial, TrialStatus
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+# The ranges the revenue page offers (months, newest last).
+MONTH_CHOICES = (6, 12, 24)
+
+
+class BadMonth(ValueError):
+    """A month that is not ``YYYY-MM`` or not a real month."""
+
+
+def parse_month(text: str | None) -> date:
+    """``"2026-11"`` -> date(2026, 11, 1); anything else raises ``BadMonth``."""
+    match = MONTH_RE.match((text or "").strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1970:
+        raise BadMonth(f"Give the month as YYYY-MM, for example 2026-11 (got {text!r}).")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class MonthSpan:
+    """Whole calendar months from ``first`` to ``last`` (both included, first days)."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def ending(cls, last: date, count: int) -> MonthSpan:
+        """``count`` months ending with the month of ``last``."""
+        last = last.replace(day=1)
+        return cls(_add_months(last, 1 - count), last)
+
+    @property
+    def keys(self) -> list[str]:
+        keys, month = [], self.first
+        while month <= self.last:
+            keys.append(month.strftime("%Y-%m"))
+            month = _add_months(month, 1)
+        return keys
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.first.year, self.first.month, 1, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the span (exclusive bound)."""
+        after = _add_months(self.last, 1)
+        return datetime(after.year, after.month, 1, tzinfo=UTC)
+
+
+def _month_of(session: Session, column):
+    """SQL for the UTC calendar month of a timestamp column, as ``YYYY-MM`` text.
+
+    PostgreSQL keeps aware timestamps (shown in the session's time zone, so it is
+    converted to UTC first); SQLite keeps naive UTC text.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _owned(statement, partner_id: int, listing_id: int | None, listing_column):
+    statement = statement.join(Listing, Listing.id == listing_column).where(
+        Listing.partner_id == partner_id)
+    if listing_id is not None:
+        statement = statement.where(Listing.id == listing_id)
+    return statement
+
+
+def _monthly_counts(session, span, partner_id, listing_id, timestamp, listing_column, *where):
+    month = _month_of(session, timestamp)
+    statement = _owned(select(month, func.count()), partner_id, listing_id, listing_column).where(
+        timestamp >= span.start, timestamp < span.end, *where).group_by(month)
+    counts = dict.fromkeys(span.keys, 0)
+    for key, count in session.exec(statement).all():
+        counts[key] = int(count)
+    return counts
+
+
+def installs_per_month(session: Session, partner_id: int, span: MonthSpan,
+                       listing_id: int | None = None) -> dict[str, int]:
+    """New installs (free, paid or on trial) of the partner's apps, by month installed."""
+    return _monthly_counts(session, span, partner_id, listing_id, col(Install.created_at),
+                           Install.listing_id)
+
+
+def uninstalls_per_month(session: Session, partner_id: int, span: MonthSpan,
+                         listing_id: int | None = None) -> dict[str, int]:
+    """Churn: installs removed by their workspace, by month uninstalled. Trials that
+    expired unpaid are not counted here (they show as trials not converted)."""
+    return _monthly_counts(session, span, partner_id, listing_id, col(Install.uninstalled_at),
+                           Install.listing_id, Install.status == InstallStatus.UNINSTALLED)
+
+
+def active_installs(session: Session, partner_id: int, listing_id: int | None = None) -> int:
+    """Installs of the partner's apps active right now."""
+    statement = _owned(select(func.count()).select_from(Install), partner_id, listing_id,
+                       Install.listing_id).where(Install.status == InstallStatus.ACTIVE)
+    return int(session.exec(statement).one())
+
+
+def trials_per_month(session: Session, partner_id: int, span: MonthSpan,
+                     listing_id: int | None = None) -> dict[str, dict[str, int]]:
+    """``{month: {"started": n, "converted": m}}`` by the month each trial started
+    (a cohort: ``converted`` counts those trials that have since become paid)."""
+    month = _month_of(session, col(Trial.started_at))
+    converted = func.sum(case((Trial.status == TrialStatus.CONVERTED, 1), else_=0))
+    statement = _owned(select(month, func.count(), converted), partner_id, listing_id,
+                       Trial.listing_id).where(
+        col(Trial.started_at) >= span.start, col(Trial.started_at) < span.end).group_by(month)
+    trials = {key: {"started": 0, "converted": 0} for key in span.keys}
+    for key, started, converted_count in session.exec(statement).all():
+        trials[key] = {"started": int(started), "converted": int(converted_count or 0)}
+    return trials
+
+
+def monthly_recurring_revenue(session: Session, partner_id: int,
+                              listing_id: int | None = None) -> dict[str, int]:
+    """MRR now, ``{currency: minor units}``: the flat monthly price of the partner's
+    listings for each subscription that is active, trialing or past due.
+
+    Usage-priced listings add nothing here: what they earn depends on the usage
+    reported, which shows in the usage series and, once invoiced, in the ledger.
+    The listing's current price is used (a price change applies to renewals).
+    """
+    statement = _owned(select(Listing.currency, func.sum(Listing.monthly_price)).select_from(
+        Subscription), partner_id, listing_id, Subscription.listing_id).where(
+        col(Subscription.status).in_([str(status) for status in PAYING_STATUSES]),
+        Listing.pricing_model == PricingModel.FLAT_MONTHLY).group_by(Listing.currency)
+    return {currency.lower(): int(total) for currency, total in session.exec(statement).all()
+            if total}
+
+
+def usage_per_month(session: Session, partner_id: int, span: MonthSpan,
+                    listing_id: int | None = None) -> dict[int, dict[str, int]]:
+    """``{listing_id: {month: units}}``: the sum of reported usage quantities by the
+    month the usage happened (every event stored, whether sent to the provider yet
+    or not). Only listings with usage in the span appear."""
+    month = _month_of(session, col(UsageEvent.occurred_at))
+    statement = _owned(select(UsageEvent.listing_id, month, func.sum(UsageEvent.quantity)),
+                       partner_id, listing_id, UsageEvent.listing_id).where(
+        col(UsageEvent.occurred_at) >= span.start, col(UsageEvent.occurred_at) < span.end
+    ).group_by(UsageEvent.listing_id, month)
+    usage: dict[int, dict[str, int]] = {}
+    for usage_listing_id, key, quantity in session.exec(statement).all():
+        usage.setdefault(usage_listing_id, dict.fromkeys(span.keys, 0))[key] = int(quantity)
+    return usage
+
+
+@dataclass
+class Money:
+    """Gross = platform fee + partner net, in one currency's minor units."""
+
+    gross: int = 0
+    platform_fee: int = 0
+    partner_net: int = 0
+    entries: int = 0
+
+    def add(self, gross: int, platform_fee: int, partner_net: int, entries: int = 1) -> None:
+        self.gross += int(gross)
+        self.platform_fee += int(platform_fee)
+        self.partner_net += int(partner_net)
+        self.entries += int(entries)
+
+
+def money_per_month(session: Session, partner_id: int, span: MonthSpan,
+                    listing_id: int | None = None) -> dict[str, dict[str, Money]]:
+    """``{currency: {month: Money}}`` from the ledger, by the month each entry was
+    booked. Only currencies with entries in the span appear."""
+    month = _month_of(session, col(LedgerEntry.booked_at))
+    statement = _owned(select(LedgerEntry.currency, month, func.sum(LedgerEntry.gross),
+                              func.sum(LedgerEntry.platform_fee),
+                              func.sum(LedgerEntry.partner_net), func.count()),
+                       partner_id, listing_id, LedgerEntry.listing_id).where(
+        LedgerEntry.partner_id == partner_id,
+        col(LedgerEntry.booked_at) >= span.start, col(LedgerEntry.booked_at) < span.end,
+    ).group_by(LedgerEntry.currency, month)
+    money: dict[str, dict[str, Money]] = {}
+    for currency, key, gross, fee, net, entries in session.exec(statement).all():
+        months = money.setdefault(currency.lower(), {k: Money() for k in span.keys})
+        months[key].add(gross, fee, net, entries)
+    return dict(sorted(money.items()))
+
+
+def ledger_entries(session: Session, span: MonthSpan, partner_id: int | None = None,
+                   listing_id: int | None = None):
+    """The ledger entries booked in ``span`` with their listing, oldest first: rows of
+    (LedgerEntry, Listing). ``partner_id`` None means every partner (statements)."""
+    statement = select(LedgerEntry, Listing).join(Listing, Listing.id == LedgerEntry.listing_id).where(
+        col(LedgerEntry.booked_at) >= span.start, col(LedgerEntry.booked_at) < span.end)
+    if partner_id is not None:
+        statement = statement.where(LedgerEntry.partner_id == partner_id)
+    if listing_id is not None:
+        statement = statement.where(LedgerEntry.listing_id == listing_id)
+    return session.exec(statement.order_by(col(LedgerEntry.booked_at), col(LedgerEntry.id))).all()
+
+
+@dataclass
+class RevenueReport:
+    """Every figure of the revenue page for one partner (or one listing) and span."""
+
+    span: MonthSpan
+    active_installs: int
+    mrr: dict[str, int]
+    installs: dict[str, int]
+    uninstalls: dict[str, int]
+    trials: dict[str, dict[str, int]]
+    usage: dict[int, dict[str, int]]
+    money: dict[str, dict[str, Money]]
+    listing_names: dict[int, str] = field(default_factory=dict)
+
+    def money_totals(self) -> dict[str, Money]:
+        """``{currency: Money}`` over the whole span."""
+        totals: dict[str, Money] = defaultdict(Money)
+        for currency, months in self.money.items():
+            for month in months.values():
+                totals[currency].add(month.gross, month.platform_fee, month.partner_net,
+                                     month.entries)
+        return dict(totals)
+
+
+def revenue_report(session: Session, partner_id: int, months: int = 12,
+                   listing_id: int | None = None, today: date | None = None) -> RevenueReport:
+    """The revenue page's figures: ``months`` calendar months ending this one."""
+    span = MonthSpan.ending(today or utcnow().date(), months)
+    names = dict(session.exec(select(Listing.id, Listing.name)
+                              .where(Listing.partner_id == partner_id)).all())
+    return RevenueReport(
+        span=span,
+        active_installs=active_installs(session, partner_id, listing_id),
+        mrr=monthly_recurring_revenue(session, partner_id, listing_id),
+        installs=installs_per_month(session, partner_id, span, listing_id),
+        uninstalls=uninstalls_per_month(session, partner_id, span, listing_id),
+        trials=trials_per_month(session, partner_id, span, listing_id),
+        usage=usage_per_month(session, partner_id, span, listing_id),
+        money=money_per_month(session, partner_id, span, listing_id),
+        listing_names=names,
+    )
