@@ -57,6 +57,8 @@ from storefront.models import Install, InstallStatus, Role, User
 from storefront.services import create_workspace, current_workspace, hash_password
 
 DEMO_PASSWORD = "bazaar-demo-2026"
+# A Northwind Labs app (the demo partner's) sold at $29 a month without a trial.
+DEMO_PAID_APP = "Payline Commissions"
 DEMO_SEED = 2026
 DEMO_USERS = [
     ("customer@example.com", Role.CUSTOMER.value),
@@ -676,12 +678,18 @@ def _listing(session: Session, rng: random.Random, now: datetime, app: tuple, ca
     slug = unique_slug(session, Listing, name)
     base = f"https://{partner.slug}.example.com"
     pricing = _pricing(rng, unit_name, unit_price)
+    drawn_model = pricing["pricing_model"]
+    if name == DEMO_PAID_APP:
+        # The demo partner sells one app outright, so checkout, invoices and its
+        # revenue pages have something to show. The random draws still happen in
+        # the same order, so every other app stays as it was.
+        pricing = {"pricing_model": "flat_monthly", "currency": "usd", "monthly_price": 2900}
     data = ListingCreate(
         slug=slug, name=name, tagline=tagline,
         description=_description(rng, name, tagline, features, pricing),
         tags=tags + rng.sample(["integration", "automation", "small-business", "enterprise",
                                 "gdpr-ready", "api"], rng.randint(0, 2)),
-        trial_days=rng.choice([0, 7, 14, 14, 30]) if pricing["pricing_model"] != "free" else 0,
+        trial_days=_trial_days(rng, drawn_model, name),
         website_url=f"{base}/{slug}", support_url=f"{base}/support",
         privacy_url=f"{base}/privacy",
         data_residency=_regions(rng),
@@ -735,6 +743,11 @@ def _listing(session: Session, rng: random.Random, now: datetime, app: tuple, ca
             release.created_at = now - timedelta(days=rng.randint(0, 6), hours=number)
         session.add(release)
     return listing
+
+
+def _trial_days(rng: random.Random, drawn_model: str, name: str) -> int:
+    days = rng.choice([0, 7, 14, 14, 30]) if drawn_model != "free" else 0
+    return 0 if name == DEMO_PAID_APP else days
 
 
 def _pricing(rng: random.Random, unit_name: str, unit_price: int) -> dict:
