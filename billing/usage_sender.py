@@ -28,20 +28,19 @@ import hashlib
 import logging
 import os
 import random
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import click
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, or_, update
+from flask import Flask
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
 from billing.usage import PENDING_INFO_KEY, _aware, _insert
 from listings.models import Listing
-from storefront.db import APP_INFO_KEY, get_session, utcnow
+from storefront.db import get_session, utcnow
 from storefront.models import Install, User, Workspace, WorkspaceMember, WorkspaceRole
+from storefront.outbox_sender import OutboxSender, wake_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,6 @@ BACKOFF_JITTER = 0.10
 # belongs to a sender that died, and the rows are sent again.
 CLAIM_LEASE = timedelta(minutes=5)
 DEFAULT_BATCH = 100
-POLL_INTERVAL = 30.0
 ERROR_LIMIT = 2000
 
 
@@ -269,80 +267,16 @@ def send_due_usage(app: Flask, now: datetime | None = None,
 # --- the background sender ------------------------------------------------------------------
 
 
-class UsageSender:
-    """Runs ``send_due_usage(app)`` in a daemon thread, woken by ``wake()`` and every 30 s."""
-
-    def __init__(self, app: Flask, interval: float = POLL_INTERVAL):
-        self._app = app
-        self._interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and self._pid == os.getpid()
-
-    def ensure_started(self) -> None:
-        """Start the thread unless this process has it (a forked gunicorn worker has not)."""
-        with self._lock:
-            if self.running:
-                return
-            self._stop.clear()
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name="bazaar-usage-sender",
-                                            daemon=True)
-            self._thread.start()
-
-    def wake(self) -> None:
-        """Send what is due now instead of at the next poll."""
-        self.ensure_started()
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to finish its current batch and end (tests, shutdown)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()  # a wake during the round runs another round
-            try:
-                while not self._stop.is_set():
-                    if send_due_usage(self._app).attempted < DEFAULT_BATCH:
-                        break
-            except Exception:  # keep the thread alive; the rows wait for the next round
-                log.exception("Sending usage events failed")
-            self._wake.wait(self._interval)
-
-
-def usage_sender_of(app: Flask) -> UsageSender | None:
+def usage_sender_of(app: Flask) -> OutboxSender | None:
     """The app's usage sender, or None when ``USAGE_SENDER`` is "off"."""
     return app.extensions.get(SENDER_KEY)
 
 
-@event.listens_for(Session, "after_commit")
-def _wake_after_commit(session: Session) -> None:
-    if not session.info.pop(PENDING_INFO_KEY, False):
-        return
-    app = session.info.get(APP_INFO_KEY)
-    if app is None and has_app_context():
-        app = current_app._get_current_object()
-    sender = usage_sender_of(app) if app is not None else None
-    # A CLI command exits when done and would cut a send short: its rows wait
-    # for a web process or `flask billing usage-sync`. Click's context is per
-    # thread, so a request served by `flask run` still wakes the sender.
-    if sender is not None and click.get_current_context(silent=True) is None:
-        sender.wake()
+wake_after_commit(PENDING_INFO_KEY, SENDER_KEY)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(PENDING_INFO_KEY, None)
+def _send_round(app: Flask) -> int:
+    return send_due_usage(app).attempted
 
 
 def init_usage_sender(app: Flask) -> None:
@@ -356,7 +290,7 @@ def init_usage_sender(app: Flask) -> None:
                           f"got {app.config['USAGE_SENDER']!r}")
     if app.config["USAGE_SENDER"] != "thread":
         return
-    sender = UsageSender(app)
+    sender = OutboxSender(app, _send_round, name="bazaar-usage-sender", batch=DEFAULT_BATCH)
     app.extensions[SENDER_KEY] = sender
     # Started by the first request too, so retries go out from every worker.
     app.before_request(sender.ensure_started)

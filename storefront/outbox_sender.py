@@ -1,0 +1,111 @@
+"""The background sender shared by the outboxes that talk to other services
+(partner webhooks, usage to the payment provider).
+
+One daemon thread per process drains an outbox: it is woken right after a
+commit that queued rows (the queuing code sets a flag in ``session.info``) and
+otherwise looks for due retries every ``interval`` seconds. It starts lazily,
+so each gunicorn worker (forked after import) gets its own; the outboxes'
+claims keep several senders from sending one row twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+import click
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlmodel import Session
+
+from storefront.db import APP_INFO_KEY
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 30.0  # seconds between looks for due retries
+
+
+class OutboxSender:
+    """Runs ``send_round(app)`` in a daemon thread until a round sends less than a
+    full ``batch``, then waits for ``wake()`` or the next poll."""
+
+    def __init__(self, app: Flask, send_round: Callable[[Flask], int], *, name: str,
+                 batch: int, interval: float = POLL_INTERVAL):
+        self._app = app
+        self._send_round = send_round
+        self._name = name
+        self._batch = batch
+        self._interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return (self._thread is not None and self._thread.is_alive()
+                and self._pid == os.getpid())
+
+    def ensure_started(self) -> None:
+        """Start the thread unless this process already has it (a forked child has not)."""
+        if self.running:
+            return
+        with self._lock:
+            if self.running:
+                return
+            self._stop.clear()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Send what is due now instead of at the next poll."""
+        self.ensure_started()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to finish its current round and end (tests, shutdown)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            # Cleared before sending: a wake that arrives meanwhile runs another round.
+            self._wake.clear()
+            try:
+                while not self._stop.is_set():
+                    if self._send_round(self._app) < self._batch:
+                        break
+            except Exception:  # keep the thread alive; the rows wait for the next round
+                log.exception("%s: sending failed", self._name)
+            self._wake.wait(self._interval)
+
+
+def wake_after_commit(pending_key: str, extension_key: str) -> None:
+    """Wake the sender kept in ``app.extensions[extension_key]`` after every commit
+    whose session set ``session.info[pending_key]``; forget the flag on rollback.
+
+    Never from a CLI command: it exits when done and would cut a send short, so
+    its rows wait for a web process or the outbox's own command. Click's context
+    is per thread, so a request served by ``flask run`` still wakes the sender.
+    """
+
+    @event.listens_for(Session, "after_commit")
+    def _wake(session: Session) -> None:
+        if not session.info.pop(pending_key, False):
+            return
+        app = session.info.get(APP_INFO_KEY)
+        if app is None and has_app_context():
+            app = current_app._get_current_object()
+        sender = app.extensions.get(extension_key) if app is not None else None
+        if sender is not None and click.get_current_context(silent=True) is None:
+            sender.wake()
+
+    @event.listens_for(Session, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(pending_key, None)
