@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from collections.abc import Sequence
@@ -39,6 +38,7 @@ from billing.interfaces import (
     InvalidWebhook,
     ProviderError,
     WebhookEvent,
+    webhook_event_from_json,
 )
 from billing.models import ProviderObject
 from storefront.db import utcnow
@@ -278,16 +278,7 @@ class LocalProvider:
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         verify_signature(payload, signature_header, self._webhook_secret)
-        try:
-            body = json.loads(payload)
-            return WebhookEvent(
-                id=str(body["id"]),
-                type=str(body["type"]),
-                created=datetime.fromtimestamp(int(body["created"]), UTC),
-                data_object=dict(body["data"]["object"]),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise InvalidWebhook("The webhook body is not an event.") from error
+        return webhook_event_from_json(payload)
 
     # --- for the simulated pages and tests ------------------------------------------------
 

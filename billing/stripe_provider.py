@@ -8,7 +8,6 @@ and every answer becomes an id or one of the dataclasses of ``billing.interfaces
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,6 +22,7 @@ from billing.interfaces import (
     ProviderError,
     ProviderUnavailable,
     WebhookEvent,
+    webhook_event_from_json,
 )
 
 # Seconds to connect, and to wait for an answer. Stripe usually answers in well under
@@ -222,14 +222,5 @@ class StripeProvider:
             raise InvalidWebhook("The webhook signature is missing, wrong or too old.") from error
         except ValueError as error:  # not UTF-8 or not JSON
             raise InvalidWebhook("The webhook body is not a JSON event.") from error
-        try:
-            # The raw JSON, not stripe's objects: callers get plain dicts.
-            body = json.loads(payload)
-            return WebhookEvent(
-                id=str(body["id"]),
-                type=str(body["type"]),
-                created=datetime.fromtimestamp(int(body["created"]), UTC),
-                data_object=dict(body["data"]["object"]),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise InvalidWebhook("The webhook body is not an event.") from error
+        # The raw JSON, not stripe's objects: callers get plain dicts.
+        return webhook_event_from_json(payload)

@@ -213,9 +213,7 @@ def stripe_webhook():
 def _local_checkout(session, session_id: str):
     """The local checkout session and our subscription, for a workspace admin of the
     workspace that started it; 404 for anyone else or when Stripe is the provider."""
-    provider = get_provider()
-    if getattr(provider, "name", None) != "local":
-        abort(404)
+    provider = _local_provider_or_404()
     stored = provider.get("checkout_session", session_id)
     subscription = session.exec(select(Subscription).where(
         Subscription.provider == "local",
@@ -226,6 +224,14 @@ def _local_checkout(session, session_id: str):
             or not is_workspace_admin(session, workspace, current_user)):
         abort(404)
     return provider, stored, subscription
+
+
+def _local_provider_or_404():
+    """The local provider: its simulated pages don't exist when Stripe is the provider."""
+    provider = get_provider()
+    if getattr(provider, "name", None) != "local":
+        abort(404)
+    return provider
 
 
 @bp.route("/billing/local-checkout/<session_id>")
@@ -365,9 +371,7 @@ def start_payouts():
 def _local_onboarding(session, link_id: str):
     """The local account link and the payout account it is for, for a member of the
     partner that owns it; 404 for anyone else or when Stripe is the provider."""
-    provider = get_provider()
-    if getattr(provider, "name", None) != "local":
-        abort(404)
+    provider = _local_provider_or_404()
     link = provider.get("account_link", link_id)
     account = payout_account(session, provider, current_user.partner_id)
     if link is None or account is None \
@@ -458,9 +462,7 @@ def billing_portal():
 def local_portal(portal_id: str):
     """Test mode: a simulated customer portal listing the workspace's invoices."""
     session = get_session()
-    provider = get_provider()
-    if getattr(provider, "name", None) != "local":
-        abort(404)
+    provider = _local_provider_or_404()
     workspace = current_workspace(session, current_user)
     stored = provider.get("portal_session", portal_id)
     if workspace is None or stored is None \
