@@ -68,6 +68,8 @@ class UsageEvent(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("listing_id", "event_id"),
         Index("ix_usage_events_status_next_attempt", "status", "next_attempt_at"),
+        # Usage by listing and month (partner revenue, statements) at volume.
+        Index("ix_usage_events_listing_occurred", "listing_id", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

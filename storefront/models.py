@@ -204,5 +204,19 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=40)
     message: str = Field(sa_column=Column(Text, nullable=False))
     listing_id: int | None = Field(default=None, foreign_key="listings.id")
+    # Apps suggested instead (a delisted app's notice): listing ids, best first.
+    suggested_listing_ids: list[int] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
     dismissed_at: datetime | None = None
+
+
+class JobLease(SQLModel, table=True):
+    """Who runs a scheduled job now, until when: the lock of jobs on SQLite
+    (PostgreSQL uses an advisory lock). Taken and extended by conditional
+    UPDATEs; a holder that died lets its lease run out (see ``storefront/locks.py``)."""
+
+    __tablename__ = "job_leases"
+
+    name: str = Field(primary_key=True, max_length=60)
+    holder: str | None = Field(default=None, max_length=120)
+    expires_at: datetime | None = None
