@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, func, select
 
+from billing.interfaces import usage_charge
 from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionStatus
 from billing.usage_sender import provider_name
 from listings.models import Listing, PricingModel
@@ -50,9 +51,17 @@ class SubscriptionLine:
 
 @dataclass(frozen=True)
 class UsageLine:
+    """Usage of one usage-priced app since its period started, and what it comes to at
+    the app's current price: the included units are free (``usage_charge``)."""
+
     listing: Listing
     since: datetime
     quantity: int
+    included: int = 0
+    billable: int = 0
+    # Integer minor units of ``currency`` so far; invoiced at the period's end.
+    charge: int = 0
+    currency: str = "usd"
 
 
 @dataclass(frozen=True)
@@ -70,11 +79,22 @@ class WorkspaceBilling:
     invoices: list[InvoiceLine]
 
 
+def usage_line(listing: Listing, since: datetime, quantity: int) -> UsageLine:
+    """``quantity`` units of ``listing`` this period, with its included units taken off
+    the way the provider's graduated price takes them off."""
+    included = max(0, int(listing.included_units or 0))
+    return UsageLine(listing=listing, since=since, quantity=quantity, included=included,
+                     billable=max(0, quantity - included),
+                     charge=usage_charge(quantity, int(listing.unit_price), included),
+                     currency=listing.currency.lower())
+
+
 def workspace_billing(session: Session, workspace_id: int, now: datetime | None = None,
                       invoice_limit: int = 50) -> WorkspaceBilling:
     """What the workspace pays for: its subscriptions (not the unstarted checkouts),
     usage this period per usage-priced install (the sum of its reported quantities
-    since the period started), and its latest invoices, newest first."""
+    since the period started, and what they come to after the included units), and
+    its latest invoices, newest first."""
     from billing.models import UsageEvent
 
     now = now or utcnow()
@@ -103,8 +123,7 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
             total = session.exec(select(func.coalesce(func.sum(UsageEvent.quantity), 0)).where(
                 UsageEvent.install_id == subscription.install_id,
                 col(UsageEvent.occurred_at) >= since)).one()
-            usage.append(UsageLine(listing=listing(subscription.listing_id), since=since,
-                                   quantity=int(total)))
+            usage.append(usage_line(listing(subscription.listing_id), since, int(total)))
     invoices = session.exec(select(Invoice).where(Invoice.workspace_id == workspace_id)
                             .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())
                             .limit(invoice_limit)).all()

@@ -113,14 +113,20 @@ class PaymentProvider(Protocol):
 
     def create_price(self, *, product_id: str, currency: str, unit_amount: int,
                      recurring_interval: str = "month", meter_id: str | None = None,
-                     idempotency_key: str) -> str:
+                     included_units: int = 0, idempotency_key: str) -> str:
         """Create a recurring price and return its id: a flat ``unit_amount`` per
         interval, or, with ``meter_id``, ``unit_amount`` per unit the meter counts
         (usage-based, billed in arrears). ``unit_amount`` is integer minor units of
         ``currency`` (a lowercase ISO code).
 
+        With ``included_units`` > 0 (metered prices only) the first that many units of
+        each period are free: a graduated tiered price, charging what ``usage_charge``
+        says. A non-int ``included_units`` is a ``TypeError``; a negative one, or one
+        on a price without a meter, is refused (``ProviderError``).
+
         https://docs.stripe.com/api/prices/create
-        https://docs.stripe.com/billing/subscriptions/usage-based/implementation-guide"""
+        https://docs.stripe.com/billing/subscriptions/usage-based/implementation-guide
+        https://docs.stripe.com/products-prices/pricing-models#graduated-pricing"""
 
     def record_meter_event(self, *, event_name: str, customer_id: str, value: int,
                            identifier: str, timestamp: datetime) -> None:
@@ -163,9 +169,22 @@ class PaymentProvider(Protocol):
 
         https://docs.stripe.com/api/subscriptions/cancel"""
 
-    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+    def retrieve_subscription(self, *, subscription_id: str) -> dict:
+        """The subscription as the provider holds it now, as a plain dict shaped like
+        the one in its webhooks (``id``, ``status``, ``trial_end``,
+        ``cancel_at_period_end``, the period's end, ``metadata``...). Only the webhook
+        handler reads it: it applies this current state rather than the event's copy,
+        so events arriving out of order never move a subscription back.
+        Raises ``ProviderError`` with code ``resource_missing`` for an unknown id.
+
+        https://docs.stripe.com/api/subscriptions/retrieve
+        https://docs.stripe.com/webhooks#event-ordering"""
+
+    def create_portal_session(self, *, customer_id: str, return_url: str,
+                              idempotency_key: str) -> str:
         """Return the URL of a customer portal session where the customer manages
-        cards and sees invoices, coming back to ``return_url``.
+        cards and sees invoices, coming back to ``return_url``. Sessions are
+        short-lived: build the key with ``short_lived_key``.
 
         https://docs.stripe.com/api/customer_portal/sessions/create"""
 
@@ -178,8 +197,9 @@ class PaymentProvider(Protocol):
         https://docs.stripe.com/connect/express-accounts"""
 
     def create_account_link(self, *, account_id: str, refresh_url: str,
-                            return_url: str) -> str:
-        """Return a one-time onboarding URL for a connected account.
+                            return_url: str, idempotency_key: str) -> str:
+        """Return a one-time onboarding URL for a connected account. Links are
+        short-lived: build the key with ``short_lived_key``.
 
         https://docs.stripe.com/api/account_links/create"""
 
@@ -189,6 +209,33 @@ class PaymentProvider(Protocol):
         (older than ``WEBHOOK_TOLERANCE_SECONDS``) or a body that isn't an event.
 
         https://docs.stripe.com/webhooks#verify-events"""
+
+
+def short_lived_key(name: str, now: datetime | None = None) -> str:
+    """The idempotency key for a short-lived object (a portal session, an account
+    link) named ``name``: the same within a minute, so a retried request gets the same
+    object, and a fresh one a minute later, when the old one may have been used up."""
+    return f"{name}:{(now or datetime.now(UTC)):%Y%m%d%H%M}"
+
+
+def usage_charge(quantity: int, unit_amount: int, included_units: int = 0) -> int:
+    """What ``quantity`` units of one period cost on a metered price of ``unit_amount``
+    minor units per unit whose first ``included_units`` are free (Stripe's graduated
+    tiers: 0 up to ``included_units``, ``unit_amount`` for each unit after)."""
+    for value in (quantity, unit_amount, included_units):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("usage is charged in whole units and integer minor units")
+    return max(0, quantity - included_units) * unit_amount
+
+
+def check_included_units(included_units: int, meter_id: str | None) -> None:
+    """The checks both providers make on ``create_price``'s ``included_units``."""
+    if isinstance(included_units, bool) or not isinstance(included_units, int):
+        raise TypeError("included_units must be an int")
+    if included_units < 0:
+        raise ProviderError("included_units must be at least 0.", status=400)
+    if included_units and meter_id is None:
+        raise ProviderError("Included units need a metered price (a meter id).", status=400)
 
 
 def webhook_event_from_json(payload: bytes) -> WebhookEvent:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app
+from sqlalchemy import case
 from sqlmodel import Session, func, select
 
 from billing.models import Invoice, LedgerEntry, Subscription
@@ -98,13 +99,15 @@ def book_paid_invoice(session: Session, invoice: Invoice, now: datetime | None =
 
 def partner_totals(session: Session, partner_id: int) -> list[dict]:
     """The partner's ledger summed per currency: ``[{currency, gross, platform_fee,
-    partner_net, invoices}]``, ordered by currency."""
+    partner_net, invoices}]``, ordered by currency. ``invoices`` counts the paid
+    invoices that charged something (an invoice of 0, such as the one that starts a
+    trial, is booked but sold nothing)."""
     rows = session.exec(
         select(LedgerEntry.currency, func.sum(LedgerEntry.gross),
                func.sum(LedgerEntry.platform_fee), func.sum(LedgerEntry.partner_net),
-               func.count(LedgerEntry.id))
+               func.sum(case((LedgerEntry.gross != 0, 1), else_=0)))
         .where(LedgerEntry.partner_id == partner_id)
         .group_by(LedgerEntry.currency).order_by(LedgerEntry.currency)).all()
     return [{"currency": currency, "gross": int(gross), "platform_fee": int(fee),
-             "partner_net": int(net), "invoices": int(count)}
+             "partner_net": int(net), "invoices": int(count or 0)}
             for currency, gross, fee, net, count in rows]

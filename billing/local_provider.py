@@ -38,6 +38,7 @@ from billing.interfaces import (
     InvalidWebhook,
     ProviderError,
     WebhookEvent,
+    check_included_units,
     webhook_event_from_json,
 )
 from billing.models import ProviderObject
@@ -186,9 +187,10 @@ class LocalProvider:
 
     def create_price(self, *, product_id: str, currency: str, unit_amount: int,
                      recurring_interval: str = "month", meter_id: str | None = None,
-                     idempotency_key: str) -> str:
+                     included_units: int = 0, idempotency_key: str) -> str:
         if isinstance(unit_amount, bool) or not isinstance(unit_amount, int):
             raise TypeError("unit_amount must be an int of minor units")
+        check_included_units(included_units, meter_id)
         if unit_amount < 0:
             raise ProviderError("unit_amount must be at least 0.", status=400)
         if len(currency) != 3 or not currency.isalpha():
@@ -201,6 +203,10 @@ class LocalProvider:
         request = {"product": product_id, "currency": currency.lower(),
                    "unit_amount": unit_amount, "interval": recurring_interval,
                    "meter": meter_id}
+        if included_units:
+            # Stripe's graduated tiers, recorded as Stripe keeps them.
+            request["tiers"] = [{"up_to": included_units, "unit_amount": 0},
+                                {"up_to": None, "unit_amount": unit_amount}]
         return self._create("price", "price", idempotency_key, request).provider_id
 
     def record_meter_event(self, *, event_name: str, customer_id: str, value: int,
@@ -254,14 +260,18 @@ class LocalProvider:
         # Remembered once per subscription, like Stripe's final "canceled" state.
         self._insert_once("subscription_cancel", subscription_id, subscription_id,
                           {"idempotency_key": idempotency_key})
+        self._update_subscription(subscription_id, status="canceled",
+                                  canceled_at=int(time.time()))
 
-    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+    def retrieve_subscription(self, *, subscription_id: str) -> dict:
+        return dict(self._require("subscription", subscription_id).data["object"])
+
+    def create_portal_session(self, *, customer_id: str, return_url: str,
+                              idempotency_key: str) -> str:
         self._require("customer", customer_id)
-        # Portal sessions are short-lived and never retried, so Stripe takes no key.
-        session_id = _new_id("bps")
-        self._insert_once("portal_session", session_id, session_id,
-                          {"customer": customer_id, "return_url": return_url})
-        return PORTAL_URL.format(id=session_id)
+        stored = self._create("portal_session", "bps", idempotency_key,
+                              {"customer": customer_id, "return_url": return_url})
+        return PORTAL_URL.format(id=stored.provider_id)
 
     def create_express_account(self, *, email: str, metadata: dict[str, str],
                                idempotency_key: str) -> str:
@@ -269,12 +279,11 @@ class LocalProvider:
         return self._create("account", "acct", idempotency_key, request).provider_id
 
     def create_account_link(self, *, account_id: str, refresh_url: str,
-                            return_url: str) -> str:
+                            return_url: str, idempotency_key: str) -> str:
         self._require("account", account_id)
-        link_id = _new_id("acctlink")
-        self._insert_once("account_link", link_id, link_id, {
+        stored = self._create("account_link", "acctlink", idempotency_key, {
             "account": account_id, "refresh_url": refresh_url, "return_url": return_url})
-        return ONBOARDING_URL.format(id=link_id)
+        return ONBOARDING_URL.format(id=stored.provider_id)
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         verify_signature(payload, signature_header, self._webhook_secret)
@@ -285,3 +294,26 @@ class LocalProvider:
     def sign_webhook(self, payload: bytes | str, timestamp: int | None = None) -> str:
         """The signature header for an event the simulated checkout sends itself."""
         return signature_header(payload, self._webhook_secret, timestamp)
+
+    def record_subscription(self, subscription: dict) -> dict:
+        """Keep the subscription a simulated checkout made (once per id, as Stripe makes
+        it once), so ``retrieve_subscription`` answers with its state; returns it."""
+        stored = self._insert_once("subscription", subscription["id"], subscription["id"],
+                                   {"object": dict(subscription)})
+        return dict(stored.data["object"])
+
+    def set_subscription_status(self, subscription_id: str, status: str) -> None:
+        """Test mode: move a stored subscription to ``status`` ("past_due" after a
+        failed payment, "active" again...), as Stripe would on its own."""
+        self._require("subscription", subscription_id)
+        self._update_subscription(subscription_id, status=status)
+
+    def _update_subscription(self, subscription_id: str, **changes) -> None:
+        with self._session() as session:
+            stored = session.exec(select(ProviderObject).where(
+                ProviderObject.provider == STORE, ProviderObject.kind == "subscription",
+                ProviderObject.provider_id == subscription_id).with_for_update()).first()
+            if stored is not None:
+                stored.data = {**stored.data, "object": {**stored.data["object"], **changes}}
+                session.add(stored)
+                session.commit()

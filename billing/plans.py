@@ -5,7 +5,9 @@
 deterministic idempotency key, so a retry after a timeout never makes a second one).
 A changed price is a new price under a new key; the old one stays, because
 subscriptions made on it keep using it (https://docs.stripe.com/products-prices/manage-prices#edit-price).
-Usage prices count the same meter the usage sender reports to (``meter_event_name``).
+Usage prices count the same meter the usage sender reports to (``meter_event_name``);
+a plan's included units make it a graduated tiered price (the first units of each
+period at 0, see ``billing.interfaces.usage_charge``).
 """
 
 from __future__ import annotations
@@ -51,10 +53,14 @@ def _ensure(session: Session, provider_label: str, kind: str, local_key: str, cr
 
 
 def price_key(listing: Listing) -> str:
-    """What the listing's current price is, as ``listing:<id>:<flat|metered>:<amount><currency>``."""
+    """What the listing's current price is, as ``listing:<id>:<flat|metered>:<amount><currency>``,
+    followed by ``:included:<units>`` for a usage price with free units (so a change of
+    the included units, like a change of the unit price, makes a new price)."""
     if listing.pricing_model == PricingModel.FLAT_MONTHLY:
         return f"listing:{listing.id}:flat:{listing.monthly_price}{listing.currency.lower()}"
-    return f"listing:{listing.id}:metered:{listing.unit_price}{listing.currency.lower()}"
+    key = f"listing:{listing.id}:metered:{listing.unit_price}{listing.currency.lower()}"
+    included = int(listing.included_units or 0)
+    return f"{key}:included:{included}" if included > 0 else key
 
 
 def ensure_prices(session: Session, provider, listing: Listing) -> ListingPrices:
@@ -83,8 +89,11 @@ def ensure_prices(session: Session, provider, listing: Listing) -> ListingPrices
     # The same meter the usage sender reports to, so what is billed is what was reported.
     meter_event_name(session, provider, listing)
     meter_id = _known(session, label, "meter", f"listing:{listing.id}").provider_id
+    # The included units are free each period: a graduated tiered price (0 for them,
+    # the unit price after), so the provider's invoice already leaves them out.
     price_id = _ensure(session, label, "price", key, lambda: provider.create_price(
         product_id=product_id, currency=listing.currency.lower(),
         unit_amount=int(listing.unit_price), recurring_interval="month", meter_id=meter_id,
+        included_units=max(0, int(listing.included_units or 0)),
         idempotency_key=f"price:{key}"))
     return ListingPrices(product_id=product_id, metered_price_ids=[price_id])

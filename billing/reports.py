@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
@@ -111,12 +112,57 @@ def installs_per_month(session: Session, partner_id: int, span: MonthSpan,
                            Install.listing_id)
 
 
-def uninstalls_per_month(session: Session, partner_id: int, span: MonthSpan,
-                         listing_id: int | None = None) -> dict[str, int]:
-    """Churn: installs removed by their workspace, by month uninstalled. Trials that
-    expired unpaid are not counted here (they show as trials not converted)."""
+def ended_per_month(session: Session, partner_id: int, span: MonthSpan,
+                    listing_id: int | None = None) -> dict[str, int]:
+    """Churn: installs of the partner's apps that ended, by the month they ended:
+    uninstalled by their workspace, ended with their subscription (cancelled or
+    unpaid: billing uninstalls it), or a trial that expired unpaid."""
     return _monthly_counts(session, span, partner_id, listing_id, col(Install.uninstalled_at),
-                           Install.listing_id, Install.status == InstallStatus.UNINSTALLED)
+                           Install.listing_id)
+
+
+def ended_from_start_per_month(session: Session, partner_id: int, span: MonthSpan,
+                               listing_id: int | None = None) -> dict[str, int]:
+    """The installs counted by ``ended_per_month`` that were already there when their
+    month started: the churn rate's numerator (an install made and ended in the same
+    month is churn, but was never part of the month's starting base)."""
+    return _monthly_counts(session, span, partner_id, listing_id, col(Install.uninstalled_at),
+                           Install.listing_id,
+                           _month_of(session, col(Install.created_at))
+                           < _month_of(session, col(Install.uninstalled_at)))
+
+
+def active_at(session: Session, partner_id: int, moment: datetime,
+              listing_id: int | None = None) -> int:
+    """Installs of the partner's apps in place at ``moment``: made before it and not
+    ended by then."""
+    statement = _owned(select(func.count()).select_from(Install), partner_id, listing_id,
+                       Install.listing_id).where(
+        col(Install.created_at) < moment,
+        col(Install.uninstalled_at).is_(None) | (col(Install.uninstalled_at) >= moment))
+    return int(session.exec(statement).one())
+
+
+def active_at_month_starts(session: Session, partner_id: int, span: MonthSpan,
+                           installs: dict[str, int], ended: dict[str, int],
+                           listing_id: int | None = None) -> dict[str, int]:
+    """``{month: installs in place when it started}``: one count at the span's start,
+    then each month's start is the previous one's plus its installs less its ended ones."""
+    active = {}
+    count = active_at(session, partner_id, span.start, listing_id)
+    for key in span.keys:
+        active[key] = count
+        count += installs[key] - ended[key]
+    return active
+
+
+def churn_rate(ended_from_start: int, active_at_start: int) -> Decimal | None:
+    """Percent of the installs in place at a month's start that ended during it, to one
+    decimal (half up); None when there were none to lose."""
+    if active_at_start <= 0:
+        return None
+    return (Decimal(ended_from_start) * 100 / Decimal(active_at_start)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def active_installs(session: Session, partner_id: int, listing_id: int | None = None) -> int:
@@ -176,18 +222,33 @@ def usage_per_month(session: Session, partner_id: int, span: MonthSpan,
 
 @dataclass
 class Money:
-    """Gross = platform fee + partner net, in one currency's minor units."""
+    """Gross = platform fee + partner net, in one currency's minor units.
+
+    ``sales`` counts the paid invoices that charged something: an invoice of 0 (the
+    one that starts a trial, or a usage plan's first period) is in the ledger, but it
+    sold nothing.
+    """
 
     gross: int = 0
     platform_fee: int = 0
     partner_net: int = 0
-    entries: int = 0
+    sales: int = 0
 
-    def add(self, gross: int, platform_fee: int, partner_net: int, entries: int = 1) -> None:
+    def add(self, gross: int, platform_fee: int, partner_net: int, sales: int = 1) -> None:
         self.gross += int(gross)
         self.platform_fee += int(platform_fee)
         self.partner_net += int(partner_net)
-        self.entries += int(entries)
+        self.sales += int(sales)
+
+
+def is_sale(entry) -> bool:
+    """Whether a ledger entry charged anything (see ``Money.sales``)."""
+    return entry.gross != 0
+
+
+def _sales_count():
+    """SQL for the number of ledger entries that are sales (see ``Money.sales``)."""
+    return func.sum(case((LedgerEntry.gross != 0, 1), else_=0))
 
 
 def money_per_month(session: Session, partner_id: int, span: MonthSpan,
@@ -197,15 +258,15 @@ def money_per_month(session: Session, partner_id: int, span: MonthSpan,
     month = _month_of(session, col(LedgerEntry.booked_at))
     statement = _owned(select(LedgerEntry.currency, month, func.sum(LedgerEntry.gross),
                               func.sum(LedgerEntry.platform_fee),
-                              func.sum(LedgerEntry.partner_net), func.count()),
+                              func.sum(LedgerEntry.partner_net), _sales_count()),
                        partner_id, listing_id, LedgerEntry.listing_id).where(
         LedgerEntry.partner_id == partner_id,
         col(LedgerEntry.booked_at) >= span.start, col(LedgerEntry.booked_at) < span.end,
     ).group_by(LedgerEntry.currency, month)
     money: dict[str, dict[str, Money]] = {}
-    for currency, key, gross, fee, net, entries in session.exec(statement).all():
+    for currency, key, gross, fee, net, sales in session.exec(statement).all():
         months = money.setdefault(currency.lower(), {k: Money() for k in span.keys})
-        months[key].add(gross, fee, net, entries)
+        months[key].add(gross, fee, net, sales or 0)
     return dict(sorted(money.items()))
 
 
@@ -230,7 +291,11 @@ class RevenueReport:
     active_installs: int
     mrr: dict[str, int]
     installs: dict[str, int]
-    uninstalls: dict[str, int]
+    # Churn: installs ended per month, those of them in place at the month's start,
+    # and the installs in place at each month's start (the churn rate's base).
+    ended: dict[str, int]
+    ended_from_start: dict[str, int]
+    active_at_start: dict[str, int]
     trials: dict[str, dict[str, int]]
     usage: dict[int, dict[str, int]]
     money: dict[str, dict[str, Money]]
@@ -242,22 +307,33 @@ class RevenueReport:
         for currency, months in self.money.items():
             for month in months.values():
                 totals[currency].add(month.gross, month.platform_fee, month.partner_net,
-                                     month.entries)
+                                     month.sales)
         return dict(totals)
+
+    def churn_rate(self, month: str) -> Decimal | None:
+        """The month's churn rate in percent (see ``churn_rate``)."""
+        return churn_rate(self.ended_from_start[month], self.active_at_start[month])
 
 
 def revenue_report(session: Session, partner_id: int, months: int = 12,
-                   listing_id: int | None = None, today: date | None = None) -> RevenueReport:
-    """The revenue page's figures: ``months`` calendar months ending this one."""
-    span = MonthSpan.ending(today or utcnow().date(), months)
+                   listing_id: int | None = None, today: date | None = None,
+                   span: MonthSpan | None = None) -> RevenueReport:
+    """The revenue page's figures: ``months`` calendar months ending this one, or the
+    months of ``span``."""
+    span = span or MonthSpan.ending(today or utcnow().date(), months)
     names = dict(session.exec(select(Listing.id, Listing.name)
                               .where(Listing.partner_id == partner_id)).all())
+    installs = installs_per_month(session, partner_id, span, listing_id)
+    ended = ended_per_month(session, partner_id, span, listing_id)
     return RevenueReport(
         span=span,
         active_installs=active_installs(session, partner_id, listing_id),
         mrr=monthly_recurring_revenue(session, partner_id, listing_id),
-        installs=installs_per_month(session, partner_id, span, listing_id),
-        uninstalls=uninstalls_per_month(session, partner_id, span, listing_id),
+        installs=installs,
+        ended=ended,
+        ended_from_start=ended_from_start_per_month(session, partner_id, span, listing_id),
+        active_at_start=active_at_month_starts(session, partner_id, span, installs, ended,
+                                               listing_id),
         trials=trials_per_month(session, partner_id, span, listing_id),
         usage=usage_per_month(session, partner_id, span, listing_id),
         money=money_per_month(session, partner_id, span, listing_id),

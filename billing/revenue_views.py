@@ -1,4 +1,5 @@
-"""The partner's revenue page, its CSV export and the monthly statements command.
+"""The partner's revenue page, its CSV exports (the ledger's entries, and the figures
+per month) and the monthly statements command.
 
 The page is tables first (what works without JavaScript and what screen readers
 read); ``static/js/charts.js`` draws each table as a Chart.js chart beside it.
@@ -16,19 +17,23 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, flash, render_template, request
 from flask_login import current_user
 from sqlmodel import Session, select
 
-from billing.models import Invoice, LedgerEntry
+from billing.models import Invoice, LedgerEntry, PayoutAccount, PayoutAccountStatus
+from billing.payouts import payout_account
+from billing.providers import get_provider
 from billing.reports import (
     MONTH_CHOICES,
     BadMonth,
     MonthSpan,
+    is_sale,
     ledger_entries,
     parse_month,
     revenue_report,
 )
+from billing.usage import MAX_ID
 from listings.models import Listing, Partner
 from listings.services import listing_for_partner
 from storefront.db import get_session, utcnow
@@ -43,6 +48,10 @@ MAX_EXPORT_MONTHS = 120
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ["booked_at", "invoice_id", "listing", "workspace_id", "currency", "gross",
                "platform_fee", "partner_net", "fee_percent", "tier"]
+# The monthly summary: one line per month, then these four per currency.
+SUMMARY_COLUMNS = ["month", "installs", "ended", "active_at_start", "ended_from_start",
+                   "churn_rate_percent", "trials_started", "trials_converted", "usage_units"]
+SUMMARY_MONEY_COLUMNS = ["gross", "platform_fee", "partner_net", "paid_invoices"]
 
 
 def major_units(minor: int, currency: str) -> str:
@@ -63,7 +72,8 @@ def _listing_filter(session) -> Listing | None:
     raw = request.args.get("listing", "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    # Past a 32-bit id column no listing exists: 404 before the database is asked.
+    if not raw.isdigit() or int(raw) > MAX_ID:
         abort(404)
     listing = listing_for_partner(session, current_user.partner_id, int(raw))
     if listing is None:
@@ -74,11 +84,15 @@ def _listing_filter(session) -> Listing | None:
 @bp.route("/revenue")
 @partner_required
 def index():
-    """Installs, churn, trials, MRR, usage and money by month, as tables and charts."""
+    """Installs, churn, trials, MRR, usage, money and payouts by month, as tables and
+    charts."""
     session = get_session()
     listing = _listing_filter(session)
     months = request.args.get("months", type=int)
     if months not in MONTH_CHOICES:
+        if request.args.get("months"):
+            flash(f"Choose a period of {', '.join(map(str, MONTH_CHOICES))} months; "
+                  "showing the last 12 months.", "warning")
         months = 12
     report = revenue_report(session, current_user.partner_id, months,
                             listing.id if listing else None)
@@ -87,6 +101,8 @@ def index():
     return render_template("billing/revenue.html", report=report, listing=listing,
                            listings=listings, months=months, month_choices=MONTH_CHOICES,
                            partner=session.get(Partner, current_user.partner_id),
+                           payout_account=payout_account(session, get_provider(),
+                                                         current_user.partner_id),
                            this_month=report.span.last.strftime("%Y-%m"),
                            period_args={"from": report.span.keys[0], "to": report.span.keys[-1],
                                         "listing": listing.id if listing else None},
@@ -161,13 +177,59 @@ def export():
         "Content-Disposition": f'attachment; filename="revenue-{name}.csv"'})
 
 
+def summary_csv(report) -> str:
+    """The CSV text of a revenue report, one line per month: installs and churn,
+    trials, usage, and per currency the money (``partner_net_<currency>`` is what is
+    owed to the partner via its connected account)."""
+    currencies = sorted(report.money)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(SUMMARY_COLUMNS + [f"{column}_{currency}" for currency in currencies
+                                       for column in SUMMARY_MONEY_COLUMNS])
+    for month in report.span.keys:
+        rate = report.churn_rate(month)
+        row = [month, report.installs[month], report.ended[month],
+               report.active_at_start[month], report.ended_from_start[month],
+               "" if rate is None else str(rate), report.trials[month]["started"],
+               report.trials[month]["converted"],
+               sum(units[month] for units in report.usage.values())]
+        for currency in currencies:
+            money = report.money[currency][month]
+            row += [major_units(money.gross, currency), major_units(money.platform_fee, currency),
+                    major_units(money.partner_net, currency), money.sales]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+@bp.route("/revenue/months.csv")
+@partner_required
+def export_summary():
+    """The revenue page's figures per month (``?month=`` or ``?from=&to=``), churn and
+    what is owed to the partner included."""
+    session = get_session()
+    listing = _listing_filter(session)
+    try:
+        span = export_span(request.args)
+    except BadMonth as error:
+        return Response(f"{error}\n", status=400, mimetype="text/plain")
+    report = revenue_report(session, current_user.partner_id,
+                            listing_id=listing.id if listing else None, span=span)
+    keys = span.keys
+    name = keys[0] if len(keys) == 1 else f"{keys[0]}_{keys[-1]}"
+    return Response(summary_csv(report), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="revenue-months-{name}.csv"'})
+
+
 # --- monthly statements -------------------------------------------------------
 
 
-def statement_text(partner: Partner, month: str, rows) -> str:
+def statement_text(partner: Partner, month: str, rows, report=None,
+                   account: PayoutAccount | None = None) -> str:
     """A partner's plain-text statement for ``month`` from its (LedgerEntry, Listing,
-    Invoice) rows: per currency, the total and each listing's share, the fee rates
-    applied and the net payable."""
+    Invoice) rows: per currency, the total and each listing's share (invoices of 0,
+    such as a trial's start, are not counted as invoices), the fee rates applied and
+    the net payable; then, from ``report`` (the month's revenue report), installs and
+    churn, and where the net goes (``account``: the partner's payout account)."""
     by_currency: dict[str, dict[str, list[LedgerEntry]]] = defaultdict(lambda: defaultdict(list))
     for entry, listing, _ in rows:
         by_currency[entry.currency.lower()][listing.name].append(entry)
@@ -188,14 +250,36 @@ def statement_text(partner: Partner, month: str, rows) -> str:
         net = sum(entry.partner_net for entry in entries)
         lines.append(f"  Net payable: {major_units(net, currency)} {code}")
         lines.append("")
+    if report is not None:
+        rate = report.churn_rate(month)
+        lines.append(f"Installs: {report.installs[month]} new, {report.ended[month]} ended; "
+                     f"{report.active_at_start[month]} active at the month's start")
+        lines.append("Churn rate: " + ("n/a (no installs at the month's start)" if rate is None
+                                       else f"{rate}% ({report.ended_from_start[month]} of "
+                                            f"{report.active_at_start[month]} ended)"))
+    lines.append(f"Payout account: {payout_line(account)}")
+    lines.append("")
     return "\n".join(lines)
+
+
+def payout_line(account: PayoutAccount | None) -> str:
+    """Where the partner's net goes, for statements."""
+    if account is None:
+        return ("none yet; the net payable is owed to you and held until you set up "
+                "payouts in the partner portal.")
+    if account.status == PayoutAccountStatus.ENABLED:
+        return (f"{account.provider_account_id} (enabled); the net payable is owed to you "
+                "via this connected account.")
+    return (f"{account.provider_account_id} ({account.status}); finish the setup in the "
+            "partner portal's Payouts to be paid the net payable.")
 
 
 def _statement_line(label: str, entries, currency: str) -> str:
     gross = sum(entry.gross for entry in entries)
     fee = sum(entry.platform_fee for entry in entries)
     net = sum(entry.partner_net for entry in entries)
-    return (f"  {label[:40]:<40} {len(entries):>8} {major_units(gross, currency):>14} "
+    invoices = sum(1 for entry in entries if is_sale(entry))
+    return (f"  {label[:40]:<40} {invoices:>8} {major_units(gross, currency):>14} "
             f"{major_units(fee, currency):>14} {major_units(net, currency):>14}")
 
 
@@ -235,18 +319,31 @@ def register_revenue(app: Flask) -> None:
                 by_partner[row[0].partner_id].append(row)
             partners = {p.id: p for p in session.exec(
                 select(Partner).where(Partner.id.in_(list(by_partner)))).all()} if by_partner else {}
+            provider = get_provider(current_app)
+            extras = {partner_id: (revenue_report(session, partner_id, span=span),
+                                   payout_account(session, provider, partner_id))
+                      for partner_id in partners}
         if not by_partner:
             click.echo(f"No ledger entries in {key}: no statements.")
             return
         if output is not None:
-            output.mkdir(parents=True, exist_ok=True)
+            try:
+                output.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise click.BadParameter(f"Cannot make the folder {output}: "
+                                         f"{error.strerror or error}.",
+                                         param_hint="--output") from None
         for number, partner in enumerate(sorted(partners.values(), key=lambda p: p.slug), 1):
-            text = statement_text(partner, key, by_partner[partner.id])
+            text = statement_text(partner, key, by_partner[partner.id], *extras[partner.id])
             if output is None:
                 click.echo(text)
             else:
                 path = output / f"statement-{partner.slug}-{key}.txt"
-                path.write_text(text, encoding="utf-8")
+                try:
+                    path.write_text(text, encoding="utf-8")
+                except OSError as error:
+                    raise click.ClickException(f"Cannot write {path}: "
+                                               f"{error.strerror or error}.") from None
             where = f" -> {output / f'statement-{partner.slug}-{key}.txt'}" if output else ""
             click.echo(f"[{number}/{len(partners)}] {partner.slug}: "
                        f"{len(by_partner[partner.id])} entries{where}", err=True)

@@ -22,6 +22,7 @@ from billing.interfaces import (
     ProviderError,
     ProviderUnavailable,
     WebhookEvent,
+    check_included_units,
     webhook_event_from_json,
 )
 
@@ -118,14 +119,25 @@ class StripeProvider:
 
     def create_price(self, *, product_id: str, currency: str, unit_amount: int,
                      recurring_interval: str = "month", meter_id: str | None = None,
-                     idempotency_key: str) -> str:
+                     included_units: int = 0, idempotency_key: str) -> str:
         if isinstance(unit_amount, bool) or not isinstance(unit_amount, int):
             raise TypeError("unit_amount must be an int of minor units")
+        check_included_units(included_units, meter_id)
         recurring: dict = {"interval": recurring_interval}
         if meter_id:
             recurring.update({"usage_type": "metered", "meter": meter_id})
-        params = {"product": product_id, "currency": currency.lower(),
-                  "unit_amount": unit_amount, "recurring": recurring}
+        params: dict = {"product": product_id, "currency": currency.lower(),
+                        "recurring": recurring}
+        if included_units:
+            # Graduated tiers: the included units at 0, every unit after at the unit
+            # price. A tiered price takes its amounts from the tiers only (no top-level
+            # unit_amount): https://docs.stripe.com/api/prices/create#create_price-tiers
+            params.update({"billing_scheme": "tiered", "tiers_mode": "graduated", "tiers": [
+                {"up_to": included_units, "unit_amount": 0},
+                {"up_to": "inf", "unit_amount": unit_amount},
+            ]})
+        else:
+            params["unit_amount"] = unit_amount
         price = _translate(lambda: self.client.v1.prices.create(
             params, _options(idempotency_key)))
         return price.id
@@ -187,9 +199,16 @@ class StripeProvider:
             if error.code != "resource_missing":
                 raise
 
-    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+    def retrieve_subscription(self, *, subscription_id: str) -> dict:
+        subscription = _translate(lambda: self.client.v1.subscriptions.retrieve(subscription_id))
+        # Plain dicts, like the webhook bodies the handler reads.
+        return subscription.to_dict()
+
+    def create_portal_session(self, *, customer_id: str, return_url: str,
+                              idempotency_key: str) -> str:
         params = {"customer": customer_id, "return_url": return_url}
-        session = _translate(lambda: self.client.v1.billing_portal.sessions.create(params))
+        session = _translate(lambda: self.client.v1.billing_portal.sessions.create(
+            params, _options(idempotency_key)))
         return session.url
 
     def create_express_account(self, *, email: str, metadata: dict[str, str],
@@ -207,10 +226,11 @@ class StripeProvider:
         return account.id
 
     def create_account_link(self, *, account_id: str, refresh_url: str,
-                            return_url: str) -> str:
+                            return_url: str, idempotency_key: str) -> str:
         params = {"account": account_id, "refresh_url": refresh_url,
                   "return_url": return_url, "type": "account_onboarding"}
-        link = _translate(lambda: self.client.v1.account_links.create(params))
+        link = _translate(lambda: self.client.v1.account_links.create(
+            params, _options(idempotency_key)))
         return link.url
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:

@@ -26,6 +26,9 @@ from storefront.models import Install
 MAX_BATCH = 1000
 MAX_EVENT_ID_LENGTH = 100
 MAX_QUANTITY = 10**9
+# The largest id the database holds (a 32-bit integer column): a larger install_id
+# can't name an install, and must not reach the query.
+MAX_ID = 2**31 - 1
 # Stripe's window for a meter event's timestamp (see the module docstring).
 MAX_AGE = timedelta(days=35)
 MAX_AHEAD = timedelta(minutes=5)
@@ -79,6 +82,10 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_id(value) -> bool:
+    return _is_int(value) and 1 <= value <= MAX_ID
+
+
 def _check_event_id(value) -> str | None:
     """The reason ``value`` is not a usable event id, or None."""
     if not isinstance(value, str) or not value.strip():
@@ -100,7 +107,12 @@ def _parse_timestamp(value, now: datetime) -> tuple[datetime | None, str | None]
         return None, "timestamp is not an ISO 8601 date and time (such as 2025-01-31T12:00:00Z)."
     if moment.tzinfo is None or "T" not in value.upper():
         return None, "timestamp needs a time and a zone, such as 2025-01-31T12:00:00Z or +02:00."
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # the first or last hours Python can hold, shifted by the zone
+        if moment.year == 1:
+            return None, "timestamp is more than 35 days old; such usage can no longer be billed."
+        return None, "timestamp is more than 5 minutes in the future; check your clock."
     if moment < now - MAX_AGE:
         return None, "timestamp is more than 35 days old; such usage can no longer be billed."
     if moment > now + MAX_AHEAD:
@@ -159,7 +171,7 @@ def record_usage(session: Session, listing, events, now: datetime | None = None)
     now = now or utcnow()
     receipt = UsageReceipt()
     wanted_ids = {e["install_id"] for e in events
-                  if isinstance(e, dict) and _is_int(e.get("install_id"))}
+                  if isinstance(e, dict) and _is_id(e.get("install_id"))}
     installs = {}
     if wanted_ids:
         # One query for the batch; another listing's installs are never loaded,

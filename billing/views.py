@@ -29,7 +29,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from billing.account import portal_customer_id, workspace_billing
-from billing.interfaces import InvalidWebhook, ProviderError, ProviderUnavailable
+from billing.interfaces import (
+    InvalidWebhook,
+    ProviderError,
+    ProviderUnavailable,
+    short_lived_key,
+)
 from billing.ledger import partner_totals
 from billing.models import ProviderObject, Subscription
 from billing.payouts import ensure_payout_account, payout_account
@@ -201,6 +206,12 @@ def stripe_webhook():
     except InvalidWebhook as error:
         session.rollback()
         return {"error": str(error)}, 400
+    except ProviderUnavailable as error:
+        # Reading the subscription's current state failed: nothing was applied, and
+        # the provider delivers the event again later.
+        session.rollback()
+        log.warning("Webhook not applied, the provider is unavailable: %s", error.detail)
+        return {"error": "Try again later."}, 503
     except IntegrityError:
         # The same event delivered twice at once: the other delivery applied it.
         session.rollback()
@@ -252,16 +263,20 @@ def _local_event_id(session_id: str, event_type: str) -> str:
     return "evt_local_" + hashlib.sha256(f"{session_id}:{event_type}".encode()).hexdigest()[:24]
 
 
-def _first_invoice_amount(listing: Listing) -> int:
-    """What the first period's invoice charges: the flat price, paid up front; a
-    usage-based plan bills its units in arrears, so its first invoice is 0 (Stripe
-    too sends a paid invoice of 0 for it)."""
-    return int(listing.monthly_price) if listing.pricing_model == PricingModel.FLAT_MONTHLY else 0
+def _first_invoice_amount(listing: Listing, trial_days: int) -> int:
+    """What the subscription's first invoice charges: the flat price, paid up front.
+    Like Stripe, a subscription that starts with a trial, or on a usage-based plan
+    (whose units are billed in arrears), starts with a paid invoice of 0."""
+    if trial_days or listing.pricing_model != PricingModel.FLAT_MONTHLY:
+        return 0
+    return int(listing.monthly_price)
 
 
-def _simulated_events(session_id: str, request_data: dict, listing: Listing) -> list[dict]:
-    """What Stripe sends when a subscription checkout completes, in its order: and,
-    when no trial delays it, the first period's paid invoice."""
+def _simulated_events(session_id: str, request_data: dict,
+                      listing: Listing) -> tuple[dict, list[dict]]:
+    """The subscription a completed checkout makes, and what Stripe then sends, in its
+    order, ending with the subscription's first invoice, paid (of 0 during a trial, as
+    Stripe's is: https://docs.stripe.com/billing/subscriptions/trials)."""
     now = int(time.time())
     trial_days = int(request_data.get("trial_days") or 0)
     subscription_id = "sub_local_" + session_id.rsplit("_", 1)[-1]
@@ -279,22 +294,23 @@ def _simulated_events(session_id: str, request_data: dict, listing: Listing) -> 
         "status": "complete", "customer": customer, "subscription": subscription_id,
         "payment_status": "no_payment_required" if trial_days else "paid", "metadata": metadata,
     }
+    amount = _first_invoice_amount(listing, trial_days)
+    invoice = {
+        "id": "in_local_" + session_id.rsplit("_", 1)[-1], "object": "invoice",
+        "customer": customer, "subscription": subscription_id, "status": "paid",
+        "billing_reason": "subscription_create",
+        "currency": listing.currency.lower(), "amount_due": amount, "amount_paid": amount,
+        "lines": {"object": "list", "data": [{"period": {
+            "start": now, "end": subscription["current_period_end"]}}]},
+        "status_transitions": {"paid_at": now}, "hosted_invoice_url": None,
+        "subscription_details": {"metadata": metadata},
+    }
     events = [("checkout.session.completed", checkout),
-              ("customer.subscription.created", subscription)]
-    if not trial_days:
-        amount = _first_invoice_amount(listing)
-        events.append(("invoice.paid", {
-            "id": "in_local_" + session_id.rsplit("_", 1)[-1], "object": "invoice",
-            "customer": customer, "subscription": subscription_id, "status": "paid",
-            "currency": listing.currency.lower(), "amount_due": amount, "amount_paid": amount,
-            "lines": {"object": "list", "data": [{"period": {
-                "start": now, "end": subscription["current_period_end"]}}]},
-            "status_transitions": {"paid_at": now}, "hosted_invoice_url": None,
-            "subscription_details": {"metadata": metadata},
-        }))
-    return [{"id": _local_event_id(session_id, kind), "object": "event", "type": kind,
-             "created": now, "data": {"object": data}}
-            for kind, data in events]
+              ("customer.subscription.created", subscription),
+              ("invoice.paid", invoice)]
+    return subscription, [{"id": _local_event_id(session_id, kind), "object": "event",
+                           "type": kind, "created": now, "data": {"object": data}}
+                          for kind, data in events]
 
 
 @bp.route("/billing/local-checkout/<session_id>/pay", methods=["POST"])
@@ -305,7 +321,13 @@ def local_checkout_pay(session_id: str):
     session = get_session()
     provider, stored, subscription = _local_checkout(session, session_id)
     listing = session.get(Listing, subscription.listing_id)
-    for event in _simulated_events(session_id, stored.data["request"], listing):
+    provider_subscription, events = _simulated_events(session_id, stored.data["request"],
+                                                      listing)
+    session.commit()  # no open transaction while the local provider writes
+    # Like Stripe, the provider holds the subscription before telling anyone about it
+    # (kept once: paying twice finds the first, whatever happened to it since).
+    provider.record_subscription(provider_subscription)
+    for event in events:
         payload = json.dumps(event).encode()
         receive_webhook(session, provider, payload, provider.sign_webhook(payload))
     # The simulated session is complete now, as Stripe's would be.
@@ -355,8 +377,9 @@ def start_payouts():
     back = url_for("billing.payouts", _external=True)
     try:
         account = ensure_payout_account(session, provider, partner, current_user.email)
-        link = provider.create_account_link(account_id=account.provider_account_id,
-                                            refresh_url=back, return_url=back)
+        link = provider.create_account_link(
+            account_id=account.provider_account_id, refresh_url=back, return_url=back,
+            idempotency_key=short_lived_key(f"account_link:partner:{partner.id}"))
     except (ProviderUnavailable, ProviderError) as error:
         session.rollback()
         log.warning("Payout setup for partner %s failed: %s", partner.id,
@@ -375,7 +398,7 @@ def _local_onboarding(session, link_id: str):
     link = provider.get("account_link", link_id)
     account = payout_account(session, provider, current_user.partner_id)
     if link is None or account is None \
-            or link.data.get("account") != account.provider_account_id:
+            or link.data["request"].get("account") != account.provider_account_id:
         abort(404)
     return provider, link, account
 
@@ -406,7 +429,7 @@ def local_onboarding_complete(link_id: str):
     receive_webhook(session, provider, payload, provider.sign_webhook(payload))
     session.commit()
     flash("Onboarding complete (simulated): payouts are enabled.", "success")
-    return redirect(link.data["return_url"], code=303)
+    return redirect(link.data["request"]["return_url"], code=303)
 
 
 # --- the customer's billing page and portal ----------------------------------------------
@@ -446,7 +469,8 @@ def billing_portal():
     session.commit()  # no open transaction while the (local) provider writes
     try:
         url = provider.create_portal_session(
-            customer_id=customer_id, return_url=url_for("billing.my_billing", _external=True))
+            customer_id=customer_id, return_url=url_for("billing.my_billing", _external=True),
+            idempotency_key=short_lived_key(f"portal:workspace:{workspace.id}"))
     except (ProviderUnavailable, ProviderError) as error:
         log.warning("Billing portal for workspace %s failed: %s", workspace.id,
                     getattr(error, "detail", "") or error)
@@ -465,12 +489,13 @@ def local_portal(portal_id: str):
     provider = _local_provider_or_404()
     workspace = current_workspace(session, current_user)
     stored = provider.get("portal_session", portal_id)
+    request_data = stored.data["request"] if stored is not None else {}
     if workspace is None or stored is None \
-            or stored.data.get("customer") != portal_customer_id(session, provider, workspace.id):
+            or request_data.get("customer") != portal_customer_id(session, provider, workspace.id):
         abort(404)
     return render_template("billing/local_portal.html", workspace=workspace,
                            billing=workspace_billing(session, workspace.id),
-                           return_url=stored.data.get("return_url"))
+                           return_url=request_data.get("return_url"))
 
 
 def init_app(app) -> None:

@@ -3,9 +3,13 @@
 ``receive_webhook`` is what the endpoint (and the local provider's simulated
 checkout, in-process) calls with the raw body and the ``Stripe-Signature`` header.
 Each event id is recorded in ``ProcessedWebhookEvent`` in the same transaction as its
-effect, so a replay changes nothing. Handlers read the object's own current state
-(its ``status``), never assume events arrive in order.
+effect, so a replay changes nothing. Events may arrive in any order, so the
+subscription events (and the invoice events, for the subscription's status) apply the
+subscription's current state, read from the provider (``retrieve_subscription``),
+not the copy the event carries: a late, older event can't move it back. Only when the
+provider doesn't know the subscription is the event's copy used.
 https://docs.stripe.com/webhooks#handle-duplicate-events
+https://docs.stripe.com/webhooks#event-ordering
 https://docs.stripe.com/billing/subscriptions/webhooks
 """
 
@@ -15,7 +19,7 @@ import logging
 
 from sqlmodel import Session, select
 
-from billing.interfaces import WebhookEvent
+from billing.interfaces import ProviderError, WebhookEvent
 from billing.ledger import book_paid_invoice, record_invoice
 from billing.payouts import apply_account_state
 from billing.models import ProcessedWebhookEvent, Subscription, SubscriptionStatus
@@ -27,7 +31,23 @@ from storefront.services import notify
 log = logging.getLogger(__name__)
 
 
-def _checkout_completed(session: Session, label: str, event: WebhookEvent) -> None:
+def current_subscription_state(provider, subscription: Subscription, copy: dict) -> dict:
+    """The provider's subscription object as it is now, or ``copy`` (an event's) when
+    the provider doesn't know it. ``ProviderUnavailable`` propagates: the endpoint
+    answers 503 and the provider delivers the event again later."""
+    subscription_id = subscription.provider_subscription_id or copy.get("id")
+    if not isinstance(subscription_id, str) or not subscription_id:
+        return copy
+    try:
+        return provider.retrieve_subscription(subscription_id=subscription_id)
+    except ProviderError as error:
+        if error.code != "resource_missing":
+            raise
+        return copy
+
+
+def _checkout_completed(session: Session, provider, event: WebhookEvent) -> None:
+    label = provider_name(provider)
     data = event.data_object
     subscription = subscription_for(session, label, data)
     if subscription is None:
@@ -38,22 +58,31 @@ def _checkout_completed(session: Session, label: str, event: WebhookEvent) -> No
     # subscription itself is then active or trialing.
     if data.get("payment_status") in ("paid", "no_payment_required") \
             and subscription.status == SubscriptionStatus.INCOMPLETE:
-        apply_subscription_state(session, subscription, {"status": (
-            "trialing" if data.get("payment_status") == "no_payment_required" else "active")})
+        paid = {"status": ("trialing" if data.get("payment_status") == "no_payment_required"
+                           else "active")}
+        apply_subscription_state(session, subscription,
+                                 current_subscription_state(provider, subscription, paid),
+                                 now=event.created)
     session.add(subscription)
 
 
-def _subscription_changed(session: Session, label: str, event: WebhookEvent) -> None:
-    subscription = subscription_for(session, label, event.data_object)
+def _subscription_changed(session: Session, provider, event: WebhookEvent) -> None:
+    subscription = subscription_for(session, provider_name(provider), event.data_object)
     if subscription is not None:
-        apply_subscription_state(session, subscription, event.data_object, now=event.created)
+        apply_subscription_state(
+            session, subscription,
+            current_subscription_state(provider, subscription, event.data_object),
+            now=event.created)
 
 
-def _trial_will_end(session: Session, label: str, event: WebhookEvent) -> None:
-    subscription = subscription_for(session, label, event.data_object)
+def _trial_will_end(session: Session, provider, event: WebhookEvent) -> None:
+    subscription = subscription_for(session, provider_name(provider), event.data_object)
     if subscription is None:
         return
-    apply_subscription_state(session, subscription, event.data_object, now=event.created)
+    apply_subscription_state(
+        session, subscription,
+        current_subscription_state(provider, subscription, event.data_object),
+        now=event.created)
     listing = session.get(Listing, subscription.listing_id)
     notify(session, subscription.workspace_id, "billing",
            f"Your trial of {listing.name} ends soon; add a payment method to keep using it.",
@@ -70,8 +99,9 @@ def _invoice_subscription(session: Session, label: str, invoice: dict) -> Subscr
         "metadata": details.get("metadata") or {}})
 
 
-def _invoice_paid(session: Session, label: str, event: WebhookEvent) -> None:
+def _invoice_paid(session: Session, provider, event: WebhookEvent) -> None:
     """Record the paid invoice and book its ledger entry (once per invoice)."""
+    label = provider_name(provider)
     invoice = event.data_object
     subscription = _invoice_subscription(session, label, invoice)
     if subscription is None:
@@ -83,12 +113,16 @@ def _invoice_paid(session: Session, label: str, event: WebhookEvent) -> None:
         recorded = record_invoice(session, label, subscription, invoice, "paid", now=event.created)
         book_paid_invoice(session, recorded, now=event.created)
     if subscription.status == SubscriptionStatus.PAST_DUE:
-        # Paid after a failure: the subscription is active again (its own
-        # customer.subscription.updated says so too; either order ends here).
-        apply_subscription_state(session, subscription, {"status": "active"}, now=event.created)
+        # Paid after a failure: the subscription is active again, unless it has moved
+        # on since (a later failure, a cancellation): its current state decides.
+        apply_subscription_state(
+            session, subscription,
+            current_subscription_state(provider, subscription, {"status": "active"}),
+            now=event.created)
 
 
-def _invoice_payment_failed(session: Session, label: str, event: WebhookEvent) -> None:
+def _invoice_payment_failed(session: Session, provider, event: WebhookEvent) -> None:
+    label = provider_name(provider)
     invoice = event.data_object
     subscription = _invoice_subscription(session, label, invoice)
     if subscription is None:
@@ -99,18 +133,23 @@ def _invoice_payment_failed(session: Session, label: str, event: WebhookEvent) -
         record_invoice(session, label, subscription, invoice, "open", now=event.created)
     if subscription.status == SubscriptionStatus.CANCELED:
         return
-    subscription.status = SubscriptionStatus.PAST_DUE
-    subscription.updated_at = event.created
-    session.add(subscription)
+    # Past due, unless a later payment already went through: the current state decides.
+    apply_subscription_state(
+        session, subscription,
+        current_subscription_state(provider, subscription, {"status": "past_due"}),
+        now=event.created)
+    if subscription.status != SubscriptionStatus.PAST_DUE:
+        return
     listing = session.get(Listing, subscription.listing_id)
     notify(session, subscription.workspace_id, "billing",
            f"A payment for {listing.name} failed. Please update your payment method; "
            "we will try again.", listing_id=listing.id)
 
 
-def _account_updated(session: Session, label: str, event: WebhookEvent) -> None:
+def _account_updated(session: Session, provider, event: WebhookEvent) -> None:
     """A partner's connected account changed: its payout status follows."""
-    if apply_account_state(session, label, event.data_object, now=event.created) is None:
+    if apply_account_state(session, provider_name(provider), event.data_object,
+                           now=event.created) is None:
         log.info("account.updated for an account that is not a partner's: ignored")
 
 
@@ -130,7 +169,8 @@ def process_event(session: Session, provider, event: WebhookEvent) -> bool:
     """Apply a verified event once. Returns False for an event already processed
     (nothing changes). Records the event id in the same transaction as the effect;
     the caller commits (a concurrent duplicate then fails on the unique event id and
-    is rolled back whole)."""
+    is rolled back whole). ``ProviderUnavailable`` (reading a subscription's current
+    state) propagates: roll back, and the provider delivers the event again."""
     label = provider_name(provider)
     seen = session.exec(select(ProcessedWebhookEvent.id).where(
         ProcessedWebhookEvent.provider == label,
@@ -141,7 +181,7 @@ def process_event(session: Session, provider, event: WebhookEvent) -> bool:
     session.flush()
     handler = HANDLERS.get(event.type)
     if handler is not None:
-        handler(session, label, event)
+        handler(session, provider, event)
     session.flush()
     return True
 

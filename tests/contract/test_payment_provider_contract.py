@@ -23,6 +23,7 @@ from billing.interfaces import (
     PaymentProvider,
     ProviderError,
     WebhookEvent,
+    short_lived_key,
 )
 from storefront.db import utcnow
 
@@ -35,9 +36,11 @@ class RecordingHTTPClient(stripe.RequestsClient):
     def __init__(self):
         super().__init__(timeout=10)
         self.sent: list[tuple[str, str, dict]] = []
+        self.bodies: list[str] = []
 
     def request(self, method, url, headers, post_data=None):
         self.sent.append((method, url, dict(headers or {})))
+        self.bodies.append(post_data.decode() if isinstance(post_data, bytes) else post_data or "")
         return super().request(method, url, headers, post_data)
 
 
@@ -133,6 +136,73 @@ def test_flat_and_metered_prices(provider):
         assert flat != metered
 
 
+def last_request_params(provider) -> dict[str, list[str]]:
+    """The form fields of the last request the Stripe provider sent."""
+    from urllib.parse import parse_qs
+
+    return parse_qs(provider.client._requestor._client.bodies[-1])
+
+
+def stored_request(provider, kind: str, object_id: str) -> dict:
+    return provider.get(kind, object_id).data["request"]
+
+
+def test_included_units_make_a_graduated_tiered_metered_price(provider):
+    product_id = product(provider)
+    meter_id = provider.create_meter(display_name="Ledger", event_name="bazaar_listing_1",
+                                     idempotency_key="meter:listing:1")
+    price_id = provider.create_price(product_id=product_id, currency="usd", unit_amount=3,
+                                     meter_id=meter_id, included_units=100,
+                                     idempotency_key="price:listing:1:metered:3usd:included:100")
+    assert price_id.startswith("price_")
+    if provider.name == "local":
+        request = stored_request(provider, "price", price_id)
+        assert request["tiers"] == [{"up_to": 100, "unit_amount": 0},
+                                    {"up_to": None, "unit_amount": 3}]
+        assert request["meter"] == meter_id
+    else:
+        # What Stripe needs for included units: graduated tiers and no flat unit_amount
+        # (stripe-mock checked the request against Stripe's published API).
+        params = last_request_params(provider)
+        assert params["billing_scheme"] == ["tiered"]
+        assert params["tiers_mode"] == ["graduated"]
+        assert params["tiers[0][up_to]"] == ["100"] and params["tiers[0][unit_amount]"] == ["0"]
+        assert params["tiers[1][up_to]"] == ["inf"] and params["tiers[1][unit_amount]"] == ["3"]
+        assert params["recurring[usage_type]"] == ["metered"]
+        assert params["recurring[meter]"] == [meter_id]
+        assert "unit_amount" not in params
+
+
+def test_a_usage_price_without_included_units_is_per_unit(provider):
+    product_id = product(provider)
+    meter_id = provider.create_meter(display_name="Ledger", event_name="bazaar_listing_1",
+                                     idempotency_key="meter:listing:1")
+    price_id = provider.create_price(product_id=product_id, currency="usd", unit_amount=3,
+                                     meter_id=meter_id, idempotency_key="price:per-unit")
+    if provider.name == "local":
+        assert "tiers" not in stored_request(provider, "price", price_id)
+    else:
+        params = last_request_params(provider)
+        assert params["unit_amount"] == ["3"] and "billing_scheme" not in params
+
+
+def test_included_units_need_a_meter_and_a_count(provider):
+    product_id = product(provider)
+    with pytest.raises(ProviderError, match="metered"):
+        provider.create_price(product_id=product_id, currency="usd", unit_amount=1500,
+                              included_units=10, idempotency_key="price:flat:included")
+    meter_id = provider.create_meter(display_name="Ledger", event_name="bazaar_listing_1",
+                                     idempotency_key="meter:listing:1")
+    with pytest.raises(ProviderError, match="at least 0"):
+        provider.create_price(product_id=product_id, currency="usd", unit_amount=3,
+                              meter_id=meter_id, included_units=-1,
+                              idempotency_key="price:negative")
+    with pytest.raises(TypeError):
+        provider.create_price(product_id=product_id, currency="usd", unit_amount=3,
+                              meter_id=meter_id, included_units=Decimal("1.5"),
+                              idempotency_key="price:fraction")
+
+
 def test_prices_take_integer_minor_units_only(provider):
     product_id = product(provider)
     with pytest.raises(TypeError):
@@ -215,10 +285,32 @@ def test_checkout_session_without_trial_or_connect(provider):
     assert isinstance(session, CheckoutSession) and session.url
 
 
-def test_portal_session_url(provider):
-    url = provider.create_portal_session(customer_id=customer(provider),
-                                         return_url="https://bazaar.test/billing")
+def test_portal_session_url_once_per_idempotency_key(provider):
+    customer_id = customer(provider)
+    key = short_lived_key("portal:workspace:1")
+    url = assert_idempotent(provider, lambda: provider.create_portal_session(
+        customer_id=customer_id, return_url="https://bazaar.test/billing",
+        idempotency_key=key), key)
     assert isinstance(url, str) and url
+
+
+def test_a_subscriptions_current_state_can_be_read(provider):
+    if provider.name == "local":
+        # Test mode holds what its simulated checkout made; stripe-mock knows any id.
+        provider.record_subscription({"id": "sub_contract_1", "object": "subscription",
+                                      "status": "active", "metadata": {"bazaar": "1"}})
+    state = provider.retrieve_subscription(subscription_id="sub_contract_1")
+    assert isinstance(state, dict)
+    assert state["id"] == "sub_contract_1" and state["status"] == "active"
+    assert isinstance(state["metadata"], dict)
+    if provider.name == "local":
+        provider.cancel_subscription(subscription_id="sub_contract_1",
+                                     idempotency_key="cancel:subscription:1")
+        assert provider.retrieve_subscription(
+            subscription_id="sub_contract_1")["status"] == "canceled"
+        with pytest.raises(ProviderError) as unknown:
+            provider.retrieve_subscription(subscription_id="sub_nobody")
+        assert unknown.value.code == "resource_missing"
 
 
 def test_cancelling_a_subscription_twice_is_fine(provider):
@@ -235,10 +327,22 @@ def test_express_account_and_onboarding_link(provider):
             idempotency_key="account:partner:4"),
         "account:partner:4")
     assert account_id.startswith("acct_")
-    url = provider.create_account_link(account_id=account_id,
-                                       refresh_url="https://bazaar.test/partner/payouts",
-                                       return_url="https://bazaar.test/partner/payouts?done=1")
+    key = short_lived_key("account_link:partner:4")
+    url = assert_idempotent(provider, lambda: provider.create_account_link(
+        account_id=account_id, refresh_url="https://bazaar.test/partner/payouts",
+        return_url="https://bazaar.test/partner/payouts?done=1", idempotency_key=key), key)
     assert isinstance(url, str) and url
+
+
+def test_short_lived_keys_change_each_minute():
+    from datetime import UTC, datetime
+
+    first = datetime(2026, 11, 3, 9, 15, 2, tzinfo=UTC)
+    assert short_lived_key("portal:workspace:1", first) == "portal:workspace:1:202611030915"
+    assert short_lived_key("portal:workspace:1", first + timedelta(seconds=50)) == \
+        short_lived_key("portal:workspace:1", first)
+    assert short_lived_key("portal:workspace:1", first + timedelta(minutes=1)) != \
+        short_lived_key("portal:workspace:1", first)
 
 
 # --- webhooks ---------------------------------------------------------------------------

@@ -221,3 +221,92 @@ def test_a_body_that_is_not_an_event_is_refused(client, db):
     response = send(client, {}, payload=b'{"not": "an event"}')
     assert response.status_code == 400
     assert count(db, ProcessedWebhookEvent) == 0
+
+
+# --- out of order: the subscription's current state at the provider decides ----------
+
+
+@pytest.fixture
+def at_provider(app, pending):
+    """The (local) provider holds the pending checkout's subscription, active, as Stripe
+    does once the customer has paid."""
+    from billing.providers import get_provider
+
+    provider = get_provider(app)
+    provider.record_subscription(subscription_object(pending, "active"))
+    return provider
+
+
+def notes_of(db, subscription: Subscription) -> list[str]:
+    return list(db.exec(select(Notification.message).where(
+        Notification.workspace_id == subscription.workspace_id)).all())
+
+
+def test_a_stale_update_arriving_late_cannot_move_the_subscription_back(client, db, pending,
+                                                                        at_provider):
+    send(client, completed(pending))
+    # A "past_due" from before the payment went through is delivered last.
+    response = send(client, event("evt_stale", "customer.subscription.updated",
+                                  subscription_object(pending, "past_due")))
+    assert response.status_code == 200
+    assert current(db, pending).status == "active"
+    assert installs(db)[0].status == InstallStatus.ACTIVE
+
+
+def test_a_cancellation_applies_even_when_only_an_older_event_arrives(client, db, pending,
+                                                                     at_provider):
+    send(client, completed(pending))
+    at_provider.cancel_subscription(subscription_id="sub_test_1",
+                                    idempotency_key="cancel:subscription:test")
+    # The "deleted" event is still on its way; an older "active" update comes first.
+    send(client, event("evt_older", "customer.subscription.updated",
+                       subscription_object(pending, "active")))
+    assert current(db, pending).status == "canceled"
+    assert [install.status for install in installs(db)] == [InstallStatus.UNINSTALLED]
+
+
+def test_a_failure_reported_after_the_retry_paid_does_not_mark_past_due(client, db, pending,
+                                                                       at_provider):
+    send(client, completed(pending))
+    invoice = {"id": "in_test_1", "object": "invoice", "subscription": "sub_test_1",
+               "amount_due": 1500, "amount_paid": 1500, "currency": "usd"}
+    send(client, event("evt_paid", "invoice.paid", invoice))
+
+    send(client, event("evt_failed_late", "invoice.payment_failed", invoice))
+
+    assert current(db, pending).status == "active"
+    assert not any("failed" in note for note in notes_of(db, pending))
+    from billing.models import Invoice
+
+    assert db.exec(select(Invoice.status)).all() == ["paid"]
+
+
+def test_a_failure_the_provider_confirms_marks_past_due(client, db, pending, at_provider):
+    send(client, completed(pending))
+    at_provider.set_subscription_status("sub_test_1", "past_due")
+    invoice = {"id": "in_test_2", "object": "invoice", "subscription": "sub_test_1",
+               "amount_due": 1500, "currency": "usd"}
+
+    send(client, event("evt_failed", "invoice.payment_failed", invoice))
+
+    assert current(db, pending).status == "past_due"
+    assert any("failed" in note for note in notes_of(db, pending))
+
+
+def test_provider_unavailable_answers_503_and_the_redelivery_applies(client, db, pending,
+                                                                    at_provider, monkeypatch):
+    from billing.interfaces import ProviderUnavailable
+
+    def unreachable(**kwargs):
+        raise ProviderUnavailable("timed out")
+
+    monkeypatch.setattr(at_provider, "retrieve_subscription", unreachable)
+    response = send(client, completed(pending))
+
+    assert response.status_code == 503
+    assert installs(db) == [] and count(db, ProcessedWebhookEvent) == 0
+    assert current(db, pending).status == "incomplete"
+
+    monkeypatch.undo()
+    assert send(client, completed(pending)).status_code == 200
+    assert [install.status for install in installs(db)] == [InstallStatus.ACTIVE]

@@ -39,6 +39,10 @@ def test_the_page_lists_subscriptions_usage_and_invoices(client, db, login, admi
     assert "Flat Tool" in page and "Meter Tool" in page
     assert "Trial" in page and renews.strftime("%-d %b %Y") in page
     assert "1,234 API call" in page and "2,233" not in page
+    # The included units are free, as on the provider's graduated price: 1,134 at $0.02.
+    usage = " ".join(page.split("Usage this period")[1].split("<h2>")[0].split())
+    assert "The first 100 are included free; 1,134 billable at $0.02 each" in usage
+    assert "$22.68 so far" in usage and "$24.68" not in usage
     assert "$15.00" in page and "Paid" in page and "Payment failed, retrying" in page
     assert 'href="https://invoice.stripe.test/i/abc"' in page
     assert "Manage cards and invoices" in page
@@ -108,3 +112,51 @@ def test_the_header_links_to_billing_for_customers(client, db, login, admin):
 def test_a_period_starts_a_calendar_month_before_its_end():
     assert month_before(datetime(2026, 3, 31, 12, tzinfo=UTC)) == datetime(2026, 2, 28, 12, tzinfo=UTC)
     assert month_before(datetime(2026, 1, 15, tzinfo=UTC)) == datetime(2025, 12, 15, tzinfo=UTC)
+
+
+def test_usage_within_the_included_units_costs_nothing(client, db, login, admin):
+    workspace = workspace_of(db, admin)
+    metered = factories.make_usage_listing(db, name="Meter Tool", unit_price=5,
+                                           included_units=1000)
+    install = factories.make_install(db, workspace, metered)
+    factories.make_subscription(db, workspace, metered, install=install,
+                                current_period_end=utcnow() + timedelta(days=10))
+    factories.make_usage_event(db, install, quantity=400)
+    login(admin)
+
+    page = client.get("/my/billing").get_data(as_text=True)
+    usage = " ".join(page.split("Usage this period")[1].split("<h2>")[0].split())
+
+    assert "400 API call" in usage
+    assert "The first 1,000 are included free; 0 billable at $0.05 each" in usage
+    assert "$0.00 so far" in usage
+
+
+def test_usage_without_included_units_is_charged_per_unit(client, db, login, admin):
+    workspace = workspace_of(db, admin)
+    metered = factories.make_usage_listing(db, name="Meter Tool", unit_price=5)
+    install = factories.make_install(db, workspace, metered)
+    factories.make_subscription(db, workspace, metered, install=install,
+                                current_period_end=utcnow() + timedelta(days=10))
+    factories.make_usage_event(db, install, quantity=7)
+    login(admin)
+
+    page = client.get("/my/billing").get_data(as_text=True)
+    usage = " ".join(page.split("Usage this period")[1].split("<h2>")[0].split())
+
+    assert "included free" not in usage
+    assert "7 billable at $0.05 each" in usage and "$0.35 so far" in usage
+
+
+def test_a_retried_portal_click_gets_the_same_session(app, client, db, login, admin,
+                                                      monkeypatch):
+    workspace = workspace_of(db, admin)
+    factories.make_checkout(db, app, workspace, factories.make_paid_listing(db))
+    login(admin)
+
+    first = client.post("/my/billing/portal").location
+    # Within the minute the idempotency key is the same: one portal session, not two.
+    assert client.post("/my/billing/portal").location == first
+    monkeypatch.setattr("billing.views.short_lived_key", lambda name: f"{name}:a-minute-later")
+    later = client.post("/my/billing/portal").location
+    assert later != first and client.get(later).status_code == 200

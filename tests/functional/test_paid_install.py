@@ -4,6 +4,8 @@ only that verified event installs the app."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import func, select
 
@@ -332,3 +334,39 @@ def test_deleting_the_account_cancels_the_workspaces_subscriptions(app, client, 
     [subscription] = subscriptions(db)
     assert subscription.status == "canceled"
     assert cancellations(app) == [subscription.provider_subscription_id]
+
+
+def test_a_trial_checkout_records_stripes_paid_invoice_of_zero_and_sells_nothing(
+        client, db, login, admin):
+    from billing.models import Invoice, LedgerEntry
+    from listings.models import Partner
+    from storefront.models import Role
+
+    listing = factories.make_paid_listing(db, trial_days=14, monthly_price=2500)
+    login(admin)
+    confirm(client, db, listing)
+    [install] = installs(db)
+    checkout_url = client.post(f"/my/apps/{install.id}/payment-method").location
+
+    client.post(f"{checkout_url}/pay")
+    client.post(f"{checkout_url}/pay")  # a replay books nothing twice
+
+    # Stripe opens a subscription with a trial with a paid invoice of 0; so does test mode.
+    db.expire_all()
+    [invoice] = db.exec(select(Invoice)).all()
+    assert (invoice.status, invoice.amount_paid, invoice.currency) == ("paid", 0, "usd")
+    [entry] = db.exec(select(LedgerEntry)).all()
+    assert (entry.gross, entry.platform_fee, entry.partner_net) == (0, 0, 0)
+    billing_page = client.get("/my/billing").get_data(as_text=True)
+    invoices = billing_page.split("<h2>Invoices</h2>")[1]
+    assert listing.name in invoices and "$0.00" in invoices and "Paid" in invoices
+
+    # The partner's revenue page books it, but counts no sale.
+    client.post("/account/logout")
+    login(factories.make_user(db, Role.PARTNER, partner=db.get(Partner, listing.partner_id)))
+    page = client.get("/partner/revenue").get_data(as_text=True)
+    money = page[page.index('id="money-usd-table"'):].split("</tbody>")[0]
+    last_row = money.split('<tr><th scope="row">')[-1]
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                                         last_row, re.S)]
+    assert cells == ["$0.00", "$0.00", "$0.00", "0"]

@@ -78,8 +78,9 @@ def test_page_shows_every_series_as_a_table_with_a_chart_drawn_from_it(client, d
     page = response.get_data(as_text=True)
 
     assert response.status_code == 200
-    assert _row(page, "installs-table", PREVIOUS) == ["3", "0"]
-    assert _row(page, "installs-table", THIS) == ["1", "1"]
+    # Installs, ended, active at the month's start, churn rate.
+    assert _row(page, "installs-table", PREVIOUS) == ["3", "0", "0", "—"]
+    assert _row(page, "installs-table", THIS) == ["1", "1", "3", "33.3%"]
     assert _row(page, "trials-table", PREVIOUS) == ["1", "1"]
     assert _row(page, "money-usd-table", THIS) == ["$15.00", "$3.00", "$12.00", "1"]
     assert _row(page, "money-jpy-table", THIS) == ["¥1,200", "¥180", "¥1,020", "1"]
@@ -88,7 +89,11 @@ def test_page_shows_every_series_as_a_table_with_a_chart_drawn_from_it(client, d
     assert "<dt>Active installs</dt><dd>3</dd>" in page
     assert "$15.00" in page.split("Monthly recurring revenue")[1].split("</dd>")[0]
     # No JavaScript needed: captions and headers are there; charts only read the tables.
-    assert page.count("<caption>") == 5 and 'scope="col"' in page
+    # Owed to the partner via its connected account (none set up yet), per currency.
+    assert _row(page, "payouts-table", PREVIOUS) == ["¥0", "$12.00"]
+    assert _row(page, "payouts-table", THIS) == ["¥1,020", "$12.00"]
+    assert "No payout account yet." in page
+    assert page.count("<caption>") == 6 and 'scope="col"' in page
     assert 'data-chart-table="installs-table"' in page
     assert 'data-chart-table="money-usd-table"' in page
     assert re.search(r'<canvas[^>]*role="img"[^>]*aria-label="Bar chart of installs', page, re.S)
@@ -106,11 +111,15 @@ def test_period_and_listing_filters(client, db, login):
 
     assert "<h1>Revenue of Usage app</h1>" in page
     assert page.count('<th scope="row">') == 24 * 3  # installs, trials, usage; no money
-    assert _row(page, "installs-table", PREVIOUS) == ["1", "0"]
+    assert _row(page, "installs-table", PREVIOUS) == ["1", "0", "0", "—"]
     assert "No paid invoices in this period yet." in page
-    # A range the page does not offer falls back to a year.
+    # A range the page does not offer falls back to a year, and says so.
     page = client.get("/partner/revenue?months=7").get_data(as_text=True)
     assert page.count('<option value="12" selected>') == 1
+    assert "Choose a period of 6, 12, 24 months; showing the last 12 months." in page
+    page = client.get("/partner/revenue?months=abc").get_data(as_text=True)
+    assert "Choose a period of 6, 12, 24 months" in page
+    assert "Choose a period" not in client.get("/partner/revenue").get_data(as_text=True)
 
 
 def test_another_partners_listing_is_not_found(client, db, login):
@@ -119,6 +128,8 @@ def test_another_partners_listing_is_not_found(client, db, login):
     assert client.get(f"/partner/revenue?listing={flat.id}").status_code == 404
     assert client.get(f"/partner/revenue.csv?listing={flat.id}").status_code == 404
     assert client.get("/partner/revenue?listing=abc").status_code == 404
+    assert client.get(f"/partner/revenue?listing={'9' * 30}").status_code == 404
+    assert client.get(f"/partner/revenue.csv?listing={2**31}").status_code == 404
     # Its own (empty) page shows nothing of the other partner's money.
     page = client.get("/partner/revenue").get_data(as_text=True)
     assert "$15.00" not in page and "No paid invoices in this period yet." in page
@@ -222,3 +233,77 @@ def test_statements_refuse_a_malformed_month_or_unknown_partner(runner, db):
     result = runner.invoke(args=["billing", "statements", "--month", "1999-01"])
     assert result.exit_code == 0
     assert "No ledger entries in 1999-01" in result.output
+
+
+def test_monthly_figures_csv_has_churn_and_what_is_owed(client, db, login):
+    partner, flat, usage, user = _partner_with_revenue(db)
+    login(user)
+
+    response = client.get(f"/partner/revenue/months.csv?from={PREVIOUS}&to={THIS}")
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert (response.headers["Content-Disposition"]
+            == f'attachment; filename="revenue-months-{PREVIOUS}_{THIS}.csv"')
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["month"] for row in rows] == [PREVIOUS, THIS]
+    previous, this = rows
+    assert (this["installs"], this["ended"], this["active_at_start"], this["ended_from_start"],
+            this["churn_rate_percent"]) == ("1", "1", "3", "1", "33.3")
+    assert previous["churn_rate_percent"] == ""  # nothing to lose at its start
+    assert (previous["trials_started"], previous["trials_converted"]) == ("1", "1")
+    assert (previous["usage_units"], this["usage_units"]) == ("40", "2")
+    assert (this["gross_usd"], this["platform_fee_usd"], this["partner_net_usd"],
+            this["paid_invoices_usd"]) == ("15.00", "3.00", "12.00", "1")
+    assert (this["gross_jpy"], this["partner_net_jpy"]) == ("1200", "1020")
+
+    # One listing only, and another partner's listing is not found.
+    only_usage = client.get(f"/partner/revenue/months.csv?month={THIS}&listing={usage.id}")
+    [row] = list(csv.DictReader(io.StringIO(only_usage.get_data(as_text=True))))
+    assert row["installs"] == "0" and row["usage_units"] == "2" and "gross_usd" not in row
+    client.post("/account/logout")
+    login(factories.make_user(db, Role.PARTNER))
+    assert client.get(f"/partner/revenue/months.csv?listing={flat.id}").status_code == 404
+
+
+def test_monthly_figures_csv_refuses_bad_months(client, db, login):
+    login(factories.make_user(db, Role.PARTNER))
+    response = client.get("/partner/revenue/months.csv?month=2026-1")
+    assert response.status_code == 400 and "YYYY-MM" in response.get_data(as_text=True)
+    too_long = client.get("/partner/revenue/months.csv?from=2000-01&to=2026-01")
+    assert too_long.status_code == 400
+    assert "at most 120 months" in too_long.get_data(as_text=True)
+
+
+def test_statements_show_churn_and_where_the_net_goes(app, runner, db):
+    from billing.models import PayoutAccountStatus
+
+    partner, *_ = _partner_with_revenue(db)
+    result = runner.invoke(args=["billing", "statements", "--month", THIS])
+    assert result.exit_code == 0, result.output
+    assert "Installs: 1 new, 1 ended; 3 active at the month's start" in result.stdout
+    assert "Churn rate: 33.3% (1 of 3 ended)" in result.stdout
+    assert "Payout account: none yet; the net payable is owed to you and held" in result.stdout
+
+    account, _ = factories.make_payout_account(db, app, partner)
+    account.status = PayoutAccountStatus.ENABLED
+    factories.save(db, account)
+    result = runner.invoke(args=["billing", "statements", "--month", THIS])
+    assert (f"Payout account: {account.provider_account_id} (enabled); the net payable is "
+            "owed to you via this connected account.") in result.stdout
+
+
+def test_statements_refuse_an_output_folder_they_cannot_make(runner, db, tmp_path):
+    _partner_with_revenue(db)
+    a_file = tmp_path / "statements.txt"
+    a_file.write_text("not a folder")
+
+    inside_a_file = runner.invoke(args=["billing", "statements", "--month", THIS,
+                                        "--output", str(a_file / "out")])
+    over_a_file = runner.invoke(args=["billing", "statements", "--month", THIS,
+                                      "--output", str(a_file)])
+
+    assert inside_a_file.exit_code == 2
+    assert "Cannot make the folder" in inside_a_file.output
+    assert "Traceback" not in inside_a_file.output
+    assert over_a_file.exit_code == 2 and "is a file" in over_a_file.output
+    assert a_file.read_text() == "not a folder"

@@ -71,11 +71,16 @@ def test_setting_up_payouts_through_the_simulated_onboarding(client, db, login, 
     assert "Enabled:" in client.get("/partner/payouts").get_data(as_text=True)
 
 
-def test_setting_up_twice_keeps_one_account(client, db, login, member):
+def test_setting_up_twice_keeps_one_account(client, db, login, member, monkeypatch):
     login(member)
     first = client.post("/partner/payouts/setup").location
+    # A double click (or a retry) within the minute: the same link, under the same key.
+    assert client.post("/partner/payouts/setup").location == first
+    # A minute later the key changes: a fresh link (a used one can't be opened again).
+    monkeypatch.setattr("billing.views.short_lived_key", lambda name: f"{name}:a-minute-later")
     second = client.post("/partner/payouts/setup").location
-    assert first != second  # a fresh link each time, for the same account
+    assert second != first and "/billing/local-onboarding/" in second
+    assert client.get(second).status_code == 200
     assert len(accounts(db)) == 1
 
 

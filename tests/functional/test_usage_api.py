@@ -96,6 +96,10 @@ BAD_EVENTS = [
     ("install_id missing", {"install_id": None}, "install_id is required"),
     ("install_id a string", {"install_id": "5"}, "install_id is required"),
     ("install unknown", {"install_id": 999999}, "install 999999 was not found"),
+    # Beyond what an id column holds: judged, never sent to the database.
+    ("install_id huge", {"install_id": 10**30}, f"install {10**30} was not found"),
+    ("install_id past 64 bits", {"install_id": 2**63}, f"install {2**63} was not found"),
+    ("install_id zero", {"install_id": 0}, "install 0 was not found"),
     ("quantity zero", {"quantity": 0}, "quantity must be a whole number from 1 to 1,000,000,000"),
     ("quantity negative", {"quantity": -4}, "quantity must be a whole number"),
     ("quantity a float", {"quantity": 1.5}, "quantity must be a whole number"),
@@ -107,6 +111,10 @@ BAD_EVENTS = [
     ("timestamp without zone", {"timestamp": "2030-01-01T00:00:00"}, "needs a time and a zone"),
     ("timestamp a date only", {"timestamp": "2030-01-01"}, "needs a time and a zone"),
     ("timestamp a number", {"timestamp": 1700000000}, "timestamp is required"),
+    # The first and last instants Python can hold, shifted out of range by their zone.
+    ("timestamp year 1", {"timestamp": "0001-01-01T00:30:00+01:00"}, "more than 35 days old"),
+    ("timestamp year 9999", {"timestamp": "9999-12-31T23:59:59-05:00"},
+     "more than 5 minutes in the future"),
 ]
 
 

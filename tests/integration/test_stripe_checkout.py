@@ -143,3 +143,20 @@ def test_setting_up_payouts_makes_an_express_account_and_link_at_stripe(client, 
     assert client.post("/partner/payouts/setup").status_code == 303
     db.expire_all()
     assert len(db.exec(select(PayoutAccount)).all()) == 1
+
+
+def test_a_usage_plan_with_included_units_checks_out_on_a_graduated_price(app, client, db,
+                                                                          login, admin):
+    listing = factories.make_usage_listing(db, unit_price=3, included_units=500)
+    login(admin)
+
+    response = confirm(client, db, listing)
+
+    assert response.status_code == 303
+    assert response.location.startswith("https://checkout.stripe.com/")
+    db.expire_all()
+    objects = {row.kind: row for row in db.exec(select(ProviderObject).where(
+        ProviderObject.provider == "stripe"))}
+    assert sorted(objects) == ["meter", "price", "product"]
+    # The price Stripe accepted is the tiered one for 500 free units, not a per-unit one.
+    assert objects["price"].local_key == f"listing:{listing.id}:metered:3usd:included:500"

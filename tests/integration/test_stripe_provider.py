@@ -36,5 +36,6 @@ def test_the_configured_provider_talks_to_the_api_base(stripe_app):
     # its check against Stripe's published API.
     assert customer_id.startswith("cus_")
     url = provider.create_portal_session(customer_id=customer_id,
-                                         return_url="https://bazaar.test/billing")
+                                         return_url="https://bazaar.test/billing",
+                                         idempotency_key="portal:workspace:1:202611030915")
     assert url.startswith("https://")

@@ -83,9 +83,11 @@ def test_unknown_ids_are_refused_like_stripe_does(provider):
         provider.create_price(product_id="prod_missing", currency="eur", unit_amount=100,
                               idempotency_key="price:1")
     with pytest.raises(ProviderError, match="No such customer"):
-        provider.create_portal_session(customer_id="cus_missing", return_url="/billing")
+        provider.create_portal_session(customer_id="cus_missing", return_url="/billing",
+                                       idempotency_key="portal:workspace:1")
     with pytest.raises(ProviderError, match="No such account"):
-        provider.create_account_link(account_id="acct_missing", refresh_url="/r", return_url="/r")
+        provider.create_account_link(account_id="acct_missing", refresh_url="/r", return_url="/r",
+                                     idempotency_key="account_link:partner:1")
     with pytest.raises(ProviderError, match="No such price"):
         provider.create_checkout_session(
             customer_id=customer(provider), price_ids=["price_missing"], trial_days=0,

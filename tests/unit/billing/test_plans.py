@@ -110,3 +110,52 @@ def test_free_listing_has_nothing_to_price(db, provider):
     with pytest.raises(ValueError, match="free"):
         ensure_prices(db, provider, listing)
     assert provider.calls == []
+
+
+def test_included_units_make_a_graduated_price_and_a_change_makes_a_new_one(db, provider):
+    listing = factories.make_usage_listing(db, unit_price=3, included_units=100)
+
+    prices = ensure_prices(db, provider, listing)
+    assert ensure_prices(db, provider, listing) == prices
+    listing.included_units = 250
+    factories.save(db, listing)
+    changed = ensure_prices(db, provider, listing)
+
+    assert changed.metered_price_ids != prices.metered_price_ids
+    assert provider.keys("create_price") == [
+        f"price:listing:{listing.id}:metered:3usd:included:100",
+        f"price:listing:{listing.id}:metered:3usd:included:250"]
+    calls = [kwargs for name, kwargs in provider.calls if name == "create_price"]
+    assert [(call["unit_amount"], call["included_units"]) for call in calls] == [
+        (3, 100), (3, 250)]
+    # Both stay known: subscriptions made on the first price keep it.
+    assert len(remembered(db, provider, "price")) == 2
+
+
+def test_without_included_units_the_usage_price_is_per_unit(db, provider):
+    listing = factories.make_usage_listing(db, unit_price=3, included_units=0)
+    ensure_prices(db, provider, listing)
+    [call] = [kwargs for name, kwargs in provider.calls if name == "create_price"]
+    assert call["included_units"] == 0
+    assert provider.keys("create_price") == [f"price:listing:{listing.id}:metered:3usd"]
+
+
+@pytest.mark.parametrize(("quantity", "included", "expected"), [
+    (0, 100, 0), (99, 100, 0), (100, 100, 0), (101, 100, 3), (1234, 100, 3402),
+    (5, 0, 15),
+])
+def test_usage_charge_leaves_the_included_units_out(quantity, included, expected):
+    from billing.interfaces import usage_charge
+
+    assert usage_charge(quantity, 3, included) == expected
+
+
+def test_usage_charge_takes_whole_numbers_only():
+    from decimal import Decimal
+
+    from billing.interfaces import usage_charge
+
+    with pytest.raises(TypeError):
+        usage_charge(10, Decimal("0.5"), 0)
+    with pytest.raises(TypeError):
+        usage_charge(10.0, 3, 0)

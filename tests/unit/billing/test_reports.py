@@ -49,6 +49,10 @@ def catalog(db):
     _install(db, flat, at(2026, 10, 10), status="uninstalled",
              uninstalled_at=at(2026, 11, 2))
     _install(db, flat, at(2026, 11, 10))
+    _install(db, flat, at(2026, 9, 20), status="expired",                 # a trial, unpaid
+             uninstalled_at=at(2026, 10, 4))
+    _install(db, flat, at(2026, 11, 3), status="uninstalled",             # made and gone
+             uninstalled_at=at(2026, 11, 5))
     metered = _install(db, usage, at(2026, 10, 31, 23, 30))               # late on 31 Oct UTC
     _install(db, other, at(2026, 10, 5))
 
@@ -80,8 +84,15 @@ def test_figures_per_month_for_all_of_a_partners_listings(db, catalog):
     report = revenue_report(db, partner.id, months=3, today=TODAY)
 
     assert report.span.keys == ["2026-09", "2026-10", "2026-11"]
-    assert report.installs == {"2026-09": 1, "2026-10": 2, "2026-11": 1}
-    assert report.uninstalls == {"2026-09": 0, "2026-10": 0, "2026-11": 1}
+    assert report.installs == {"2026-09": 2, "2026-10": 2, "2026-11": 2}
+    # Churn: every install that ended (uninstalled, or a trial that expired unpaid)...
+    assert report.ended == {"2026-09": 0, "2026-10": 1, "2026-11": 2}
+    # ...and the rate over the installs in place when the month started (the one made
+    # and gone in November is churn, but was never part of November's base).
+    assert report.active_at_start == {"2026-09": 1, "2026-10": 3, "2026-11": 4}
+    assert report.ended_from_start == {"2026-09": 0, "2026-10": 1, "2026-11": 1}
+    assert [str(report.churn_rate(month)) for month in report.span.keys] == [
+        "0.0", "33.3", "25.0"]
     assert report.active_installs == 4
     assert report.trials == {"2026-09": {"started": 0, "converted": 0},
                              "2026-10": {"started": 2, "converted": 1},
@@ -97,8 +108,29 @@ def test_figures_per_month_for_all_of_a_partners_listings(db, catalog):
     assert (eur["2026-11"].gross, eur["2026-11"].platform_fee, eur["2026-11"].partner_net) == (
         999, 150, 849)
     totals = report.money_totals()
-    assert totals["usd"].gross == 3000 and totals["usd"].entries == 2
+    assert totals["usd"].gross == 3000 and totals["usd"].sales == 2
     assert totals["eur"].partner_net == 849
+
+
+def test_an_invoice_of_zero_is_booked_but_not_counted_as_a_sale(db, catalog):
+    partner, flat, usage = catalog
+    # The invoice that opens a trial (or a usage plan's first period) is paid, for 0.
+    _paid(db, flat, 0, at(2026, 11, 6))
+
+    usd = revenue_report(db, partner.id, months=3, today=TODAY).money["usd"]["2026-11"]
+
+    assert (usd.gross, usd.platform_fee, usd.partner_net, usd.sales) == (1500, 300, 1200, 1)
+
+
+def test_without_installs_at_a_months_start_there_is_no_churn_rate(db):
+    partner = factories.make_partner(db)
+    listing = factories.make_listing(db, partner=partner)
+    _install(db, listing, at(2026, 11, 3), status="uninstalled", uninstalled_at=at(2026, 11, 4))
+
+    report = revenue_report(db, partner.id, months=1, today=TODAY)
+
+    assert report.ended == {"2026-11": 1} and report.active_at_start == {"2026-11": 0}
+    assert report.churn_rate("2026-11") is None
 
 
 def test_one_listing_only(db, catalog):
@@ -106,6 +138,8 @@ def test_one_listing_only(db, catalog):
     report = revenue_report(db, partner.id, months=3, listing_id=usage.id, today=TODAY)
 
     assert report.installs == {"2026-09": 0, "2026-10": 1, "2026-11": 0}
+    assert report.ended == {"2026-09": 0, "2026-10": 0, "2026-11": 0}
+    assert report.active_at_start == {"2026-09": 0, "2026-10": 0, "2026-11": 1}
     assert report.active_installs == 1
     assert report.mrr == {}
     assert report.money == {}
