@@ -13,7 +13,7 @@ import listings
 import search
 import storefront
 import webhooks
-from storefront.config import load_config
+from storefront.config import ConfigError, load_config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -35,4 +35,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-app = create_app()
+def _app_or_exit() -> Flask:
+    # A bad setting stops `flask`, gunicorn and the scripts with its name and
+    # what is allowed, not with a traceback into the app's internals.
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise SystemExit(f"Bazaar cannot start: {error}") from None
+
+
+app = _app_or_exit()

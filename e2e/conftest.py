@@ -41,10 +41,20 @@ def _flask(env: dict, *args: str) -> None:
                    check=True, stdout=subprocess.DEVNULL)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Base URL of a gunicorn-served Bazaar with the demo catalog."""
-    workdir = tmp_path_factory.mktemp("live")
+class LiveServer(str):
+    """The base URL of a running Bazaar (a ``str``), with the environment its
+    commands need: ``flask(...)`` runs a CLI command against the same database."""
+
+    env: dict
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
+                              env=self.env, check=True, capture_output=True, text=True)
+
+
+def _start_server(workdir: Path):
+    """Start gunicorn on a fresh SQLite database with the demo catalog; yields the
+    ``LiveServer`` and stops the server afterwards."""
     env = {
         **os.environ,
         "BAZAAR_ENV": "local",
@@ -69,7 +79,8 @@ def live_server(tmp_path_factory):
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = LiveServer(f"http://127.0.0.1:{port}")
+    base_url.env = env
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -90,6 +101,19 @@ def live_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of a gunicorn-served Bazaar with the demo catalog, shared by the journeys."""
+    yield from _start_server(tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="module")
+def own_live_server(tmp_path_factory):
+    """A Bazaar of the module's own, for a journey that changes the catalog for
+    everyone (the prune job delists apps other journeys rely on)."""
+    yield from _start_server(tmp_path_factory.mktemp("own-live"))
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM_PATH).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM_PATH}: run scripts/chromium "
@@ -101,9 +125,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+def _page_on(browser, base_url: str, request):
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -112,6 +135,17 @@ def page(browser, live_server, request):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    yield from _page_on(browser, live_server, request)
+
+
+@pytest.fixture
+def own_page(browser, own_live_server, request):
+    """A page on ``own_live_server``."""
+    yield from _page_on(browser, own_live_server, request)
 
 
 @pytest.hookimpl(hookwrapper=True)

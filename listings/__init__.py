@@ -10,7 +10,14 @@ def init_app(app: Flask) -> None:
     from listings.cli import register_cli
     from listings.editor_views import bp as editor_bp
     from listings.partner_views import bp as partner_bp
+    from listings.prune import SETTINGS_KEY
+    from listings.prune_rules import load_prune_settings
+    from listings.prune_views import bp as pruning_bp
+
+    # Checked at start-up: a bad PRUNE_* setting stops the app, naming it (ConfigError).
+    app.extensions[SETTINGS_KEY] = load_prune_settings(app.config)
 
     app.register_blueprint(partner_bp)
     app.register_blueprint(editor_bp)
+    app.register_blueprint(pruning_bp)
     register_cli(app)

@@ -1,10 +1,12 @@
-"""Catalog commands: ``flask demo load``, ``flask catalog export`` and
-``flask catalog import``. They stay thin: the work is in ``listings.demo`` and
-``listings.catalog``; here we only read options, show progress and commit."""
+"""Catalog commands: ``flask demo load``, ``flask catalog export``,
+``flask catalog import`` and the nightly ``flask listings prune``. They stay
+thin: the work is in ``listings.demo``, ``listings.catalog`` and
+``listings.prune``; here we only read options, show progress and commit."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -13,6 +15,7 @@ from tqdm import tqdm
 
 from search import sync as search_sync
 from search.cli import sync_with_progress
+from storefront.cli import MomentType
 from storefront.db import alembic_config, get_engine, get_session
 
 UPGRADE_HINT = "Run `flask --app app db upgrade` first."
@@ -128,6 +131,65 @@ def register_cli(app: Flask) -> None:
         sync_with_progress(current_app)
         click.echo(f"Imported {_count(result.imported, 'listing')}; skipped "
                    f"{_count(result.skipped, 'invalid line')}.")
+
+    @app.cli.group("listings", help="Catalog jobs.")
+    def listings_group():
+        pass
+
+    @listings_group.command("prune", help="Apply the published listing rules: flag stale "
+                            "listings, delist those past their grace period, archive old "
+                            "delistings, clear what was fixed. Run it nightly.")
+    @click.option("--dry-run", is_flag=True,
+                  help="Print what the run would do and change nothing (the preview is "
+                       "recorded for the editor console).")
+    @click.option("--now", type=MomentType(), default=None,
+                  help="Evaluate the rules as if it were this time (ISO 8601, UTC), for "
+                       "catching up and tests.")
+    def listings_prune(dry_run: bool, now: datetime | None):
+        from listings.prune import PruneLocked, run_prune
+
+        _require_schema()
+        bar = None
+
+        def progress(done: int, total: int, label: str) -> None:
+            nonlocal bar
+            if bar is None:
+                # disable=None: a bar on a terminal, silence in logs and pipes.
+                bar = tqdm(total=total, unit=" listings", file=sys.stderr, disable=None)
+            bar.set_description(label)
+            bar.update(done - bar.n)
+
+        try:
+            run = run_prune(current_app._get_current_object(), now=now, dry_run=dry_run,
+                            progress=progress)
+        except PruneLocked as error:
+            click.echo(f"{error}; exiting.", err=True)
+            raise click.exceptions.Exit(1) from None
+        except Exception as error:
+            raise click.ClickException(
+                f"The prune run failed: {error}. The batches it finished are kept; the next "
+                "run completes the rest.") from error
+        finally:
+            if bar is not None:
+                bar.close()
+        counts = (f"flag {run.flagged}, clear {run.cleared}, delist {run.delisted}, "
+                  f"relist {run.relisted}, archive {run.archived}")
+        seconds = (run.finished_at - run.started_at).total_seconds()
+        if dry_run:
+            for action in run.actions:
+                rules = f": {', '.join(action['rules'])}" if action["rules"] else ""
+                reason = action["detail"].get("reason") if action["action"] == "clear" else None
+                click.echo(f"would {action['action']} {action['slug']}{rules}"
+                           + (f" ({reason})" if reason else ""))
+            total = run.flagged + run.cleared + run.delisted + run.relisted + run.archived
+            if total > len(run.actions):
+                click.echo(f"... and {total - len(run.actions):,} more.")
+            click.echo(f"Would {counts} (preview {run.id}, {seconds:.1f} s).")
+            click.echo("Dry run: nothing changed.")
+            return
+        click.echo(f"Flagged {run.flagged}, cleared {run.cleared}, delisted {run.delisted}, "
+                   f"relisted {run.relisted}, archived {run.archived} "
+                   f"(run {run.id}, {seconds:.1f} s).")
 
 
 def _count(number: int, noun: str) -> str:

@@ -93,3 +93,54 @@ class ReviewRejectForm(ReasonForm):
         DataRequired(message="Give a reason for rejecting the review."),
         Length(max=2000, message="Keep the reason to 2,000 characters."),
     ])
+
+
+# --- stale-app pruning: exemptions and the dry-run preview --------------------------
+
+
+class ExemptionForm(FlaskForm):
+    """Exempt a listing from one prune rule (or all of them) until the end of a day (UTC).
+
+    The rule's choices are set by the view (they carry the rules' titles); the
+    service checks the rule, so a forged value gets its "Unknown rule" message.
+    """
+
+    # Own ids: the editor's listing page has other forms with these field names.
+    rule = SelectField("Rule", validate_choice=False, id="exempt-rule")
+    reason = TextAreaField("Reason", id="exempt-reason", filters=[_strip], validators=[
+        DataRequired(message="Give a reason for the exemption; the audit log keeps it."),
+        Length(max=1000, message="Keep the reason to 1,000 characters."),
+    ])
+    expires_at = StringField("Exempt until", id="exempt-expires-at", widget=DateInput(),
+                             filters=[_strip], validators=[
+        DataRequired(message="Choose the day the exemption ends."),
+    ])
+
+    def validate_expires_at(self, field) -> None:
+        if field.data and parse_expiry(field.data) is None:
+            raise ValidationError("Enter the date as YYYY-MM-DD, for example 2030-12-31.")
+
+    @property
+    def expiry(self) -> datetime | None:
+        """The chosen day as its last second in UTC."""
+        return parse_expiry(self.expires_at.data) if self.expires_at.data else None
+
+
+class PreviewRunForm(FlaskForm):
+    """A dry run of the prune job, optionally as of a later day."""
+
+    as_of = StringField("As of (optional)", widget=DateInput(), filters=[_strip])
+
+    def validate_as_of(self, field) -> None:
+        if field.data and parse_day(field.data) is None:
+            raise ValidationError("Enter the date as YYYY-MM-DD, for example 2030-12-31.")
+
+
+def parse_day(text: str) -> date | None:
+    """"2030-12-31" -> that date; None when malformed."""
+    if not DATE_RE.match(text or ""):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

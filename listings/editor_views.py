@@ -47,6 +47,7 @@ from listings.models import (
     ReviewStatus,
     Screenshot,
 )
+from listings.prune_views import editor_prune_context
 from listings.services import (
     VISIBLE_STATUSES,
     ListingError,
@@ -127,7 +128,7 @@ def queue():
 
 
 def _render_listing(listing: Listing, status: int = 200, *, reject_form=None, delist_form=None,
-                    badge_form=None, release_forms=None):
+                    badge_form=None, release_forms=None, exemption_form=None):
     """The review page; forms passed in (after a failed POST) keep their input and errors."""
     session = get_session()
     partner = session.get(Partner, listing.partner_id)
@@ -156,6 +157,7 @@ def _render_listing(listing: Listing, status: int = 200, *, reject_form=None, de
         reject_form=reject_form or _reason_form("reject"),
         delist_form=delist_form or _reason_form("delist"),
         badge_form=badge_form or BadgeForm(formdata=None),
+        **editor_prune_context(session, listing, exemption_form),
     ), status
 
 

@@ -46,6 +46,7 @@ from listings.partner_forms import (
     ReplyForm,
     ScreenshotForm,
 )
+from listings.prune_views import partner_prune_context
 from listings.scopes import SCOPES
 from listings.screenshots import MAX_BYTES, MAX_SCREENSHOTS, delete_screenshot, save_screenshot
 from listings.services import (
@@ -137,7 +138,8 @@ def dashboard():
     partner = session.get(Partner, current_user.partner_id)
     latest = _latest_releases(session, [listing.id for listing in listings])
     return render_template("listings/partner/dashboard.html", partner=partner, listings=listings,
-                           latest=latest, editable=EDITABLE_STATUSES)
+                           latest=latest, editable=EDITABLE_STATUSES,
+                           **partner_prune_context(session, current_user.partner_id))
 
 
 @bp.route("/listings/new", methods=["GET", "POST"])
@@ -214,6 +216,7 @@ def _render_detail(session, listing: Listing, screenshot_form: ScreenshotForm | 
         reviews=reviews,
         screenshot_form=screenshot_form or ScreenshotForm(formdata=None),
         can_edit=listing.status in EDITABLE_STATUSES,
+        **partner_prune_context(session, listing.partner_id, listing_id=listing.id),
     ), status
 
 

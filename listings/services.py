@@ -22,6 +22,7 @@ from listings.models import (
     Category,
     Collection,
     CollectionItem,
+    DelistedBy,
     Listing,
     ListingCreate,
     ListingStatus,
@@ -257,6 +258,8 @@ def delist_listing(session: Session, listing: Listing, editor: User, reason: str
         raise ListingError("Only a published listing can be delisted.")
     listing.status = ListingStatus.DELISTED
     listing.delisted_at = utcnow()
+    # An editor's delisting stays: the prune job archives it in time, never relists it.
+    listing.delisted_by = DelistedBy.EDITOR
     listing.review_note = reason
     session.add(listing)
     audit(session, editor, "listing.delisted", listing, slug=listing.slug, reason=reason)

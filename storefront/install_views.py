@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from listings.models import Listing, ListingStatus
+from listings.prune_views import suggested_apps
 from listings.services import published_listing
 from storefront.db import get_session, utcnow
 from listings.services import current_release
@@ -216,6 +217,7 @@ def my_apps():
     trial_ids = [install.trial_id for install in installs if install.trial_id]
     trials = {trial.id: trial for trial in session.exec(
         select(Trial).where(col(Trial.id).in_(trial_ids))).all()} if trial_ids else {}
+    notifications = workspace_notifications(session, workspace)
     return render_template(
         "installs/my_apps.html", workspace=workspace,
         rows=[(install, listings[install.listing_id]) for install in installs],
@@ -224,7 +226,9 @@ def my_apps():
         trials=trials, days_left=trial_days_left,
         changes={install.id: change for install in installs
                  if (change := scope_changes(session, install)) is not None},
-        notifications=workspace_notifications(session, workspace),
+        notifications=notifications,
+        # A delisted app's notice names alternatives: all of them in one query.
+        suggestions=suggested_apps(session, notifications),
         is_admin=is_workspace_admin(session, workspace, current_user),
         visible=(ListingStatus.PUBLISHED, ListingStatus.DELISTED))
 

@@ -60,6 +60,7 @@ from listings.services import (
     validation_messages,
     workspace_review,
 )
+from listings.prune_views import delisted_rule_titles
 from search.interfaces import SearchQuery, SearchUnavailable
 from storefront.db import get_session, utcnow
 from storefront.pagination import page_count, page_number
@@ -254,6 +255,7 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
         form=form,
         review_error=review_error,
         delisted=listing.status == ListingStatus.DELISTED,
+        broken_rules=delisted_rule_titles(session, listing),
     ), status
 
 

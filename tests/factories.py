@@ -410,7 +410,8 @@ def make_payout_account(session: Session, app, partner: Partner, email: str = "p
     account = ensure_payout_account(session, provider, partner, email)
     link = provider.create_account_link(account_id=account.provider_account_id,
                                         refresh_url="https://bazaar.test/partner/payouts",
-                                        return_url="https://bazaar.test/partner/payouts")
+                                        return_url="https://bazaar.test/partner/payouts",
+                                        idempotency_key=f"account_link:partner:{partner.id}:{_n()}")
     return account, link
 
 
@@ -437,4 +438,123 @@ def make_portal_session(session: Session, app, workspace) -> str:
     customer_id = billing_customer_id(session, provider, workspace.id)
     session.commit()
     return provider.create_portal_session(customer_id=customer_id,
-                                          return_url="https://bazaar.test/my/billing")
+                                          return_url="https://bazaar.test/my/billing",
+                                          idempotency_key=f"portal:workspace:{workspace.id}:{_n()}")
+
+
+# --- stale-app pruning: rows made directly, so page tests do not depend on the job ---
+
+
+def make_flag(session: Session, listing: Listing, rule: str = "no_recent_release",
+              flagged_at=None, grace_days: int = 30, detail: dict | None = None,
+              cleared: bool = False):
+    """An open (or, with ``cleared``, a fixed) flag of ``listing`` for ``rule``."""
+    from listings.models import ListingFlag
+
+    flagged_at = flagged_at or utcnow() - timedelta(days=1)
+    return save(session, ListingFlag(
+        listing_id=listing.id, rule=rule, flagged_at=flagged_at,
+        grace_ends_at=flagged_at + timedelta(days=grace_days),
+        detail=detail if detail is not None else {"last_activity_at": "2023-01-15T00:00:00+00:00"},
+        cleared_at=utcnow() if cleared else None, cleared_reason="fixed" if cleared else None))
+
+
+def make_exemption(session: Session, listing: Listing, rule: str | None = None,
+                   reason: str = "Rewrite under way.", days: int = 90, created_by: User | None = None,
+                   ended: bool = False):
+    """An exemption of ``listing`` from ``rule`` (None: all rules) for ``days`` more days."""
+    from listings.models import ListingExemption
+
+    return save(session, ListingExemption(
+        listing_id=listing.id, rule=rule, reason=reason, expires_at=utcnow() + timedelta(days=days),
+        created_by_id=created_by.id if created_by else None, ended_at=utcnow() if ended else None))
+
+
+def make_prune_run(session: Session, dry_run: bool = False, actions: list[dict] | None = None,
+                   started_at=None, seconds: float = 2.5, as_of=None, trigger: str = "cli",
+                   status: str = "completed", **counts):
+    """A finished prune run; ``counts`` sets flagged, cleared, delisted, relisted, archived."""
+    from listings.models import PruneRun
+
+    started_at = started_at or utcnow() - timedelta(minutes=5)
+    return save(session, PruneRun(
+        started_at=started_at, finished_at=started_at + timedelta(seconds=seconds),
+        as_of=as_of or started_at, dry_run=dry_run, trigger=trigger, status=status,
+        actions=actions or [], **counts))
+
+
+def make_partner_notice(session: Session, listing: Listing, kind: str = "prune.flagged",
+                        message: str = "Your listing breaks a catalog rule."):
+    """A notice for ``listing``'s partner, shown in the partner portal until dismissed."""
+    from listings.models import PartnerNotice
+
+    return save(session, PartnerNotice(partner_id=listing.partner_id, listing_id=listing.id,
+                                       kind=kind, message=message))
+
+
+def make_delisted_notification(session: Session, workspace, listing: Listing,
+                               suggested: list[Listing] | None = None,
+                               message: str | None = None):
+    """The notice a workspace gets when an app it installed is delisted by the prune job."""
+    from storefront.models import Notification
+
+    return save(session, Notification(
+        workspace_id=workspace.id, kind="listing.delisted", listing_id=listing.id,
+        message=message or f"{listing.name} is no longer listed in Bazaar. It keeps working.",
+        suggested_listing_ids=[item.id for item in suggested] if suggested is not None else None))
+
+
+# --- the prune job: listings, installs and reviews dated from a run's ``as_of`` ---
+
+
+def make_aged_listing(session: Session, as_of: datetime, published_days: int = 30,
+                      activity_days: int | None = None, release_days: int | None = None,
+                      **fields) -> Listing:
+    """A listing published ``published_days`` before ``as_of``, last updated
+    ``activity_days`` before it (default: when published) and with one approved
+    release reviewed ``release_days`` before it (default: when last updated)."""
+    activity_days = published_days if activity_days is None else activity_days
+    release_days = activity_days if release_days is None else release_days
+    published_at = as_of - timedelta(days=published_days)
+    values = dict(published_at=published_at, created_at=published_at - timedelta(days=1),
+                  updated_at=as_of - timedelta(days=activity_days))
+    values.update(fields)
+    listing = make_listing(session, with_release=False, **values)
+    released_at = as_of - timedelta(days=release_days)
+    save(session, Release(listing_id=listing.id, version="1.0.0",
+                          redirect_url="https://app.example.com/installed",
+                          scopes=[{"scope": "contacts:read", "justification": "To show names."}],
+                          review_status=ReleaseStatus.APPROVED, created_at=released_at,
+                          reviewed_at=released_at))
+    return listing
+
+
+def make_install_at(session: Session, listing: Listing, created_at: datetime,
+                    uninstalled_at: datetime | None = None, workspace=None):
+    """An install of ``listing`` made at ``created_at`` (and removed at ``uninstalled_at``),
+    in a new customer's workspace unless one is given."""
+    if workspace is None:
+        workspace = make_workspace(session, make_user(session, Role.CUSTOMER))
+    install = make_install(session, workspace, listing,
+                           status="active" if uninstalled_at is None else "uninstalled")
+    install.created_at = created_at
+    install.uninstalled_at = uninstalled_at
+    return save(session, install)
+
+
+def make_security_review(session: Session, listing: Listing, awarded_at: datetime,
+                         expires_at: datetime | None = None, revoked: bool = False) -> Badge:
+    """A "Security reviewed" badge of ``listing`` awarded at ``awarded_at``."""
+    return save(session, Badge(listing_id=listing.id, kind="security_reviewed",
+                               awarded_at=awarded_at, expires_at=expires_at,
+                               revoked_at=awarded_at if revoked else None))
+
+
+def make_exemption_until(session: Session, listing: Listing, expires_at: datetime,
+                         rule: str | None = None, reason: str = "Major rewrite under way."):
+    """An editor's exemption of ``listing`` from ``rule`` (None: all rules) until ``expires_at``."""
+    from listings.models import ListingExemption
+
+    return save(session, ListingExemption(listing_id=listing.id, rule=rule, reason=reason,
+                                          expires_at=expires_at,
+                                          created_at=expires_at - timedelta(days=365)))

@@ -76,6 +76,7 @@ MATRIX = {
     # ?listing=<id> filters to one listing: another partner's answers 404.
     "revenue.index": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
     "revenue.export": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
+    "revenue.export_summary": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
     "webhooks.deliveries": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "webhooks.delivery": ("GET", {"listing_id": "listing_id", "delivery_id": "delivery_id"},
                           PARTNER_OWNS),
@@ -100,6 +101,15 @@ MATRIX = {
     "editor.move_collection": ("POST", {"collection_id": "collection_id"}, EDITORS),
     "editor.audit_log": ("GET", {}, EDITORS),
     "editor.screenshot": ("GET", {"filename": "submitted_screenshot_filename"}, EDITORS),
+    # Pruning: the rules are public; runs, previews and exemptions are the editors';
+    # a partner dismisses only its own notices.
+    "pruning.rules": ("GET", {}, PUBLIC),
+    "pruning.console": ("GET", {}, EDITORS),
+    "pruning.preview": ("POST", {}, EDITORS),
+    "pruning.run": ("GET", {"run_id": "prune_run_id"}, EDITORS),
+    "pruning.exempt": ("POST", {"listing_id": "listing_id"}, EDITORS),
+    "pruning.end": ("POST", {"exemption_id": "exemption_id"}, EDITORS),
+    "pruning.dismiss_notice": ("POST", {"notice_id": "partner_notice_id"}, PARTNER_OWNS),
     # Installs: anyone signed in is answered (without a workspace, with a message).
     "installs.start": ("POST", {"slug": "listing_slug"}, SIGNED_IN),
     "installs.consent": ("GET", {"slug": "listing_slug"}, SIGNED_IN),
@@ -184,6 +194,9 @@ def world(app, db):
                                                      factories.make_paid_listing(db))
     _, onboarding_url = factories.make_payout_account(db, app, owner_partner)
     portal_url = factories.make_portal_session(db, app, workspace)
+    exemption = factories.make_exemption(db, listing)
+    partner_notice = factories.make_partner_notice(db, listing)
+    prune_run = factories.make_prune_run(db, dry_run=True)
     refs = {
         "category_slug": category.slug, "collection_slug": collection.slug,
         "listing_slug": listing.slug, "listing_id": listing.id, "draft_id": draft.id,
@@ -200,6 +213,8 @@ def world(app, db):
         "subscription_id": subscription.id, "checkout_session_id": checkout.id,
         "onboarding_link_id": onboarding_url.rsplit("/", 1)[-1],
         "portal_id": portal_url.rsplit("/", 1)[-1],
+        "exemption_id": exemption.id, "partner_notice_id": partner_notice.id,
+        "prune_run_id": prune_run.id,
     }
     return users, refs
 

@@ -1,0 +1,494 @@
+"""The pages of stale-app pruning: the public rules, the editors' pruning
+console (runs, open flags, exemptions, the dry-run preview), exemptions on the
+editor's listing page, and the partner's notices.
+
+The job itself lives in ``listings.prune``; these pages read what it wrote
+(``PruneRun``, ``ListingFlag``, ``PartnerNotice``, ``Notification``) and call
+it only for an editor's preview, which changes nothing but its own run row.
+The helpers near the top (``partner_prune_context``, ``editor_prune_context``,
+``delisted_rule_titles``, ``suggested_apps``) give the partner portal, the
+editor console, the listing page and "My apps" what they show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlmodel import Session, col, func, select
+from wtforms.fields.choices import SelectChoice
+
+from listings.editor_forms import ExemptionForm, PreviewRunForm, parse_day
+from listings.models import (
+    DelistedBy,
+    Listing,
+    ListingExemption,
+    ListingFlag,
+    ListingStatus,
+    PartnerNotice,
+    PruneRule,
+    PruneRun,
+    Review,
+    ReviewStatus,
+)
+from listings.prune_exemptions import aware, end_exemption, exempt_listing, is_active
+from listings.prune_rules import PruneSettings, RuleText, rule_texts
+from listings.services import ListingError, audit
+from storefront.db import get_session, utcnow
+from storefront.models import User
+from storefront.pagination import page_count, page_number
+from storefront.security import editor_required, partner_required, safe_next
+
+bp = Blueprint("pruning", __name__)
+
+RUNS_PER_PAGE = 25
+# The console lists the flags whose grace ends soonest, and says how many more there are.
+OPEN_FLAGS_SHOWN = 100
+EXEMPTIONS_SHOWN = 100
+NOTICES_SHOWN = 50
+# A preview further ahead than this is a typo, and would overflow the job's date sums.
+MAX_PREVIEW_AHEAD = timedelta(days=3650)
+
+# How a run's actions are shown, most serious first.
+ACTION_HEADINGS = {
+    "delist": "Delisted",
+    "archive": "Archived",
+    "flag": "Flagged",
+    "relist": "Relisted",
+    "clear": "Cleared",
+}
+# The run's JSON may name an action in the past tense ("flagged").
+ACTION_ALIASES = {"flagged": "flag", "cleared": "clear", "delisted": "delist",
+                  "relisted": "relist", "archived": "archive"}
+
+
+# --- what the pages share ------------------------------------------------------------
+
+
+def prune_settings_now() -> PruneSettings:
+    """The settings the job runs with (validated at start-up)."""
+    # Imported here: the job's module pulls in search and the storefront models,
+    # which import the storefront views that import this module.
+    from listings.prune import prune_settings
+
+    return prune_settings(current_app)
+
+
+def current_rule_texts() -> dict[str, RuleText]:
+    """{rule key: its title, statement, fix and source} with the configured numbers."""
+    return {str(rule): text for rule, text in rule_texts(prune_settings_now()).items()}
+
+
+def rule_title(texts: dict[str, RuleText], rule: str) -> str:
+    text = texts.get(str(rule))
+    return text.title if text else str(rule).replace("_", " ").capitalize()
+
+
+def measured_in_words(rule: str, detail: dict | None) -> str:
+    """What a run measured for ``rule``, in the job's own words: "last approved
+    release or update on January 15, 2023"."""
+    from listings.prune import describe_measure
+
+    try:
+        return describe_measure(str(rule), detail or {})
+    except (TypeError, ValueError):
+        # A detail the job's current wording does not expect (an older run's).
+        return ", ".join(f"{key}: {value}" for key, value in (detail or {}).items())
+
+
+@dataclass(frozen=True)
+class FlagView:
+    """An open flag as the pages show it."""
+
+    flag: ListingFlag
+    listing: Listing
+    title: str
+    text: RuleText | None
+    measured: str
+    grace_ends_at: datetime
+    flagged_at: datetime
+
+
+def _flag_views(rows: Iterable[tuple[ListingFlag, Listing]], texts: dict[str, RuleText]
+                ) -> list[FlagView]:
+    return [FlagView(flag=flag, listing=listing, title=rule_title(texts, flag.rule),
+                     text=texts.get(str(flag.rule)),
+                     measured=measured_in_words(flag.rule, flag.detail),
+                     grace_ends_at=aware(flag.grace_ends_at), flagged_at=aware(flag.flagged_at))
+            for flag, listing in rows]
+
+
+def _open_flags_query():
+    return (select(ListingFlag, Listing).join(Listing, col(Listing.id) == ListingFlag.listing_id)
+            .where(col(ListingFlag.cleared_at).is_(None))
+            .order_by(ListingFlag.grace_ends_at, ListingFlag.id))
+
+
+def rule_choices(texts: dict[str, RuleText]) -> list[SelectChoice]:
+    """The exemption form's rules: "All rules" first, then each published rule."""
+    return [SelectChoice("", "All rules")] + [
+        SelectChoice(str(rule), rule_title(texts, str(rule))) for rule in PruneRule]
+
+
+# --- for the partner portal ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    notice: PartnerNotice
+    listing: Listing | None
+    created_at: datetime
+
+
+def partner_prune_context(session: Session, partner_id: int, listing_id: int | None = None
+                          ) -> dict:
+    """What the partner portal shows about pruning: the open flags of the
+    partner's listings (or of one listing), nearest delisting first, and the
+    notices not yet dismissed, newest first. Only ever the partner's own."""
+    texts = current_rule_texts()
+    flags = _open_flags_query().where(Listing.partner_id == partner_id)
+    notices = (select(PartnerNotice, Listing)
+               .join(Listing, col(Listing.id) == PartnerNotice.listing_id, isouter=True)
+               .where(PartnerNotice.partner_id == partner_id,
+                      col(PartnerNotice.dismissed_at).is_(None))
+               .order_by(col(PartnerNotice.created_at).desc(), col(PartnerNotice.id).desc())
+               .limit(NOTICES_SHOWN))
+    if listing_id is not None:
+        flags = flags.where(ListingFlag.listing_id == listing_id)
+        notices = notices.where(PartnerNotice.listing_id == listing_id)
+    return {
+        "prune_flags": _flag_views(session.exec(flags).all(), texts),
+        "prune_notices": [NoticeView(notice, listing, aware(notice.created_at))
+                          for notice, listing in session.exec(notices).all()],
+        "prune_settings": prune_settings_now(),
+    }
+
+
+@bp.route("/partner/notices/<int:notice_id>/dismiss", methods=["POST"])
+@partner_required
+def dismiss_notice(notice_id: int):
+    """Hide a notice from the partner portal (the partner's own notices only)."""
+    session = get_session()
+    notice = session.get(PartnerNotice, notice_id)
+    if notice is None or notice.partner_id != current_user.partner_id:
+        abort(404)
+    if notice.dismissed_at is None:
+        notice.dismissed_at = utcnow()
+        session.add(notice)
+        session.commit()
+    flash("Notice dismissed.", "success")
+    return redirect(safe_next(request.form.get("next"), url_for("partner.dashboard")), code=303)
+
+
+# --- for the storefront ---------------------------------------------------------------
+
+
+def delisted_rule_titles(session: Session, listing: Listing) -> list[str]:
+    """The published rules a prune-delisted listing broke (the titles of its
+    open flags); empty for any other listing."""
+    if listing.status != ListingStatus.DELISTED or listing.delisted_by != DelistedBy.PRUNE:
+        return []
+    texts = current_rule_texts()
+    rules = session.exec(select(ListingFlag.rule).where(
+        ListingFlag.listing_id == listing.id, col(ListingFlag.cleared_at).is_(None))).all()
+    order = [str(rule) for rule in PruneRule]
+    ranked = sorted(set(rules), key=lambda rule: order.index(rule) if rule in order else len(order))
+    return [rule_title(texts, rule) for rule in ranked]
+
+
+@dataclass(frozen=True)
+class SuggestedApp:
+    slug: str
+    name: str
+    tagline: str
+    rating: float | None
+    reviews: int
+
+
+def suggested_apps(session: Session, notifications: Iterable) -> dict[int, list[SuggestedApp]]:
+    """{notification id: the apps it suggests instead}, best first, for every
+    notification on a page in one query; apps no longer published are left out."""
+    notifications = list(notifications)
+    wanted = {listing_id for note in notifications
+              for listing_id in note.suggested_listing_ids or [] if isinstance(listing_id, int)}
+    if not wanted:
+        return {}
+    ratings = (select(Review.listing_id, func.avg(Review.rating).label("average"),
+                      func.count().label("reviews"))
+               .where(col(Review.listing_id).in_(wanted), Review.status == ReviewStatus.PUBLISHED)
+               .group_by(Review.listing_id).subquery())
+    rows = session.exec(
+        select(Listing.id, Listing.slug, Listing.name, Listing.tagline, ratings.c.average,
+               ratings.c.reviews)
+        .join(ratings, ratings.c.listing_id == Listing.id, isouter=True)
+        .where(col(Listing.id).in_(wanted), Listing.status == ListingStatus.PUBLISHED)
+    ).all()
+    apps = {listing_id: SuggestedApp(slug, name, tagline,
+                                     round(float(average), 1) if average is not None else None,
+                                     reviews or 0)
+            for listing_id, slug, name, tagline, average, reviews in rows}
+    return {note.id: [apps[listing_id] for listing_id in note.suggested_listing_ids
+                      if isinstance(listing_id, int) and listing_id in apps]
+            for note in notifications if note.suggested_listing_ids}
+
+
+# --- the public rules page -------------------------------------------------------------
+
+
+@bp.route("/policies/pruning")
+def rules():
+    """The published rules with the configured numbers, and what happens at each stage."""
+    settings = prune_settings_now()
+    texts = rule_texts(settings)
+    return render_template("listings/pruning_rules.html", settings=settings,
+                           rules=[texts[rule] for rule in settings.enabled_rules])
+
+
+# --- the editors' pruning console --------------------------------------------------------
+
+
+def duration_in_words(run: PruneRun) -> str:
+    """How long a run took: "0.4 s", "12 s", "3 min 4 s"; "running" while unfinished."""
+    if run.finished_at is None:
+        return "still running" if run.status == "running" else "—"
+    seconds = (aware(run.finished_at) - aware(run.started_at)).total_seconds()
+    if seconds < 10:
+        return f"{max(seconds, 0):.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    if not minutes:
+        return f"{seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
+
+
+def _render_console(form: PreviewRunForm, status: int = 200):
+    session = get_session()
+    now = utcnow()
+    texts = current_rule_texts()
+    page = page_number()
+    total_runs = session.exec(select(func.count()).select_from(PruneRun)).one()
+    runs = session.exec(select(PruneRun)
+                        .order_by(col(PruneRun.started_at).desc(), col(PruneRun.id).desc())
+                        .offset((page - 1) * RUNS_PER_PAGE).limit(RUNS_PER_PAGE)).all()
+    open_total = session.exec(select(func.count()).select_from(ListingFlag)
+                              .where(col(ListingFlag.cleared_at).is_(None))).one()
+    flags = _flag_views(session.exec(_open_flags_query().limit(OPEN_FLAGS_SHOWN)).all(), texts)
+    active = (select(ListingExemption, Listing)
+              .join(Listing, col(Listing.id) == ListingExemption.listing_id)
+              .where(col(ListingExemption.ended_at).is_(None), ListingExemption.expires_at > now))
+    exemptions_total = session.exec(select(func.count()).select_from(active.subquery())).one()
+    exemptions = session.exec(active.order_by(ListingExemption.expires_at, ListingExemption.id)
+                              .limit(EXEMPTIONS_SHOWN)).all()
+    return render_template(
+        "listings/editor/pruning.html", form=form, runs=runs, page=page,
+        pages=page_count(total_runs, RUNS_PER_PAGE), total_runs=total_runs,
+        flags=flags, open_total=open_total, exemptions=exemptions,
+        exemptions_total=exemptions_total, texts=texts, rule_title=rule_title,
+        duration_in_words=duration_in_words, aware=aware, settings=prune_settings_now(),
+    ), status
+
+
+@bp.route("/editor/pruning")
+@editor_required
+def console():
+    """Every prune run, the open flags, the active exemptions, and the preview form."""
+    return _render_console(PreviewRunForm(formdata=None))
+
+
+def _preview_moment(form: PreviewRunForm, now: datetime) -> datetime | None:
+    """The moment to evaluate the rules at: now, or the start of a later day (UTC).
+    None, with the error beside the field, for a day in the past or too far ahead."""
+    if not form.as_of.data:
+        return now
+    day: date = parse_day(form.as_of.data)
+    if day < now.date():
+        form.as_of.errors.append("Choose today or a later day: the preview shows what the "
+                                 "coming runs would do.")
+        return None
+    if day == now.date():
+        return now
+    moment = datetime.combine(day, time(0, 0), tzinfo=UTC)
+    if moment > now + MAX_PREVIEW_AHEAD:
+        form.as_of.errors.append("Choose a day within the next ten years.")
+        return None
+    return moment
+
+
+@bp.route("/editor/pruning/preview", methods=["POST"])
+@editor_required
+def preview():
+    """Run the prune job as a dry run (nothing changes) and show what it would do."""
+    from listings.prune import PruneLocked, run_prune
+
+    session = get_session()
+    form = PreviewRunForm()
+    if not form.validate_on_submit():
+        return _render_console(form, 400)
+    as_of = _preview_moment(form, utcnow())
+    if as_of is None:
+        return _render_console(form, 400)
+    # End this request's read transaction first: on SQLite a transaction that
+    # read before the run wrote could not write the audit row afterwards.
+    session.rollback()
+    try:
+        run = run_prune(current_app._get_current_object(), now=as_of, dry_run=True,
+                        trigger="editor")
+    except PruneLocked as error:
+        flash(str(error), "error")
+        return redirect(url_for("pruning.console"), code=303)
+    run_id = run.id
+    # The run row has no author; the audit log says which editor asked for it.
+    audit(session, current_user, "prune.previewed", run, as_of=as_of.isoformat())
+    session.commit()
+    return redirect(url_for("pruning.run", run_id=run_id), code=303)
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    action: str
+    heading: str
+    count: int
+    items: list[tuple[dict, str]]   # (the run's action, why, in words)
+
+
+def describe_action(action: str, item: dict, texts: dict[str, RuleText]) -> str:
+    """Why a run took an action on a listing: the rules, and what was measured
+    (flag, delist) or why the flag cleared (clear)."""
+    from listings.prune import CLEARED_WHY
+
+    rules = [str(rule) for rule in item.get("rules") or []]
+    detail = item.get("detail") or {}
+    if action in ("flag", "delist"):
+        return "; ".join(
+            f"{rule_title(texts, rule)} ({measured_in_words(rule, detail.get(rule))})"
+            if isinstance(detail.get(rule), dict) else rule_title(texts, rule) for rule in rules)
+    titles = ", ".join(rule_title(texts, rule) for rule in rules)
+    if action == "clear" and detail.get("reason") in CLEARED_WHY:
+        return f"{titles}: {CLEARED_WHY[detail['reason']]}" if titles \
+            else CLEARED_WHY[detail["reason"]]
+    return titles
+
+
+def _action_groups(run: PruneRun, texts: dict[str, RuleText]) -> list[ActionGroup]:
+    items: dict[str, list[tuple[dict, str]]] = {action: [] for action in ACTION_HEADINGS}
+    for item in run.actions or []:
+        action = ACTION_ALIASES.get(item.get("action"), item.get("action"))
+        items.setdefault(action, []).append((item, describe_action(action, item, texts)))
+    counts = {"flag": run.flagged, "clear": run.cleared, "delist": run.delisted,
+              "relist": run.relisted, "archive": run.archived}
+    return [ActionGroup(action, ACTION_HEADINGS.get(action, str(action).capitalize()),
+                        counts.get(action, len(listed)), listed)
+            for action, listed in items.items()]
+
+
+@bp.route("/editor/pruning/runs/<int:run_id>")
+@editor_required
+def run(run_id: int):
+    """One run: when, how long, its counts, and each listing it acted on."""
+    prune_run = get_session().get(PruneRun, run_id)
+    if prune_run is None:
+        abort(404)
+    groups = _action_groups(prune_run, current_rule_texts())
+    total = sum(group.count for group in groups)
+    return render_template("listings/editor/prune_run.html", run=prune_run, groups=groups,
+                           total=total, shown=len(prune_run.actions or []),
+                           duration=duration_in_words(prune_run), aware=aware)
+
+
+# --- exemptions on the editor's listing page ---------------------------------------------
+
+
+def editor_prune_context(session: Session, listing: Listing,
+                         exemption_form: ExemptionForm | None = None) -> dict:
+    """What the editor's listing page shows about pruning: the open flags, the
+    exemptions (active and past) and the exemption form."""
+    texts = current_rule_texts()
+    now = utcnow()
+    flags = _flag_views(session.exec(_open_flags_query()
+                                     .where(ListingFlag.listing_id == listing.id)).all(), texts)
+    exemptions = session.exec(
+        select(ListingExemption, User.display_name)
+        .join(User, col(User.id) == ListingExemption.created_by_id, isouter=True)
+        .where(ListingExemption.listing_id == listing.id)
+        .order_by(col(ListingExemption.created_at).desc(), col(ListingExemption.id).desc())
+    ).all()
+    if exemption_form is None:
+        exemption_form = ExemptionForm(formdata=None)
+    exemption_form.rule.choices = rule_choices(texts)
+    return {
+        "prune_flags": flags,
+        "active_exemptions": [(item, name) for item, name in exemptions if is_active(item, now)],
+        "past_exemptions": [(item, name) for item, name in exemptions if not is_active(item, now)],
+        "exemption_form": exemption_form,
+        "prune_rule_title": lambda rule: "All rules" if not rule else rule_title(texts, rule),
+        "aware": aware,
+    }
+
+
+def _render_editor_listing(listing: Listing, exemption_form: ExemptionForm):
+    # The editor console's listing page renders the form with its errors.
+    from listings.editor_views import _render_listing
+
+    return _render_listing(listing, 400, exemption_form=exemption_form)
+
+
+@bp.route("/editor/listings/<int:listing_id>/exemptions", methods=["POST"])
+@editor_required
+def exempt(listing_id: int):
+    """Exempt a listing from one rule or all of them, with a reason, until a day."""
+    session = get_session()
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        abort(404)
+    texts = current_rule_texts()
+    form = ExemptionForm()
+    form.rule.choices = rule_choices(texts)
+    if not form.validate_on_submit():
+        return _render_editor_listing(listing, form)
+    try:
+        exemption = exempt_listing(session, listing, current_user, rule=form.rule.data,
+                                   reason=form.reason.data, expires_at=form.expiry)
+    except ListingError as error:
+        session.rollback()
+        field = getattr(form, error.field or "", None) or form.reason
+        field.errors.append(str(error))
+        return _render_editor_listing(listing, form)
+    session.commit()
+    what = "every rule" if exemption.rule is None else f"“{rule_title(texts, exemption.rule)}”"
+    flash(f"“{listing.name}” is exempt from {what} until "
+          f"{aware(exemption.expires_at).strftime('%-d %b %Y')}.", "success")
+    return redirect(url_for("editor.listing", listing_id=listing.id, _anchor="pruning-heading"),
+                    code=303)
+
+
+@bp.route("/editor/exemptions/<int:exemption_id>/end", methods=["POST"])
+@editor_required
+def end(exemption_id: int):
+    """End an exemption now: the rules apply again from the next run."""
+    session = get_session()
+    exemption = session.get(ListingExemption, exemption_id)
+    if exemption is None:
+        abort(404)
+    back = safe_next(request.form.get("next"),
+                     url_for("editor.listing", listing_id=exemption.listing_id,
+                             _anchor="pruning-heading"))
+    try:
+        end_exemption(session, exemption, current_user)
+    except ListingError as error:
+        flash(str(error), "error")
+        return redirect(back, code=303)
+    session.commit()
+    flash("The exemption has ended; the rules apply again from the next run.", "success")
+    return redirect(back, code=303)
