@@ -174,6 +174,39 @@ class PayoutAccount(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class PayoutStatus(StrEnum):
+    """A payout's status, with Stripe's names (``payout.status``)."""
+
+    PENDING = "pending"
+    IN_TRANSIT = "in_transit"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class Payout(SQLModel, table=True):
+    """Money the provider sent from a partner's connected account to its bank,
+    as the connected account's ``payout.*`` events reported it."""
+
+    __tablename__ = "billing_payouts"
+    __table_args__ = (UniqueConstraint("provider", "provider_payout_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=20)
+    provider_payout_id: str = Field(max_length=255)
+    partner_id: int = Field(foreign_key="partners.id", index=True)
+    payout_account_id: int = Field(foreign_key="billing_payout_accounts.id")
+    currency: str = Field(max_length=3)
+    # Integer minor units, as the provider states them.
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default=PayoutStatus.PENDING, max_length=20)
+    # When the money is expected in (or reached) the bank.
+    arrival_date: datetime | None = Field(default=None, index=True)
+    failure_message: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Invoice(SQLModel, table=True):
     """A paid (or failed) invoice of a subscription, as the provider reported it."""
 
