@@ -76,6 +76,10 @@ class WebhookEvent:
     type: str
     created: datetime  # aware UTC
     data_object: dict = field(default_factory=dict)
+    # The connected account (``acct_...``) an event happened on, for the events of
+    # partners' accounts that Stripe sends to a Connect endpoint (``payout.*``); None
+    # for the platform's own events. https://docs.stripe.com/connect/webhooks
+    account: str | None = None
 
 
 @runtime_checkable
@@ -247,6 +251,7 @@ def webhook_event_from_json(payload: bytes) -> WebhookEvent:
             type=str(body["type"]),
             created=datetime.fromtimestamp(int(body["created"]), UTC),
             data_object=dict(body["data"]["object"]),
+            account=str(body["account"]) if body.get("account") else None,
         )
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidWebhook("The webhook body is not an event.") from error

@@ -302,6 +302,15 @@ class LocalProvider:
                                    {"object": dict(subscription)})
         return dict(stored.data["object"])
 
+    def record_payout(self, account_id: str, payout: dict) -> dict:
+        """Test mode: keep a simulated payout of the connected account ``account_id``
+        (once per id: a second request for the same payout finds the first, as Stripe
+        makes a payout once per idempotency key); returns the payout as first kept."""
+        self._require("account", account_id)
+        stored = self._insert_once("payout", payout["id"], payout["id"],
+                                   {"account": account_id, "object": dict(payout)})
+        return dict(stored.data["object"])
+
     def set_subscription_status(self, subscription_id: str, status: str) -> None:
         """Test mode: move a stored subscription to ``status`` ("past_due" after a
         failed payment, "active" again...), as Stripe would on its own."""

@@ -21,6 +21,9 @@ def billing_settings() -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         # The signing secret of our webhook endpoint at Stripe (whsec_...).
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        # The signing secret of the Connect endpoint (same URL) that receives the events
+        # of partners' connected accounts (payout.*); Stripe gives each endpoint its own.
+        "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None,
         # Another server speaking Stripe's API, such as stripe-mock in the tests.
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
     }
@@ -50,7 +53,8 @@ def build_provider(app: Flask) -> PaymentProvider:
         from billing.stripe_provider import StripeProvider, build_client
 
         client = build_client(secret_key, app.config.get("STRIPE_API_BASE"))
-        return StripeProvider(client, webhook_secret)
+        return StripeProvider(client, webhook_secret,
+                              app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET"))
 
     from billing.local_provider import LocalProvider
 

@@ -17,7 +17,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from billing.models import PAYING_STATUSES, LedgerEntry, Subscription, UsageEvent
+from billing.models import (
+    PAYING_STATUSES,
+    LedgerEntry,
+    Payout,
+    PayoutStatus,
+    Subscription,
+    UsageEvent,
+)
 from listings.models import Listing, PricingModel
 from storefront.db import utcnow
 from storefront.models import Install, InstallStatus, Trial, TrialStatus
@@ -270,6 +277,47 @@ def money_per_month(session: Session, partner_id: int, span: MonthSpan,
     return dict(sorted(money.items()))
 
 
+@dataclass
+class PayoutMonth:
+    """One currency's payouts to the partner's bank arriving in a month, in minor
+    units: paid, still on their way (pending or in transit), and failed or canceled
+    (that money went back to the connected account's balance)."""
+
+    paid: int = 0
+    in_flight: int = 0
+    failed: int = 0
+
+
+def payouts_per_month(session: Session, partner_id: int,
+                      span: MonthSpan) -> dict[str, dict[str, PayoutMonth]]:
+    """``{currency: {month: PayoutMonth}}`` of the partner's payouts, by the month of
+    their arrival date (when the provider gave none, the month they were made). Only
+    currencies with payouts in the span appear. Payouts are the partner's, never one
+    listing's: a connected account pays out everything it holds at once."""
+    arrival = func.coalesce(Payout.arrival_date, Payout.created_at)
+    month = _month_of(session, arrival)
+    statement = select(Payout.currency, month, Payout.status, func.sum(Payout.amount)).where(
+        Payout.partner_id == partner_id, arrival >= span.start, arrival < span.end,
+    ).group_by(Payout.currency, month, Payout.status)
+    payouts: dict[str, dict[str, PayoutMonth]] = {}
+    for currency, key, status, amount in session.exec(statement).all():
+        months = payouts.setdefault(currency.lower(), {k: PayoutMonth() for k in span.keys})
+        if status == PayoutStatus.PAID:
+            months[key].paid += int(amount)
+        elif status in (PayoutStatus.PENDING, PayoutStatus.IN_TRANSIT):
+            months[key].in_flight += int(amount)
+        else:
+            months[key].failed += int(amount)
+    return dict(sorted(payouts.items()))
+
+
+def partners_with_payouts(session: Session, span: MonthSpan) -> list[int]:
+    """The ids of the partners with a payout arriving in ``span`` (statements)."""
+    arrival = func.coalesce(Payout.arrival_date, Payout.created_at)
+    return list(session.exec(select(Payout.partner_id).where(
+        arrival >= span.start, arrival < span.end).distinct()).all())
+
+
 def ledger_entries(session: Session, span: MonthSpan, partner_id: int | None = None,
                    listing_id: int | None = None):
     """The ledger entries booked in ``span`` with their listing, oldest first: rows of
@@ -300,6 +348,24 @@ class RevenueReport:
     usage: dict[int, dict[str, int]]
     money: dict[str, dict[str, Money]]
     listing_names: dict[int, str] = field(default_factory=dict)
+    # Payouts to the partner's bank by arrival month, and the ledger's money of all the
+    # partner's listings beside them (``money`` itself is one listing's when filtered):
+    # payouts are the partner's, never one listing's.
+    payouts: dict[str, dict[str, PayoutMonth]] = field(default_factory=dict)
+    partner_money: dict[str, dict[str, Money]] = field(default_factory=dict)
+
+    def payout_currencies(self) -> list[str]:
+        """The currencies the payouts section shows: booked or paid out in the span."""
+        return sorted(set(self.partner_money) | set(self.payouts))
+
+    def payout_month(self, currency: str, month: str) -> PayoutMonth:
+        """The payouts of ``currency`` arriving in ``month`` (zeros when none)."""
+        return self.payouts.get(currency, {}).get(month) or PayoutMonth()
+
+    def net_booked(self, currency: str, month: str) -> int:
+        """The partner's net booked in ``month`` (all its listings), in minor units."""
+        money = self.partner_money.get(currency, {}).get(month)
+        return money.partner_net if money else 0
 
     def money_totals(self) -> dict[str, Money]:
         """``{currency: Money}`` over the whole span."""
@@ -325,6 +391,7 @@ def revenue_report(session: Session, partner_id: int, months: int = 12,
                               .where(Listing.partner_id == partner_id)).all())
     installs = installs_per_month(session, partner_id, span, listing_id)
     ended = ended_per_month(session, partner_id, span, listing_id)
+    money = money_per_month(session, partner_id, span, listing_id)
     return RevenueReport(
         span=span,
         active_installs=active_installs(session, partner_id, listing_id),
@@ -336,6 +403,9 @@ def revenue_report(session: Session, partner_id: int, months: int = 12,
                                                listing_id),
         trials=trials_per_month(session, partner_id, span, listing_id),
         usage=usage_per_month(session, partner_id, span, listing_id),
-        money=money_per_month(session, partner_id, span, listing_id),
+        money=money,
         listing_names=names,
+        payouts=payouts_per_month(session, partner_id, span),
+        partner_money=(money if listing_id is None
+                       else money_per_month(session, partner_id, span)),
     )

@@ -22,15 +22,18 @@ from flask_login import current_user
 from sqlmodel import Session, select
 
 from billing.models import Invoice, LedgerEntry, PayoutAccount, PayoutAccountStatus
-from billing.payouts import payout_account
+from billing.payouts import payout_account, payout_balances
 from billing.providers import get_provider
 from billing.reports import (
     MONTH_CHOICES,
     BadMonth,
+    Money,
     MonthSpan,
+    PayoutMonth,
     is_sale,
     ledger_entries,
     parse_month,
+    partners_with_payouts,
     revenue_report,
 )
 from billing.usage import MAX_ID
@@ -52,6 +55,8 @@ CSV_COLUMNS = ["booked_at", "invoice_id", "listing", "workspace_id", "currency",
 SUMMARY_COLUMNS = ["month", "installs", "ended", "active_at_start", "ended_from_start",
                    "churn_rate_percent", "trials_started", "trials_converted", "usage_units"]
 SUMMARY_MONEY_COLUMNS = ["gross", "platform_fee", "partner_net", "paid_invoices"]
+# ... and, for all of a partner's listings, its payouts to its bank by arrival month.
+SUMMARY_PAYOUT_COLUMNS = ["paid_out", "payouts_in_flight"]
 
 
 def major_units(minor: int, currency: str) -> str:
@@ -103,6 +108,7 @@ def index():
                            partner=session.get(Partner, current_user.partner_id),
                            payout_account=payout_account(session, get_provider(),
                                                          current_user.partner_id),
+                           balances=payout_balances(session, current_user.partner_id),
                            this_month=report.span.last.strftime("%Y-%m"),
                            period_args={"from": report.span.keys[0], "to": report.span.keys[-1],
                                         "listing": listing.id if listing else None},
@@ -177,15 +183,22 @@ def export():
         "Content-Disposition": f'attachment; filename="revenue-{name}.csv"'})
 
 
-def summary_csv(report) -> str:
+def summary_csv(report, with_payouts: bool = True) -> str:
     """The CSV text of a revenue report, one line per month: installs and churn,
-    trials, usage, and per currency the money (``partner_net_<currency>`` is what is
-    owed to the partner via its connected account)."""
-    currencies = sorted(report.money)
+    trials, usage, and per currency the money (``partner_net_<currency>``: the net
+    booked for the partner) and, ``with_payouts``, the payouts to its bank arriving in
+    the month (``paid_out_<currency>``, ``payouts_in_flight_<currency>``)."""
+    money_currencies = set(report.money)
+    payout_currencies = set(report.payouts) | money_currencies if with_payouts else set()
+    currencies = sorted(money_currencies | payout_currencies)
+    header = list(SUMMARY_COLUMNS)
+    for currency in currencies:
+        header += [f"{column}_{currency}" for column in SUMMARY_MONEY_COLUMNS]
+        if with_payouts:
+            header += [f"{column}_{currency}" for column in SUMMARY_PAYOUT_COLUMNS]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(SUMMARY_COLUMNS + [f"{column}_{currency}" for currency in currencies
-                                       for column in SUMMARY_MONEY_COLUMNS])
+    writer.writerow(header)
     for month in report.span.keys:
         rate = report.churn_rate(month)
         row = [month, report.installs[month], report.ended[month],
@@ -194,9 +207,13 @@ def summary_csv(report) -> str:
                report.trials[month]["converted"],
                sum(units[month] for units in report.usage.values())]
         for currency in currencies:
-            money = report.money[currency][month]
+            money = report.money.get(currency, {}).get(month) or Money()
             row += [major_units(money.gross, currency), major_units(money.platform_fee, currency),
                     major_units(money.partner_net, currency), money.sales]
+            if with_payouts:
+                payouts = report.payout_month(currency, month)
+                row += [major_units(payouts.paid, currency),
+                        major_units(payouts.in_flight, currency)]
         writer.writerow(row)
     return out.getvalue()
 
@@ -205,7 +222,8 @@ def summary_csv(report) -> str:
 @partner_required
 def export_summary():
     """The revenue page's figures per month (``?month=`` or ``?from=&to=``), churn and
-    what is owed to the partner included."""
+    the partner's net included, and what was paid out to its bank (for all its
+    listings: left out when the export is for one listing)."""
     session = get_session()
     listing = _listing_filter(session)
     try:
@@ -216,7 +234,8 @@ def export_summary():
                             listing_id=listing.id if listing else None, span=span)
     keys = span.keys
     name = keys[0] if len(keys) == 1 else f"{keys[0]}_{keys[-1]}"
-    return Response(summary_csv(report), mimetype="text/csv", headers={
+    text = summary_csv(report, with_payouts=listing is None)
+    return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="revenue-months-{name}.csv"'})
 
 
@@ -228,27 +247,40 @@ def statement_text(partner: Partner, month: str, rows, report=None,
     """A partner's plain-text statement for ``month`` from its (LedgerEntry, Listing,
     Invoice) rows: per currency, the total and each listing's share (invoices of 0,
     such as a trial's start, are not counted as invoices), the fee rates applied and
-    the net payable; then, from ``report`` (the month's revenue report), installs and
+    the net payable, and, from ``report`` (the month's revenue report), what was paid
+    out to the partner's bank (payouts arriving in the month); then installs and
     churn, and where the net goes (``account``: the partner's payout account)."""
     by_currency: dict[str, dict[str, list[LedgerEntry]]] = defaultdict(lambda: defaultdict(list))
     for entry, listing, _ in rows:
         by_currency[entry.currency.lower()][listing.name].append(entry)
+    payouts = report.payouts if report is not None else {}
     lines = [f"Bazaar statement for {partner.name} ({partner.slug})", f"Month: {month}",
              f"Tier: {partner.tier}", ""]
-    for currency in sorted(by_currency):
-        listings = by_currency[currency]
+    for currency in sorted(set(by_currency) | set(payouts)):
+        listings = by_currency.get(currency, {})
         entries = [entry for group in listings.values() for entry in group]
-        rates = sorted({entry.fee_percent for entry in entries}, key=Decimal)
         code = currency.upper()
         lines.append(f"Currency {code}")
-        lines.append(f"  {'Listing':<40} {'Invoices':>8} {'Gross':>14} {'Fee':>14} {'Net':>14}")
-        for name in sorted(listings):
-            group = listings[name]
-            lines.append(_statement_line(name, group, currency))
-        lines.append(_statement_line("Total", entries, currency))
-        lines.append(f"  Platform fee rate: {', '.join(rate + '%' for rate in rates)}")
-        net = sum(entry.partner_net for entry in entries)
-        lines.append(f"  Net payable: {major_units(net, currency)} {code}")
+        if entries:
+            rates = sorted({entry.fee_percent for entry in entries}, key=Decimal)
+            lines.append(f"  {'Listing':<40} {'Invoices':>8} {'Gross':>14} {'Fee':>14} "
+                         f"{'Net':>14}")
+            for name in sorted(listings):
+                lines.append(_statement_line(name, listings[name], currency))
+            lines.append(_statement_line("Total", entries, currency))
+            lines.append(f"  Platform fee rate: {', '.join(rate + '%' for rate in rates)}")
+            net = sum(entry.partner_net for entry in entries)
+            lines.append(f"  Net payable: {major_units(net, currency)} {code}")
+        else:
+            lines.append("  No paid invoices this month.")
+        paid = payouts.get(currency, {}).get(month) or PayoutMonth()
+        lines.append(f"  Paid out to your bank: {major_units(paid.paid, currency)} {code} "
+                     "(payouts arriving this month)")
+        if paid.in_flight:
+            lines.append(f"  Payouts in flight: {major_units(paid.in_flight, currency)} {code}")
+        if paid.failed:
+            lines.append(f"  Payouts failed or canceled: {major_units(paid.failed, currency)} "
+                         f"{code} (returned to your balance)")
         lines.append("")
     if report is not None:
         rate = report.churn_rate(month)
@@ -317,14 +349,17 @@ def register_revenue(app: Flask) -> None:
             by_partner = defaultdict(list)
             for row in rows:
                 by_partner[row[0].partner_id].append(row)
+            # A partner paid out this month gets a statement too, even with no sales in it.
+            wanted = set(by_partner) | {paid for paid in partners_with_payouts(session, span)
+                                        if partner_id is None or paid == partner_id}
             partners = {p.id: p for p in session.exec(
-                select(Partner).where(Partner.id.in_(list(by_partner)))).all()} if by_partner else {}
+                select(Partner).where(Partner.id.in_(list(wanted))))} if wanted else {}
             provider = get_provider(current_app)
             extras = {partner_id: (revenue_report(session, partner_id, span=span),
                                    payout_account(session, provider, partner_id))
                       for partner_id in partners}
-        if not by_partner:
-            click.echo(f"No ledger entries in {key}: no statements.")
+        if not partners:
+            click.echo(f"No ledger entries and no payouts in {key}: no statements.")
             return
         if output is not None:
             try:

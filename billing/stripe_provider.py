@@ -83,9 +83,14 @@ class StripeProvider:
 
     name = "stripe"
 
-    def __init__(self, client: stripe.StripeClient, webhook_secret: str):
+    def __init__(self, client: stripe.StripeClient, webhook_secret: str,
+                 connect_webhook_secret: str | None = None):
         self.client = client
-        self._webhook_secret = webhook_secret
+        # Stripe signs each webhook endpoint's events with that endpoint's own secret:
+        # the platform's endpoint, and the Connect endpoint that receives the events of
+        # partners' connected accounts (payouts), even at the same URL.
+        self._webhook_secrets = [secret for secret in (webhook_secret, connect_webhook_secret)
+                                 if secret]
 
     def __repr__(self) -> str:  # never show the secrets
         return "<StripeProvider>"
@@ -234,13 +239,17 @@ class StripeProvider:
         return link.url
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
-        try:
-            # stripe-python's own verification of the raw body (house rule 7).
-            self.client.construct_event(payload, signature_header, self._webhook_secret,
-                                        tolerance=WEBHOOK_TOLERANCE_SECONDS)
-        except stripe.SignatureVerificationError as error:
-            raise InvalidWebhook("The webhook signature is missing, wrong or too old.") from error
-        except ValueError as error:  # not UTF-8 or not JSON
-            raise InvalidWebhook("The webhook body is not a JSON event.") from error
-        # The raw JSON, not stripe's objects: callers get plain dicts.
-        return webhook_event_from_json(payload)
+        refused: Exception | None = None
+        for secret in self._webhook_secrets:
+            try:
+                # stripe-python's own verification of the raw body (house rule 7).
+                self.client.construct_event(payload, signature_header, secret,
+                                            tolerance=WEBHOOK_TOLERANCE_SECONDS)
+            except stripe.SignatureVerificationError as error:
+                refused = error  # perhaps signed by the other endpoint's secret
+                continue
+            except ValueError as error:  # not UTF-8 or not JSON
+                raise InvalidWebhook("The webhook body is not a JSON event.") from error
+            # The raw JSON, not stripe's objects: callers get plain dicts.
+            return webhook_event_from_json(payload)
+        raise InvalidWebhook("The webhook signature is missing, wrong or too old.") from refused

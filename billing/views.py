@@ -36,8 +36,17 @@ from billing.interfaces import (
     short_lived_key,
 )
 from billing.ledger import partner_totals
-from billing.models import ProviderObject, Subscription
-from billing.payouts import ensure_payout_account, payout_account
+from billing.models import PayoutAccountStatus, ProviderObject, Subscription
+from billing.payouts import (
+    PAYOUTS_PER_PAGE,
+    NothingToPayOut,
+    ensure_payout_account,
+    partner_payouts,
+    payout_account,
+    payout_balances,
+    simulated_payouts,
+    unresolved_failures,
+)
 from billing.providers import get_provider
 from billing.revenue import fee_percent
 from billing.subscriptions import begin_paid_install, begin_trial_payment, open_checkout
@@ -45,7 +54,9 @@ from billing.webhooks import receive_webhook
 from listings.models import Listing, Partner, PricingModel
 from storefront.db import get_session
 from storefront.extensions import csrf
+from storefront.templating import format_money
 from storefront.models import Install, InstallStatus
+from storefront.pagination import page_count, page_number
 from storefront.security import partner_required
 from storefront.services import (
     ConsentOutdated,
@@ -355,15 +366,65 @@ def local_checkout_cancel(session_id: str):
 @bp.route("/partner/payouts")
 @partner_required
 def payouts():
-    """The partner's payout account status and its ledger totals per currency."""
+    """The partner's payout account status, its ledger totals and balance not yet paid
+    out per currency, and its payouts to its bank, newest first (25 a page)."""
     session = get_session()
     provider = get_provider()
     partner = session.get(Partner, current_user.partner_id)
+    page = page_number()
+    history, total = partner_payouts(session, partner.id, page)
     return render_template("billing/payouts.html", partner=partner,
                            account=payout_account(session, provider, partner.id),
                            totals=partner_totals(session, partner.id),
+                           balances=payout_balances(session, partner.id),
+                           payouts=history, page=page,
+                           pages=page_count(total, PAYOUTS_PER_PAGE),
+                           failures=unresolved_failures(session, partner.id),
                            fee=fee_percent(current_app.config, partner.tier),
                            test_mode=getattr(provider, "test_mode", False))
+
+
+@bp.route("/partner/payouts/simulate", methods=["POST"])
+@partner_required
+def simulate_payout():
+    """Test mode: "Simulate a payout", which pays out the connected account's whole
+    available balance by making the local provider send the signed ``payout.created``
+    and ``payout.paid`` Stripe would, to our own webhook handler (in-process). 404 when
+    Stripe is the provider: real payouts follow Stripe's schedule."""
+    session = get_session()
+    provider = _local_provider_or_404()
+    account = payout_account(session, provider, current_user.partner_id)
+    if account is None or account.status != PayoutAccountStatus.ENABLED:
+        flash("Set up payouts first: a payout needs an enabled payout account.", "error")
+        return redirect(url_for("billing.payouts"))
+    try:
+        payouts_to_make = simulated_payouts(session, account)
+    except NothingToPayOut as error:
+        flash(str(error), "info")
+        return redirect(url_for("billing.payouts"))
+    session.commit()  # no open transaction while the local provider writes
+    # Like Stripe, the provider holds the payouts before telling anyone about them (each
+    # kept once per id: a double submit finds the payout the first one made).
+    held = [provider.record_payout(account.provider_account_id, payout)
+            for payout in payouts_to_make]
+    try:
+        for payout in held:
+            for event_type, status in (("payout.created", "pending"), ("payout.paid", "paid")):
+                event = {"id": _local_event_id(payout["id"], event_type), "object": "event",
+                         "type": event_type, "account": account.provider_account_id,
+                         "created": int(time.time()),
+                         "data": {"object": {**payout, "status": status}}}
+                payload = json.dumps(event).encode()
+                receive_webhook(session, provider, payload, provider.sign_webhook(payload))
+        session.commit()
+    except IntegrityError:
+        # A double submit at the same moment: the other request applied the same
+        # events (same ids), and this one changes nothing.
+        session.rollback()
+    paid = ", ".join(format_money(payout["amount"], payout["currency"]) for payout in held)
+    flash(f"Payout simulated: {paid} paid out to your bank (test mode, no money moved).",
+          "success")
+    return redirect(url_for("billing.payouts"))
 
 
 @bp.route("/partner/payouts/setup", methods=["POST"])

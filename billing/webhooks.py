@@ -7,10 +7,13 @@ effect, so a replay changes nothing. Events may arrive in any order, so the
 subscription events (and the invoice events, for the subscription's status) apply the
 subscription's current state, read from the provider (``retrieve_subscription``),
 not the copy the event carries: a late, older event can't move it back. Only when the
-provider doesn't know the subscription is the event's copy used.
+provider doesn't know the subscription is the event's copy used. Payout events come
+from partners' connected accounts (``event.account``, through the Connect endpoint);
+a payout's status only moves forward (``billing.payouts.PAYOUT_STATUS_RANK``).
 https://docs.stripe.com/webhooks#handle-duplicate-events
 https://docs.stripe.com/webhooks#event-ordering
 https://docs.stripe.com/billing/subscriptions/webhooks
+https://docs.stripe.com/connect/webhooks
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlmodel import Session, select
 
 from billing.interfaces import ProviderError, WebhookEvent
 from billing.ledger import book_paid_invoice, record_invoice
-from billing.payouts import apply_account_state
+from billing.payouts import apply_account_state, apply_payout_state
 from billing.models import ProcessedWebhookEvent, Subscription, SubscriptionStatus
 from billing.subscriptions import apply_subscription_state, subscription_for
 from billing.usage_sender import provider_name
@@ -153,6 +156,15 @@ def _account_updated(session: Session, provider, event: WebhookEvent) -> None:
         log.info("account.updated for an account that is not a partner's: ignored")
 
 
+def _payout_changed(session: Session, provider, event: WebhookEvent) -> None:
+    """A payout from a partner's connected account to its bank was made or moved on."""
+    if apply_payout_state(session, provider_name(provider), event.account, event.data_object,
+                          now=event.created) is None:
+        # Acknowledged (the provider stops retrying) and left for an operator to look at.
+        log.info("%s for an account that is not a partner's (or an unusable payout): "
+                 "ignored", event.type)
+
+
 HANDLERS = {
     "checkout.session.completed": _checkout_completed,
     "customer.subscription.created": _subscription_changed,
@@ -162,6 +174,11 @@ HANDLERS = {
     "invoice.paid": _invoice_paid,
     "invoice.payment_failed": _invoice_payment_failed,
     "account.updated": _account_updated,
+    "payout.created": _payout_changed,
+    "payout.updated": _payout_changed,
+    "payout.paid": _payout_changed,
+    "payout.failed": _payout_changed,
+    "payout.canceled": _payout_changed,
 }
 
 

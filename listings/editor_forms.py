@@ -36,26 +36,6 @@ class ReasonForm(FlaskForm):
     ])
 
 
-class BadgeForm(FlaskForm):
-    """Award a badge, optionally until the end of a given day (UTC)."""
-
-    # The service checks the kind, so a forged value gets its "Unknown badge." message.
-    kind = SelectField("Badge", choices=[SelectChoice(kind.value, kind.label) for kind in BadgeKind],
-                       validate_choice=False)
-    expires_at = StringField("Expires on (optional)", widget=DateInput(), filters=[_strip])
-    note = StringField("Note (optional)", filters=[_strip],
-                       validators=[Length(max=300, message="Keep the note to 300 characters.")])
-
-    def validate_expires_at(self, field) -> None:
-        if field.data and parse_expiry(field.data) is None:
-            raise ValidationError("Enter the date as YYYY-MM-DD, for example 2030-12-31.")
-
-    @property
-    def expiry(self) -> datetime | None:
-        """The chosen expiry as the end of that day in UTC, or None for no expiry."""
-        return parse_expiry(self.expires_at.data) if self.expires_at.data else None
-
-
 def parse_expiry(text: str) -> datetime | None:
     """"2030-12-31" -> the last second of that day, aware UTC; None when malformed."""
     if not DATE_RE.match(text or ""):
@@ -65,6 +45,30 @@ def parse_expiry(text: str) -> datetime | None:
     except ValueError:
         return None
     return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
+class ExpiryDayMixin:
+    """An ``expires_at`` day field (YYYY-MM-DD) read as the last second of that day in UTC."""
+
+    def validate_expires_at(self, field) -> None:
+        if field.data and parse_expiry(field.data) is None:
+            raise ValidationError("Enter the date as YYYY-MM-DD, for example 2030-12-31.")
+
+    @property
+    def expiry(self) -> datetime | None:
+        """The chosen day as its last second in UTC, or None when left empty."""
+        return parse_expiry(self.expires_at.data) if self.expires_at.data else None
+
+
+class BadgeForm(ExpiryDayMixin, FlaskForm):
+    """Award a badge, optionally until the end of a given day (UTC)."""
+
+    # The service checks the kind, so a forged value gets its "Unknown badge." message.
+    kind = SelectField("Badge", choices=[SelectChoice(kind.value, kind.label) for kind in BadgeKind],
+                       validate_choice=False)
+    expires_at = StringField("Expires on (optional)", widget=DateInput(), filters=[_strip])
+    note = StringField("Note (optional)", filters=[_strip],
+                       validators=[Length(max=300, message="Keep the note to 300 characters.")])
 
 
 class CollectionForm(FlaskForm):
@@ -98,7 +102,7 @@ class ReviewRejectForm(ReasonForm):
 # --- stale-app pruning: exemptions and the dry-run preview --------------------------
 
 
-class ExemptionForm(FlaskForm):
+class ExemptionForm(ExpiryDayMixin, FlaskForm):
     """Exempt a listing from one prune rule (or all of them) until the end of a day (UTC).
 
     The rule's choices are set by the view (they carry the rules' titles); the
@@ -115,15 +119,6 @@ class ExemptionForm(FlaskForm):
                              filters=[_strip], validators=[
         DataRequired(message="Choose the day the exemption ends."),
     ])
-
-    def validate_expires_at(self, field) -> None:
-        if field.data and parse_expiry(field.data) is None:
-            raise ValidationError("Enter the date as YYYY-MM-DD, for example 2030-12-31.")
-
-    @property
-    def expiry(self) -> datetime | None:
-        """The chosen day as its last second in UTC."""
-        return parse_expiry(self.expires_at.data) if self.expires_at.data else None
 
 
 class PreviewRunForm(FlaskForm):

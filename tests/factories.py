@@ -558,3 +558,33 @@ def make_exemption_until(session: Session, listing: Listing, expires_at: datetim
     return save(session, ListingExemption(listing_id=listing.id, rule=rule, reason=reason,
                                           expires_at=expires_at,
                                           created_at=expires_at - timedelta(days=365)))
+
+
+# --- billing: partners' connected accounts and their payouts to the bank ---
+
+
+def make_connected_account(session: Session, partner: Partner, provider: str = "local",
+                           account_id: str | None = None, status: str = "enabled"):
+    """A partner's payout account row as the provider last reported it (no provider call:
+    for webhook and report tests; ``make_payout_account`` goes through the provider)."""
+    from billing.models import PayoutAccount
+
+    enabled = status == "enabled"
+    return save(session, PayoutAccount(
+        partner_id=partner.id, provider=provider,
+        provider_account_id=account_id or f"acct_test_{_n()}", status=status,
+        charges_enabled=enabled, payouts_enabled=enabled, details_submitted=enabled))
+
+
+def make_payout(session: Session, account, amount: int = 1000, currency: str = "usd",
+                status: str = "paid", arrival_date=None, created_at=None,
+                failure_message: str | None = None):
+    """A payout from ``account`` to its partner's bank, as the provider reported it."""
+    from billing.models import Payout
+
+    created_at = created_at or utcnow()
+    return save(session, Payout(
+        provider=account.provider, provider_payout_id=f"po_test_{_n()}",
+        partner_id=account.partner_id, payout_account_id=account.id, currency=currency,
+        amount=amount, status=status, arrival_date=arrival_date or created_at,
+        failure_message=failure_message, created_at=created_at, updated_at=created_at))

@@ -371,6 +371,20 @@ def test_webhook_signed_the_stripe_way_is_accepted(provider):
     assert event.created.timestamp() == 1_700_000_000 and event.created.tzinfo is not None
     assert event.data_object == {"id": "in_1", "object": "invoice", "amount_paid": 1900,
                                  "currency": "eur"}
+    assert event.account is None  # the platform's own event
+
+
+def test_a_connected_accounts_event_says_which_account(provider):
+    # Connect endpoints get the events of connected accounts with their id in "account":
+    # https://docs.stripe.com/connect/webhooks
+    payload = json.dumps({
+        "id": "evt_payout", "object": "event", "type": "payout.paid", "created": 1_700_000_000,
+        "account": "acct_partner_1",
+        "data": {"object": {"id": "po_1", "object": "payout", "amount": 2610, "currency": "usd",
+                            "status": "paid"}}}).encode()
+    event = provider.parse_webhook(payload, stripe_signature(payload))
+    assert (event.type, event.account, event.data_object["id"]) == (
+        "payout.paid", "acct_partner_1", "po_1")
 
 
 @pytest.mark.parametrize("tamper", ["wrong secret", "stale", "altered body", "no header",

@@ -153,6 +153,8 @@ MATRIX = {
     # Payouts: each partner sees and sets up its own; an onboarding link is its partner's.
     "billing.payouts": ("GET", {}, PARTNER_ONLY),
     "billing.start_payouts": ("POST", {}, PARTNER_ONLY),
+    # Test mode only; each partner simulates a payout of its own account's balance.
+    "billing.simulate_payout": ("POST", {}, PARTNER_ONLY),
     "billing.local_onboarding": ("GET", {"link_id": "onboarding_link_id"}, PARTNER_OWNS),
     "billing.local_onboarding_complete": ("POST", {"link_id": "onboarding_link_id"},
                                           PARTNER_OWNS),

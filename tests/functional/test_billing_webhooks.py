@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 import stripe
 from sqlmodel import func, select
 
-from billing.models import ProcessedWebhookEvent, Subscription
-from storefront.models import Install, InstallStatus, Notification
+from billing.models import Payout, ProcessedWebhookEvent, Subscription
+from storefront.models import Install, InstallStatus, Notification, Role
 from tests import factories
 from webhooks.models import WebhookDelivery
 
@@ -310,3 +311,141 @@ def test_provider_unavailable_answers_503_and_the_redelivery_applies(client, db,
     monkeypatch.undo()
     assert send(client, completed(pending)).status_code == 200
     assert [install.status for install in installs(db)] == [InstallStatus.ACTIVE]
+
+
+# --- payouts from partners' connected accounts (Connect events, ``event.account``) ---
+
+
+def payout_event(event_id: str, event_type: str, account_id: str | None,
+                 created: int | None = None, **fields) -> dict:
+    payout = {"id": "po_test_1", "object": "payout", "amount": 2610, "currency": "usd",
+              "status": "pending", "created": int(time.time()) - 60,
+              "arrival_date": int(time.time()) + 2 * 86400, "failure_code": None,
+              "failure_message": None, **fields}
+    body = event(event_id, event_type, payout)
+    body["created"] = created or int(time.time())
+    if account_id is not None:
+        body["account"] = account_id
+    return body
+
+
+@pytest.fixture
+def connected(db):
+    """A partner's enabled connected account, and a member of that partner."""
+    partner = factories.make_partner(db)
+    account = factories.make_connected_account(db, partner)
+    return account, factories.make_user(db, Role.PARTNER, partner=partner)
+
+
+def payouts(db) -> list[Payout]:
+    db.expire_all()
+    return list(db.exec(select(Payout).order_by(Payout.id)).all())
+
+
+def test_a_payout_created_then_paid_shows_on_the_partners_page(client, db, login, connected):
+    account, member = connected
+    arrival = int(datetime(2026, 3, 4, 12, tzinfo=UTC).timestamp())
+    created = send(client, payout_event("evt_po_created", "payout.created",
+                                        account.provider_account_id, arrival_date=arrival))
+    assert created.status_code == 200
+    [payout] = payouts(db)
+    assert (payout.status, payout.amount, payout.currency) == ("pending", 2610, "usd")
+    assert (payout.partner_id, payout.payout_account_id) == (account.partner_id, account.id)
+
+    send(client, payout_event("evt_po_paid", "payout.paid", account.provider_account_id,
+                              status="paid", arrival_date=arrival))
+
+    [payout] = payouts(db)
+    assert payout.status == "paid"
+    arrived = payout.arrival_date.replace(tzinfo=payout.arrival_date.tzinfo or UTC)
+    assert arrived == datetime(2026, 3, 4, 12, tzinfo=UTC)
+    login(member)
+    page = client.get("/partner/payouts").get_data(as_text=True)
+    history = page[page.index('id="payout-history"'):]
+    assert "$26.10" in history and "Paid" in history and "4 Mar 2026" in history
+
+
+def test_a_failed_payout_leaves_the_partner_its_reason(client, db, login, connected):
+    account, member = connected
+    send(client, payout_event("evt_po_created", "payout.created", account.provider_account_id))
+    send(client, payout_event("evt_po_failed", "payout.failed", account.provider_account_id,
+                              status="failed", failure_code="account_closed",
+                              failure_message="The bank account has been closed."))
+
+    [payout] = payouts(db)
+    assert payout.status == "failed"
+    assert payout.failure_message == "The bank account has been closed."
+    login(member)
+    page = client.get("/partner/payouts").get_data(as_text=True)
+    notice = page[page.index("notice-payout-failed"):]
+    assert "A payout of $26.10 to your bank failed" in notice
+    assert "The bank account has been closed." in notice
+    assert "went back to your account's balance" in notice
+
+
+def test_a_failure_with_only_a_code_still_says_why(client, db, connected):
+    account, _ = connected
+    send(client, payout_event("evt_po_failed", "payout.failed", account.provider_account_id,
+                              status="failed", failure_code="no_account"))
+    assert (payouts(db)[0].failure_message
+            == "The bank did not accept the payout (reason: no_account).")
+
+
+def test_an_older_in_transit_event_after_paid_does_not_move_the_payout_back(client, db,
+                                                                            connected):
+    account, _ = connected
+    now = int(time.time())
+    send(client, payout_event("evt_po_paid", "payout.paid", account.provider_account_id,
+                              created=now, status="paid"))
+    late = send(client, payout_event("evt_po_updated", "payout.updated",
+                                     account.provider_account_id, created=now - 120,
+                                     status="in_transit", amount=1))
+
+    assert late.status_code == 200
+    [payout] = payouts(db)
+    assert (payout.status, payout.amount) == ("paid", 2610)
+    # A paid payout can still fail (the bank returns it): that moves it on.
+    send(client, payout_event("evt_po_failed", "payout.failed", account.provider_account_id,
+                              created=now + 60, status="failed",
+                              failure_message="The bank returned the payout."))
+    assert payouts(db)[0].status == "failed"
+    # ... and a late "paid" cannot undo the failure.
+    send(client, payout_event("evt_po_paid_again", "payout.paid", account.provider_account_id,
+                              created=now - 30, status="paid"))
+    assert payouts(db)[0].status == "failed"
+
+
+def test_a_replayed_payout_event_changes_nothing(client, db, connected):
+    account, _ = connected
+    paid = payout_event("evt_po_paid", "payout.paid", account.provider_account_id, status="paid")
+    assert send(client, paid).status_code == 200
+    # The same event id again, even with a different body: already processed.
+    replay = dict(paid, data={"object": {**paid["data"]["object"], "status": "failed",
+                                          "amount": 1}})
+    assert send(client, replay).status_code == 200
+
+    [payout] = payouts(db)
+    assert (payout.status, payout.amount) == ("paid", 2610)
+    assert count(db, ProcessedWebhookEvent, ProcessedWebhookEvent.event_id == "evt_po_paid") == 1
+
+
+def test_a_payout_of_an_unknown_account_is_acknowledged_and_not_stored(client, db, connected):
+    unknown = send(client, payout_event("evt_po_unknown", "payout.paid", "acct_not_ours",
+                                        status="paid"))
+    # The platform's own payouts (no ``account``) are not a partner's either.
+    platform = send(client, payout_event("evt_po_platform", "payout.paid", None, status="paid"))
+
+    assert unknown.status_code == 200 and platform.status_code == 200
+    assert payouts(db) == []
+    assert count(db, ProcessedWebhookEvent) == 2
+
+
+def test_a_payout_id_reported_for_another_account_does_not_change_hands(client, db, connected):
+    account, _ = connected
+    other = factories.make_connected_account(db, factories.make_partner(db))
+    send(client, payout_event("evt_po_1", "payout.created", account.provider_account_id))
+    send(client, payout_event("evt_po_2", "payout.paid", other.provider_account_id,
+                              status="paid"))
+
+    [payout] = payouts(db)
+    assert (payout.partner_id, payout.status) == (account.partner_id, "pending")

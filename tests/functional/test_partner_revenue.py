@@ -89,11 +89,11 @@ def test_page_shows_every_series_as_a_table_with_a_chart_drawn_from_it(client, d
     assert "<dt>Active installs</dt><dd>3</dd>" in page
     assert "$15.00" in page.split("Monthly recurring revenue")[1].split("</dd>")[0]
     # No JavaScript needed: captions and headers are there; charts only read the tables.
-    # Owed to the partner via its connected account (none set up yet), per currency.
-    assert _row(page, "payouts-table", PREVIOUS) == ["¥0", "$12.00"]
-    assert _row(page, "payouts-table", THIS) == ["¥1,020", "$12.00"]
+    # Payouts per currency beside the net booked (none paid out yet: no account).
+    assert _row(page, "payouts-usd-table", PREVIOUS) == ["$12.00", "$0.00", "$0.00", "$0.00"]
+    assert _row(page, "payouts-jpy-table", THIS) == ["¥1,020", "¥0", "¥0", "¥0"]
     assert "No payout account yet." in page
-    assert page.count("<caption>") == 6 and 'scope="col"' in page
+    assert page.count("<caption>") == 7 and 'scope="col"' in page
     assert 'data-chart-table="installs-table"' in page
     assert 'data-chart-table="money-usd-table"' in page
     assert re.search(r'<canvas[^>]*role="img"[^>]*aria-label="Bar chart of installs', page, re.S)
@@ -110,7 +110,11 @@ def test_period_and_listing_filters(client, db, login):
     page = client.get(f"/partner/revenue?listing={usage.id}&months=24").get_data(as_text=True)
 
     assert "<h1>Revenue of Usage app</h1>" in page
-    assert page.count('<th scope="row">') == 24 * 3  # installs, trials, usage; no money
+    # Installs, trials, usage; no money of this listing; the payouts (USD, JPY) are the
+    # partner's, beside the net booked for all its listings.
+    assert page.count('<th scope="row">') == 24 * 3 + 24 * 2
+    assert "Payouts are for all your listings together" in page
+    assert _row(page, "payouts-usd-table", THIS)[0] == "$12.00"
     assert _row(page, "installs-table", PREVIOUS) == ["1", "0", "0", "—"]
     assert "No paid invoices in this period yet." in page
     # A range the page does not offer falls back to a year, and says so.
@@ -232,7 +236,7 @@ def test_statements_refuse_a_malformed_month_or_unknown_partner(runner, db):
     assert "No partner has the slug 'nobody'" in result.output
     result = runner.invoke(args=["billing", "statements", "--month", "1999-01"])
     assert result.exit_code == 0
-    assert "No ledger entries in 1999-01" in result.output
+    assert "No ledger entries and no payouts in 1999-01" in result.output
 
 
 def test_monthly_figures_csv_has_churn_and_what_is_owed(client, db, login):

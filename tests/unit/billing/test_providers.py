@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
+import stripe
 
 from app import create_app
 from billing import get_provider
+from billing.interfaces import InvalidWebhook
 from billing.local_provider import LocalProvider
 from billing.stripe_provider import StripeProvider
 from storefront.config import ConfigError
@@ -59,3 +64,27 @@ def test_an_absurd_fee_setting_stops_the_app_at_start_up(config, monkeypatch):
     monkeypatch.setenv("BILLING_FEE_PERCENT_REGISTERED", "250")
     with pytest.raises(ConfigError, match="BILLING_FEE_PERCENT_REGISTERED"):
         create_app(config)
+
+
+def test_the_connect_endpoints_secret_verifies_its_events_too(config, monkeypatch):
+    monkeypatch.setenv("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_connect_fromenv")
+    config.update(STRIPE_SECRET_KEY="sk_test_abc123", STRIPE_WEBHOOK_SECRET="whsec_platform",
+                  STRIPE_API_BASE="http://127.0.0.1:12111/")
+    app = create_app(config)
+    try:
+        provider = get_provider(app)
+        body = json.dumps({"id": "evt_1", "object": "event", "type": "payout.paid",
+                           "created": int(time.time()), "account": "acct_1",
+                           "data": {"object": {"id": "po_1"}}})
+
+        def signed(secret):
+            return stripe.WebhookSignature.generate_signature_header(
+                body, secret, timestamp=int(time.time()))
+
+        for secret in ("whsec_platform", "whsec_connect_fromenv"):
+            assert provider.parse_webhook(body.encode(), signed(secret)).account == "acct_1"
+        with pytest.raises(InvalidWebhook):
+            provider.parse_webhook(body.encode(), signed("whsec_someone_else"))
+        assert "whsec_connect_fromenv" not in repr(provider)
+    finally:
+        app.extensions["bazaar.engine"].dispose()
