@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storefront.db import utcnow
@@ -232,18 +232,33 @@ class Invoice(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class LedgerEntry(SQLModel, table=True):
-    """Where a paid invoice's money went: gross = platform fee + partner net.
+class LedgerEntryKind(StrEnum):
+    CHARGE = "charge"   # a paid invoice: positive amounts
+    REFUND = "refund"   # money given back on a paid invoice: negative amounts
 
-    One per paid invoice (unique), written in the same transaction as the
-    ``invoice.paid`` event that reported it; never updated (a refund would be
-    a new, negative entry).
+
+class LedgerEntry(SQLModel, table=True):
+    """Where an invoice's money went: gross = platform fee + partner net.
+
+    A paid invoice books one ``charge`` entry (a partial unique index), in the
+    same transaction as the ``invoice.paid`` event that reported it. Each
+    refund of it books a ``refund`` entry with negative amounts, unique per
+    provider refund. Entries are never updated, so sums over the ledger are
+    what the partner earned.
     """
 
     __tablename__ = "billing_ledger_entries"
+    __table_args__ = (
+        Index("uq_billing_ledger_entries_charge_invoice", "invoice_id", unique=True,
+              sqlite_where=text("kind = 'charge'"),
+              postgresql_where=text("kind = 'charge'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    invoice_id: int = Field(foreign_key="billing_invoices.id", unique=True)
+    invoice_id: int = Field(foreign_key="billing_invoices.id", index=True)
+    kind: str = Field(default=LedgerEntryKind.CHARGE, max_length=20)
+    # The provider's refund (re_...) a refund entry books; None for charges.
+    provider_refund_id: str | None = Field(default=None, max_length=255, unique=True)
     partner_id: int = Field(foreign_key="partners.id", index=True)
     listing_id: int = Field(foreign_key="listings.id", index=True)
     workspace_id: int = Field(foreign_key="workspaces.id")
