@@ -70,6 +70,8 @@ class InvoiceLine:
     listing: Listing
     date: datetime
     amount: int
+    # Minor units given back on this invoice so far (refunds booked in the ledger).
+    refunded: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
     """What the workspace pays for: its subscriptions (not the unstarted checkouts),
     usage this period per usage-priced install (the sum of its reported quantities
     since the period started, and what they come to after the included units), and
-    its latest invoices, newest first."""
+    its latest invoices, newest first, each with what was refunded on it."""
+    from billing.ledger import refunded_per_invoice
     from billing.models import UsageEvent
 
     now = now or utcnow()
@@ -127,12 +130,14 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
     invoices = session.exec(select(Invoice).where(Invoice.workspace_id == workspace_id)
                             .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())
                             .limit(invoice_limit)).all()
+    refunded = refunded_per_invoice(session, [invoice.id for invoice in invoices])
     return WorkspaceBilling(
         subscriptions=lines, usage=usage,
         invoices=[InvoiceLine(invoice=invoice, listing=listing(invoice.listing_id),
                               date=_aware(invoice.paid_at or invoice.created_at),
                               amount=(invoice.amount_paid if invoice.status == "paid"
-                                      else invoice.amount_due))
+                                      else invoice.amount_due),
+                              refunded=refunded.get(invoice.id, 0))
                   for invoice in invoices])
 
 

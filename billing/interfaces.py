@@ -207,12 +207,30 @@ class PaymentProvider(Protocol):
 
         https://docs.stripe.com/api/account_links/create"""
 
+    def refund_invoice(self, *, invoice_id: str, amount: int, idempotency_key: str) -> str:
+        """Give ``amount`` minor units of the paid invoice ``invoice_id`` back to the
+        customer's payment method, through a credit note with that ``refund_amount``;
+        return the credit note's id. The ledger books it when the provider's
+        ``credit_note.created`` webhook arrives (the local provider sends it at once).
+        A non-int ``amount`` is a ``TypeError``; one of 0 or less is refused.
+
+        https://docs.stripe.com/api/credit_notes/create
+        https://docs.stripe.com/invoicing/dashboard/credit-notes"""
+
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         """Verify the ``Stripe-Signature`` header on the raw request body and return
         the event. Raises ``InvalidWebhook`` for a missing, wrong or stale signature
         (older than ``WEBHOOK_TOLERANCE_SECONDS``) or a body that isn't an event.
 
         https://docs.stripe.com/webhooks#verify-events"""
+
+
+def check_refund_amount(amount: int) -> None:
+    """The checks both providers make on ``refund_invoice``'s ``amount``."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError("amount must be an int of minor units")
+    if amount <= 0:
+        raise ProviderError("A refund amount must be greater than 0.", status=400)
 
 
 def short_lived_key(name: str, now: datetime | None = None) -> str:

@@ -39,6 +39,7 @@ from billing.interfaces import (
     ProviderError,
     WebhookEvent,
     check_included_units,
+    check_refund_amount,
     webhook_event_from_json,
 )
 from billing.models import ProviderObject
@@ -285,6 +286,16 @@ class LocalProvider:
             "account": account_id, "refresh_url": refresh_url, "return_url": return_url})
         return ONBOARDING_URL.format(id=stored.provider_id)
 
+    def refund_invoice(self, *, invoice_id: str, amount: int, idempotency_key: str) -> str:
+        check_refund_amount(amount)
+        if not invoice_id:
+            raise ProviderError("A refund needs an invoice.", status=400)
+        # Test mode: no money moves; the credit note is kept so a retry finds it, and
+        # the caller sends its ``credit_note.created`` (``credit_note_event``).
+        stored = self._create("credit_note", "cn", idempotency_key,
+                              {"invoice": invoice_id, "refund_amount": amount})
+        return stored.provider_id
+
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         verify_signature(payload, signature_header, self._webhook_secret)
         return webhook_event_from_json(payload)
@@ -294,6 +305,26 @@ class LocalProvider:
     def sign_webhook(self, payload: bytes | str, timestamp: int | None = None) -> str:
         """The signature header for an event the simulated checkout sends itself."""
         return signature_header(payload, self._webhook_secret, timestamp)
+
+    def credit_note_event(self, credit_note_id: str, currency: str) -> dict:
+        """Test mode: the ``credit_note.created`` event Stripe would send for a credit
+        note ``refund_invoice`` made, shaped like Stripe's (``invoice``, ``amount``,
+        ``refunds[].amount_refunded``); its event id is fixed per credit note, so
+        sending it twice is a replay."""
+        stored = self._require("credit_note", credit_note_id)
+        request = stored.data["request"]
+        now = int(time.time())
+        credit_note = {
+            "id": credit_note_id, "object": "credit_note", "invoice": request["invoice"],
+            "currency": currency.lower(), "amount": request["refund_amount"],
+            "status": "issued", "type": "post_payment", "created": now,
+            "refunds": [{"refund": "re_local_" + credit_note_id.rsplit("_", 1)[-1],
+                         "amount_refunded": request["refund_amount"], "type": "refund"}],
+        }
+        event_id = "evt_local_" + hashlib.sha256(
+            f"{credit_note_id}:credit_note.created".encode()).hexdigest()[:24]
+        return {"id": event_id, "object": "event", "type": "credit_note.created",
+                "created": now, "data": {"object": credit_note}}
 
     def record_subscription(self, subscription: dict) -> dict:
         """Keep the subscription a simulated checkout made (once per id, as Stripe makes

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from billing.models import (
     PAYING_STATUSES,
     LedgerEntry,
+    LedgerEntryKind,
     Payout,
     PayoutStatus,
     Subscription,
@@ -240,40 +241,54 @@ class Money:
     platform_fee: int = 0
     partner_net: int = 0
     sales: int = 0
+    # Refunds, as a positive amount of gross given back: already netted in the gross,
+    # fee and net above (refund entries are negative), shown on their own line.
+    refunded: int = 0
 
-    def add(self, gross: int, platform_fee: int, partner_net: int, sales: int = 1) -> None:
+    def add(self, gross: int, platform_fee: int, partner_net: int, sales: int = 1,
+            refunded: int = 0) -> None:
         self.gross += int(gross)
         self.platform_fee += int(platform_fee)
         self.partner_net += int(partner_net)
         self.sales += int(sales)
+        self.refunded += int(refunded)
 
 
 def is_sale(entry) -> bool:
-    """Whether a ledger entry charged anything (see ``Money.sales``)."""
-    return entry.gross != 0
+    """Whether a ledger entry charged anything (see ``Money.sales``): a refund never is."""
+    return entry.kind == LedgerEntryKind.CHARGE and entry.gross != 0
 
 
 def _sales_count():
     """SQL for the number of ledger entries that are sales (see ``Money.sales``)."""
-    return func.sum(case((LedgerEntry.gross != 0, 1), else_=0))
+    return func.sum(case(((LedgerEntry.kind == LedgerEntryKind.CHARGE)
+                          & (LedgerEntry.gross != 0), 1), else_=0))
+
+
+def _refunded_sum():
+    """SQL for the gross given back by refund entries, as a positive amount."""
+    return func.sum(case((LedgerEntry.kind == LedgerEntryKind.REFUND, -LedgerEntry.gross),
+                         else_=0))
 
 
 def money_per_month(session: Session, partner_id: int, span: MonthSpan,
                     listing_id: int | None = None) -> dict[str, dict[str, Money]]:
     """``{currency: {month: Money}}`` from the ledger, by the month each entry was
-    booked. Only currencies with entries in the span appear."""
+    booked, refunds netted (and their gross also in ``Money.refunded``). Only
+    currencies with entries in the span appear."""
     month = _month_of(session, col(LedgerEntry.booked_at))
     statement = _owned(select(LedgerEntry.currency, month, func.sum(LedgerEntry.gross),
                               func.sum(LedgerEntry.platform_fee),
-                              func.sum(LedgerEntry.partner_net), _sales_count()),
+                              func.sum(LedgerEntry.partner_net), _sales_count(),
+                              _refunded_sum()),
                        partner_id, listing_id, LedgerEntry.listing_id).where(
         LedgerEntry.partner_id == partner_id,
         col(LedgerEntry.booked_at) >= span.start, col(LedgerEntry.booked_at) < span.end,
     ).group_by(LedgerEntry.currency, month)
     money: dict[str, dict[str, Money]] = {}
-    for currency, key, gross, fee, net, sales in session.exec(statement).all():
+    for currency, key, gross, fee, net, sales, refunded in session.exec(statement).all():
         months = money.setdefault(currency.lower(), {k: Money() for k in span.keys})
-        months[key].add(gross, fee, net, sales or 0)
+        months[key].add(gross, fee, net, sales or 0, refunded or 0)
     return dict(sorted(money.items()))
 
 
@@ -373,7 +388,7 @@ class RevenueReport:
         for currency, months in self.money.items():
             for month in months.values():
                 totals[currency].add(month.gross, month.platform_fee, month.partner_net,
-                                     month.sales)
+                                     month.sales, month.refunded)
         return dict(totals)
 
     def churn_rate(self, month: str) -> Decimal | None:

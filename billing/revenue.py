@@ -84,3 +84,27 @@ def split_revenue(gross: int, currency: str, percent: Decimal) -> RevenueSplit:
     fee = int(magnitude) if gross >= 0 else -int(magnitude)
     return RevenueSplit(currency=currency, gross=gross, platform_fee=fee,
                         partner_net=gross - fee, fee_percent=percent)
+
+
+def split_refund(charge_gross: int, charge_fee: int, refunded_gross: int,
+                 refunded_fee: int, amount: int, currency: str,
+                 percent: Decimal) -> RevenueSplit:
+    """The negative split of refunding ``amount`` (> 0) minor units of a charge of
+    ``charge_gross`` whose platform fee was ``charge_fee``, after earlier refunds of
+    ``refunded_gross`` with fees ``refunded_fee`` (both as positive magnitudes).
+
+    The fee given back is in the charge's own proportion, rounded half up on the
+    running total (not refund by refund), so refunds that add up to the whole charge
+    give back exactly its fee: no cent is lost to rounding. Fee + net = gross.
+    """
+    for value in (charge_gross, charge_fee, refunded_gross, refunded_fee, amount):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("refund amounts must be integers of minor units")
+    if amount <= 0 or refunded_gross + amount > charge_gross:
+        raise ValueError("a refund must be more than 0 and at most what remains of the charge")
+    refunded_after = refunded_gross + amount
+    fee_after = (Decimal(refunded_after) * Decimal(charge_fee) / Decimal(charge_gross)).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP)
+    fee = int(fee_after) - refunded_fee
+    return RevenueSplit(currency=currency, gross=-amount, platform_fee=-fee,
+                        partner_net=-(amount - fee), fee_percent=percent)

@@ -21,7 +21,13 @@ from flask import Blueprint, Flask, Response, abort, current_app, flash, render_
 from flask_login import current_user
 from sqlmodel import Session, select
 
-from billing.models import Invoice, LedgerEntry, PayoutAccount, PayoutAccountStatus
+from billing.models import (
+    Invoice,
+    LedgerEntry,
+    LedgerEntryKind,
+    PayoutAccount,
+    PayoutAccountStatus,
+)
 from billing.payouts import payout_account, payout_balances
 from billing.providers import get_provider
 from billing.reports import (
@@ -49,12 +55,12 @@ bp = Blueprint("revenue", __name__, url_prefix="/partner")
 MAX_EXPORT_MONTHS = 120
 # Spreadsheets run a cell starting with these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = ["booked_at", "invoice_id", "listing", "workspace_id", "currency", "gross",
-               "platform_fee", "partner_net", "fee_percent", "tier"]
+CSV_COLUMNS = ["booked_at", "kind", "invoice_id", "listing", "workspace_id", "currency",
+               "gross", "platform_fee", "partner_net", "fee_percent", "tier", "refund_id"]
 # The monthly summary: one line per month, then these four per currency.
 SUMMARY_COLUMNS = ["month", "installs", "ended", "active_at_start", "ended_from_start",
                    "churn_rate_percent", "trials_started", "trials_converted", "usage_units"]
-SUMMARY_MONEY_COLUMNS = ["gross", "platform_fee", "partner_net", "paid_invoices"]
+SUMMARY_MONEY_COLUMNS = ["gross", "platform_fee", "partner_net", "paid_invoices", "refunded"]
 # ... and, for all of a partner's listings, its payouts to its bank by arrival month.
 SUMMARY_PAYOUT_COLUMNS = ["paid_out", "payouts_in_flight"]
 
@@ -135,7 +141,9 @@ def export_span(args) -> MonthSpan:
 
 
 def ledger_csv(rows) -> str:
-    """The CSV text of (LedgerEntry, Listing, Invoice) rows, one line per entry."""
+    """The CSV text of (LedgerEntry, Listing, Invoice) rows, one line per entry: a
+    ``charge`` (positive amounts) or a ``refund`` (negative amounts, with the
+    provider's refund id)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -143,6 +151,7 @@ def ledger_csv(rows) -> str:
         currency = entry.currency.lower()
         writer.writerow([
             entry.booked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            entry.kind,
             safe_cell(invoice.provider_invoice_id),
             safe_cell(listing.name),
             entry.workspace_id,
@@ -152,6 +161,7 @@ def ledger_csv(rows) -> str:
             major_units(entry.partner_net, currency),
             safe_cell(entry.fee_percent),
             safe_cell(entry.partner_tier),
+            safe_cell(entry.provider_refund_id or ""),
         ])
     return out.getvalue()
 
@@ -209,7 +219,8 @@ def summary_csv(report, with_payouts: bool = True) -> str:
         for currency in currencies:
             money = report.money.get(currency, {}).get(month) or Money()
             row += [major_units(money.gross, currency), major_units(money.platform_fee, currency),
-                    major_units(money.partner_net, currency), money.sales]
+                    major_units(money.partner_net, currency), money.sales,
+                    major_units(money.refunded, currency)]
             if with_payouts:
                 payouts = report.payout_month(currency, month)
                 row += [major_units(payouts.paid, currency),
@@ -268,6 +279,12 @@ def statement_text(partner: Partner, month: str, rows, report=None,
             for name in sorted(listings):
                 lines.append(_statement_line(name, listings[name], currency))
             lines.append(_statement_line("Total", entries, currency))
+            refunds = [entry for entry in entries if entry.kind == LedgerEntryKind.REFUND]
+            if refunds:
+                given_back = -sum(entry.gross for entry in refunds)
+                lines.append(f"  Refunded: {major_units(given_back, currency)} {code} "
+                             f"({len(refunds)} refund{'' if len(refunds) == 1 else 's'}, netted in "
+                             "the totals above)")
             lines.append(f"  Platform fee rate: {', '.join(rate + '%' for rate in rates)}")
             net = sum(entry.partner_net for entry in entries)
             lines.append(f"  Net payable: {major_units(net, currency)} {code}")

@@ -23,6 +23,7 @@ from billing.interfaces import (
     ProviderUnavailable,
     WebhookEvent,
     check_included_units,
+    check_refund_amount,
     webhook_event_from_json,
 )
 
@@ -237,6 +238,15 @@ class StripeProvider:
         link = _translate(lambda: self.client.v1.account_links.create(
             params, _options(idempotency_key)))
         return link.url
+
+    def refund_invoice(self, *, invoice_id: str, amount: int, idempotency_key: str) -> str:
+        check_refund_amount(amount)
+        # A credit note for ``amount`` refunded in full to the invoice's payment: Stripe
+        # refunds the charge and sends ``credit_note.created`` with the refund in it.
+        params = {"invoice": invoice_id, "amount": amount, "refund_amount": amount}
+        credit_note = _translate(lambda: self.client.v1.credit_notes.create(
+            params, _options(idempotency_key)))
+        return credit_note.id
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         refused: Exception | None = None

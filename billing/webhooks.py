@@ -10,10 +10,13 @@ not the copy the event carries: a late, older event can't move it back. Only whe
 provider doesn't know the subscription is the event's copy used. Payout events come
 from partners' connected accounts (``event.account``, through the Connect endpoint);
 a payout's status only moves forward (``billing.payouts.PAYOUT_STATUS_RANK``).
+Refunds arrive as ``credit_note.created`` (it names our invoice, unlike a refund or a
+charge in the current API); only the cash it refunded is booked, once per credit note.
 https://docs.stripe.com/webhooks#handle-duplicate-events
 https://docs.stripe.com/webhooks#event-ordering
 https://docs.stripe.com/billing/subscriptions/webhooks
 https://docs.stripe.com/connect/webhooks
+https://docs.stripe.com/api/credit_notes/object
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ import logging
 from sqlmodel import Session, select
 
 from billing.interfaces import ProviderError, WebhookEvent
-from billing.ledger import book_paid_invoice, record_invoice
+from billing.ledger import book_paid_invoice, book_refund, record_invoice
 from billing.payouts import apply_account_state, apply_payout_state
-from billing.models import ProcessedWebhookEvent, Subscription, SubscriptionStatus
+from billing.models import Invoice, ProcessedWebhookEvent, Subscription, SubscriptionStatus
 from billing.subscriptions import apply_subscription_state, subscription_for
 from billing.usage_sender import provider_name
 from listings.models import Listing
@@ -149,6 +152,42 @@ def _invoice_payment_failed(session: Session, provider, event: WebhookEvent) -> 
            "we will try again.", listing_id=listing.id)
 
 
+def cash_refunded(credit_note: dict) -> int:
+    """The money a credit note gave back to the customer's card, in minor units: the sum
+    of its ``refunds[].amount_refunded``. Credit to the customer's balance (used on a
+    later invoice) and out-of-band amounts are not cash and count 0 here.
+    https://docs.stripe.com/api/credit_notes/object#credit_note_object-refunds"""
+    total = 0
+    for refund in credit_note.get("refunds") or []:
+        amount = refund.get("amount_refunded") if isinstance(refund, dict) else None
+        if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0:
+            total += amount
+    return total
+
+
+def _credit_note_created(session: Session, provider, event: WebhookEvent) -> None:
+    """A credit note on one of our invoices: the cash it refunded is booked as a
+    negative ledger entry, once per credit note id (``billing.ledger.book_refund``)."""
+    credit_note = event.data_object
+    invoice_id, note_id = credit_note.get("invoice"), credit_note.get("id")
+    if not isinstance(invoice_id, str) or not isinstance(note_id, str):
+        log.warning("credit_note.created without an invoice or an id: ignored")
+        return
+    invoice = session.exec(select(Invoice).where(
+        Invoice.provider == provider_name(provider),
+        Invoice.provider_invoice_id == invoice_id)).first()
+    if invoice is None:
+        log.warning("credit_note.created %s for an unknown invoice %s: not booked",
+                    note_id, invoice_id)
+        return
+    amount = cash_refunded(credit_note)
+    if amount == 0:
+        log.info("credit_note.created %s refunds no cash (credit or out of band): "
+                 "nothing to book", note_id)
+        return
+    book_refund(session, invoice, note_id, amount, now=event.created)
+
+
 def _account_updated(session: Session, provider, event: WebhookEvent) -> None:
     """A partner's connected account changed: its payout status follows."""
     if apply_account_state(session, provider_name(provider), event.data_object,
@@ -173,6 +212,7 @@ HANDLERS = {
     "customer.subscription.trial_will_end": _trial_will_end,
     "invoice.paid": _invoice_paid,
     "invoice.payment_failed": _invoice_payment_failed,
+    "credit_note.created": _credit_note_created,
     "account.updated": _account_updated,
     "payout.created": _payout_changed,
     "payout.updated": _payout_changed,

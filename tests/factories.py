@@ -588,3 +588,19 @@ def make_payout(session: Session, account, amount: int = 1000, currency: str = "
         partner_id=account.partner_id, payout_account_id=account.id, currency=currency,
         amount=amount, status=status, arrival_date=arrival_date or created_at,
         failure_message=failure_message, created_at=created_at, updated_at=created_at))
+
+
+def make_paid_invoice(session: Session, app, subscription, amount: int,
+                      provider_invoice_id: str | None = None, currency: str = "usd"):
+    """A paid invoice of ``amount`` minor units for ``subscription`` (at its provider),
+    booked in the ledger the way ``invoice.paid`` books it; returns the Invoice."""
+    from billing.ledger import book_paid_invoice, record_invoice
+
+    invoice_id = provider_invoice_id or f"in_{subscription.provider}_{next(_seq)}"
+    with app.app_context():
+        invoice = record_invoice(session, subscription.provider, subscription, {
+            "id": invoice_id, "currency": currency, "amount_due": amount,
+            "amount_paid": amount}, "paid")
+        book_paid_invoice(session, invoice)
+    session.commit()
+    return invoice

@@ -410,3 +410,23 @@ def test_webhook_body_that_is_not_an_event_is_refused(provider):
     for payload in (b"not json", b'{"id": "evt_1"}'):
         with pytest.raises(InvalidWebhook):
             provider.parse_webhook(payload, stripe_signature(payload))
+
+
+def test_refunding_an_invoice_makes_one_credit_note_per_idempotency_key(provider):
+    key = "refund:invoice:7:after:0:amount:500"
+    note = assert_idempotent(provider, lambda: provider.refund_invoice(
+        invoice_id="in_contract_1", amount=500, idempotency_key=key), key)
+    assert note.startswith("cn_")
+    if provider.name == "stripe":
+        # The credit note refunds the amount in cash (not credit to a balance).
+        body = provider.client._requestor._client.bodies[-1]
+        assert "refund_amount=500" in body and "invoice=in_contract_1" in body
+
+
+def test_a_refund_takes_a_positive_integer_amount(provider):
+    with pytest.raises(TypeError):
+        provider.refund_invoice(invoice_id="in_contract_1", amount=Decimal("5.00"),
+                                idempotency_key="refund:decimal")
+    with pytest.raises(ProviderError):
+        provider.refund_invoice(invoice_id="in_contract_1", amount=0,
+                                idempotency_key="refund:zero")

@@ -82,8 +82,9 @@ def test_page_shows_every_series_as_a_table_with_a_chart_drawn_from_it(client, d
     assert _row(page, "installs-table", PREVIOUS) == ["3", "0", "0", "—"]
     assert _row(page, "installs-table", THIS) == ["1", "1", "3", "33.3%"]
     assert _row(page, "trials-table", PREVIOUS) == ["1", "1"]
-    assert _row(page, "money-usd-table", THIS) == ["$15.00", "$3.00", "$12.00", "1"]
-    assert _row(page, "money-jpy-table", THIS) == ["¥1,200", "¥180", "¥1,020", "1"]
+    # Gross, fee, net, paid invoices, refunded (none).
+    assert _row(page, "money-usd-table", THIS) == ["$15.00", "$3.00", "$12.00", "1", "—"]
+    assert _row(page, "money-jpy-table", THIS) == ["¥1,200", "¥180", "¥1,020", "1", "—"]
     assert _row(page, "usage-table", PREVIOUS) == ["40"]
     assert _row(page, "usage-table", THIS) == ["2"]
     assert "<dt>Active installs</dt><dd>3</dd>" in page
