@@ -26,7 +26,7 @@ from api.services import (
     revoke_api_key,
     rotate_api_key,
 )
-from listings.partner_views import _own_listing as own_listing
+from listings.partner_views import own_listing
 from storefront.db import get_session, utcnow
 from storefront.security import partner_required
 

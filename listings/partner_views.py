@@ -71,7 +71,7 @@ from storefront.security import partner_required
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
 
-def _own_listing(session, listing_id: int) -> Listing:
+def own_listing(session, listing_id: int) -> Listing:
     """The signed-in partner's listing, or 404 (never 403: no hint that it exists)."""
     listing = listing_for_partner(session, current_user.partner_id, listing_id)
     if listing is None:
@@ -173,7 +173,7 @@ def new_listing():
 def edit_listing(listing_id: int):
     """Change a draft or published listing's details (the slug stays)."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     if listing.status not in EDITABLE_STATUSES:
         flash(f"A listing that is {listing.status.replace('_', ' ')} cannot be edited.", "error")
         return redirect(url_for("partner.listing_detail", listing_id=listing.id))
@@ -225,7 +225,7 @@ def _render_detail(session, listing: Listing, screenshot_form: ScreenshotForm | 
 def listing_detail(listing_id: int):
     """A listing's status, editor decision, releases, screenshots and reviews."""
     session = get_session()
-    return _render_detail(session, _own_listing(session, listing_id))
+    return _render_detail(session, own_listing(session, listing_id))
 
 
 INSTALLS_PER_PAGE = 50
@@ -236,7 +236,7 @@ INSTALLS_PER_PAGE = 50
 def installs(listing_id: int):
     """Which workspaces installed the app, on which version, with which access."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     counts = install_counts(session, listing.id)
     page = page_number()
     return render_template("listings/partner/installs.html", listing=listing, counts=counts,
@@ -249,7 +249,7 @@ def installs(listing_id: int):
 def submit_listing(listing_id: int):
     """Send a draft to the editors."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     try:
         submit_for_review(session, listing)
     except ListingError as error:
@@ -267,7 +267,7 @@ def submit_listing(listing_id: int):
 def upload_screenshot(listing_id: int):
     """Add a screenshot; the image is checked before anything is stored."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     form = ScreenshotForm()
     upload = form.image.data
     # Read one byte past the limit: enough to tell "too large" without
@@ -301,7 +301,7 @@ def screenshot_file(listing_id: int, screenshot_id: int):
     screenshots are private to its partner, so they are served here.
     """
     session = get_session()
-    screenshot = _own_screenshot(session, _own_listing(session, listing_id), screenshot_id)
+    screenshot = _own_screenshot(session, own_listing(session, listing_id), screenshot_id)
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "screenshots"
     response = send_from_directory(folder, screenshot.filename, mimetype=screenshot.content_type,
                                    conditional=True)
@@ -314,7 +314,7 @@ def screenshot_file(listing_id: int, screenshot_id: int):
 def remove_screenshot(listing_id: int, screenshot_id: int):
     """Delete one of the listing's screenshots."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     screenshot = _own_screenshot(session, listing, screenshot_id)
     delete_screenshot(session, screenshot, current_app.config["UPLOAD_FOLDER"])
     session.commit()
@@ -327,7 +327,7 @@ def remove_screenshot(listing_id: int, screenshot_id: int):
 def new_release(listing_id: int):
     """Add a release with its manifest of requested scopes."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     form = ReleaseForm()
     live_release = current_release(session, listing.id)
     if not form.is_submitted() and live_release is not None:
@@ -369,7 +369,7 @@ def reply(review_id: int):
     review = session.get(Review, review_id)
     if review is None:
         abort(404)
-    listing = _own_listing(session, review.listing_id)
+    listing = own_listing(session, review.listing_id)
     form = ReplyForm()
     try:
         reply_to_review(session, review, form.body.data or "")

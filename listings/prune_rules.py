@@ -27,6 +27,7 @@ MAX_DAYS = 3650
 @dataclass(frozen=True)
 class Setting:
     name: str
+    field: str  # the PruneSettings attribute it sets
     default: int
     minimum: int
     maximum: int
@@ -34,25 +35,25 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("PRUNE_GRACE_DAYS", 30, 1, 365,
+    Setting("PRUNE_GRACE_DAYS", "grace_days", 30, 1, 365,
             "days between flagging a listing and delisting it"),
-    Setting("PRUNE_ARCHIVE_AFTER_DAYS", 90, 1, MAX_DAYS,
+    Setting("PRUNE_ARCHIVE_AFTER_DAYS", "archive_after_days", 90, 1, MAX_DAYS,
             "days a listing stays delisted before it is archived"),
-    Setting("PRUNE_NO_RELEASE_DAYS", 540, 30, MAX_DAYS,
+    Setting("PRUNE_NO_RELEASE_DAYS", "no_release_days", 540, 30, MAX_DAYS,
             "days without an approved release or a listing update"),
-    Setting("PRUNE_MIN_ACTIVE_INSTALLS", 3, 1, 1_000_000,
+    Setting("PRUNE_MIN_ACTIVE_INSTALLS", "min_active_installs", 3, 1, 1_000_000,
             "active installs a listing needs"),
-    Setting("PRUNE_FEW_INSTALLS_DAYS", 90, 1, MAX_DAYS,
+    Setting("PRUNE_FEW_INSTALLS_DAYS", "few_installs_days", 90, 1, MAX_DAYS,
             "days a listing may stay below that number"),
-    Setting("PRUNE_FEW_INSTALLS_MIN_AGE_DAYS", 180, 0, MAX_DAYS,
+    Setting("PRUNE_FEW_INSTALLS_MIN_AGE_DAYS", "few_installs_min_age_days", 180, 0, MAX_DAYS,
             "days after publication before the install rule applies"),
-    Setting("PRUNE_CERTIFICATION_MAX_AGE_DAYS", 365, 30, MAX_DAYS,
+    Setting("PRUNE_CERTIFICATION_MAX_AGE_DAYS", "certification_max_age_days", 365, 30, MAX_DAYS,
             "days a security review stays valid"),
-    Setting("PRUNE_WEBHOOK_FAILING_DAYS", 7, 1, 365,
+    Setting("PRUNE_WEBHOOK_FAILING_DAYS", "webhook_failing_days", 7, 1, 365,
             "days a webhook endpoint may fail in a row"),
-    Setting("PRUNE_NEVER_INSTALLED_DAYS", 180, 1, MAX_DAYS,
+    Setting("PRUNE_NEVER_INSTALLED_DAYS", "never_installed_days", 180, 1, MAX_DAYS,
             "days after approval a listing may stay without any install"),
-    Setting("PRUNE_BATCH_SIZE", 500, 1, 10_000,
+    Setting("PRUNE_BATCH_SIZE", "batch_size", 500, 1, 10_000,
             "listings changed per transaction"),
 )
 
@@ -87,20 +88,6 @@ class PruneSettings:
     @property
     def enabled_rules(self) -> list[PruneRule]:
         return [rule for rule in PruneRule if self.enabled(rule)]
-
-
-_FIELD_OF = {
-    "PRUNE_GRACE_DAYS": "grace_days",
-    "PRUNE_ARCHIVE_AFTER_DAYS": "archive_after_days",
-    "PRUNE_NO_RELEASE_DAYS": "no_release_days",
-    "PRUNE_MIN_ACTIVE_INSTALLS": "min_active_installs",
-    "PRUNE_FEW_INSTALLS_DAYS": "few_installs_days",
-    "PRUNE_FEW_INSTALLS_MIN_AGE_DAYS": "few_installs_min_age_days",
-    "PRUNE_CERTIFICATION_MAX_AGE_DAYS": "certification_max_age_days",
-    "PRUNE_WEBHOOK_FAILING_DAYS": "webhook_failing_days",
-    "PRUNE_NEVER_INSTALLED_DAYS": "never_installed_days",
-    "PRUNE_BATCH_SIZE": "batch_size",
-}
 
 
 def _whole_number(setting: Setting, raw) -> int:
@@ -151,7 +138,7 @@ def load_prune_settings(config: Mapping | None = None,
             raw = environ.get(setting.name)
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             continue
-        values[_FIELD_OF[setting.name]] = _whole_number(setting, raw)
+        values[setting.field] = _whole_number(setting, raw)
     raw_off = config.get(RULES_OFF_SETTING)
     if raw_off is None:
         raw_off = environ.get(RULES_OFF_SETTING)

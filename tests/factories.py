@@ -604,3 +604,26 @@ def make_paid_invoice(session: Session, app, subscription, amount: int,
         book_paid_invoice(session, invoice)
     session.commit()
     return invoice
+
+
+def stripe_event(event_id: str, event_type: str, data: dict) -> dict:
+    """An event as Stripe sends it, with ``data`` as its object."""
+    import time
+
+    return {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
+            "data": {"object": data}}
+
+
+def post_stripe_event(client, event: dict | bytes, secret: str, timestamp: int | None = None):
+    """POST ``event`` (a dict, or the raw body) to the billing webhook endpoint,
+    signed with ``secret`` by stripe-python's own helper."""
+    import json
+    import time
+
+    import stripe
+
+    payload = event if isinstance(event, bytes) else json.dumps(event).encode()
+    header = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp=timestamp or int(time.time()))
+    return client.post("/billing/webhooks/stripe", data=payload,
+                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})

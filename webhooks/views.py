@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from listings.models import Listing
-from listings.services import current_release, listing_for_partner
+from listings.partner_views import own_listing
+from listings.services import current_release
 from storefront.db import get_session
 from storefront.pagination import page_count, page_number
 from storefront.security import partner_required
@@ -33,14 +33,6 @@ bp = Blueprint("webhooks", __name__, url_prefix="/partner/listings/<int:listing_
 PAGE_SIZE = 25
 
 
-def _own_listing(session, listing_id: int) -> Listing:
-    """The signed-in partner's listing, or 404 (never 403: no hint that it exists)."""
-    listing = listing_for_partner(session, current_user.partner_id, listing_id)
-    if listing is None:
-        abort(404)
-    return listing
-
-
 def _own_delivery(session, listing: Listing, delivery_id: int) -> WebhookDelivery:
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.listing_id != listing.id:
@@ -53,7 +45,7 @@ def _own_delivery(session, listing: Listing, delivery_id: int) -> WebhookDeliver
 def deliveries(listing_id: int):
     """The listing's webhook events, newest first, with the endpoint and signing secret."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     page = page_number()
     query = select(WebhookDelivery).where(WebhookDelivery.listing_id == listing.id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -77,7 +69,7 @@ def deliveries(listing_id: int):
 def delivery(listing_id: int, delivery_id: int):
     """One event: the exact payload sent and every attempt with its answer."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     item = _own_delivery(session, listing, delivery_id)
     attempts = session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == item.id)
                             .order_by(col(WebhookAttempt.attempted_at).desc(),
@@ -95,7 +87,7 @@ def delivery(listing_id: int, delivery_id: int):
 def redeliver(listing_id: int, delivery_id: int):
     """Send the event again now, with the same event id and body."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     item = _own_delivery(session, listing, delivery_id)
     try:
         redeliver_service(session, item)
@@ -114,7 +106,7 @@ def redeliver(listing_id: int, delivery_id: int):
 def roll_secret(listing_id: int):
     """Make a new signing secret (or the first one)."""
     session = get_session()
-    listing = _own_listing(session, listing_id)
+    listing = own_listing(session, listing_id)
     had_secret = bool(listing.webhook_secret)
     if had_secret:
         roll_webhook_secret(listing)

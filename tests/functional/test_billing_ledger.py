@@ -4,12 +4,9 @@ partner net once; a failed payment leaves an open invoice and books nothing."""
 
 from __future__ import annotations
 
-import json
-import time
 from decimal import Decimal
 
 import pytest
-import stripe
 from sqlmodel import select
 
 from billing.models import Invoice, LedgerEntry, ProcessedWebhookEvent
@@ -38,12 +35,8 @@ def pending(app, db, admin, partner):
 
 
 def send(client, event_type: str, data: dict, event_id: str):
-    payload = json.dumps({"id": event_id, "object": "event", "type": event_type,
-                          "created": int(time.time()), "data": {"object": data}})
-    header = stripe.WebhookSignature.generate_signature_header(
-        payload, SECRET, timestamp=int(time.time()))
-    return client.post("/billing/webhooks/stripe", data=payload,
-                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    return factories.post_stripe_event(
+        client, factories.stripe_event(event_id, event_type, data), SECRET)
 
 
 def invoice_object(subscription, invoice_id="in_test_1", amount=1999, **fields) -> dict:

@@ -5,12 +5,9 @@ the invoice; ``flask billing refund`` asks the provider for one."""
 
 from __future__ import annotations
 
-import json
-import time
 from decimal import Decimal
 
 import pytest
-import stripe
 from sqlmodel import select
 
 from billing.models import Invoice, LedgerEntry, LedgerEntryKind, ProviderObject, SubscriptionStatus
@@ -47,12 +44,8 @@ def invoice(app, db, subscription):
 
 
 def send(client, event_type: str, data: dict, event_id: str):
-    payload = json.dumps({"id": event_id, "object": "event", "type": event_type,
-                          "created": int(time.time()), "data": {"object": data}})
-    header = stripe.WebhookSignature.generate_signature_header(
-        payload, SECRET, timestamp=int(time.time()))
-    return client.post("/billing/webhooks/stripe", data=payload,
-                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    return factories.post_stripe_event(
+        client, factories.stripe_event(event_id, event_type, data), SECRET)
 
 
 def credit_note(note_id: str, refunded: int | None, invoice_id: str = "in_refund_1") -> dict:

@@ -36,16 +36,11 @@ def pending(app, db, admin):
 
 def send(client, event: dict, secret: str = SECRET, timestamp: int | None = None,
          payload: bytes | None = None):
-    payload = payload if payload is not None else json.dumps(event).encode()
-    header = stripe.WebhookSignature.generate_signature_header(
-        payload.decode(), secret, timestamp=timestamp or int(time.time()))
-    return client.post("/billing/webhooks/stripe", data=payload,
-                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    return factories.post_stripe_event(client, payload if payload is not None else event,
+                                       secret, timestamp)
 
 
-def event(event_id: str, event_type: str, data: dict) -> dict:
-    return {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
-            "data": {"object": data}}
+event = factories.stripe_event
 
 
 def subscription_object(subscription: Subscription, status: str, **fields) -> dict:

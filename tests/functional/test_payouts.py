@@ -4,11 +4,7 @@ and the partner's ledger totals."""
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
-import stripe
 from sqlmodel import select
 
 from billing.models import PayoutAccount
@@ -39,13 +35,8 @@ def accounts(db) -> list[PayoutAccount]:
 
 
 def send_account(client, account_id: str, event_id: str, **state):
-    payload = json.dumps({"id": event_id, "object": "event", "type": "account.updated",
-                          "created": int(time.time()),
-                          "data": {"object": {"id": account_id, "object": "account", **state}}})
-    header = stripe.WebhookSignature.generate_signature_header(payload, SECRET,
-                                                               timestamp=int(time.time()))
-    return client.post("/billing/webhooks/stripe", data=payload,
-                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    return factories.post_stripe_event(client, factories.stripe_event(
+        event_id, "account.updated", {"id": account_id, "object": "account", **state}), SECRET)
 
 
 def test_setting_up_payouts_through_the_simulated_onboarding(client, db, login, member, partner):
