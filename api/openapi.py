@@ -129,8 +129,10 @@ SCHEMAS = {
         "type": "object",
         "required": ["token"],
         "properties": {"token": {"type": "string",
+                                 "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$",
                                  "description": "The install_token query parameter your "
-                                                "redirect URL received."}},
+                                                "redirect URL received: two base64url "
+                                                "parts joined by a dot."}},
     },
 }
 
@@ -176,8 +178,10 @@ PATHS = {
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
                 {"name": "cursor", "in": "query", "required": False,
-                 "schema": {"type": "string"},
-                 "description": "The next_cursor of the previous page."},
+                 "schema": {"type": "string", "pattern": "^[0-9]{0,10}$"},
+                 "description": "The next_cursor of the previous page: up to 10 digits. "
+                                "Leave it out (or empty) for the first page. Anything else "
+                                "is a 400."},
             ],
             "responses": {
                 "200": _json_response("A page of installs.", _ref("InstallPage")),

@@ -30,6 +30,9 @@ DEFAULT_PAGE_SIZE = 50
 # Ids are 32-bit integer columns; a larger number would fail in the database.
 MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 100
+# A cursor is the id of the last install seen, as the OpenAPI document says:
+# ASCII digits only (not "²" or "١", which str.isdigit accepts), empty for page one.
+CURSOR_PATTERN = re.compile(r"[0-9]{0,10}")
 # Endpoints anyone may read, without a key.
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
@@ -124,13 +127,23 @@ class _BadParameter(ValueError):
     pass
 
 
-def _int_param(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name, "")
-    if raw == "":
+def _int_param(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
         return default
+    # An empty value is no number either: "limit=" is refused, as the document says.
     if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise _BadParameter(f"'{name}' must be a whole number from {low} to {high}.")
     return int(raw)
+
+
+def _cursor_param() -> int | None:
+    raw = request.args.get("cursor", "")
+    if not CURSOR_PATTERN.fullmatch(raw):
+        raise _BadParameter("'cursor' must be the next_cursor of a previous page "
+                            "(up to 10 digits), or be left out for the first page.")
+    # Past the largest possible id there is nothing: an empty page, not an error.
+    return min(int(raw), MAX_ID) if raw else None
 
 
 @bp.get("/installs")
@@ -143,7 +156,7 @@ def list_installs():
         if status is not None and status not in statuses:
             raise _BadParameter(f"'status' must be one of: {', '.join(statuses)}.")
         limit = _int_param("limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-        cursor = _int_param("cursor", None, 0, MAX_ID)
+        cursor = _cursor_param()
     except _BadParameter as error:
         return problem(400, str(error))
     query = select(Install).where(Install.listing_id == _listing_id())

@@ -14,67 +14,85 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import case
+from sqlalchemy import case, text
 from sqlmodel import Session, col, func, select
 
-from billing.models import Invoice, LedgerEntry, LedgerEntryKind, Subscription
+from billing.events import InvoiceObject
+from billing.models import Invoice, LedgerEntry, LedgerEntryKind, ProviderObject, Subscription
 from billing.revenue import fee_percent, split_refund, split_revenue
 from listings.models import Listing, Partner
 from storefront.db import utcnow
+from storefront.locks import lock_key
 
 log = logging.getLogger(__name__)
 
 
-def _moment(value) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+# Where a link on a page may point: the provider's hosted invoice page is https; a
+# local run (plain HTTP, ``BAZAAR_ENV`` local or test) may use http too.
+PLAIN_HTTP_ENVS = ("local", "test")
+# What ``ProviderObject.kind`` marks a refund waiting for its invoice with.
+WAITING_REFUND = "waiting_refund"
+
+
+def _moment(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def invoice_link(url: str | None) -> str | None:
+    """``url`` when it is fit for an ``<a href>`` on our pages: an absolute https URL
+    with a host (http too in a local run) of at most 500 characters; None for anything
+    else (``javascript:``, ``data:``, ``vbscript:``, relative or malformed), logged."""
+    if not url:
         return None
-    return datetime.fromtimestamp(int(value), UTC)
-
-
-def _amount(value) -> int:
-    # The provider states money as integers of minor units; anything else is 0.
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _period(invoice: dict) -> tuple[datetime | None, datetime | None]:
-    """The period the invoice pays for: its first line's period (the subscription's
-    period; the invoice's own period_start/_end cover the previous one for
-    subscription renewals), else the invoice's own fields."""
-    lines = ((invoice.get("lines") or {}).get("data") or [])
-    period = (lines[0].get("period") or {}) if lines else {}
-    start = _moment(period.get("start")) or _moment(invoice.get("period_start"))
-    end = _moment(period.get("end")) or _moment(invoice.get("period_end"))
-    return start, end
+    schemes = ("https", "http") if current_app.config.get("BAZAAR_ENV") in PLAIN_HTTP_ENVS \
+        else ("https",)
+    try:
+        parts = urlsplit(url)
+        fits = (parts.scheme in schemes and bool(parts.hostname) and len(url) <= 500
+                and url.isprintable() and not any(char.isspace() for char in url))
+    except ValueError:  # an unbalanced [ in the host, a port that is not a number
+        fits = False
+    if not fits:
+        log.warning("An invoice link that is not an %s URL was dropped (scheme %r)",
+                    " or ".join(schemes), url.partition(":")[0][:20])
+        return None
+    return url
 
 
 def record_invoice(session: Session, provider_label: str, subscription: Subscription,
-                   invoice: dict, status: str, now: datetime | None = None) -> Invoice:
-    """Create or update our copy of the provider's ``invoice`` (a dict from a verified
-    webhook) for ``subscription`` with ``status`` ("paid" or "open"). A paid invoice
-    stays paid: a late ``payment_failed`` does not reopen it. Does not commit."""
+                   invoice: InvoiceObject | dict, status: str,
+                   now: datetime | None = None) -> Invoice:
+    """Create or update our copy of the provider's ``invoice`` (a
+    ``billing.events.InvoiceObject``; a dict is validated into one first, raising
+    ``pydantic.ValidationError`` when it doesn't fit) for ``subscription`` with
+    ``status`` ("paid" or "open"). A paid invoice stays paid: a late ``payment_failed``
+    does not reopen it. Its link is kept only when ``invoice_link`` accepts it.
+    Does not commit."""
+    if isinstance(invoice, dict):
+        invoice = InvoiceObject.model_validate(invoice)
     now = now or utcnow()
     found = session.exec(select(Invoice).where(
         Invoice.provider == provider_label,
-        Invoice.provider_invoice_id == str(invoice["id"]))).first()
+        Invoice.provider_invoice_id == invoice.id)).first()
     if found is None:
-        found = Invoice(provider=provider_label, provider_invoice_id=str(invoice["id"]),
+        found = Invoice(provider=provider_label, provider_invoice_id=invoice.id,
                         subscription_id=subscription.id, workspace_id=subscription.workspace_id,
                         listing_id=subscription.listing_id, currency="usd", amount_due=0,
                         amount_paid=0, status=status, created_at=now)
     elif found.status == "paid":
         return found
-    found.currency = str(invoice.get("currency") or found.currency).lower()[:3]
-    found.amount_due = _amount(invoice.get("amount_due"))
-    found.amount_paid = _amount(invoice.get("amount_paid"))
+    found.currency = (invoice.currency or found.currency).lower()
+    found.amount_due = invoice.amount_due
+    found.amount_paid = invoice.amount_paid
     found.status = status
-    found.period_start, found.period_end = _period(invoice)
-    url = invoice.get("hosted_invoice_url")
-    found.hosted_invoice_url = url[:500] if isinstance(url, str) and url else None
+    start, end = invoice.period
+    found.period_start, found.period_end = _moment(start), _moment(end)
+    found.hosted_invoice_url = invoice_link(invoice.hosted_invoice_url)
     if status == "paid":
-        transitions = invoice.get("status_transitions") or {}
-        found.paid_at = _moment(transitions.get("paid_at")) or now
+        found.paid_at = _moment(invoice.paid_at) or now
     session.add(found)
     session.flush()
     return found
@@ -83,7 +101,9 @@ def record_invoice(session: Session, provider_label: str, subscription: Subscrip
 def book_paid_invoice(session: Session, invoice: Invoice, now: datetime | None = None) -> LedgerEntry:
     """The invoice's ledger entry: gross = amount paid, the platform's fee by the
     listing's partner's tier (``BILLING_FEE_PERCENT_<TIER>``), the partner's net the
-    rest. Made once per invoice; a second call returns the first. Does not commit."""
+    rest. Made once per invoice; a second call returns the first. Refunds of the
+    invoice that arrived before it was paid (``keep_refund_for_later``) are booked
+    right after the charge. Does not commit."""
     existing = charge_of(session, invoice.id)
     if existing is not None:
         return existing
@@ -98,6 +118,7 @@ def book_paid_invoice(session: Session, invoice: Invoice, now: datetime | None =
                         partner_tier=str(partner.tier), booked_at=now or utcnow())
     session.add(entry)
     session.flush()
+    book_waiting_refunds(session, invoice)
     return entry
 
 
@@ -170,7 +191,13 @@ def book_refund(session: Session, invoice: Invoice, provider_refund_id: str, amo
         LedgerEntry.provider_refund_id == provider_refund_id)).first()
     if existing is not None:
         return existing
-    charge = charge_of(session, invoice.id)
+    # The charge row is locked (on PostgreSQL) until the caller commits: a second
+    # refund of the same invoice waits here, then reads the refunds booked before it,
+    # so two at once can never give back more than was paid.
+    # https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE
+    charge = session.exec(select(LedgerEntry).where(
+        LedgerEntry.invoice_id == invoice.id, LedgerEntry.kind == LedgerEntryKind.CHARGE)
+        .with_for_update().execution_options(populate_existing=True)).first()
     if charge is None or amount <= 0:
         log.warning("Refund %s of invoice %s not booked: no paid charge or no amount",
                     provider_refund_id, invoice.id)
@@ -196,3 +223,51 @@ def book_refund(session: Session, invoice: Invoice, provider_refund_id: str, amo
     session.add(entry)
     session.flush()
     return entry
+
+
+# --- refunds that arrive before their invoice is paid ---------------------------------------
+
+
+def hold_invoice(session: Session, provider_label: str, provider_invoice_id: str) -> None:
+    """Until the caller's transaction ends, be the only one booking for this provider
+    invoice: a refund that finds no charge yet and the ``invoice.paid`` that books it
+    must not pass each other unseen. On PostgreSQL a transaction-level advisory lock
+    (the invoice row may not exist yet); SQLite lets one writer in at a time anyway.
+    https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {
+            "key": lock_key(f"billing-invoice:{provider_label}:{provider_invoice_id}")})
+
+
+def keep_refund_for_later(session: Session, provider_label: str, provider_invoice_id: str,
+                          provider_refund_id: str, amount: int, booked_at: datetime) -> None:
+    """Remember a refund (a credit note) of an invoice we have not booked yet (it is
+    unknown, or its payment has not been reported): ``book_paid_invoice`` books it
+    when the invoice is paid. Kept once per ``provider_refund_id``; call
+    ``hold_invoice`` first. Does not commit."""
+    kept = session.exec(select(ProviderObject.id).where(
+        ProviderObject.provider == provider_label, ProviderObject.kind == WAITING_REFUND,
+        ProviderObject.local_key == provider_refund_id)).first()
+    if kept is None:
+        session.add(ProviderObject(provider=provider_label, kind=WAITING_REFUND,
+                                   local_key=provider_refund_id, provider_id=provider_invoice_id,
+                                   data={"amount": amount, "booked_at": booked_at.isoformat()}))
+        session.flush()
+
+
+def book_waiting_refunds(session: Session, invoice: Invoice) -> list[LedgerEntry]:
+    """Book the refunds of ``invoice`` that arrived before it was paid, in the order
+    they were made, and forget them. Does not commit."""
+    hold_invoice(session, invoice.provider, invoice.provider_invoice_id)
+    waiting = session.exec(select(ProviderObject).where(
+        ProviderObject.provider == invoice.provider, ProviderObject.kind == WAITING_REFUND,
+        ProviderObject.provider_id == invoice.provider_invoice_id)).all()
+    booked = []
+    for kept in sorted(waiting, key=lambda row: (row.data["booked_at"], row.local_key)):
+        entry = book_refund(session, invoice, kept.local_key, int(kept.data["amount"]),
+                            now=datetime.fromisoformat(kept.data["booked_at"]))
+        if entry is not None:
+            booked.append(entry)
+        session.delete(kept)
+    session.flush()
+    return booked

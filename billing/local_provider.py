@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from billing.events import parse_event
 from billing.interfaces import (
     WEBHOOK_TOLERANCE_SECONDS,
     CheckoutSession,
@@ -40,7 +41,7 @@ from billing.interfaces import (
     WebhookEvent,
     check_included_units,
     check_refund_amount,
-    webhook_event_from_json,
+    check_signature_not_ahead,
 )
 from billing.models import ProviderObject
 from storefront.db import utcnow
@@ -78,6 +79,9 @@ def verify_signature(payload: bytes, header: str | None, secret: str,
     ``payload`` made with ``secret`` no more than ``tolerance`` seconds ago."""
     if not header:
         raise InvalidWebhook("The webhook has no signature.")
+    # A real header is ASCII; other text would make int() or compare_digest raise.
+    if not header.isascii():
+        raise InvalidWebhook("The webhook signature header is malformed.")
     timestamp = None
     signatures = []
     for item in header.split(","):
@@ -298,7 +302,8 @@ class LocalProvider:
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         verify_signature(payload, signature_header, self._webhook_secret)
-        return webhook_event_from_json(payload)
+        check_signature_not_ahead(signature_header)
+        return parse_event(payload)
 
     # --- for the simulated pages and tests ------------------------------------------------
 

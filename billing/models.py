@@ -34,7 +34,10 @@ class ProviderObject(SQLModel, table=True):
 
     ``local_key`` names what it stands for on our side (``listing:12``), so a
     second request finds the first object instead of making another. The local
-    provider also keeps its own objects here, with their fields in ``data``.
+    provider also keeps its own objects here, with their fields in ``data``. A refund
+    (credit note) whose invoice is not booked yet waits here too, as kind
+    ``waiting_refund`` keyed by its id, until the invoice is paid
+    (``billing.ledger.keep_refund_for_later``).
     """
 
     __tablename__ = "billing_provider_objects"

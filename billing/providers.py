@@ -13,9 +13,37 @@ from billing.interfaces import PaymentProvider
 
 EXTENSION_KEY = "bazaar.billing.provider"
 
+# gunicorn kills a worker whose request runs longer than its ``--timeout`` (30 s unless
+# set: scripts/run and the deploy examples keep that default), and the client gets a
+# 500. A provider call, retries included, must end well before, so the request can
+# still answer "try again" (503). STRIPE_CALL_BUDGET is that call's time in seconds;
+# the most it may be leaves the request 5 s of its own work.
+WORKER_TIMEOUT = 30
+DEFAULT_CALL_BUDGET = 12.0
+MIN_CALL_BUDGET = 2.0
+MAX_CALL_BUDGET = WORKER_TIMEOUT - 5.0
+
+
+def call_budget_setting(raw) -> float:
+    """``STRIPE_CALL_BUDGET`` as seconds; ``ConfigError`` naming it when it is not a
+    number from ``MIN_CALL_BUDGET`` to ``MAX_CALL_BUDGET``."""
+    from storefront.config import ConfigError
+
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return DEFAULT_CALL_BUDGET
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"STRIPE_CALL_BUDGET must be a number of seconds, got {raw!r}") from None
+    if not MIN_CALL_BUDGET <= value <= MAX_CALL_BUDGET:
+        raise ConfigError(f"STRIPE_CALL_BUDGET must be between {MIN_CALL_BUDGET:g} and "
+                          f"{MAX_CALL_BUDGET:g} seconds (below gunicorn's {WORKER_TIMEOUT} s "
+                          f"worker timeout), got {raw}")
+    return value
+
 
 def billing_settings() -> dict:
-    """The ``STRIPE_*`` settings from the environment (the README lists them)."""
+    """The ``STRIPE_*`` settings from the environment (docs/billing.md lists them)."""
     return {
         # Stripe's secret API key (sk_live_... / sk_test_...); unset: the local provider.
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
@@ -26,6 +54,8 @@ def billing_settings() -> dict:
         "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None,
         # Another server speaking Stripe's API, such as stripe-mock in the tests.
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        # Seconds one Stripe call may take, retries included (see WORKER_TIMEOUT).
+        "STRIPE_CALL_BUDGET": call_budget_setting(os.environ.get("STRIPE_CALL_BUDGET")),
     }
 
 
@@ -41,9 +71,11 @@ def _local_webhook_secret(app: Flask) -> str:
 
 def build_provider(app: Flask) -> PaymentProvider:
     """The provider the configuration asks for. Raises ``ConfigError`` when Stripe is
-    configured without its webhook secret."""
+    configured without its webhook secret, or ``STRIPE_CALL_BUDGET`` is out of range."""
     from storefront.config import ConfigError
 
+    # Checked again: an explicit override skips the environment's check.
+    budget = call_budget_setting(app.config.get("STRIPE_CALL_BUDGET"))
     secret_key = app.config.get("STRIPE_SECRET_KEY")
     if secret_key:
         webhook_secret = app.config.get("STRIPE_WEBHOOK_SECRET")
@@ -52,7 +84,7 @@ def build_provider(app: Flask) -> PaymentProvider:
                               "without it no Stripe webhook can be verified.")
         from billing.stripe_provider import StripeProvider, build_client
 
-        client = build_client(secret_key, app.config.get("STRIPE_API_BASE"))
+        client = build_client(secret_key, app.config.get("STRIPE_API_BASE"), budget=budget)
         return StripeProvider(client, webhook_secret,
                               app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET"))
 

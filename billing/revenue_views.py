@@ -84,7 +84,8 @@ def _listing_filter(session) -> Listing | None:
     if not raw:
         return None
     # Past a 32-bit id column no listing exists: 404 before the database is asked.
-    if not raw.isdigit() or int(raw) > MAX_ID:
+    # isascii: "²".isdigit() is true, but int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
         abort(404)
     listing = listing_for_partner(session, current_user.partner_id, int(raw))
     if listing is None:

@@ -1,7 +1,7 @@
 """The Stripe payment provider: the only module that imports ``stripe``.
 
 A ``stripe.StripeClient`` is injected (``build_client`` makes the one the app uses,
-with short timeouts and an API base that tests point at stripe-mock). Every Stripe
+with a time budget per call and an API base that tests point at stripe-mock). Every Stripe
 exception becomes ``ProviderUnavailable`` (retry later) or ``ProviderError`` (refused),
 and every answer becomes an id or one of the dataclasses of ``billing.interfaces``.
 """
@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import stripe
 
+from billing.events import parse_event
 from billing.interfaces import (
     WEBHOOK_TOLERANCE_SECONDS,
     CheckoutSession,
@@ -24,25 +25,50 @@ from billing.interfaces import (
     WebhookEvent,
     check_included_units,
     check_refund_amount,
-    webhook_event_from_json,
+    check_signature_not_ahead,
 )
+# The whole time one call may take, retries included (``STRIPE_CALL_BUDGET``).
+from billing.providers import DEFAULT_CALL_BUDGET
 
-# Seconds to connect, and to wait for an answer. Stripe usually answers in well under
-# a second; a customer waiting on checkout should get "try again" rather than hang.
-CONNECT_TIMEOUT = 3.0
-READ_TIMEOUT = 15.0
-# stripe-python retries network errors, 409s and 5xx that Stripe marks retryable,
-# reusing the same idempotency key, so a retry is always safe.
+# stripe-python retries network errors, timeouts, 409s and 5xx that Stripe marks
+# retryable, reusing the same idempotency key, so a retry is always safe.
 MAX_NETWORK_RETRIES = 1
+# Reaching Stripe takes milliseconds; a connection that hangs is a network fault, so
+# connecting gets at most a quarter of an attempt's time (and never more than this).
+MAX_CONNECT_TIMEOUT = 2.0
 
 T = TypeVar("T")
 
 
+def retry_pauses(retries: int) -> float:
+    """The longest stripe-python sleeps in total between ``retries`` retries: the n-th
+    pause is at most min(INITIAL_DELAY x 2^(n-1), MAX_DELAY); its jitter only shortens it
+    (``stripe/_http_client.py``, ``_sleep_time_seconds``)."""
+    return sum(min(stripe.HTTPClient.INITIAL_DELAY * 2 ** (n - 1), stripe.HTTPClient.MAX_DELAY)
+               for n in range(1, retries + 1))
+
+
+def attempt_timeouts(budget: float, retries: int = MAX_NETWORK_RETRIES) -> tuple[float, float]:
+    """(connect, read) timeouts per attempt such that every attempt timing out, plus the
+    pauses between them, still ends within ``budget`` seconds.
+
+    The read timeout bounds each wait for the server's next bytes
+    (https://requests.readthedocs.io/en/latest/user/advanced/#timeouts): a server that
+    accepts and never answers, or stops mid-answer, is given up on in time.
+    """
+    per_attempt = (budget - retry_pauses(retries)) / (retries + 1)
+    connect = min(MAX_CONNECT_TIMEOUT, per_attempt / 4)
+    return connect, per_attempt - connect
+
+
 def build_client(api_key: str, api_base: str | None = None, *,
-                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+                 budget: float = DEFAULT_CALL_BUDGET,
+                 timeout: tuple[float, float] | None = None,
                  max_network_retries: int = MAX_NETWORK_RETRIES) -> stripe.StripeClient:
-    """A ``StripeClient`` for ``api_key``; ``api_base`` (e.g. stripe-mock's URL)
-    replaces https://api.stripe.com for every API call, meter events included."""
+    """A ``StripeClient`` for ``api_key`` whose every call, retries included, ends
+    within ``budget`` seconds (``timeout``, (connect, read), overrides the split);
+    ``api_base`` (e.g. stripe-mock's URL) replaces https://api.stripe.com for every
+    API call, meter events included."""
     base_addresses = {}
     if api_base:
         api_base = api_base.rstrip("/")
@@ -50,7 +76,8 @@ def build_client(api_key: str, api_base: str | None = None, *,
     return stripe.StripeClient(
         api_key,
         base_addresses=base_addresses,
-        http_client=stripe.RequestsClient(timeout=timeout),
+        http_client=stripe.RequestsClient(
+            timeout=timeout or attempt_timeouts(budget, max_network_retries)),
         max_network_retries=max_network_retries,
     )
 
@@ -250,16 +277,21 @@ class StripeProvider:
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         refused: Exception | None = None
+        # stripe-python's compare_digest raises TypeError on a non-ASCII header.
+        if not (signature_header or "").isascii():
+            raise InvalidWebhook("The webhook signature is missing, wrong or too old.")
         for secret in self._webhook_secrets:
             try:
-                # stripe-python's own verification of the raw body (house rule 7).
-                self.client.construct_event(payload, signature_header, secret,
-                                            tolerance=WEBHOOK_TOLERANCE_SECONDS)
+                # stripe-python's own check of the signature on the raw body (house
+                # rule 7); the body is parsed by us, into validated shapes, only after.
+                stripe.WebhookSignature.verify_header(payload, signature_header, secret,
+                                                      tolerance=WEBHOOK_TOLERANCE_SECONDS)
             except stripe.SignatureVerificationError as error:
                 refused = error  # perhaps signed by the other endpoint's secret
                 continue
-            except ValueError as error:  # not UTF-8 or not JSON
+            except ValueError as error:  # not UTF-8
                 raise InvalidWebhook("The webhook body is not a JSON event.") from error
+            check_signature_not_ahead(signature_header)
             # The raw JSON, not stripe's objects: callers get plain dicts.
-            return webhook_event_from_json(payload)
+            return parse_event(payload)
         raise InvalidWebhook("The webhook signature is missing, wrong or too old.") from refused

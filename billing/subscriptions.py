@@ -17,6 +17,7 @@ The flow (house rule 5: our rows first, the provider after commit):
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from flask import current_app
 
 from sqlmodel import Session, col, select
 
+from billing.events import SubscriptionObject
 from billing.interfaces import CheckoutSession
 from billing.models import PAYING_STATUSES, Subscription, SubscriptionStatus
 from billing.plans import ensure_prices
@@ -176,17 +178,17 @@ def destination_charge(session: Session, provider, listing: Listing) -> tuple[st
     return destination, fee_percent(current_app.config, partner.tier)
 
 
-def subscription_for(session: Session, provider_label: str, data: dict) -> Subscription | None:
-    """Our subscription for a provider object (a checkout session or a subscription):
-    by the ``bazaar_subscription_id`` we put in its metadata, else by its ids."""
-    metadata = data.get("metadata") or {}
-    our_id = str(metadata.get("bazaar_subscription_id") or "")
-    if our_id.isdigit():
-        found = session.get(Subscription, int(our_id))
+def subscription_for(session: Session, provider_label: str, our_id: int | None,
+                     provider_ids: Iterable[str | None]) -> Subscription | None:
+    """Our subscription for a provider object (a checkout session, a subscription, an
+    invoice): by ``our_id`` (the ``bazaar_subscription_id`` we put in its metadata,
+    already validated by ``billing.events``), else by the provider's ids of the
+    subscription or checkout session it names."""
+    if our_id is not None:
+        found = session.get(Subscription, our_id)
         if found is not None and found.provider == provider_label:
             return found
-    provider_ids = [value for value in (data.get("subscription"), data.get("id"))
-                    if isinstance(value, str) and value]
+    provider_ids = [value for value in provider_ids if value]
     if not provider_ids:
         return None
     return session.exec(select(Subscription).where(
@@ -195,33 +197,29 @@ def subscription_for(session: Session, provider_label: str, data: dict) -> Subsc
         | col(Subscription.provider_checkout_session_id).in_(provider_ids))).first()
 
 
-def _moment(value) -> datetime | None:
-    return datetime.fromtimestamp(int(value), UTC) if isinstance(value, int | float) else None
+def _moment(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
-def apply_subscription_state(session: Session, subscription: Subscription, data: dict,
-                             now: datetime | None = None) -> None:
-    """Bring ``subscription`` to the state of the provider's subscription object
-    ``data`` (from a verified webhook), whatever order the events came in: access is
+def apply_subscription_state(session: Session, subscription: Subscription,
+                             state: SubscriptionObject, now: datetime | None = None) -> None:
+    """Bring ``subscription`` to the provider's subscription ``state`` (validated, from
+    a verified webhook or the provider), whatever order the events came in: access is
     granted while it is active or trialing and revoked once it is canceled.
     Does not commit."""
     now = now or utcnow()
     if subscription.status == SubscriptionStatus.CANCELED:
         # Final at the provider: a late event from before the end changes nothing.
         return
-    if isinstance(data.get("id"), str) and subscription.provider_subscription_id is None:
-        subscription.provider_subscription_id = data["id"]
-    status = _STATUS_FROM_PROVIDER.get(str(data.get("status")))
+    if state.id is not None and subscription.provider_subscription_id is None:
+        subscription.provider_subscription_id = state.id
+    status = _STATUS_FROM_PROVIDER.get(state.status or "")
     if status is not None:
         subscription.status = status
-    subscription.trial_end = _moment(data.get("trial_end"))
-    # Newer API versions keep the period on the subscription's items.
-    period_end = data.get("current_period_end")
-    if period_end is None:
-        items = (data.get("items") or {}).get("data") or [{}]
-        period_end = items[0].get("current_period_end")
-    subscription.current_period_end = _moment(period_end) or subscription.current_period_end
-    subscription.cancel_at_period_end = bool(data.get("cancel_at_period_end"))
+    subscription.trial_end = _moment(state.trial_end)
+    subscription.current_period_end = (_moment(state.period_end)
+                                       or subscription.current_period_end)
+    subscription.cancel_at_period_end = bool(state.cancel_at_period_end)
     subscription.updated_at = now
     session.add(subscription)
     if subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
@@ -248,6 +246,15 @@ def grant_access(session: Session, subscription: Subscription, now: datetime | N
         notify(session, workspace.id, "billing",
                f"Your payment for {listing.name} went through, but the app could not be "
                f"installed: {error}", listing_id=listing.id)
+        return
+    paid_by = session.exec(select(Subscription.id).where(
+        Subscription.install_id == install.id, Subscription.id != subscription.id)).first()
+    if paid_by is not None:
+        # The workspace already pays for this install through another subscription (two
+        # checkouts of the same app): this one stays without an install, applied, for
+        # an operator to cancel (one install has one subscription).
+        log.warning("Subscription %s pays for %s, which subscription %s already pays for: "
+                    "cancel one of them", subscription.id, listing.name, paid_by)
         return
     subscription.install_id = install.id
     session.add(subscription)

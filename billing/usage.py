@@ -221,14 +221,21 @@ def record_usage(session: Session, listing, events, now: datetime | None = None)
 
 
 def usage_counts(session: Session, now: datetime | None = None) -> dict[str, int]:
-    """How many usage events are pending (and due now), sent and rejected."""
-    from sqlalchemy import func
+    """How many usage events are pending, sent and rejected; of the pending ones, how
+    many a sender has claimed and is sending ("being_sent") and how many wait for a
+    sender now ("due": their time has come and no live claim holds them)."""
+    from sqlalchemy import func, or_
 
     now = now or utcnow()
     counts = dict(session.exec(select(UsageEvent.status, func.count())
                                .group_by(UsageEvent.status)).all())
+    pending = UsageEvent.status == UsageStatus.PENDING
+    claimed = col(UsageEvent.locked_until) >= now
+    being_sent = session.exec(select(func.count()).select_from(UsageEvent)
+                              .where(pending, claimed)).one()
     due = session.exec(select(func.count()).select_from(UsageEvent).where(
-        UsageEvent.status == UsageStatus.PENDING, col(UsageEvent.next_attempt_at) <= now)).one()
+        pending, col(UsageEvent.next_attempt_at) <= now,
+        or_(col(UsageEvent.locked_until).is_(None), col(UsageEvent.locked_until) < now))).one()
     return {"pending": counts.get(UsageStatus.PENDING, 0), "due": due,
-            "sent": counts.get(UsageStatus.SENT, 0),
+            "being_sent": being_sent, "sent": counts.get(UsageStatus.SENT, 0),
             "rejected": counts.get(UsageStatus.REJECTED, 0)}

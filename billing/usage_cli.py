@@ -10,7 +10,12 @@ from sqlmodel import Session, col, select
 
 from billing.models import UsageEvent, UsageStatus
 from billing.usage import usage_counts
-from billing.usage_sender import DEFAULT_BATCH, UsageSendReport, send_due_usage
+from billing.usage_sender import (
+    BREAKER_THRESHOLD,
+    DEFAULT_BATCH,
+    UsageSendReport,
+    send_due_usage,
+)
 
 # The newest refused events shown by usage-status.
 SHOWN_REJECTED = 20
@@ -38,10 +43,14 @@ def register_usage_cli(app: Flask) -> None:
         while True:
             report = send_due_usage(current_app, limit=DEFAULT_BATCH)
             total.add(report)
-            if report.attempted < DEFAULT_BATCH:
+            if report.attempted < DEFAULT_BATCH or report.resting_until:
                 break
             click.echo(f"… {total.attempted} events so far ({total})", err=True)
         click.echo(f"Usage events: {total}.")
+        if total.resting_until:
+            click.echo(f"Stopped early: the provider failed {BREAKER_THRESHOLD} times in a "
+                       "row. The events left wait for the next run (or the background "
+                       "sender); `flask billing usage-status` shows why.")
 
     @group.command("usage-status", help="Usage events waiting, sent and refused by the provider.")
     def usage_status_command():
@@ -56,6 +65,9 @@ def register_usage_cli(app: Flask) -> None:
                 .order_by(col(UsageEvent.next_attempt_at).desc())).first()
         click.echo(f"pending: {counts['pending']} ({counts['due']} due now), "
                    f"sent: {counts['sent']}, rejected: {counts['rejected']}")
+        # Claimed by a running sender (or by one that died: sent again when its
+        # claim runs out); not waiting for anyone.
+        click.echo(f"being sent: {counts['being_sent']}")
         if waiting:
             click.echo(f"last retry reason: {waiting}")
         for usage in refused:

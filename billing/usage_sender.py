@@ -5,21 +5,27 @@
 
 1. claims a batch with one conditional UPDATE (committed at once), so two
    senders, in one process or several, never send the same row together;
-2. makes sure the listing has a meter and the install's workspace a customer
+2. makes sure each listing has a meter and each install's workspace a customer
    at the provider (each made once, with a deterministic idempotency key, and
    remembered in ``ProviderObject`` / ``BillingCustomer``);
-3. records the meter event with ``identifier = meter_event_identifier(event)``,
-   so a resend (a sender that died after the provider answered) is dropped by
-   the provider's own deduplication, never counted twice;
-4. moves the row on: accepted -> ``sent``; ``ProviderUnavailable`` (or any
-   unexpected fault) -> pending again after an exponential backoff, forever,
-   so nothing is lost; ``ProviderError`` -> ``rejected`` with the provider's
-   reason kept in ``last_error`` and logged (``flask billing usage-status``
-   lists them).
+3. records the meter events, ``USAGE_SEND_CONCURRENCY`` at a time, each with
+   ``identifier = meter_event_identifier(event)``, so a resend (a sender that
+   died after the provider answered) is dropped by the provider's own
+   deduplication, never counted twice;
+4. moves the rows on, in one commit: accepted -> ``sent``;
+   ``ProviderUnavailable`` (or any unexpected fault) -> pending again after an
+   exponential backoff, forever, so nothing is lost; ``ProviderError`` ->
+   ``rejected`` with the provider's reason kept in ``last_error`` and logged
+   (``flask billing usage-status`` lists them).
 
-The sender works in the app context's session (``get_session``), which the
-local provider also writes its records through; the claim is committed before
-any provider call, so no write lock is held across a call to Stripe.
+A circuit breaker (``SendBreaker``, one per process) stops a round after
+``BREAKER_THRESHOLD`` unavailable answers in a row and gives the rest of the
+claimed rows back untried; the process then sends nothing for a rest, tries one
+event, and rests longer while that fails. An outage so costs a few calls per
+rest, not a timeout per event of the backlog.
+
+The claim is committed before any provider call, and no transaction is open
+while the calls run, so no lock is held across a call to Stripe.
 """
 
 from __future__ import annotations
@@ -28,14 +34,19 @@ import hashlib
 import logging
 import os
 import random
-from dataclasses import dataclass
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from billing.interfaces import ProviderError, ProviderUnavailable
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
+from billing.providers import DEFAULT_CALL_BUDGET
 from billing.usage import PENDING_INFO_KEY, _aware, _insert
 from listings.models import Listing
 from storefront.db import get_session, utcnow
@@ -59,6 +70,7 @@ def meter_event_identifier(usage) -> str:
     return f"{usage.listing_id}:sha256:{hashlib.sha256(usage.event_id.encode()).hexdigest()}"
 
 SENDER_KEY = "bazaar.billing.usage_sender"
+BREAKER_KEY = "bazaar.billing.usage_breaker"
 SENDERS = ("thread", "off")
 # The wait after the n-th failed attempt is 10 s x 2^(n-1), spread by +/-10 %,
 # at most an hour: an outage of a day costs ~24 tries per event, and events
@@ -66,11 +78,24 @@ SENDERS = ("thread", "off")
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(hours=1)
 BACKOFF_JITTER = 0.10
-# Longer than a batch of provider calls takes; a claim older than this
-# belongs to a sender that died, and the rows are sent again.
+# A claim older than this belongs to a sender that died, and the rows are sent
+# again; a round starts no call it could not finish within it.
 CLAIM_LEASE = timedelta(minutes=5)
 DEFAULT_BATCH = 100
 ERROR_LIMIT = 2000
+# Meter events in flight at once (USAGE_SEND_CONCURRENCY). One at a time, a round
+# trip to Stripe caps sending far below what the usage API accepts; Stripe takes up
+# to 1,000 meter events a second in live mode
+# (https://docs.stripe.com/api/billing/meter-event/create).
+DEFAULT_SEND_CONCURRENCY = 8
+MAX_SEND_CONCURRENCY = 32
+# The circuit breaker: this many unavailable answers in a row mean the provider is
+# down (one is a blip); the process then rests, 30 s (the sender's poll interval)
+# doubled after each failed probe, at most 10 minutes: a day-long outage costs each
+# process ~150 probe calls instead of a timeout per event per backoff step.
+BREAKER_THRESHOLD = 5
+BREAKER_REST = timedelta(seconds=30)
+BREAKER_MAX_REST = timedelta(minutes=10)
 
 
 @dataclass
@@ -80,6 +105,8 @@ class UsageSendReport:
     sent: int = 0
     retrying: int = 0
     rejected: int = 0
+    # Set when the circuit breaker is open: nothing is sent before this moment.
+    resting_until: datetime | None = None
 
     @property
     def attempted(self) -> int:
@@ -89,6 +116,7 @@ class UsageSendReport:
         self.sent += other.sent
         self.retrying += other.retrying
         self.rejected += other.rejected
+        self.resting_until = other.resting_until or self.resting_until
 
     def __str__(self) -> str:
         return f"sent {self.sent}, retrying {self.retrying}, rejected {self.rejected}"
@@ -202,65 +230,248 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
     return sorted(claimed)
 
 
-def _send_one(session: Session, provider, usage: UsageEvent, now: datetime) -> str:
-    """Send one claimed event and record the outcome; returns its new status. Commits."""
-    from billing.interfaces import ProviderError, ProviderUnavailable
+class SendBreaker:
+    """One process's circuit breaker over the provider, like the search fallback's
+    cool-down (``search/services.py``) but growing while the outage lasts.
 
-    listing = session.get(Listing, usage.listing_id)
-    install = session.get(Install, usage.install_id)
-    try:
-        event_name = meter_event_name(session, provider, listing)
-        customer_id = billing_customer_id(session, provider, install.workspace_id)
-        provider.record_meter_event(event_name=event_name, customer_id=customer_id,
-                                    value=usage.quantity,
-                                    identifier=meter_event_identifier(usage),
-                                    timestamp=_aware(usage.occurred_at))
-    except ProviderError as error:
-        session.rollback()
-        usage.status, usage.next_attempt_at = UsageStatus.REJECTED, None
-        usage.last_error = f"refused by the provider: {error}"[:ERROR_LIMIT]
+    ``BREAKER_THRESHOLD`` unavailable answers in a row open it for ``BREAKER_REST``;
+    after a rest the next round sends one event (a probe): if the provider answers,
+    sending resumes, else the rest doubles (at most ``BREAKER_MAX_REST``). Any answer,
+    even a refusal, shows the provider is up. Shared by the threads of a process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures = 0  # unavailable answers in a row
+        self._rests = 0  # rests in a row, with no answer in between
+        self._resting_until: datetime | None = None
+
+    def resting_until(self, now: datetime) -> datetime | None:
+        """The end of the current rest, or None when sending is allowed at ``now``."""
+        with self._lock:
+            if self._resting_until is not None and now < self._resting_until:
+                return self._resting_until
+            return None
+
+    @property
+    def probing(self) -> bool:
+        """True after a rest until the provider answers: send one event first."""
+        return self._rests > 0
+
+    def answered(self) -> None:
+        with self._lock:
+            self._failures, self._rests, self._resting_until = 0, 0, None
+
+    def unavailable(self, now: datetime) -> bool:
+        """Count a failure at ``now``; True when it opens the breaker."""
+        with self._lock:
+            if self._resting_until is not None and now < self._resting_until:
+                return False  # a call that was under way when it opened
+            self._failures += 1
+            if self._failures < (1 if self._rests else BREAKER_THRESHOLD):
+                return False
+            self._rests += 1
+            rest = min(BREAKER_REST * 2 ** min(self._rests - 1, 10), BREAKER_MAX_REST)
+            self._resting_until, self._failures = now + rest, 0
+        log.warning("Usage sender: the payment provider is unavailable; resting for %ds",
+                    rest.total_seconds())
+        return True
+
+
+def usage_breaker_of(app: Flask) -> SendBreaker:
+    """The process's circuit breaker for sending usage (made on first use)."""
+    return app.extensions.setdefault(BREAKER_KEY, SendBreaker())
+
+
+@dataclass
+class _Outcomes:
+    """What became of a round's claimed rows, by id."""
+
+    sent: list[int] = field(default_factory=list)
+    retry: dict[int, str] = field(default_factory=dict)
+    rejected: dict[int, str] = field(default_factory=dict)
+    untried: list[int] = field(default_factory=list)
+
+
+def _file(outcomes: _Outcomes, row_id: int, error: BaseException | None) -> None:
+    """File one row's outcome; ``error`` None means the provider accepted it."""
+    if error is None:
+        outcomes.sent.append(row_id)
+    elif isinstance(error, ProviderError):
+        outcomes.rejected[row_id] = f"refused by the provider: {error}"
+    elif isinstance(error, ProviderUnavailable):
+        outcomes.retry[row_id] = f"provider unavailable: {error.detail or error}"
+    else:  # a fault of ours: logged, and tried again later like an outage
+        log.error("Sending usage event (row %s) failed", row_id, exc_info=error)
+        outcomes.retry[row_id] = f"failed ({type(error).__name__}); will retry"
+
+
+def _tell(breaker: SendBreaker, now: datetime, error: BaseException | None) -> None:
+    """Tell the breaker how one provider call ended (a fault of ours says nothing)."""
+    if error is None or isinstance(error, ProviderError):
+        breaker.answered()
+    elif isinstance(error, ProviderUnavailable):
+        breaker.unavailable(now)
+
+
+def _targets(session: Session, provider, breaker: SendBreaker, rows, now: datetime,
+             outcomes: _Outcomes) -> dict[int, tuple[str, str]]:
+    """(meter event name, customer id) for each claimed row whose meter and customer
+    exist or could be made; the other rows go to ``outcomes``. At most one provider
+    call per listing and per workspace, and none once the breaker opens."""
+    listings = {listing.id: listing for listing in session.exec(select(Listing).where(
+        col(Listing.id).in_({row.listing_id for row in rows}))).all()}
+    workspaces = dict(session.exec(select(Install.id, Install.workspace_id).where(
+        col(Install.id).in_({row.install_id for row in rows}))).all())
+    known: dict[tuple[str, int], str] = {}
+    failed: dict[tuple[str, int], BaseException | None] = {}  # None: not tried (resting)
+
+    def resolve(key: tuple[str, int], make) -> str | None:
+        if key in known or key in failed:
+            return known.get(key)
+        if breaker.resting_until(now):
+            failed[key] = None
+            return None
+        try:
+            known[key] = make()
+        except Exception as error:  # filed below for each of the rows concerned
+            session.rollback()
+            failed[key] = error
+            _tell(breaker, now, error)
+        return known.get(key)
+
+    targets = {}
+    for row in rows:
+        meter_key = ("meter", row.listing_id)
+        customer_key = ("customer", workspaces.get(row.install_id))
+        event_name = resolve(meter_key, lambda: meter_event_name(
+            session, provider, listings[row.listing_id]))
+        customer_id = event_name and resolve(customer_key, lambda: billing_customer_id(
+            session, provider, workspaces.get(row.install_id)))
+        if customer_id:
+            targets[row.id] = (event_name, customer_id)
+            continue
+        error = failed[meter_key if event_name is None else customer_key]
+        if error is None:
+            outcomes.untried.append(row.id)
+        else:
+            _file(outcomes, row.id, error)
+    return targets
+
+
+def _send_all(provider, breaker: SendBreaker, jobs: list, now: datetime, concurrency: int,
+              stop_at: float, outcomes: _Outcomes) -> None:
+    """Record each job's meter event, ``concurrency`` calls at a time. New calls stop
+    when the breaker opens or at ``stop_at`` (monotonic); those rows stay untried."""
+    if not jobs:
+        return
+    waiting = iter(jobs)
+    in_flight: dict[Future, int] = {}
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)),
+                            thread_name_prefix="bazaar-usage-send") as pool:
+
+        def start_more() -> None:
+            while len(in_flight) < concurrency:
+                job = next(waiting, None)
+                if job is None:
+                    return
+                row, event_name, customer_id = job
+                if breaker.resting_until(now) or time.monotonic() > stop_at:
+                    outcomes.untried.append(row.id)
+                    continue
+                call = pool.submit(provider.record_meter_event, event_name=event_name,
+                                   customer_id=customer_id, value=row.quantity,
+                                   identifier=meter_event_identifier(row),
+                                   timestamp=_aware(row.occurred_at))
+                in_flight[call] = row.id
+
+        start_more()
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for call in done:
+                _file(outcomes, in_flight.pop(call), call.exception())
+                _tell(breaker, now, call.exception())
+            start_more()
+
+
+def _record(session: Session, rows, outcomes: _Outcomes, now: datetime) -> None:
+    """Move the claimed rows on, as ``outcomes`` says, in one transaction. Commits."""
+    attempts = {row.id: row.attempts for row in rows}
+    by_id = {row.id: row for row in rows}
+    done = dict(locked_until=None, attempts=UsageEvent.attempts + 1)
+    if outcomes.sent:
+        session.execute(update(UsageEvent).where(col(UsageEvent.id).in_(outcomes.sent))
+                        .values(status=UsageStatus.SENT, sent_at=now, next_attempt_at=None,
+                                last_error=None, **done)
+                        .execution_options(synchronize_session=False))
+    for row_id, reason in outcomes.rejected.items():
+        row = by_id[row_id]
         log.error("Usage event %s of listing %s refused by the provider: %s",
-                  usage.event_id, usage.listing_id, error)
-    except Exception as error:  # ProviderUnavailable, or a fault of ours: try again later
-        session.rollback()
-        if not isinstance(error, ProviderUnavailable):
-            log.exception("Sending usage event %s failed", usage.event_id)
-        usage.next_attempt_at = now + backoff_delay(usage.attempts + 1)
-        usage.last_error = (f"provider unavailable: {error.detail or error}"
-                            if isinstance(error, ProviderUnavailable)
-                            else f"failed ({type(error).__name__}); will retry")[:ERROR_LIMIT]
-    else:
-        usage.status, usage.sent_at = UsageStatus.SENT, now
-        usage.next_attempt_at, usage.last_error = None, None
-    usage.attempts += 1
-    usage.locked_until = None
-    session.add(usage)
+                  row.event_id, row.listing_id, reason)
+        session.execute(update(UsageEvent).where(UsageEvent.id == row_id)
+                        .values(status=UsageStatus.REJECTED, next_attempt_at=None,
+                                last_error=reason[:ERROR_LIMIT], **done)
+                        .execution_options(synchronize_session=False))
+    for row_id, reason in outcomes.retry.items():
+        session.execute(update(UsageEvent).where(UsageEvent.id == row_id)
+                        .values(next_attempt_at=now + backoff_delay(attempts[row_id] + 1),
+                                last_error=reason[:ERROR_LIMIT], **done)
+                        .execution_options(synchronize_session=False))
+    if outcomes.untried:
+        # Given back as they were: due again once the breaker lets sending resume.
+        session.execute(update(UsageEvent).where(col(UsageEvent.id).in_(outcomes.untried))
+                        .values(locked_until=None)
+                        .execution_options(synchronize_session=False))
     session.commit()
-    return usage.status
+
+
+def _send_round(app: Flask, session: Session, provider, breaker: SendBreaker,
+                now: datetime, limit: int) -> UsageSendReport:
+    """Claim up to ``limit`` due events, send them, and record what became of them."""
+    report = UsageSendReport()
+    claimed = claim_due(session, now, limit)
+    if not claimed:
+        return report
+    # Enough time left to finish the calls started before the claim runs out.
+    budget = float(app.config.get("STRIPE_CALL_BUDGET") or 0) or DEFAULT_CALL_BUDGET
+    stop_at = time.monotonic() + CLAIM_LEASE.total_seconds() - 2 * budget
+    rows = session.execute(
+        select(UsageEvent.id, UsageEvent.listing_id, UsageEvent.install_id,
+               UsageEvent.event_id, UsageEvent.quantity, UsageEvent.occurred_at,
+               UsageEvent.attempts).where(col(UsageEvent.id).in_(claimed))
+        .order_by(col(UsageEvent.id))).all()
+    outcomes = _Outcomes()
+    targets = _targets(session, provider, breaker, rows, now, outcomes)
+    session.commit()  # no transaction stays open during the provider calls
+    jobs = [(row, *targets[row.id]) for row in rows if row.id in targets]
+    concurrency = app.config.get("USAGE_SEND_CONCURRENCY") or DEFAULT_SEND_CONCURRENCY
+    _send_all(provider, breaker, jobs, now, concurrency, stop_at, outcomes)
+    _record(session, rows, outcomes, now)
+    report.sent, report.retrying = len(outcomes.sent), len(outcomes.retry)
+    report.rejected = len(outcomes.rejected)
+    return report
 
 
 def send_due_usage(app: Flask, now: datetime | None = None,
                    limit: int = DEFAULT_BATCH) -> UsageSendReport:
     """Send up to ``limit`` usage events that are due at ``now`` (default: the clock).
 
-    Safe to run in several threads and processes at once. Passing ``now``
-    (tests) fixes the clock for claims, backoff and timestamps.
+    Safe to run in several threads and processes at once. Sends nothing while the
+    process's circuit breaker rests (``report.resting_until`` says until when), and
+    only one event first after a rest. Passing ``now`` (tests) fixes the clock for
+    claims, backoff, the breaker and timestamps.
     """
     provider = provider_of(app)
+    breaker = usage_breaker_of(app)
+    now = now or utcnow()
     report = UsageSendReport()
-    # The app context's session: the local provider writes its records through
-    # it, so they commit together with the event's new status.
     with app.app_context():
         session = get_session()
-        for usage_id in claim_due(session, now or utcnow(), limit):
-            usage = session.get(UsageEvent, usage_id, populate_existing=True)
-            status = _send_one(session, provider, usage, now or utcnow())
-            if status == UsageStatus.SENT:
-                report.sent += 1
-            elif status == UsageStatus.REJECTED:
-                report.rejected += 1
-            else:
-                report.retrying += 1
+        if not breaker.resting_until(now) and breaker.probing:
+            report.add(_send_round(app, session, provider, breaker, now, 1))
+        if not breaker.resting_until(now) and not breaker.probing:
+            report.add(_send_round(app, session, provider, breaker, now, limit - report.attempted))
+    report.resting_until = breaker.resting_until(now)
     return report
 
 
@@ -275,12 +486,28 @@ def usage_sender_of(app: Flask) -> OutboxSender | None:
 wake_after_commit(PENDING_INFO_KEY, SENDER_KEY)
 
 
-def _send_round(app: Flask) -> int:
+def _background_round(app: Flask) -> int:
     return send_due_usage(app).attempted
 
 
+def _concurrency_setting(raw) -> int:
+    from storefront.config import ConfigError
+
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return DEFAULT_SEND_CONCURRENCY
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"USAGE_SEND_CONCURRENCY must be a whole number, got {raw!r}") from None
+    if not 1 <= value <= MAX_SEND_CONCURRENCY:
+        raise ConfigError(f"USAGE_SEND_CONCURRENCY must be between 1 and "
+                          f"{MAX_SEND_CONCURRENCY}, got {value}")
+    return value
+
+
 def init_usage_sender(app: Flask) -> None:
-    """Read ``USAGE_SENDER`` ("thread" by default, or "off") and set up the sender."""
+    """Read ``USAGE_SENDER`` ("thread" by default, or "off") and ``USAGE_SEND_CONCURRENCY``
+    (checked; a bad value stops start-up) and set up the sender."""
     from storefront.config import ConfigError
 
     app.config.setdefault("USAGE_SENDER",
@@ -288,9 +515,13 @@ def init_usage_sender(app: Flask) -> None:
     if app.config["USAGE_SENDER"] not in SENDERS:
         raise ConfigError(f"USAGE_SENDER must be one of {', '.join(SENDERS)}, "
                           f"got {app.config['USAGE_SENDER']!r}")
+    app.config["USAGE_SEND_CONCURRENCY"] = _concurrency_setting(
+        app.config.get("USAGE_SEND_CONCURRENCY", os.environ.get("USAGE_SEND_CONCURRENCY")))
+    usage_breaker_of(app)
     if app.config["USAGE_SENDER"] != "thread":
         return
-    sender = OutboxSender(app, _send_round, name="bazaar-usage-sender", batch=DEFAULT_BATCH)
+    sender = OutboxSender(app, _background_round, name="bazaar-usage-sender",
+                          batch=DEFAULT_BATCH)
     app.extensions[SENDER_KEY] = sender
     # Started by the first request too, so retries go out from every worker.
     app.before_request(sender.ensure_started)

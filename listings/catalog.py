@@ -34,7 +34,12 @@ from listings.models import (
     Screenshot,
     slugify,
 )
-from listings.screenshots import MAX_SCREENSHOTS, inspect_image, screenshot_path
+from listings.screenshots import (
+    MAX_SCREENSHOTS,
+    inspect_image,
+    read_image_file,
+    screenshot_path,
+)
 from listings.services import ListingError, validation_messages
 from storefront.db import utcnow
 from search.sync import enqueue as enqueue_search_updates
@@ -189,21 +194,35 @@ def export_catalog(session: Session, upload_folder: str,
 # --- import: checking -------------------------------------------------------------------
 
 
-def check_catalog(session: Session, lines: Iterable[str],
+def check_catalog(session: Session, lines: Iterable[bytes | str],
                   base_dir: Path | None = None) -> CatalogPlan:
     """Read and validate every line; nothing is written.
 
-    Slugs already in the database are loaded once, so checking costs one
-    query whatever the size of the file. Relative screenshot paths are read
-    from ``base_dir`` (the folder of the file, for the CLI).
+    ``lines`` are the file's lines as bytes (as the CLI reads them) or text.
+    A line of bytes that is not UTF-8 is a bad line like any other, reported
+    with the offset of the bad byte in the file. Slugs already in the
+    database are loaded once, so checking costs one query whatever the size
+    of the file. Relative screenshot paths are read from ``base_dir`` (the
+    folder of the file, for the CLI).
     """
     plan = CatalogPlan()
     # slug -> line that claimed it (0 for a listing already in the catalog)
     taken: dict[str, int] = {slug: 0 for slug in session.exec(select(Listing.slug)).all()}
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
+    offset = 0  # bytes before the current line, to point at a bad byte in the file
+    for number, raw in enumerate(lines, start=1):
+        line_start = offset
+        if isinstance(raw, bytes):
+            offset += len(raw)
+        if not raw.strip():
             continue
         plan.lines += 1
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as error:
+            plan.errors.append(LineError(number, "encoding", (
+                f"not UTF-8 text ({error.reason} at byte {line_start + error.start} "
+                "of the file)")))
+            continue
         planned, errors = _check_line(number, text, taken, base_dir)
         if errors:
             plan.errors.extend(errors)
@@ -220,6 +239,9 @@ def _check_line(number: int, text: str, taken: dict[str, int],
     except json.JSONDecodeError as error:
         return None, [LineError(number, "json",
                                 f"not valid JSON ({error.msg} at column {error.colno})")]
+    except RecursionError:
+        # The parser recurses once per level of nesting; a listing needs a handful.
+        return None, [LineError(number, "json", "not valid JSON (nested too deeply)")]
     if not isinstance(record, dict):
         return None, [LineError(number, "json",
                                 f"each line must be a JSON object, not {_json_type(record)}")]
@@ -388,7 +410,7 @@ def _check_screenshots(value: Any, base_dir: Path | None,
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         try:
-            inspect_image(path.read_bytes())
+            inspect_image(read_image_file(path))
         except OSError as error:
             errors[f"{prefix}.path"] = f"cannot read {raw_path}: {error.strerror or error}"
             continue
@@ -517,7 +539,7 @@ def _store_screenshot(upload_folder: str, listing_id: int, path: Path, caption: 
                       position: int, now, written_files: list[Path]) -> dict:
     """Re-read and re-check the image (it may have changed since the check), then store it
     the way ``save_screenshot`` does."""
-    data = path.read_bytes()
+    data = read_image_file(path)
     content_type, extension, width, height = inspect_image(data)
     filename = f"{listing_id}-{secrets.token_hex(8)}.{extension}"
     target = screenshot_path(upload_folder, filename)

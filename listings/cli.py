@@ -97,21 +97,25 @@ def register_cli(app: Flask) -> None:
                        "importing nothing when a line is bad.")
     def catalog_import(file: Path, skip_invalid: bool):
         from listings.catalog import check_catalog, finish_import
+        from listings.screenshots import special_file_kind
 
+        # The file is read twice (counting lines, then checking), so it must be a
+        # regular file: a FIFO would be empty the second time, /dev/zero endless.
+        kind = special_file_kind(file.stat().st_mode)
+        if kind is not None:
+            raise click.BadParameter(f"{file} is {kind}, not a regular file.",
+                                     param_hint="'FILE'")
         _require_schema()
         session = get_session()
         with file.open("rb") as handle:
             total = sum(1 for _ in handle)
-        # disable=None: a bar on a terminal, silence in logs and pipes.
-        with file.open(encoding="utf-8", errors="strict") as handle:
-            try:
-                lines = tqdm(handle, total=total, unit=" lines", desc="Checking",
-                             file=sys.stderr, disable=None)
-                plan = check_catalog(session, lines, base_dir=file.resolve().parent)
-            except UnicodeDecodeError as error:
-                click.echo(f"{file} is not UTF-8 text ({error.reason} at byte {error.start}); "
-                           "nothing was imported.", err=True)
-                raise click.exceptions.Exit(1) from None
+        # Lines go to the check as bytes: it decodes each one, so a bad byte is
+        # reported with its line and its offset in the file.
+        with file.open("rb") as handle:
+            # disable=None: a bar on a terminal, silence in logs and pipes.
+            lines = tqdm(handle, total=total, unit=" lines", desc="Checking",
+                         file=sys.stderr, disable=None)
+            plan = check_catalog(session, lines, base_dir=file.resolve().parent)
         for error in plan.errors:
             click.echo(str(error), err=True)
         if plan.errors and not skip_invalid:

@@ -8,7 +8,9 @@ before anything is written.
 from __future__ import annotations
 
 import io
+import os
 import secrets
+import stat
 import warnings
 from pathlib import Path
 
@@ -51,6 +53,48 @@ def inspect_image(data: bytes) -> tuple[str, str, int, int]:
         raise ListingError("That file is not a PNG, JPEG or WebP image.", field="image") from None
     content_type, extension = FORMATS[image_format]
     return content_type, extension, width, height
+
+
+def special_file_kind(mode: int) -> str | None:
+    """What a file that is not a regular one is ("a directory", "a device", ...), from
+    its ``st_mode``; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def read_image_file(path: Path) -> bytes:
+    """The bytes of the image file at ``path``, for the catalog import.
+
+    Raises ``ListingError`` for a directory, device, pipe or socket, and for a
+    file over ``MAX_BYTES``, without reading it: ``/dev/zero`` or a huge file
+    must not be read into memory. Raises ``OSError`` when it cannot be opened.
+    """
+    # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting
+    # for one; fstat on the open file then refuses it (no race with a later swap).
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        kind = special_file_kind(info.st_mode)
+        if kind is not None:
+            raise ListingError(f"is {kind}, not a regular file", field="image")
+        if info.st_size > MAX_BYTES:
+            raise ListingError("The image is larger than 5 MB.", field="image")
+        with os.fdopen(fd, "rb") as handle:
+            fd = None  # the file object closes it now
+            # One byte past the limit, so a file that grew since fstat is still refused.
+            return handle.read(MAX_BYTES + 1)
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def save_screenshot(session: Session, listing: Listing, data: bytes, caption: str,

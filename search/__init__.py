@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
         app.extensions["bazaar.search"] = SearchService(primary, fallback=embedded)
     else:
         app.extensions["bazaar.search"] = SearchService(embedded)
+    from search.sync import init_sync_sender
+
+    init_sync_sender(app)
     register_cli(app)
     from search.views import bp as views_bp  # the search page and autocomplete
     app.register_blueprint(views_bp)

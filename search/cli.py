@@ -46,7 +46,10 @@ def sync_with_progress(app: Flask) -> sync.SyncReport:
     for bar in bars.values():
         bar.close()
     for target in report.targets:
-        if target.skipped:
+        if target.busy:
+            click.echo(f"{target.target}: not synced: another process holds its lease (a sync "
+                       "or a rebuild); its rows wait. Try again shortly.", err=True)
+        elif target.skipped:
             click.echo(f"{target.target}: skipped ({target.skipped})")
         elif target.error:
             click.echo(f"{target.target}: FAILED after {target.applied} rows, will retry: "
@@ -62,10 +65,11 @@ def register_cli(app: Flask) -> None:
     def search_group():
         pass
 
-    @search_group.command("sync", help="Apply pending changes to the search indexes.")
+    @search_group.command("sync", help="Apply pending changes to the search indexes. Exits "
+                                       "1 when a target failed or was busy.")
     def sync_command():
         report = sync_with_progress(current_app)
-        if not report.ok:
+        if not report.ok or report.busy:
             raise SystemExit(1)
 
     @search_group.command("reindex", help="Build fresh indexes from the database and swap "
@@ -101,7 +105,7 @@ def register_cli(app: Flask) -> None:
         sync_with_progress(current_app)
 
     @search_group.command("status", help="Documents in the database vs. each index, and "
-                                         "pending changes.")
+                                         "pending changes. Exits 1 when an index is unreachable.")
     def status_command():
         targets = current_app.extensions["bazaar.search"].targets()
         with _session() as session:
@@ -109,11 +113,17 @@ def register_cli(app: Flask) -> None:
             pending = sync.pending_counts(session, targets)
             states = {name: session.get(sync.SearchSyncState, name) for name in targets}
         click.echo(f"published listings in the database: {published}")
+        unreachable = False
         for name, backend in targets.items():
+            # ping() first: it never raises nor logs the client's raw error.
             try:
-                indexed = f"{backend.count()} documents"
-            except SearchUnavailable as error:
-                indexed = f"unreachable ({error})"
+                indexed = f"{backend.count()} documents" if backend.ping() else None
+            except SearchUnavailable:
+                indexed = None
+            if indexed is None:
+                unreachable = True
+                where = getattr(backend, "location", None)
+                indexed = f"unreachable at {where}" if where else "unreachable"
             state = states[name]
             line = f"{name}: {indexed}, {pending[name]} pending changes"
             if state and state.synced_at:
@@ -121,3 +131,5 @@ def register_cli(app: Flask) -> None:
             if state and state.last_error:
                 line += f", failing ({state.attempts} tries): {state.last_error}"
             click.echo(line)
+        if unreachable:
+            raise SystemExit(1)

@@ -135,7 +135,8 @@ def parse_search_args(args: MultiDict, category_slugs: Collection[str],
     min_rating = None
     raw_rating = (args.get("min_rating") or "").strip()
     if raw_rating:
-        if raw_rating.isdigit() and int(raw_rating) in MIN_RATINGS:
+        # isascii: "²".isdigit() is true, but int("²") raises.
+        if raw_rating.isascii() and raw_rating.isdigit() and int(raw_rating) in MIN_RATINGS:
             min_rating = float(int(raw_rating))
         else:
             ignored.append(f"minimum rating {_shown(raw_rating)}")

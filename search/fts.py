@@ -380,8 +380,9 @@ class EmbeddedBackend:
 
     # --- writing ---------------------------------------------------------------
 
-    def index(self, documents: Sequence[dict]) -> None:
-        """Add or replace these documents (by ``id``), in one transaction."""
+    def index(self, documents: Sequence[dict], timeout: float | None = None) -> None:
+        """Add or replace these documents (by ``id``), in one transaction (``timeout``
+        is for remote indexes; this one is in the database)."""
         latest = {int(doc["id"]): doc for doc in documents}  # a repeated id: the last wins
         if not latest:
             return
@@ -392,8 +393,8 @@ class EmbeddedBackend:
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
 
-    def delete(self, listing_ids: Sequence[int]) -> None:
-        """Remove these listings; unknown ids are ignored."""
+    def delete(self, listing_ids: Sequence[int], timeout: float | None = None) -> None:
+        """Remove these listings; unknown ids are ignored (``timeout``: see ``index``)."""
         ids = sorted({int(i) for i in listing_ids})
         try:
             with self.engine.begin() as conn:

@@ -117,11 +117,12 @@ class SearchBackend(Protocol):
 
     name: str
 
-    def index(self, documents: Sequence[dict]) -> None:
-        """Add or replace these documents (by ``id``)."""
+    def index(self, documents: Sequence[dict], timeout: float | None = None) -> None:
+        """Add or replace these documents (by ``id``). ``timeout``: the longest to
+        wait on a remote index, in seconds (None: the backend's own limit)."""
 
-    def delete(self, listing_ids: Sequence[int]) -> None:
-        """Remove these listings; unknown ids are ignored."""
+    def delete(self, listing_ids: Sequence[int], timeout: float | None = None) -> None:
+        """Remove these listings; unknown ids are ignored. ``timeout`` as for ``index``."""
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Run a query. User text is never parsed as query syntax."""

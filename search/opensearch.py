@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import urllib3
 from opensearchpy import OpenSearch, helpers
@@ -89,6 +90,9 @@ class OpenSearchBackend:
                              f"{index_prefix!r}")
         self.alias = index_prefix
         self.timeout = timeout
+        # For messages: the node's address without any user:password in the URL.
+        parts = urlsplit(url)
+        self.location = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
         # Short timeouts and no retries: a slow or dead cluster must fail fast so the
         # page can answer from the embedded index instead.
         self.client = client or OpenSearch(hosts=[url], timeout=timeout, max_retries=0,
@@ -101,10 +105,11 @@ class OpenSearchBackend:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         return f"{self.alias}-{stamp}-{secrets.token_hex(3)}"
 
-    def _aliased_indices(self) -> list[str]:
+    def _aliased_indices(self, timeout: float | None = None) -> list[str]:
         """The physical indices the alias points at now (none when it doesn't exist)."""
         try:
-            return sorted(self.client.indices.get_alias(name=self.alias))
+            return sorted(self.client.indices.get_alias(name=self.alias,
+                                                        request_timeout=timeout or self.timeout))
         except NotFoundError:
             return []
 
@@ -117,16 +122,17 @@ class OpenSearchBackend:
             return []
         return sorted(name for name in found if pattern.match(name))
 
-    def ensure_index(self) -> None:
-        """Create the first physical index and the alias, unless the alias exists."""
+    def ensure_index(self, timeout: float | None = None) -> None:
+        """Create the first physical index and the alias, unless the alias exists
+        (``timeout``: the longest to wait for each request)."""
         if self._alias_known:
             return
         with _unavailable("create index"):
-            if not self._aliased_indices():
+            if not self._aliased_indices(timeout):
                 body = queries.index_body()
                 body["aliases"] = {self.alias: {}}
                 self.client.indices.create(index=self._new_index_name(), body=body,
-                                           request_timeout=ADMIN_TIMEOUT)
+                                           request_timeout=timeout or ADMIN_TIMEOUT)
                 self._settle_alias()
         self._alias_known = True
 
@@ -156,41 +162,45 @@ class OpenSearchBackend:
 
     # --- writing -------------------------------------------------------------------
 
-    def _bulk(self, actions: list[dict], action: str, ignore_status: tuple = ()) -> None:
+    def _bulk(self, actions: list[dict], action: str, ignore_status: tuple = (),
+              timeout: float | None = None) -> None:
         small = len(actions) <= SMALL_WRITE
+        timeout = timeout or WRITE_TIMEOUT
         with _unavailable(action):
             # require_alias: a write must never auto-create a concrete index named
             # like the alias (with a guessed mapping) if the alias went missing.
             helpers.bulk(self.client, actions, chunk_size=SMALL_WRITE, max_retries=0,
                          ignore_status=ignore_status, require_alias=True,
-                         refresh="true" if small else "false", request_timeout=WRITE_TIMEOUT)
+                         refresh="true" if small else "false", request_timeout=timeout)
             if not small:
-                self.client.indices.refresh(index=self.alias, request_timeout=WRITE_TIMEOUT)
+                self.client.indices.refresh(index=self.alias, request_timeout=timeout)
 
-    def index(self, documents: Sequence[dict]) -> None:
-        """Add or replace these documents (by ``id``); searchable on return."""
+    def index(self, documents: Sequence[dict], timeout: float | None = None) -> None:
+        """Add or replace these documents (by ``id``); searchable on return.
+        ``timeout``: the longest to wait for each request (default WRITE_TIMEOUT)."""
         if not documents:
             return
-        self.ensure_index()
+        self.ensure_index(timeout)
         actions = [{"_op_type": "index", "_index": self.alias, "_id": str(doc["id"]),
                     "_source": queries.source_document(doc)} for doc in documents]
         try:
-            self._bulk(actions, "index")
+            self._bulk(actions, "index", timeout=timeout)
         except SearchUnavailable:
             # The alias may have been dropped since we last looked: look again next time.
             self._alias_known = False
             raise
 
-    def delete(self, listing_ids: Sequence[int]) -> None:
-        """Remove these listings; unknown ids (and a missing index) are ignored."""
+    def delete(self, listing_ids: Sequence[int], timeout: float | None = None) -> None:
+        """Remove these listings; unknown ids (and a missing index) are ignored.
+        ``timeout`` as for ``index``."""
         if not listing_ids:
             return
         with _unavailable("delete"):
-            if not self._alias_known and not self._aliased_indices():
+            if not self._alias_known and not self._aliased_indices(timeout):
                 return  # no index yet: nothing to delete (and don't create one)
         actions = [{"_op_type": "delete", "_index": self.alias, "_id": str(listing_id)}
                    for listing_id in listing_ids]
-        self._bulk(actions, "delete", ignore_status=(404,))  # already gone: fine
+        self._bulk(actions, "delete", ignore_status=(404,), timeout=timeout)  # gone: fine
 
     def rebuild(self, documents: Iterable[dict], total: int,
                 progress: Callable[[int], None] | None = None) -> int:

@@ -92,13 +92,19 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    # Flask-Login "alternative tokens": the session and the remember-me cookie carry
+    # the user's session token (User.get_id), not their id, so replacing the token
+    # signs every device out. https://flask-login.readthedocs.io/en/latest/#alternative-tokens
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_token: str):
+        from sqlmodel import col, select
+
         from storefront.models import User
 
-        if not user_id.isdigit():
+        if not session_token:
             return None
-        return db.get_session().get(User, int(user_id))
+        return db.get_session().exec(select(User).where(
+            User.session_token == session_token, col(User.active).is_(True))).first()
 
     register_template_helpers(app)
     _register_error_pages(app)

@@ -1,17 +1,29 @@
-"""Account views: register, sign in, sign out."""
+"""Account views: register, sign in, sign out (here or on every device), change the password."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
+from storefront.credentials import change_password, sign_up
 from storefront.db import get_session
 from storefront.extensions import csrf, limiter
-from storefront.forms import LoginForm, RegisterForm
+from storefront.forms import ChangePasswordForm, LoginForm, RegisterForm
+from storefront.lockout import LockoutPolicy, clear_failures, is_locked_out, record_failure
 from storefront.security import safe_next
-from storefront.services import AccountError, authenticate, register_user
+from storefront.services import AccountError, authenticate
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+# One message for an unknown email and a wrong password.
+NO_MATCH = "That email and password do not match an account."
+# Shown for any address once it is locked, whether it has an account or not.
+LOCKED_OUT = ("Too many failed sign-ins for this email address. Signing in with it is paused: "
+              "try again in {minutes} minute{plural}.")
+# Shown after registering, for a new address and for one that already has an account.
+REGISTERED = ("Thanks! If this email address is new to Bazaar, your account is ready: sign in "
+              "with it below. If it already had an account, sign in with that account's password.")
 
 
 def _login_limit() -> str:
@@ -26,6 +38,18 @@ def _landing_for(user) -> str:
     return url_for("storefront.home")
 
 
+def _end_every_session() -> None:
+    """Replace the user's session token, then sign this browser out: every session
+    and remember-me cookie made with the old token stops working, on every device
+    (the user loader only finds users by their current token)."""
+    session = get_session()
+    user = current_user._get_current_object()
+    user.rotate_session_token()
+    session.add(user)
+    session.commit()
+    logout_user()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @csrf.exempt  # checked below instead, after the rate limit has counted the attempt
@@ -38,14 +62,25 @@ def login():
         return redirect(safe_next(next_url, _landing_for(current_user)))
     if form.validate_on_submit():
         session = get_session()
-        user = authenticate(session, form.email.data, form.password.data)
-        if user is not None:
-            session.commit()  # keeps a rehashed password, if any
-            login_user(user, remember=form.remember.data)
-            flash(f"Welcome back, {user.display_name}.", "success")
-            return redirect(safe_next(next_url, _landing_for(user)))
-        # One message for an unknown email and a wrong password.
-        form.password.errors = ["That email and password do not match an account."]
+        policy = LockoutPolicy.from_config(current_app.config)
+        email = form.email.data
+        # Checked before the password, so a locked address gets no more guesses.
+        locked = is_locked_out(session, policy, email)
+        if not locked:
+            user = authenticate(session, email, form.password.data)
+            if user is not None:
+                clear_failures(session, policy, email)
+                session.commit()  # also keeps a rehashed password, if any
+                login_user(user, remember=form.remember.data)
+                flash(f"Welcome back, {user.display_name}.", "success")
+                return redirect(safe_next(next_url, _landing_for(user)))
+            locked = record_failure(session, policy, email)
+            session.commit()
+        if locked:
+            form.password.errors = [LOCKED_OUT.format(minutes=policy.minutes,
+                                                      plural="" if policy.minutes == 1 else "s")]
+            return render_template("storefront/login.html", form=form, next=next_url), 429
+        form.password.errors = [NO_MATCH]
         return render_template("storefront/login.html", form=form, next=next_url), 401
     status = 400 if form.errors else 200
     return render_template("storefront/login.html", form=form, next=next_url), status
@@ -54,20 +89,22 @@ def login():
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def register():
+    """The same answer for a new address and a taken one (see ``sign_up``): nobody is
+    signed in, everyone is sent to the sign-in page with the same message."""
     form = RegisterForm()
     next_url = request.values.get("next")
     if form.validate_on_submit():
         session = get_session()
         try:
-            user = register_user(session, email=form.email.data, password=form.password.data,
-                                 display_name=form.display_name.data)
-        except AccountError as error:
-            getattr(form, error.field or "email").errors.append(str(error))
-        else:
+            sign_up(session, email=form.email.data, password=form.password.data,
+                    display_name=form.display_name.data)
             session.commit()
-            login_user(user)
-            flash("Your account is ready.", "success")
-            return redirect(safe_next(next_url, url_for("storefront.home")))
+        except IntegrityError:
+            # Someone registered the same address a moment earlier: taken, same answer.
+            session.rollback()
+        flash(REGISTERED, "success")
+        next_url = safe_next(next_url, "")
+        return redirect(url_for("accounts.login", next=next_url or None))
     status = 400 if form.errors else 200
     return render_template("storefront/register.html", form=form, next=next_url), status
 
@@ -75,6 +112,39 @@ def register():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    # Signing out retires the session token: a copied session or remember-me cookie
+    # is worth nothing afterwards (and other devices are signed out too).
+    _end_every_session()
     flash("You are signed out.", "info")
     return redirect(url_for("storefront.home"))
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    _end_every_session()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("storefront.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per hour", methods=["POST"])
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = current_user._get_current_object()
+        try:
+            change_password(session, user, form.current_password.data, form.new_password.data)
+        except AccountError as error:
+            session.rollback()
+            getattr(form, error.field or "current_password").errors.append(str(error))
+        else:
+            session.commit()
+            # The change retired every session; this device signs in again with the new token.
+            login_user(user)
+            flash("Your password is changed. Every other device is signed out.", "success")
+            return redirect(url_for("workspaces.delete_account"))
+    status = 400 if form.errors else 200
+    return render_template("storefront/change_password.html", form=form), status

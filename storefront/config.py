@@ -55,6 +55,35 @@ def _float_setting(name: str, default: float, minimum: float, maximum: float) ->
     return value
 
 
+# Flask-Limiter storages Bazaar documents: one process (memory) or shared (Redis).
+# https://limits.readthedocs.io/en/stable/storage.html
+RATELIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel",
+                             "redis+cluster")
+
+
+def _rate_limit_setting(name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = os.environ.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be limits like '10 per minute;50 per hour', "
+                          f"got {value!r}") from None
+    return value
+
+
+def _ratelimit_storage_setting() -> str:
+    value = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    scheme, separator, _ = value.partition("://")
+    if not separator or scheme not in RATELIMIT_STORAGE_SCHEMES:
+        # Never the value itself: it may hold a password.
+        raise ConfigError("RATELIMIT_STORAGE_URI must start with one of "
+                          f"{', '.join(s + '://' for s in RATELIMIT_STORAGE_SCHEMES)}"
+                          + (f"; got {scheme}://" if separator else ""))
+    return value
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask config mapping from the environment.
 
@@ -86,13 +115,25 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": not local,
         "PREFERRED_URL_SCHEME": "http" if local else "https",
         "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # memory:// counts per process; several workers or hosts need Redis to share one count.
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage_setting(),
+        # When Redis can't be reached, limits fall back to per-process counts instead of
+        # failing every sign-in; the per-account lockout (in the database) still holds.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_RATE_LIMIT": _rate_limit_setting("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Per email address, shared by every worker and host (counted in the database).
+        "LOGIN_LOCKOUT_MAX_FAILURES": _int_setting("LOGIN_LOCKOUT_MAX_FAILURES", 10, 3, 100),
+        "LOGIN_LOCKOUT_MINUTES": _int_setting("LOGIN_LOCKOUT_MINUTES", 15, 1, 1440),
         "PAGE_SIZE": _int_setting("BAZAAR_PAGE_SIZE", 24, 1, 200),
         # Search: OpenSearch when a URL is set, else the embedded index in the database.
         "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL") or None,
         "OPENSEARCH_INDEX": os.environ.get("OPENSEARCH_INDEX", "bazaar-listings"),
         # Short on purpose: a slow cluster must not hold pages up (they fall back).
         "OPENSEARCH_TIMEOUT": _float_setting("OPENSEARCH_TIMEOUT", 1.5, 0.1, 60.0),
+        # Seconds a web request may spend applying its own search outbox rows
+        # after commit; the rest is left to the background sync (search/sync.py).
+        "SEARCH_SYNC_BUDGET": _float_setting("SEARCH_SYNC_BUDGET", 2.0, 0.1, 30.0),
+        # Seconds between the background sync's looks for rows left behind.
+        "SEARCH_SYNC_INTERVAL": _float_setting("SEARCH_SYNC_INTERVAL", 30.0, 1.0, 3600.0),
     }

@@ -38,6 +38,19 @@ class RegisterForm(FlaskForm):
     )
 
 
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired(),
+                                                                      Length(max=200)])
+    new_password = PasswordField(
+        "New password",
+        validators=[InputRequired(), Length(min=10, max=200, message="Use 10 to 200 characters.")],
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[InputRequired(), EqualTo("new_password", message="The passwords do not match.")],
+    )
+
+
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(role.value, role.value.capitalize())
                                          for role in Role])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -17,6 +18,11 @@ class Role(StrEnum):
     PARTNER = "partner"
     EDITOR = "editor"
     ADMIN = "admin"
+
+
+def new_session_token() -> str:
+    """A fresh random value for ``User.session_token``."""
+    return secrets.token_urlsafe(32)
 
 
 class UserBase(SQLModel):
@@ -37,10 +43,23 @@ class User(UserBase, UserMixin, table=True):
     # Set when the person deleted their account; the row stays, anonymised,
     # so reviews and audit entries keep a (nameless) author.
     deleted_at: datetime | None = None
+    # What the session and the remember-me cookie carry instead of the id (Flask-Login's
+    # "alternative tokens"): replacing it signs out every device at once.
+    # https://flask-login.readthedocs.io/en/latest/#alternative-tokens
+    # Kept out of repr() so a logged user object never shows it.
+    session_token: str = Field(default_factory=new_session_token, max_length=64, unique=True,
+                               index=True, repr=False)
 
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
+
+    def get_id(self) -> str:  # flask-login
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        """Sign out every session and remember-me cookie of this user."""
+        self.session_token = new_session_token()
 
     @property
     def is_editor(self) -> bool:
@@ -58,6 +77,21 @@ class User(UserBase, UserMixin, table=True):
 
 class UserPublic(UserBase):
     id: int
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed sign-in for an email address, kept for the lockout window.
+
+    Keyed by a digest of the typed address, not by user, so an address with no
+    account locks exactly like one with an account (and typed addresses are not kept).
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email_digest_failed_at", "email_digest", "failed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email_digest: str = Field(max_length=64)
+    failed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 # --- workspaces and installs ----------------------------------------------------

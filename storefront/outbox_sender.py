@@ -1,5 +1,5 @@
 """The background sender shared by the outboxes that talk to other services
-(partner webhooks, usage to the payment provider).
+(partner webhooks, usage to the payment provider, the search sync's catch-up).
 
 One daemon thread per process drains an outbox: it is woken right after a
 commit that queued rows (the queuing code sets a flag in ``session.info``) and

@@ -66,7 +66,9 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 def register_user(session: Session, *, email: str, password: str, display_name: str,
                   role: Role = Role.CUSTOMER, partner_id: int | None = None) -> User:
-    """Create an account. Raises ``AccountError`` when the email is taken."""
+    """Create an account. Raises ``AccountError`` when the email is taken (for
+    operators and scripts; the public sign-up form uses ``credentials.sign_up``,
+    which doesn't tell)."""
     email = normalise_email(email)
     if find_user_by_email(session, email) is not None:
         raise AccountError("An account with this email already exists.", field="email")
@@ -600,7 +602,12 @@ def redeem_install_token(session: Session, listing, token: str, now=None) -> Ins
     """
     now = now or utcnow()
     forged = InstallTokenError("invalid", "The install token is not valid for this app.")
-    payload_part, _, signature = (token or "").strip().partition(".")
+    token = (token or "").strip()
+    # Tokens are base64url, so ASCII; anything else is forged, and must not reach
+    # encode("ascii") or compare_digest, which raise on non-ASCII text.
+    if not token.isascii():
+        raise forged
+    payload_part, _, signature = token.partition(".")
     if not payload_part or not signature or not listing.webhook_secret:
         raise forged
     if not hmac.compare_digest(signature, _token_signature(listing.webhook_secret, payload_part)):

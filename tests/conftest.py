@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,7 @@ from tests import factories  # noqa: E402
 POSTGRES_URL = os.environ.get("BAZAAR_TEST_DATABASE_URL")
 OPENSEARCH_URL = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
 STRIPE_MOCK_URL = os.environ.get("BAZAAR_TEST_STRIPE_URL")
+REDIS_URL = os.environ.get("BAZAAR_TEST_REDIS_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -48,6 +51,9 @@ def pytest_configure(config):
     if IN_CI and not STRIPE_MOCK_URL:
         raise pytest.UsageError("CI=true but BAZAAR_TEST_STRIPE_URL is not set: "
                                 "the Stripe provider must run against stripe-mock.")
+    if IN_CI and not REDIS_URL:
+        raise pytest.UsageError("CI=true but BAZAAR_TEST_REDIS_URL is not set: "
+                                "the shared sign-in limits must run against Redis.")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -83,7 +89,7 @@ def stripe_mock_url() -> str:
 def _database_backends(metafunc) -> list[str]:
     backends = ["sqlite"]
     parts = Path(str(metafunc.definition.path)).parts
-    if ("functional" in parts or "contract" in parts) and POSTGRES_URL:
+    if ("functional" in parts or "contract" in parts or "reliability" in parts) and POSTGRES_URL:
         backends.append("postgresql")
     return backends
 
@@ -166,6 +172,8 @@ def app(database_url, tmp_path, app_overrides):
         "WEBHOOK_SENDER": "off",
         # Nor a usage sender: tests send usage with send_due_usage when they mean to.
         "USAGE_SENDER": "off",
+        # Nor a background search sync: commits apply their own rows; tests drain the rest.
+        "SEARCH_SYNC_SENDER": "off",
     }
     config.update(app_overrides)
     app = create_app(config)
@@ -202,3 +210,31 @@ def login(client):
         return response
 
     return _login
+
+
+@pytest.fixture
+def hung_server_url():
+    """The URL of a local server that accepts every connection and never answers:
+    a hung OpenSearch node, a hung Stripe, a partner's stuck endpoint."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_and_hold():
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # read nothing, answer nothing
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept_and_hold, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    for connection in held:
+        connection.close()
+    listener.close()

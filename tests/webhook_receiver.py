@@ -10,6 +10,8 @@ by the URL's path (``receiver.url_for("error")``) or, for ``receiver.url``, by
 - ``close``: closes the connection without answering
 - ``redirect``: 302 to ``/ok`` (which must not be followed)
 - ``slow``: 200 after a short pause (makes concurrent senders overlap)
+- ``trickle``: a 200 answer sent one byte every ``trickle_interval`` seconds,
+  for up to ``TRICKLE_LIMIT`` seconds (each byte resets a per-read timeout)
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("ok", "error", "hang", "close", "redirect", "slow")
+MODES = ("ok", "error", "hang", "close", "redirect", "slow", "trickle")
+TRICKLE_LIMIT = 20.0
 
 
 @dataclass
@@ -36,6 +39,7 @@ class ReceivedRequest:
 class WebhookReceiver:
     def __init__(self) -> None:
         self.mode = "ok"
+        self.trickle_interval = 0.2
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -89,6 +93,9 @@ class WebhookReceiver:
                     receiver._released.wait(10)
                     self.close_connection = True
                     return
+                if mode == "trickle":
+                    self._trickle()
+                    return
                 if mode == "slow":
                     time.sleep(0.05)
                 if mode == "error":
@@ -107,6 +114,22 @@ class WebhookReceiver:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _trickle(self) -> None:
+                body = b"x" * 4096
+                answer = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                self.close_connection = True
+                stop_at = time.monotonic() + TRICKLE_LIMIT
+                for byte in answer:
+                    if time.monotonic() > stop_at or receiver._released.wait(
+                            receiver.trickle_interval):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:  # the sender gave up and closed the connection
+                        return
 
             def log_message(self, *args):  # keep test output quiet
                 pass

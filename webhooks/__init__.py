@@ -33,7 +33,7 @@ def webhook_settings(bazaar_env: str) -> dict:
         # "thread": each web process sends after commits and retries every 30 s;
         # "off": only `flask webhooks deliver` sends (from cron).
         "WEBHOOK_SENDER": sender,
-        # Seconds to connect, and again to wait for the answer.
+        # Seconds one delivery may take in all, connect to last byte (delivery.Deadline).
         "WEBHOOK_TIMEOUT": _float_setting("WEBHOOK_TIMEOUT", 5.0, 0.1, 60.0),
         "WEBHOOK_MAX_ATTEMPTS": _int_setting("WEBHOOK_MAX_ATTEMPTS", 12, 1, 50),
         # Posting to loopback/private/link-local addresses would let a partner

@@ -6,7 +6,8 @@
 1. claims the row with a conditional UPDATE (committed at once), so two
    senders, in one process or several, never post the same row together;
 2. POSTs the stored body, signed at send time with the listing's secret,
-   with a short timeout and without following redirects;
+   within one overall deadline (``WEBHOOK_TIMEOUT``, from connecting to the
+   last byte read) and without following redirects;
 3. records the attempt and moves the row on: 2xx -> succeeded; anything else
    -> pending again after an exponential backoff, or failed once the attempts
    run out, which marks the listing's endpoint as failing.
@@ -24,6 +25,7 @@ import ipaddress
 import logging
 import random
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -144,12 +146,42 @@ class _PublicOnlyConnectionMixin:
         return sock
 
 
-class _PublicOnlyHTTPConnection(_PublicOnlyConnectionMixin, HTTPConnection):
+class _DeadlineConnectionMixin:
+    """Puts every socket a POST uses under that POST's ``Deadline`` (if one runs)."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        Deadline.watch_current(sock)  # before the TLS handshake, which can trickle too
+        return sock
+
+    def request(self, *args, **kwargs):
+        if self.sock is not None:  # a kept-alive connection, reused
+            Deadline.watch_current(self.sock)
+        return super().request(*args, **kwargs)
+
+
+class _HTTPConnection(_DeadlineConnectionMixin, HTTPConnection):
     pass
 
 
-class _PublicOnlyHTTPSConnection(_PublicOnlyConnectionMixin, HTTPSConnection):
+class _HTTPSConnection(_DeadlineConnectionMixin, HTTPSConnection):
     pass
+
+
+class _PublicOnlyHTTPConnection(_PublicOnlyConnectionMixin, _HTTPConnection):
+    pass
+
+
+class _PublicOnlyHTTPSConnection(_PublicOnlyConnectionMixin, _HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
 
 
 class _PublicOnlyHTTPPool(HTTPConnectionPool):
@@ -160,13 +192,20 @@ class _PublicOnlyHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _PublicOnlyHTTPSConnection
 
 
-class PublicOnlyAdapter(HTTPAdapter):
-    """A requests adapter whose connections refuse non-public addresses."""
+class DeadlineAdapter(HTTPAdapter):
+    """A requests adapter whose connections obey the running POST's ``Deadline``."""
+
+    pool_classes = {"http": _HTTPPool, "https": _HTTPSPool}
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PublicOnlyHTTPPool,
-                                                   "https": _PublicOnlyHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = dict(self.pool_classes)
+
+
+class PublicOnlyAdapter(DeadlineAdapter):
+    """A requests adapter whose connections refuse non-public addresses."""
+
+    pool_classes = {"http": _PublicOnlyHTTPPool, "https": _PublicOnlyHTTPSPool}
 
 
 def http_session(allow_private_hosts: bool) -> requests.Session:
@@ -175,13 +214,89 @@ def http_session(allow_private_hosts: bool) -> requests.Session:
     # No proxies or .netrc from the environment: the address check must see
     # the partner's host, and nothing of ours is sent along.
     client.trust_env = False
-    if not allow_private_hosts:
-        client.mount("http://", PublicOnlyAdapter())
-        client.mount("https://", PublicOnlyAdapter())
+    adapter = DeadlineAdapter if allow_private_hosts else PublicOnlyAdapter
+    client.mount("http://", adapter())
+    client.mount("https://", adapter())
     return client
 
 
 # --- one POST -----------------------------------------------------------------------------
+
+
+class Deadline:
+    """The overall time limit of one POST: connecting, sending and reading the answer.
+
+    requests' timeouts bound each socket operation, not the request: "the read
+    timeout is the number of seconds the client will wait for the server to
+    send a byte" (https://requests.readthedocs.io/en/latest/user/advanced/#timeouts),
+    so an endpoint that trickles a byte every few seconds never trips it. Here a
+    timer thread shuts the POST's sockets down when the time is up; the blocked
+    read then fails at once and the attempt is recorded as timed out.
+
+    Used as ``with Deadline(seconds) as deadline: client.post(...)`` in the
+    thread that posts; the connections of ``http_session`` register their
+    sockets with it (``watch_current``).
+    """
+
+    _current = threading.local()
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._over = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    @classmethod
+    def watch_current(cls, sock: socket.socket) -> None:
+        """Put ``sock`` under the deadline running in this thread, if any."""
+        deadline = getattr(cls._current, "deadline", None)
+        if deadline is not None:
+            deadline._watch(sock)
+
+    def _watch(self, sock: socket.socket) -> None:
+        # A duplicate descriptor of the same connection: it stays valid after
+        # urllib3 wraps the socket in TLS (which detaches the original object),
+        # and shutting it down ends the connection for every descriptor.
+        if sock.fileno() < 0:
+            return  # already closed: nothing left to wait on
+        watched = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        with self._lock:
+            self._sockets.append(watched)
+            if self.expired:
+                self._shut(watched)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._over:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed by the other side
+
+    def __enter__(self) -> Deadline:
+        Deadline._current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+        Deadline._current.deadline = None
+        with self._lock:
+            self._over = True
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
 
 
 def _causes(error: BaseException):
@@ -241,18 +356,30 @@ def _read_start(response: requests.Response) -> str:
 
 def post_event(client: requests.Session, url: str, body: str, headers: dict[str, str],
                timeout: float) -> Outcome:
-    """POST one signed event and say what happened; never raises for the endpoint's faults."""
+    """POST one signed event and say what happened; never raises for the endpoint's faults.
+
+    ``timeout`` bounds the whole POST (see ``Deadline``); an answer not complete
+    by then is a failed attempt, even if it had started with a 2xx status.
+    """
     started = time.perf_counter()
+
+    def took() -> int:
+        return round((time.perf_counter() - started) * 1000)
+
+    timed_out = f"timed out after {timeout:g} s waiting for the response"
     try:
-        with client.post(url, data=body.encode("utf-8"), headers=headers, timeout=(timeout, timeout),
-                       allow_redirects=False, stream=True) as response:
+        with Deadline(timeout) as deadline, \
+                client.post(url, data=body.encode("utf-8"), headers=headers,
+                            timeout=(timeout, timeout), allow_redirects=False,
+                            stream=True) as response:
             status, text = response.status_code, _read_start(response)
     except (requests.RequestException, PrivateAddressRefused, http.client.HTTPException,
             OSError) as error:
-        return Outcome(duration_ms=round((time.perf_counter() - started) * 1000),
-                       error=describe_error(error, timeout))
-    return Outcome(duration_ms=round((time.perf_counter() - started) * 1000), status=status,
-                   body=text)
+        return Outcome(duration_ms=took(),
+                       error=timed_out if deadline.expired else describe_error(error, timeout))
+    if deadline.expired:
+        return Outcome(duration_ms=took(), error=timed_out)
+    return Outcome(duration_ms=took(), status=status, body=text)
 
 
 # --- claiming and recording -----------------------------------------------------------------
@@ -345,7 +472,7 @@ def deliver_due(app, now: datetime | None = None, limit: int = DEFAULT_BATCH) ->
     """Post up to ``limit`` deliveries that are due at ``now`` (default: the clock).
 
     Safe to run in several threads and processes at once. Configuration comes
-    from ``app.config``: ``WEBHOOK_TIMEOUT`` (seconds, connect and read),
+    from ``app.config``: ``WEBHOOK_TIMEOUT`` (seconds for a whole POST),
     ``WEBHOOK_MAX_ATTEMPTS`` and ``WEBHOOK_ALLOW_PRIVATE_HOSTS``. Passing
     ``now`` (tests) fixes the clock for claims, backoff and timestamps.
     """

@@ -59,6 +59,9 @@ def verify_signature(secret: str, body: bytes | str, header: str | None,
 
     Compares in constant time; a malformed header is simply not valid.
     """
+    # A real header is ASCII; other text would make int() or compare_digest raise.
+    if not (header or "").isascii():
+        return False
     timestamp, signatures = None, []
     for item in (header or "").split(","):
         key, _, value = item.strip().partition("=")

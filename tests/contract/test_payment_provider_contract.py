@@ -388,7 +388,8 @@ def test_a_connected_accounts_event_says_which_account(provider):
 
 
 @pytest.mark.parametrize("tamper", ["wrong secret", "stale", "altered body", "no header",
-                                    "garbage header"])
+                                    "garbage header", "non-ASCII signature",
+                                    "non-ASCII digit in timestamp"])
 def test_webhook_with_a_bad_or_stale_signature_is_refused(provider, tamper):
     payload = event_payload()
     header = stripe_signature(payload)
@@ -402,6 +403,10 @@ def test_webhook_with_a_bad_or_stale_signature_is_refused(provider, tamper):
         header = ""
     elif tamper == "garbage header":
         header = "t=abc,v2=123"
+    elif tamper == "non-ASCII signature":  # header values arrive as Latin-1 text
+        header += "é"
+    elif tamper == "non-ASCII digit in timestamp":  # "²".isdigit() but int("²") fails
+        header = header.replace("t=", "t=²", 1)
     with pytest.raises(InvalidWebhook):
         provider.parse_webhook(payload, header)
 

@@ -58,6 +58,8 @@ MATRIX = {
     "accounts.login": ("GET", {}, PUBLIC),
     "accounts.register": ("GET", {}, PUBLIC),
     "accounts.logout": ("POST", {}, SIGNED_IN),
+    "accounts.sign_out_everywhere": ("POST", {}, SIGNED_IN),
+    "accounts.password": ("GET", {}, SIGNED_IN),
     "admin.users": ("GET", {}, ADMINS),
     "admin.change_user_role": ("POST", {"user_id": "customer_id"}, ADMINS),
     "partner.dashboard": ("GET", {}, PARTNER_ONLY),

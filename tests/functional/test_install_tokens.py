@@ -91,6 +91,20 @@ def test_forged_and_foreign_tokens_are_rejected(db, admin, installed):
     assert redeem_install_token(db, listing, token).id == install.id
 
 
+def test_non_ascii_tokens_are_invalid_not_errors(db, installed):
+    listing, install = installed
+    token = issue_install_token(db, install, listing)
+    db.commit()
+    payload_part, signature = token.split(".")
+
+    for hostile in [f"é{token}", f"{token}é", f"{payload_part}.\ud800{signature}",
+                    f"\ud800{payload_part}.{signature}", "١٢٣.٤٥٦", f"{payload_part}.{signature}\x00"]:
+        with pytest.raises(InstallTokenError) as error:
+            redeem_install_token(db, listing, hostile)
+        assert error.value.reason == "invalid", ascii(hostile)
+    assert redeem_install_token(db, listing, token).id == install.id
+
+
 def test_expired_token_is_rejected(db, installed):
     listing, install = installed
     token = issue_install_token(db, install, listing)

@@ -15,7 +15,10 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
+from jsonschema import Draft202012Validator
+
 from api.models import ApiKey
+from api.openapi import openapi_document
 from listings.models import Partner
 from storefront.db import utcnow
 from storefront.models import InstallToken, Role
@@ -112,6 +115,17 @@ def test_wrong_secret_with_a_real_prefix_is_401(client, world):
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
+@pytest.mark.parametrize("tail", ["é", "\x00", "ÿ" * 5000])
+def test_real_prefix_with_a_non_ascii_or_huge_secret_is_401(client, world, tail):
+    # Header values arrive as Latin-1 text: any byte may follow a real prefix.
+    prefix = world.plaintext.rsplit("_", 1)[0]
+
+    response = client.get("/api/v1/installs", headers=auth(f"{prefix}_{tail}"))
+
+    assert_problem(response, 401)
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
 def test_revoked_key_is_401(client, db, world):
     world.key.revoked_at = utcnow()
     db.add(world.key)
@@ -184,12 +198,31 @@ def test_list_installs_filters_and_pages(client, db, world):
                                           ("limit=0", "'limit' must be a whole number"),
                                           ("limit=500", "from 1 to 100"),
                                           ("limit=ten", "'limit'"), ("limit=²", "'limit'"),
+                                          ("limit=", "'limit' must be a whole number"),
                                           ("cursor=-3", "'cursor'"),
                                           ("cursor=99999999999999999999", "'cursor'")])
 def test_list_installs_explains_bad_parameters(client, world, query, words):
     response = client.get(f"/api/v1/installs?{query}", headers=auth(world.plaintext))
 
     assert words in assert_problem(response, 400)["detail"]
+
+
+@pytest.mark.parametrize("cursor", ["0", "7", "0000000001", "2147483647", "9999999999",
+                                    "12345678901", "", "abc", "-3", "1.5", "0x10", " 1", "²",
+                                    "١٢", "1\x00"])
+def test_cursor_is_refused_exactly_when_the_openapi_document_says(client, world, cursor):
+    parameter = next(p for p in openapi_document()["paths"]["/api/v1/installs"]["get"]
+                     ["parameters"] if p["name"] == "cursor")
+    allowed = Draft202012Validator(parameter["schema"]).is_valid(cursor)
+
+    response = client.get("/api/v1/installs", query_string={"cursor": cursor},
+                          headers=auth(world.plaintext))
+
+    if allowed:
+        assert response.status_code == 200, response.get_data(as_text=True)
+    else:
+        detail = assert_problem(response, 400)["detail"]
+        assert "'cursor' must be the next_cursor of a previous page" in detail
 
 
 # --- install tokens --------------------------------------------------------------------
@@ -251,6 +284,22 @@ def test_forged_or_malformed_token_is_rejected(client, db, world, forge):
     assert redeem(client, world.plaintext, token).status_code == 200
 
 
+@pytest.mark.parametrize("hostile", [
+    lambda token: "é" + token,                         # non-ASCII in the payload part
+    lambda token: token + "é",                         # non-ASCII in the signature
+    lambda token: token.replace(".", ".\ud800", 1),    # a lone surrogate (valid JSON escape)
+    lambda token: "\ud800." + token.split(".")[1],
+    lambda token: "١٢٣.٤٥٦",                            # Arabic-Indic digits, nothing else
+])
+def test_non_ascii_token_is_a_problem_400_not_a_server_error(client, db, world, hostile):
+    token = issue_token(db, world.install, world.listing)
+
+    body = assert_problem(redeem(client, world.plaintext, hostile(token)), 400,
+                          "urn:bazaar:problem:token-invalid")
+    assert "not valid for this app" in body["detail"]
+    assert redeem(client, world.plaintext, token).status_code == 200
+
+
 def test_token_of_another_listing_is_rejected(client, db, world):
     other_listing = factories.make_listing(db)
     other_install = factories.make_install(db, world.workspace, other_listing)
@@ -275,6 +324,10 @@ def test_the_documented_local_check_accepts_a_real_token(db, world):
         check(_tamper_signature(token), world.listing.webhook_secret)
     with pytest.raises(ValueError, match="not signed"):
         check(token, "whsec_someone-elses-secret")
+    # A hostile redirect URL must not crash the partner's app either.
+    for hostile in (token + "é", "é" + token, "\ud800." + token.split(".")[1]):
+        with pytest.raises(ValueError, match="not signed"):
+            check(hostile, world.listing.webhook_secret)
 
 
 @pytest.mark.parametrize("kwargs", [{"data": "token=abc"}, {"data": "{not json",

@@ -133,6 +133,7 @@ def test_another_partners_listing_is_not_found(client, db, login):
     assert client.get(f"/partner/revenue?listing={flat.id}").status_code == 404
     assert client.get(f"/partner/revenue.csv?listing={flat.id}").status_code == 404
     assert client.get("/partner/revenue?listing=abc").status_code == 404
+    assert client.get("/partner/revenue?listing=²").status_code == 404  # isdigit, not int
     assert client.get(f"/partner/revenue?listing={'9' * 30}").status_code == 404
     assert client.get(f"/partner/revenue.csv?listing={2**31}").status_code == 404
     # Its own (empty) page shows nothing of the other partner's money.

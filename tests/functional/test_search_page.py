@@ -189,6 +189,8 @@ def test_unknown_filter_values_are_ignored_with_a_notice(client, catalog):
                   "sort order “sideways”", "price “cheap”", "minimum rating “9”",
                   "free trial “maybe”"):
         assert named in notice
+    # "²".isdigit() is true, but int("²") raises: still just an ignored value.
+    assert "minimum rating “²”" in unescape(search(client, "?q=lark&min_rating=²"))
 
 
 def test_known_filter_values_raise_no_notice(client, catalog):

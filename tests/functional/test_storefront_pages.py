@@ -468,7 +468,7 @@ def test_review_without_csrf_token_is_refused(client, db, app_overrides):
     listing = factories.make_listing(db)
     user = factories.make_installer(db, listing)
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(user.id)
+        flask_session["_user_id"] = user.session_token  # what Flask-Login keeps (User.get_id)
         flask_session["_fresh"] = True
     response = client.post(f"/apps/{listing.slug}/reviews", data={"rating": "5", "title": "Hi"})
     assert response.status_code == 400

@@ -115,10 +115,13 @@ def test_visitor_is_asked_to_sign_in_or_register_and_comes_back(client, db, admi
     assert f'href="/account/register?next={path}"' in page
     assert "Accept and join" not in page
 
-    # Registering through the link lands back on it, ready to accept.
+    # Registering through the link leads to signing in, then back to it, ready to accept.
     response = client.post(f"/account/register?next={path}", data={
         "display_name": "Newcomer", "email": "newcomer@example.com",
         "password": "long-enough-pw", "confirm": "long-enough-pw"})
+    assert response.status_code == 302 and response.location.endswith(f"/account/login?next={path}")
+    response = client.post(response.location, data={"email": "newcomer@example.com",
+                                                     "password": "long-enough-pw"})
     assert response.status_code == 302 and response.location.endswith(path)
     assert "Accept and join" in client.get(path).get_data(as_text=True)
     assert client.post(f"{path}/accept").status_code == 302

@@ -9,7 +9,6 @@ the node can be shared.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -20,7 +19,6 @@ from tests.factories import search_document
 
 from search.interfaces import SearchQuery, SearchUnavailable
 from search.opensearch import OpenSearchBackend
-
 
 
 @pytest.fixture
@@ -234,35 +232,8 @@ def test_an_unreachable_node_is_unavailable_fast():
     assert time.monotonic() - started < 3
 
 
-@pytest.fixture
-def silent_server():
-    """A port that accepts connections and never answers: a hung node."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
-
-
-def test_a_hung_node_times_out_into_unavailable(silent_server):
-    slow = OpenSearchBackend(silent_server, index_prefix="hung", timeout=0.3)
+def test_a_hung_node_times_out_into_unavailable(hung_server_url):
+    slow = OpenSearchBackend(hung_server_url, index_prefix="hung", timeout=0.3)
     started = time.monotonic()
     with pytest.raises(SearchUnavailable, match="search"):
         slow.search(SearchQuery(text="x"))
