@@ -118,12 +118,34 @@ def _sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def _worker_database(url: str) -> str:
+    """The database this test process may use: under pytest-xdist each worker gets
+    one of its own (``<name>_gw0``, made on first use), because a run drops the schema
+    and every test empties the tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                        {"name": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def _postgres_migrated() -> str:
     from sqlalchemy import create_engine
 
     url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1) \
         if POSTGRES_URL.startswith("postgresql://") else POSTGRES_URL
+    url = _worker_database(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         # Start from nothing so the migrations, not leftovers, make the schema.
