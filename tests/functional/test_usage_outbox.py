@@ -80,9 +80,11 @@ def test_pending_events_are_sent_once_with_deterministic_identifiers(app, db, pr
     factories.make_usage_event(db, world.install, "e-2", quantity=6)
     report = send_due_usage(app)
     assert (report.sent, report.retrying, report.rejected) == (2, 0, 0)
-    assert [(e["identifier"], e["value"]) for e in provider.meter_events] == [
+    # Sent concurrently (USAGE_SEND_CONCURRENCY), so in no particular order.
+    assert sorted((e["identifier"], e["value"]) for e in provider.meter_events) == [
         (f"{world.listing.id}:e-1", 4), (f"{world.listing.id}:e-2", 6)]
-    event = provider.meter_events[0]
+    event = next(e for e in provider.meter_events
+                 if e["identifier"] == f"{world.listing.id}:e-1")
     assert event["event_name"] == f"bazaar_listing_{world.listing.id}"
     assert event["customer_id"] == f"cus_{world.workspace.id}"
     assert event["timestamp"].tzinfo is not None
