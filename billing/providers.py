@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import time
+from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 
-from billing.interfaces import PaymentProvider
+from billing.interfaces import PaymentProvider, ProviderUnavailable
 
 EXTENSION_KEY = "bazaar.billing.provider"
 
@@ -40,6 +42,39 @@ def call_budget_setting(raw) -> float:
                           f"{MAX_CALL_BUDGET:g} seconds (below gunicorn's {WORKER_TIMEOUT} s "
                           f"worker timeout), got {raw}")
     return value
+
+
+class RequestBudget:
+    """Keeps all the provider calls of one web request, together, inside the worker
+    timeout: each call ends within ``call_budget``, but a request that makes several
+    (a first checkout: customer, product, prices, session) could add them up past it.
+    A call that might end more than ``request_budget`` seconds after the request's first
+    one is not started: the request answers "try again" instead of being killed.
+
+    Outside a request (the CLI, the background senders) nothing is limited: no worker
+    timeout waits on them.
+    """
+
+    STARTED = "bazaar.provider_calls_started"
+
+    def __init__(self, call_budget: float, request_budget: float = MAX_CALL_BUDGET,
+                 clock: Callable[[], float] = time.monotonic):
+        self.call_budget = call_budget
+        self.request_budget = request_budget
+        self.clock = clock
+
+    def before_call(self) -> None:
+        """Raise ``ProviderUnavailable`` when the next call could outlast the request's
+        budget; otherwise note the request's first call."""
+        if not has_request_context():
+            return
+        now = self.clock()
+        # In the WSGI environ, not flask.g: g outlives a request when an app context
+        # was already pushed (the CLI, tests).
+        started = request.environ.setdefault(self.STARTED, now)
+        if now - started + self.call_budget > self.request_budget:
+            raise ProviderUnavailable("the payment provider is answering slowly; "
+                                      "this request stopped before it would time out")
 
 
 def billing_settings() -> dict:
@@ -86,7 +121,8 @@ def build_provider(app: Flask) -> PaymentProvider:
 
         client = build_client(secret_key, app.config.get("STRIPE_API_BASE"), budget=budget)
         return StripeProvider(client, webhook_secret,
-                              app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET"))
+                              app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET"),
+                              request_budget=RequestBudget(budget))
 
     from billing.local_provider import LocalProvider
 

@@ -112,8 +112,11 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(self, client: stripe.StripeClient, webhook_secret: str,
-                 connect_webhook_secret: str | None = None):
+                 connect_webhook_secret: str | None = None, request_budget=None):
         self.client = client
+        # ``billing.providers.RequestBudget``: asked before every call, so the calls
+        # of one web request together stay inside the worker timeout.
+        self.request_budget = request_budget
         # Stripe signs each webhook endpoint's events with that endpoint's own secret:
         # the platform's endpoint, and the Connect endpoint that receives the events of
         # partners' connected accounts (payouts), even at the same URL.
@@ -123,17 +126,22 @@ class StripeProvider:
     def __repr__(self) -> str:  # never show the secrets
         return "<StripeProvider>"
 
+    def _call(self, call: Callable[[], T]) -> T:
+        if self.request_budget is not None:
+            self.request_budget.before_call()
+        return _translate(call)
+
     def create_customer(self, *, name: str, email: str, metadata: dict[str, str],
                         idempotency_key: str) -> str:
         params = {"name": name, "email": email, "metadata": metadata}
-        customer = _translate(lambda: self.client.v1.customers.create(
+        customer = self._call(lambda: self.client.v1.customers.create(
             params, _options(idempotency_key)))
         return customer.id
 
     def create_product(self, *, name: str, metadata: dict[str, str],
                        idempotency_key: str) -> str:
         params = {"name": name, "metadata": metadata}
-        product = _translate(lambda: self.client.v1.products.create(
+        product = self._call(lambda: self.client.v1.products.create(
             params, _options(idempotency_key)))
         return product.id
 
@@ -146,7 +154,7 @@ class StripeProvider:
             "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
             "value_settings": {"event_payload_key": "value"},
         }
-        meter = _translate(lambda: self.client.v1.billing.meters.create(
+        meter = self._call(lambda: self.client.v1.billing.meters.create(
             params, _options(idempotency_key)))
         return meter.id
 
@@ -171,7 +179,7 @@ class StripeProvider:
             ]})
         else:
             params["unit_amount"] = unit_amount
-        price = _translate(lambda: self.client.v1.prices.create(
+        price = self._call(lambda: self.client.v1.prices.create(
             params, _options(idempotency_key)))
         return price.id
 
@@ -185,7 +193,7 @@ class StripeProvider:
             "timestamp": int(timestamp.timestamp()),
             "payload": {"stripe_customer_id": customer_id, "value": str(value)},
         }
-        _translate(lambda: self.client.v1.billing.meter_events.create(
+        self._call(lambda: self.client.v1.billing.meter_events.create(
             params, _options(identifier)))
 
     def create_checkout_session(self, *, customer_id: str, price_ids: Sequence[str],
@@ -219,13 +227,13 @@ class StripeProvider:
             subscription_data["transfer_data"] = {"destination": destination_account}
             if application_fee_percent is not None:
                 subscription_data["application_fee_percent"] = str(application_fee_percent)
-        session = _translate(lambda: self.client.v1.checkout.sessions.create(
+        session = self._call(lambda: self.client.v1.checkout.sessions.create(
             params, _options(idempotency_key)))
         return CheckoutSession(id=session.id, url=session.url)
 
     def cancel_subscription(self, *, subscription_id: str, idempotency_key: str) -> None:
         try:
-            _translate(lambda: self.client.v1.subscriptions.cancel(
+            self._call(lambda: self.client.v1.subscriptions.cancel(
                 subscription_id, None, _options(idempotency_key)))
         except ProviderError as error:
             # Already gone is what we wanted.
@@ -233,14 +241,14 @@ class StripeProvider:
                 raise
 
     def retrieve_subscription(self, *, subscription_id: str) -> dict:
-        subscription = _translate(lambda: self.client.v1.subscriptions.retrieve(subscription_id))
+        subscription = self._call(lambda: self.client.v1.subscriptions.retrieve(subscription_id))
         # Plain dicts, like the webhook bodies the handler reads.
         return subscription.to_dict()
 
     def create_portal_session(self, *, customer_id: str, return_url: str,
                               idempotency_key: str) -> str:
         params = {"customer": customer_id, "return_url": return_url}
-        session = _translate(lambda: self.client.v1.billing_portal.sessions.create(
+        session = self._call(lambda: self.client.v1.billing_portal.sessions.create(
             params, _options(idempotency_key)))
         return session.url
 
@@ -254,7 +262,7 @@ class StripeProvider:
             "capabilities": {"transfers": {"requested": True},
                              "card_payments": {"requested": True}},
         }
-        account = _translate(lambda: self.client.v1.accounts.create(
+        account = self._call(lambda: self.client.v1.accounts.create(
             params, _options(idempotency_key)))
         return account.id
 
@@ -262,7 +270,7 @@ class StripeProvider:
                             return_url: str, idempotency_key: str) -> str:
         params = {"account": account_id, "refresh_url": refresh_url,
                   "return_url": return_url, "type": "account_onboarding"}
-        link = _translate(lambda: self.client.v1.account_links.create(
+        link = self._call(lambda: self.client.v1.account_links.create(
             params, _options(idempotency_key)))
         return link.url
 
@@ -271,7 +279,7 @@ class StripeProvider:
         # A credit note for ``amount`` refunded in full to the invoice's payment: Stripe
         # refunds the charge and sends ``credit_note.created`` with the refund in it.
         params = {"invoice": invoice_id, "amount": amount, "refund_amount": amount}
-        credit_note = _translate(lambda: self.client.v1.credit_notes.create(
+        credit_note = self._call(lambda: self.client.v1.credit_notes.create(
             params, _options(idempotency_key)))
         return credit_note.id
 

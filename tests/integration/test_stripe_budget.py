@@ -97,3 +97,65 @@ def test_the_budget_covers_every_attempt_and_the_pauses_between_them():
         assert connect > 0 and read > 0
         worst = (MAX_NETWORK_RETRIES + 1) * (connect + read) + retry_pauses(MAX_NETWORK_RETRIES)
         assert worst <= budget + 1e-9
+
+
+class SlowClock:
+    """A clock on which every Stripe call takes ``seconds``: read once per call."""
+
+    def __init__(self, seconds: float):
+        self.now, self.seconds = 0.0, seconds
+
+    def __call__(self) -> float:
+        self.now += self.seconds
+        return self.now
+
+
+def test_a_first_checkout_whose_stripe_calls_add_up_stops_before_the_worker_timeout(
+        make_app, stripe_mock_url):
+    """Each call fits its budget, but a first checkout makes five (customer, product,
+    price, checkout session...): the ones that could end past the request's budget are
+    not started, and the customer is asked to try again instead of meeting a killed
+    worker. Stripe's side is real (stripe-mock); only the time each call takes is not."""
+    app = make_app(stripe_mock_url, STRIPE_CALL_BUDGET=12, WTF_CSRF_ENABLED=False,
+                   RATELIMIT_ENABLED=False, SERVER_NAME="bazaar.test")
+    provider = get_provider(app)
+    provider.request_budget.clock = SlowClock(8.0)  # every call "takes" 8 s
+    made = []
+    original = provider.request_budget.before_call
+
+    def counting():
+        original()
+        made.append(1)
+
+    provider.request_budget.before_call = counting
+    with app.app_context():
+        from sqlmodel import Session
+
+        from listings.services import current_release
+
+        with Session(app.extensions["bazaar.engine"], expire_on_commit=False) as db:
+            listing = factories.make_paid_listing(db, monthly_price=2500)
+            admin = factories.make_user(db)
+            factories.make_workspace(db, admin)
+            release_id = current_release(db, listing.id).id
+    client = app.test_client()
+    signed_in = client.post("/account/login",
+                            data={"email": admin.email, "password": factories.PASSWORD})
+    assert signed_in.status_code == 302
+
+    response = client.post(f"/apps/{listing.slug}/install/confirm",
+                           data={"release_id": release_id})
+
+    # Calls at 0 s and 8 s were started (8 + 12 <= 25); one at 16 s could end at 28 s.
+    assert "checkout.stripe.com" not in (response.location or "")
+    assert len(made) == 2
+    page = client.get(response.location).get_data(as_text=True)
+    assert "please try again in a few minutes" in page
+
+
+def test_outside_a_request_provider_calls_are_not_limited_by_a_request_budget():
+    from billing.providers import RequestBudget
+
+    budget = RequestBudget(12.0, clock=SlowClock(100.0))
+    for _ in range(3):
+        budget.before_call()  # the CLI and the senders: no worker timeout waits on them
