@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 from sqlalchemy import insert
@@ -45,6 +45,10 @@ from storefront.db import utcnow
 from search.sync import enqueue as enqueue_search_updates
 
 BATCH_SIZE = 1000
+# The longest line read: a listing's text fields are bounded (a 20,000-character
+# description, 5,000-character changelogs), so a real line is far shorter; a longer
+# one (a file with no newlines, say) is reported, never held in memory whole.
+MAX_LINE_BYTES = 1024 * 1024
 
 LISTING_KEYS = {
     "slug", "name", "tagline", "description", "category", "partner", "tags", "status", "pricing",
@@ -194,7 +198,34 @@ def export_catalog(session: Session, upload_folder: str,
 # --- import: checking -------------------------------------------------------------------
 
 
-def check_catalog(session: Session, lines: Iterable[bytes | str],
+@dataclass(frozen=True)
+class OverlongLine:
+    """A line longer than ``MAX_LINE_BYTES``, skipped unread: only its size is kept."""
+
+    size: int
+
+
+def bounded_lines(handle: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | OverlongLine]:
+    """The lines of a binary file, each at most ``limit`` bytes (newline aside); a longer
+    one is read past in pieces and given as an ``OverlongLine``. Iterating a file
+    directly would read a line of any length into memory."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = handle.readline(limit)
+            if not line:
+                break
+            size += len(line)
+        yield OverlongLine(size)
+
+
+def check_catalog(session: Session, lines: Iterable[bytes | str | OverlongLine],
                   base_dir: Path | None = None) -> CatalogPlan:
     """Read and validate every line; nothing is written.
 
@@ -211,6 +242,13 @@ def check_catalog(session: Session, lines: Iterable[bytes | str],
     offset = 0  # bytes before the current line, to point at a bad byte in the file
     for number, raw in enumerate(lines, start=1):
         line_start = offset
+        if isinstance(raw, OverlongLine):
+            offset += raw.size
+            plan.lines += 1
+            plan.errors.append(LineError(number, "length", (
+                f"{raw.size:,} bytes, more than a listing can need "
+                f"(at most {MAX_LINE_BYTES:,}); not read")))
+            continue
         if isinstance(raw, bytes):
             offset += len(raw)
         if not raw.strip():

@@ -96,7 +96,7 @@ def register_cli(app: Flask) -> None:
                   help="Import the valid lines and report the bad ones, instead of "
                        "importing nothing when a line is bad.")
     def catalog_import(file: Path, skip_invalid: bool):
-        from listings.catalog import check_catalog, finish_import
+        from listings.catalog import bounded_lines, check_catalog, finish_import
         from listings.screenshots import special_file_kind
 
         # The file is read twice (counting lines, then checking), so it must be a
@@ -107,13 +107,14 @@ def register_cli(app: Flask) -> None:
                                      param_hint="'FILE'")
         _require_schema()
         session = get_session()
+        # Read in bounded lines: a file without newlines is never held in memory whole.
         with file.open("rb") as handle:
-            total = sum(1 for _ in handle)
+            total = sum(1 for _ in bounded_lines(handle))
         # Lines go to the check as bytes: it decodes each one, so a bad byte is
         # reported with its line and its offset in the file.
         with file.open("rb") as handle:
             # disable=None: a bar on a terminal, silence in logs and pipes.
-            lines = tqdm(handle, total=total, unit=" lines", desc="Checking",
+            lines = tqdm(bounded_lines(handle), total=total, unit=" lines", desc="Checking",
                          file=sys.stderr, disable=None)
             plan = check_catalog(session, lines, base_dir=file.resolve().parent)
         for error in plan.errors:

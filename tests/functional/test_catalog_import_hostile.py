@@ -149,3 +149,18 @@ def test_catalog_file_that_is_not_a_regular_file_is_refused(runner, db, tmp_path
 
     assert result.exit_code == 2, result.output
     assert f"{target} is {kind}, not a regular file" in result.output
+
+
+def test_a_line_longer_than_any_listing_is_reported_and_not_read_whole(runner, db, tmp_path):
+    huge = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'  # 3 MiB on one line
+    data = (json.dumps(record("before")).encode() + b"\n" + huge + b"\n"
+            + json.dumps(record("after")).encode() + b"\n")
+    path = tmp_path / "catalog.jsonl"
+    path.write_bytes(data)
+
+    result = runner.invoke(args=["catalog", "import", str(path), "--skip-invalid"])
+
+    assert result.exit_code == 0, result.output
+    assert f"line 2: length: {len(huge) + 1:,} bytes" in result.output
+    assert "not read" in result.output
+    assert {"before", "after"} <= imported_slugs(db)
