@@ -82,7 +82,14 @@ class LineError:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
+        # Messages quote the file (paths, slugs, field names): its control characters
+        # are shown escaped, so a line can't move the cursor or clear the terminal.
+        return f"line {self.line}: {_printable(self.field)}: {_printable(self.message)}"
+
+
+def _printable(text: str) -> str:
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode()
+                   for char in text)
 
 
 @dataclass

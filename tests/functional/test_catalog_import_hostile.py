@@ -164,3 +164,15 @@ def test_a_line_longer_than_any_listing_is_reported_and_not_read_whole(runner, d
     assert f"line 2: length: {len(huge) + 1:,} bytes" in result.output
     assert "not read" in result.output
     assert {"before", "after"} <= imported_slugs(db)
+
+
+def test_control_characters_from_the_file_are_shown_escaped(runner, db, tmp_path):
+    line = record("escapes", screenshots=[{"path": "shots/\x1b[2Jgone.png", "caption": "x"}])
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+
+    result = runner.invoke(args=["catalog", "import", str(path)])
+
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output
+    assert "shots/\\x1b[2Jgone.png" in result.output
