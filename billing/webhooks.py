@@ -138,6 +138,38 @@ def _read_ahead(session: Session, provider, delivery: Delivery) -> None:
         delivery.subscription = subscription
 
 
+def _named_provider_subscription(obj: Shape | None) -> str | None:
+    """The provider's subscription id an event's object names, if any."""
+    if isinstance(obj, CheckoutSessionObject):
+        return obj.subscription
+    if isinstance(obj, SubscriptionObject):
+        return obj.id
+    if isinstance(obj, InvoiceObject):
+        return obj.provider_subscription_id
+    return None
+
+
+def _drop_if_claimed_by_another(session: Session, delivery: Delivery) -> None:
+    """An event that would give our subscription a provider subscription id another
+    of ours already has (its metadata and its ids disagree) is applied to neither:
+    it is acknowledged and logged for an operator. Answering 503 would only have the
+    provider deliver it again, to the same conflict, for days."""
+    subscription = delivery.subscription
+    named = _named_provider_subscription(delivery.object)
+    if subscription is None or not named or subscription.provider_subscription_id:
+        return
+    holder = session.exec(select(Subscription.id).where(
+        Subscription.provider == delivery.label,
+        Subscription.provider_subscription_id == named,
+        Subscription.id != subscription.id)).first()
+    if holder is not None:
+        log.error("Event %s (%s) names the provider's subscription %s for our subscription "
+                  "%s, but it is subscription %s's: not applied, look into it",
+                  delivery.event.id, delivery.event.type, named, subscription.id, holder)
+        delivery.subscription = None
+        delivery.current = None
+
+
 def _locked(session: Session, subscription: Subscription | None) -> Subscription | None:
     """The subscription re-read and locked (on PostgreSQL) until commit: events about
     the same subscription are applied one after the other, each on fresh state."""
@@ -305,6 +337,7 @@ def process_event(session: Session, provider, event: WebhookEvent) -> bool:
         return False
     delivery = Delivery(label=provider_name(provider), event=event, object=event_object(event))
     _read_ahead(session, provider, delivery)
+    _drop_if_claimed_by_another(session, delivery)
     session.add(ProcessedWebhookEvent(provider=delivery.label, event_id=event.id,
                                       type=event.type))
     session.flush()

@@ -540,3 +540,22 @@ def test_the_provider_is_never_called_inside_an_open_write_transaction(app, clie
 
     assert seen and all(seen), seen
     assert len(processed(db)) == 4
+
+
+def test_an_event_naming_another_subscriptions_provider_id_is_acknowledged_unapplied(
+        client, db, pending, caplog):
+    """Its metadata says one subscription of ours, its ids say another's: applying it
+    to either would be a guess, and a 503 would only bring it back for days."""
+    holder = factories.make_subscription(db, db.get(Workspace, pending.workspace_id),
+                                         db.get(Listing, pending.listing_id))
+    conflicting = event("evt_conflict", "customer.subscription.updated", {
+        "id": holder.provider_subscription_id, "object": "subscription", "status": "active",
+        "metadata": {"bazaar_subscription_id": str(pending.id)}})
+
+    assert send(client, conflicting).status_code == 200
+
+    db.expire_all()
+    unchanged = db.get(Subscription, pending.id)
+    assert (unchanged.status, unchanged.provider_subscription_id) == ("incomplete", None)
+    assert "evt_conflict" in processed(db)
+    assert f"but it is subscription {holder.id}'s" in caplog.text
