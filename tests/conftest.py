@@ -57,23 +57,23 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without a local OpenSearch node or stripe-mock, leave out the tests that need
-    one (CI has both)."""
-    needs_node = [] if OPENSEARCH_URL else [
-        item for item in items if "opensearch_url" in getattr(item, "fixturenames", ())]
-    if needs_node:
-        config.hook.pytest_deselected(items=needs_node)
-        items[:] = [item for item in items if item not in needs_node]
-        print(f"\n{len(needs_node)} OpenSearch tests deselected: run scripts/opensearch start "
-              "and set BAZAAR_TEST_OPENSEARCH_URL.")
-    if not STRIPE_MOCK_URL:
-        needs_mock = [item for item in items
-                      if "stripe_mock_url" in getattr(item, "fixturenames", ())]
-        if needs_mock:
-            config.hook.pytest_deselected(items=needs_mock)
-            items[:] = [item for item in items if item not in needs_mock]
-            print(f"\n{len(needs_mock)} stripe-mock tests deselected: run scripts/stripe-mock "
-                  "start and set BAZAAR_TEST_STRIPE_URL.")
+    """Without a local OpenSearch node, stripe-mock or Redis, leave out the tests that
+    need one (CI has all three: pytest_configure fails the run there otherwise)."""
+    services = [
+        (OPENSEARCH_URL, "opensearch_url", "OpenSearch",
+         "scripts/opensearch start and set BAZAAR_TEST_OPENSEARCH_URL"),
+        (STRIPE_MOCK_URL, "stripe_mock_url", "stripe-mock",
+         "scripts/stripe-mock start and set BAZAAR_TEST_STRIPE_URL"),
+        (REDIS_URL, "redis_url", "Redis", "scripts/redis start and set BAZAAR_TEST_REDIS_URL"),
+    ]
+    for url, fixture, name, how in services:
+        if url:
+            continue
+        needing = [item for item in items if fixture in getattr(item, "fixturenames", ())]
+        if needing:
+            config.hook.pytest_deselected(items=needing)
+            items[:] = [item for item in items if item not in needing]
+            print(f"\n{len(needing)} {name} tests deselected: run {how}.")
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +84,11 @@ def opensearch_url() -> str:
 @pytest.fixture(scope="session")
 def stripe_mock_url() -> str:
     return STRIPE_MOCK_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return REDIS_URL
 
 
 def _database_backends(metafunc) -> list[str]:
