@@ -28,20 +28,11 @@ MAX_CALL_BUDGET = WORKER_TIMEOUT - 5.0
 
 def call_budget_setting(raw) -> float:
     """``STRIPE_CALL_BUDGET`` as seconds; ``ConfigError`` naming it when it is not a
-    number from ``MIN_CALL_BUDGET`` to ``MAX_CALL_BUDGET``."""
-    from storefront.config import ConfigError
+    number from ``MIN_CALL_BUDGET`` to ``MAX_CALL_BUDGET`` (below the worker timeout)."""
+    from storefront.config import float_setting
 
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return DEFAULT_CALL_BUDGET
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"STRIPE_CALL_BUDGET must be a number of seconds, got {raw!r}") from None
-    if not MIN_CALL_BUDGET <= value <= MAX_CALL_BUDGET:
-        raise ConfigError(f"STRIPE_CALL_BUDGET must be between {MIN_CALL_BUDGET:g} and "
-                          f"{MAX_CALL_BUDGET:g} seconds (below gunicorn's {WORKER_TIMEOUT} s "
-                          f"worker timeout), got {raw}")
-    return value
+    return float_setting("STRIPE_CALL_BUDGET", raw, DEFAULT_CALL_BUDGET, MIN_CALL_BUDGET,
+                         MAX_CALL_BUDGET)
 
 
 class RequestBudget:

@@ -490,33 +490,20 @@ def _background_round(app: Flask) -> int:
     return send_due_usage(app).attempted
 
 
-def _concurrency_setting(raw) -> int:
-    from storefront.config import ConfigError
-
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return DEFAULT_SEND_CONCURRENCY
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"USAGE_SEND_CONCURRENCY must be a whole number, got {raw!r}") from None
-    if not 1 <= value <= MAX_SEND_CONCURRENCY:
-        raise ConfigError(f"USAGE_SEND_CONCURRENCY must be between 1 and "
-                          f"{MAX_SEND_CONCURRENCY}, got {value}")
-    return value
-
-
 def init_usage_sender(app: Flask) -> None:
     """Read ``USAGE_SENDER`` ("thread" by default, or "off") and ``USAGE_SEND_CONCURRENCY``
     (checked; a bad value stops start-up) and set up the sender."""
-    from storefront.config import ConfigError
+    from storefront.config import ConfigError, int_setting
 
     app.config.setdefault("USAGE_SENDER",
                           os.environ.get("USAGE_SENDER", "thread").strip().lower() or "thread")
     if app.config["USAGE_SENDER"] not in SENDERS:
         raise ConfigError(f"USAGE_SENDER must be one of {', '.join(SENDERS)}, "
                           f"got {app.config['USAGE_SENDER']!r}")
-    app.config["USAGE_SEND_CONCURRENCY"] = _concurrency_setting(
-        app.config.get("USAGE_SEND_CONCURRENCY", os.environ.get("USAGE_SEND_CONCURRENCY")))
+    app.config["USAGE_SEND_CONCURRENCY"] = int_setting(
+        "USAGE_SEND_CONCURRENCY",
+        app.config.get("USAGE_SEND_CONCURRENCY", os.environ.get("USAGE_SEND_CONCURRENCY")),
+        DEFAULT_SEND_CONCURRENCY, 1, MAX_SEND_CONCURRENCY)
     usage_breaker_of(app)
     if app.config["USAGE_SENDER"] != "thread":
         return

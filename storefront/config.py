@@ -29,30 +29,39 @@ def _local_secret_key(instance_path: Path) -> str:
     return key
 
 
-def _int_setting(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+def int_setting(name: str, raw, default: int, minimum: int, maximum: int) -> int:
+    """``raw`` (from the environment or an override) as a whole number from ``minimum``
+    to ``maximum``; ``default`` when unset or empty; else ``ConfigError`` naming it."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
     try:
         value = int(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if not minimum <= value <= maximum:
         raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
     return value
 
 
-def _float_setting(name: str, default: float, minimum: float, maximum: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+def float_setting(name: str, raw, default: float, minimum: float, maximum: float) -> float:
+    """Like ``int_setting``, for a number that may have a fraction (seconds)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
     try:
         value = float(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if not minimum <= value <= maximum:
-        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+        raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g}, got {raw}")
     return value
+
+
+def _int_setting(name: str, default: int, minimum: int, maximum: int) -> int:
+    return int_setting(name, os.environ.get(name), default, minimum, maximum)
+
+
+def _float_setting(name: str, default: float, minimum: float, maximum: float) -> float:
+    return float_setting(name, os.environ.get(name), default, minimum, maximum)
 
 
 # Flask-Limiter storages Bazaar documents: one process (memory) or shared (Redis).
