@@ -132,6 +132,28 @@ def test_a_password_change_needs_the_current_password(app, client, db, login):
         "email": user.email, "password": factories.PASSWORD}).status_code == 302
 
 
+@pytest.mark.parametrize("new_password,confirm,message", [
+    ("short", "short", "Use 10 to 200 characters."),
+    ("a-new-long-password", "another-long-password", "The passwords do not match."),
+    ("", "", "This field is required."),
+])
+def test_a_new_password_that_cannot_be_used_is_refused_with_its_reason(
+        app, client, db, login, new_password, confirm, message):
+    user = factories.make_user(db)
+    login(user)
+
+    response = client.post("/account/password", data={
+        "current_password": factories.PASSWORD, "new_password": new_password,
+        "confirm": confirm})
+
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    # Nothing changed: the old password still signs in, this device stays signed in.
+    assert signed_in(client)
+    assert app.test_client().post("/account/login", data={
+        "email": user.email, "password": factories.PASSWORD}).status_code == 302
+
+
 class TestWithCsrf:
     @pytest.fixture
     def app_overrides(self):
