@@ -9,10 +9,12 @@ from flask import Flask
 
 import api
 import billing
+import demo
 import listings
 import search
 import storefront
 import webhooks
+from storefront import observability
 from storefront.config import ConfigError, load_config
 
 
@@ -26,12 +28,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
+    observability.init_app(app)  # first: the request id and timer wrap every other hook
     storefront.init_app(app)
     listings.init_app(app)
     search.init_app(app)
     api.init_app(app)
     webhooks.init_app(app)
     billing.init_app(app)
+    demo.init_app(app)  # `flask demo load`: sample data, outside the domain packages
     return app
 
 

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from flask import Flask
 
+# Billing's pages are one module per audience on the one ``billing`` blueprint:
+# importing each module adds its routes to it.
+from billing import (  # noqa: F401
+    customer_views,
+    partner_views,
+    stripe_webhook_views,
+    test_mode_views,
+)
+from billing.blueprint import bp
+from billing.cli import billing_cli
 from billing.providers import get_provider
+from billing.revenue_views import bp as revenue_bp
+from storefront.observability import report_dependency
 
 __all__ = ["get_provider", "init_app"]
 
@@ -22,19 +34,12 @@ def init_app(app: Flask) -> None:
     for name, value in {**billing_settings(), **fee_settings()}.items():
         app.config.setdefault(name, value)
     app.extensions[EXTENSION_KEY] = build_provider(app)
+    report_dependency(app, "payments", app.extensions[EXTENSION_KEY])  # on /readyz
 
-    from billing.usage_api import init_usage  # the usage API, its outbox sender and CLI
+    from billing.usage_api import init_usage  # the usage API and its outbox sender
 
     init_usage(app)
 
-    from billing.views import init_app as init_views  # checkout, webhooks, test-mode pages
-
-    init_views(app)
-
-    from billing.cli import register_cli
-
-    register_cli(app)
-
-    from billing.revenue_views import register_revenue  # partner revenue pages, CSV, statements
-
-    register_revenue(app)
+    app.register_blueprint(bp)  # customer, partner, Stripe webhook and test-mode pages
+    app.register_blueprint(revenue_bp)  # the partner's revenue page and CSV exports
+    app.cli.add_command(billing_cli)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -31,6 +31,12 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_AHEAD_SECONDS = 300
 
 UNAVAILABLE_MESSAGE = "Payments are unavailable right now; please try again in a few minutes."
+
+# Stripe's limits for meter event timestamps, checked by both providers before sending
+# (``check_meter_event_timestamp``):
+# https://docs.stripe.com/api/billing/meter-event/create#create_billing_meter_event-timestamp
+METER_EVENT_MAX_AGE = timedelta(days=35)
+METER_EVENT_MAX_AHEAD = timedelta(minutes=5)
 
 
 class ProviderUnavailable(RuntimeError):
@@ -86,6 +92,19 @@ class WebhookEvent:
     account: str | None = None
 
 
+@dataclass(frozen=True)
+class MeterEvent:
+    """One meter event to report: ``value`` units of usage by ``customer_id`` at
+    ``timestamp`` on the meter that counts ``event_name``. ``identifier`` is our own
+    id for it, the same for every resend (the provider keeps the first one only)."""
+
+    event_name: str
+    customer_id: str
+    value: int
+    identifier: str
+    timestamp: datetime
+
+
 @runtime_checkable
 class PaymentProvider(Protocol):
     """What billing needs from a payment provider.
@@ -99,6 +118,9 @@ class PaymentProvider(Protocol):
     """
 
     name: str
+
+    def ping(self) -> bool:
+        """True when the provider answers now (reported by /readyz); never raises."""
 
     def create_customer(self, *, name: str, email: str, metadata: dict[str, str],
                         idempotency_key: str) -> str:
@@ -145,6 +167,25 @@ class PaymentProvider(Protocol):
         also the idempotency key). Stripe refuses timestamps older than 35 days or more
         than 5 minutes in the future.
 
+        https://docs.stripe.com/api/billing/meter-event/create"""
+
+    # The most events one ``record_meter_events`` call takes: 100 on Stripe's v2 meter
+    # event stream, 1 when each event is its own call (Stripe's v1 meter events).
+    meter_batch_size: int
+
+    def record_meter_events(self, events: Sequence[MeterEvent]) -> dict[str, ProviderError]:
+        """Report up to ``meter_batch_size`` meter events in one go; return the events
+        refused one by one, as ``{identifier: ProviderError}`` (empty when all were
+        taken). An event whose timestamp is outside Stripe's window (older than 35
+        days, more than 5 minutes ahead) is refused here without being sent.
+
+        A failure of the whole batch raises instead: ``ProviderUnavailable`` (nothing
+        may be assumed taken: send them all again; the identifiers make that safe) or
+        ``ProviderError`` (all of them refused). Stripe's stream validates events
+        after answering, so an event it drops later is not reported here (Stripe
+        sends ``v1.billing.meter.error_report_triggered`` for those).
+
+        https://docs.stripe.com/api/v2/billing-meter-stream
         https://docs.stripe.com/api/billing/meter-event/create"""
 
     def create_checkout_session(self, *, customer_id: str, price_ids: Sequence[str],
@@ -238,6 +279,35 @@ def check_refund_amount(amount: int) -> None:
         raise TypeError("amount must be an int of minor units")
     if amount <= 0:
         raise ProviderError("A refund amount must be greater than 0.", status=400)
+
+
+def check_meter_event_timestamp(timestamp: datetime, now: datetime | None = None) -> datetime:
+    """``timestamp`` as aware UTC (SQLite hands back naive UTC); ``ProviderError`` when
+    Stripe would refuse it: older than ``METER_EVENT_MAX_AGE`` or more than
+    ``METER_EVENT_MAX_AHEAD`` ahead of ``now`` (default: the clock)."""
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    if timestamp < now - METER_EVENT_MAX_AGE or timestamp > now + METER_EVENT_MAX_AHEAD:
+        raise ProviderError("Meter event timestamps must be within the past 35 days "
+                            "and no more than 5 minutes in the future.", status=400)
+    return timestamp
+
+
+def record_each(provider, events: Sequence[MeterEvent]) -> dict[str, ProviderError]:
+    """``record_meter_events`` for a provider whose API takes one event per call: each
+    event through ``provider.record_meter_event``, in order. A refusal is noted for
+    its event; ``ProviderUnavailable`` stops and raises (the identifiers make sending
+    the whole batch again safe)."""
+    refused: dict[str, ProviderError] = {}
+    for event in events:
+        try:
+            provider.record_meter_event(
+                event_name=event.event_name, customer_id=event.customer_id,
+                value=event.value, identifier=event.identifier, timestamp=event.timestamp)
+        except ProviderError as error:
+            refused[event.identifier] = error
+    return refused
 
 
 def short_lived_key(name: str, now: datetime | None = None) -> str:

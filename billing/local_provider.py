@@ -25,7 +25,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,9 +37,11 @@ from billing.interfaces import (
     WEBHOOK_TOLERANCE_SECONDS,
     CheckoutSession,
     InvalidWebhook,
+    MeterEvent,
     ProviderError,
     WebhookEvent,
     check_included_units,
+    check_meter_event_timestamp,
     check_refund_amount,
     check_signature_not_ahead,
 )
@@ -50,11 +52,6 @@ from storefront.db import utcnow
 # record what they made under provider "local" (the provider's ``name``); a separate
 # value keeps the two from ever colliding on (provider, kind, local_key).
 STORE = "local_store"
-
-# Stripe's limits for meter event timestamps:
-# https://docs.stripe.com/api/billing/meter-event/create#create_billing_meter_event-timestamp
-METER_EVENT_MAX_AGE = timedelta(days=35)
-METER_EVENT_MAX_AHEAD = timedelta(minutes=5)
 
 CHECKOUT_URL = "/billing/local-checkout/{id}"
 PORTAL_URL = "/billing/local-portal/{id}"
@@ -112,6 +109,8 @@ class LocalProvider:
 
     name = "local"
     test_mode = True
+    # Like Stripe's v2 meter event stream: a batch is one transaction here.
+    meter_batch_size = 100
 
     def __init__(self, engine: Engine, webhook_secret: str):
         self._engine = engine
@@ -119,6 +118,10 @@ class LocalProvider:
 
     def __repr__(self) -> str:  # never show the secret
         return "<LocalProvider test mode>"
+
+    def ping(self) -> bool:
+        """Always True: it lives in the database, which /readyz checks itself."""
+        return True
 
     # --- storage -----------------------------------------------------------------------
 
@@ -216,19 +219,40 @@ class LocalProvider:
 
     def record_meter_event(self, *, event_name: str, customer_id: str, value: int,
                            identifier: str, timestamp: datetime) -> None:
-        if timestamp.tzinfo is None:  # SQLite hands back naive UTC
-            timestamp = timestamp.replace(tzinfo=UTC)
-        now = utcnow()
-        if timestamp < now - METER_EVENT_MAX_AGE or timestamp > now + METER_EVENT_MAX_AHEAD:
-            raise ProviderError("Meter event timestamps must be within the past 35 days "
-                                "and no more than 5 minutes in the future.", status=400)
-        if not identifier:
-            raise ProviderError("A meter event needs an identifier.", status=400)
-        # Like Stripe: a second event with the same identifier is ignored.
-        self._insert_once("meter_event", identifier, identifier, {
-            "event_name": event_name, "customer": customer_id, "value": int(value),
-            "timestamp": int(timestamp.timestamp()),
-        })
+        event = MeterEvent(event_name=event_name, customer_id=customer_id, value=value,
+                           identifier=identifier, timestamp=timestamp)
+        refused = self.record_meter_events([event])
+        if refused:
+            raise refused[identifier]
+
+    def record_meter_events(self, events: Sequence[MeterEvent]) -> dict[str, ProviderError]:
+        if len(events) > self.meter_batch_size:
+            raise ProviderError(f"At most {self.meter_batch_size} meter events at once.",
+                                status=400)
+        refused: dict[str, ProviderError] = {}
+        rows = []
+        for event in events:
+            try:
+                timestamp = check_meter_event_timestamp(event.timestamp, utcnow())
+                if not event.identifier:
+                    raise ProviderError("A meter event needs an identifier.", status=400)
+            except ProviderError as error:
+                refused[event.identifier] = error
+                continue
+            rows.append(dict(provider=STORE, kind="meter_event", local_key=event.identifier,
+                             provider_id=event.identifier, created_at=utcnow(), data={
+                                 "event_name": event.event_name, "customer": event.customer_id,
+                                 "value": int(event.value),
+                                 "timestamp": int(timestamp.timestamp())}))
+        if rows:
+            with self._session() as session:
+                dialect = session.get_bind().dialect.name
+                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+                # Like Stripe: a second event with the same identifier is ignored.
+                session.execute(insert(ProviderObject).values(rows).on_conflict_do_nothing(
+                    index_elements=["provider", "kind", "local_key"]))
+                session.commit()
+        return refused
 
     def create_checkout_session(self, *, customer_id: str, price_ids: Sequence[str],
                                 trial_days: int, success_url: str, cancel_url: str,

@@ -97,11 +97,14 @@ def _local_webhook_secret(app: Flask) -> str:
 
 def build_provider(app: Flask) -> PaymentProvider:
     """The provider the configuration asks for. Raises ``ConfigError`` when Stripe is
-    configured without its webhook secret, or ``STRIPE_CALL_BUDGET`` is out of range."""
-    from storefront.config import ConfigError
+    configured without its webhook secret, ``STRIPE_CALL_BUDGET`` is out of range or
+    ``STRIPE_METER_EVENTS`` is neither "stream" nor "v1"."""
+    from storefront.config import STRIPE_METER_EVENT_MODES, ConfigError, choice_setting
 
     # Checked again: an explicit override skips the environment's check.
     budget = call_budget_setting(app.config.get("STRIPE_CALL_BUDGET"))
+    meter_events = choice_setting("STRIPE_METER_EVENTS", app.config.get("STRIPE_METER_EVENTS"),
+                                  STRIPE_METER_EVENT_MODES, "stream")
     secret_key = app.config.get("STRIPE_SECRET_KEY")
     if secret_key:
         webhook_secret = app.config.get("STRIPE_WEBHOOK_SECRET")
@@ -113,7 +116,7 @@ def build_provider(app: Flask) -> PaymentProvider:
         client = build_client(secret_key, app.config.get("STRIPE_API_BASE"), budget=budget)
         return StripeProvider(client, webhook_secret,
                               app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET"),
-                              request_budget=RequestBudget(budget))
+                              request_budget=RequestBudget(budget), meter_events=meter_events)
 
     from billing.local_provider import LocalProvider
 

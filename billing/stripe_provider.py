@@ -8,8 +8,10 @@ and every answer becomes an id or one of the dataclasses of ``billing.interfaces
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -20,15 +22,19 @@ from billing.interfaces import (
     WEBHOOK_TOLERANCE_SECONDS,
     CheckoutSession,
     InvalidWebhook,
+    MeterEvent,
     ProviderError,
     ProviderUnavailable,
     WebhookEvent,
     check_included_units,
+    check_meter_event_timestamp,
     check_refund_amount,
     check_signature_not_ahead,
+    record_each,
 )
 # The whole time one call may take, retries included (``STRIPE_CALL_BUDGET``).
 from billing.providers import DEFAULT_CALL_BUDGET
+from storefront.config import STRIPE_METER_EVENT_MODES as METER_EVENT_MODES
 
 # stripe-python retries network errors, timeouts, 409s and 5xx that Stripe marks
 # retryable, reusing the same idempotency key, so a retry is always safe.
@@ -36,6 +42,17 @@ MAX_NETWORK_RETRIES = 1
 # Reaching Stripe takes milliseconds; a connection that hangs is a network fault, so
 # connecting gets at most a quarter of an attempt's time (and never more than this).
 MAX_CONNECT_TIMEOUT = 2.0
+
+# How usage reaches Stripe (``STRIPE_METER_EVENTS``, one of ``METER_EVENT_MODES``):
+# "stream", Stripe's v2 meter event stream, up to 100 events a request and 10,000
+# requests a second (https://docs.stripe.com/api/v2/billing-meter-stream); or "v1", one
+# request per event and at most 1,000 a second
+# (https://docs.stripe.com/api/billing/meter-event/create), the one stripe-mock serves
+# (it answers "Unrecognized request URL" for /v2).
+STREAM_BATCH_SIZE = 100
+# A meter event session's token lasts 15 minutes; a new one is made this long before
+# it runs out, so no request goes out with a token about to expire.
+SESSION_RENEW_AHEAD = timedelta(minutes=1)
 
 T = TypeVar("T")
 
@@ -106,14 +123,69 @@ def _options(idempotency_key: str) -> dict:
     return {"idempotency_key": idempotency_key}
 
 
+def _rfc3339(moment: datetime) -> str:
+    """The v2 API's timestamps: RFC 3339 in UTC, e.g. 2024-06-01T12:00:00.000Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _moment(value) -> datetime:
+    """A v2 timestamp (RFC 3339, or Unix seconds) as an aware datetime."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class MeterEventSessions:
+    """The meter event session a provider's threads share: made on first use with the
+    secret key, and again ``SESSION_RENEW_AHEAD`` before it expires or when Stripe
+    says it has (one new session however many threads find the old one expired).
+    https://docs.stripe.com/api/v2/billing-meter-stream/session/create"""
+
+    def __init__(self, create: Callable[[], object]):
+        self._create = create  # makes a session at Stripe (a translated call)
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at: datetime | None = None
+        # The last failure to make a session (monotonic time, error): threads that
+        # waited on it fail with it rather than each paying a timeout in turn.
+        self._failure: tuple[float, Exception] | None = None
+
+    def token(self, expired: str | None = None) -> str:
+        """A session token to send with; ``expired`` is one Stripe just refused."""
+        asked_at = time.monotonic()
+        with self._lock:
+            if self._failure is not None and self._failure[0] >= asked_at:
+                raise self._failure[1]
+            stale = self._token is None or self._token == expired \
+                or datetime.now(UTC) >= self._renew_at
+            if stale:
+                try:
+                    session = self._create()
+                except Exception as error:
+                    self._failure = (time.monotonic(), error)
+                    raise
+                self._failure = None
+                self._token = session.authentication_token
+                self._renew_at = _moment(session.expires_at) - SESSION_RENEW_AHEAD
+            return self._token
+
+
 class StripeProvider:
     """``PaymentProvider`` over the Stripe API (or stripe-mock)."""
 
     name = "stripe"
 
     def __init__(self, client: stripe.StripeClient, webhook_secret: str,
-                 connect_webhook_secret: str | None = None, request_budget=None):
+                 connect_webhook_secret: str | None = None, request_budget=None,
+                 meter_events: str = "stream"):
+        if meter_events not in METER_EVENT_MODES:
+            raise ValueError(f"meter_events must be one of {', '.join(METER_EVENT_MODES)}")
         self.client = client
+        self.meter_events = meter_events
+        self.meter_batch_size = STREAM_BATCH_SIZE if meter_events == "stream" else 1
+        self._sessions = MeterEventSessions(lambda: self._call(
+            lambda: self.client.v2.billing.meter_event_session.create()))
         # ``billing.providers.RequestBudget``: asked before every call, so the calls
         # of one web request together stay inside the worker timeout.
         self.request_budget = request_budget
@@ -125,6 +197,18 @@ class StripeProvider:
 
     def __repr__(self) -> str:  # never show the secrets
         return "<StripeProvider>"
+
+    def ping(self) -> bool:
+        """True when Stripe's API answers now, even with a refusal (it is up); never
+        raises. One GET without retries (https://docs.stripe.com/api/balance/balance_retrieve),
+        for /readyz."""
+        try:
+            self.client.v1.balance.retrieve(options={"max_network_retries": 0})
+        except stripe.APIConnectionError:  # no answer: network error or timeout
+            return False
+        except stripe.StripeError as error:
+            return error.http_status is not None and error.http_status < 500
+        return True
 
     def _call(self, call: Callable[[], T]) -> T:
         if self.request_budget is not None:
@@ -185,8 +269,8 @@ class StripeProvider:
 
     def record_meter_event(self, *, event_name: str, customer_id: str, value: int,
                            identifier: str, timestamp: datetime) -> None:
-        if timestamp.tzinfo is None:  # SQLite hands back naive UTC
-            timestamp = timestamp.replace(tzinfo=UTC)
+        # Stripe would refuse it (400); refused here without a call, as on the stream.
+        timestamp = check_meter_event_timestamp(timestamp)
         params = {
             "event_name": event_name,
             "identifier": identifier,
@@ -195,6 +279,46 @@ class StripeProvider:
         }
         self._call(lambda: self.client.v1.billing.meter_events.create(
             params, _options(identifier)))
+
+    def record_meter_events(self, events: Sequence[MeterEvent]) -> dict[str, ProviderError]:
+        if self.meter_events == "v1":
+            return record_each(self, events)
+        if len(events) > STREAM_BATCH_SIZE:
+            raise ProviderError(f"At most {STREAM_BATCH_SIZE} meter events per request.",
+                                status=400)
+        # The stream validates events only after answering, so what Stripe would refuse
+        # for its timestamp is refused here, where the sender can still mark it.
+        refused: dict[str, ProviderError] = {}
+        sending = []
+        for event in events:
+            try:
+                timestamp = check_meter_event_timestamp(event.timestamp)
+            except ProviderError as error:
+                refused[event.identifier] = error
+                continue
+            sending.append({
+                "event_name": event.event_name,
+                "identifier": event.identifier,
+                "timestamp": _rfc3339(timestamp),
+                "payload": {"stripe_customer_id": event.customer_id, "value": str(event.value)},
+            })
+        if sending:
+            self._call(lambda: self._stream({"events": sending}))
+        return refused
+
+    def _stream(self, params: dict) -> None:
+        """One request to the meter event stream, with the session's token; an expired
+        session is replaced once (a second refusal is an outage: try later)."""
+        token = self._sessions.token()
+        try:
+            self.client.v2.billing.meter_event_stream.create(params, {"api_key": token})
+        except stripe.TemporarySessionExpiredError:
+            token = self._sessions.token(expired=token)
+            try:
+                self.client.v2.billing.meter_event_stream.create(params, {"api_key": token})
+            except stripe.TemporarySessionExpiredError as error:
+                raise ProviderUnavailable(
+                    "Stripe refused a new meter event session as expired") from error
 
     def create_checkout_session(self, *, customer_id: str, price_ids: Sequence[str],
                                 trial_days: int, success_url: str, cancel_url: str,

@@ -56,10 +56,8 @@ def record_usage_events():
 
 
 def init_usage(app: Flask) -> None:
-    """Register the usage API, its outbox sender and the ``flask billing usage-*`` commands."""
-    from billing.usage_cli import register_usage_cli
+    """Register the usage API and its outbox sender."""
     from billing.usage_sender import init_usage_sender
 
     init_usage_sender(app)
-    register_usage_cli(app)
     app.register_blueprint(bp)

@@ -8,9 +8,11 @@
 2. makes sure each listing has a meter and each install's workspace a customer
    at the provider (each made once, with a deterministic idempotency key, and
    remembered in ``ProviderObject`` / ``BillingCustomer``);
-3. records the meter events, ``USAGE_SEND_CONCURRENCY`` at a time, each with
-   ``identifier = meter_event_identifier(event)``, so a resend (a sender that
-   died after the provider answered) is dropped by the provider's own
+3. records the meter events in batches of the provider's ``meter_batch_size``
+   (100 on Stripe's v2 meter event stream, 1 with v1 meter events),
+   ``USAGE_SEND_CONCURRENCY`` batches at a time (``billing/usage_batches.py``),
+   each event with ``identifier = meter_event_identifier(event)``, so a resend (a
+   sender that died after the provider answered) is dropped by the provider's own
    deduplication, never counted twice;
 4. moves the rows on, in one commit: accepted -> ``sent``;
    ``ProviderUnavailable`` (or any unexpected fault) -> pending again after an
@@ -36,22 +38,23 @@ import os
 import random
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from billing.interfaces import ProviderError, ProviderUnavailable
+from billing.interfaces import MeterEvent
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
 from billing.providers import DEFAULT_CALL_BUDGET
 from billing.usage import PENDING_INFO_KEY, _aware, _insert
+from billing.usage_batches import Outcomes, file_outcome, send_batches, tell_breaker
 from listings.models import Listing
 from storefront.db import get_session, utcnow
 from storefront.models import Install, User, Workspace, WorkspaceMember, WorkspaceRole
-from storefront.outbox_sender import OutboxSender, wake_after_commit
+from storefront.observability import count_sends, register_outbox_metrics
+from storefront.outbox_sender import OutboxSender, register_outbox, wake_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +86,11 @@ BACKOFF_JITTER = 0.10
 CLAIM_LEASE = timedelta(minutes=5)
 DEFAULT_BATCH = 100
 ERROR_LIMIT = 2000
-# Meter events in flight at once (USAGE_SEND_CONCURRENCY). One at a time, a round
-# trip to Stripe caps sending far below what the usage API accepts; Stripe takes up
-# to 1,000 meter events a second in live mode
-# (https://docs.stripe.com/api/billing/meter-event/create).
+# Provider calls (batches of meter events) in flight at once (USAGE_SEND_CONCURRENCY).
+# One at a time, a round trip to Stripe caps sending far below what the usage API
+# accepts; Stripe takes up to 1,000 v1 meter events a second in live mode
+# (https://docs.stripe.com/api/billing/meter-event/create) and 10,000 stream
+# requests of up to 100 events (https://docs.stripe.com/api/v2/billing-meter-stream).
 DEFAULT_SEND_CONCURRENCY = 8
 MAX_SEND_CONCURRENCY = 32
 # The circuit breaker: this many unavailable answers in a row mean the provider is
@@ -283,39 +287,8 @@ def usage_breaker_of(app: Flask) -> SendBreaker:
     return app.extensions.setdefault(BREAKER_KEY, SendBreaker())
 
 
-@dataclass
-class _Outcomes:
-    """What became of a round's claimed rows, by id."""
-
-    sent: list[int] = field(default_factory=list)
-    retry: dict[int, str] = field(default_factory=dict)
-    rejected: dict[int, str] = field(default_factory=dict)
-    untried: list[int] = field(default_factory=list)
-
-
-def _file(outcomes: _Outcomes, row_id: int, error: BaseException | None) -> None:
-    """File one row's outcome; ``error`` None means the provider accepted it."""
-    if error is None:
-        outcomes.sent.append(row_id)
-    elif isinstance(error, ProviderError):
-        outcomes.rejected[row_id] = f"refused by the provider: {error}"
-    elif isinstance(error, ProviderUnavailable):
-        outcomes.retry[row_id] = f"provider unavailable: {error.detail or error}"
-    else:  # a fault of ours: logged, and tried again later like an outage
-        log.error("Sending usage event (row %s) failed", row_id, exc_info=error)
-        outcomes.retry[row_id] = f"failed ({type(error).__name__}); will retry"
-
-
-def _tell(breaker: SendBreaker, now: datetime, error: BaseException | None) -> None:
-    """Tell the breaker how one provider call ended (a fault of ours says nothing)."""
-    if error is None or isinstance(error, ProviderError):
-        breaker.answered()
-    elif isinstance(error, ProviderUnavailable):
-        breaker.unavailable(now)
-
-
 def _targets(session: Session, provider, breaker: SendBreaker, rows, now: datetime,
-             outcomes: _Outcomes) -> dict[int, tuple[str, str]]:
+             outcomes: Outcomes) -> dict[int, tuple[str, str]]:
     """(meter event name, customer id) for each claimed row whose meter and customer
     exist or could be made; the other rows go to ``outcomes``. At most one provider
     call per listing and per workspace, and none once the breaker opens."""
@@ -337,7 +310,7 @@ def _targets(session: Session, provider, breaker: SendBreaker, rows, now: dateti
         except Exception as error:  # filed below for each of the rows concerned
             session.rollback()
             failed[key] = error
-            _tell(breaker, now, error)
+            tell_breaker(breaker, now, error)
         return known.get(key)
 
     targets = {}
@@ -355,46 +328,11 @@ def _targets(session: Session, provider, breaker: SendBreaker, rows, now: dateti
         if error is None:
             outcomes.untried.append(row.id)
         else:
-            _file(outcomes, row.id, error)
+            file_outcome(outcomes, row.id, error)
     return targets
 
 
-def _send_all(provider, breaker: SendBreaker, jobs: list, now: datetime, concurrency: int,
-              stop_at: float, outcomes: _Outcomes) -> None:
-    """Record each job's meter event, ``concurrency`` calls at a time. New calls stop
-    when the breaker opens or at ``stop_at`` (monotonic); those rows stay untried."""
-    if not jobs:
-        return
-    waiting = iter(jobs)
-    in_flight: dict[Future, int] = {}
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)),
-                            thread_name_prefix="bazaar-usage-send") as pool:
-
-        def start_more() -> None:
-            while len(in_flight) < concurrency:
-                job = next(waiting, None)
-                if job is None:
-                    return
-                row, event_name, customer_id = job
-                if breaker.resting_until(now) or time.monotonic() > stop_at:
-                    outcomes.untried.append(row.id)
-                    continue
-                call = pool.submit(provider.record_meter_event, event_name=event_name,
-                                   customer_id=customer_id, value=row.quantity,
-                                   identifier=meter_event_identifier(row),
-                                   timestamp=_aware(row.occurred_at))
-                in_flight[call] = row.id
-
-        start_more()
-        while in_flight:
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for call in done:
-                _file(outcomes, in_flight.pop(call), call.exception())
-                _tell(breaker, now, call.exception())
-            start_more()
-
-
-def _record(session: Session, rows, outcomes: _Outcomes, now: datetime) -> None:
+def _record(session: Session, rows, outcomes: Outcomes, now: datetime) -> None:
     """Move the claimed rows on, as ``outcomes`` says, in one transaction. Commits."""
     attempts = {row.id: row.attempts for row in rows}
     by_id = {row.id: row for row in rows}
@@ -432,29 +370,44 @@ def _send_round(app: Flask, session: Session, provider, breaker: SendBreaker,
     claimed = claim_due(session, now, limit)
     if not claimed:
         return report
-    # Enough time left to finish the calls started before the claim runs out.
+    # Enough time left to finish the calls started before the claim runs out (a stream
+    # request may first make a session and be sent again once with a new one).
     budget = float(app.config.get("STRIPE_CALL_BUDGET") or 0) or DEFAULT_CALL_BUDGET
-    stop_at = time.monotonic() + CLAIM_LEASE.total_seconds() - 2 * budget
+    stop_at = time.monotonic() + CLAIM_LEASE.total_seconds() - 3 * budget
     rows = session.execute(
         select(UsageEvent.id, UsageEvent.listing_id, UsageEvent.install_id,
                UsageEvent.event_id, UsageEvent.quantity, UsageEvent.occurred_at,
                UsageEvent.attempts).where(col(UsageEvent.id).in_(claimed))
         .order_by(col(UsageEvent.id))).all()
-    outcomes = _Outcomes()
+    outcomes = Outcomes()
     targets = _targets(session, provider, breaker, rows, now, outcomes)
     session.commit()  # no transaction stays open during the provider calls
-    jobs = [(row, *targets[row.id]) for row in rows if row.id in targets]
-    concurrency = app.config.get("USAGE_SEND_CONCURRENCY") or DEFAULT_SEND_CONCURRENCY
-    _send_all(provider, breaker, jobs, now, concurrency, stop_at, outcomes)
+    jobs = [(row.id, MeterEvent(event_name=targets[row.id][0], customer_id=targets[row.id][1],
+                                value=row.quantity, identifier=meter_event_identifier(row),
+                                timestamp=_aware(row.occurred_at)))
+            for row in rows if row.id in targets]
+    send_batches(provider, breaker, jobs, now, _concurrency(app), stop_at, outcomes)
     _record(session, rows, outcomes, now)
     report.sent, report.retrying = len(outcomes.sent), len(outcomes.retry)
     report.rejected = len(outcomes.rejected)
     return report
 
 
+def _concurrency(app: Flask) -> int:
+    return app.config.get("USAGE_SEND_CONCURRENCY") or DEFAULT_SEND_CONCURRENCY
+
+
+def round_size(app: Flask, provider) -> int:
+    """The events one round claims: enough to keep every batch slot busy
+    (``meter_batch_size`` x ``USAGE_SEND_CONCURRENCY``, 800 on Stripe's stream), and
+    at least ``DEFAULT_BATCH``."""
+    return max(DEFAULT_BATCH, provider.meter_batch_size * _concurrency(app))
+
+
 def send_due_usage(app: Flask, now: datetime | None = None,
-                   limit: int = DEFAULT_BATCH) -> UsageSendReport:
-    """Send up to ``limit`` usage events that are due at ``now`` (default: the clock).
+                   limit: int | None = None) -> UsageSendReport:
+    """Send up to ``limit`` usage events (default: ``round_size``) that are due at
+    ``now`` (default: the clock).
 
     Safe to run in several threads and processes at once. Sends nothing while the
     process's circuit breaker rests (``report.resting_until`` says until when), and
@@ -464,6 +417,7 @@ def send_due_usage(app: Flask, now: datetime | None = None,
     provider = provider_of(app)
     breaker = usage_breaker_of(app)
     now = now or utcnow()
+    limit = limit or round_size(app, provider)
     report = UsageSendReport()
     with app.app_context():
         session = get_session()
@@ -487,16 +441,19 @@ wake_after_commit(PENDING_INFO_KEY, SENDER_KEY)
 
 
 def _background_round(app: Flask) -> int:
-    return send_due_usage(app).attempted
+    report = send_due_usage(app)
+    count_sends("usage", sent=report.sent, failed=report.retrying + report.rejected)
+    return report.attempted
 
 
 def init_usage_sender(app: Flask) -> None:
     """Read ``USAGE_SENDER`` ("thread" by default, or "off") and ``USAGE_SEND_CONCURRENCY``
     (checked; a bad value stops start-up) and set up the sender."""
-    from storefront.config import ConfigError, int_setting
+    from storefront.config import ConfigError, int_setting, sends_in_process
 
+    default = "thread" if sends_in_process(app) else "off"
     app.config.setdefault("USAGE_SENDER",
-                          os.environ.get("USAGE_SENDER", "thread").strip().lower() or "thread")
+                          os.environ.get("USAGE_SENDER", default).strip().lower() or default)
     if app.config["USAGE_SENDER"] not in SENDERS:
         raise ConfigError(f"USAGE_SENDER must be one of {', '.join(SENDERS)}, "
                           f"got {app.config['USAGE_SENDER']!r}")
@@ -505,6 +462,9 @@ def init_usage_sender(app: Flask) -> None:
         app.config.get("USAGE_SEND_CONCURRENCY", os.environ.get("USAGE_SEND_CONCURRENCY")),
         DEFAULT_SEND_CONCURRENCY, 1, MAX_SEND_CONCURRENCY)
     usage_breaker_of(app)
+    register_outbox(app, "usage", _background_round, batch=DEFAULT_BATCH)
+    register_outbox_metrics("usage", UsageEvent.received_at, lambda now: [
+        UsageEvent.status == UsageStatus.PENDING, col(UsageEvent.next_attempt_at) <= now])
     if app.config["USAGE_SENDER"] != "thread":
         return
     sender = OutboxSender(app, _background_round, name="bazaar-usage-sender",

@@ -21,7 +21,7 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-from listings.demo import DEMO_PASSWORD
+from demo.data import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "e2e" / "artifacts"
@@ -63,6 +63,8 @@ def _start_server(workdir: Path):
         "UPLOAD_FOLDER": str(workdir / "uploads"),
         # Journeys sign in several times from one address.
         "LOGIN_RATE_LIMIT": "200 per minute",
+        # As in production: web processes only enqueue, a worker process sends.
+        "BACKGROUND_WORK": "worker",
     }
     opensearch_url = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
     if opensearch_url:
@@ -79,6 +81,9 @@ def _start_server(workdir: Path):
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", "--poll-interval", "0.2"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = LiveServer(f"http://127.0.0.1:{port}")
     base_url.env = env
     deadline = time.monotonic() + 30
@@ -88,13 +93,16 @@ def _start_server(workdir: Path):
                 break
         except requests.ConnectionError:
             pass
-        if server.poll() is not None or time.monotonic() > deadline:
+        if server.poll() is not None or worker.poll() is not None or time.monotonic() > deadline:
             server.kill()
-            pytest.fail(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
+            worker.kill()
+            pytest.fail(f"gunicorn or the worker did not start; see {workdir / 'gunicorn.log'}")
         time.sleep(0.2)
     yield base_url
     server.terminate()
+    worker.terminate()
     server.wait(timeout=10)
+    assert worker.wait(timeout=30) == 0, f"the worker did not stop cleanly; see {workdir / 'gunicorn.log'}"
     log.close()
     if opensearch_url:
         requests.delete(f"{opensearch_url}/{env['OPENSEARCH_INDEX']}*", timeout=10)

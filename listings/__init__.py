@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from listings.cli import register_cli
+    from listings.cli import catalog_cli, listings_cli
     from listings.editor_views import bp as editor_bp
     from listings.partner_views import bp as partner_bp
     from listings.prune import SETTINGS_KEY
@@ -20,4 +20,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(partner_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(pruning_bp)
-    register_cli(app)
+    app.cli.add_command(catalog_cli)
+    app.cli.add_command(listings_cli)

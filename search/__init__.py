@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from storefront.observability import report_dependency
+
 
 def init_app(app: Flask) -> None:
     """Build the search backends once, from configuration, into app.extensions."""
-    from search.cli import register_cli
+    from search.cli import search_cli
     from search.fts import EmbeddedBackend
     from search.services import SearchService
 
@@ -23,9 +25,10 @@ def init_app(app: Flask) -> None:
         app.extensions["bazaar.search"] = SearchService(primary, fallback=embedded)
     else:
         app.extensions["bazaar.search"] = SearchService(embedded)
+    report_dependency(app, "search", app.extensions["bazaar.search"].primary)  # on /readyz
     from search.sync import init_sync_sender
 
     init_sync_sender(app)
-    register_cli(app)
+    app.cli.add_command(search_cli)
     from search.views import bp as views_bp  # the search page and autocomplete
     app.register_blueprint(views_bp)

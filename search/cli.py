@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlmodel import Session
 from tqdm import tqdm
 
@@ -60,76 +61,76 @@ def sync_with_progress(app: Flask) -> sync.SyncReport:
     return report
 
 
-def register_cli(app: Flask) -> None:
-    @app.cli.group("search", help="Search index commands.")
-    def search_group():
-        pass
+search_cli = AppGroup("search", help="Search index commands.")
 
-    @search_group.command("sync", help="Apply pending changes to the search indexes. Exits "
-                                       "1 when a target failed or was busy.")
-    def sync_command():
-        report = sync_with_progress(current_app)
-        if not report.ok or report.busy:
-            raise SystemExit(1)
 
-    @search_group.command("reindex", help="Build fresh indexes from the database and swap "
-                                          "them in atomically.")
-    @click.option("--target", default="all", show_default=True,
-                  help="embedded, opensearch or all")
-    def reindex_command(target: str):
-        for name, backend in _targets(target).items():
-            with _session() as session:
-                # Holding the target's lease makes changes made meanwhile wait in
-                # the outbox; they are applied to the new index after the swap.
-                if not sync.claim(session, name):
-                    raise click.ClickException(f"{name}: another process is syncing or "
-                                               "rebuilding it; try again shortly.")
-                # Long enough for any rebuild; released at the end, or expires if we die.
-                sync.extend(session, name, REBUILD_LEASE)
-                total = published_listing_count(session)
-                started = time.perf_counter()
-                try:
-                    with tqdm(total=total, desc=f"Reindexing ({name})", unit=" docs",
-                              file=sys.stderr, disable=None) as bar:
+@search_cli.command("sync", help="Apply pending changes to the search indexes. Exits "
+                                 "1 when a target failed or was busy.")
+def sync_command():
+    report = sync_with_progress(current_app)
+    if not report.ok or report.busy:
+        raise SystemExit(1)
 
-                        count = backend.rebuild(iter_published_documents(session), total,
-                                                lambda done, bar=bar: bar.update(done - bar.n))
-                except SearchUnavailable as error:
-                    raise click.ClickException(f"{name}: {error}") from None
-                finally:
-                    session.rollback()
-                    sync.release(session, name)
-                seconds = time.perf_counter() - started
-            rate = count / seconds if seconds else count
-            click.echo(f"{name}: indexed {count} listings in {seconds:.1f}s ({rate:,.0f} docs/s)")
-        sync_with_progress(current_app)
 
-    @search_group.command("status", help="Documents in the database vs. each index, and "
-                                         "pending changes. Exits 1 when an index is unreachable.")
-    def status_command():
-        targets = current_app.extensions["bazaar.search"].targets()
+@search_cli.command("reindex", help="Build fresh indexes from the database and swap "
+                                    "them in atomically.")
+@click.option("--target", default="all", show_default=True,
+              help="embedded, opensearch or all")
+def reindex_command(target: str):
+    for name, backend in _targets(target).items():
         with _session() as session:
-            published = published_listing_count(session)
-            pending = sync.pending_counts(session, targets)
-            states = {name: session.get(sync.SearchSyncState, name) for name in targets}
-        click.echo(f"published listings in the database: {published}")
-        unreachable = False
-        for name, backend in targets.items():
-            # ping() first: it never raises nor logs the client's raw error.
+            # Holding the target's lease makes changes made meanwhile wait in
+            # the outbox; they are applied to the new index after the swap.
+            if not sync.claim(session, name):
+                raise click.ClickException(f"{name}: another process is syncing or "
+                                           "rebuilding it; try again shortly.")
+            # Long enough for any rebuild; released at the end, or expires if we die.
+            sync.extend(session, name, REBUILD_LEASE)
+            total = published_listing_count(session)
+            started = time.perf_counter()
             try:
-                indexed = f"{backend.count()} documents" if backend.ping() else None
-            except SearchUnavailable:
-                indexed = None
-            if indexed is None:
-                unreachable = True
-                where = getattr(backend, "location", None)
-                indexed = f"unreachable at {where}" if where else "unreachable"
-            state = states[name]
-            line = f"{name}: {indexed}, {pending[name]} pending changes"
-            if state and state.synced_at:
-                line += f", last synced {state.synced_at:%Y-%m-%d %H:%M:%S} UTC"
-            if state and state.last_error:
-                line += f", failing ({state.attempts} tries): {state.last_error}"
-            click.echo(line)
-        if unreachable:
-            raise SystemExit(1)
+                with tqdm(total=total, desc=f"Reindexing ({name})", unit=" docs",
+                          file=sys.stderr, disable=None) as bar:
+
+                    count = backend.rebuild(iter_published_documents(session), total,
+                                            lambda done, bar=bar: bar.update(done - bar.n))
+            except SearchUnavailable as error:
+                raise click.ClickException(f"{name}: {error}") from None
+            finally:
+                session.rollback()
+                sync.release(session, name)
+            seconds = time.perf_counter() - started
+        rate = count / seconds if seconds else count
+        click.echo(f"{name}: indexed {count} listings in {seconds:.1f}s ({rate:,.0f} docs/s)")
+    sync_with_progress(current_app)
+
+
+@search_cli.command("status", help="Documents in the database vs. each index, and "
+                                   "pending changes. Exits 1 when an index is unreachable.")
+def status_command():
+    targets = current_app.extensions["bazaar.search"].targets()
+    with _session() as session:
+        published = published_listing_count(session)
+        pending = sync.pending_counts(session, targets)
+        states = {name: session.get(sync.SearchSyncState, name) for name in targets}
+    click.echo(f"published listings in the database: {published}")
+    unreachable = False
+    for name, backend in targets.items():
+        # ping() first: it never raises nor logs the client's raw error.
+        try:
+            indexed = f"{backend.count()} documents" if backend.ping() else None
+        except SearchUnavailable:
+            indexed = None
+        if indexed is None:
+            unreachable = True
+            where = getattr(backend, "location", None)
+            indexed = f"unreachable at {where}" if where else "unreachable"
+        state = states[name]
+        line = f"{name}: {indexed}, {pending[name]} pending changes"
+        if state and state.synced_at:
+            line += f", last synced {state.synced_at:%Y-%m-%d %H:%M:%S} UTC"
+        if state and state.last_error:
+            line += f", failing ({state.attempts} tries): {state.last_error}"
+        click.echo(line)
+    if unreachable:
+        raise SystemExit(1)

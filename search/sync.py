@@ -42,7 +42,8 @@ from search.interfaces import SearchBackend, SearchUnavailable
 from search.models import SearchOutbox, SearchSyncState
 from storefront.db import APP_INFO_KEY, utcnow
 from storefront.models import Install
-from storefront.outbox_sender import OutboxSender
+from storefront.observability import count_sends, register_outbox_metrics
+from storefront.outbox_sender import OutboxSender, register_outbox
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ def _apply_after_commit(session: Session) -> None:
     app = session.info.get(APP_INFO_KEY)
     if app is None:
         return  # a session outside the app: `flask search sync` picks the rows up
+    if has_request_context() and app.config.get("BACKGROUND_WORK") == "worker":
+        return  # a web request only enqueues; the worker applies the rows
     try:
         apply_rows(app, row_ids, deadline=_request_deadline(app))
     except Exception:  # never fail the request that committed; the rows wait
@@ -313,6 +316,7 @@ def apply_target(session: Session, target: str, backend: SearchBackend, *,
                 documents, gone = _write(session, backend, listing_ids, deadline)
             except SearchUnavailable as error:
                 _postpone(session, target, row_ids_now, error)
+                count_sends("search-sync", failed=len(rows))
                 released = True
                 report.error = str(error)
                 return report
@@ -321,6 +325,7 @@ def apply_target(session: Session, target: str, backend: SearchBackend, *,
             extend(session, target, lease)
             session.expunge_all()
             report.applied += len(rows)
+            count_sends("search-sync", sent=len(rows))
             report.indexed += documents
             report.deleted += gone
             if progress:
@@ -428,9 +433,13 @@ def sync_sender_of(app: Flask) -> OutboxSender | None:
 def init_sync_sender(app: Flask) -> None:
     """Read ``SEARCH_SYNC_SENDER`` ("thread" by default, or "off": cron runs
     ``flask search sync``) and set up the background sync."""
-    from storefront.config import ConfigError
+    from storefront.config import ConfigError, sends_in_process
 
-    app.config.setdefault("SEARCH_SYNC_SENDER", _env_choice("SEARCH_SYNC_SENDER", "thread"))
+    register_outbox(app, "search-sync", sync_round, batch=BATCH_SIZE)
+    register_outbox_metrics("search-sync", SearchOutbox.created_at,
+                            lambda now: [col(SearchOutbox.available_at) <= now])
+    default = "thread" if sends_in_process(app) else "off"
+    app.config.setdefault("SEARCH_SYNC_SENDER", _env_choice("SEARCH_SYNC_SENDER", default))
     if app.config["SEARCH_SYNC_SENDER"] not in SENDERS:
         raise ConfigError(f"SEARCH_SYNC_SENDER must be one of {', '.join(SENDERS)}, "
                           f"got {app.config['SEARCH_SYNC_SENDER']!r}")

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from storefront import db, security
-from storefront.cli import register_cli
+from storefront.cli import db_cli, installs_cli
 from storefront.extensions import csrf, limiter, login_manager
 from storefront.templating import register_template_helpers
 
@@ -108,7 +108,11 @@ def init_app(app: Flask) -> None:
 
     register_template_helpers(app)
     _register_error_pages(app)
-    register_cli(app)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(installs_cli)
+    from storefront.worker import worker_command
+
+    app.cli.add_command(worker_command)
 
     from storefront.accounts import bp as accounts_bp
     from storefront.admin import bp as admin_bp

@@ -56,12 +56,51 @@ def float_setting(name: str, raw, default: float, minimum: float, maximum: float
     return value
 
 
+def choice_setting(name: str, raw, choices: tuple[str, ...], default: str) -> str:
+    """``raw`` as one of ``choices`` (case and surrounding space ignored); ``default``
+    when unset or empty; else ``ConfigError`` naming the setting and its choices."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default
+    value = str(raw).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
+def _metrics_token_setting() -> str | None:
+    token = os.environ.get("METRICS_TOKEN") or None
+    # Never the value itself in the message: it is a secret.
+    if token is not None and (len(token) < 16 or not token.isascii() or " " in token):
+        raise ConfigError("METRICS_TOKEN must be at least 16 ASCII characters without spaces")
+    return token
+
+
+def _multiproc_dir_setting() -> str | None:
+    # Read by prometheus_client itself when it is imported; checked here so a typo stops
+    # start-up instead of breaking every /metrics scrape.
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+    if path is not None and not (os.path.isdir(path) and os.access(path, os.W_OK)):
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR must be a writable directory, got {path!r}")
+    return path
+
+
 def _int_setting(name: str, default: int, minimum: int, maximum: int) -> int:
     return int_setting(name, os.environ.get(name), default, minimum, maximum)
 
 
 def _float_setting(name: str, default: float, minimum: float, maximum: float) -> float:
     return float_setting(name, os.environ.get(name), default, minimum, maximum)
+
+
+BACKGROUND_WORK_MODES = ("worker", "in-process")
+# How usage reaches Stripe: its v2 meter event stream (batches) or v1 meter events
+# (one call each; what stripe-mock serves). billing/stripe_provider.py says more.
+STRIPE_METER_EVENT_MODES = ("stream", "v1")
+
+
+def sends_in_process(app) -> bool:
+    """Whether this app's web processes send outbox rows themselves (``BACKGROUND_WORK``)."""
+    return app.config.get("BACKGROUND_WORK", "worker") == "in-process"
 
 
 # Flask-Limiter storages Bazaar documents: one process (memory) or shared (Redis).
@@ -111,6 +150,12 @@ def load_config(instance_path: Path) -> dict:
 
     return {
         "BAZAAR_ENV": env,
+        # Who sends what the outboxes hold (partner webhooks, usage, search changes):
+        # "worker": web processes only enqueue and `flask --app app worker` sends;
+        # "in-process": each web process sends too (a laptop run, the tests).
+        "BACKGROUND_WORK": choice_setting("BACKGROUND_WORK", os.environ.get("BACKGROUND_WORK"),
+                                          BACKGROUND_WORK_MODES,
+                                          "in-process" if local else "worker"),
         "SECRET_KEY": secret_key,
         "DATABASE_URL": database_url,
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
@@ -145,4 +190,13 @@ def load_config(instance_path: Path) -> dict:
         "SEARCH_SYNC_BUDGET": _float_setting("SEARCH_SYNC_BUDGET", 2.0, 0.1, 30.0),
         # Seconds between the background sync's looks for rows left behind.
         "SEARCH_SYNC_INTERVAL": _float_setting("SEARCH_SYNC_INTERVAL", 30.0, 1.0, 3600.0),
+        # Observability (storefront/observability.py): log lines as "text" or one JSON
+        # object each; who may read /metrics; where gunicorn's workers pool their metrics.
+        "LOG_FORMAT": choice_setting("LOG_FORMAT", os.environ.get("LOG_FORMAT"),
+                                     ("text", "json"), "text"),
+        "METRICS_TOKEN": _metrics_token_setting(),
+        "PROMETHEUS_MULTIPROC_DIR": _multiproc_dir_setting(),
+        "STRIPE_METER_EVENTS": choice_setting(
+            "STRIPE_METER_EVENTS", os.environ.get("STRIPE_METER_EVENTS"),
+            STRIPE_METER_EVENT_MODES, "stream"),
     }

@@ -86,6 +86,26 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+UPGRADE_HINT = "Run `flask --app app db upgrade` first."
+
+
+def schema_problem() -> str | None:
+    """Why the app's database cannot be used yet, or None when it is migrated to head."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(
+        alembic_config(current_app.config["DATABASE_URL"])).get_heads())
+    with get_engine().connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return f"The database has not been migrated yet. {UPGRADE_HINT}"
+    if current != heads:
+        return (f"The database is at revision {', '.join(sorted(current))}, not the newest "
+                f"({', '.join(sorted(heads))}). {UPGRADE_HINT}")
+    return None
+
+
 def init_app(app: Flask) -> None:
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):

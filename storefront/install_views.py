@@ -4,7 +4,7 @@ and "My apps".
 An install grants the scopes of the app's current approved release to the
 signed-in customer's workspace; only a workspace admin may install or
 uninstall. Apps with a trial start it on install; paid apps without one go
-through checkout (``billing.views.paid_install_checkout``) and are installed once
+through checkout (``billing.checkout.start_install_checkout``) and are installed once
 the payment provider confirms. Opening an app hands its redirect URL
 a fresh single-use install token.
 """
@@ -19,6 +19,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from billing.checkout import needs_checkout, start_install_checkout
+from billing.providers import get_provider
 from listings.models import Listing, ListingStatus
 from listings.prune_views import suggested_apps
 from listings.services import published_listing
@@ -77,6 +79,21 @@ def _back_to_listing(listing: Listing, message: str):
     return redirect(url_for("storefront.listing", slug=listing.slug))
 
 
+def _paid_checkout(session, workspace: Workspace, listing: Listing, consented_release_id: int):
+    """To the payment provider's checkout for a paid app, or back with the reason."""
+    start = start_install_checkout(
+        session, get_provider(), workspace, current_user, listing, consented_release_id,
+        success_url=lambda subscription_id: url_for(
+            "billing.checkout_pending", subscription_id=subscription_id, _external=True),
+        cancel_url=url_for("storefront.listing", slug=listing.slug, _external=True))
+    if start.url is not None:
+        return redirect(start.url, code=303)
+    if start.to_listing:
+        return _back_to_listing(listing, start.message)
+    flash(start.message, start.category)
+    return redirect(url_for("installs.consent", slug=listing.slug))
+
+
 @bp.route("/apps/<slug>/install", methods=["POST"])
 @login_required
 def start(slug: str):
@@ -120,11 +137,8 @@ def confirm(slug: str):
         # Installing grants access: never without the consent screen's release.
         return redirect(url_for("installs.consent", slug=listing.slug))
     # A paid app goes through checkout; billing installs it once payment is confirmed.
-    from billing.views import paid_install_checkout
-
-    checkout = paid_install_checkout(session, workspace, listing, consented)
-    if checkout is not None:
-        return checkout
+    if needs_checkout(session, workspace, current_user, listing):
+        return _paid_checkout(session, workspace, listing, consented)
     try:
         install, created = install_listing(session, workspace, current_user, listing,
                                            consented_release_id=consented)

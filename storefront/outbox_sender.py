@@ -1,6 +1,10 @@
 """The background sender shared by the outboxes that talk to other services
 (partner webhooks, usage to the payment provider, the search sync's catch-up).
 
+Each outbox registers its round with ``register_outbox``; ``flask --app app
+worker`` (storefront/worker.py) runs every registered round in its own process.
+With ``BACKGROUND_WORK=in-process`` the web processes run them as well:
+
 One daemon thread per process drains an outbox: it is woken right after a
 commit that queued rows (the queuing code sets a flag in ``session.info``) and
 otherwise looks for due retries every ``interval`` seconds. It starts lazily,
@@ -14,6 +18,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -25,6 +30,27 @@ from storefront.db import APP_INFO_KEY
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 30.0  # seconds between looks for due retries
+OUTBOXES_KEY = "bazaar.outboxes"
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """One outbox the worker drains: ``send_round(app)`` sends up to ``batch`` due
+    rows and returns how many it tried."""
+    name: str
+    send_round: Callable[[Flask], int]
+    batch: int
+
+
+def register_outbox(app: Flask, name: str, send_round: Callable[[Flask], int], *,
+                    batch: int) -> None:
+    """Make the outbox known to the worker (``flask --app app worker``)."""
+    app.extensions.setdefault(OUTBOXES_KEY, {})[name] = Outbox(name, send_round, batch)
+
+
+def outboxes_of(app: Flask) -> dict[str, Outbox]:
+    """The registered outboxes by name, in registration order."""
+    return dict(app.extensions.get(OUTBOXES_KEY, {}))
 
 
 class OutboxSender:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 from storefront.db import APP_INFO_KEY, upgrade_database
+from storefront.outbox_sender import OutboxSender
 
 os.environ.setdefault("BAZAAR_ENV", "test")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -205,6 +206,11 @@ def app(database_url, tmp_path, app_overrides):
     config.update(app_overrides)
     app = create_app(config)
     yield app
+    # A sender thread a test started (any request starts it again) must not live on
+    # into later tests that share the database, sending their rows.
+    for extension in app.extensions.values():
+        if isinstance(extension, OutboxSender):
+            extension.stop()
     app.extensions["bazaar.engine"].dispose()
 
 

@@ -22,16 +22,18 @@ def _bool_setting(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
-def webhook_settings(bazaar_env: str) -> dict:
-    """The ``WEBHOOK_*`` settings from the environment (docs/webhooks.md lists them)."""
+def webhook_settings(bazaar_env: str, in_process: bool = False) -> dict:
+    """The ``WEBHOOK_*`` settings from the environment (docs/webhooks.md lists them);
+    ``in_process``: web processes send too (``BACKGROUND_WORK``), the sender's default."""
     from storefront.config import ConfigError, _float_setting, _int_setting
 
-    sender = os.environ.get("WEBHOOK_SENDER", "thread").strip().lower() or "thread"
+    default = "thread" if in_process else "off"
+    sender = os.environ.get("WEBHOOK_SENDER", default).strip().lower() or default
     if sender not in SENDERS:
         raise ConfigError(f"WEBHOOK_SENDER must be one of {', '.join(SENDERS)}, got {sender!r}")
     return {
         # "thread": each web process sends after commits and retries every 30 s;
-        # "off": only `flask webhooks deliver` sends (from cron).
+        # "off": web processes only enqueue (`flask --app app worker` sends).
         "WEBHOOK_SENDER": sender,
         # Seconds one delivery may take in all, connect to last byte (delivery.Deadline).
         "WEBHOOK_TIMEOUT": _float_setting("WEBHOOK_TIMEOUT", 5.0, 0.1, 60.0),
@@ -45,16 +47,19 @@ def webhook_settings(bazaar_env: str) -> dict:
 
 def init_app(app: Flask) -> None:
     """Read the webhook settings (explicit overrides win), the sender, the CLI and the portal pages."""
-    from webhooks.cli import register_cli
+    from webhooks.cli import webhooks_cli
     from webhooks.sender import init_sender
     from webhooks.views import bp
 
-    for name, value in webhook_settings(app.config.get("BAZAAR_ENV", "production")).items():
+    from storefront.config import sends_in_process
+
+    settings = webhook_settings(app.config.get("BAZAAR_ENV", "production"), sends_in_process(app))
+    for name, value in settings.items():
         app.config.setdefault(name, value)
     if app.config["WEBHOOK_SENDER"] not in SENDERS:
         from storefront.config import ConfigError
 
         raise ConfigError(f"WEBHOOK_SENDER must be one of {', '.join(SENDERS)}")
     init_sender(app)
-    register_cli(app)
+    app.cli.add_command(webhooks_cli)
     app.register_blueprint(bp)

@@ -41,6 +41,7 @@ from urllib3.exceptions import NameResolutionError, ProtocolError
 
 from listings.models import Listing
 from storefront.db import utcnow
+from storefront.observability import count_sends
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from webhooks.services import ensure_webhook_secret
 from webhooks.signing import request_headers
@@ -492,6 +493,7 @@ def deliver_due(app, now: datetime | None = None, limit: int = DEFAULT_BATCH) ->
                                       body=delivery.payload, timestamp=int(time.time()))
             outcome = post_event(client, delivery.url, delivery.payload, headers, timeout)
             status = record_outcome(session, delivery, outcome, now or utcnow(), max_attempts)
+            count_sends("webhooks", sent=int(outcome.ok), failed=int(not outcome.ok))
             # The host only: a URL's path or query may hold the partner's own token.
             log.info("Webhook %s (%s) to %s: %s", delivery.event_id, delivery.event_type,
                      urlsplit(delivery.url).hostname, "delivered" if outcome.ok else outcome.summary)

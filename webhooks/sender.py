@@ -11,9 +11,12 @@ twice.
 from __future__ import annotations
 
 from flask import Flask
+from sqlmodel import col
 
-from storefront.outbox_sender import OutboxSender, wake_after_commit
+from storefront.observability import register_outbox_metrics
+from storefront.outbox_sender import OutboxSender, register_outbox, wake_after_commit
 from webhooks.delivery import DEFAULT_BATCH, deliver_due
+from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.services import PENDING_INFO_KEY
 
 EXTENSION_KEY = "bazaar.webhooks.sender"
@@ -32,7 +35,12 @@ def _deliver_round(app: Flask) -> int:
 
 
 def init_sender(app: Flask) -> None:
-    """Set up the background sender when ``WEBHOOK_SENDER`` is "thread"."""
+    """Register the outbox with the worker, and run a sender in each web process
+    too when ``WEBHOOK_SENDER`` is "thread"."""
+    register_outbox(app, "webhooks", _deliver_round, batch=DEFAULT_BATCH)
+    register_outbox_metrics("webhooks", WebhookDelivery.created_at, lambda now: [
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        col(WebhookDelivery.next_attempt_at) <= now])
     if app.config["WEBHOOK_SENDER"] != "thread":
         return
     sender = OutboxSender(app, _deliver_round, name="bazaar-webhook-sender",

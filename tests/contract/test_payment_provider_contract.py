@@ -20,6 +20,7 @@ import stripe
 from billing.interfaces import (
     CheckoutSession,
     InvalidWebhook,
+    MeterEvent,
     PaymentProvider,
     ProviderError,
     WebhookEvent,
@@ -56,7 +57,8 @@ def provider(app, payment_provider_name) -> PaymentProvider:
     client = stripe.StripeClient("sk_test_bazaarcontract",
                                  base_addresses={"api": STRIPE_MOCK_URL},
                                  http_client=RecordingHTTPClient(), max_network_retries=0)
-    return StripeProvider(client, WEBHOOK_SECRET)
+    # stripe-mock serves v1 meter events only, not the v2 meter event stream.
+    return StripeProvider(client, WEBHOOK_SECRET, meter_events="v1")
 
 
 def idempotency_keys_sent(provider) -> list[str]:
@@ -230,6 +232,24 @@ def test_meter_event_is_sent_with_its_identifier_as_idempotency_key(provider):
     assert result is None
     if provider.name == "stripe":
         assert idempotency_keys_sent(provider)[-1] == "1:evt-1"
+
+
+def test_meter_events_in_a_batch_are_taken_and_out_of_window_ones_refused_each(provider):
+    customer_id, now = customer(provider), utcnow()
+
+    def event(identifier, timestamp):
+        return MeterEvent(event_name="bazaar_listing_1", customer_id=customer_id, value=3,
+                          identifier=identifier, timestamp=timestamp)
+
+    batch = [event("1:good", now), event("1:old", now - timedelta(days=36)),
+             event("1:ahead", now + timedelta(minutes=10))][:max(provider.meter_batch_size, 1)]
+    refused = provider.record_meter_events(batch)
+    assert set(refused) == {e.identifier for e in batch} - {"1:good"}
+    assert all(isinstance(error, ProviderError) for error in refused.values())
+    if provider.meter_batch_size == 1:  # one event per call: the others one by one
+        for late in (event("1:old", now - timedelta(days=36)),
+                     event("1:ahead", now + timedelta(minutes=10))):
+            assert set(provider.record_meter_events([late])) == {late.identifier}
 
 
 def test_meter_event_accepts_naive_utc_timestamps(provider):

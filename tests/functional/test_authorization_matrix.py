@@ -35,6 +35,10 @@ API_KEY_ONLY = dict.fromkeys(ROLES, "unauthorized")
 
 # endpoint -> (method, url arguments from the world, expected outcome per role)
 MATRIX = {
+    # Probes and metrics: no session needed (/metrics: loopback or a token, as here).
+    "observability.healthz": ("GET", {}, PUBLIC),
+    "observability.readyz": ("GET", {}, PUBLIC),
+    "observability.metrics": ("GET", {}, PUBLIC),
     "storefront.home": ("GET", {}, PUBLIC),
     "storefront.categories": ("GET", {}, PUBLIC),
     "storefront.category": ("GET", {"slug": "category_slug"}, PUBLIC),

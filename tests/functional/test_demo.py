@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import col, func, select
 
 from app import create_app
-from listings.demo import DEMO_PASSWORD
+from demo.data import DEMO_PASSWORD
 from listings.models import (
     Badge,
     Category,

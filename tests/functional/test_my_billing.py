@@ -157,6 +157,6 @@ def test_a_retried_portal_click_gets_the_same_session(app, client, db, login, ad
     first = client.post("/my/billing/portal").location
     # Within the minute the idempotency key is the same: one portal session, not two.
     assert client.post("/my/billing/portal").location == first
-    monkeypatch.setattr("billing.views.short_lived_key", lambda name: f"{name}:a-minute-later")
+    monkeypatch.setattr("billing.customer_views.short_lived_key", lambda name: f"{name}:a-minute-later")
     later = client.post("/my/billing/portal").location
     assert later != first and client.get(later).status_code == 200

@@ -345,7 +345,7 @@ class TestStripeMode:
         return {"STRIPE_SECRET_KEY": "sk_test_bazaarpayouts",
                 "STRIPE_WEBHOOK_SECRET": "whsec_bazaar_platform_tests",
                 "STRIPE_CONNECT_WEBHOOK_SECRET": self.CONNECT_SECRET,
-                "STRIPE_API_BASE": stripe_mock_url}
+                "STRIPE_API_BASE": stripe_mock_url, "STRIPE_METER_EVENTS": "v1"}
 
     def test_the_simulation_is_neither_shown_nor_served(self, client, db, login, partner,
                                                         member):

@@ -68,7 +68,7 @@ def test_setting_up_twice_keeps_one_account(client, db, login, member, monkeypat
     # A double click (or a retry) within the minute: the same link, under the same key.
     assert client.post("/partner/payouts/setup").location == first
     # A minute later the key changes: a fresh link (a used one can't be opened again).
-    monkeypatch.setattr("billing.views.short_lived_key", lambda name: f"{name}:a-minute-later")
+    monkeypatch.setattr("billing.partner_views.short_lived_key", lambda name: f"{name}:a-minute-later")
     second = client.post("/partner/payouts/setup").location
     assert second != first and "/billing/local-onboarding/" in second
     assert client.get(second).status_code == 200

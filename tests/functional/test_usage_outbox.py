@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from billing.interfaces import ProviderError, ProviderUnavailable
+from billing.interfaces import ProviderError, ProviderUnavailable, record_each
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
 from billing.providers import EXTENSION_KEY
 from billing.usage_sender import send_due_usage
@@ -43,6 +43,12 @@ class FakeProvider:
             self.meters.append(dict(display_name=display_name, event_name=event_name,
                                     idempotency_key=idempotency_key))
         return "mtr_" + idempotency_key.rsplit(":", 1)[1]
+
+    # One event per call, as with Stripe's v1 meter events.
+    meter_batch_size = 1
+
+    def record_meter_events(self, events):
+        return record_each(self, events)
 
     def record_meter_event(self, *, event_name, customer_id, value, identifier, timestamp):
         time.sleep(self.delay)  # lets two senders overlap

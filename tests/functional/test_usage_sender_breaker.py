@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from app import create_app
-from billing.interfaces import ProviderUnavailable
+from billing.interfaces import ProviderUnavailable, record_each
 from billing.models import UsageEvent, UsageStatus
 from billing.providers import EXTENSION_KEY
 from billing.usage_sender import (
@@ -54,6 +54,12 @@ class OutageProvider:
         if self.down:
             raise ProviderUnavailable("connection refused")
         return "mtr_" + idempotency_key.rsplit(":", 1)[1]
+
+    # One event per call, as with Stripe's v1 meter events.
+    meter_batch_size = 1
+
+    def record_meter_events(self, events):
+        return record_each(self, events)
 
     def record_meter_event(self, *, event_name, customer_id, value, identifier, timestamp):
         with self._lock:

@@ -26,7 +26,8 @@ def stripe_config(database_url, tmp_path, api_base: str, **settings) -> dict:
     return {"TESTING": True, "DATABASE_URL": database_url, "WEBHOOK_SENDER": "off",
             "USAGE_SENDER": "off", "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "STRIPE_SECRET_KEY": "sk_test_budget", "STRIPE_WEBHOOK_SECRET": SECRET,
-            "STRIPE_API_BASE": api_base, **settings}
+            # stripe-mock (or a hung server) serves no v2 meter event stream.
+            "STRIPE_API_BASE": api_base, "STRIPE_METER_EVENTS": "v1", **settings}
 
 
 @pytest.fixture

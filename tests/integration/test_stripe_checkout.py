@@ -22,7 +22,7 @@ SECRET = "whsec_bazaar_stripe_checkout"
 @pytest.fixture
 def app_overrides(stripe_mock_url):
     return {"STRIPE_SECRET_KEY": "sk_test_bazaarcheckout", "STRIPE_WEBHOOK_SECRET": SECRET,
-            "STRIPE_API_BASE": stripe_mock_url}
+            "STRIPE_API_BASE": stripe_mock_url, "STRIPE_METER_EVENTS": "v1"}
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def stripe_app(stripe_mock_url, database_url, tmp_path):
         "USAGE_SENDER": "off", "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "STRIPE_SECRET_KEY": "sk_test_bazaarintegration",
         "STRIPE_WEBHOOK_SECRET": "whsec_integration", "STRIPE_API_BASE": stripe_mock_url,
+        "STRIPE_METER_EVENTS": "v1",  # stripe-mock has no v2 meter event stream
     })
     yield app
     app.extensions["bazaar.engine"].dispose()

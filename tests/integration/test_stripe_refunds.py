@@ -23,7 +23,7 @@ SECRET = "whsec_bazaar_stripe_refunds"
 @pytest.fixture
 def app_overrides(stripe_mock_url):
     return {"STRIPE_SECRET_KEY": "sk_test_bazaarrefunds", "STRIPE_WEBHOOK_SECRET": SECRET,
-            "STRIPE_API_BASE": stripe_mock_url}
+            "STRIPE_API_BASE": stripe_mock_url, "STRIPE_METER_EVENTS": "v1"}
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ import pytest
 import requests
 from sqlmodel import select
 
+from billing.interfaces import record_each
 from billing.models import UsageEvent, UsageStatus
 from billing.providers import EXTENSION_KEY
 from billing.usage_sender import BREAKER_THRESHOLD, DEFAULT_SEND_CONCURRENCY, send_due_usage
@@ -103,8 +104,9 @@ def stripe_mock(tmp_path, stripe_mock_url):
 
 @pytest.fixture
 def app_overrides(stripe_mock):
+    # stripe-mock serves v1 meter events only (no v2 meter event stream).
     return {"STRIPE_SECRET_KEY": "sk_test_outage", "STRIPE_WEBHOOK_SECRET": "whsec_outage",
-            "STRIPE_API_BASE": stripe_mock.url}
+            "STRIPE_API_BASE": stripe_mock.url, "STRIPE_METER_EVENTS": "v1"}
 
 
 class Recorder:
@@ -120,6 +122,9 @@ class Recorder:
 
     def __getattr__(self, name):
         return getattr(self.real, name)
+
+    def record_meter_events(self, events):
+        return record_each(self, events)  # v1: through record_meter_event, one by one
 
     def record_meter_event(self, **event):
         try:

@@ -46,7 +46,7 @@ def provider(app, payment_provider_name) -> Recording:
 
     client = stripe.StripeClient("sk_test_bazaarplans", base_addresses={"api": STRIPE_MOCK_URL},
                                  max_network_retries=0)
-    return Recording(StripeProvider(client, "whsec_plans"))
+    return Recording(StripeProvider(client, "whsec_plans", meter_events="v1"))
 
 
 def remembered(db, provider, kind: str) -> list[ProviderObject]:

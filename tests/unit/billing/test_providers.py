@@ -60,6 +60,27 @@ def test_settings_come_from_the_environment(config, monkeypatch):
         app.extensions["bazaar.engine"].dispose()
 
 
+@pytest.mark.parametrize("setting, batch", [(None, 100), ("stream", 100), ("v1", 1)])
+def test_stripe_meter_events_go_on_the_stream_unless_set_to_v1(config, setting, batch):
+    config.update(STRIPE_SECRET_KEY="sk_test_abc123", STRIPE_WEBHOOK_SECRET="whsec_abc")
+    if setting:
+        config["STRIPE_METER_EVENTS"] = setting
+    app = create_app(config)
+    try:
+        provider = get_provider(app)
+        assert provider.meter_events == (setting or "stream")
+        assert provider.meter_batch_size == batch
+    finally:
+        app.extensions["bazaar.engine"].dispose()
+
+
+def test_a_bad_meter_events_override_stops_the_app_at_start_up(config):
+    config.update(STRIPE_SECRET_KEY="sk_test_abc123", STRIPE_WEBHOOK_SECRET="whsec_abc",
+                  STRIPE_METER_EVENTS="v2")
+    with pytest.raises(ConfigError, match="STRIPE_METER_EVENTS must be one of stream, v1"):
+        create_app(config)
+
+
 def test_an_absurd_fee_setting_stops_the_app_at_start_up(config, monkeypatch):
     monkeypatch.setenv("BILLING_FEE_PERCENT_REGISTERED", "250")
     with pytest.raises(ConfigError, match="BILLING_FEE_PERCENT_REGISTERED"):

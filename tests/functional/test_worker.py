@@ -1,0 +1,149 @@
+"""The worker tier: with ``BACKGROUND_WORK=worker`` a web request only writes
+outbox rows, and ``flask --app app worker`` sends them (issue 12, item 4)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from app import create_app
+from billing.usage_sender import usage_sender_of
+from search.interfaces import SearchQuery
+from search.sync import sync_sender_of
+from storefront.outbox_sender import outboxes_of
+from tests import factories
+from tests.functional.test_search_outbox_budget import (  # noqa: F401  (fixtures)
+    found_locally,
+    own_listing,
+    partner_user,
+    pending,
+    save_listing,
+)
+from tests.webhook_receiver import WebhookReceiver
+from webhooks.sender import sender_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def receiver():
+    server = WebhookReceiver().start()
+    yield server
+    server.stop()
+
+
+def bare_app(database_url: str, tmp_path, **config):
+    """The app as a deployment builds it: no test overrides of the senders."""
+    return create_app({"TESTING": True, "DATABASE_URL": database_url,
+                       "UPLOAD_FOLDER": str(tmp_path / "uploads"), **config})
+
+
+@pytest.mark.parametrize("mode, senders_in_web", [("worker", False), ("in-process", True)])
+def test_the_mode_decides_whether_web_processes_send(database_url, tmp_path, mode,
+                                                      senders_in_web):
+    app = bare_app(database_url, tmp_path, BACKGROUND_WORK=mode)
+    try:
+        assert list(outboxes_of(app)) == ["search-sync", "webhooks", "usage"]
+        has_senders = [sync_sender_of(app) is not None, sender_of(app) is not None,
+                       usage_sender_of(app) is not None]
+        assert has_senders == [senders_in_web] * 3
+    finally:
+        app.extensions["bazaar.engine"].dispose()
+
+
+class TestInWorkerMode:
+    @pytest.fixture
+    def app_overrides(self, opensearch_url):
+        return {"BACKGROUND_WORK": "worker", "OPENSEARCH_URL": opensearch_url,
+                "OPENSEARCH_INDEX": f"test-worker-{uuid.uuid4().hex[:10]}"}
+
+    @pytest.fixture(autouse=True)
+    def drop_index(self, app, opensearch_url):
+        yield
+        requests.delete(f"{opensearch_url}/{app.config['OPENSEARCH_INDEX']}*", timeout=10)
+
+    def test_a_save_makes_no_search_call_and_the_worker_applies_it(
+            self, app, db, client, login, partner_user, own_listing, runner):
+        opensearch = app.extensions["bazaar.search"].primary
+        login(partner_user)
+
+        save_listing(client, own_listing, "Inkwell")
+
+        # Neither index has the change: the request only wrote outbox rows.
+        assert pending(db, "embedded") == 1 and pending(db, "opensearch") == 1
+        assert found_locally(app, "inkwell") == []
+        opensearch.refresh()
+        assert opensearch.search(SearchQuery(text="inkwell")).hits == []
+
+        result = runner.invoke(args=["worker", "--once"])
+
+        assert result.exit_code == 0, result.output
+        assert "search-sync 1 tried" in result.output
+        assert pending(db, "embedded") == 0 and pending(db, "opensearch") == 0
+        assert found_locally(app, "inkwell") == [own_listing.id]
+        opensearch.refresh()
+        assert [hit.id for hit in opensearch.search(SearchQuery(text="inkwell")).hits] == [
+            own_listing.id]
+
+
+def test_worker_once_delivers_queued_webhooks(app, db, runner, receiver):
+    listing = factories.make_listing(db)
+    factories.point_webhooks_at(db, listing, receiver.url_for("ok"))
+    delivery = factories.make_webhook_delivery(db, listing)
+    assert receiver.received() == []
+
+    result = runner.invoke(args=["worker", "--once", "--outbox", "webhooks"])
+
+    assert result.exit_code == 0, result.output
+    assert "webhooks 1 tried" in result.output
+    [request] = receiver.received()
+    assert request.event_id == delivery.event_id
+
+
+def test_an_unknown_outbox_is_a_usage_error(runner):
+    result = runner.invoke(args=["worker", "--outbox", "mail-merge"])
+    assert result.exit_code == 2
+    assert "no outbox named mail-merge; choose from search-sync, webhooks, usage" in result.output
+
+
+def test_an_unmigrated_database_is_named_not_a_traceback(tmp_path):
+    app = bare_app(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 1
+    assert "has not been migrated yet" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_worker_process_sends_and_stops_cleanly_on_sigterm(
+        app, db, database_url, receiver, tmp_path):
+    listing = factories.make_listing(db)
+    factories.point_webhooks_at(db, listing, receiver.url_for("ok"))
+    env = {**os.environ, "BAZAAR_ENV": "test", "DATABASE_URL": database_url,
+           "SECRET_KEY": "worker-test-secret", "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", "--poll-interval", "0.2"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        delivery = factories.make_webhook_delivery(db, listing)  # queued by "the web"
+        [request] = receiver.wait_for(1, timeout=30)
+        assert request.event_id == delivery.event_id
+
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, output
+    assert "Worker draining search-sync, webhooks, usage" in output
+    assert "Worker stopped." in output
+    time.sleep(0.1)
+    assert len(receiver.received()) == 1  # sent once, not again on the way out
