@@ -57,4 +57,4 @@ EXPOSE 8000
 # PROMETHEUS_MULTIPROC_DIR, an empty folder at each start (deploy/docker-compose.yml:
 # a tmpfs).
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--timeout", "30", "--access-logfile", "-", \
-     "--logger-class", "storefront.access_log.RedactingLogger", "app:app"]
+     "--logger-class", "core.access_log.RedactingLogger", "app:app"]

@@ -9,13 +9,13 @@ from flask import Flask
 
 import api
 import billing
+import core
 import demo
 import listings
 import search
 import storefront
 import webhooks
-from storefront import observability
-from storefront.config import ConfigError, load_config
+from core.settings import ConfigError, load_config
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -28,7 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
-    observability.init_app(app)  # first: the request id and timer wrap every other hook
+    core.init_app(app)
     storefront.init_app(app)
     listings.init_app(app)
     search.init_app(app)

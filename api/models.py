@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from storefront.db import utcnow
+from core.db import utcnow
 
 
 class ApiKey(SQLModel, table=True):

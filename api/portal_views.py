@@ -26,9 +26,9 @@ from api.services import (
     revoke_api_key,
     rotate_api_key,
 )
+from core.db import get_session, utcnow
+from core.security import partner_required
 from listings.partner_views import own_listing
-from storefront.db import get_session, utcnow
-from storefront.security import partner_required
 
 bp = Blueprint("api_keys", __name__, url_prefix="/partner/listings/<int:listing_id>/api-keys")
 

@@ -80,8 +80,8 @@ def problem_for_http_error(error: HTTPException) -> Response:
 
 
 def _retry_after() -> dict:
-    from storefront.db import utcnow
-    from storefront.extensions import limiter
+    from core.db import utcnow
+    from core.extensions import limiter
 
     current = limiter.current_limit
     if current is None:

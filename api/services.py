@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from api.models import ApiKey
-from storefront.db import utcnow
+from core.db import utcnow
 
 KEY_SCHEME = "bzk"
 PREFIX_HEX_CHARS = 8

@@ -17,9 +17,9 @@ from sqlmodel import col, select
 from api.openapi import openapi_document
 from api.problems import BEARER_CHALLENGE, problem, problem_type
 from api.services import authenticate, parse_key
+from core.db import get_session
+from core.extensions import csrf, limiter
 from listings.models import Listing, Release
-from storefront.db import get_session
-from storefront.extensions import csrf, limiter
 from storefront.models import Install, InstallStatus, Trial, Workspace
 from storefront.services import InstallTokenError, install_public, redeem_install_token
 

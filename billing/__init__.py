@@ -20,7 +20,7 @@ from billing.blueprint import bp
 from billing.cli import billing_cli
 from billing.providers import get_provider
 from billing.revenue_views import bp as revenue_bp
-from storefront.observability import report_dependency
+from core.observability import report_dependency
 
 __all__ = ["get_provider", "init_app"]
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, func, select
 from billing.interfaces import usage_charge
 from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionStatus
 from billing.usage_sender import provider_name
+from core.db import utcnow
 from listings.models import Listing, PricingModel
-from storefront.db import utcnow
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -34,7 +34,7 @@ from billing.usage_sender import (
     UsageSendReport,
     send_due_usage,
 )
-from storefront.db import get_session
+from core.db import get_session
 
 # The newest refused events shown by usage-status.
 SHOWN_REJECTED = 20

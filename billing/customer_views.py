@@ -15,8 +15,8 @@ from billing.checkout import start_trial_payment_checkout
 from billing.interfaces import ProviderError, ProviderUnavailable, short_lived_key
 from billing.providers import get_provider
 from billing.queries import workspace_subscription
+from core.db import get_session
 from listings.models import Listing
-from storefront.db import get_session
 from storefront.models import Install, InstallStatus, Workspace
 from storefront.services import current_workspace, has_payment_method, is_workspace_admin
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from billing.models import LedgerEntry, LedgerEntryKind, PayoutAccount, PayoutAccountStatus
 from billing.reports import BadMonth, Money, MonthSpan, PayoutMonth, is_sale, parse_month
+from core.db import utcnow
+from core.templating import ZERO_DECIMAL_CURRENCIES
 from listings.models import Partner
-from storefront.db import utcnow
-from storefront.templating import ZERO_DECIMAL_CURRENCIES
 
 # A CSV export covers at most this many months (ten years), so one request stays small.
 MAX_EXPORT_MONTHS = 120

@@ -23,9 +23,9 @@ from sqlmodel import Session, col, func, select
 from billing.events import InvoiceObject
 from billing.models import Invoice, LedgerEntry, LedgerEntryKind, ProviderObject, Subscription
 from billing.revenue import fee_percent, split_refund, split_revenue
+from core.db import utcnow
+from core.locks import lock_key
 from listings.models import Listing, Partner
-from storefront.db import utcnow
-from storefront.locks import lock_key
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ from billing.interfaces import (
     check_signature_not_ahead,
 )
 from billing.models import ProviderObject
-from storefront.db import utcnow
+from core.db import utcnow
 
 # ProviderObject.provider of the local provider's own records. Billing's services
 # record what they made under provider "local" (the provider's ``name``); a separate

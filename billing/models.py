@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from storefront.db import utcnow
+from core.db import utcnow
 
 
 class BillingCustomer(SQLModel, table=True):

@@ -22,10 +22,10 @@ from billing.payouts import (
 )
 from billing.providers import get_provider
 from billing.revenue import fee_percent
+from core.db import get_session
+from core.pagination import page_count, page_number
+from core.security import partner_required
 from listings.models import Partner
-from storefront.db import get_session
-from storefront.pagination import page_count, page_number
-from storefront.security import partner_required
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from sqlmodel import Session, col, func, select
 
 from billing.models import LedgerEntry, Payout, PayoutAccount, PayoutAccountStatus, PayoutStatus
 from billing.usage_sender import provider_name
+from core.db import utcnow
 from listings.models import Partner
-from storefront.db import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from billing.models import ProviderObject
 from billing.usage_sender import _remember, meter_event_name, provider_name
+from core.db import utcnow
 from listings.models import Listing, PricingModel
-from storefront.db import utcnow
 
 _CONFLICT = ["provider", "kind", "local_key"]
 

@@ -29,7 +29,7 @@ MAX_CALL_BUDGET = WORKER_TIMEOUT - 5.0
 def call_budget_setting(raw) -> float:
     """``STRIPE_CALL_BUDGET`` as seconds; ``ConfigError`` naming it when it is not a
     number from ``MIN_CALL_BUDGET`` to ``MAX_CALL_BUDGET`` (below the worker timeout)."""
-    from storefront.config import float_setting
+    from core.settings import float_setting
 
     return float_setting("STRIPE_CALL_BUDGET", raw, DEFAULT_CALL_BUDGET, MIN_CALL_BUDGET,
                          MAX_CALL_BUDGET)
@@ -99,7 +99,7 @@ def build_provider(app: Flask) -> PaymentProvider:
     """The provider the configuration asks for. Raises ``ConfigError`` when Stripe is
     configured without its webhook secret, ``STRIPE_CALL_BUDGET`` is out of range or
     ``STRIPE_METER_EVENTS`` is neither "stream" nor "v1"."""
-    from storefront.config import STRIPE_METER_EVENT_MODES, ConfigError, choice_setting
+    from core.settings import STRIPE_METER_EVENT_MODES, ConfigError, choice_setting
 
     # Checked again: an explicit override skips the environment's check.
     budget = call_budget_setting(app.config.get("STRIPE_CALL_BUDGET"))

@@ -17,7 +17,7 @@ from billing.ledger import refundable, refunded_so_far
 from billing.models import Invoice
 from billing.usage_sender import provider_name
 from billing.webhooks import receive_webhook
-from storefront.templating import ZERO_DECIMAL_CURRENCIES
+from core.templating import ZERO_DECIMAL_CURRENCIES
 
 
 class RefundError(ValueError):

@@ -26,8 +26,8 @@ from billing.models import (
     Subscription,
     UsageEvent,
 )
+from core.db import utcnow
 from listings.models import Listing, PricingModel
-from storefront.db import utcnow
 from storefront.models import Install, InstallStatus, Trial, TrialStatus
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

@@ -32,7 +32,7 @@ def fee_settings() -> dict[str, Decimal]:
 
     Raises ``ConfigError`` naming the setting for anything else.
     """
-    from storefront.config import ConfigError
+    from core.settings import ConfigError
 
     settings = {}
     for tier, default in DEFAULT_FEE_PERCENT.items():

@@ -19,10 +19,10 @@ from billing.providers import get_provider
 from billing.queries import ledger_rows_with_invoices, partner_listings
 from billing.reports import MONTH_CHOICES, BadMonth, revenue_report
 from billing.usage import MAX_ID
+from core.db import get_session
+from core.security import partner_required
 from listings.models import Listing, Partner
 from listings.services import listing_for_partner
-from storefront.db import get_session
-from storefront.security import partner_required
 
 bp = Blueprint("revenue", __name__, url_prefix="/partner")
 

@@ -32,9 +32,10 @@ from billing.interfaces import (
     check_signature_not_ahead,
     record_each,
 )
+
 # The whole time one call may take, retries included (``STRIPE_CALL_BUDGET``).
 from billing.providers import DEFAULT_CALL_BUDGET
-from storefront.config import STRIPE_METER_EVENT_MODES as METER_EVENT_MODES
+from core.settings import STRIPE_METER_EVENT_MODES as METER_EVENT_MODES
 
 # stripe-python retries network errors, timeouts, 409s and 5xx that Stripe marks
 # retryable, reusing the same idempotency key, so a retry is always safe.

@@ -14,8 +14,8 @@ from billing.events import UnusableEvent
 from billing.interfaces import InvalidWebhook, ProviderError, ProviderUnavailable
 from billing.providers import get_provider
 from billing.webhooks import already_processed, process_event
-from storefront.db import get_session
-from storefront.extensions import csrf
+from core.db import get_session
+from core.extensions import csrf
 
 log = logging.getLogger(__name__)
 

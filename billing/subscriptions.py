@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask import current_app
-
 from sqlmodel import Session, col, select
 
 from billing.events import SubscriptionObject
@@ -30,8 +29,8 @@ from billing.interfaces import CheckoutSession
 from billing.models import PAYING_STATUSES, Subscription, SubscriptionStatus
 from billing.plans import ensure_prices
 from billing.usage_sender import billing_customer_id, provider_name
+from core.db import utcnow
 from listings.models import Listing
-from storefront.db import utcnow
 from storefront.models import Install, InstallStatus, User, Workspace
 from storefront.services import (
     ConsentOutdated,

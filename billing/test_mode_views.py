@@ -22,11 +22,11 @@ from billing.simulation import (
     onboarding_completed_event,
     payout_events,
 )
+from core.db import get_session
+from core.security import partner_required
+from core.templating import format_money
 from listings.models import Listing, Partner
-from storefront.db import get_session
-from storefront.security import partner_required
 from storefront.services import current_workspace, is_workspace_admin
-from storefront.templating import format_money
 
 
 def _local_provider_or_404():

@@ -19,8 +19,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from billing.models import UsageEvent, UsageStatus
+from core.db import utcnow
 from listings.models import PricingModel
-from storefront.db import utcnow
 from storefront.models import Install
 
 MAX_BATCH = 1000

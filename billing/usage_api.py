@@ -16,9 +16,9 @@ from flask import Blueprint, Flask, current_app, g, jsonify, request
 from api.problems import problem, problem_type
 from api.views import _no_store, _rate_limit_key, _require_key
 from billing.usage import UsageBatchError, record_usage
+from core.db import get_session
+from core.extensions import csrf, limiter
 from listings.models import Listing
-from storefront.db import get_session
-from storefront.extensions import csrf, limiter
 
 bp = Blueprint("usage_api", __name__, url_prefix="/api/v1")
 # Authenticated by the API key only, never by a cookie: nothing to forge.

@@ -50,11 +50,11 @@ from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageSta
 from billing.providers import DEFAULT_CALL_BUDGET
 from billing.usage import PENDING_INFO_KEY, _aware, _insert
 from billing.usage_batches import Outcomes, file_outcome, send_batches, tell_breaker
+from core.db import get_session, utcnow
+from core.observability import count_sends, register_outbox_metrics
+from core.outbox import OutboxSender, register_outbox, wake_after_commit
 from listings.models import Listing
-from storefront.db import get_session, utcnow
 from storefront.models import Install, User, Workspace, WorkspaceMember, WorkspaceRole
-from storefront.observability import count_sends, register_outbox_metrics
-from storefront.outbox_sender import OutboxSender, register_outbox, wake_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -449,7 +449,7 @@ def _background_round(app: Flask) -> int:
 def init_usage_sender(app: Flask) -> None:
     """Read ``USAGE_SENDER`` ("thread" by default, or "off") and ``USAGE_SEND_CONCURRENCY``
     (checked; a bad value stops start-up) and set up the sender."""
-    from storefront.config import ConfigError, int_setting, sends_in_process
+    from core.settings import ConfigError, int_setting, sends_in_process
 
     default = "thread" if sends_in_process(app) else "off"
     app.config.setdefault("USAGE_SENDER",

@@ -20,6 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
+from core.db import utcnow
 from demo.data import (
     APPS,
     CATEGORIES,
@@ -35,8 +36,8 @@ from demo.data import (
     INTROS,
     PARTNERS,
     REPLIES,
-    REVIEWERS,
     REVIEW_TEXT,
+    REVIEWERS,
     SCOPE_REASONS,
     STEPS,
 )
@@ -52,15 +53,15 @@ from listings.models import (
     ReleaseStatus,
     ReviewCreate,
 )
-from listings.screenshots import save_screenshot, screenshot_path
 from listings.scopes import SCOPES
+from listings.screenshots import save_screenshot, screenshot_path
 from listings.services import (
     add_release,
     approve_listing,
     award_badge,
     create_collection,
-    current_release,
     create_listing,
+    current_release,
     get_or_create_category,
     get_or_create_partner,
     moderate_review,
@@ -71,7 +72,6 @@ from listings.services import (
     submit_for_review,
     unique_slug,
 )
-from storefront.db import utcnow
 from storefront.models import Install, InstallStatus, Role, User
 from storefront.services import create_workspace, current_workspace, hash_password
 

@@ -7,10 +7,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from core.cli import require_schema
+from core.db import get_session
 from demo.catalog import load_demo
 from demo.data import DEMO_PASSWORD, DEMO_USERS
-from storefront.cli import require_schema
-from storefront.db import get_session
 
 demo_cli = AppGroup("demo", help="Demo data for trying Bazaar out.")
 

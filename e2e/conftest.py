@@ -89,10 +89,10 @@ def _start_server(workdir: Path):
     deadline = time.monotonic() + 30
     while True:
         try:
-            if requests.get(base_url + "/", timeout=2).status_code == 200:
+            if requests.get(base_url + "/", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a first answer slower than 5 s: look again
         if server.poll() is not None or worker.poll() is not None or time.monotonic() > deadline:
             server.kill()
             worker.kill()

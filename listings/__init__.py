@@ -13,7 +13,11 @@ def init_app(app: Flask) -> None:
     from listings.prune import SETTINGS_KEY
     from listings.prune_rules import load_prune_settings
     from listings.prune_views import bp as pruning_bp
+    from listings.scopes import REGIONS, describe_scope, is_write_scope
 
+    # The scope and region words every page that shows an app's consent uses.
+    app.jinja_env.globals.update(describe_scope=describe_scope, is_write_scope=is_write_scope,
+                                 REGIONS=REGIONS)
     # Checked at start-up: a bad PRUNE_* setting stops the app, naming it (ConfigError).
     app.extensions[SETTINGS_KEY] = load_prune_settings(app.config)
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
+from core.db import utcnow
 from listings.models import (
     Category,
     Listing,
@@ -41,7 +42,6 @@ from listings.screenshots import (
     screenshot_path,
 )
 from listings.services import ListingError, validation_messages
-from storefront.db import utcnow
 from search.sync import enqueue as enqueue_search_updates
 
 BATCH_SIZE = 1000

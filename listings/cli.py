@@ -13,14 +13,13 @@ from flask import current_app
 from flask.cli import AppGroup
 from tqdm import tqdm
 
+from core.cli import MomentType, require_schema
+from core.db import get_session
 from listings.catalog import bounded_lines, check_catalog, export_catalog, finish_import
 from listings.prune import PruneLocked, run_prune
 from listings.screenshots import special_file_kind
 from search import sync as search_sync
 from search.cli import sync_with_progress
-from storefront.cli import MomentType, require_schema
-from storefront.db import get_session
-
 
 catalog_cli = AppGroup("catalog", help="Import and export the catalog as JSON Lines.")
 listings_cli = AppGroup("listings", help="Catalog jobs.")

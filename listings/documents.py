@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
+from core.markdown import markdown_to_text
 from listings.models import Listing, ListingStatus, Release, ReleaseStatus
 from listings.scopes import is_write_scope
 from listings.services import ListingCard, listing_cards
-from storefront.markdown import markdown_to_text
 from storefront.models import Install, InstallStatus
 
 BATCH_SIZE = 1000

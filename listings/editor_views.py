@@ -25,6 +25,9 @@ from flask import (
 from flask_login import current_user
 from sqlmodel import col, func, select
 
+from core.db import get_session, utcnow
+from core.pagination import page_count, page_number
+from core.security import editor_required, safe_next
 from listings.editor_forms import (
     BadgeForm,
     CollectionForm,
@@ -62,11 +65,8 @@ from listings.services import (
     set_collection_items,
 )
 from listings.services import move_collection as move_collection_service
-from storefront.db import get_session, utcnow
-from storefront.pagination import page_count, page_number
-from storefront.services import apply_scope_reductions
 from storefront.models import User
-from storefront.security import editor_required, safe_next
+from storefront.services import apply_scope_reductions
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 

@@ -17,8 +17,8 @@ from pydantic import field_validator, model_validator
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from core.db import utcnow
 from listings.scopes import REGIONS, SCOPES
-from storefront.db import utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)

@@ -25,9 +25,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.templating import ZERO_DECIMAL_CURRENCIES
 from listings.models import Listing, PricingModel
 from listings.scopes import REGIONS, SCOPES
-from storefront.templating import ZERO_DECIMAL_CURRENCIES
 
 PRICING_CHOICES = [
     SelectChoice(PricingModel.FREE.value, "Free"),

@@ -26,6 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
+from core.db import get_session
+from core.pagination import page_count, page_number
+from core.security import partner_required
 from listings.models import (
     Category,
     Listing,
@@ -63,10 +66,7 @@ from listings.services import (
     update_listing,
     validation_messages,
 )
-from storefront.db import get_session
-from storefront.pagination import page_count, page_number
 from storefront.models import User
-from storefront.security import partner_required
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 

@@ -3,7 +3,7 @@
 ``flask --app app listings prune`` (``listings/cli.py``) and the editor's
 preview call ``run_prune``. A run:
 
-1. takes the job lock (``storefront/locks.py``): a second run at the same time
+1. takes the job lock (``core/locks.py``): a second run at the same time
    fails at once with ``PruneLocked``;
 2. records a ``PruneRun`` (dry runs too, so the editor console lists previews);
 3. plans (``plan_prune``, read only): one set-based SELECT per published rule
@@ -41,6 +41,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
+from core.db import APP_INFO_KEY, get_engine, utcnow
+from core.locks import JobLocked, job_lock
 from listings.models import (
     AuditEvent,
     Badge,
@@ -62,8 +64,6 @@ from listings.models import (
 )
 from listings.prune_rules import PruneSettings, RuleText, load_prune_settings, rule_texts
 from search import sync as search_sync
-from storefront.db import APP_INFO_KEY, get_engine, utcnow
-from storefront.locks import JobLocked, job_lock
 from storefront.models import Install, InstallStatus, Notification, Workspace
 
 log = logging.getLogger(__name__)

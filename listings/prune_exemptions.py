@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from core.db import utcnow
 from listings.models import Listing, ListingExemption, PruneRule
 from listings.services import ListingError, audit
-from storefront.db import utcnow
 from storefront.models import User
 
 MAX_REASON_LENGTH = 1000

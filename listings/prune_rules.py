@@ -91,7 +91,7 @@ class PruneSettings:
 
 
 def _whole_number(setting: Setting, raw) -> int:
-    from storefront.config import ConfigError
+    from core.settings import ConfigError
 
     if isinstance(raw, bool):
         raise ConfigError(f"{setting.name} must be a whole number of {setting.meaning}, got {raw!r}")
@@ -111,7 +111,7 @@ def _whole_number(setting: Setting, raw) -> int:
 
 
 def _rules_off(raw) -> frozenset[str]:
-    from storefront.config import ConfigError
+    from core.settings import ConfigError
 
     if raw is None:
         return frozenset()

@@ -30,6 +30,9 @@ from flask_login import current_user
 from sqlmodel import Session, col, func, select
 from wtforms.fields.choices import SelectChoice
 
+from core.db import get_session, utcnow
+from core.pagination import page_count, page_number
+from core.security import editor_required, partner_required, safe_next
 from listings.editor_forms import ExemptionForm, PreviewRunForm, parse_day
 from listings.models import (
     DelistedBy,
@@ -46,10 +49,7 @@ from listings.models import (
 from listings.prune_exemptions import aware, end_exemption, exempt_listing, is_active
 from listings.prune_rules import PruneSettings, RuleText, rule_texts
 from listings.services import ListingError, audit
-from storefront.db import get_session, utcnow
 from storefront.models import User
-from storefront.pagination import page_count, page_number
-from storefront.security import editor_required, partner_required, safe_next
 
 bp = Blueprint("pruning", __name__)
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
+from core.db import utcnow
 from listings.models import (
     AuditEvent,
     Badge,
@@ -36,7 +37,6 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
-from storefront.db import utcnow
 from storefront.models import Install, User
 
 # Statuses a partner may still change freely; once published, edits are live.

@@ -1,6 +1,6 @@
 """Alembic environment: runs the migrations against the configured database.
 
-The URL comes from the Alembic config (set by ``storefront.db.alembic_config``)
+The URL comes from the Alembic config (set by ``core.db.alembic_config``)
 or, for the bare ``alembic`` command, from ``DATABASE_URL``.
 """
 
@@ -14,11 +14,12 @@ from sqlmodel import SQLModel
 
 import api.models  # noqa: F401
 import billing.models  # noqa: F401
+import core.models  # noqa: F401
 import listings.models  # noqa: F401
 import search.models  # noqa: F401
 import storefront.models  # noqa: F401
 import webhooks.models  # noqa: F401
-from storefront.db import make_engine
+from core.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from storefront.observability import report_dependency
+from core.observability import report_dependency
 
 
 def init_app(app: Flask) -> None:

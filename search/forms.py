@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from core.pagination import page_number
 from listings.models import BadgeKind
 from listings.scopes import REGIONS
 from search.interfaces import MAX_QUERY_LENGTH, PRICING, SORTS, SearchQuery
-from storefront.pagination import page_number
 
 MIN_RATINGS = (4, 3, 2, 1)  # "at least N stars"; 5 would leave only perfect scores
 # A hand-made URL may repeat a filter thousands of times; more than this is noise.

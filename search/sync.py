@@ -36,14 +36,14 @@ from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import delete, event, func, insert, or_, update
 from sqlmodel import Session, col, select
 
+from core.db import APP_INFO_KEY, utcnow
+from core.observability import count_sends, register_outbox_metrics
+from core.outbox import OutboxSender, register_outbox
 from listings.documents import search_documents
 from listings.models import Badge, Listing, Release, Review
 from search.interfaces import SearchBackend, SearchUnavailable
 from search.models import SearchOutbox, SearchSyncState
-from storefront.db import APP_INFO_KEY, utcnow
 from storefront.models import Install
-from storefront.observability import count_sends, register_outbox_metrics
-from storefront.outbox_sender import OutboxSender, register_outbox
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,15 @@ def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
         yield ids[start:start + size]
 
 
+def _any_due(session: Session, target: str, *, respect_backoff: bool) -> bool:
+    """Whether the target has a row to apply now (one indexed read, no write)."""
+    due = select(SearchOutbox.id).where(SearchOutbox.target == target).limit(1)
+    if respect_backoff:
+        due = due.where(SearchOutbox.available_at <= utcnow())
+    found = session.exec(due).first() is not None
+    return found
+
+
 def _due_batches(session: Session, target: str, *, respect_backoff: bool,
                  row_ids: list[int] | None, max_rows: int | None):
     """Batches of (outbox id, listing id) to apply, oldest first: the given rows,
@@ -297,6 +306,9 @@ def apply_target(session: Session, target: str, backend: SearchBackend, *,
     if remaining is not None and remaining <= 0:
         report.skipped = "no time left in this request; the background sync applies it"
         report.out_of_time = True
+        return report
+    if row_ids is None and not _any_due(session, target, respect_backoff=respect_backoff):
+        # Idle: a worker looks every second, and taking the lease is two writes.
         return report
     lease = LEASE if remaining is None else timedelta(seconds=remaining) + REQUEST_LEASE_MARGIN
     if not claim(session, target, lease):
@@ -433,7 +445,7 @@ def sync_sender_of(app: Flask) -> OutboxSender | None:
 def init_sync_sender(app: Flask) -> None:
     """Read ``SEARCH_SYNC_SENDER`` ("thread" by default, or "off": cron runs
     ``flask search sync``) and set up the background sync."""
-    from storefront.config import ConfigError, sends_in_process
+    from core.settings import ConfigError, sends_in_process
 
     register_outbox(app, "search-sync", sync_round, batch=BATCH_SIZE)
     register_outbox_metrics("search-sync", SearchOutbox.created_at,

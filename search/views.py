@@ -15,14 +15,14 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from markupsafe import escape
 from sqlmodel import select
 
+from core.db import get_session
+from core.extensions import limiter
+from core.pagination import page_count
 from listings.models import BadgeKind, Category
 from listings.scopes import REGIONS
 from listings.services import ListingCard, published_cards_in_order
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
 from search.interfaces import SearchHit, SearchResult, SearchUnavailable
-from storefront.db import get_session
-from storefront.extensions import limiter
-from storefront.pagination import page_count
 
 bp = Blueprint("search", __name__)
 

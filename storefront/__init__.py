@@ -10,10 +10,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from storefront import db, security
-from storefront.cli import db_cli, installs_cli
-from storefront.extensions import csrf, limiter, login_manager
-from storefront.templating import register_template_helpers
+from core import db
+from core.extensions import login_manager
+from storefront.cli import installs_cli
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +81,6 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     # First, before any blueprint adds a rule that uses it.
     app.url_map.converters["int"] = DatabaseIdConverter
-    db.init_app(app)
-    security.init_app(app)
-    limiter.init_app(app)
-    csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."
@@ -106,13 +101,8 @@ def init_app(app: Flask) -> None:
         return db.get_session().exec(select(User).where(
             User.session_token == session_token, col(User.active).is_(True))).first()
 
-    register_template_helpers(app)
     _register_error_pages(app)
-    app.cli.add_command(db_cli)
     app.cli.add_command(installs_cli)
-    from storefront.worker import worker_command
-
-    app.cli.add_command(worker_command)
 
     from storefront.accounts import bp as accounts_bp
     from storefront.admin import bp as admin_bp

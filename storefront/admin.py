@@ -7,19 +7,18 @@ the admin role" so nobody can lock the admins out, live in
 
 from __future__ import annotations
 
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import func, select
 from wtforms import SelectChoice
 
+from core.db import get_session
+from core.pagination import page_count, page_number
+from core.security import admin_required
 from listings.models import Partner
 from listings.services import audit
-from storefront.db import get_session
-from storefront.pagination import page_count, page_number
 from storefront.forms import RoleForm
 from storefront.models import Role, User
-from storefront.security import admin_required
 from storefront.services import AccountError, change_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -21,11 +21,10 @@ from sqlmodel import col, select
 
 from billing.checkout import needs_checkout, start_install_checkout
 from billing.providers import get_provider
+from core.db import get_session, utcnow
 from listings.models import Listing, ListingStatus
 from listings.prune_views import suggested_apps
-from listings.services import published_listing
-from storefront.db import get_session, utcnow
-from listings.services import current_release
+from listings.services import current_release, published_listing
 from storefront.models import Install, InstallStatus, Notification, Trial, Workspace
 from storefront.services import (
     ConsentOutdated,

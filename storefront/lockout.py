@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import LoginFailure
 from storefront.services import normalise_email
 

@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from storefront.db import utcnow
+from core.db import utcnow
 
 
 class Role(StrEnum):
@@ -242,15 +242,3 @@ class Notification(SQLModel, table=True):
     suggested_listing_ids: list[int] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
     dismissed_at: datetime | None = None
-
-
-class JobLease(SQLModel, table=True):
-    """Who runs a scheduled job now, until when: the lock of jobs on SQLite
-    (PostgreSQL uses an advisory lock). Taken and extended by conditional
-    UPDATEs; a holder that died lets its lease run out (see ``storefront/locks.py``)."""
-
-    __tablename__ = "job_leases"
-
-    name: str = Field(primary_key=True, max_length=60)
-    holder: str | None = Field(default=None, max_length=120)
-    expires_at: datetime | None = None

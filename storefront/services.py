@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import (
     Install,
     InstallStatus,

@@ -28,6 +28,9 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from core.db import get_session, utcnow
+from core.extensions import limiter
+from core.pagination import page_count, page_number
 from listings.models import (
     Category,
     Collection,
@@ -39,8 +42,10 @@ from listings.models import (
     ReviewStatus,
     Screenshot,
 )
+from listings.prune_views import delisted_rule_titles
 from listings.services import (
     VISIBLE_STATUSES,
+    ListingCard,
     ListingError,
     active_badges,
     category_counts,
@@ -48,7 +53,6 @@ from listings.services import (
     collection_listings,
     collections_with_cards,
     current_release,
-    ListingCard,
     listing_cards,
     newest_listings,
     post_review,
@@ -60,11 +64,7 @@ from listings.services import (
     validation_messages,
     workspace_review,
 )
-from listings.prune_views import delisted_rule_titles
 from search.interfaces import SearchQuery, SearchUnavailable
-from storefront.db import get_session, utcnow
-from storefront.pagination import page_count, page_number
-from storefront.extensions import limiter
 from storefront.forms import ReviewForm
 from storefront.models import Install, User
 from storefront.services import current_workspace

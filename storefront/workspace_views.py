@@ -14,8 +14,8 @@ from flask import session as flask_session
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from storefront.db import get_session
-from storefront.extensions import limiter
+from core.db import get_session
+from core.extensions import limiter
 from storefront.install_views import stop_charging
 from storefront.models import Role, User, Workspace
 from storefront.services import AccountError, is_workspace_admin
@@ -38,21 +38,29 @@ from storefront.workspaces import (
     accept_invitation,
     change_member_role,
     choose_workspace,
-    delete_account as delete_account_service,
     email_matches,
     find_invitation,
     invitation_problem,
-    invite as invite_service,
     pending_invitations,
-    remove_member as remove_member_service,
     rename_workspace,
     require_admin,
-    revoke_invitation as revoke_invitation_service,
     user_workspaces,
     workspace_from_session,
     workspace_invitation,
     workspace_member,
     workspace_members,
+)
+from storefront.workspaces import (
+    delete_account as delete_account_service,
+)
+from storefront.workspaces import (
+    invite as invite_service,
+)
+from storefront.workspaces import (
+    remove_member as remove_member_service,
+)
+from storefront.workspaces import (
+    revoke_invitation as revoke_invitation_service,
 )
 
 bp = Blueprint("workspaces", __name__)

@@ -20,7 +20,7 @@ from flask import session as flask_session
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import (
     Install,
     InstallStatus,

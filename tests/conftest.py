@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
-from storefront.db import APP_INFO_KEY, upgrade_database
-from storefront.outbox_sender import OutboxSender
+from core.db import APP_INFO_KEY, upgrade_database
+from core.outbox import OutboxSender
 
 os.environ.setdefault("BAZAAR_ENV", "test")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 from sqlmodel import Session
 
+from core.db import utcnow
 from listings.models import (
     Badge,
     Category,
@@ -26,7 +27,6 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
-from storefront.db import utcnow
 from storefront.models import Role, User
 from storefront.services import hash_password
 

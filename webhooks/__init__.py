@@ -10,7 +10,7 @@ SENDERS = ("thread", "off")
 
 
 def _bool_setting(name: str, default: bool) -> bool:
-    from storefront.config import ConfigError
+    from core.settings import ConfigError
 
     raw = os.environ.get(name, "").strip().lower()
     if raw == "":
@@ -25,7 +25,7 @@ def _bool_setting(name: str, default: bool) -> bool:
 def webhook_settings(bazaar_env: str, in_process: bool = False) -> dict:
     """The ``WEBHOOK_*`` settings from the environment (docs/webhooks.md lists them);
     ``in_process``: web processes send too (``BACKGROUND_WORK``), the sender's default."""
-    from storefront.config import ConfigError, _float_setting, _int_setting
+    from core.settings import ConfigError, _float_setting, _int_setting
 
     default = "thread" if in_process else "off"
     sender = os.environ.get("WEBHOOK_SENDER", default).strip().lower() or default
@@ -47,17 +47,16 @@ def webhook_settings(bazaar_env: str, in_process: bool = False) -> dict:
 
 def init_app(app: Flask) -> None:
     """Read the webhook settings (explicit overrides win), the sender, the CLI and the portal pages."""
+    from core.settings import sends_in_process
     from webhooks.cli import webhooks_cli
     from webhooks.sender import init_sender
     from webhooks.views import bp
-
-    from storefront.config import sends_in_process
 
     settings = webhook_settings(app.config.get("BAZAAR_ENV", "production"), sends_in_process(app))
     for name, value in settings.items():
         app.config.setdefault(name, value)
     if app.config["WEBHOOK_SENDER"] not in SENDERS:
-        from storefront.config import ConfigError
+        from core.settings import ConfigError
 
         raise ConfigError(f"WEBHOOK_SENDER must be one of {', '.join(SENDERS)}")
     init_sender(app)

@@ -39,9 +39,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, ProtocolError
 
+from core.db import utcnow
+from core.observability import count_sends
 from listings.models import Listing
-from storefront.db import utcnow
-from storefront.observability import count_sends
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from webhooks.services import ensure_webhook_secret
 from webhooks.signing import request_headers

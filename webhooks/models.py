@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from storefront.db import utcnow
+from core.db import utcnow
 
 
 class DeliveryStatus(StrEnum):

@@ -13,8 +13,8 @@ from __future__ import annotations
 from flask import Flask
 from sqlmodel import col
 
-from storefront.observability import register_outbox_metrics
-from storefront.outbox_sender import OutboxSender, register_outbox, wake_after_commit
+from core.observability import register_outbox_metrics
+from core.outbox import OutboxSender, register_outbox, wake_after_commit
 from webhooks.delivery import DEFAULT_BATCH, deliver_due
 from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.services import PENDING_INFO_KEY

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from storefront.db import utcnow
+from core.db import utcnow
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 # The payload format's version, sent in every event; bump it (and document the

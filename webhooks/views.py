@@ -14,18 +14,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from core.db import get_session
+from core.pagination import page_count, page_number
+from core.security import partner_required
 from listings.models import Listing
 from listings.partner_views import own_listing
 from listings.services import current_release
-from storefront.db import get_session
-from storefront.pagination import page_count, page_number
-from storefront.security import partner_required
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.services import (
     RedeliveryError,
     ensure_webhook_secret,
-    redeliver as redeliver_service,
     roll_webhook_secret,
+)
+from webhooks.services import (
+    redeliver as redeliver_service,
 )
 
 bp = Blueprint("webhooks", __name__, url_prefix="/partner/listings/<int:listing_id>/webhooks")

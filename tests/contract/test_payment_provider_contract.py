@@ -26,7 +26,7 @@ from billing.interfaces import (
     WebhookEvent,
     short_lived_key,
 )
-from storefront.db import utcnow
+from core.db import utcnow
 
 WEBHOOK_SECRET = "whsec_contract_test_secret"
 

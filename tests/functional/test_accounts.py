@@ -7,10 +7,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import func, select
 
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import LoginFailure, Role, User
 from tests import factories
-
 
 REGISTERED = "Thanks! If this email address is new to Bazaar, your account is ready"
 

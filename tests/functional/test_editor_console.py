@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
+from core.db import utcnow
 from listings.models import (
     AuditEvent,
     Badge,
@@ -19,7 +20,6 @@ from listings.models import (
     ReleaseStatus,
     ReviewStatus,
 )
-from storefront.db import utcnow
 from storefront.models import Role
 from tests import factories
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import Role, WorkspaceMember, WorkspaceRole
 from storefront.services import InstallTokenError, issue_install_token, redeem_install_token
 from tests import factories

@@ -1,4 +1,4 @@
-"""The job lock (``storefront/locks.py``) on both databases: a second holder
+"""The job lock (``core/locks.py``) on both databases: a second holder
 fails at once with a message, a released lock can be taken again, and a lease
 left by a process that died is taken over once it runs out."""
 
@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from storefront.db import get_engine, utcnow
-from storefront.locks import JobLocked, LeaseLock, job_lock, lock_key
-from storefront.models import JobLease
+from core.db import get_engine, utcnow
+from core.locks import JobLocked, LeaseLock, job_lock, lock_key
+from core.models import JobLease
 from tests import factories
 
 

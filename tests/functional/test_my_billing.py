@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from billing.account import month_before
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import Role
 from tests import factories
 from tests.factories import workspace_of

@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, event
 
 from billing.models import UsageEvent, UsageStatus
+from core.db import make_engine, utcnow
 from search.models import SearchOutbox
-from storefront.db import make_engine, utcnow
 from tests import factories
 from tests.webhook_receiver import WebhookReceiver
 from webhooks.delivery import deliver_due
@@ -314,7 +314,7 @@ class TestMetricsToken:
 
 
 def test_a_short_metrics_token_stops_start_up(monkeypatch, tmp_path):
-    from storefront.config import ConfigError, load_config
+    from core.settings import ConfigError, load_config
 
     monkeypatch.setenv("METRICS_TOKEN", "short")
     with pytest.raises(ConfigError, match="METRICS_TOKEN"):
@@ -322,7 +322,7 @@ def test_a_short_metrics_token_stops_start_up(monkeypatch, tmp_path):
 
 
 def test_a_bad_log_format_stops_start_up(monkeypatch, tmp_path):
-    from storefront.config import ConfigError, load_config
+    from core.settings import ConfigError, load_config
 
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(ConfigError, match="LOG_FORMAT must be one of text, json"):
@@ -330,7 +330,7 @@ def test_a_bad_log_format_stops_start_up(monkeypatch, tmp_path):
 
 
 def test_a_missing_multiprocess_directory_stops_start_up(monkeypatch, tmp_path):
-    from storefront.config import ConfigError, load_config
+    from core.settings import ConfigError, load_config
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="PROMETHEUS_MULTIPROC_DIR"):
@@ -381,7 +381,7 @@ class TestJsonLogs:
     @pytest.fixture
     def log_lines(self, request):
         """The JSON handler's output, parsed line by line."""
-        from storefront.observability import LOG_HANDLER_KEY
+        from core.observability import LOG_HANDLER_KEY
 
         level = logging.getLogger().level  # before the app sets it
         handler = request.getfixturevalue("app").extensions[LOG_HANDLER_KEY]
@@ -441,7 +441,7 @@ class TestJsonLogs:
 
 
 def test_text_logs_stay_the_default(app):
-    from storefront.observability import LOG_HANDLER_KEY
+    from core.observability import LOG_HANDLER_KEY
 
     assert app.config["LOG_FORMAT"] == "text"
     assert LOG_HANDLER_KEY not in app.extensions

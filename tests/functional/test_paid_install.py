@@ -198,7 +198,7 @@ def test_simulated_checkout_is_missing_when_the_provider_is_not_local(
 def test_a_trial_with_a_card_converts_instead_of_expiring(client, db, login, admin):
     from datetime import timedelta
 
-    from storefront.db import utcnow
+    from core.db import utcnow
     from storefront.models import Trial
     from storefront.services import settle_trials
 
@@ -232,7 +232,7 @@ def test_a_trial_with_a_card_converts_instead_of_expiring(client, db, login, adm
 def test_a_trial_without_a_card_still_expires(client, db, login, admin):
     from datetime import timedelta
 
-    from storefront.db import utcnow
+    from core.db import utcnow
     from storefront.services import settle_trials
 
     listing = factories.make_paid_listing(db, trial_days=14)

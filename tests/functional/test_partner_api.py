@@ -13,14 +13,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlmodel import select
-
 from jsonschema import Draft202012Validator
+from sqlmodel import select
 
 from api.models import ApiKey
 from api.openapi import openapi_document
+from core.db import utcnow
 from listings.models import Partner
-from storefront.db import utcnow
 from storefront.models import InstallToken, Role
 from storefront.services import issue_install_token
 from tests import factories

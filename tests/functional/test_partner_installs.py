@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import Role, Trial
 from tests import factories
 

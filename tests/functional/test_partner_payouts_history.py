@@ -19,7 +19,7 @@ from billing.models import Payout
 from billing.payouts import simulated_payouts
 from billing.providers import get_provider
 from billing.reports import MonthSpan
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import Role
 from tests import factories
 

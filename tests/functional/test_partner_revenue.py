@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 from billing.reports import MonthSpan
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import Role
 from tests import factories
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from core.db import get_engine
+from core.locks import job_lock
 from listings import prune
 from listings.models import ListingFlag, ListingStatus, PruneRun
-from storefront.db import get_engine
-from storefront.locks import job_lock
 from tests import factories
 
 NOW = datetime(2030, 6, 1, 3, 17, tzinfo=UTC)

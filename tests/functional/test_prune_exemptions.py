@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from core.db import utcnow
 from listings.models import AuditEvent, ListingExemption
 from listings.prune_exemptions import exempt_listing
 from listings.services import ListingError
-from storefront.db import utcnow
 from storefront.models import Role
 from tests import factories
 

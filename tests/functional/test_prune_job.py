@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import event, func
 from sqlmodel import col, select
 
+from core.db import get_engine
+from core.locks import job_lock
 from listings import prune
 from listings.models import (
     AuditEvent,
@@ -28,8 +30,6 @@ from listings.models import (
 from listings.services import delist_listing
 from search import sync as search_sync
 from search.models import SearchOutbox
-from storefront.db import get_engine
-from storefront.locks import job_lock
 from storefront.models import Install, Notification, Role
 from tests import factories
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from core.db import utcnow
 from listings.models import DelistedBy, ListingStatus, Partner, PartnerNotice
-from storefront.db import utcnow
 from storefront.models import Role
 from tests import factories
 
@@ -409,9 +409,9 @@ def test_preview_now_of_a_fresh_catalog_flags_nothing(client, db, editor):
 
 
 def test_preview_while_a_run_holds_the_lock_says_so(app, client, db, editor):
+    from core.locks import job_lock
     from listings.models import PruneRun
     from listings.prune import LOCK_NAME
-    from storefront.locks import job_lock
 
     with job_lock(app.extensions["bazaar.engine"], LOCK_NAME):
         response = client.post("/editor/pruning/preview", data={})

@@ -3,7 +3,7 @@
 
 from alembic import command
 
-from storefront.db import alembic_config
+from core.db import alembic_config
 
 
 def test_the_migrated_schema_matches_the_models(database_url):

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import select
 
+from core.db import utcnow
 from listings.models import Listing, Partner
 from search import sync
 from search.interfaces import SearchQuery
 from search.models import SearchOutbox, SearchSyncState
-from storefront.db import utcnow
 from storefront.models import Role
 from tests import factories
 
@@ -169,7 +169,7 @@ class TestWhenOpenSearchHangs:
 
 
 def test_the_budget_setting_is_checked_at_start_up(monkeypatch, tmp_path):
-    from storefront.config import ConfigError, load_config
+    from core.settings import ConfigError, load_config
 
     monkeypatch.setenv("SEARCH_SYNC_BUDGET", "0")
     with pytest.raises(ConfigError, match="SEARCH_SYNC_BUDGET must be between"):

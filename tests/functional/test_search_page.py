@@ -14,10 +14,10 @@ from html import unescape
 
 import pytest
 
+from core.db import utcnow
 from listings.models import ListingStatus
 from listings.services import approve_listing
 from search.interfaces import SearchUnavailable
-from storefront.db import utcnow
 from storefront.models import Role
 from tests import factories
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from core.db import utcnow
 from listings.models import ListingStatus, Review, ReviewStatus
-from storefront.db import utcnow
 from storefront.models import Install, Role, WorkspaceMember
 from tests import factories
 

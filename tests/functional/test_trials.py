@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from core.db import utcnow
 from listings.models import PricingModel
 from listings.services import current_release
-from storefront.db import utcnow
 from storefront.models import Install, Notification, Trial
 from storefront.services import InstallError, install_listing, settle_trials, uninstall
 from tests import factories

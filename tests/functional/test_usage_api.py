@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import func, select
 
 from billing.models import UsageEvent, UsageStatus
+from core.db import utcnow
 from listings.models import Partner
-from storefront.db import utcnow
 from storefront.models import Role
 from tests import factories
 

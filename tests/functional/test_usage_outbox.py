@@ -15,7 +15,7 @@ from billing.interfaces import ProviderError, ProviderUnavailable, record_each
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
 from billing.providers import EXTENSION_KEY
 from billing.usage_sender import send_due_usage
-from storefront.db import utcnow
+from core.db import utcnow
 from tests import factories
 
 

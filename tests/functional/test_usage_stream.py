@@ -26,8 +26,8 @@ from billing.usage_sender import (
     DEFAULT_SEND_CONCURRENCY,
     send_due_usage,
 )
-from storefront.config import ConfigError
-from storefront.db import utcnow
+from core.db import utcnow
+from core.settings import ConfigError
 from tests import factories
 from tests.fakes.meter_event_stream import MeterEventStreamFake
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from core.db import utcnow
 from listings.models import Listing
-from storefront.db import utcnow
 from tests import factories
 from tests.unit.webhooks.test_signing import doc_snippet_verify
 from tests.webhook_receiver import WebhookReceiver

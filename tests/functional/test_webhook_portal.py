@@ -9,7 +9,7 @@ import pytest
 from markupsafe import escape
 from sqlmodel import select
 
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import Role
 from tests import factories
 from webhooks.models import WebhookAttempt, WebhookDelivery

@@ -16,9 +16,9 @@ import requests
 
 from app import create_app
 from billing.usage_sender import usage_sender_of
+from core.outbox import outboxes_of
 from search.interfaces import SearchQuery
 from search.sync import sync_sender_of
-from storefront.outbox_sender import outboxes_of
 from tests import factories
 from tests.functional.test_search_outbox_budget import (  # noqa: F401  (fixtures)
     found_locally,

@@ -10,8 +10,8 @@ from datetime import timedelta
 from markupsafe import escape
 from sqlmodel import select
 
+from core.db import utcnow
 from listings.services import current_release
-from storefront.db import utcnow
 from storefront.models import (
     Install,
     InstallStatus,

@@ -22,7 +22,7 @@ import redis
 import requests
 from sqlmodel import Session
 
-from storefront.db import make_engine, upgrade_database
+from core.db import make_engine, upgrade_database
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from app import create_app
 from billing import get_provider
 from billing.interfaces import ProviderUnavailable
 from billing.providers import DEFAULT_CALL_BUDGET, WORKER_TIMEOUT
-from storefront.config import ConfigError
+from core.settings import ConfigError
 from tests import factories
 
 SECRET = "whsec_budget_tests"

@@ -27,7 +27,7 @@ from billing.interfaces import record_each
 from billing.models import UsageEvent, UsageStatus
 from billing.providers import EXTENSION_KEY
 from billing.usage_sender import BREAKER_THRESHOLD, DEFAULT_SEND_CONCURRENCY, send_due_usage
-from storefront.db import utcnow
+from core.db import utcnow
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -32,7 +32,7 @@ LEFT_FOR_OTHER_ITEMS = {
 }
 
 # Commands that live in their own module: the worker tier (issue 12, item 4).
-OWN_MODULE = {("worker",): "storefront.worker"}
+OWN_MODULE = {("worker",): "core.worker"}
 
 # The URL paths each billing view module answers: one audience per module.
 BILLING_AUDIENCES = {

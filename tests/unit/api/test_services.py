@@ -21,7 +21,7 @@ from api.services import (
     revoke_api_key,
     rotate_api_key,
 )
-from storefront.db import utcnow
+from core.db import utcnow
 from storefront.models import Role
 from tests import factories
 

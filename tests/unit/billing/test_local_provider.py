@@ -14,7 +14,7 @@ from sqlmodel import select
 from billing.interfaces import InvalidWebhook, ProviderError
 from billing.local_provider import STORE, LocalProvider
 from billing.models import ProviderObject
-from storefront.db import utcnow
+from core.db import utcnow
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from billing import get_provider
 from billing.interfaces import InvalidWebhook
 from billing.local_provider import LocalProvider
 from billing.stripe_provider import StripeProvider
-from storefront.config import ConfigError
+from core.settings import ConfigError
 
 
 @pytest.fixture

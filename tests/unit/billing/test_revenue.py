@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from billing.revenue import fee_percent, fee_settings, split_revenue
-from storefront.config import ConfigError
+from core.settings import ConfigError
 
 
 def test_default_fees_follow_the_partner_tier():

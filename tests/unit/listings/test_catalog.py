@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, func, select
 
+from core.db import make_engine
 from listings.catalog import export_catalog, import_catalog
 from listings.models import (
     Category,
@@ -22,7 +23,6 @@ from listings.models import (
     Screenshot,
 )
 from listings.screenshots import save_screenshot, screenshot_path
-from storefront.db import make_engine
 from tests import factories
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from core.settings import ConfigError
 from listings.prune import prune_settings
 from listings.prune_rules import PruneSettings, load_prune_settings, rule_texts
-from storefront.config import ConfigError
 
 
 def test_defaults_are_the_published_numbers():

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from core.db import utcnow
 from listings.models import (
     AuditEvent,
     ListingCreate,
@@ -30,7 +31,6 @@ from listings.services import (
     submit_for_review,
     top_rated_listings,
 )
-from storefront.db import utcnow
 from storefront.models import Role
 from tests import factories
 

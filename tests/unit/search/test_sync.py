@@ -99,12 +99,25 @@ class TestWhenOpenSearchIsDown:
 
 
 def test_a_held_lease_makes_a_second_applier_skip(app, db):
-    factories.make_listing(db)
     assert sync.claim(db, "embedded")
+    factories.make_listing(db)  # its commit can't apply its row: the lease is held
     report = sync.apply_pending(app)
     assert report.targets[0].skipped == "another process is applying it"
     sync.release(db, "embedded")
-    assert sync.apply_pending(app).targets[0].skipped is None
+    report = sync.apply_pending(app)
+    assert report.targets[0].skipped is None and report.targets[0].applied >= 1
+
+
+def test_an_idle_round_takes_no_lease(app, db):
+    """A worker looks for rows every second: with none due it writes nothing."""
+    factories.make_listing(db)  # applied by its own commit
+    before = db.get(SearchSyncState, "embedded")
+    synced_at = before.synced_at if before else None
+    report = sync.apply_pending(app, respect_backoff=True, max_rows=sync.BATCH_SIZE)
+    assert report.targets[0].applied == 0 and report.targets[0].skipped is None
+    db.expire_all()
+    after = db.get(SearchSyncState, "embedded")
+    assert (after.synced_at if after else None) == synced_at
 
 
 def test_reindex_and_status_commands(app, db, runner):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert
 
+from core.db import utcnow
 from search import sync
 from search.models import SearchOutbox, SearchSyncState
-from storefront.db import utcnow
 from tests import factories
 
 

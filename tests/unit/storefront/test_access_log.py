@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from storefront.access_log import RedactingLogger
+from core.access_log import RedactingLogger
 
 
 def test_invitation_tokens_are_masked_in_request_line_path_and_referer():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from storefront.config import ConfigError, load_config
+from core.settings import ConfigError, load_config
 
 SETTINGS = ("LOGIN_RATE_LIMIT", "RATELIMIT_STORAGE_URI", "LOGIN_LOCKOUT_MAX_FAILURES",
             "LOGIN_LOCKOUT_MINUTES")

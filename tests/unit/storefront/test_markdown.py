@@ -1,6 +1,6 @@
 """User Markdown becomes safe HTML."""
 
-from storefront.markdown import markdown_to_text, render_markdown
+from core.markdown import markdown_to_text, render_markdown
 
 
 def test_formatting_survives():

@@ -4,7 +4,7 @@ point at): each gets a session token of its own, and the way back works too."""
 from alembic import command
 from sqlalchemy import text
 
-from storefront.db import alembic_config, make_engine, upgrade_database
+from core.db import alembic_config, make_engine, upgrade_database
 
 
 def test_existing_users_get_distinct_tokens_and_the_migration_reverses(tmp_path):

@@ -2,7 +2,7 @@
 
 from alembic import command
 
-from storefront.db import alembic_config, upgrade_database
+from core.db import alembic_config, upgrade_database
 
 
 def test_models_and_migrations_agree(tmp_path):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from storefront.security import is_safe_redirect, safe_next
-from storefront.templating import format_money
+from core.security import is_safe_redirect, safe_next
+from core.templating import format_money
 
 
 @pytest.mark.parametrize("target", ["/", "/apps/x?tab=reviews", "/partner/"])
@@ -31,7 +31,7 @@ def test_money_is_formatted_from_minor_units(minor, currency, expected):
 @pytest.mark.parametrize("raw,expected", [("3", 3), ("0", 1), ("-2", 1), ("abc", 1), ("", 1),
                                           ("1.5", 1), ("9" * 40, 1_000_000)])
 def test_page_numbers_are_whole_and_bounded(raw, expected):
-    from storefront.pagination import page_count, page_number
+    from core.pagination import page_count, page_number
 
     assert page_number(raw) == expected
     assert page_count(0, 10) == 1 and page_count(21, 10) == 3

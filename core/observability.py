@@ -31,20 +31,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from flask import Blueprint, Flask, Response, current_app, g, has_app_context, \
-    has_request_context, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+)
 from flask.logging import default_handler
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, \
-    Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from storefront.access_log import redact
-from storefront.config import choice_setting
-from storefront.db import utcnow
-from storefront.extensions import limiter
+from core.access_log import redact
+from core.db import utcnow
+from core.extensions import limiter
+from core.settings import choice_setting
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("bazaar.access")

@@ -2,7 +2,7 @@
 
 Web processes only write outbox rows (``BACKGROUND_WORK=worker``, the default
 outside local and test runs); one or more worker processes, on as many
-machines as needed, drain every registered outbox (storefront/outbox_sender.py).
+machines as needed, drain every registered outbox (core/outbox.py).
 The outboxes' claims keep two workers from sending one row at once.
 
 SIGTERM or Ctrl-C stops taking new rows: each outbox finishes the round it is
@@ -21,8 +21,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from storefront.db import schema_problem
-from storefront.outbox_sender import OutboxSender, outboxes_of
+from core.db import schema_problem
+from core.outbox import OutboxSender, outboxes_of
 
 DEFAULT_POLL_INTERVAL = 1.0  # seconds: how soon a row queued by a web request goes out
 DEFAULT_GRACE = 25.0  # seconds: under Kubernetes' default 30 s termination grace period

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from listings.scopes import REGIONS, describe_scope, is_write_scope
-from storefront.db import utcnow
-from storefront.markdown import render_markdown
+from core.db import utcnow
+from core.markdown import render_markdown
 
 CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
 ZERO_DECIMAL_CURRENCIES = {"jpy", "krw", "vnd", "clp", "isk", "ugx"}
@@ -33,9 +32,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["date"] = format_date
-    app.jinja_env.globals.update(
-        describe_scope=describe_scope,
-        is_write_scope=is_write_scope,
-        REGIONS=REGIONS,
-        utcnow=utcnow,
-    )
+    app.jinja_env.globals.update(utcnow=utcnow)

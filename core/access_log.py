@@ -1,7 +1,7 @@
 """Gunicorn's access log without secrets: invitation links carry their token in the
 path, and a log line must never be enough to join someone's workspace.
 
-Used with ``gunicorn --logger-class storefront.access_log.RedactingLogger``.
+Used with ``gunicorn --logger-class core.access_log.RedactingLogger``.
 """
 
 from __future__ import annotations

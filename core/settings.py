@@ -190,7 +190,7 @@ def load_config(instance_path: Path) -> dict:
         "SEARCH_SYNC_BUDGET": _float_setting("SEARCH_SYNC_BUDGET", 2.0, 0.1, 30.0),
         # Seconds between the background sync's looks for rows left behind.
         "SEARCH_SYNC_INTERVAL": _float_setting("SEARCH_SYNC_INTERVAL", 30.0, 1.0, 3600.0),
-        # Observability (storefront/observability.py): log lines as "text" or one JSON
+        # Observability (core/observability.py): log lines as "text" or one JSON
         # object each; who may read /metrics; where gunicorn's workers pool their metrics.
         "LOG_FORMAT": choice_setting("LOG_FORMAT", os.environ.get("LOG_FORMAT"),
                                      ("text", "json"), "text"),

@@ -7,7 +7,6 @@ Everything else in templates is autoescaped by Jinja2.
 
 from __future__ import annotations
 
-
 import bleach
 from bleach.linkifier import Linker
 from markdown_it import MarkdownIt

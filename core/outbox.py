@@ -2,7 +2,7 @@
 (partner webhooks, usage to the payment provider, the search sync's catch-up).
 
 Each outbox registers its round with ``register_outbox``; ``flask --app app
-worker`` (storefront/worker.py) runs every registered round in its own process.
+worker`` (core/worker.py) runs every registered round in its own process.
 With ``BACKGROUND_WORK=in-process`` the web processes run them as well:
 
 One daemon thread per process drains an outbox: it is woken right after a
@@ -25,7 +25,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlmodel import Session
 
-from storefront.db import APP_INFO_KEY
+from core.db import APP_INFO_KEY
 
 log = logging.getLogger(__name__)
 

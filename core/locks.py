@@ -28,8 +28,8 @@ from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from storefront.db import utcnow
-from storefront.models import JobLease
+from core.db import utcnow
+from core.models import JobLease
 
 DEFAULT_LEASE = timedelta(minutes=10)
 

@@ -1,0 +1,25 @@
+"""The app's infrastructure, shared by every domain package: the database, settings,
+security headers, extensions, locks, the outbox runner and worker, templating,
+pagination, Markdown, logging and metrics. It imports no domain package."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Set up what every package builds on, before any of them registers itself."""
+    from core import db, observability, security
+    from core.cli import db_cli
+    from core.extensions import csrf, limiter
+    from core.templating import register_template_helpers
+    from core.worker import worker_command
+
+    observability.init_app(app)  # first: the request id and timer wrap every other hook
+    db.init_app(app)
+    security.init_app(app)
+    limiter.init_app(app)
+    csrf.init_app(app)
+    register_template_helpers(app)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(worker_command)
