@@ -25,9 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder="templates",
         static_folder="static",
     )
-    app.config.update(load_config(Path(app.instance_path)))
-    if overrides:
-        app.config.update(overrides)
+    # Overrides (tests) go through the same parsers as the environment.
+    app.config.update(load_config(Path(app.instance_path), overrides=overrides))
     core.init_app(app)
     storefront.init_app(app)
     listings.init_app(app)

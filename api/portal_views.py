@@ -28,7 +28,7 @@ from api.services import (
 )
 from core.db import get_session, utcnow
 from core.security import partner_required
-from listings.partner_views import own_listing
+from listings.access import own_listing
 
 bp = Blueprint("api_keys", __name__, url_prefix="/partner/listings/<int:listing_id>/api-keys")
 

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from sqlmodel import col, select
 
 from api.openapi import openapi_document
-from api.problems import BEARER_CHALLENGE, problem, problem_type
-from api.services import authenticate, parse_key
+from api.problems import problem, problem_type
+from api.auth import guard_with_api_key
 from core.db import get_session
-from core.extensions import csrf, limiter
 from listings.models import Listing, Release
 from storefront.models import Install, InstallStatus, Trial, Workspace
 from storefront.services import InstallTokenError, install_public, redeem_install_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 
 DEFAULT_PAGE_SIZE = 50
 # Ids are 32-bit integer columns; a larger number would fail in the database.
@@ -33,8 +31,6 @@ MAX_PAGE_SIZE = 100
 # A cursor is the id of the last install seen, as the OpenAPI document says:
 # ASCII digits only (not "²" or "١", which str.isdigit accepts), empty for page one.
 CURSOR_PATTERN = re.compile(r"[0-9]{0,10}")
-# Endpoints anyone may read, without a key.
-PUBLIC_ENDPOINTS = {"api.openapi"}
 
 # How each install token failure is answered; see docs/api.md.
 TOKEN_PROBLEMS = {
@@ -44,50 +40,7 @@ TOKEN_PROBLEMS = {
 }
 
 
-def _presented_key() -> str | None:
-    """The key in ``Authorization: Bearer <key>`` (scheme case-insensitive), or None."""
-    match = re.fullmatch(r"[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+) *", request.headers.get("Authorization", ""))
-    return match.group(1) if match else None
-
-
-def _rate_limit_key() -> str:
-    # Counted per key, so one app's burst never slows another; requests
-    # without a well-formed key are counted per client address.
-    prefix = parse_key(_presented_key())
-    return f"api-key:{prefix}" if prefix else f"api-ip:{request.remote_addr}"
-
-
-limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="partner-api",
-                     key_func=_rate_limit_key)(bp)
-
-
-@bp.before_request
-def _require_key():
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    presented = _presented_key()
-    if presented is None:
-        # RFC 6750 §3.1: no error code when no credentials were sent at all.
-        detail = ("Send your API key as 'Authorization: Bearer <key>'." if
-                  "Authorization" not in request.headers else
-                  "The Authorization header must be 'Bearer <key>'.")
-        return problem(401, detail)
-    session = get_session()
-    key = authenticate(session, presented)
-    if key is None:
-        return problem(401, "The API key is not valid: it is wrong, or it was revoked.",
-                       headers={"WWW-Authenticate": BEARER_CHALLENGE + ', error="invalid_token"'})
-    # Only last_used_at may have changed; saved now so a later error cannot lose it.
-    session.commit()
-    g.api_key = key
-    return None
-
-
-@bp.after_request
-def _no_store(response):
-    # Install data belongs to the calling app only: no shared cache keeps it.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+guard_with_api_key(bp, public_endpoints={"api.openapi"})
 
 
 def _listing_id() -> int:

@@ -26,13 +26,10 @@ __all__ = ["get_provider", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Read the STRIPE_* and BILLING_FEE_PERCENT_* settings (explicit overrides win),
-    build the payment provider, and register the usage API and the billing pages."""
-    from billing.providers import EXTENSION_KEY, billing_settings, build_provider
-    from billing.revenue import fee_settings
+    """Build the payment provider (the STRIPE_* and BILLING_FEE_PERCENT_* settings are
+    read and checked by core/settings.py), and register the usage API and the billing pages."""
+    from billing.providers import EXTENSION_KEY, build_provider
 
-    for name, value in {**billing_settings(), **fee_settings()}.items():
-        app.config.setdefault(name, value)
     app.extensions[EXTENSION_KEY] = build_provider(app)
     report_dependency(app, "payments", app.extensions[EXTENSION_KEY])  # on /readyz
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import time
 from collections.abc import Callable
 
@@ -19,20 +18,12 @@ EXTENSION_KEY = "bazaar.billing.provider"
 # set: scripts/run and the deploy examples keep that default), and the client gets a
 # 500. A provider call, retries included, must end well before, so the request can
 # still answer "try again" (503). STRIPE_CALL_BUDGET is that call's time in seconds;
-# the most it may be leaves the request 5 s of its own work.
+# the most it may be leaves the request 5 s of its own work. core/settings.py holds the
+# same numbers as the setting's default and range (tests/unit/test_settings.py checks).
 WORKER_TIMEOUT = 30
 DEFAULT_CALL_BUDGET = 12.0
 MIN_CALL_BUDGET = 2.0
 MAX_CALL_BUDGET = WORKER_TIMEOUT - 5.0
-
-
-def call_budget_setting(raw) -> float:
-    """``STRIPE_CALL_BUDGET`` as seconds; ``ConfigError`` naming it when it is not a
-    number from ``MIN_CALL_BUDGET`` to ``MAX_CALL_BUDGET`` (below the worker timeout)."""
-    from core.settings import float_setting
-
-    return float_setting("STRIPE_CALL_BUDGET", raw, DEFAULT_CALL_BUDGET, MIN_CALL_BUDGET,
-                         MAX_CALL_BUDGET)
 
 
 class RequestBudget:
@@ -68,23 +59,6 @@ class RequestBudget:
                                       "this request stopped before it would time out")
 
 
-def billing_settings() -> dict:
-    """The ``STRIPE_*`` settings from the environment (docs/billing.md lists them)."""
-    return {
-        # Stripe's secret API key (sk_live_... / sk_test_...); unset: the local provider.
-        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
-        # The signing secret of our webhook endpoint at Stripe (whsec_...).
-        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
-        # The signing secret of the Connect endpoint (same URL) that receives the events
-        # of partners' connected accounts (payout.*); Stripe gives each endpoint its own.
-        "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None,
-        # Another server speaking Stripe's API, such as stripe-mock in the tests.
-        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
-        # Seconds one Stripe call may take, retries included (see WORKER_TIMEOUT).
-        "STRIPE_CALL_BUDGET": call_budget_setting(os.environ.get("STRIPE_CALL_BUDGET")),
-    }
-
-
 def _local_webhook_secret(app: Flask) -> str:
     """The local provider signs its simulated webhooks with STRIPE_WEBHOOK_SECRET when
     set, else with a secret derived from SECRET_KEY (stable across restarts)."""
@@ -96,15 +70,13 @@ def _local_webhook_secret(app: Flask) -> str:
 
 
 def build_provider(app: Flask) -> PaymentProvider:
-    """The provider the configuration asks for. Raises ``ConfigError`` when Stripe is
-    configured without its webhook secret, ``STRIPE_CALL_BUDGET`` is out of range or
-    ``STRIPE_METER_EVENTS`` is neither "stream" nor "v1"."""
-    from core.settings import STRIPE_METER_EVENT_MODES, ConfigError, choice_setting
+    """The provider the configuration asks for (the ``STRIPE_*`` settings, checked by
+    core/settings.py). Raises ``ConfigError`` when Stripe is configured without its
+    webhook secret."""
+    from core.settings import ConfigError
 
-    # Checked again: an explicit override skips the environment's check.
-    budget = call_budget_setting(app.config.get("STRIPE_CALL_BUDGET"))
-    meter_events = choice_setting("STRIPE_METER_EVENTS", app.config.get("STRIPE_METER_EVENTS"),
-                                  STRIPE_METER_EVENT_MODES, "stream")
+    budget = app.config["STRIPE_CALL_BUDGET"]
+    meter_events = app.config["STRIPE_METER_EVENTS"]
     secret_key = app.config.get("STRIPE_SECRET_KEY")
     if secret_key:
         webhook_secret = app.config.get("STRIPE_WEBHOOK_SECRET")

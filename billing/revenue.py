@@ -7,51 +7,14 @@ the partner's net always add up to the gross exactly.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
-from listings.models import PartnerTier
-
-# Percent of the gross the platform keeps, per partner tier (the issue's defaults).
-DEFAULT_FEE_PERCENT = {
-    PartnerTier.REGISTERED: Decimal("20"),
-    PartnerTier.SELECT: Decimal("15"),
-    PartnerTier.PREMIER: Decimal("10"),
-}
-# A fee above this is a typo, not a business decision: refused at start-up.
-MAX_FEE_PERCENT = Decimal("50")
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def fee_setting_name(tier: str) -> str:
+    """The setting (and app.config key) of a tier's fee: ``BILLING_FEE_PERCENT_<TIER>``,
+    a Decimal from 0 to 50 with at most two decimals, checked by core/settings.py."""
     return f"BILLING_FEE_PERCENT_{str(tier).upper()}"
-
-
-def fee_settings() -> dict[str, Decimal]:
-    """``BILLING_FEE_PERCENT_<TIER>`` from the environment, each 0-50 with up to two decimals.
-
-    Raises ``ConfigError`` naming the setting for anything else.
-    """
-    from core.settings import ConfigError
-
-    settings = {}
-    for tier, default in DEFAULT_FEE_PERCENT.items():
-        name = fee_setting_name(tier)
-        raw = os.environ.get(name, "").strip()
-        if not raw:
-            settings[name] = default
-            continue
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            raise ConfigError(f"{name} must be a percentage such as 15 or 12.5, "
-                              f"got {raw!r}") from None
-        if not value.is_finite() or not Decimal(0) <= value <= MAX_FEE_PERCENT:
-            raise ConfigError(f"{name} must be between 0 and {MAX_FEE_PERCENT}, got {raw}")
-        if value != value.quantize(Decimal("0.01")):
-            raise ConfigError(f"{name} may have at most two decimals, got {raw}")
-        settings[name] = value
-    return settings
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The route lives in its own blueprint (``usage_api``) under ``/api/v1`` and
 shares the Partner API's key check, per-key rate limit and problem+json
-errors (``api.views``, ``api.problems``), so it behaves like every other
+errors (``api.auth``, ``api.problems``), so it behaves like every other
 ``/api/v1`` route; the OpenAPI document (``api.openapi``) describes it.
 
 A well-formed batch is answered 200 even when some events were rejected
@@ -11,23 +11,17 @@ A well-formed batch is answered 200 even when some events were rejected
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, request
 
 from api.problems import problem, problem_type
-from api.views import _no_store, _rate_limit_key, _require_key
+from api.auth import guard_with_api_key
 from billing.usage import UsageBatchError, record_usage
 from core.db import get_session
-from core.extensions import csrf, limiter
 from listings.models import Listing
 
 bp = Blueprint("usage_api", __name__, url_prefix="/api/v1")
-# Authenticated by the API key only, never by a cookie: nothing to forge.
-csrf.exempt(bp)
-bp.before_request(_require_key)
-bp.after_request(_no_store)
-# The same "partner-api" scope as the other routes: one budget per key.
-limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="partner-api",
-                     key_func=_rate_limit_key)(bp)
+# The same key check, per-key budget and no-store answers as the other routes.
+guard_with_api_key(bp)
 
 BODY_HINT = ('Send a JSON body like {"events": [{"event_id": "...", "install_id": 1, '
              '"quantity": 1, "timestamp": "2025-01-31T12:00:00Z"}]} '

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import random
 import threading
 import time
 from dataclasses import dataclass
@@ -51,8 +49,8 @@ from billing.providers import DEFAULT_CALL_BUDGET
 from billing.usage import PENDING_INFO_KEY, _aware, _insert
 from billing.usage_batches import Outcomes, file_outcome, send_batches, tell_breaker
 from core.db import get_session, utcnow
-from core.observability import count_sends, register_outbox_metrics
-from core.outbox import OutboxSender, register_outbox, wake_after_commit
+from core.observability import count_sends
+from core.outbox import Backoff, OutboxSender, claim_rows, register_outbox, wake_after_commit
 from listings.models import Listing
 from storefront.models import Install, User, Workspace, WorkspaceMember, WorkspaceRole
 
@@ -74,13 +72,11 @@ def meter_event_identifier(usage) -> str:
 
 SENDER_KEY = "bazaar.billing.usage_sender"
 BREAKER_KEY = "bazaar.billing.usage_breaker"
-SENDERS = ("thread", "off")
 # The wait after the n-th failed attempt is 10 s x 2^(n-1), spread by +/-10 %,
 # at most an hour: an outage of a day costs ~24 tries per event, and events
 # are sent within the hour after the provider is back.
-BACKOFF_BASE = timedelta(seconds=10)
-BACKOFF_CAP = timedelta(hours=1)
-BACKOFF_JITTER = 0.10
+BACKOFF = Backoff(base=timedelta(seconds=10), cap=timedelta(hours=1))
+backoff_delay = BACKOFF.delay
 # A claim older than this belongs to a sender that died, and the rows are sent
 # again; a round starts no call it could not finish within it.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -124,13 +120,6 @@ class UsageSendReport:
 
     def __str__(self) -> str:
         return f"sent {self.sent}, retrying {self.retrying}, rejected {self.rejected}"
-
-
-def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """How long to wait after the ``attempts``-th failed attempt (see ``BACKOFF_*``)."""
-    base = BACKOFF_BASE.total_seconds() * 2 ** min(max(attempts, 1) - 1, 20)
-    spread = (rng or random).uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
-    return timedelta(seconds=min(base * spread, BACKOFF_CAP.total_seconds()))
 
 
 def provider_of(app: Flask):
@@ -214,24 +203,10 @@ def _due(now: datetime):
 
 
 def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
-    """Claim up to ``limit`` due events for this sender (committed); their ids.
-
-    The UPDATE repeats the "due and unclaimed" test, so when two senders pick
-    the same rows each row goes to one of them only (PostgreSQL re-checks the
-    WHERE after the other's commit; SQLite runs writes one at a time).
-    """
-    candidates = session.exec(select(UsageEvent.id).where(*_due(now))
-                              .order_by(col(UsageEvent.next_attempt_at), col(UsageEvent.id))
-                              .limit(limit)).all()
-    if not candidates:
-        return []
-    claimed = session.execute(
-        update(UsageEvent).where(col(UsageEvent.id).in_(candidates), *_due(now))
-        .values(locked_until=now + CLAIM_LEASE).returning(UsageEvent.id)
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
-    session.commit()
-    return sorted(claimed)
+    """Claim up to ``limit`` due events for this sender (committed); their ids."""
+    return claim_rows(session, UsageEvent, _due(now),
+                      (col(UsageEvent.next_attempt_at), col(UsageEvent.id)),
+                      now=now, limit=limit, lease=CLAIM_LEASE)
 
 
 class SendBreaker:
@@ -447,24 +422,14 @@ def _background_round(app: Flask) -> int:
 
 
 def init_usage_sender(app: Flask) -> None:
-    """Read ``USAGE_SENDER`` ("thread" by default, or "off") and ``USAGE_SEND_CONCURRENCY``
-    (checked; a bad value stops start-up) and set up the sender."""
-    from core.settings import ConfigError, int_setting, sends_in_process
-
-    default = "thread" if sends_in_process(app) else "off"
-    app.config.setdefault("USAGE_SENDER",
-                          os.environ.get("USAGE_SENDER", default).strip().lower() or default)
-    if app.config["USAGE_SENDER"] not in SENDERS:
-        raise ConfigError(f"USAGE_SENDER must be one of {', '.join(SENDERS)}, "
-                          f"got {app.config['USAGE_SENDER']!r}")
-    app.config["USAGE_SEND_CONCURRENCY"] = int_setting(
-        "USAGE_SEND_CONCURRENCY",
-        app.config.get("USAGE_SEND_CONCURRENCY", os.environ.get("USAGE_SEND_CONCURRENCY")),
-        DEFAULT_SEND_CONCURRENCY, 1, MAX_SEND_CONCURRENCY)
+    """Set up the usage sender: ``USAGE_SENDER`` ("thread" or "off") and
+    ``USAGE_SEND_CONCURRENCY`` are read and checked at start-up by core/settings.py."""
     usage_breaker_of(app)
-    register_outbox(app, "usage", _background_round, batch=DEFAULT_BATCH)
-    register_outbox_metrics("usage", UsageEvent.received_at, lambda now: [
-        UsageEvent.status == UsageStatus.PENDING, col(UsageEvent.next_attempt_at) <= now])
+    register_outbox(app, "usage", _background_round, batch=DEFAULT_BATCH,
+                    queued_at=UsageEvent.received_at,
+                    due=lambda now: [UsageEvent.status == UsageStatus.PENDING,
+                                     col(UsageEvent.next_attempt_at) <= now],
+                    given_up=lambda: [UsageEvent.status == UsageStatus.REJECTED])
     if app.config["USAGE_SENDER"] != "thread":
         return
     sender = OutboxSender(app, _background_round, name="bazaar-usage-sender",

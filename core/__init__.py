@@ -13,8 +13,16 @@ def init_app(app: Flask) -> None:
     from core.cli import db_cli
     from core.extensions import csrf, limiter
     from core.templating import register_template_helpers
-    from core.worker import worker_command
+    from core.worker import outbox_status_command, worker_command
 
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind an ingress every request comes from the proxy: believe the last
+        # TRUSTED_PROXIES hops of X-Forwarded-For/-Proto, so rate limits count the client.
+        # https://werkzeug.palletsprojects.com/en/stable/middleware/proxy_fix/
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     observability.init_app(app)  # first: the request id and timer wrap every other hook
     db.init_app(app)
     security.init_app(app)
@@ -23,3 +31,4 @@ def init_app(app: Flask) -> None:
     register_template_helpers(app)
     app.cli.add_command(db_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(outbox_status_command)

@@ -16,36 +16,99 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
-from sqlmodel import Session
+from sqlalchemy import event, update
+from sqlmodel import Session, col, select
 
 from core.db import APP_INFO_KEY
+from core.observability import register_outbox_metrics
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 30.0  # seconds between looks for due retries
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """The one retry policy of every outbox: after the n-th failed attempt wait
+    ``base`` x 2^(n-1), spread by +/- ``jitter`` (so rows that failed together are
+    not retried in one burst), never more than ``cap``."""
+
+    base: timedelta
+    cap: timedelta
+    jitter: float = 0.10
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> timedelta:
+        """How long to wait after the ``attempts``-th failed attempt."""
+        wait = self.base.total_seconds() * 2 ** min(max(attempts, 1) - 1, 30)
+        if self.jitter:
+            wait *= (rng or random).uniform(1 - self.jitter, 1 + self.jitter)
+        return timedelta(seconds=min(wait, self.cap.total_seconds()))
+
+
+def claim_rows(session: Session, model, due: Iterable, order_by: Iterable, *, now: datetime,
+               limit: int, lease: timedelta) -> list[int]:
+    """Claim up to ``limit`` rows of ``model`` matching ``due`` (which must test that
+    ``model.locked_until`` is unset or past) by setting ``locked_until`` to
+    ``now + lease``; commits and returns the claimed ids.
+
+    On PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``: concurrent
+    workers take different rows without waiting on each other. On SQLite, which
+    runs one writer at a time, the UPDATE repeats the due test, so a row another
+    worker took meanwhile is not taken twice. A worker that dies holding rows
+    leaves them to be claimed again once ``lease`` has run out.
+    """
+    due, order_by = list(due), list(order_by)
+    candidates = select(model.id).where(*due).order_by(*order_by).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    while True:
+        ids = session.exec(candidates).all()
+        if not ids:
+            return []
+        claimed = session.execute(
+            update(model).where(col(model.id).in_(ids), *due)
+            .values(locked_until=now + lease).returning(model.id)
+            .execution_options(synchronize_session=False)
+        ).scalars().all()
+        session.commit()
+        if claimed:
+            return sorted(claimed)
+        # Another worker took every candidate between our read and our write
+        # (SQLite): read again, past them.
 OUTBOXES_KEY = "bazaar.outboxes"
 
 
 @dataclass(frozen=True)
 class Outbox:
     """One outbox the worker drains: ``send_round(app)`` sends up to ``batch`` due
-    rows and returns how many it tried."""
+    rows and returns how many it tried; ``due(now)`` gives the WHERE clauses of the
+    rows due now and ``queued_at`` the column saying when a row was queued (for
+    ``flask outbox-status`` and /metrics); ``given_up(now)``, the rows that will
+    never be sent without a person (none when the outbox retries for ever)."""
     name: str
     send_round: Callable[[Flask], int]
     batch: int
+    queued_at: object
+    due: Callable[[datetime], Iterable]
+    given_up: Callable[[], Iterable] | None = None
 
 
 def register_outbox(app: Flask, name: str, send_round: Callable[[Flask], int], *,
-                    batch: int) -> None:
-    """Make the outbox known to the worker (``flask --app app worker``)."""
-    app.extensions.setdefault(OUTBOXES_KEY, {})[name] = Outbox(name, send_round, batch)
+                    batch: int, queued_at, due: Callable[[datetime], Iterable],
+                    given_up: Callable[[], Iterable] | None = None) -> None:
+    """Make the outbox known to the worker (``flask --app app worker``), to
+    ``flask --app app outbox-status`` and to /metrics."""
+    outbox = Outbox(name, send_round, batch, queued_at, due, given_up)
+    app.extensions.setdefault(OUTBOXES_KEY, {})[name] = outbox
+    register_outbox_metrics(name, queued_at, due)
 
 
 def outboxes_of(app: Flask) -> dict[str, Outbox]:

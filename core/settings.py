@@ -1,22 +1,334 @@
-"""Configuration, read from environment variables.
+"""Every setting of the app, in one table: its environment name, parser, default, allowed
+range, section and a line that says what it does.
 
-Everything secret comes from the environment. For a local run with no
-``SECRET_KEY`` set, a random key is generated once and kept in
-``instance/secret_key`` so sessions survive restarts.
+``load_config`` builds the Flask config from that table. One precedence rule: a value
+in the environment wins over the default (and, in tests, a ``create_app`` override wins
+over both); every value goes through the same parser wherever it comes from, so a bad
+one stops start-up with one line naming the setting (``ConfigError``), never echoing a
+secret. ``docs/configuration.md`` is rendered from the same table
+(``python -m core.settings > docs/configuration.md``), so it cannot drift.
+
+Domain packages read ``app.config[...]`` only; core names no domain package, so the
+few domain facts a check needs (fee tiers, prune rule names) are data in this table.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 
 class ConfigError(RuntimeError):
     """A setting is missing or has a value the app cannot run with."""
 
 
+LOCAL_ENVS = frozenset({"local", "test"})
+BACKGROUND_WORK_MODES = ("worker", "in-process")
+SENDER_MODES = ("thread", "off")
+# How usage reaches Stripe: its v2 meter event stream (batches) or v1 meter events
+# (one call each; what stripe-mock serves). billing/stripe_provider.py says more.
+STRIPE_METER_EVENT_MODES = ("stream", "v1")
+LOG_FORMATS = ("text", "json")
+# Flask-Limiter storages Bazaar documents: one process (memory) or shared (Redis).
+# https://limits.readthedocs.io/en/stable/storage.html
+RATELIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel",
+                             "redis+cluster")
+# listings.models.PruneRule's values (core imports no domain package; a test keeps
+# the two equal).
+PRUNE_RULE_NAMES = ("no_recent_release", "few_active_installs", "certification_expired",
+                    "webhook_failing", "never_installed")
+# Partner tiers (listings.models.PartnerTier) and the platform's default fee for each.
+FEE_TIERS = {"registered": "20", "select": "15", "premier": "10"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _is_unset(raw) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+# --- the parsers ---------------------------------------------------------------------
+# Each takes the setting's name, the raw value (text from the environment, or a typed
+# value from an override) and whether it is secret; it returns the value or raises
+# ConfigError naming the setting. ``allowed`` is the range as the docs show it.
+
+
+@dataclass(frozen=True)
+class WholeNumber:
+    minimum: int
+    maximum: int
+
+    @property
+    def allowed(self) -> str:
+        return f"{self.minimum:,}–{self.maximum:,}"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> int:
+        if isinstance(raw, bool) or isinstance(raw, float):
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}")
+        try:
+            value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        if not self.minimum <= value <= self.maximum:
+            raise ConfigError(f"{name} must be between {self.minimum} and {self.maximum}, "
+                              f"got {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class Number:
+    minimum: float
+    maximum: float
+
+    @property
+    def allowed(self) -> str:
+        return f"{self.minimum:g}–{self.maximum:g}"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> float:
+        if isinstance(raw, bool):
+            raise ConfigError(f"{name} must be a number, got {raw!r}")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if not self.minimum <= value <= self.maximum:  # NaN fails this too
+            raise ConfigError(f"{name} must be between {self.minimum:g} and "
+                              f"{self.maximum:g}, got {raw}")
+        return value
+
+
+@dataclass(frozen=True)
+class Choice:
+    choices: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        return ", ".join(f"`{choice}`" for choice in self.choices)
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw).strip().lower()
+        if value not in self.choices:
+            raise ConfigError(f"{name} must be one of {', '.join(self.choices)}, got {raw!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class TrueFalse:
+    allowed = "`true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`)"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        value = str(raw).strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Any text; ``min_length`` and ``no_spaces`` for tokens and keys."""
+
+    min_length: int = 1
+    no_spaces: bool = False
+
+    @property
+    def allowed(self) -> str:
+        if self.no_spaces:
+            return f"at least {self.min_length} ASCII characters without spaces"
+        return "text" if self.min_length <= 1 else f"at least {self.min_length} characters"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw)
+        if self.no_spaces:
+            if len(value) < self.min_length or not value.isascii() or any(
+                    character.isspace() for character in value):
+                # Never the value itself in the message: it is a secret.
+                raise ConfigError(f"{name} must be at least {self.min_length} ASCII "
+                                  "characters without spaces")
+        elif len(value.strip()) < self.min_length:
+            raise ConfigError(f"{name} must be at least {self.min_length} characters"
+                              + ("" if secret else f", got {raw!r}"))
+        return value
+
+
+@dataclass(frozen=True)
+class WebAddress:
+    """An http:// or https:// address (it may hold a password: never echoed)."""
+
+    allowed = "an `http://` or `https://` address"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw).strip()
+        scheme, separator, rest = value.partition("://")
+        if scheme.lower() not in {"http", "https"} or not separator or not rest:
+            raise ConfigError(f"{name} must be an http:// or https:// address"
+                              + ("" if secret else f", got {raw!r}"))
+        return value
+
+
+@dataclass(frozen=True)
+class DatabaseAddress:
+    """A SQLAlchemy database URL; Heroku-style ``postgres://`` and plain
+    ``postgresql://`` are given the psycopg 3 driver SQLAlchemy needs."""
+
+    allowed = "`sqlite:///path` or `postgresql://user:pass@host/db`"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw).strip()
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                value = "postgresql+psycopg://" + value[len(prefix):]
+        if not value.startswith(("sqlite:", "postgresql+psycopg://")):
+            # Never the value itself: it holds the database password.
+            raise ConfigError(f"{name} must start with sqlite:/// or postgresql://")
+        return value
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    allowed = "limits like `10 per minute;50 per hour`"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        from limits import parse_many  # Flask-Limiter's own parser: the same syntax
+
+        value = str(raw).strip()
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be limits like '10 per minute;50 per hour', "
+                              f"got {raw!r}") from None
+        return value
+
+
+@dataclass(frozen=True)
+class StorageAddress:
+    schemes: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        return ", ".join(f"`{scheme}://`" for scheme in self.schemes)
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw).strip()
+        scheme, separator, _ = value.partition("://")
+        if not separator or scheme not in self.schemes:
+            # Never the value itself: it may hold a password.
+            raise ConfigError(f"{name} must start with one of "
+                              f"{', '.join(s + '://' for s in self.schemes)}"
+                              + (f"; got {scheme}://" if separator else ""))
+        return value
+
+
+@dataclass(frozen=True)
+class Percentage:
+    maximum: Decimal
+
+    @property
+    def allowed(self) -> str:
+        return f"0–{self.maximum}, at most two decimals"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> Decimal:
+        if isinstance(raw, bool | float):  # a float has already lost the exact cents
+            raise ConfigError(f"{name} must be a percentage such as 15 or 12.5, got {raw!r}")
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ConfigError(f"{name} must be a percentage such as 15 or 12.5, "
+                              f"got {raw!r}") from None
+        if not value.is_finite() or not Decimal(0) <= value <= self.maximum:
+            raise ConfigError(f"{name} must be between 0 and {self.maximum}, got {raw}")
+        if value != value.quantize(Decimal("0.01")):
+            raise ConfigError(f"{name} may have at most two decimals, got {raw}")
+        return value
+
+
+@dataclass(frozen=True)
+class NameList:
+    """Comma-separated names, each one of ``known``."""
+
+    known: tuple[str, ...]
+
+    @property
+    def allowed(self) -> str:
+        return "comma-separated, of " + ", ".join(f"`{name}`" for name in self.known)
+
+    def __call__(self, name: str, raw, secret: bool = False) -> frozenset[str]:
+        names = raw if isinstance(raw, list | tuple | set | frozenset) else str(raw).split(",")
+        names = {str(item).strip() for item in names if str(item).strip()}
+        unknown = sorted(names - set(self.known))
+        if unknown:
+            raise ConfigError(f"{name} names unknown rules: {', '.join(unknown)} "
+                              f"(known: {', '.join(sorted(self.known))})")
+        return frozenset(names)
+
+
+@dataclass(frozen=True)
+class WritableDirectory:
+    allowed = "an existing directory this process may write to"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        path = str(raw)
+        if not (os.path.isdir(path) and os.access(path, os.W_OK)):
+            raise ConfigError(f"{name} must be a writable directory, got {path!r}")
+        return path
+
+
+# --- the table --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What a default may depend on: the deployment kind and what is resolved so far."""
+
+    env: str
+    config: Mapping[str, Any]
+    instance_path: Path
+
+    @property
+    def local(self) -> bool:
+        return self.env in LOCAL_ENVS
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str                      # the environment variable
+    section: str
+    parse: Callable                # one of the parsers above
+    default: Any                   # a value, or a function of ``Defaults``
+    description: str
+    key: str | None = None         # the app.config key, when it differs from ``name``
+    secret: bool = False           # never echoed in an error, never in the docs' examples
+    default_text: str | None = None  # how the docs show a computed default
+
+    @property
+    def config_key(self) -> str:
+        return self.key or self.name
+
+    def read(self, raw, defaults: Defaults):
+        """``raw`` parsed, or the default (computed from ``defaults``) when unset or empty."""
+        if not _is_unset(raw):
+            return self.parse(self.name, raw, self.secret)
+        return self.default(defaults) if callable(self.default) else self.default
+
+
+def _secret_key_default(defaults: Defaults) -> str:
+    if not defaults.local:
+        raise ConfigError(f"SECRET_KEY must be set, at least {MIN_SECRET_KEY_LENGTH} characters, "
+                          f"when BAZAAR_ENV is {defaults.env!r} (only local and test runs "
+                          "generate one); e.g. python3 -c 'import secrets; "
+                          "print(secrets.token_hex(32))'")
+    return _local_secret_key(defaults.instance_path)
+
+
 def _local_secret_key(instance_path: Path) -> str:
+    """Generated once and kept in ``instance/secret_key`` so sessions survive restarts."""
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
@@ -29,73 +341,198 @@ def _local_secret_key(instance_path: Path) -> str:
     return key
 
 
-def int_setting(name: str, raw, default: int, minimum: int, maximum: int) -> int:
-    """``raw`` (from the environment or an override) as a whole number from ``minimum``
-    to ``maximum``; ``default`` when unset or empty; else ``ConfigError`` naming it."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
-    return value
+def _sender_default(defaults: Defaults) -> str:
+    return "thread" if defaults.config.get("BACKGROUND_WORK") == "in-process" else "off"
 
 
-def float_setting(name: str, raw, default: float, minimum: float, maximum: float) -> float:
-    """Like ``int_setting``, for a number that may have a fraction (seconds)."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g}, got {raw}")
-    return value
+SENDER_DEFAULT_TEXT = "`thread` when `BACKGROUND_WORK` is `in-process`, else `off`"
+LOCAL_ONLY_TEXT = "`true` when `BAZAAR_ENV` is `local` or `test`, else `false`"
 
 
-def choice_setting(name: str, raw, choices: tuple[str, ...], default: str) -> str:
-    """``raw`` as one of ``choices`` (case and surrounding space ignored); ``default``
-    when unset or empty; else ``ConfigError`` naming the setting and its choices."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return default
-    value = str(raw).strip().lower()
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-    return value
+def _prune(name: str, default: int, minimum: int, maximum: int, description: str) -> Setting:
+    return Setting(name, "prune", WholeNumber(minimum, maximum), default, description)
 
 
-def _metrics_token_setting() -> str | None:
-    token = os.environ.get("METRICS_TOKEN") or None
-    # Never the value itself in the message: it is a secret.
-    if token is not None and (len(token) < 16 or not token.isascii() or " " in token):
-        raise ConfigError("METRICS_TOKEN must be at least 16 ASCII characters without spaces")
-    return token
+def _fee(tier: str, default: str) -> Setting:
+    return Setting(f"BILLING_FEE_PERCENT_{tier.upper()}", "billing",
+                   Percentage(Decimal("50")), Decimal(default),
+                   f"the platform's share of each paid invoice for a {tier.title()} partner "
+                   "(above 50 is a typo, not a business decision)")
 
 
-def _multiproc_dir_setting() -> str | None:
+SETTINGS: tuple[Setting, ...] = (
+    # core
+    Setting("BAZAAR_ENV", "core", Text(), "production",
+            "`local` (a plain-HTTP run on your machine) or `test` relax what production "
+            "needs: cookies not Secure, a generated `SECRET_KEY`, senders in-process"),
+    Setting("SECRET_KEY", "core", Text(), _secret_key_default,
+            f"signs sessions and CSRF tokens; outside local and test runs required, at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters",
+            secret=True, default_text="local/test: generated once into `instance/secret_key`; "
+            "else required"),
+    Setting("DATABASE_URL", "core", DatabaseAddress(),
+            lambda d: f"sqlite:///{d.instance_path / 'bazaar.db'}",
+            "the database: SQLite or PostgreSQL (psycopg 3)", secret=True,
+            default_text="`sqlite:///instance/bazaar.db`"),
+    Setting("UPLOAD_FOLDER", "core", Text(), lambda d: str(d.instance_path / "uploads"),
+            "where screenshots are stored", default_text="`instance/uploads`"),
+    Setting("BACKGROUND_WORK", "core", Choice(BACKGROUND_WORK_MODES),
+            lambda d: "in-process" if d.local else "worker",
+            "who sends what the outboxes hold: `worker`, web processes only enqueue and "
+            "`flask --app app worker` sends; `in-process`, each web process sends too",
+            default_text="`in-process` when `BAZAAR_ENV` is `local` or `test`, else `worker`"),
+    Setting("SESSION_COOKIE_SECURE", "core", TrueFalse(), lambda d: not d.local,
+            "mark the session and remember-me cookies Secure (sent over HTTPS only)",
+            default_text="`false` when `BAZAAR_ENV` is `local` or `test`, else `true`"),
+    Setting("TRUSTED_PROXIES", "core", WholeNumber(0, 5), 0,
+            "proxies in front of the app whose `X-Forwarded-For`/`X-Forwarded-Proto` are "
+            "believed (werkzeug's ProxyFix), so rate limits count the client, not the "
+            "ingress; 0 trusts none"),
+    Setting("BAZAAR_PAGE_SIZE", "core", WholeNumber(1, 200), 24, "listings per page",
+            key="PAGE_SIZE"),
+    # accounts
+    Setting("LOGIN_RATE_LIMIT", "accounts", RateLimit(), "10 per minute;50 per hour",
+            "sign-in attempts per client address (Flask-Limiter syntax)"),
+    Setting("RATELIMIT_STORAGE_URI", "accounts", StorageAddress(RATELIMIT_STORAGE_SCHEMES),
+            "memory://", "where the per-address limits count: `memory://` in each process, "
+            "Redis shared by every worker and host", secret=True),
+    Setting("LOGIN_LOCKOUT_MAX_FAILURES", "accounts", WholeNumber(3, 100), 10,
+            "failed sign-ins for one email address within `LOGIN_LOCKOUT_MINUTES` (counted "
+            "in the database) before signing in with it is refused"),
+    Setting("LOGIN_LOCKOUT_MINUTES", "accounts", WholeNumber(1, 1440), 15,
+            "the window failed sign-ins are counted in"),
+    # search
+    Setting("OPENSEARCH_URL", "search", WebAddress(), None,
+            "an OpenSearch 2.x cluster; unset: the embedded index in the database",
+            secret=True),
+    Setting("OPENSEARCH_INDEX", "search", Text(), "bazaar-listings",
+            "the alias searches go through; reindexing swaps the index behind it"),
+    Setting("OPENSEARCH_TIMEOUT", "search", Number(0.1, 60.0), 1.5,
+            "seconds; past it a page answers from the embedded index instead"),
+    Setting("SEARCH_SYNC_BUDGET", "search", Number(0.1, 30.0), 2.0,
+            "seconds a web request may spend applying its own search changes after commit"),
+    Setting("SEARCH_SYNC_INTERVAL", "search", Number(1.0, 3600.0), 30.0,
+            "seconds between the background sync's looks for changes left behind"),
+    Setting("SEARCH_SYNC_SENDER", "search", Choice(SENDER_MODES), _sender_default,
+            "`thread`: each web process applies search changes left behind; `off`: only "
+            "the worker or `flask search sync` does", default_text=SENDER_DEFAULT_TEXT),
+    # billing
+    Setting("STRIPE_SECRET_KEY", "billing", Text(), None,
+            "Stripe's secret API key; unset: the local provider (a labelled test mode)",
+            secret=True),
+    Setting("STRIPE_WEBHOOK_SECRET", "billing", Text(), None,
+            "the signing secret (`whsec_...`) of our webhook endpoint at Stripe; required "
+            "with `STRIPE_SECRET_KEY`", secret=True),
+    Setting("STRIPE_CONNECT_WEBHOOK_SECRET", "billing", Text(), None,
+            "the signing secret of the Connect endpoint (same URL) for partners' "
+            "`account.updated` and `payout.*` events", secret=True),
+    Setting("STRIPE_API_BASE", "billing", WebAddress(), None,
+            "another server speaking Stripe's API, such as stripe-mock",
+            default_text="unset (`https://api.stripe.com`)"),
+    # billing/providers.py keeps the same numbers (a test checks): the most a call may
+    # take leaves a request 5 s of gunicorn's 30 s worker timeout.
+    Setting("STRIPE_CALL_BUDGET", "billing", Number(2.0, 25.0), 12.0,
+            "seconds one Stripe call may take, retries included (below gunicorn's 30 s "
+            "worker timeout)"),
+    Setting("STRIPE_METER_EVENTS", "billing", Choice(STRIPE_METER_EVENT_MODES), "stream",
+            "how usage reaches Stripe: `stream` (v2 meter event stream, batches of 100) or "
+            "`v1` (one event a call; what stripe-mock serves)"),
+    Setting("USAGE_SENDER", "billing", Choice(SENDER_MODES), _sender_default,
+            "`thread`: each web process sends reported usage after commit and retries; "
+            "`off`: only the worker or `flask billing usage-sync`",
+            default_text=SENDER_DEFAULT_TEXT),
+    Setting("USAGE_SEND_CONCURRENCY", "billing", WholeNumber(1, 32), 8,
+            "provider calls each usage sender has in flight at once"),
+    *(_fee(tier, default) for tier, default in FEE_TIERS.items()),
+    # webhooks
+    Setting("WEBHOOK_SENDER", "webhooks", Choice(SENDER_MODES), _sender_default,
+            "`thread`: each web process sends partner webhooks after commit and retries "
+            "due ones; `off`: only the worker or `flask webhooks deliver`",
+            default_text=SENDER_DEFAULT_TEXT),
+    Setting("WEBHOOK_TIMEOUT", "webhooks", Number(0.1, 60.0), 5.0,
+            "seconds one delivery may take in all, connect to last byte"),
+    Setting("WEBHOOK_MAX_ATTEMPTS", "webhooks", WholeNumber(1, 50), 12,
+            "attempts before a delivery is marked failed"),
+    Setting("WEBHOOK_ALLOW_PRIVATE_HOSTS", "webhooks", TrueFalse(), lambda d: d.local,
+            "whether webhooks may go to loopback/private/link-local addresses (in "
+            "production it would reach the internal network)", default_text=LOCAL_ONLY_TEXT),
+    # API
+    Setting("API_RATE_LIMIT", "API", RateLimit(), "600 per minute",
+            "Partner API requests per API key"),
+    # prune
+    _prune("PRUNE_GRACE_DAYS", 30, 1, 365, "days between flagging a listing and delisting it"),
+    _prune("PRUNE_ARCHIVE_AFTER_DAYS", 90, 1, 3650,
+           "days a listing stays delisted before it is archived"),
+    _prune("PRUNE_NO_RELEASE_DAYS", 540, 30, 3650,
+           "days without an approved release or a listing update"),
+    _prune("PRUNE_MIN_ACTIVE_INSTALLS", 3, 1, 1_000_000, "active installs a listing needs"),
+    _prune("PRUNE_FEW_INSTALLS_DAYS", 90, 1, 3650,
+           "days a listing may stay below that number"),
+    _prune("PRUNE_FEW_INSTALLS_MIN_AGE_DAYS", 180, 0, 3650,
+           "days after publication before the install rule applies"),
+    _prune("PRUNE_CERTIFICATION_MAX_AGE_DAYS", 365, 30, 3650,
+           "days a security review stays valid"),
+    _prune("PRUNE_WEBHOOK_FAILING_DAYS", 7, 1, 365, "days a webhook endpoint may fail in a row"),
+    _prune("PRUNE_NEVER_INSTALLED_DAYS", 180, 1, 3650,
+           "days after approval a listing may stay without any install"),
+    _prune("PRUNE_BATCH_SIZE", 500, 1, 10_000, "listings changed per transaction"),
+    Setting("PRUNE_RULES_OFF", "prune", NameList(PRUNE_RULE_NAMES), frozenset(),
+            "rules switched off, e.g. `webhook_failing,never_installed`",
+            default_text="empty"),
+    # observability
+    Setting("LOG_FORMAT", "observability", Choice(LOG_FORMATS), "text",
+            "`text` log lines, or `json`: one JSON object per line with the request id"),
+    Setting("METRICS_TOKEN", "observability", Text(min_length=16, no_spaces=True), None,
+            "unset: `/metrics` answers loopback only; set: only requests with "
+            "`Authorization: Bearer <token>`", secret=True),
     # Read by prometheus_client itself when it is imported; checked here so a typo stops
     # start-up instead of breaking every /metrics scrape.
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-    if path is not None and not (os.path.isdir(path) and os.access(path, os.W_OK)):
-        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR must be a writable directory, got {path!r}")
-    return path
+    Setting("PROMETHEUS_MULTIPROC_DIR", "observability", WritableDirectory(), None,
+            "where every gunicorn worker writes its metrics, so `/metrics` sums them"),
+)
+SECTIONS = ("core", "accounts", "search", "billing", "webhooks", "API", "prune",
+            "observability")
+BY_KEY = {setting.config_key: setting for setting in SETTINGS}
 
 
-def _int_setting(name: str, default: int, minimum: int, maximum: int) -> int:
-    return int_setting(name, os.environ.get(name), default, minimum, maximum)
-
-
-def _float_setting(name: str, default: float, minimum: float, maximum: float) -> float:
-    return float_setting(name, os.environ.get(name), default, minimum, maximum)
-
-
-BACKGROUND_WORK_MODES = ("worker", "in-process")
-# How usage reaches Stripe: its v2 meter event stream (batches) or v1 meter events
-# (one call each; what stripe-mock serves). billing/stripe_provider.py says more.
-STRIPE_METER_EVENT_MODES = ("stream", "v1")
+def load_config(instance_path: Path, environ: Mapping[str, str] = os.environ,
+                overrides: Mapping[str, Any] | None = None) -> dict:
+    """Build the Flask config: each setting from ``overrides`` (tests), else the
+    environment, else its default, always through its parser. Other override keys are
+    passed through as given. Raises ``ConfigError`` naming the first bad setting."""
+    overrides = dict(overrides or {})
+    config: dict[str, Any] = {}
+    env = None
+    for setting in SETTINGS:
+        key = setting.config_key
+        raw = overrides[key] if key in overrides else environ.get(setting.name)
+        config[key] = setting.read(raw, Defaults(env or "production", config,
+                                                 Path(instance_path)))
+        if setting.name == "BAZAAR_ENV":
+            env = config[key] = config[key].strip()
+    local = env in LOCAL_ENVS
+    if not local and len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        # Never the key itself, not even its length's worth of it.
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                          f"when BAZAAR_ENV is {env!r}; e.g. python3 -c 'import secrets; "
+                          "print(secrets.token_hex(32))'")
+    config.update({
+        # A screenshot may be 5 MB; leave room for the rest of the form.
+        "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": config["SESSION_COOKIE_SECURE"],
+        "PREFERRED_URL_SCHEME": "http" if local else "https",
+        "WTF_CSRF_TIME_LIMIT": None,
+        # When Redis can't be reached, limits fall back to per-process counts instead of
+        # failing every sign-in; the per-account lockout (in the database) still holds.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+    })
+    config.update({key: value for key, value in overrides.items() if key not in BY_KEY})
+    return config
 
 
 def sends_in_process(app) -> bool:
@@ -103,100 +540,59 @@ def sends_in_process(app) -> bool:
     return app.config.get("BACKGROUND_WORK", "worker") == "in-process"
 
 
-# Flask-Limiter storages Bazaar documents: one process (memory) or shared (Redis).
-# https://limits.readthedocs.io/en/stable/storage.html
-RATELIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel",
-                             "redis+cluster")
+# Kept for core/observability.py, which re-checks LOG_FORMAT when it starts.
+def choice_setting(name: str, raw, choices: tuple[str, ...], default: str) -> str:
+    """``raw`` as one of ``choices`` (case and surrounding space ignored); ``default``
+    when unset or empty; else ``ConfigError`` naming the setting and its choices."""
+    return default if _is_unset(raw) else Choice(tuple(choices))(name, raw)
 
 
-def _rate_limit_setting(name: str, default: str) -> str:
-    from limits import parse_many
-
-    value = os.environ.get(name) or default
-    try:
-        parse_many(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be limits like '10 per minute;50 per hour', "
-                          f"got {value!r}") from None
-    return value
+# --- docs/configuration.md ---------------------------------------------------------------
 
 
-def _ratelimit_storage_setting() -> str:
-    value = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
-    scheme, separator, _ = value.partition("://")
-    if not separator or scheme not in RATELIMIT_STORAGE_SCHEMES:
-        # Never the value itself: it may hold a password.
-        raise ConfigError("RATELIMIT_STORAGE_URI must start with one of "
-                          f"{', '.join(s + '://' for s in RATELIMIT_STORAGE_SCHEMES)}"
-                          + (f"; got {scheme}://" if separator else ""))
-    return value
+def _default_text(setting: Setting) -> str:
+    if setting.default_text is not None:
+        return setting.default_text
+    value = setting.default
+    if value is None:
+        return "unset"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"`{value:,}`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    return f"`{value}`"
 
 
-def load_config(instance_path: Path) -> dict:
-    """Build the Flask config mapping from the environment.
+def render_docs() -> str:
+    """``docs/configuration.md``: every setting by section, with its default and range."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- Generated from core/settings.py by `python -m core.settings > "
+        "docs/configuration.md`; a test fails when this file and the table differ. -->",
+        "",
+        "Every setting is an environment variable. A value set in the environment wins over "
+        "the default; an empty value counts as unset. Each value is checked at start-up: a "
+        "bad one stops `flask`, gunicorn and the scripts with one line naming the setting "
+        "and what it allows (a secret's value is never repeated). `BAZAAR_ENV=local` or "
+        "`test` changes the defaults marked so.",
+        "",
+    ]
+    for section in SECTIONS:
+        lines += [f"## {section[0].upper() + section[1:]}", "",
+                  "| setting | default | allowed | what it does |", "|---|---|---|---|"]
+        for setting in SETTINGS:
+            if setting.section != section:
+                continue
+            name = f"`{setting.name}`"
+            if setting.key:
+                name += f" (config key `{setting.key}`)"
+            allowed = setting.parse.allowed + ("; secret" if setting.secret else "")
+            lines.append(f"| {name} | {_default_text(setting)} | {allowed} | "
+                         f"{setting.description} |")
+        lines.append("")
+    return "\n".join(lines)
 
-    ``BAZAAR_ENV=local`` marks a plain-HTTP run on a developer machine: the
-    only difference is that cookies are not marked Secure.
-    """
-    env = os.environ.get("BAZAAR_ENV", "production")
-    local = env in {"local", "test"}
-    secret_key = os.environ.get("SECRET_KEY") or _local_secret_key(instance_path)
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'bazaar.db'}"
-    # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3.
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
 
-    return {
-        "BAZAAR_ENV": env,
-        # Who sends what the outboxes hold (partner webhooks, usage, search changes):
-        # "worker": web processes only enqueue and `flask --app app worker` sends;
-        # "in-process": each web process sends too (a laptop run, the tests).
-        "BACKGROUND_WORK": choice_setting("BACKGROUND_WORK", os.environ.get("BACKGROUND_WORK"),
-                                          BACKGROUND_WORK_MODES,
-                                          "in-process" if local else "worker"),
-        "SECRET_KEY": secret_key,
-        "DATABASE_URL": database_url,
-        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
-        # A screenshot may be 5 MB; leave room for the rest of the form.
-        "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": not local,
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": not local,
-        "PREFERRED_URL_SCHEME": "http" if local else "https",
-        "WTF_CSRF_TIME_LIMIT": None,
-        # memory:// counts per process; several workers or hosts need Redis to share one count.
-        "RATELIMIT_STORAGE_URI": _ratelimit_storage_setting(),
-        # When Redis can't be reached, limits fall back to per-process counts instead of
-        # failing every sign-in; the per-account lockout (in the database) still holds.
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": _rate_limit_setting("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
-        # Per email address, shared by every worker and host (counted in the database).
-        "LOGIN_LOCKOUT_MAX_FAILURES": _int_setting("LOGIN_LOCKOUT_MAX_FAILURES", 10, 3, 100),
-        "LOGIN_LOCKOUT_MINUTES": _int_setting("LOGIN_LOCKOUT_MINUTES", 15, 1, 1440),
-        "PAGE_SIZE": _int_setting("BAZAAR_PAGE_SIZE", 24, 1, 200),
-        # Search: OpenSearch when a URL is set, else the embedded index in the database.
-        "OPENSEARCH_URL": os.environ.get("OPENSEARCH_URL") or None,
-        "OPENSEARCH_INDEX": os.environ.get("OPENSEARCH_INDEX", "bazaar-listings"),
-        # Short on purpose: a slow cluster must not hold pages up (they fall back).
-        "OPENSEARCH_TIMEOUT": _float_setting("OPENSEARCH_TIMEOUT", 1.5, 0.1, 60.0),
-        # Seconds a web request may spend applying its own search outbox rows
-        # after commit; the rest is left to the background sync (search/sync.py).
-        "SEARCH_SYNC_BUDGET": _float_setting("SEARCH_SYNC_BUDGET", 2.0, 0.1, 30.0),
-        # Seconds between the background sync's looks for rows left behind.
-        "SEARCH_SYNC_INTERVAL": _float_setting("SEARCH_SYNC_INTERVAL", 30.0, 1.0, 3600.0),
-        # Observability (core/observability.py): log lines as "text" or one JSON
-        # object each; who may read /metrics; where gunicorn's workers pool their metrics.
-        "LOG_FORMAT": choice_setting("LOG_FORMAT", os.environ.get("LOG_FORMAT"),
-                                     ("text", "json"), "text"),
-        "METRICS_TOKEN": _metrics_token_setting(),
-        "PROMETHEUS_MULTIPROC_DIR": _multiproc_dir_setting(),
-        "STRIPE_METER_EVENTS": choice_setting(
-            "STRIPE_METER_EVENTS", os.environ.get("STRIPE_METER_EVENTS"),
-            STRIPE_METER_EVENT_MODES, "stream"),
-    }
+if __name__ == "__main__":
+    print(render_docs(), end="")

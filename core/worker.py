@@ -16,12 +16,17 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from prometheus_client import REGISTRY, start_http_server
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from core.db import schema_problem
+from core.db import schema_problem, utcnow
 from core.outbox import OutboxSender, outboxes_of
 
 DEFAULT_POLL_INTERVAL = 1.0  # seconds: how soon a row queued by a web request goes out
@@ -36,6 +41,60 @@ def _chosen(names: tuple[str, ...]) -> list:
             f"no outbox named {', '.join(unknown)}; choose from {', '.join(outboxes)}",
             param_hint="--outbox")
     return [outboxes[name] for name in (names or outboxes)]
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    name: str
+    due: int
+    oldest_due: datetime | None
+    given_up: int | None  # None: the outbox retries until a row is sent
+
+
+def outbox_status(app, now: datetime | None = None) -> list[OutboxStatus]:
+    """For each registered outbox: rows due now, when the oldest of them was queued,
+    and rows given up on. Two small aggregate queries per outbox."""
+    now = now or utcnow()
+    found = []
+    with Session(app.extensions["bazaar.engine"]) as session:
+        for outbox in outboxes_of(app).values():
+            due, oldest = session.execute(select(func.count(), func.min(outbox.queued_at))
+                                          .where(*outbox.due(now))).one()
+            given_up = None
+            if outbox.given_up is not None:
+                given_up = session.execute(select(func.count()).select_from(
+                    outbox.queued_at.class_).where(*outbox.given_up())).scalar_one()
+            found.append(OutboxStatus(outbox.name, due, oldest, given_up))
+    return found
+
+
+def _age(now: datetime, then: datetime | None) -> str:
+    if then is None:
+        return "-"
+    seconds = int((now - (then if then.tzinfo else then.replace(tzinfo=UTC))).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{max(seconds, 0)} s"
+
+
+@click.command("outbox-status")
+@with_appcontext
+def outbox_status_command() -> None:
+    """Every outbox at a glance: rows due now, the oldest one's age, rows given up on."""
+    problem = schema_problem()
+    if problem:
+        click.echo(problem, err=True)
+        raise SystemExit(1)
+    now = utcnow()
+    rows = [("outbox", "due now", "oldest due", "given up")]
+    rows += [(status.name, str(status.due), _age(now, status.oldest_due),
+              "-" if status.given_up is None else str(status.given_up))
+             for status in outbox_status(current_app._get_current_object(), now)]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        click.echo("  ".join([row[0].ljust(widths[0])]
+                             + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]))
 
 
 def drain_once(app, outboxes) -> dict[str, int]:
@@ -59,9 +118,14 @@ def drain_once(app, outboxes) -> dict[str, int]:
 @click.option("--grace", type=click.FloatRange(0.0, 600.0), default=DEFAULT_GRACE,
               show_default=True, help="Seconds to finish the current rounds on SIGTERM.")
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None,
+              help="Serve this worker's Prometheus metrics (sends, failures) on this port; "
+                   "for a worker on another host than the web processes.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address the metrics port listens on (0.0.0.0 in a container).")
 @with_appcontext
 def worker_command(names: tuple[str, ...], poll_interval: float, grace: float,
-                   once: bool) -> None:
+                   once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Send partner webhooks, usage and search changes queued by the web processes."""
     app = current_app._get_current_object()
     outboxes = _chosen(names)
@@ -83,6 +147,15 @@ def worker_command(names: tuple[str, ...], poll_interval: float, grace: float,
     def stop(signum, _frame) -> None:
         stopping.set()
 
+    if metrics_port:
+        # The web's /metrics reads outbox depth from the database; what only this
+        # process knows is how many rows it sent and how many sends failed.
+        try:
+            start_http_server(metrics_port, addr=metrics_host, registry=REGISTRY)
+        except OSError as error:
+            raise click.BadParameter(f"cannot listen on {metrics_host}:{metrics_port}: "
+                                     f"{error.strerror or error}", param_hint="--metrics-port")
+        click.echo(f"Metrics at http://{metrics_host}:{metrics_port}/metrics")
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         for sender in senders:

@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     # The scope and region words every page that shows an app's consent uses.
     app.jinja_env.globals.update(describe_scope=describe_scope, is_write_scope=is_write_scope,
                                  REGIONS=REGIONS)
-    # Checked at start-up: a bad PRUNE_* setting stops the app, naming it (ConfigError).
+    # The PRUNE_* settings, already checked at start-up by core/settings.py.
     app.extensions[SETTINGS_KEY] = load_prune_settings(app.config)
 
     app.register_blueprint(partner_bp)

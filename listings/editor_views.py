@@ -32,9 +32,9 @@ from listings.editor_forms import (
     BadgeForm,
     CollectionForm,
     CollectionItemsForm,
-    ReasonForm,
     ReviewRejectForm,
 )
+from listings.editor_pages import RELEASE_REVIEW_STATUSES, reason_form, render_listing_review
 from listings.models import (
     AuditEvent,
     Badge,
@@ -50,9 +50,7 @@ from listings.models import (
     ReviewStatus,
     Screenshot,
 )
-from listings.prune_views import editor_prune_context
 from listings.services import (
-    VISIBLE_STATUSES,
     ListingError,
     approve_listing,
     award_badge,
@@ -72,9 +70,6 @@ bp = Blueprint("editor", __name__, url_prefix="/editor")
 
 AUDIT_PAGE_SIZE = 50
 REVIEWS_PAGE_SIZE = 50
-# Listing statuses whose new releases are reviewed one by one (the others are
-# approved together with the listing itself).
-RELEASE_REVIEW_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.DELISTED)
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -85,11 +80,6 @@ def _get_or_404(model, object_id: int):
     if obj is None:
         abort(404)
     return obj
-
-
-def _reason_form(prefix: str, submitted: bool = False) -> ReasonForm:
-    """A reason form; ``submitted=False`` gives an empty one even while handling a POST."""
-    return ReasonForm(prefix=prefix) if submitted else ReasonForm(prefix=prefix, formdata=None)
 
 
 def _field_error(form, error: ListingError, default_field: str) -> None:
@@ -127,45 +117,11 @@ def queue():
 # --- reviewing one listing -----------------------------------------------------------
 
 
-def _render_listing(listing: Listing, status: int = 200, *, reject_form=None, delist_form=None,
-                    badge_form=None, release_forms=None, exemption_form=None):
-    """The review page; forms passed in (after a failed POST) keep their input and errors."""
-    session = get_session()
-    partner = session.get(Partner, listing.partner_id)
-    category = session.get(Category, listing.category_id)
-    screenshots = session.exec(select(Screenshot).where(Screenshot.listing_id == listing.id)
-                               .order_by(Screenshot.position, Screenshot.id)).all()
-    releases = session.exec(select(Release).where(Release.listing_id == listing.id)
-                            .order_by(col(Release.created_at).desc(), col(Release.id).desc())).all()
-    badges = session.exec(select(Badge).where(Badge.listing_id == listing.id)
-                          .order_by(col(Badge.awarded_at).desc(), col(Badge.id).desc())).all()
-    now = utcnow()
-    release_forms = dict(release_forms or {})
-    if listing.status in RELEASE_REVIEW_STATUSES:
-        for release in releases:
-            if release.review_status == ReleaseStatus.PENDING and release.id not in release_forms:
-                release_forms[release.id] = _reason_form(f"release-{release.id}")
-    return render_template(
-        "listings/editor/listing.html",
-        listing=listing, partner=partner, category=category, screenshots=screenshots,
-        # Public screenshot URLs only work (and are cached) for visible listings.
-        screenshot_endpoint=("storefront.screenshot" if listing.status in VISIBLE_STATUSES
-                             else "editor.screenshot"),
-        releases=releases, release_forms=release_forms,
-        active_badges=[badge for badge in badges if badge.is_active(now)],
-        past_badges=[badge for badge in badges if not badge.is_active(now)],
-        reject_form=reject_form or _reason_form("reject"),
-        delist_form=delist_form or _reason_form("delist"),
-        badge_form=badge_form or BadgeForm(formdata=None),
-        **editor_prune_context(session, listing, exemption_form),
-    ), status
-
-
 @bp.route("/listings/<int:listing_id>")
 @editor_required
 def listing(listing_id: int):
     """Everything an editor needs to judge a listing, and the decisions."""
-    return _render_listing(_get_or_404(Listing, listing_id))
+    return render_listing_review(_get_or_404(Listing, listing_id))
 
 
 @bp.route("/screenshots/<filename>")
@@ -206,15 +162,15 @@ def approve(listing_id: int):
 def reject(listing_id: int):
     session = get_session()
     listing = _get_or_404(Listing, listing_id)
-    form = _reason_form("reject", submitted=True)
+    form = reason_form("reject", submitted=True)
     if not form.validate_on_submit():
-        return _render_listing(listing, 400, reject_form=form)
+        return render_listing_review(listing, 400, reject_form=form)
     try:
         reject_listing(session, listing, current_user, form.reason.data)
     except ListingError as error:
         if error.field:
             form.reason.errors.append(str(error))
-            return _render_listing(listing, 400, reject_form=form)
+            return render_listing_review(listing, 400, reject_form=form)
         flash(str(error), "error")
         return redirect(url_for("editor.listing", listing_id=listing.id))
     session.commit()
@@ -227,15 +183,15 @@ def reject(listing_id: int):
 def delist(listing_id: int):
     session = get_session()
     listing = _get_or_404(Listing, listing_id)
-    form = _reason_form("delist", submitted=True)
+    form = reason_form("delist", submitted=True)
     if not form.validate_on_submit():
-        return _render_listing(listing, 400, delist_form=form)
+        return render_listing_review(listing, 400, delist_form=form)
     try:
         delist_listing(session, listing, current_user, form.reason.data)
     except ListingError as error:
         if error.field:
             form.reason.errors.append(str(error))
-            return _render_listing(listing, 400, delist_form=form)
+            return render_listing_review(listing, 400, delist_form=form)
         flash(str(error), "error")
         return redirect(url_for("editor.listing", listing_id=listing.id))
     session.commit()
@@ -256,16 +212,16 @@ def _decide_release(release_id: int, approve: bool):
         return redirect(url_for("editor.listing", listing_id=listing.id))
     reason = ""
     if not approve:
-        form = _reason_form(f"release-{release.id}", submitted=True)
+        form = reason_form(f"release-{release.id}", submitted=True)
         if not form.validate_on_submit():
-            return _render_listing(listing, 400, release_forms={release.id: form})
+            return render_listing_review(listing, 400, release_forms={release.id: form})
         reason = form.reason.data
     try:
         review_release(session, release, current_user, approve, reason)
     except ListingError as error:
         if error.field and not approve:
             form.reason.errors.append(str(error))
-            return _render_listing(listing, 400, release_forms={release.id: form})
+            return render_listing_review(listing, 400, release_forms={release.id: form})
         flash(str(error), "error")
         return redirect(url_for("editor.listing", listing_id=listing.id))
     if approve:
@@ -366,13 +322,13 @@ def award(listing_id: int):
     listing = _get_or_404(Listing, listing_id)
     form = BadgeForm()
     if not form.validate_on_submit():
-        return _render_listing(listing, 400, badge_form=form)
+        return render_listing_review(listing, 400, badge_form=form)
     try:
         badge = award_badge(session, listing, current_user, form.kind.data, form.expiry,
                             form.note.data or "")
     except ListingError as error:
         _field_error(form, error, "kind")
-        return _render_listing(listing, 400, badge_form=form)
+        return render_listing_review(listing, 400, badge_form=form)
     session.commit()
     flash(f"“{listing.name}” now holds the {badge.label} badge.", "success")
     return redirect(url_for("editor.listing", listing_id=listing.id))

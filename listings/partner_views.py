@@ -29,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from core.db import get_session
 from core.pagination import page_count, page_number
 from core.security import partner_required
+from listings.access import own_listing
 from listings.models import (
     Category,
     Listing,
@@ -49,7 +50,7 @@ from listings.partner_forms import (
     ReplyForm,
     ScreenshotForm,
 )
-from listings.prune_views import partner_prune_context
+from listings.prune_queries import partner_prune_context
 from listings.scopes import SCOPES
 from listings.screenshots import MAX_BYTES, MAX_SCREENSHOTS, delete_screenshot, save_screenshot
 from listings.services import (
@@ -59,7 +60,6 @@ from listings.services import (
     create_listing,
     current_release,
     install_counts,
-    listing_for_partner,
     listing_installs,
     reply_to_review,
     submit_for_review,
@@ -69,14 +69,6 @@ from listings.services import (
 from storefront.models import User
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
-
-
-def own_listing(session, listing_id: int) -> Listing:
-    """The signed-in partner's listing, or 404 (never 403: no hint that it exists)."""
-    listing = listing_for_partner(session, current_user.partner_id, listing_id)
-    if listing is None:
-        abort(404)
-    return listing
 
 
 def _category_choices(session) -> list[SelectChoice]:

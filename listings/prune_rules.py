@@ -6,57 +6,33 @@ tune it. Defaults are drawn from real stores: WordPress.org closes plugins not
 updated for about two years, Atlassian reviews security yearly, Shopify prunes
 apps nobody installs. ``PRUNE_RULES_OFF`` switches rules off by name.
 
-Settings come from the environment (or ``create_app`` overrides) and are
-checked at start-up: a negative or absurd value stops the app with the
-setting's name (``ConfigError``).
+The settings are read and checked at start-up by core/settings.py, like every other
+(a negative or absurd value stops the app, naming the setting); ``load_prune_settings``
+gathers the checked values from ``app.config``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from listings.models import PruneRule
 
-# Ten years: anything longer is a typo, not a policy.
-MAX_DAYS = 3650
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    field: str  # the PruneSettings attribute it sets
-    default: int
-    minimum: int
-    maximum: int
-    meaning: str
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("PRUNE_GRACE_DAYS", "grace_days", 30, 1, 365,
-            "days between flagging a listing and delisting it"),
-    Setting("PRUNE_ARCHIVE_AFTER_DAYS", "archive_after_days", 90, 1, MAX_DAYS,
-            "days a listing stays delisted before it is archived"),
-    Setting("PRUNE_NO_RELEASE_DAYS", "no_release_days", 540, 30, MAX_DAYS,
-            "days without an approved release or a listing update"),
-    Setting("PRUNE_MIN_ACTIVE_INSTALLS", "min_active_installs", 3, 1, 1_000_000,
-            "active installs a listing needs"),
-    Setting("PRUNE_FEW_INSTALLS_DAYS", "few_installs_days", 90, 1, MAX_DAYS,
-            "days a listing may stay below that number"),
-    Setting("PRUNE_FEW_INSTALLS_MIN_AGE_DAYS", "few_installs_min_age_days", 180, 0, MAX_DAYS,
-            "days after publication before the install rule applies"),
-    Setting("PRUNE_CERTIFICATION_MAX_AGE_DAYS", "certification_max_age_days", 365, 30, MAX_DAYS,
-            "days a security review stays valid"),
-    Setting("PRUNE_WEBHOOK_FAILING_DAYS", "webhook_failing_days", 7, 1, 365,
-            "days a webhook endpoint may fail in a row"),
-    Setting("PRUNE_NEVER_INSTALLED_DAYS", "never_installed_days", 180, 1, MAX_DAYS,
-            "days after approval a listing may stay without any install"),
-    Setting("PRUNE_BATCH_SIZE", "batch_size", 500, 1, 10_000,
-            "listings changed per transaction"),
-)
-
+# The PruneSettings attribute each PRUNE_* setting sets (defaults, ranges and the
+# one-line meanings are in core/settings.py's table, and so in docs/configuration.md).
+FIELDS = {
+    "PRUNE_GRACE_DAYS": "grace_days",
+    "PRUNE_ARCHIVE_AFTER_DAYS": "archive_after_days",
+    "PRUNE_NO_RELEASE_DAYS": "no_release_days",
+    "PRUNE_MIN_ACTIVE_INSTALLS": "min_active_installs",
+    "PRUNE_FEW_INSTALLS_DAYS": "few_installs_days",
+    "PRUNE_FEW_INSTALLS_MIN_AGE_DAYS": "few_installs_min_age_days",
+    "PRUNE_CERTIFICATION_MAX_AGE_DAYS": "certification_max_age_days",
+    "PRUNE_WEBHOOK_FAILING_DAYS": "webhook_failing_days",
+    "PRUNE_NEVER_INSTALLED_DAYS": "never_installed_days",
+    "PRUNE_BATCH_SIZE": "batch_size",
+}
 RULES_OFF_SETTING = "PRUNE_RULES_OFF"
 
 
@@ -90,59 +66,12 @@ class PruneSettings:
         return [rule for rule in PruneRule if self.enabled(rule)]
 
 
-def _whole_number(setting: Setting, raw) -> int:
-    from core.settings import ConfigError
-
-    if isinstance(raw, bool):
-        raise ConfigError(f"{setting.name} must be a whole number of {setting.meaning}, got {raw!r}")
-    if isinstance(raw, int):
-        value = raw
-    else:
-        text = str(raw).strip()
-        try:
-            value = int(text)
-        except ValueError:
-            raise ConfigError(f"{setting.name} must be a whole number ({setting.meaning}), "
-                              f"got {raw!r}") from None
-    if not setting.minimum <= value <= setting.maximum:
-        raise ConfigError(f"{setting.name} must be between {setting.minimum} and "
-                          f"{setting.maximum} ({setting.meaning}), got {value}")
-    return value
-
-
-def _rules_off(raw) -> frozenset[str]:
-    from core.settings import ConfigError
-
-    if raw is None:
-        return frozenset()
-    names = raw if isinstance(raw, list | tuple | set | frozenset) else str(raw).split(",")
-    names = {str(name).strip() for name in names if str(name).strip()}
-    known = {str(rule) for rule in PruneRule}
-    unknown = sorted(names - known)
-    if unknown:
-        raise ConfigError(f"{RULES_OFF_SETTING} names unknown rules: {', '.join(unknown)} "
-                          f"(known: {', '.join(sorted(known))})")
-    return frozenset(names)
-
-
-def load_prune_settings(config: Mapping | None = None,
-                        environ: Mapping[str, str] | None = None) -> PruneSettings:
-    """The prune settings: a ``config`` entry wins over the environment, which wins
-    over the default. Raises ``ConfigError`` naming the first bad setting."""
-    config = config or {}
-    environ = os.environ if environ is None else environ
-    values: dict = {}
-    for setting in SETTINGS:
-        raw = config.get(setting.name)
-        if raw is None:
-            raw = environ.get(setting.name)
-        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-            continue
-        values[setting.field] = _whole_number(setting, raw)
-    raw_off = config.get(RULES_OFF_SETTING)
-    if raw_off is None:
-        raw_off = environ.get(RULES_OFF_SETTING)
-    values["rules_off"] = _rules_off(raw_off)
+def load_prune_settings(config: Mapping) -> PruneSettings:
+    """The prune settings from an app's config (checked at start-up by core/settings.py);
+    a setting missing from ``config`` keeps the published default."""
+    values = {field: config[name] for name, field in FIELDS.items() if name in config}
+    if config.get(RULES_OFF_SETTING):
+        values["rules_off"] = frozenset(config[RULES_OFF_SETTING])
     return PruneSettings(**values)
 
 

@@ -25,7 +25,6 @@ ends; a request's lease is short, so even a killed worker's expires soon.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,8 +36,8 @@ from sqlalchemy import delete, event, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from core.db import APP_INFO_KEY, utcnow
-from core.observability import count_sends, register_outbox_metrics
-from core.outbox import OutboxSender, register_outbox
+from core.observability import count_sends
+from core.outbox import Backoff, OutboxSender, register_outbox
 from listings.documents import search_documents
 from listings.models import Badge, Listing, Release, Review
 from search.interfaces import SearchBackend, SearchUnavailable
@@ -53,7 +52,6 @@ DIRTY_KEY = "search_outbox_written"
 PENDING_IDS_KEY = "search_touched_listing_ids"
 DEADLINE_KEY = "search_sync_deadline"  # in flask.g: when this request's budget ends
 SENDER_KEY = "bazaar.search.sender"
-SENDERS = ("thread", "off")
 BATCH_SIZE = 500
 LEASE = timedelta(seconds=120)
 # A request's lease outlives its budget by this much (slow database statements);
@@ -61,7 +59,9 @@ LEASE = timedelta(seconds=120)
 REQUEST_LEASE_MARGIN = timedelta(seconds=30)
 # The shortest wait on a remote index worth trying when a budget is nearly spent.
 MIN_WRITE_TIMEOUT = 0.1
-MAX_BACKOFF = timedelta(minutes=10)
+# 2 s after the first failure, doubling, at most 10 minutes; no jitter (one lease
+# per target already keeps appliers from retrying together).
+BACKOFF = Backoff(base=timedelta(seconds=2), cap=timedelta(minutes=10), jitter=0.0)
 
 
 # --- capture ------------------------------------------------------------------------
@@ -235,10 +235,6 @@ class SyncReport:
         return [report.target for report in self.targets if report.busy]
 
 
-def _backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=2 ** min(attempts, 12)), MAX_BACKOFF)
-
-
 def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.monotonic()
 
@@ -374,7 +370,7 @@ def _postpone(session: Session, target: str, row_ids: list[int],
     session.rollback()
     now = utcnow()
     attempts = (session.get(SearchSyncState, target).attempts or 0) + 1
-    retry_at = now + _backoff(attempts)
+    retry_at = now + BACKOFF.delay(attempts)
     session.execute(update(SearchOutbox).where(col(SearchOutbox.id).in_(row_ids))
                     .values(attempts=SearchOutbox.attempts + 1, available_at=retry_at,
                             last_error=str(error)[:1000]))
@@ -443,18 +439,11 @@ def sync_sender_of(app: Flask) -> OutboxSender | None:
 
 
 def init_sync_sender(app: Flask) -> None:
-    """Read ``SEARCH_SYNC_SENDER`` ("thread" by default, or "off": cron runs
-    ``flask search sync``) and set up the background sync."""
-    from core.settings import ConfigError, sends_in_process
-
-    register_outbox(app, "search-sync", sync_round, batch=BATCH_SIZE)
-    register_outbox_metrics("search-sync", SearchOutbox.created_at,
-                            lambda now: [col(SearchOutbox.available_at) <= now])
-    default = "thread" if sends_in_process(app) else "off"
-    app.config.setdefault("SEARCH_SYNC_SENDER", _env_choice("SEARCH_SYNC_SENDER", default))
-    if app.config["SEARCH_SYNC_SENDER"] not in SENDERS:
-        raise ConfigError(f"SEARCH_SYNC_SENDER must be one of {', '.join(SENDERS)}, "
-                          f"got {app.config['SEARCH_SYNC_SENDER']!r}")
+    """Set up the background sync: ``SEARCH_SYNC_SENDER`` ("thread", or "off": the
+    worker or cron runs ``flask search sync``) is read and checked by core/settings.py."""
+    register_outbox(app, "search-sync", sync_round, batch=BATCH_SIZE,
+                    queued_at=SearchOutbox.created_at,
+                    due=lambda now: [col(SearchOutbox.available_at) <= now])
     if app.config["SEARCH_SYNC_SENDER"] != "thread":
         return
     sender = OutboxSender(app, sync_round, name="bazaar-search-sync", batch=BATCH_SIZE,
@@ -463,7 +452,3 @@ def init_sync_sender(app: Flask) -> None:
     # Started by the first request too, so a worker that never writes still
     # applies what others left (a held lease, a retry after an outage).
     app.before_request(sender.ensure_started)
-
-
-def _env_choice(name: str, default: str) -> str:
-    return os.environ.get(name, default).strip().lower() or default

@@ -23,8 +23,9 @@ from billing.checkout import needs_checkout, start_install_checkout
 from billing.providers import get_provider
 from core.db import get_session, utcnow
 from listings.models import Listing, ListingStatus
-from listings.prune_views import suggested_apps
+from listings.prune_queries import suggested_apps
 from listings.services import current_release, published_listing
+from storefront.charging import stop_charging
 from storefront.models import Install, InstallStatus, Notification, Trial, Workspace
 from storefront.services import (
     ConsentOutdated,
@@ -288,29 +289,6 @@ def uninstall_app(install_id: int):
     flash(f"Uninstalled {listing.name}; its access to your workspace is revoked.", "success")
     stop_charging(session, install.workspace_id)
     return redirect(url_for("installs.my_apps"))
-
-
-def stop_charging(session, workspace_id: int) -> None:
-    """After the commit that removed apps: cancel their subscriptions at the provider.
-
-    An outage doesn't undo the uninstall; `flask billing cancel-ended` retries.
-    """
-    from billing.interfaces import ProviderError, ProviderUnavailable
-    from billing.providers import get_provider
-    from billing.subscriptions import cancel_ended_subscriptions
-
-    try:
-        cancel_ended_subscriptions(session, get_provider(), workspace_id=workspace_id)
-    except ProviderUnavailable:
-        session.rollback()
-        log.warning("Payment provider unavailable: subscriptions of workspace %s are cancelled "
-                    "by the next `flask billing cancel-ended`", workspace_id)
-        flash("We could not reach the payment provider to cancel the subscription just now; "
-              "we keep trying until it is cancelled.", "warning")
-    except ProviderError:
-        session.rollback()
-        log.exception("The payment provider refused to cancel a subscription of workspace %s",
-                      workspace_id)
 
 
 @bp.route("/my/apps/<int:install_id>/approve-scopes", methods=["POST"])

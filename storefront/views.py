@@ -42,7 +42,7 @@ from listings.models import (
     ReviewStatus,
     Screenshot,
 )
-from listings.prune_views import delisted_rule_titles
+from listings.prune_queries import delisted_rule_titles
 from listings.services import (
     VISIBLE_STATUSES,
     ListingCard,

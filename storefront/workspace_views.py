@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import get_session
 from core.extensions import limiter
-from storefront.install_views import stop_charging
+from storefront.charging import stop_charging
 from storefront.models import Role, User, Workspace
 from storefront.services import AccountError, is_workspace_admin
 from storefront.workspace_forms import (

@@ -16,6 +16,7 @@ by the URL's path (``receiver.url_for("error")``) or, for ``receiver.url``, by
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -36,15 +37,26 @@ class ReceivedRequest:
         return self.headers.get("Bazaar-Event-Id")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A sender that went away mid-answer (a killed worker, a timeout) is a
+        # partner's everyday life, not an error of the receiver.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class WebhookReceiver:
     def __init__(self) -> None:
         self.mode = "ok"
         self.trickle_interval = 0.2
+        self.slow_pause = 0.05  # seconds a "slow" answer waits
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._released = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -97,7 +109,7 @@ class WebhookReceiver:
                     self._trickle()
                     return
                 if mode == "slow":
-                    time.sleep(0.05)
+                    time.sleep(receiver.slow_pause)
                 if mode == "error":
                     self._answer(500, b"boom: the database is down")
                 elif mode == "redirect":

@@ -23,7 +23,6 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import logging
-import random
 import socket
 import threading
 import time
@@ -34,13 +33,14 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from sqlalchemy import func, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, ProtocolError
 
 from core.db import utcnow
 from core.observability import count_sends
+from core.outbox import Backoff, claim_rows
 from listings.models import Listing
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from webhooks.services import ensure_webhook_secret
@@ -51,9 +51,9 @@ log = logging.getLogger(__name__)
 # Retry schedule: the wait after the n-th failed attempt is 30 s x 2^(n-1),
 # spread by +/-10 % so endpoints that failed together are not retried in one
 # burst, and never more than 6 hours. docs/webhooks.md shows the table.
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_CAP = timedelta(hours=6)
-BACKOFF_JITTER = 0.10
+BACKOFF = Backoff(base=timedelta(seconds=30), cap=timedelta(hours=6))
+BACKOFF_CAP = BACKOFF.cap
+backoff_delay = BACKOFF.delay
 # Long enough for any single POST (connect + read timeouts and a 2 KB body);
 # a claim older than this belongs to a sender that died, and expires.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -104,13 +104,6 @@ class Outcome:
         if self.status is not None and 300 <= self.status < 400:
             return f"answered HTTP {self.status} (redirects are not followed)"
         return f"answered HTTP {self.status}"
-
-
-def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """How long to wait after the ``attempts``-th failed attempt (see the schedule above)."""
-    base = BACKOFF_BASE.total_seconds() * 2 ** min(max(attempts, 1) - 1, 20)
-    spread = (rng or random).uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
-    return timedelta(seconds=min(base * spread, BACKOFF_CAP.total_seconds()))
 
 
 # --- refusing private addresses ---------------------------------------------------------
@@ -395,28 +388,11 @@ def _due(now: datetime):
 
 
 def claim_next(session: Session, now: datetime) -> WebhookDelivery | None:
-    """Claim the next due delivery for this sender (committed), or None when none is due.
-
-    The UPDATE repeats the "due and unclaimed" test, so when two senders pick
-    the same row only one UPDATE matches it (PostgreSQL re-checks the WHERE
-    after the other's commit; SQLite runs writes one at a time).
-    """
-    while True:
-        candidates = session.exec(
-            select(WebhookDelivery.id).where(*_due(now))
-            .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)).limit(20)
-        ).all()
-        if not candidates:
-            return None
-        for delivery_id in candidates:
-            claimed = session.execute(
-                update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, *_due(now))
-                .values(locked_until=now + CLAIM_LEASE)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            session.commit()
-            if claimed:
-                return session.get(WebhookDelivery, delivery_id, populate_existing=True)
+    """Claim the next due delivery for this sender (committed), or None when none is due."""
+    claimed = claim_rows(session, WebhookDelivery, _due(now),
+                         (col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id)),
+                         now=now, limit=1, lease=CLAIM_LEASE)
+    return session.get(WebhookDelivery, claimed[0], populate_existing=True) if claimed else None
 
 
 def _signing_secret(session: Session, listing_id: int) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import Flask
 from sqlmodel import col
 
-from core.observability import register_outbox_metrics
 from core.outbox import OutboxSender, register_outbox, wake_after_commit
 from webhooks.delivery import DEFAULT_BATCH, deliver_due
 from webhooks.models import DeliveryStatus, WebhookDelivery
@@ -37,10 +36,11 @@ def _deliver_round(app: Flask) -> int:
 def init_sender(app: Flask) -> None:
     """Register the outbox with the worker, and run a sender in each web process
     too when ``WEBHOOK_SENDER`` is "thread"."""
-    register_outbox(app, "webhooks", _deliver_round, batch=DEFAULT_BATCH)
-    register_outbox_metrics("webhooks", WebhookDelivery.created_at, lambda now: [
-        WebhookDelivery.status == DeliveryStatus.PENDING,
-        col(WebhookDelivery.next_attempt_at) <= now])
+    register_outbox(app, "webhooks", _deliver_round, batch=DEFAULT_BATCH,
+                    queued_at=WebhookDelivery.created_at,
+                    due=lambda now: [WebhookDelivery.status == DeliveryStatus.PENDING,
+                                     col(WebhookDelivery.next_attempt_at) <= now],
+                    given_up=lambda: [WebhookDelivery.status == DeliveryStatus.FAILED])
     if app.config["WEBHOOK_SENDER"] != "thread":
         return
     sender = OutboxSender(app, _deliver_round, name="bazaar-webhook-sender",

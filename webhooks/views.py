@@ -17,8 +17,8 @@ from sqlmodel import col, select
 from core.db import get_session
 from core.pagination import page_count, page_number
 from core.security import partner_required
+from listings.access import own_listing
 from listings.models import Listing
-from listings.partner_views import own_listing
 from listings.services import current_release
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.services import (

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ import requests
 
 from app import create_app
 from billing.usage_sender import usage_sender_of
+from core.db import utcnow
 from core.outbox import outboxes_of
 from search.interfaces import SearchQuery
 from search.sync import sync_sender_of
@@ -28,6 +31,7 @@ from tests.functional.test_search_outbox_budget import (  # noqa: F401  (fixture
     save_listing,
 )
 from tests.webhook_receiver import WebhookReceiver
+from webhooks.models import DeliveryStatus
 from webhooks.sender import sender_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +42,12 @@ def receiver():
     server = WebhookReceiver().start()
     yield server
     server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def bare_app(database_url: str, tmp_path, **config):
@@ -128,13 +138,26 @@ def test_the_worker_process_sends_and_stops_cleanly_on_sigterm(
     factories.point_webhooks_at(db, listing, receiver.url_for("ok"))
     env = {**os.environ, "BAZAAR_ENV": "test", "DATABASE_URL": database_url,
            "SECRET_KEY": "worker-test-secret", "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+    metrics_port = free_port()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker", "--poll-interval", "0.2"],
+        [sys.executable, "-m", "flask", "--app", "app", "worker", "--poll-interval", "0.2",
+         "--metrics-port", str(metrics_port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         delivery = factories.make_webhook_delivery(db, listing)  # queued by "the web"
         [request] = receiver.wait_for(1, timeout=30)
         assert request.event_id == delivery.event_id
+        # What only the worker knows, its sends, is on its own metrics port.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                metrics = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2).text
+            except requests.ConnectionError:
+                metrics = ""
+            if 'bazaar_outbox_sent_total{outbox="webhooks"} 1.0' in metrics:
+                break
+            assert time.monotonic() < deadline, metrics[-2000:]
+            time.sleep(0.1)
 
         worker.send_signal(signal.SIGTERM)
         output, _ = worker.communicate(timeout=30)
@@ -147,3 +170,23 @@ def test_the_worker_process_sends_and_stops_cleanly_on_sigterm(
     assert "Worker stopped." in output
     time.sleep(0.1)
     assert len(receiver.received()) == 1  # sent once, not again on the way out
+
+
+def test_outbox_status_shows_every_outbox_due_rows_age_and_given_up(app, db, runner):
+    listing = factories.make_listing(db)
+    factories.point_webhooks_at(db, listing, "https://partner.example.com/hooks")
+    due = [factories.make_webhook_delivery(db, listing) for _ in range(2)]
+    failed = factories.make_webhook_delivery(db, listing)
+    failed.status = DeliveryStatus.FAILED
+    due[0].created_at = utcnow() - timedelta(minutes=7)
+    db.add_all([failed, due[0]])
+    db.commit()
+
+    result = runner.invoke(args=["outbox-status"])
+
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()}
+    assert lines["outbox"] == ["due", "now", "oldest", "due", "given", "up"]
+    assert lines["webhooks"] == ["2", "7", "min", "1"]
+    assert lines["usage"] == ["0", "-", "0"]
+    assert lines["search-sync"] == ["0", "-", "-"]  # retried until applied: never given up

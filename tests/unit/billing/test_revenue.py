@@ -6,12 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from billing.revenue import fee_percent, fee_settings, split_revenue
-from core.settings import ConfigError
+from billing.revenue import fee_percent, split_revenue
+from core.settings import ConfigError, load_config
 
 
-def test_default_fees_follow_the_partner_tier():
-    settings = fee_settings()
+def fee_settings(tmp_path, environ=None) -> dict:
+    """The app's config (core/settings.py reads and checks the fee settings)."""
+    return load_config(tmp_path, {"BAZAAR_ENV": "test", **(environ or {})})
+
+
+def test_default_fees_follow_the_partner_tier(tmp_path):
+    settings = fee_settings(tmp_path)
     assert fee_percent(settings, "registered") == Decimal("20")
     assert fee_percent(settings, "select") == Decimal("15")
     assert fee_percent(settings, "premier") == Decimal("10")
@@ -40,13 +45,12 @@ def test_floats_never_touch_money():
         split_revenue(2500, "usd", 0.2)
 
 
-def test_fee_settings_can_be_configured(monkeypatch):
-    monkeypatch.setenv("BILLING_FEE_PERCENT_PREMIER", "7.5")
-    assert fee_settings()["BILLING_FEE_PERCENT_PREMIER"] == Decimal("7.5")
+def test_fee_settings_can_be_configured(tmp_path):
+    settings = fee_settings(tmp_path, {"BILLING_FEE_PERCENT_PREMIER": "7.5"})
+    assert settings["BILLING_FEE_PERCENT_PREMIER"] == Decimal("7.5")
 
 
 @pytest.mark.parametrize("raw", ["-1", "51", "abc", "NaN", "Infinity", "12.345"])
-def test_absurd_fee_settings_are_refused_with_the_settings_name(monkeypatch, raw):
-    monkeypatch.setenv("BILLING_FEE_PERCENT_SELECT", raw)
+def test_absurd_fee_settings_are_refused_with_the_settings_name(tmp_path, raw):
     with pytest.raises(ConfigError, match="BILLING_FEE_PERCENT_SELECT"):
-        fee_settings()
+        fee_settings(tmp_path, {"BILLING_FEE_PERCENT_SELECT": raw})

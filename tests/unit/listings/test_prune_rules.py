@@ -6,13 +6,18 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from core.settings import ConfigError
+from core.settings import ConfigError, load_config
 from listings.prune import prune_settings
 from listings.prune_rules import PruneSettings, load_prune_settings, rule_texts
 
 
-def test_defaults_are_the_published_numbers():
-    settings = load_prune_settings({}, environ={})
+def config_from(tmp_path, environ=None, overrides=None) -> dict:
+    """The app's config (core/settings.py) from this environment and these overrides."""
+    return load_config(tmp_path, {"BAZAAR_ENV": "test", **(environ or {})}, overrides)
+
+
+def test_defaults_are_the_published_numbers(tmp_path):
+    settings = load_prune_settings(config_from(tmp_path))
 
     assert settings == PruneSettings()
     assert (settings.no_release_days, settings.min_active_installs, settings.few_installs_days,
@@ -23,9 +28,9 @@ def test_defaults_are_the_published_numbers():
     assert len(settings.enabled_rules) == 5
 
 
-def test_configuration_wins_over_the_environment():
-    settings = load_prune_settings({"PRUNE_GRACE_DAYS": 14},
-                                   environ={"PRUNE_GRACE_DAYS": "21", "PRUNE_BATCH_SIZE": "50"})
+def test_configuration_wins_over_the_environment(tmp_path):
+    settings = load_prune_settings(config_from(
+        tmp_path, {"PRUNE_GRACE_DAYS": "21", "PRUNE_BATCH_SIZE": "50"}, {"PRUNE_GRACE_DAYS": 14}))
 
     assert settings.grace_days == 14
     assert settings.batch_size == 50
@@ -38,16 +43,16 @@ def test_configuration_wins_over_the_environment():
     ("PRUNE_WEBHOOK_FAILING_DAYS", "a week", "whole number"),
     ("PRUNE_BATCH_SIZE", "2.5", "whole number"),
 ])
-def test_a_bad_value_is_refused_naming_the_setting(name, raw, words):
+def test_a_bad_value_is_refused_naming_the_setting(tmp_path, name, raw, words):
     with pytest.raises(ConfigError, match=name) as caught:
-        load_prune_settings({}, environ={name: raw})
+        config_from(tmp_path, {name: raw})
     assert words in str(caught.value)
 
 
-def test_switching_off_an_unknown_rule_is_refused():
+def test_switching_off_an_unknown_rule_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="PRUNE_RULES_OFF names unknown rules: no_such_rule"):
-        load_prune_settings({}, environ={"PRUNE_RULES_OFF": "webhook_failing, no_such_rule"})
-    settings = load_prune_settings({}, environ={"PRUNE_RULES_OFF": "webhook_failing"})
+        config_from(tmp_path, {"PRUNE_RULES_OFF": "webhook_failing, no_such_rule"})
+    settings = load_prune_settings(config_from(tmp_path, {"PRUNE_RULES_OFF": "webhook_failing"}))
     assert "webhook_failing" not in settings.enabled_rules
 
 

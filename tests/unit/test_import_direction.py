@@ -1,0 +1,156 @@
+"""Imports go one way (issue 12; docs/architecture.md): ``core`` imports no domain
+package, no package reaches for another's private names, nothing imports ``demo``,
+and a package never imports one above it.
+
+The layers, lowest first. ``storefront`` still holds accounts (below listings) and
+installs (above it) together; until they get packages of their own its imports of
+listings, search, billing, webhooks and api are wrong-way ones, each listed below by
+module pair. The list can only shrink: a new wrong-way import fails at once, and so
+does an entry that no longer happens (delete it)."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYERS = {"core": 0, "storefront": 1, "listings": 2, "search": 3,
+          "billing": 4, "webhooks": 4, "api": 4}
+OUTSIDE_THE_DOMAIN = {"demo"}  # sample data: only app.py may import it
+PACKAGES = set(LAYERS) | OUTSIDE_THE_DOMAIN
+
+# (importing module, imported module) going down the layers the wrong way today.
+KNOWN_WRONG_WAY = {
+    # Listings tell search about changes: to become search reading listings' events.
+    ("listings.catalog", "search.sync"),
+    ("listings.cli", "search"),
+    ("listings.cli", "search.cli"),
+    ("listings.prune", "search"),
+    # The storefront's customer pages, installs and workspaces over listings, search,
+    # billing and webhooks: these move up when installs/ and accounts/ are split out.
+    ("storefront.__init__", "api.problems"),
+    ("storefront.admin", "listings.models"),
+    ("storefront.admin", "listings.services"),
+    ("storefront.charging", "billing.interfaces"),
+    ("storefront.charging", "billing.providers"),
+    ("storefront.charging", "billing.subscriptions"),
+    ("storefront.install_views", "billing.checkout"),
+    ("storefront.install_views", "billing.providers"),
+    ("storefront.install_views", "listings.models"),
+    ("storefront.install_views", "listings.prune_queries"),
+    ("storefront.install_views", "listings.services"),
+    ("storefront.services", "billing.models"),
+    ("storefront.services", "listings.models"),
+    ("storefront.services", "listings.services"),
+    ("storefront.services", "webhooks.services"),
+    ("storefront.views", "listings.models"),
+    ("storefront.views", "listings.prune_queries"),
+    ("storefront.views", "listings.services"),
+    ("storefront.views", "search.interfaces"),
+    ("storefront.workspaces", "listings.models"),
+    ("storefront.workspaces", "listings.services"),
+    ("storefront.workspaces", "webhooks.services"),
+}
+
+
+def package_of(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def modules():
+    for package in sorted(PACKAGES):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            yield ".".join(path.relative_to(ROOT).with_suffix("").parts), path
+
+
+def imports_of(path: Path):
+    """(imported module, imported names, inside a function?) for each first-party import."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    in_function = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            in_function.update(id(inner) for inner in ast.walk(node) if inner is not node)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if package_of(alias.name) in PACKAGES:
+                    yield alias.name, (), id(node) in in_function
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if package_of(node.module) in PACKAGES:
+                yield node.module, tuple(a.name for a in node.names), id(node) in in_function
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return {module: list(imports_of(path)) for module, path in modules()}
+
+
+def test_core_imports_no_domain_package(graph):
+    wrong = {(module, imported) for module, found in graph.items() if package_of(module) == "core"
+             for imported, _, _ in found if package_of(imported) != "core"}
+    assert wrong == set()
+
+
+def test_nothing_but_the_app_imports_the_demo_data(graph):
+    wrong = {(module, imported) for module, found in graph.items()
+             if package_of(module) != "demo"
+             for imported, _, _ in found if package_of(imported) == "demo"}
+    assert wrong == set()
+
+
+def test_no_private_name_crosses_a_package(graph):
+    wrong = {(module, f"{imported}.{name}") for module, found in graph.items()
+             for imported, names, _ in found if package_of(imported) != package_of(module)
+             for name in names if name.startswith("_")}
+    assert wrong == set()
+
+
+def wrong_way(graph) -> set[tuple[str, str]]:
+    found = set()
+    for module, imports in graph.items():
+        here = LAYERS.get(package_of(module))
+        for imported, _, _ in imports:
+            there = LAYERS.get(package_of(imported))
+            if here is not None and there is not None and there > here:
+                found.add((module, imported))
+    return found
+
+
+def test_no_new_wrong_way_import(graph):
+    assert wrong_way(graph) - KNOWN_WRONG_WAY == set(), \
+        "a package imports one above it (docs/architecture.md)"
+
+
+def test_the_list_of_known_wrong_way_imports_is_current(graph):
+    assert KNOWN_WRONG_WAY - wrong_way(graph) == set(), "fixed: delete them from the list"
+
+
+def test_the_package_graph_is_acyclic_but_for_the_known_wrong_way_imports(graph):
+    edges = defaultdict(set)
+    for module, imports in graph.items():
+        for imported, _, _ in imports:
+            if (module, imported) not in KNOWN_WRONG_WAY \
+                    and package_of(imported) != package_of(module):
+                edges[package_of(module)].add(package_of(imported))
+    # Depth-first search for a cycle among the packages.
+    state: dict[str, str] = {}
+
+    def visit(package: str, path: list[str]) -> list[str] | None:
+        state[package] = "open"
+        for target in sorted(edges[package]):
+            if state.get(target) == "open":
+                return path + [package, target]
+            if target not in state:
+                cycle = visit(target, path + [package])
+                if cycle:
+                    return cycle
+        state[package] = "done"
+        return None
+
+    for package in sorted(edges):
+        if package not in state:
+            cycle = visit(package, [])
+            assert cycle is None, " -> ".join(cycle)
