@@ -15,6 +15,9 @@ from http import HTTPStatus
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
+from core.db import utcnow
+from core.extensions import limiter
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:bazaar:problem:"
 # What the 401 answer asks for (RFC 6750); the realm names the API, not a page.
@@ -80,9 +83,6 @@ def problem_for_http_error(error: HTTPException) -> Response:
 
 
 def _retry_after() -> dict:
-    from core.db import utcnow
-    from core.extensions import limiter
-
     current = limiter.current_limit
     if current is None:
         return {}

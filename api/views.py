@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, g, jsonify, request
-from sqlmodel import col, select
 
+from api.auth import guard_with_api_key
 from api.openapi import openapi_document
 from api.problems import problem, problem_type
-from api.auth import guard_with_api_key
+from api.queries import listing_install, listing_installs_after
 from core.db import get_session
-from listings.models import Listing, Release
-from storefront.models import Install, InstallStatus, Trial, Workspace
+from listings.models import Listing
+from storefront.models import InstallStatus
 from storefront.services import InstallTokenError, install_public, redeem_install_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -59,21 +59,11 @@ def openapi():
 def get_install(install_id: int):
     """One install of the key's listing, with its granted scopes and status."""
     session = get_session()
-    install = session.get(Install, install_id) if install_id <= MAX_ID else None
-    if install is None or install.listing_id != _listing_id():
+    install = listing_install(session, _listing_id(), install_id) if install_id <= MAX_ID else None
+    if install is None:
         # Another listing's install is not admitted to exist.
         return problem(404, f"Your app has no install {install_id}.")
     return jsonify(install_public(session, install))
-
-
-def _preload(session, installs: list[Install]) -> None:
-    """Load the rows install_public reads in four queries, not four per install."""
-    for model, ids in ((Workspace, {i.workspace_id for i in installs}),
-                       (Listing, {i.listing_id for i in installs}),
-                       (Release, {i.release_id for i in installs}),
-                       (Trial, {i.trial_id for i in installs if i.trial_id})):
-        if ids:
-            session.exec(select(model).where(col(model.id).in_(ids))).all()
 
 
 class _BadParameter(ValueError):
@@ -112,17 +102,10 @@ def list_installs():
         cursor = _cursor_param()
     except _BadParameter as error:
         return problem(400, str(error))
-    query = select(Install).where(Install.listing_id == _listing_id())
-    if status:
-        query = query.where(Install.status == status)
-    if cursor is not None:
-        query = query.where(col(Install.id) > cursor)
-    rows = list(session.exec(query.order_by(col(Install.id)).limit(limit + 1)).all())
-    page, more = rows[:limit], len(rows) > limit
-    _preload(session, page)
+    page = listing_installs_after(session, _listing_id(), status, cursor, limit)
     return jsonify({
-        "data": [install_public(session, install) for install in page],
-        "next_cursor": str(page[-1].id) if more else None,
+        "data": [install_public(session, install) for install in page.installs],
+        "next_cursor": str(page.installs[-1].id) if page.more else None,
     })
 
 

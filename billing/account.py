@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, func, select
 
 from billing.interfaces import usage_charge
-from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionStatus
+from billing.ledger import refunded_per_invoice
+from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionStatus, UsageEvent
 from billing.usage_sender import provider_name
 from core.db import utcnow
 from listings.models import Listing, PricingModel
@@ -97,9 +98,6 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
     usage this period per usage-priced install (the sum of its reported quantities
     since the period started, and what they come to after the included units), and
     its latest invoices, newest first, each with what was refunded on it."""
-    from billing.ledger import refunded_per_invoice
-    from billing.models import UsageEvent
-
     now = now or utcnow()
     listings: dict[int, Listing] = {}
 

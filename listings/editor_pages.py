@@ -5,26 +5,18 @@ holds."""
 from __future__ import annotations
 
 from flask import render_template
-from sqlmodel import col, select
 
 from core.db import get_session, utcnow
 from listings.editor_forms import BadgeForm, ReasonForm
-from listings.models import (
-    Badge,
-    Category,
-    Listing,
-    ListingStatus,
-    Partner,
-    Release,
-    ReleaseStatus,
-    Screenshot,
-)
+from listings.models import Category, Listing, Partner, ReleaseStatus
 from listings.prune_queries import editor_prune_context
+from listings.queries import (
+    RELEASE_REVIEW_STATUSES,
+    listing_badges,
+    listing_releases,
+    listing_screenshots,
+)
 from listings.services import VISIBLE_STATUSES
-
-# Listing statuses whose new releases are reviewed one by one (the others are
-# approved together with the listing itself).
-RELEASE_REVIEW_STATUSES = (ListingStatus.PUBLISHED, ListingStatus.DELISTED)
 
 
 def reason_form(prefix: str, submitted: bool = False) -> ReasonForm:
@@ -38,12 +30,9 @@ def render_listing_review(listing: Listing, status: int = 200, *, reject_form=No
     session = get_session()
     partner = session.get(Partner, listing.partner_id)
     category = session.get(Category, listing.category_id)
-    screenshots = session.exec(select(Screenshot).where(Screenshot.listing_id == listing.id)
-                               .order_by(Screenshot.position, Screenshot.id)).all()
-    releases = session.exec(select(Release).where(Release.listing_id == listing.id)
-                            .order_by(col(Release.created_at).desc(), col(Release.id).desc())).all()
-    badges = session.exec(select(Badge).where(Badge.listing_id == listing.id)
-                          .order_by(col(Badge.awarded_at).desc(), col(Badge.id).desc())).all()
+    screenshots = listing_screenshots(session, listing.id)
+    releases = listing_releases(session, listing.id)
+    badges = listing_badges(session, listing.id)
     now = utcnow()
     release_forms = dict(release_forms or {})
     if listing.status in RELEASE_REVIEW_STATUSES:

@@ -23,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlmodel import col, func, select
 
 from core.db import get_session, utcnow
 from core.pagination import page_count, page_number
@@ -34,21 +33,29 @@ from listings.editor_forms import (
     CollectionItemsForm,
     ReviewRejectForm,
 )
-from listings.editor_pages import RELEASE_REVIEW_STATUSES, reason_form, render_listing_review
+from listings.editor_pages import reason_form, render_listing_review
 from listings.models import (
-    AuditEvent,
     Badge,
-    Category,
     Collection,
     CollectionItem,
     Listing,
     ListingStatus,
-    Partner,
     Release,
-    ReleaseStatus,
     Review,
-    ReviewStatus,
-    Screenshot,
+)
+from listings.queries import (
+    RELEASE_REVIEW_STATUSES,
+    active_badges,
+    audit_actions,
+    audit_events,
+    collection_rows,
+    collection_sizes,
+    collections_in_order,
+    listing_by_slug,
+    releases_awaiting_review,
+    reviews_awaiting_moderation,
+    screenshot_by_filename,
+    submissions_in_review,
 )
 from listings.services import (
     ListingError,
@@ -63,7 +70,6 @@ from listings.services import (
     set_collection_items,
 )
 from listings.services import move_collection as move_collection_service
-from storefront.models import User
 from storefront.services import apply_scope_reductions
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
@@ -96,22 +102,9 @@ def _field_error(form, error: ListingError, default_field: str) -> None:
 def queue():
     """Listings waiting for a decision (oldest first) and new releases of live listings."""
     session = get_session()
-    submissions = session.exec(
-        select(Listing, Partner, Category)
-        .join(Partner, Partner.id == Listing.partner_id)
-        .join(Category, Category.id == Listing.category_id)
-        .where(Listing.status == ListingStatus.IN_REVIEW)
-        .order_by(col(Listing.submitted_at).asc(), Listing.id)
-    ).all()
-    releases = session.exec(
-        select(Release, Listing)
-        .join(Listing, Listing.id == Release.listing_id)
-        .where(Release.review_status == ReleaseStatus.PENDING,
-               col(Listing.status).in_(RELEASE_REVIEW_STATUSES))
-        .order_by(Release.created_at, Release.id)
-    ).all()
-    return render_template("listings/editor/queue.html", submissions=submissions,
-                           releases=releases)
+    return render_template("listings/editor/queue.html",
+                           submissions=submissions_in_review(session),
+                           releases=releases_awaiting_review(session))
 
 
 # --- reviewing one listing -----------------------------------------------------------
@@ -132,7 +125,7 @@ def screenshot(filename: str):
     The public ``storefront.screenshot`` serves only published or delisted
     listings, so a submission's screenshots are served from here, never cached.
     """
-    found = get_session().exec(select(Screenshot).where(Screenshot.filename == filename)).first()
+    found = screenshot_by_filename(get_session(), filename)
     if found is None:
         abort(404)
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "screenshots"
@@ -251,23 +244,14 @@ def reject_release(release_id: int):
 
 
 def _render_reviews(status: int = 200, forms=None):
-    session = get_session()
     page = page_number()
-    pending = select(Review).where(Review.status == ReviewStatus.PENDING)
-    total = session.exec(select(func.count()).select_from(pending.subquery())).one()
-    rows = session.exec(
-        select(Review, Listing, User)
-        .join(Listing, Listing.id == Review.listing_id)
-        .join(User, User.id == Review.author_id)
-        .where(Review.status == ReviewStatus.PENDING)
-        .order_by(Review.created_at, Review.id)
-        .offset((page - 1) * REVIEWS_PAGE_SIZE).limit(REVIEWS_PAGE_SIZE)
-    ).all()
+    pending = reviews_awaiting_moderation(get_session(), page, REVIEWS_PAGE_SIZE)
     forms = dict(forms or {})
-    for review, _listing, _author in rows:
+    for review, _listing, _author in pending.rows:
         forms.setdefault(review.id, ReviewRejectForm(prefix=f"review-{review.id}", formdata=None))
-    return render_template("listings/editor/reviews.html", rows=rows, forms=forms, total=total,
-                           page=page, pages=page_count(total, REVIEWS_PAGE_SIZE)), status
+    return render_template("listings/editor/reviews.html", rows=pending.rows, forms=forms,
+                           total=pending.total, page=page,
+                           pages=page_count(pending.total, REVIEWS_PAGE_SIZE)), status
 
 
 @bp.route("/reviews")
@@ -354,15 +338,7 @@ def revoke(badge_id: int):
 @editor_required
 def badges():
     """Every active badge with its listing and expiry."""
-    session = get_session()
-    now = utcnow()
-    rows = session.exec(
-        select(Badge, Listing).join(Listing, Listing.id == Badge.listing_id)
-        .where(col(Badge.revoked_at).is_(None))
-        .order_by(Listing.name, Badge.kind)
-    ).all()
-    # Expiry is compared in Python, as services.active_badges does.
-    rows = [(badge, listing) for badge, listing in rows if badge.is_active(now)]
+    rows = active_badges(get_session(), utcnow())
     return render_template("listings/editor/badges.html", rows=rows)
 
 
@@ -371,11 +347,10 @@ def badges():
 
 def _render_collections(form: CollectionForm | None = None, status: int = 200):
     session = get_session()
-    collections = session.exec(select(Collection).order_by(Collection.position, Collection.id)).all()
-    counts = dict(session.exec(select(CollectionItem.collection_id, func.count())
-                               .group_by(CollectionItem.collection_id)).all())
-    return render_template("listings/editor/collections.html", collections=collections,
-                           counts=counts, form=form or CollectionForm(formdata=None)), status
+    return render_template("listings/editor/collections.html",
+                           collections=collections_in_order(session),
+                           counts=collection_sizes(session),
+                           form=form or CollectionForm(formdata=None)), status
 
 
 @bp.route("/collections", methods=["GET", "POST"])
@@ -399,15 +374,7 @@ def collections():
     return redirect(url_for("editor.collection", collection_id=collection.id))
 
 
-def _collection_rows(collection_id: int) -> list[tuple[CollectionItem, Listing]]:
-    return list(get_session().exec(
-        select(CollectionItem, Listing).join(Listing, Listing.id == CollectionItem.listing_id)
-        .where(CollectionItem.collection_id == collection_id)
-        .order_by(CollectionItem.position, CollectionItem.id)
-    ).all())
-
-
-def _new_order(rows, form: CollectionItemsForm) -> tuple[list[int] | None, str | None]:
+def _new_order(rows: list[tuple[CollectionItem, Listing]], form: CollectionItemsForm) -> tuple[list[int] | None, str | None]:
     """The ordered listing ids the editor asked for, or (None, message) when the input is wrong.
 
     Listings are sorted by their position number (ties keep the current
@@ -430,7 +397,7 @@ def _new_order(rows, form: CollectionItemsForm) -> tuple[list[int] | None, str |
     listing_ids = [listing_id for _position, _index, listing_id in sorted(keep)]
     slug = (form.add_slug.data or "").lower()
     if slug:
-        added = get_session().exec(select(Listing).where(Listing.slug == slug)).first()
+        added = listing_by_slug(get_session(), slug)
         if added is None:
             form.add_slug.errors.append(f"No listing has the slug “{slug}”.")
             return None, None
@@ -451,7 +418,7 @@ def collection(collection_id: int):
     """A collection's listings: reorder by number, remove, add by slug; one form, no JS needed."""
     session = get_session()
     collection = _get_or_404(Collection, collection_id)
-    rows = _collection_rows(collection.id)
+    rows = collection_rows(session, collection.id)
     form = CollectionItemsForm() if request.method == "POST" else CollectionItemsForm(formdata=None)
     order_error = None
     if request.method == "POST":
@@ -513,19 +480,9 @@ def audit_log():
     session = get_session()
     page = page_number()
     action = request.args.get("action", "").strip()
-    events = select(AuditEvent)
-    if action:
-        events = events.where(AuditEvent.action == action)
-    total = session.exec(select(func.count()).select_from(events.subquery())).one()
-    query = (select(AuditEvent, User.display_name)
-             .join(User, User.id == AuditEvent.actor_id, isouter=True)
-             .order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc())
-             .offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE))
-    if action:
-        query = query.where(AuditEvent.action == action)
+    events = audit_events(session, page, AUDIT_PAGE_SIZE, action)
     rows = [(event, actor or "System", action_in_words(event.action), detail_in_words(event.detail))
-            for event, actor in session.exec(query).all()]
-    actions = session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    return render_template("listings/editor/audit.html", rows=rows, total=total, page=page,
-                           pages=page_count(total, AUDIT_PAGE_SIZE), action=action, actions=actions,
-                           action_in_words=action_in_words)
+            for event, actor in events.rows]
+    return render_template("listings/editor/audit.html", rows=rows, total=events.total, page=page,
+                           pages=page_count(events.total, AUDIT_PAGE_SIZE), action=action,
+                           actions=audit_actions(session), action_in_words=action_in_words)

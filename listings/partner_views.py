@@ -23,7 +23,6 @@ from flask import (
 from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 from wtforms.fields.choices import SelectChoice
 
 from core.db import get_session
@@ -37,10 +36,8 @@ from listings.models import (
     ListingStatus,
     ListingUpdate,
     Partner,
-    Release,
     ReleaseCreate,
     Review,
-    ReviewStatus,
     Screenshot,
 )
 from listings.partner_forms import (
@@ -51,8 +48,21 @@ from listings.partner_forms import (
     ScreenshotForm,
 )
 from listings.prune_queries import partner_prune_context
+from listings.queries import (
+    categories_in_order,
+    latest_releases,
+    listing_releases,
+    listing_screenshots,
+    partner_listings,
+    published_reviews_with_authors,
+)
 from listings.scopes import SCOPES
-from listings.screenshots import MAX_BYTES, MAX_SCREENSHOTS, delete_screenshot, save_screenshot
+from listings.screenshots import (
+    MAX_BYTES,
+    MAX_SCREENSHOTS,
+    delete_screenshot,
+    save_screenshot,
+)
 from listings.services import (
     EDITABLE_STATUSES,
     ListingError,
@@ -66,28 +76,12 @@ from listings.services import (
     update_listing,
     validation_messages,
 )
-from storefront.models import User
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
 
 def _category_choices(session) -> list[SelectChoice]:
-    categories = session.exec(select(Category).order_by(Category.position, Category.name)).all()
-    return [SelectChoice(category.id, category.name) for category in categories]
-
-
-def _latest_releases(session, listing_ids: list[int]) -> dict[int, Release]:
-    """{listing_id: newest release} in one query."""
-    if not listing_ids:
-        return {}
-    releases = session.exec(
-        select(Release).where(col(Release.listing_id).in_(listing_ids))
-        .order_by(col(Release.created_at).desc(), col(Release.id).desc())
-    ).all()
-    latest: dict[int, Release] = {}
-    for release in releases:
-        latest.setdefault(release.listing_id, release)
-    return latest
+    return [SelectChoice(category.id, category.name) for category in categories_in_order(session)]
 
 
 def _save_listing(session, form: ListingForm, listing: Listing | None = None) -> Listing | None:
@@ -123,12 +117,9 @@ def _save_listing(session, form: ListingForm, listing: Listing | None = None) ->
 def dashboard():
     """The partner's listings with their status and newest release."""
     session = get_session()
-    listings = session.exec(
-        select(Listing).where(Listing.partner_id == current_user.partner_id)
-        .order_by(col(Listing.updated_at).desc(), col(Listing.id).desc())
-    ).all()
+    listings = partner_listings(session, current_user.partner_id)
     partner = session.get(Partner, current_user.partner_id)
-    latest = _latest_releases(session, [listing.id for listing in listings])
+    latest = latest_releases(session, [listing.id for listing in listings])
     return render_template("listings/partner/dashboard.html", partner=partner, listings=listings,
                            latest=latest, editable=EDITABLE_STATUSES,
                            **partner_prune_context(session, current_user.partner_id))
@@ -184,28 +175,15 @@ def edit_listing(listing_id: int):
 
 def _render_detail(session, listing: Listing, screenshot_form: ScreenshotForm | None = None,
                    status: int = 200):
-    releases = session.exec(
-        select(Release).where(Release.listing_id == listing.id)
-        .order_by(col(Release.created_at).desc(), col(Release.id).desc())
-    ).all()
-    screenshots = session.exec(
-        select(Screenshot).where(Screenshot.listing_id == listing.id)
-        .order_by(Screenshot.position, Screenshot.id)
-    ).all()
-    reviews = session.exec(
-        select(Review, User.display_name).join(User, User.id == Review.author_id)
-        .where(Review.listing_id == listing.id, Review.status == ReviewStatus.PUBLISHED)
-        .order_by(col(Review.created_at).desc(), col(Review.id).desc())
-    ).all()
     return render_template(
         "listings/partner/listing_detail.html",
         listing=listing,
         category=session.get(Category, listing.category_id),
-        releases=releases,
+        releases=listing_releases(session, listing.id),
         live_release=current_release(session, listing.id),
-        screenshots=screenshots,
+        screenshots=listing_screenshots(session, listing.id),
         max_screenshots=MAX_SCREENSHOTS,
-        reviews=reviews,
+        reviews=published_reviews_with_authors(session, listing.id),
         screenshot_form=screenshot_form or ScreenshotForm(formdata=None),
         can_edit=listing.status in EDITABLE_STATUSES,
         **partner_prune_context(session, listing.partner_id, listing_id=listing.id),

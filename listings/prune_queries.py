@@ -25,11 +25,13 @@ from listings.models import (
     ListingStatus,
     PartnerNotice,
     PruneRule,
+    PruneRun,
     Review,
     ReviewStatus,
 )
 from listings.prune_exemptions import aware, is_active
 from listings.prune_rules import PruneSettings, RuleText, rule_texts
+from listings.queries import Page
 from storefront.models import User
 
 # The console lists the flags whose grace ends soonest, and says how many more there are.
@@ -99,6 +101,38 @@ def open_flags_query():
     return (select(ListingFlag, Listing).join(Listing, col(Listing.id) == ListingFlag.listing_id)
             .where(col(ListingFlag.cleared_at).is_(None))
             .order_by(ListingFlag.grace_ends_at, ListingFlag.id))
+
+
+def open_flags_total(session: Session) -> int:
+    """How many flags are open, over every listing."""
+    return session.exec(select(func.count()).select_from(ListingFlag)
+                        .where(col(ListingFlag.cleared_at).is_(None))).one()
+
+
+def open_flags(session: Session, limit: int) -> list[tuple[ListingFlag, Listing]]:
+    """The first ``limit`` open flags, over every listing, nearest end of grace first."""
+    return list(session.exec(open_flags_query().limit(limit)).all())
+
+
+def prune_runs(session: Session, page: int, per_page: int) -> Page:
+    """One page of prune runs (real and dry), newest first."""
+    total = session.exec(select(func.count()).select_from(PruneRun)).one()
+    runs = session.exec(select(PruneRun)
+                        .order_by(col(PruneRun.started_at).desc(), col(PruneRun.id).desc())
+                        .offset((page - 1) * per_page).limit(per_page)).all()
+    return Page(list(runs), total)
+
+
+def active_exemptions(session: Session, now: datetime, limit: int) -> Page:
+    """The exemptions neither ended nor expired at ``now``, soonest to expire first,
+    as (ListingExemption, Listing) rows: the first ``limit`` and how many in all."""
+    active = (select(ListingExemption, Listing)
+              .join(Listing, col(Listing.id) == ListingExemption.listing_id)
+              .where(col(ListingExemption.ended_at).is_(None), ListingExemption.expires_at > now))
+    total = session.exec(select(func.count()).select_from(active.subquery())).one()
+    rows = session.exec(active.order_by(ListingExemption.expires_at, ListingExemption.id)
+                        .limit(limit)).all()
+    return Page(list(rows), total)
 
 
 def rule_choices(texts: dict[str, RuleText]) -> list[SelectChoice]:

@@ -26,28 +26,24 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlmodel import col, func, select
 
 from core.db import get_session, utcnow
 from core.pagination import page_count, page_number
 from core.security import editor_required, partner_required, safe_next
 from listings.editor_forms import ExemptionForm, PreviewRunForm, parse_day
 from listings.editor_pages import render_listing_review
-from listings.models import (
-    Listing,
-    ListingExemption,
-    ListingFlag,
-    PartnerNotice,
-    PruneRun,
-)
+from listings.models import Listing, ListingExemption, PartnerNotice, PruneRun
 from listings.prune_exemptions import aware, end_exemption, exempt_listing
 from listings.prune_queries import (
     EXEMPTIONS_SHOWN,
     OPEN_FLAGS_SHOWN,
+    active_exemptions,
     current_rule_texts,
     describe_flags,
     measured_in_words,
-    open_flags_query,
+    open_flags,
+    open_flags_total,
+    prune_runs,
     prune_settings_now,
     rule_choices,
     rule_title,
@@ -130,27 +126,16 @@ def duration_in_words(run: PruneRun) -> str:
 
 def _render_console(form: PreviewRunForm, status: int = 200):
     session = get_session()
-    now = utcnow()
     texts = current_rule_texts()
     page = page_number()
-    total_runs = session.exec(select(func.count()).select_from(PruneRun)).one()
-    runs = session.exec(select(PruneRun)
-                        .order_by(col(PruneRun.started_at).desc(), col(PruneRun.id).desc())
-                        .offset((page - 1) * RUNS_PER_PAGE).limit(RUNS_PER_PAGE)).all()
-    open_total = session.exec(select(func.count()).select_from(ListingFlag)
-                              .where(col(ListingFlag.cleared_at).is_(None))).one()
-    flags = describe_flags(session.exec(open_flags_query().limit(OPEN_FLAGS_SHOWN)).all(), texts)
-    active = (select(ListingExemption, Listing)
-              .join(Listing, col(Listing.id) == ListingExemption.listing_id)
-              .where(col(ListingExemption.ended_at).is_(None), ListingExemption.expires_at > now))
-    exemptions_total = session.exec(select(func.count()).select_from(active.subquery())).one()
-    exemptions = session.exec(active.order_by(ListingExemption.expires_at, ListingExemption.id)
-                              .limit(EXEMPTIONS_SHOWN)).all()
+    runs = prune_runs(session, page, RUNS_PER_PAGE)
+    flags = describe_flags(open_flags(session, OPEN_FLAGS_SHOWN), texts)
+    exemptions = active_exemptions(session, utcnow(), EXEMPTIONS_SHOWN)
     return render_template(
-        "listings/editor/pruning.html", form=form, runs=runs, page=page,
-        pages=page_count(total_runs, RUNS_PER_PAGE), total_runs=total_runs,
-        flags=flags, open_total=open_total, exemptions=exemptions,
-        exemptions_total=exemptions_total, texts=texts, rule_title=rule_title,
+        "listings/editor/pruning.html", form=form, runs=runs.rows, page=page,
+        pages=page_count(runs.total, RUNS_PER_PAGE), total_runs=runs.total,
+        flags=flags, open_total=open_flags_total(session), exemptions=exemptions.rows,
+        exemptions_total=exemptions.total, texts=texts, rule_title=rule_title,
         duration_in_words=duration_in_words, aware=aware, settings=prune_settings_now(),
     ), status
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from markupsafe import escape
-from sqlmodel import select
 
 from core.db import get_session
 from core.extensions import limiter
 from core.pagination import page_count
 from listings.models import BadgeKind, Category
+from listings.queries import categories_in_order
 from listings.scopes import REGIONS
 from listings.services import ListingCard, published_cards_in_order
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
@@ -176,8 +176,8 @@ def filter_groups(parsed: ParsedSearch, result: SearchResult,
 
 def _render_unavailable():
     session = get_session()
-    categories = session.exec(select(Category).order_by(Category.position, Category.name)).all()
-    return render_template("search/unavailable.html", categories=categories), 503
+    return render_template("search/unavailable.html",
+                           categories=categories_in_order(session)), 503
 
 
 @bp.route("/search")
@@ -185,8 +185,7 @@ def results():
     """Search results with filters, facet counts, sorting and pages; with no
     text, every app (newest first)."""
     session = get_session()
-    categories = {category.slug: category for category in session.exec(
-        select(Category).order_by(Category.position, Category.name)).all()}
+    categories = {category.slug: category for category in categories_in_order(session)}
     per_page = current_app.config["PAGE_SIZE"]
     parsed = parse_search_args(request.args, categories, per_page)
     try:

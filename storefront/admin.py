@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import func, select
 from wtforms import SelectChoice
 
 from core.db import get_session
 from core.pagination import page_count, page_number
 from core.security import admin_required
-from listings.models import Partner
 from listings.services import audit
 from storefront.forms import RoleForm
 from storefront.models import Role, User
+from storefront.queries import partner_name, partner_names, users_page
 from storefront.services import AccountError, change_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -26,8 +25,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 NO_PARTNER = 0  # the partner select's "none" choice (the field coerces to int)
 
 
-def _role_form(user: User, partners: list[Partner], submitted: bool = False) -> RoleForm:
-    """The role form of one user; its prefix keeps field ids unique on the list page."""
+def _role_form(user: User, partners: dict[int, str], submitted: bool = False) -> RoleForm:
+    """The role form of one user; its prefix keeps field ids unique on the list page.
+    ``partners`` is every partner's name by id, in the order the select shows them."""
     prefix = f"user-{user.id}"
     if submitted:
         form = RoleForm(prefix=prefix)
@@ -35,7 +35,7 @@ def _role_form(user: User, partners: list[Partner], submitted: bool = False) -> 
         form = RoleForm(prefix=prefix, formdata=None, role=user.role,
                         partner_id=user.partner_id or NO_PARTNER)
     form.partner_id.choices = [SelectChoice(NO_PARTNER, "No organisation")] + [
-        SelectChoice(partner.id, partner.name) for partner in partners]
+        SelectChoice(partner_id, name) for partner_id, name in partners.items()]
     return form
 
 
@@ -45,23 +45,18 @@ def _render_users(status: int = 200, failed: tuple[int, RoleForm] | None = None)
     query_text = request.args.get("q", "").strip()
     page = page_number()
     per_page = current_app.config.get("PAGE_SIZE", 24)
-    users = select(User)
-    if query_text:
-        users = users.where(func.lower(User.email).contains(query_text.lower(), autoescape=True))
-    total = session.exec(select(func.count()).select_from(users.subquery())).one()
-    rows = session.exec(users.order_by(User.email).offset((page - 1) * per_page)
-                        .limit(per_page)).all()
+    found = users_page(session, query_text, page, per_page)
+    rows, total = found.users, found.total
     if failed and failed[0] not in {user.id for user in rows}:
         # The refused user is off this page: show it first so its message is seen.
         rows = [session.get(User, failed[0]), *rows]
-    partners = list(session.exec(select(Partner).order_by(Partner.name)).all())
-    partner_names = {partner.id: partner.name for partner in partners}
+    partners = partner_names(session)
     forms = {user.id: _role_form(user, partners) for user in rows}
     if failed:
         forms[failed[0]] = failed[1]
     return render_template("storefront/admin/users.html", users=rows, forms=forms, total=total,
                            page=page, pages=page_count(total, per_page), q=query_text,
-                           partner_names=partner_names), status
+                           partner_names=partners), status
 
 
 @bp.route("/users")
@@ -79,8 +74,7 @@ def change_user_role(user_id: int):
     user = session.get(User, user_id)
     if user is None:
         abort(404)
-    partners = list(session.exec(select(Partner).order_by(Partner.name)).all())
-    form = _role_form(user, partners, submitted=True)
+    form = _role_form(user, partner_names(session), submitted=True)
     if not form.validate_on_submit():
         if form.role.errors:
             form.role.errors = ["Choose one of the roles in the list."]
@@ -111,6 +105,6 @@ def change_user_role(user_id: int):
 
 def _role_words(user: User, session) -> str:
     if user.role == Role.PARTNER:
-        partner = session.get(Partner, user.partner_id)
-        return f"a partner member of {partner.name}" if partner else "a partner member"
+        name = partner_name(session, user.partner_id)
+        return f"a partner member of {name}" if name else "a partner member"
     return f"an {user.role}" if user.role in (Role.EDITOR, Role.ADMIN) else f"a {user.role}"

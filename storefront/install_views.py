@@ -17,16 +17,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
 from billing.checkout import needs_checkout, start_install_checkout
 from billing.providers import get_provider
 from core.db import get_session, utcnow
 from listings.models import Listing, ListingStatus
-from listings.prune_queries import suggested_apps
 from listings.services import current_release, published_listing
 from storefront.charging import stop_charging
 from storefront.models import Install, InstallStatus, Notification, Trial, Workspace
+from storefront.queries import (
+    expired_installs,
+    listings_by_id,
+    suggested_apps,
+    trials_by_id,
+)
 from storefront.services import (
     ConsentOutdated,
     InstallError,
@@ -222,15 +226,9 @@ def my_apps():
     if any(changed) or sweep.reminded or sweep.expired or sweep.converted:
         session.commit()
     installs = workspace_installs(session, workspace)
-    disabled = list(session.exec(select(Install).where(
-        Install.workspace_id == workspace.id, Install.status == InstallStatus.EXPIRED)
-        .order_by(col(Install.uninstalled_at).desc())).all())
-    wanted = {install.listing_id for install in installs + disabled}
-    listings = {listing.id: listing for listing in session.exec(
-        select(Listing).where(col(Listing.id).in_(wanted))).all()} if wanted else {}
-    trial_ids = [install.trial_id for install in installs if install.trial_id]
-    trials = {trial.id: trial for trial in session.exec(
-        select(Trial).where(col(Trial.id).in_(trial_ids))).all()} if trial_ids else {}
+    disabled = expired_installs(session, workspace.id)
+    listings = listings_by_id(session, {install.listing_id for install in installs + disabled})
+    trials = trials_by_id(session, [install.trial_id for install in installs if install.trial_id])
     notifications = workspace_notifications(session, workspace)
     return render_template(
         "installs/my_apps.html", workspace=workspace,

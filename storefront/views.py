@@ -26,25 +26,20 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.db import get_session, utcnow
 from core.extensions import limiter
 from core.pagination import page_count, page_number
 from listings.models import (
     Category,
-    Collection,
     Listing,
     ListingStatus,
     Partner,
     Review,
     ReviewCreate,
-    ReviewStatus,
-    Screenshot,
 )
-from listings.prune_queries import delisted_rule_titles
 from listings.services import (
-    VISIBLE_STATUSES,
     ListingCard,
     ListingError,
     active_badges,
@@ -66,7 +61,16 @@ from listings.services import (
 )
 from search.interfaces import SearchQuery, SearchUnavailable
 from storefront.forms import ReviewForm
-from storefront.models import Install, User
+from storefront.models import Install
+from storefront.queries import (
+    category_by_slug,
+    collection_by_slug,
+    delisted_rule_titles,
+    listing_screenshots,
+    published_reviews_page,
+    review_by_author,
+    visible_screenshot,
+)
 from storefront.services import current_workspace
 
 bp = Blueprint("storefront", __name__)
@@ -131,7 +135,7 @@ def categories():
 def category(slug: str):
     """One page of a category's published apps, newest first."""
     session = get_session()
-    found = session.exec(select(Category).where(Category.slug == slug)).first()
+    found = category_by_slug(session, slug)
     if found is None:
         abort(404)
     page = page_number()
@@ -149,7 +153,7 @@ def category(slug: str):
 def collection(slug: str):
     """An editors' collection and its apps in the editor's order."""
     session = get_session()
-    found = session.exec(select(Collection).where(Collection.slug == slug)).first()
+    found = collection_by_slug(session, slug)
     if found is None:
         abort(404)
     cards = listing_cards(session, collection_listings(session, found.id))
@@ -174,8 +178,7 @@ def _own_review(session: Session, listing: Listing, workspace) -> Review | None:
     """The signed-in customer's review of the app, or their workspace's."""
     if not current_user.is_authenticated:
         return None
-    return (session.exec(select(Review).where(Review.listing_id == listing.id,
-                                              Review.author_id == current_user.id)).first()
+    return (review_by_author(session, listing.id, current_user.id)
             or workspace_review(session, listing, workspace))
 
 
@@ -208,23 +211,13 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
     """The listing page; the review form (with its errors) when the visitor may review."""
     partner = session.get(Partner, listing.partner_id)
     listing_category = session.get(Category, listing.category_id)
-    screenshots = session.exec(select(Screenshot).where(Screenshot.listing_id == listing.id)
-                               .order_by(Screenshot.position, Screenshot.id)).all()
+    screenshots = listing_screenshots(session, listing.id)
     summary = rating_summary(session, listing.id)
 
     reviews_page = page_number()
     review_pages = page_count(summary["count"], REVIEWS_PER_PAGE)
-    # One query for the reviews, their authors' names and the installs that verify them.
-    reviews = [
-        (review, author_name, usage_length(install)) for review, author_name, install in
-        session.exec(
-            select(Review, User.display_name, Install)
-            .join(User, col(User.id) == Review.author_id)
-            .join(Install, col(Install.id) == Review.install_id, isouter=True)
-            .where(Review.listing_id == listing.id, Review.status == ReviewStatus.PUBLISHED)
-            .order_by(col(Review.created_at).desc(), col(Review.id).desc())
-            .offset((reviews_page - 1) * REVIEWS_PER_PAGE).limit(REVIEWS_PER_PAGE)
-        ).all()]
+    reviews = [(review, author_name, usage_length(install)) for review, author_name, install
+               in published_reviews_page(session, listing.id, reviews_page, REVIEWS_PER_PAGE)]
 
     workspace = current_workspace(session, current_user)
     own_review = _own_review(session, listing, workspace)
@@ -319,10 +312,7 @@ def post_listing_review(slug: str):
 def screenshot(filename: str):
     """A screenshot of a visible (published or delisted) listing; anything else is 404."""
     session = get_session()
-    found = session.exec(
-        select(Screenshot).join(Listing, col(Listing.id) == Screenshot.listing_id)
-        .where(Screenshot.filename == filename, col(Listing.status).in_(VISIBLE_STATUSES))
-    ).first()
+    found = visible_screenshot(session, filename)
     if found is None:
         abort(404)
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "screenshots"

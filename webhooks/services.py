@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from core.db import utcnow
+from listings.services import current_release
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 # The payload format's version, sent in every event; bump it (and document the
@@ -56,8 +57,6 @@ def enqueue_event(session: Session, listing, event_type: str, data: dict, *,
     without one gets no delivery (None). The body is fixed here, so what is
     signed and resent later is byte for byte what was recorded.
     """
-    from listings.services import current_release
-
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     release = current_release(session, listing.id)
@@ -100,8 +99,6 @@ def redeliver(session: Session, delivery: WebhookDelivery, now: datetime | None 
     release (the partner may have fixed the URL since). A delivery that a
     sender is posting right now raises ``RedeliveryError``.
     """
-    from listings.services import current_release
-
     now = now or utcnow()
     release = current_release(session, delivery.listing_id)
     url = release.webhook_url if release is not None and release.webhook_url else delivery.url

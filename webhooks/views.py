@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from core.db import get_session
 from core.pagination import page_count, page_number
@@ -20,7 +18,8 @@ from core.security import partner_required
 from listings.access import own_listing
 from listings.models import Listing
 from listings.services import current_release
-from webhooks.models import WebhookAttempt, WebhookDelivery
+from webhooks.models import WebhookDelivery
+from webhooks.queries import deliveries_page, delivery_attempts, listing_delivery
 from webhooks.services import (
     RedeliveryError,
     ensure_webhook_secret,
@@ -36,8 +35,8 @@ PAGE_SIZE = 25
 
 
 def _own_delivery(session, listing: Listing, delivery_id: int) -> WebhookDelivery:
-    delivery = session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.listing_id != listing.id:
+    delivery = listing_delivery(session, listing.id, delivery_id)
+    if delivery is None:
         abort(404)
     return delivery
 
@@ -49,20 +48,11 @@ def deliveries(listing_id: int):
     session = get_session()
     listing = own_listing(session, listing_id)
     page = page_number()
-    query = select(WebhookDelivery).where(WebhookDelivery.listing_id == listing.id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(WebhookDelivery.created_at).desc(),
-                                       col(WebhookDelivery.id).desc())
-                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    # Every attempt ever made (a redelivery restarts the retry count, not the history).
-    attempts = dict(session.exec(
-        select(WebhookAttempt.delivery_id, func.count())
-        .where(col(WebhookAttempt.delivery_id).in_([row.id for row in rows]))
-        .group_by(WebhookAttempt.delivery_id)).all()) if rows else {}
+    found = deliveries_page(session, listing.id, page, PAGE_SIZE)
     release = current_release(session, listing.id)
-    return render_template("webhooks/deliveries.html", listing=listing, rows=rows,
-                           attempts=attempts, total=total, page=page,
-                           pages=page_count(total, PAGE_SIZE),
+    return render_template("webhooks/deliveries.html", listing=listing, rows=found.deliveries,
+                           attempts=found.attempts, total=found.total, page=page,
+                           pages=page_count(found.total, PAGE_SIZE),
                            endpoint=release.webhook_url if release else None)
 
 
@@ -73,9 +63,7 @@ def delivery(listing_id: int, delivery_id: int):
     session = get_session()
     listing = own_listing(session, listing_id)
     item = _own_delivery(session, listing, delivery_id)
-    attempts = session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == item.id)
-                            .order_by(col(WebhookAttempt.attempted_at).desc(),
-                                      col(WebhookAttempt.id).desc())).all()
+    attempts = delivery_attempts(session, item.id)
     try:
         pretty = json.dumps(json.loads(item.payload), indent=2, sort_keys=True)
     except ValueError:

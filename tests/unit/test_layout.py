@@ -110,3 +110,26 @@ def test_demo_data_is_its_own_package_not_part_of_listings():
     include = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
         "tool"]["setuptools"]["packages"]["find"]["include"]
     assert "demo*" in include
+
+
+def sql_built_in(path: Path) -> list[str]:
+    """Every ``select(...)`` and ``func.x(...)`` call in a module, as "line: what"."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name) and node.func.id == "select":
+            found.append((node.lineno, "select("))
+        elif (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+              and node.func.value.id == "func"):
+            found.append((node.lineno, f"func.{node.func.attr}("))
+    return [f"{line}: {call}" for line, call in sorted(found)]
+
+
+def test_listings_views_build_no_sql():
+    """Issue 12, item 3: the listings views do HTTP only; their reads live in
+    ``listings.queries`` (or ``listings.prune_queries``), testable without a request."""
+    found = {str(path.relative_to(ROOT)): calls
+             for path in sorted((ROOT / "listings").rglob("*views.py"))
+             if (calls := sql_built_in(path))}
+    assert found == {}
