@@ -27,18 +27,22 @@ from sqlmodel import Session, col, select
 from billing.events import SubscriptionObject
 from billing.interfaces import CheckoutSession
 from billing.models import PAYING_STATUSES, Subscription, SubscriptionStatus
+from billing.payouts import destination_for
 from billing.plans import ensure_prices
+from billing.revenue import fee_percent
 from billing.usage_sender import billing_customer_id, provider_name
 from core.db import utcnow
-from listings.models import Listing
-from storefront.models import Install, InstallStatus, User, Workspace
+from listings.models import Listing, Partner
+from storefront.models import Install, InstallStatus, Trial, TrialStatus, User, Workspace
 from storefront.services import (
     ConsentOutdated,
     InstallError,
     install_listing,
     installable_release,
+    is_workspace_admin,
     notify,
     revoke_install,
+    trial_days_left,
 )
 
 log = logging.getLogger(__name__)
@@ -97,9 +101,6 @@ def begin_trial_payment(session: Session, install: Install, user: User,
     a subscription for the install (reused on a second try), and the trial days left
     for its checkout. Raises ``InstallError`` when there is nothing to pay for or the
     user may not. Does not commit."""
-    from storefront.models import Trial, TrialStatus
-    from storefront.services import is_workspace_admin, trial_days_left
-
     workspace = session.get(Workspace, install.workspace_id)
     listing = session.get(Listing, install.listing_id)
     if not is_workspace_admin(session, workspace, user):
@@ -166,10 +167,6 @@ def open_checkout(session: Session, provider, subscription: Subscription, *,
 def destination_charge(session: Session, provider, listing: Listing) -> tuple[str | None, Decimal | None]:
     """``(connected account, application fee percent)`` for a checkout of ``listing``:
     the partner's enabled payout account and its tier's fee, or ``(None, None)``."""
-    from billing.payouts import destination_for
-    from billing.revenue import fee_percent
-    from listings.models import Partner
-
     destination = destination_for(session, provider, listing.partner_id)
     if destination is None:
         return None, None

@@ -37,7 +37,7 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
-from storefront.models import Install, User
+from storefront.models import Install, Trial, TrialStatus, User, Workspace
 
 # Statuses a partner may still change freely; once published, edits are live.
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}
@@ -616,8 +616,6 @@ def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> li
 
 def install_counts(session: Session, listing_id: int) -> dict[str, int]:
     """How many installs of a listing are in each state, and how many trials run."""
-    from storefront.models import Trial, TrialStatus
-
     counts = dict(session.exec(select(Install.status, func.count()).where(
         Install.listing_id == listing_id).group_by(Install.status)).all())
     trials = session.exec(select(func.count()).select_from(Trial).where(
@@ -629,8 +627,6 @@ def install_counts(session: Session, listing_id: int) -> dict[str, int]:
 
 def listing_installs(session: Session, listing_id: int, page: int, per_page: int) -> list[tuple]:
     """A page of a listing's installs, newest first, as (install, workspace name, release version)."""
-    from storefront.models import Workspace
-
     return list(session.exec(
         select(Install, Workspace.name, Release.version)
         .join(Workspace, col(Workspace.id) == Install.workspace_id)

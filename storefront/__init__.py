@@ -37,6 +37,8 @@ API_PATH = "/api/"
 def _render_error(status: int, detail: str | None = None):
     title, message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
     if request.path.startswith(API_PATH):
+        # Imported here: the API sits above the storefront, whose error pages answer
+        # for its paths too (docs/architecture.md).
         from api.problems import problem
 
         return problem(status, None if status >= 500 else detail)
@@ -57,6 +59,7 @@ def _register_error_pages(app: Flask) -> None:
         if error.code and error.code < 400:
             return error
         if request.path.startswith(API_PATH):
+            # Imported here: the API sits above the storefront (see _render_error).
             from api.problems import problem_for_http_error
 
             return problem_for_http_error(error)

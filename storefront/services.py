@@ -192,6 +192,8 @@ def installable_release(session: Session, workspace: Workspace, user: User, list
     consent screen asks this before showing anything, and ``install_listing``
     asks it again when the admin confirms.
     """
+    # Imported here: listings sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.models import ListingStatus
     from listings.services import current_release
 
@@ -216,6 +218,8 @@ def installable_release(session: Session, workspace: Workspace, user: User, list
 
 def _install_event(session: Session, install: Install, event_type: str, **extra) -> None:
     """Tell the app's partner about ``install`` (a webhook delivered after commit)."""
+    # Imported here: listings, webhooks sit above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.models import Listing
     from webhooks.services import enqueue_event
 
@@ -331,6 +335,8 @@ def has_payment_method(session: Session, workspace: Workspace,
     """Whether the workspace can pay for an app (``listing_id``; any app when None)
     when its trial ends: the payment provider confirmed a subscription for it
     (trialing or active), which it does once a card was given at checkout."""
+    # Imported here: billing sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from billing.models import Subscription, SubscriptionStatus
 
     query = select(Subscription.id).where(
@@ -365,6 +371,8 @@ def settle_trials(session: Session, now=None, workspace_id: int | None = None) -
     again at any time: each trial is reminded and ended once. Limited to one
     workspace when ``workspace_id`` is given (pages settle their own).
     """
+    # Imported here: listings sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.models import Listing
 
     now = now or utcnow()
@@ -433,6 +441,8 @@ def scope_changes(session: Session, install: Install) -> ScopeChange | None:
     None when the install is not active, the app has no approved release, or
     the scope sets are the same.
     """
+    # Imported here: listings sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.services import current_release
 
     if install.status != InstallStatus.ACTIVE:
@@ -457,6 +467,8 @@ def apply_scope_reductions(session: Session, listing_id: int) -> list[Install]:
     their old grant until an admin approves (``approve_scope_change``).
     Returns the installs that changed.
     """
+    # Imported here: listings sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.services import current_release
 
     release = current_release(session, listing_id)
@@ -521,6 +533,8 @@ def _iso(moment) -> str | None:
 
 def install_public(session: Session, install: Install) -> dict:
     """An install as webhooks and the Partner API describe it (one shape for both)."""
+    # Imported here: listings sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.models import Listing, Release
 
     workspace = session.get(Workspace, install.workspace_id)
@@ -576,6 +590,8 @@ def issue_install_token(session: Session, install: Install, listing) -> str:
     the payload part with the listing's secret, so the app can check it
     locally, then redeem it once through the Partner API.
     """
+    # Imported here: webhooks sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from webhooks.services import ensure_webhook_secret
 
     secret = ensure_webhook_secret(listing)

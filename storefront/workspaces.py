@@ -346,6 +346,8 @@ def retire_workspace(session: Session, workspace: Workspace, now: datetime | Non
     partner can erase what it holds. Pending invitations stop working and the
     workspace's name, which often names a person, is replaced.
     """
+    # Imported here: listings, webhooks sit above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.models import Listing
     from webhooks.services import enqueue_event
 
@@ -384,6 +386,8 @@ def delete_account(session: Session, user: User, password: str,
     workspace that still has other members. Returns the ids of the retired
     workspaces.
     """
+    # Imported here: listings sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
     from listings.services import audit
 
     now = now or utcnow()
