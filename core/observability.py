@@ -59,7 +59,6 @@ from sqlmodel import Session
 from core.access_log import redact
 from core.db import utcnow
 from core.extensions import limiter
-from core.settings import choice_setting
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("bazaar.access")
@@ -68,7 +67,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # What we accept from a client or proxy: short, and safe to write into a log line
 # or a header (UUIDs, hex, the ids load balancers make).
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,200}")
-LOG_FORMATS = ("text", "json")
 LOG_HANDLER_KEY = "bazaar.observability.log_handler"
 DEPENDENCIES_KEY = "bazaar.observability.dependencies"
 POOL_KEY = "bazaar.observability.pool"
@@ -391,9 +389,6 @@ def configure_logging(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Probes, /metrics, request ids and the log format. Called first in ``create_app``,
     so its timer starts before any other package's ``before_request``."""
-    # Checked again: an explicit override skips the environment's check.
-    app.config["LOG_FORMAT"] = choice_setting("LOG_FORMAT", app.config.get("LOG_FORMAT"),
-                                              LOG_FORMATS, "text")
     configure_logging(app)
     app.before_request(_start_request)
     app.after_request(_finish_request)

@@ -540,13 +540,6 @@ def sends_in_process(app) -> bool:
     return app.config.get("BACKGROUND_WORK", "worker") == "in-process"
 
 
-# Kept for core/observability.py, which re-checks LOG_FORMAT when it starts.
-def choice_setting(name: str, raw, choices: tuple[str, ...], default: str) -> str:
-    """``raw`` as one of ``choices`` (case and surrounding space ignored); ``default``
-    when unset or empty; else ``ConfigError`` naming the setting and its choices."""
-    return default if _is_unset(raw) else Choice(tuple(choices))(name, raw)
-
-
 # --- docs/configuration.md ---------------------------------------------------------------
 
 

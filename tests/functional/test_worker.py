@@ -190,3 +190,27 @@ def test_outbox_status_shows_every_outbox_due_rows_age_and_given_up(app, db, run
     assert lines["webhooks"] == ["2", "7", "min", "1"]
     assert lines["usage"] == ["0", "-", "0"]
     assert lines["search-sync"] == ["0", "-", "-"]  # retried until applied: never given up
+
+
+def test_outbox_status_on_an_unmigrated_database_says_so(tmp_path):
+    app = bare_app(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+    result = app.test_cli_runner().invoke(args=["outbox-status"])
+    assert result.exit_code == 1
+    assert "has not been migrated yet" in result.output and "Traceback" not in result.output
+
+
+def test_a_metrics_port_in_use_is_a_usage_error(runner):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(args=["worker", "--metrics-port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_worker_options_out_of_range_are_refused(runner):
+    for args in (["--poll-interval", "0"], ["--grace", "-1"], ["--metrics-port", "70000"]):
+        result = runner.invoke(args=["worker", *args])
+        assert result.exit_code == 2, args
+        assert "Invalid value" in result.output
