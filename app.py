@@ -7,10 +7,12 @@ from pathlib import Path
 
 from flask import Flask
 
+import accounts
 import api
 import billing
 import core
 import demo
+import installs
 import listings
 import search
 import storefront
@@ -28,12 +30,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Overrides (tests) go through the same parsers as the environment.
     app.config.update(load_config(Path(app.instance_path), overrides=overrides))
     core.init_app(app)
-    storefront.init_app(app)
+    accounts.init_app(app)
     listings.init_app(app)
     search.init_app(app)
+    installs.init_app(app)
     api.init_app(app)
     webhooks.init_app(app)
     billing.init_app(app)
+    storefront.init_app(app)  # the pages on top of them all
     demo.init_app(app)  # `flask demo load`: sample data, outside the domain packages
     return app
 

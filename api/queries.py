@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from listings.models import Listing, Release
-from storefront.models import Install, Trial, Workspace
+from installs.models import Install, Trial
+from accounts.models import Workspace
 
 
 def listing_install(session: Session, listing_id: int, install_id: int) -> Install | None:

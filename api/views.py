@@ -19,8 +19,9 @@ from api.problems import problem, problem_type
 from api.queries import listing_install, listing_installs_after
 from core.db import get_session
 from listings.models import Listing
-from storefront.models import InstallStatus
-from storefront.services import InstallTokenError, install_public, redeem_install_token
+from installs.models import InstallStatus
+from installs.tokens import InstallTokenError, redeem_install_token
+from installs.services import install_public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -19,8 +19,9 @@ from billing.interfaces import PaymentProvider, ProviderError, ProviderUnavailab
 from billing.models import Subscription
 from billing.subscriptions import begin_paid_install, begin_trial_payment, open_checkout
 from listings.models import Listing
-from storefront.models import Install, User, Workspace
-from storefront.services import ConsentOutdated, InstallError, active_install, installable_release
+from installs.models import Install
+from accounts.models import User, Workspace
+from installs.services import ConsentOutdated, InstallError, active_install, installable_release
 
 log = logging.getLogger(__name__)
 

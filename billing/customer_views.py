@@ -17,8 +17,10 @@ from billing.providers import get_provider
 from billing.queries import workspace_subscription
 from core.db import get_session
 from listings.models import Listing
-from storefront.models import Install, InstallStatus, Workspace
-from storefront.services import current_workspace, has_payment_method, is_workspace_admin
+from installs.models import Install, InstallStatus
+from accounts.models import Workspace
+from accounts.services import current_workspace, is_workspace_admin
+from installs.trials import has_payment_method
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from billing.models import (
 )
 from core.db import utcnow
 from listings.models import Listing, PricingModel
-from storefront.models import Install, InstallStatus, Trial, TrialStatus
+from installs.models import Install, InstallStatus, Trial, TrialStatus
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 # The ranges the revenue page offers (months, newest last).

@@ -33,17 +33,11 @@ from billing.revenue import fee_percent
 from billing.usage_sender import billing_customer_id, provider_name
 from core.db import utcnow
 from listings.models import Listing, Partner
-from storefront.models import Install, InstallStatus, Trial, TrialStatus, User, Workspace
-from storefront.services import (
-    ConsentOutdated,
-    InstallError,
-    install_listing,
-    installable_release,
-    is_workspace_admin,
-    notify,
-    revoke_install,
-    trial_days_left,
-)
+from installs.models import Install, InstallStatus, Trial, TrialStatus
+from accounts.models import User, Workspace
+from installs.services import ConsentOutdated, InstallError, install_listing, installable_release, revoke_install
+from accounts.services import is_workspace_admin, notify
+from installs.trials import trial_days_left
 
 log = logging.getLogger(__name__)
 

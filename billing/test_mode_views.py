@@ -26,7 +26,7 @@ from core.db import get_session
 from core.security import partner_required
 from core.templating import format_money
 from listings.models import Listing, Partner
-from storefront.services import current_workspace, is_workspace_admin
+from accounts.services import current_workspace, is_workspace_admin
 
 
 def _local_provider_or_404():

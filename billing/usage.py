@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from billing.models import UsageEvent, UsageStatus
 from core.db import utcnow
 from listings.models import PricingModel
-from storefront.models import Install
+from installs.models import Install
 
 MAX_BATCH = 1000
 MAX_EVENT_ID_LENGTH = 100

@@ -52,7 +52,8 @@ from core.db import get_session, utcnow
 from core.observability import count_sends
 from core.outbox import Backoff, OutboxSender, claim_rows, register_outbox, wake_after_commit
 from listings.models import Listing
-from storefront.models import Install, User, Workspace, WorkspaceMember, WorkspaceRole
+from installs.models import Install
+from accounts.models import User, Workspace, WorkspaceMember, WorkspaceRole
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,7 @@ from billing.payouts import apply_account_state, apply_payout_state
 from billing.subscriptions import apply_subscription_state, subscription_for
 from billing.usage_sender import provider_name
 from listings.models import Listing
-from storefront.services import notify
+from accounts.services import notify
 
 log = logging.getLogger(__name__)
 

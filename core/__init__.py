@@ -12,9 +12,12 @@ def init_app(app: Flask) -> None:
     from core import db, observability, security
     from core.cli import db_cli
     from core.extensions import csrf, limiter
+    from core.routing import DatabaseIdConverter
     from core.templating import register_template_helpers
     from core.worker import outbox_status_command, worker_command
 
+    # First, before any blueprint adds a rule that uses it.
+    app.url_map.converters["int"] = DatabaseIdConverter
     if app.config.get("TRUSTED_PROXIES"):
         # Behind an ingress every request comes from the proxy: believe the last
         # TRUSTED_PROXIES hops of X-Forwarded-For/-Proto, so rate limits count the client.

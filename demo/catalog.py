@@ -72,8 +72,9 @@ from listings.services import (
     submit_for_review,
     unique_slug,
 )
-from storefront.models import Install, InstallStatus, Role, User
-from storefront.services import create_workspace, current_workspace, hash_password
+from installs.models import Install, InstallStatus
+from accounts.models import Role, User
+from accounts.services import create_workspace, current_workspace, hash_password
 
 
 @dataclass

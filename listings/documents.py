@@ -17,7 +17,7 @@ from core.markdown import markdown_to_text
 from listings.models import Listing, ListingStatus, Release, ReleaseStatus
 from listings.scopes import is_write_scope
 from listings.services import ListingCard, listing_cards
-from storefront.models import Install, InstallStatus
+from installs.models import Install, InstallStatus
 
 BATCH_SIZE = 1000
 

@@ -70,7 +70,7 @@ from listings.services import (
     set_collection_items,
 )
 from listings.services import move_collection as move_collection_service
-from storefront.services import apply_scope_reductions
+from installs.services import apply_scope_reductions
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 

@@ -64,7 +64,8 @@ from listings.models import (
 )
 from listings.prune_rules import PruneSettings, RuleText, load_prune_settings, rule_texts
 from search import sync as search_sync
-from storefront.models import Install, InstallStatus, Notification, Workspace
+from installs.models import Install, InstallStatus
+from accounts.models import Notification, Workspace
 
 log = logging.getLogger(__name__)
 

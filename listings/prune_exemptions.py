@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from core.db import utcnow
 from listings.models import Listing, ListingExemption, PruneRule
 from listings.services import ListingError, audit
-from storefront.models import User
+from accounts.models import User
 
 MAX_REASON_LENGTH = 1000
 # Two years (one of them may be a leap year): long enough for a planned

@@ -32,7 +32,7 @@ from listings.models import (
 from listings.prune_exemptions import aware, is_active
 from listings.prune_rules import PruneSettings, RuleText, rule_texts
 from listings.queries import Page
-from storefront.models import User
+from accounts.models import User
 
 # The console lists the flags whose grace ends soonest, and says how many more there are.
 OPEN_FLAGS_SHOWN = 100

@@ -28,7 +28,7 @@ from listings.models import (
     ReviewStatus,
     Screenshot,
 )
-from storefront.models import User
+from accounts.models import User
 
 # Listing statuses whose new releases are reviewed one by one (the others are
 # approved together with the listing itself).

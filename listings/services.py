@@ -37,7 +37,8 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
-from storefront.models import Install, Trial, TrialStatus, User, Workspace
+from installs.models import Install, Trial, TrialStatus
+from accounts.models import User, Workspace
 
 # Statuses a partner may still change freely; once published, edits are live.
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}

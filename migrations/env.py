@@ -17,7 +17,8 @@ import billing.models  # noqa: F401
 import core.models  # noqa: F401
 import listings.models  # noqa: F401
 import search.models  # noqa: F401
-import storefront.models  # noqa: F401
+import accounts.models  # noqa: F401
+import installs.models  # noqa: F401
 import webhooks.models  # noqa: F401
 from core.db import make_engine
 

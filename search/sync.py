@@ -42,7 +42,7 @@ from listings.documents import search_documents
 from listings.models import Badge, Listing, Release, Review
 from search.interfaces import SearchBackend, SearchUnavailable
 from search.models import SearchOutbox, SearchSyncState
-from storefront.models import Install
+from installs.models import Install
 
 log = logging.getLogger(__name__)
 

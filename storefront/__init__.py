@@ -1,5 +1,9 @@
-"""The storefront: the app's shell (config, database, accounts, security,
-error pages) and the customer's side of the marketplace."""
+"""The storefront: the customer-facing pages (home, categories, collections, an
+app's page and reviews, installing, "My apps", deleting one's account), the
+admin's user list, and the error pages every path shares.
+
+The top of the package graph: its pages bring together accounts, listings,
+search, installs and billing (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
 
-from core import db
-from core.extensions import login_manager
-from storefront.cli import installs_cli
+from api.problems import problem, problem_for_http_error
+from storefront.account_views import bp as account_bp
+from storefront.admin import bp as admin_bp
+from storefront.install_views import bp as installs_bp
+from storefront.views import bp as storefront_bp
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +42,6 @@ API_PATH = "/api/"
 def _render_error(status: int, detail: str | None = None):
     title, message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
     if request.path.startswith(API_PATH):
-        # Imported here: the API sits above the storefront, whose error pages answer
-        # for its paths too (docs/architecture.md).
-        from api.problems import problem
-
         return problem(status, None if status >= 500 else detail)
     if request.path.startswith(JSON_PATHS):
         return jsonify({"error": detail or message}), status
@@ -59,9 +60,6 @@ def _register_error_pages(app: Flask) -> None:
         if error.code and error.code < 400:
             return error
         if request.path.startswith(API_PATH):
-            # Imported here: the API sits above the storefront (see _render_error).
-            from api.problems import problem_for_http_error
-
             return problem_for_http_error(error)
         return _render_error(error.code or 500)
 
@@ -72,49 +70,9 @@ def _register_error_pages(app: Flask) -> None:
         return _render_error(500)
 
 
-class DatabaseIdConverter(IntegerConverter):
-    """``<int:...>`` for database ids: a number past a 32-bit id column can't name
-    a row, so the route answers 404 instead of a database error."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
-
-
 def init_app(app: Flask) -> None:
-    # First, before any blueprint adds a rule that uses it.
-    app.url_map.converters["int"] = DatabaseIdConverter
-    login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
-
-    # Flask-Login "alternative tokens": the session and the remember-me cookie carry
-    # the user's session token (User.get_id), not their id, so replacing the token
-    # signs every device out. https://flask-login.readthedocs.io/en/latest/#alternative-tokens
-    @login_manager.user_loader
-    def load_user(session_token: str):
-        from sqlmodel import col, select
-
-        from storefront.models import User
-
-        if not session_token:
-            return None
-        return db.get_session().exec(select(User).where(
-            User.session_token == session_token, col(User.active).is_(True))).first()
-
     _register_error_pages(app)
-    app.cli.add_command(installs_cli)
-
-    from storefront.accounts import bp as accounts_bp
-    from storefront.admin import bp as admin_bp
-    from storefront.install_views import bp as installs_bp
-    from storefront.views import bp as storefront_bp
-    from storefront.workspace_views import bp as workspaces_bp
-
     app.register_blueprint(storefront_bp)
-    app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(installs_bp)
-    app.register_blueprint(workspaces_bp)
+    app.register_blueprint(account_bp)

@@ -2,7 +2,7 @@
 
 Only admins (``admin_required``). Role rules, including "the last admin keeps
 the admin role" so nobody can lock the admins out, live in
-``storefront.services.change_role``; every change is written to the audit log.
+``accounts.services.change_role``; every change is written to the audit log.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from accounts.models import Role, User
+from accounts.services import AccountError, change_role
 from core.db import get_session
 from core.pagination import page_count, page_number
 from core.security import admin_required
 from listings.services import audit
 from storefront.forms import RoleForm
-from storefront.models import Role, User
 from storefront.queries import partner_name, partner_names, users_page
-from storefront.services import AccountError, change_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

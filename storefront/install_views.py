@@ -18,36 +18,34 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from accounts.models import Notification, Workspace
+from accounts.services import current_workspace, is_workspace_admin, workspace_notifications
 from billing.checkout import needs_checkout, start_install_checkout
 from billing.providers import get_provider
 from core.db import get_session, utcnow
-from listings.models import Listing, ListingStatus
-from listings.services import current_release, published_listing
-from storefront.charging import stop_charging
-from storefront.models import Install, InstallStatus, Notification, Trial, Workspace
-from storefront.queries import (
-    expired_installs,
-    listings_by_id,
-    suggested_apps,
-    trials_by_id,
-)
-from storefront.services import (
+from installs.models import Install, InstallStatus, Trial
+from installs.services import (
     ConsentOutdated,
     InstallError,
     active_install,
     apply_scope_reductions,
     approve_scope_change,
-    current_workspace,
     install_listing,
     installable_release,
-    is_workspace_admin,
-    issue_install_token,
     scope_changes,
-    settle_trials,
-    trial_days_left,
     uninstall,
     workspace_installs,
-    workspace_notifications,
+)
+from installs.tokens import issue_install_token
+from installs.trials import settle_trials, trial_days_left
+from listings.models import Listing, ListingStatus
+from listings.services import current_release, published_listing
+from storefront.charging import stop_charging
+from storefront.queries import (
+    expired_installs,
+    listings_by_id,
+    suggested_apps,
+    trials_by_id,
 )
 
 log = logging.getLogger(__name__)

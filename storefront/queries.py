@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
+from accounts.models import User
+from installs.models import Install, InstallStatus, Trial
 from listings.models import (
     Category,
     Collection,
@@ -29,7 +31,6 @@ from listings.models import (
 from listings.prune_queries import delisted_rule_titles, suggested_apps
 from listings.queries import listing_screenshots
 from listings.services import VISIBLE_STATUSES
-from storefront.models import Install, InstallStatus, Trial, User
 
 __all__ = [
     "UsersPage", "category_by_slug", "collection_by_slug", "delisted_rule_titles",

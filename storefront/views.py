@@ -28,9 +28,11 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from accounts.services import current_workspace
 from core.db import get_session, utcnow
 from core.extensions import limiter
 from core.pagination import page_count, page_number
+from installs.models import Install
 from listings.models import (
     Category,
     Listing,
@@ -61,7 +63,6 @@ from listings.services import (
 )
 from search.interfaces import SearchQuery, SearchUnavailable
 from storefront.forms import ReviewForm
-from storefront.models import Install
 from storefront.queries import (
     category_by_slug,
     collection_by_slug,
@@ -71,7 +72,6 @@ from storefront.queries import (
     review_by_author,
     visible_screenshot,
 )
-from storefront.services import current_workspace
 
 bp = Blueprint("storefront", __name__)
 

@@ -28,7 +28,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 from argon2 import PasswordHasher  # noqa: E402
 
 from app import create_app  # noqa: E402  (after the environment is set)
-from storefront.services import set_password_hasher  # noqa: E402
+from accounts.services import set_password_hasher
 
 # Still Argon2id, with the cheapest parameters: hundreds of sign-ins stay fast.
 set_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

@@ -27,8 +27,8 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
-from storefront.models import Role, User
-from storefront.services import hash_password
+from accounts.models import Role, User
+from accounts.services import hash_password
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
@@ -181,7 +181,7 @@ def search_document(listing_id: int, name: str, published_days_ago: int | None =
 
 def make_workspace(session: Session, admin_user: User, name: str | None = None):
     """A workspace with ``admin_user`` as its admin member."""
-    from storefront.services import create_workspace
+    from accounts.services import create_workspace
 
     workspace = create_workspace(session, name or f"Workspace {_n()}", admin_user)
     session.commit()
@@ -194,7 +194,8 @@ def make_install(session: Session, workspace, listing: Listing, installed_by: Us
     """An install of ``listing`` in ``workspace`` on its newest release."""
     from sqlmodel import col, select
 
-    from storefront.models import Install, WorkspaceMember
+    from installs.models import Install
+    from accounts.models import WorkspaceMember
 
     release = session.exec(select(Release).where(Release.listing_id == listing.id)
                            .order_by(col(Release.id).desc())).first()
@@ -213,7 +214,7 @@ def workspace_of(session: Session, user: User):
     """The (first) workspace ``user`` belongs to."""
     from sqlmodel import select
 
-    from storefront.models import Workspace, WorkspaceMember
+    from accounts.models import Workspace, WorkspaceMember
 
     return session.exec(select(Workspace).join(WorkspaceMember,
                                                WorkspaceMember.workspace_id == Workspace.id)
@@ -222,7 +223,7 @@ def workspace_of(session: Session, user: User):
 
 def make_notification(session: Session, workspace, message: str = "Something to know."):
     """A notice for ``workspace``'s "My apps"."""
-    from storefront.models import Notification
+    from accounts.models import Notification
 
     return save(session, Notification(workspace_id=workspace.id, kind="info", message=message))
 
@@ -269,7 +270,7 @@ def make_webhook_delivery(session: Session, listing: Listing, event_type: str = 
 
 def make_member(session: Session, workspace, user: User | None = None, role: str = "member"):
     """``user`` (a new customer by default) added to ``workspace`` with ``role``."""
-    from storefront.models import WorkspaceMember
+    from accounts.models import WorkspaceMember
 
     user = user or make_user(session, Role.CUSTOMER)
     return save(session, WorkspaceMember(workspace_id=workspace.id, user_id=user.id, role=role))
@@ -280,8 +281,8 @@ def make_invitation(session: Session, workspace, email: str | None = None, role:
     """An invitation to ``workspace`` made by one of its admins; returns (invitation, token)."""
     from sqlmodel import select
 
-    from storefront.models import WorkspaceMember
-    from storefront.workspaces import invite
+    from accounts.models import WorkspaceMember
+    from accounts.workspaces import invite
 
     if invited_by is None:
         admin = session.exec(select(WorkspaceMember).where(
@@ -329,7 +330,7 @@ def make_checkout(session: Session, app, workspace, listing: Listing, user: User
     from billing.providers import get_provider
     from billing.subscriptions import begin_paid_install, open_checkout
     from listings.services import current_release
-    from storefront.models import WorkspaceMember
+    from accounts.models import WorkspaceMember
 
     if user is None:
         member = session.exec(select(WorkspaceMember).where(
@@ -353,7 +354,7 @@ def make_subscription(session: Session, workspace, listing: Listing, status: str
     (no checkout: for reports and ledger tests)."""
     from sqlmodel import select
 
-    from storefront.models import WorkspaceMember
+    from accounts.models import WorkspaceMember
 
     release = session.exec(select(Release).where(Release.listing_id == listing.id)
                            .order_by(Release.id.desc())).first()
@@ -418,7 +419,7 @@ def make_payout_account(session: Session, app, partner: Partner, email: str = "p
 def make_trial(session: Session, workspace, listing: Listing, started_at=None,
                status: str = "active", days: int = 14):
     """A trial of ``listing`` by ``workspace`` (``status`` active, converted, expired...)."""
-    from storefront.models import Trial
+    from installs.models import Trial
 
     started_at = started_at or utcnow()
     ended = status != "active"
@@ -496,7 +497,7 @@ def make_delisted_notification(session: Session, workspace, listing: Listing,
                                suggested: list[Listing] | None = None,
                                message: str | None = None):
     """The notice a workspace gets when an app it installed is delisted by the prune job."""
-    from storefront.models import Notification
+    from accounts.models import Notification
 
     return save(session, Notification(
         workspace_id=workspace.id, kind="listing.delisted", listing_id=listing.id,

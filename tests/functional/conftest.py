@@ -2,7 +2,7 @@
 
 import pytest
 
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import func, select
 
 from core.db import utcnow
-from storefront.models import LoginFailure, Role, User
+from accounts.models import LoginFailure, Role, User
 from tests import factories
 
 REGISTERED = "Thanks! If this email address is new to Bazaar, your account is ready"

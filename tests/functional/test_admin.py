@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from listings.models import AuditEvent
-from storefront.models import Role, User
+from accounts.models import Role, User
 from tests import factories
 
 

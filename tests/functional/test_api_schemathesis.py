@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from listings.models import Partner
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 # Cases per generation mode: valid requests, then requests the document forbids.

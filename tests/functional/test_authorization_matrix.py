@@ -15,7 +15,7 @@ import pytest
 from flask import url_for
 
 from listings.models import ListingStatus, ReleaseStatus, ReviewStatus
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 ROLES = ["visitor", "customer", "owner", "other_partner", "editor", "admin"]
@@ -140,7 +140,7 @@ MATRIX = {
     # The link's secret token is the key: visitors see how to sign in, others why not.
     "workspaces.invitation": ("GET", {"token": "invitation_token"}, PUBLIC),
     "workspaces.accept": ("POST", {"token": "invitation_token"}, SIGNED_IN),
-    "workspaces.delete_account": ("GET", {}, SIGNED_IN),
+    "account.delete_account": ("GET", {}, SIGNED_IN),
     # Billing: the provider's webhook answers anyone (the signature decides, 400 here);
     # a checkout belongs to the workspace that started it.
     "billing.stripe_webhook": ("POST", {}, PUBLIC),

@@ -13,7 +13,7 @@ from sqlmodel import select
 from billing.models import Invoice, LedgerEntry, LedgerEntryKind, ProviderObject, SubscriptionStatus
 from billing.payouts import payout_balances
 from billing.reports import monthly_recurring_revenue
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 from tests.factories import workspace_of
 

@@ -31,7 +31,7 @@ from billing.providers import get_provider
 from billing.stripe_provider import StripeProvider, build_client
 from billing.webhooks import process_event
 from listings.models import Listing
-from storefront.models import Workspace
+from accounts.models import Workspace
 from tests import factories
 from tests.factories import workspace_of
 

@@ -13,7 +13,8 @@ import stripe
 from sqlmodel import func, select
 
 from billing.models import Payout, ProcessedWebhookEvent, Subscription
-from storefront.models import Install, InstallStatus, Notification, Role
+from installs.models import Install, InstallStatus
+from accounts.models import Notification, Role
 from tests import factories
 from webhooks.models import WebhookDelivery
 

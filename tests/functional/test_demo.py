@@ -21,7 +21,7 @@ from listings.models import (
     Screenshot,
 )
 from listings.screenshots import inspect_image, screenshot_path
-from storefront.models import Role, User
+from accounts.models import Role, User
 
 TABLES = [User, Category, Partner, Listing, Release, Screenshot, Review, Badge, Collection,
           CollectionItem]

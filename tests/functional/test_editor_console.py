@@ -20,7 +20,7 @@ from listings.models import (
     ReleaseStatus,
     ReviewStatus,
 )
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

@@ -7,7 +7,7 @@ import json
 from sqlmodel import select
 
 from listings.services import current_release
-from storefront.services import approve_scope_change, install_listing, uninstall
+from installs.services import approve_scope_change, install_listing, uninstall
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery

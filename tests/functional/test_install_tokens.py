@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from core.db import utcnow
-from storefront.models import Role, WorkspaceMember, WorkspaceRole
-from storefront.services import InstallTokenError, issue_install_token, redeem_install_token
+from accounts.models import Role, WorkspaceMember, WorkspaceRole
+from installs.tokens import InstallTokenError, issue_install_token, redeem_install_token
 from tests import factories
 from tests.factories import workspace_of
 

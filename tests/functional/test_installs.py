@@ -10,8 +10,9 @@ from sqlmodel import func, select
 from listings.models import ListingStatus
 from listings.scopes import REGIONS, describe_scope
 from listings.services import current_release
-from storefront.models import Install, Role, User, Workspace, WorkspaceMember, WorkspaceRole
-from storefront.services import InstallError, install_listing
+from installs.models import Install
+from accounts.models import Role, User, Workspace, WorkspaceMember, WorkspaceRole
+from installs.services import InstallError, install_listing
 from tests import factories
 from tests.factories import workspace_of
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from billing.account import month_before
 from core.db import utcnow
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 from tests.factories import workspace_of
 
@@ -62,7 +62,7 @@ def test_another_workspaces_billing_is_not_shown(client, db, login, admin):
 
 def test_members_see_the_page_but_not_the_portal_button(client, db, login, admin):
     member = factories.make_member(db, workspace_of(db, admin))
-    from storefront.models import User
+    from accounts.models import User
 
     login(db.get(User, member.user_id))
     page = client.get("/my/billing").get_data(as_text=True)

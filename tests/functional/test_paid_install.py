@@ -13,8 +13,8 @@ from billing.interfaces import ProviderUnavailable
 from billing.models import BillingCustomer, Subscription
 from billing.providers import get_provider
 from listings.services import current_release
-from storefront.models import Install, InstallStatus
-from storefront.services import BILLING_NOT_READY, InstallError, install_listing
+from installs.models import Install, InstallStatus
+from installs.services import BILLING_NOT_READY, InstallError, install_listing
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery
@@ -199,8 +199,8 @@ def test_a_trial_with_a_card_converts_instead_of_expiring(client, db, login, adm
     from datetime import timedelta
 
     from core.db import utcnow
-    from storefront.models import Trial
-    from storefront.services import settle_trials
+    from installs.models import Trial
+    from installs.trials import settle_trials
 
     listing = factories.make_paid_listing(db, trial_days=14)
     login(admin)
@@ -233,7 +233,7 @@ def test_a_trial_without_a_card_still_expires(client, db, login, admin):
     from datetime import timedelta
 
     from core.db import utcnow
-    from storefront.services import settle_trials
+    from installs.trials import settle_trials
 
     listing = factories.make_paid_listing(db, trial_days=14)
     login(admin)
@@ -340,7 +340,7 @@ def test_a_trial_checkout_records_stripes_paid_invoice_of_zero_and_sells_nothing
         client, db, login, admin):
     from billing.models import Invoice, LedgerEntry
     from listings.models import Partner
-    from storefront.models import Role
+    from accounts.models import Role
 
     listing = factories.make_paid_listing(db, trial_days=14, monthly_price=2500)
     login(admin)

@@ -20,8 +20,9 @@ from api.models import ApiKey
 from api.openapi import openapi_document
 from core.db import utcnow
 from listings.models import Partner
-from storefront.models import InstallToken, Role
-from storefront.services import issue_install_token
+from installs.models import InstallToken
+from accounts.models import Role
+from installs.tokens import issue_install_token
 from tests import factories
 
 PROBLEM = "application/problem+json"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.db import utcnow
-from storefront.models import Role, Trial
+from accounts.models import Role
+from installs.models import Trial
 from tests import factories
 
 

@@ -20,7 +20,7 @@ from billing.payouts import simulated_payouts
 from billing.providers import get_provider
 from billing.reports import MonthSpan
 from core.db import utcnow
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 # This month and the one before it, whatever today is.

@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from listings.models import Listing, ListingStatus, Partner, Release, Review, Screenshot
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

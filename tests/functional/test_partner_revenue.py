@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from billing.reports import MonthSpan
 from core.db import utcnow
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 # This month and the one before it, whatever today is.

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from billing.models import PayoutAccount
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 SECRET = "whsec_bazaar_payout_tests"

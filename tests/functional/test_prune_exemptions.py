@@ -12,7 +12,7 @@ from core.db import utcnow
 from listings.models import AuditEvent, ListingExemption
 from listings.prune_exemptions import exempt_listing
 from listings.services import ListingError
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

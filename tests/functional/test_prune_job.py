@@ -30,7 +30,8 @@ from listings.models import (
 from listings.services import delist_listing
 from search import sync as search_sync
 from search.models import SearchOutbox
-from storefront.models import Install, Notification, Role
+from installs.models import Install
+from accounts.models import Notification, Role
 from tests import factories
 
 NOW = datetime(2030, 6, 1, 3, 17, tzinfo=UTC)

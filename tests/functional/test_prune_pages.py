@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from core.db import utcnow
 from listings.models import DelistedBy, ListingStatus, Partner, PartnerNotice
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 RULE_TITLES = ["No release or update", "Too few active installs", "Security review out of date",

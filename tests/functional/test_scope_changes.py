@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from listings.scopes import describe_scope
-from storefront.models import Install, Role, WorkspaceMember, WorkspaceRole
+from installs.models import Install
+from accounts.models import Role, WorkspaceMember, WorkspaceRole
 from tests import factories
 from tests.factories import workspace_of
 

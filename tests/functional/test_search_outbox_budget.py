@@ -16,7 +16,7 @@ from listings.models import Listing, Partner
 from search import sync
 from search.interfaces import SearchQuery
 from search.models import SearchOutbox, SearchSyncState
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 BACKLOG = 3000

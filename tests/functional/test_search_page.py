@@ -18,7 +18,7 @@ from core.db import utcnow
 from listings.models import ListingStatus
 from listings.services import approve_listing
 from search.interfaces import SearchUnavailable
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 WRITE_SCOPES = [{"scope": "contacts:write", "justification": "To save the contacts it finds."}]

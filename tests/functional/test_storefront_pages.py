@@ -14,7 +14,8 @@ from sqlmodel import func, select
 
 from core.db import utcnow
 from listings.models import ListingStatus, Review, ReviewStatus
-from storefront.models import Install, Role, WorkspaceMember
+from installs.models import Install
+from accounts.models import Role, WorkspaceMember
 from tests import factories
 
 

@@ -11,8 +11,10 @@ from sqlmodel import select
 from core.db import utcnow
 from listings.models import PricingModel
 from listings.services import current_release
-from storefront.models import Install, Notification, Trial
-from storefront.services import InstallError, install_listing, settle_trials, uninstall
+from installs.models import Install, Trial
+from accounts.models import Notification
+from installs.services import InstallError, install_listing, uninstall
+from installs.trials import settle_trials
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery

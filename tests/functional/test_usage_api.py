@@ -13,7 +13,7 @@ from sqlmodel import func, select
 from billing.models import UsageEvent, UsageStatus
 from core.db import utcnow
 from listings.models import Partner
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 PROBLEM = "application/problem+json"
@@ -178,7 +178,7 @@ def test_timestamps_at_the_limits(client, db, world):
 
 
 def test_usage_only_while_the_install_was_in_place(client, db, world):
-    from storefront.services import revoke_install
+    from installs.services import revoke_install
 
     revoke_install(db, world.install, now=utcnow() - timedelta(hours=1))
     db.commit()

@@ -10,7 +10,7 @@ from markupsafe import escape
 from sqlmodel import select
 
 from core.db import utcnow
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 from webhooks.models import WebhookAttempt, WebhookDelivery
 

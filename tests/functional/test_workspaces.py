@@ -12,16 +12,9 @@ from sqlmodel import select
 
 from core.db import utcnow
 from listings.services import current_release
-from storefront.models import (
-    Install,
-    InstallStatus,
-    Role,
-    User,
-    WorkspaceInvitation,
-    WorkspaceMember,
-    WorkspaceRole,
-)
-from storefront.workspaces import NOT_A_CUSTOMER
+from installs.models import Install, InstallStatus
+from accounts.models import Role, User, WorkspaceInvitation, WorkspaceMember, WorkspaceRole
+from accounts.workspaces import NOT_A_CUSTOMER
 from tests import factories
 from tests.factories import workspace_of
 

@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from billing.models import BillingCustomer, ProviderObject, Subscription
 from listings.services import current_release
-from storefront.models import Install, InstallStatus, Role
+from installs.models import Install, InstallStatus
+from accounts.models import Role
 from tests import factories
 
 SECRET = "whsec_bazaar_stripe_checkout"

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from billing.models import LedgerEntry, LedgerEntryKind, Subscription
 from listings.services import current_release
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 SECRET = "whsec_bazaar_stripe_refunds"

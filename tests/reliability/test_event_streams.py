@@ -33,7 +33,8 @@ from billing.models import (
     Subscription,
 )
 from billing.providers import get_provider
-from storefront.models import Install, Role
+from installs.models import Install
+from accounts.models import Role
 from tests import factories
 
 SECRET = "whsec_bazaar_stream_tests"

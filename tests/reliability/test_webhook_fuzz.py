@@ -21,7 +21,7 @@ from sqlmodel import select
 from billing.events import MAX_AMOUNT
 from billing.models import Invoice, LedgerEntry, LedgerEntryKind
 from billing.providers import get_provider
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 from tests.factories import workspace_of
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from api.queries import listing_install, listing_installs_after
-from storefront.services import install_public
+from installs.services import install_public
 from tests import factories
 
 

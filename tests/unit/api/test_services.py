@@ -22,7 +22,7 @@ from api.services import (
     rotate_api_key,
 )
 from core.db import utcnow
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

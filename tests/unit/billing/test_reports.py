@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from billing.reports import BadMonth, MonthSpan, parse_month, revenue_report
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 TODAY = date(2026, 11, 15)

@@ -14,7 +14,7 @@ from listings.prune_queries import (
     open_flags_total,
     prune_runs,
 )
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

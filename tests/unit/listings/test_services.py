@@ -31,7 +31,7 @@ from listings.services import (
     submit_for_review,
     top_rated_listings,
 )
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

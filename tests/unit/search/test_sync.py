@@ -11,7 +11,7 @@ from listings.services import delist_listing, moderate_review
 from search import sync
 from search.interfaces import SearchQuery
 from search.models import SearchOutbox, SearchSyncState
-from storefront.models import Role
+from accounts.models import Role
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from core.db import utcnow
 from listings.models import ListingStatus, ReviewStatus
-from storefront.models import Role
+from accounts.models import Role
 from storefront.queries import (
     category_by_slug,
     collection_by_slug,

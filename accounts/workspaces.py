@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import defaultdict
 from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 
@@ -20,10 +19,7 @@ from flask import session as flask_session
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from core.db import utcnow
-from storefront.models import (
-    Install,
-    InstallStatus,
+from accounts.models import (
     Role,
     User,
     Workspace,
@@ -31,13 +27,8 @@ from storefront.models import (
     WorkspaceMember,
     WorkspaceRole,
 )
-from storefront.services import (
-    AccountError,
-    authenticate,
-    is_workspace_admin,
-    normalise_email,
-    revoke_install,
-)
+from accounts.services import is_workspace_admin, normalise_email
+from core.db import utcnow
 
 INVITATION_TTL = timedelta(days=7)
 # The flask session key holding the id of the workspace the person chose.
@@ -75,7 +66,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _lock_workspace(session: Session, workspace_id: int) -> Workspace | None:
+def lock_workspace(session: Session, workspace_id: int) -> Workspace | None:
     """The workspace, re-read and locked until commit (PostgreSQL; SQLite has one writer).
 
     Taken before counting members or admins, so two requests can't both leave
@@ -156,7 +147,7 @@ def workspace_member(session: Session, workspace: Workspace, member_id: int) -> 
     return member if member is not None and member.workspace_id == workspace.id else None
 
 
-def _admin_count(session: Session, workspace_id: int) -> int:
+def admin_count(session: Session, workspace_id: int) -> int:
     return session.exec(select(func.count()).select_from(WorkspaceMember).where(
         WorkspaceMember.workspace_id == workspace_id,
         WorkspaceMember.role == WorkspaceRole.ADMIN)).one()
@@ -186,13 +177,13 @@ def rename_workspace(session: Session, workspace: Workspace, user, name: str) ->
 
 def change_member_role(session: Session, member: WorkspaceMember, user, role: str) -> None:
     """Make ``member`` an admin or a member (admins only); the last admin stays one."""
-    workspace = _lock_workspace(session, member.workspace_id)
+    workspace = lock_workspace(session, member.workspace_id)
     require_admin(session, workspace, user, "change roles")
     if role not in set(WorkspaceRole):
         raise WorkspaceError("Choose Admin or Member.")
     session.refresh(member)
     if member.role == WorkspaceRole.ADMIN and role != WorkspaceRole.ADMIN \
-            and _admin_count(session, workspace.id) <= 1:
+            and admin_count(session, workspace.id) <= 1:
         raise WorkspaceError(_last_admin_message(session, member, workspace))
     member.role = role
     session.add(member)
@@ -201,10 +192,10 @@ def change_member_role(session: Session, member: WorkspaceMember, user, role: st
 
 def remove_member(session: Session, member: WorkspaceMember, user) -> None:
     """Take ``member`` out of the workspace (admins only); the last admin can't be removed."""
-    workspace = _lock_workspace(session, member.workspace_id)
+    workspace = lock_workspace(session, member.workspace_id)
     require_admin(session, workspace, user, "remove members")
     session.refresh(member)
-    if member.role == WorkspaceRole.ADMIN and _admin_count(session, workspace.id) <= 1:
+    if member.role == WorkspaceRole.ADMIN and admin_count(session, workspace.id) <= 1:
         raise WorkspaceError(_last_admin_message(session, member, workspace))
     session.delete(member)
     session.flush()
@@ -232,7 +223,7 @@ def invite(session: Session, workspace: Workspace, inviter, email: str, role: st
     Raises ``WorkspaceError`` when the person is already a member or already
     has a pending invitation.
     """
-    workspace = _lock_workspace(session, workspace.id)
+    workspace = lock_workspace(session, workspace.id)
     require_admin(session, workspace, inviter, "invite people")
     if role not in set(WorkspaceRole):
         raise WorkspaceError("Choose Admin or Member.")
@@ -314,7 +305,7 @@ def accept_invitation(session: Session, invitation: WorkspaceInvitation, user,
         raise WorkspaceError(problem)
     if not email_matches(invitation, user):
         raise WorkspaceError(WRONG_EMAIL.format(email=user.email))
-    workspace = _lock_workspace(session, invitation.workspace_id)
+    workspace = lock_workspace(session, invitation.workspace_id)
     if workspace is None or workspace.deleted_at is not None:
         raise WorkspaceError(WORKSPACE_GONE)
     claimed = session.execute(
@@ -332,108 +323,6 @@ def accept_invitation(session: Session, invitation: WorkspaceInvitation, user,
         session.add(member)
         session.flush()
     return member
-
-
-# --- deleting an account ---------------------------------------------------------------
-
-
-def retire_workspace(session: Session, workspace: Workspace, now: datetime | None = None) -> None:
-    """Delete a workspace nobody is left in.
-
-    Every active install is revoked (its partner gets ``install.uninstalled``),
-    then each app ever installed in the workspace gets one
-    ``workspace.data_redact`` event naming all of its installs there, so the
-    partner can erase what it holds. Pending invitations stop working and the
-    workspace's name, which often names a person, is replaced.
-    """
-    # Imported here: listings, webhooks sit above the storefront (docs/architecture.md);
-    # the import goes when installs/ moves out of storefront/ (issue 12).
-    from listings.models import Listing
-    from webhooks.services import enqueue_event
-
-    now = now or utcnow()
-    installs = session.exec(select(Install).where(Install.workspace_id == workspace.id)
-                            .order_by(Install.id)).all()
-    install_ids_by_listing: dict[int, list[int]] = defaultdict(list)
-    for install in installs:
-        if install.status == InstallStatus.ACTIVE:
-            revoke_install(session, install)
-        install_ids_by_listing[install.listing_id].append(install.id)
-    for listing_id, install_ids in sorted(install_ids_by_listing.items()):
-        enqueue_event(session, session.get(Listing, listing_id), "workspace.data_redact",
-                      {"workspace": {"id": workspace.id}, "install_ids": install_ids})
-    session.execute(
-        update(WorkspaceInvitation)
-        .where(col(WorkspaceInvitation.workspace_id) == workspace.id,
-               col(WorkspaceInvitation.accepted_at).is_(None),
-               col(WorkspaceInvitation.revoked_at).is_(None))
-        .values(revoked_at=now))
-    workspace.deleted_at = now
-    workspace.name = DELETED_WORKSPACE_NAME
-    session.add(workspace)
-    session.flush()
-
-
-def delete_account(session: Session, user: User, password: str,
-                   now: datetime | None = None) -> list[int]:
-    """Delete ``user``'s account after checking their password again.
-
-    The row stays, anonymised (its reviews then read "Deleted user"), and can
-    never sign in again. The user leaves every workspace; a workspace left
-    with nobody in it is retired (``retire_workspace``). Raises
-    ``AccountError`` and changes nothing when the password is wrong, when
-    they are the last admin of Bazaar, or when they are the only admin of a
-    workspace that still has other members. Returns the ids of the retired
-    workspaces.
-    """
-    # Imported here: listings sits above the storefront (docs/architecture.md);
-    # the import goes when installs/ moves out of storefront/ (issue 12).
-    from listings.services import audit
-
-    now = now or utcnow()
-    if authenticate(session, user.email, password or "") is None:
-        raise AccountError("That password is not right. Your account was not deleted.",
-                           field="password")
-    if user.role == Role.ADMIN:
-        other_admins = session.exec(select(func.count()).select_from(User).where(
-            User.role == Role.ADMIN, User.id != user.id, col(User.active).is_(True))).one()
-        if other_admins == 0:
-            raise AccountError("You are the last admin of Bazaar: make someone else an admin "
-                               "first.", field="password")
-    memberships = session.exec(select(WorkspaceMember).where(WorkspaceMember.user_id == user.id)
-                               .order_by(WorkspaceMember.workspace_id)).all()
-    # Locked in id order, so two deletions sharing workspaces can't deadlock.
-    workspaces = {member.workspace_id: _lock_workspace(session, member.workspace_id)
-                  for member in memberships}
-    for member in memberships:
-        others = session.exec(select(func.count()).select_from(WorkspaceMember).where(
-            WorkspaceMember.workspace_id == member.workspace_id,
-            WorkspaceMember.user_id != user.id)).one()
-        if member.role == WorkspaceRole.ADMIN and others and \
-                _admin_count(session, member.workspace_id) <= 1:
-            raise AccountError(f"You are the only admin of {workspaces[member.workspace_id].name}, "
-                               "which has other members: make someone else an admin first.",
-                               field="password")
-    retired = []
-    for member in memberships:
-        session.delete(member)
-        session.flush()
-        if membership_count(session, member.workspace_id) == 0:
-            retire_workspace(session, workspaces[member.workspace_id], now)
-            retired.append(member.workspace_id)
-    user.email = f"deleted-{user.id}@deleted.invalid"
-    user.display_name = DELETED_USER_NAME
-    # "!" is never an Argon2 hash, so no password can ever match it.
-    user.password_hash = "!" + secrets.token_urlsafe(24)
-    user.active = False
-    user.deleted_at = now
-    # The account keeps no powers: it can't be the admin that keeps Bazaar run.
-    user.role = Role.CUSTOMER
-    user.partner_id = None
-    session.add(user)
-    audit(session, user, "account.deleted", user, workspaces_deleted=retired or None)
-    session.flush()
-    return retired
 
 
 def membership_count(session: Session, workspace_id: int) -> int:

@@ -1,5 +1,5 @@
-"""The workspace page (members, roles, invitations, switching workspace), accepting
-an invitation link, and deleting one's account.
+"""The workspace page (members, roles, invitations, switching workspace) and accepting
+an invitation link.
 
 Everything acts on the signed-in person's current workspace
 (``workspace_from_session``): a member or invitation id of another workspace
@@ -10,27 +10,21 @@ message shown to the person.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
-from flask import session as flask_session
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from core.db import get_session
-from core.extensions import limiter
-from storefront.charging import stop_charging
-from storefront.models import Role, User, Workspace
-from storefront.services import AccountError, is_workspace_admin
-from storefront.workspace_forms import (
-    DeleteAccountForm,
+from accounts.models import Role, User, Workspace
+from accounts.services import is_workspace_admin
+from accounts.workspace_forms import (
     InviteForm,
     MemberRoleForm,
     RenameWorkspaceForm,
     SwitchWorkspaceForm,
 )
-from storefront.workspaces import (
+from accounts.workspaces import (
     INVITATION_TTL,
     NOT_A_CUSTOMER,
     ROLE_NAMES,
-    SESSION_KEY,
     WORKSPACE_GONE,
     WRONG_EMAIL,
     NotWorkspaceAdmin,
@@ -50,18 +44,10 @@ from storefront.workspaces import (
     workspace_member,
     workspace_members,
 )
-from storefront.workspaces import (
-    delete_account as delete_account_service,
-)
-from storefront.workspaces import (
-    invite as invite_service,
-)
-from storefront.workspaces import (
-    remove_member as remove_member_service,
-)
-from storefront.workspaces import (
-    revoke_invitation as revoke_invitation_service,
-)
+from accounts.workspaces import invite as invite_service
+from accounts.workspaces import remove_member as remove_member_service
+from accounts.workspaces import revoke_invitation as revoke_invitation_service
+from core.db import get_session
 
 bp = Blueprint("workspaces", __name__)
 
@@ -313,32 +299,3 @@ def accept(token: str):
     workspace = choose_workspace(session, current_user, member.workspace_id)
     flash(f"Welcome to {workspace.name}. You are now working in it.", "success")
     return redirect(url_for("workspaces.overview"))
-
-
-# --- deleting one's account ---------------------------------------------------------------
-
-
-@bp.route("/account/delete", methods=["GET", "POST"])
-@login_required
-@limiter.limit("10 per hour", methods=["POST"])
-def delete_account():
-    """Your account, and deleting it after typing the password again."""
-    session = get_session()
-    form = DeleteAccountForm()
-    if form.validate_on_submit():
-        try:
-            retired = delete_account_service(session, current_user, form.password.data)
-        except AccountError as error:
-            session.rollback()
-            form.password.errors.append(str(error))
-        else:
-            session.commit()
-            for workspace_id in retired:
-                stop_charging(session, workspace_id)
-            logout_user()
-            flask_session.pop(SESSION_KEY, None)
-            flash("Your account is deleted. Thank you for using Bazaar.", "success")
-            return redirect(url_for("storefront.home"))
-    status = 400 if form.errors else 200
-    return render_template("workspaces/delete_account.html", form=form,
-                           workspaces=user_workspaces(session, current_user)), status

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from accounts.models import LoginFailure
+from accounts.services import normalise_email
 from core.db import utcnow
-from storefront.models import LoginFailure
-from storefront.services import normalise_email
 
 
 @dataclass(frozen=True)

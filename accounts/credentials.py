@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from storefront.models import User
-from storefront.services import (
+from accounts.models import User
+from accounts.services import (
     AccountError,
     authenticate,
     find_user_by_email,

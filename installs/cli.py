@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from core import db
 from core.cli import MomentType
-from storefront.services import settle_trials
+from installs.trials import settle_trials
 
 installs_cli = AppGroup("installs", help="Installs and trials.")
 

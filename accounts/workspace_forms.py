@@ -1,12 +1,12 @@
-"""Forms of the workspace page and of account deletion. Flask-WTF adds the CSRF token."""
+"""Forms of the workspace page. Flask-WTF adds the CSRF token."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
-from storefront.models import WorkspaceRole
+from accounts.models import WorkspaceRole
 
 ROLE_CHOICES = [SelectChoice(WorkspaceRole.MEMBER.value, "Member: sees the workspace's apps"),
                 SelectChoice(WorkspaceRole.ADMIN.value,
@@ -44,8 +44,3 @@ class MemberRoleForm(FlaskForm):
 
 class SwitchWorkspaceForm(FlaskForm):
     workspace_id = SelectField("Work in", coerce=int, choices=[], validate_choice=False)
-
-
-class DeleteAccountForm(FlaskForm):
-    password = PasswordField("Your password", validators=[
-        InputRequired(message="Enter your password to confirm."), Length(max=200)])

@@ -6,13 +6,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from accounts.credentials import change_password, sign_up
+from accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from accounts.lockout import LockoutPolicy, clear_failures, is_locked_out, record_failure
+from accounts.services import AccountError, authenticate
 from core.db import get_session
 from core.extensions import csrf, limiter
 from core.security import safe_next
-from storefront.credentials import change_password, sign_up
-from storefront.forms import ChangePasswordForm, LoginForm, RegisterForm
-from storefront.lockout import LockoutPolicy, clear_failures, is_locked_out, record_failure
-from storefront.services import AccountError, authenticate
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 

@@ -1,0 +1,101 @@
+"""Trials: the reminder before one ends, and converting or expiring it at its end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from sqlmodel import Session, col, select
+
+from accounts.models import Workspace
+from accounts.services import notify
+from core.db import utcnow
+from installs.models import Install, InstallStatus, Trial, TrialStatus
+from installs.services import install_event, revoke_install
+from listings.models import Listing
+
+# The customer and the partner hear this long before a trial ends.
+TRIAL_REMINDER = timedelta(days=3)
+
+
+def has_payment_method(session: Session, workspace: Workspace,
+                       listing_id: int | None = None) -> bool:
+    """Whether the workspace can pay for an app (``listing_id``; any app when None)
+    when its trial ends: the payment provider confirmed a subscription for it
+    (trialing or active), which it does once a card was given at checkout."""
+    # Imported here: billing sits above the storefront (docs/architecture.md);
+    # the import goes when installs/ moves out of storefront/ (issue 12).
+    from billing.models import Subscription, SubscriptionStatus
+    query = select(Subscription.id).where(
+        Subscription.workspace_id == workspace.id,
+        col(Subscription.status).in_([SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE]))
+    if listing_id is not None:
+        query = query.where(Subscription.listing_id == listing_id)
+    return session.exec(query).first() is not None
+
+
+def trial_days_left(trial: Trial, now=None) -> int:
+    """Whole days until the trial ends, rounded up (0 once it has ended)."""
+    now = now or utcnow()
+    ends_at = trial.ends_at if trial.ends_at.tzinfo else trial.ends_at.replace(tzinfo=UTC)
+    seconds = (ends_at - now).total_seconds()
+    return max(0, -int(-seconds // 86400))
+
+
+@dataclass
+class TrialSweep:
+    reminded: int = 0
+    converted: int = 0
+    expired: int = 0
+
+
+def settle_trials(session: Session, now=None, workspace_id: int | None = None) -> TrialSweep:
+    """Remind trials that end within three days, and end the ones that are over.
+
+    At its end a trial converts when the workspace can pay, otherwise it
+    expires: the app is disabled (scopes revoked) and the workspace told.
+    The partner gets ``trial.will_end`` and ``trial.ended``. Safe to run
+    again at any time: each trial is reminded and ended once. Limited to one
+    workspace when ``workspace_id`` is given (pages settle their own).
+    """
+    now = now or utcnow()
+    sweep = TrialSweep()
+    scope = [Trial.status == TrialStatus.ACTIVE]
+    if workspace_id is not None:
+        scope.append(Trial.workspace_id == workspace_id)
+    due = session.exec(select(Trial).where(*scope, Trial.ends_at <= now + TRIAL_REMINDER)
+                       .order_by(Trial.id)).all()
+    for trial in due:
+        install = session.exec(select(Install).where(Install.trial_id == trial.id,
+                                                     Install.status == InstallStatus.ACTIVE)).first()
+        listing = session.get(Listing, trial.listing_id)
+        ends_at = trial.ends_at if trial.ends_at.tzinfo else trial.ends_at.replace(tzinfo=UTC)
+        if install is None:  # uninstalled some other way: nothing left to run
+            trial.status, trial.ended_at = TrialStatus.CANCELLED, now
+        elif ends_at > now:
+            if trial.reminded_at is None:
+                trial.reminded_at = now
+                days = trial_days_left(trial, now)
+                notify(session, trial.workspace_id, "trial_ending",
+                       f"Your trial of {listing.name} ends in {days} day{'s' if days != 1 else ''} "
+                       f"({ends_at:%d %b %Y}).", listing_id=listing.id)
+                install_event(session, install, "trial.will_end")
+                sweep.reminded += 1
+        elif has_payment_method(session, session.get(Workspace, trial.workspace_id),
+                                listing_id=trial.listing_id):
+            trial.status, trial.ended_at = TrialStatus.CONVERTED, now
+            install.trial_id = None
+            session.add(install)
+            install_event(session, install, "trial.ended", outcome="converted")
+            sweep.converted += 1
+        else:
+            trial.status, trial.ended_at = TrialStatus.EXPIRED, now
+            revoke_install(session, install, status=InstallStatus.EXPIRED, now=now)
+            notify(session, trial.workspace_id, "trial_expired",
+                   f"Your trial of {listing.name} ended, so the app is disabled and its access "
+                   "revoked. Add a payment method to keep using it.", listing_id=listing.id)
+            install_event(session, install, "trial.ended", outcome="expired")
+            sweep.expired += 1
+        session.add(trial)
+    session.flush()
+    return sweep
