@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = {"core": 0, "accounts": 1, "listings": 2, "search": 3, "installs": 4,
-          "billing": 5, "webhooks": 5, "api": 5, "storefront": 6}
+LAYERS = {"core": 0, "mail": 1, "accounts": 2, "listings": 3, "search": 4, "installs": 5,
+          "billing": 6, "webhooks": 6, "api": 6, "storefront": 7}
 OUTSIDE_THE_DOMAIN = {"demo"}  # sample data: only app.py may import it
 PACKAGES = set(LAYERS) | OUTSIDE_THE_DOMAIN
 
