@@ -145,6 +145,6 @@ def password():
             # The change retired every session; this device signs in again with the new token.
             login_user(user)
             flash("Your password is changed. Every other device is signed out.", "success")
-            return redirect(url_for("workspaces.delete_account"))
+            return redirect(url_for("account.delete_account"))
     status = 400 if form.errors else 200
     return render_template("storefront/change_password.html", form=form), status

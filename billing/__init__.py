@@ -19,8 +19,10 @@ from billing import (  # noqa: F401
 from billing.blueprint import bp
 from billing.cli import billing_cli
 from billing.providers import get_provider
+from billing.queries import Payments
 from billing.revenue_views import bp as revenue_bp
 from core.observability import report_dependency
+from installs.ports import plug_payments
 
 __all__ = ["get_provider", "init_app"]
 
@@ -37,6 +39,8 @@ def init_app(app: Flask) -> None:
 
     init_usage(app)
 
+    # Trials convert when billing says the workspace can pay (installs.ports).
+    plug_payments(app, Payments())
     app.register_blueprint(bp)  # customer, partner, Stripe webhook and test-mode pages
     app.register_blueprint(revenue_bp)  # the partner's revenue page and CSV exports
     app.cli.add_command(billing_cli)

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from accounts.models import User, Workspace
 from billing.interfaces import PaymentProvider, ProviderError, ProviderUnavailable
 from billing.models import Subscription
 from billing.subscriptions import begin_paid_install, begin_trial_payment, open_checkout
-from listings.models import Listing
 from installs.models import Install
-from accounts.models import User, Workspace
 from installs.services import ConsentOutdated, InstallError, active_install, installable_release
+from listings.models import Listing
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from billing.exports import major_units, statement_text
 from billing.interfaces import ProviderError, ProviderUnavailable
@@ -34,7 +33,7 @@ from billing.usage_sender import (
     UsageSendReport,
     send_due_usage,
 )
-from core.db import get_session
+from core.db import app_session, get_session
 
 # The newest refused events shown by usage-status.
 SHOWN_REJECTED = 20
@@ -108,7 +107,7 @@ def usage_sync_command():
 @billing_cli.command("usage-status", help="Usage events waiting, sent and refused by the "
                      "provider.")
 def usage_status_command():
-    with Session(current_app.extensions["bazaar.engine"]) as session:
+    with app_session(current_app._get_current_object()) as session:
         counts = usage_counts(session)
         refused = refused_usage_events(session, SHOWN_REJECTED)
         waiting = last_usage_retry_reason(session)
@@ -139,7 +138,7 @@ def _month_option(ctx, param, value):
 def statements_command(month: date, partner_slug: str | None, output: Path | None):
     span = MonthSpan(month, month)
     key = span.keys[0]
-    with Session(current_app.extensions["bazaar.engine"]) as session:
+    with app_session(current_app._get_current_object()) as session:
         partner_id = None
         if partner_slug:
             partner = partner_by_slug(session, partner_slug)

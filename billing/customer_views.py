@@ -9,18 +9,16 @@ import logging
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from accounts.services import current_workspace, is_workspace_admin
 from billing.account import portal_customer_id, workspace_billing
 from billing.blueprint import bp
 from billing.checkout import start_trial_payment_checkout
 from billing.interfaces import ProviderError, ProviderUnavailable, short_lived_key
 from billing.providers import get_provider
-from billing.queries import workspace_subscription
+from billing.queries import has_payment_method, workspace_subscription
 from core.db import get_session
-from listings.models import Listing
 from installs.models import Install, InstallStatus
-from accounts.models import Workspace
-from accounts.services import current_workspace, is_workspace_admin
-from installs.trials import has_payment_method
+from listings.models import Listing
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +29,7 @@ def _billing_helpers():
 
     def pays_for(install: Install) -> bool:
         session = get_session()
-        return has_payment_method(session, session.get(Workspace, install.workspace_id),
-                                  listing_id=install.listing_id)
+        return has_payment_method(session, install.workspace_id, listing_id=install.listing_id)
 
     return {"pays_for": pays_for}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from billing.models import Invoice, Subscription, UsageEvent, UsageStatus
+from billing.models import Invoice, Subscription, SubscriptionStatus, UsageEvent, UsageStatus
 from billing.reports import MonthSpan, ledger_entries
 from listings.models import Listing, Partner
 
@@ -49,6 +49,25 @@ def workspace_subscription(session: Session, workspace_id: int,
     if subscription is None or subscription.workspace_id != workspace_id:
         return None
     return subscription
+
+
+def has_payment_method(session: Session, workspace_id: int, listing_id: int | None = None) -> bool:
+    """Whether the workspace can pay for an app (``listing_id``; any app when None)
+    when its trial ends: the payment provider confirmed a subscription for it
+    (trialing or active), which it does once a card was given at checkout."""
+    query = select(Subscription.id).where(
+        Subscription.workspace_id == workspace_id,
+        col(Subscription.status).in_([SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE]))
+    if listing_id is not None:
+        query = query.where(Subscription.listing_id == listing_id)
+    return session.exec(query).first() is not None
+
+
+class Payments:
+    """Billing's answer to installs' ``Payments`` port (installs.ports)."""
+
+    def can_pay(self, session: Session, workspace_id: int, listing_id: int) -> bool:
+        return has_payment_method(session, workspace_id, listing_id)
 
 
 def local_checkout_subscription(session: Session, checkout_session_id: str) -> Subscription | None:

@@ -27,8 +27,8 @@ from billing.models import (
     UsageEvent,
 )
 from core.db import utcnow
-from listings.models import Listing, PricingModel
 from installs.models import Install, InstallStatus, Trial, TrialStatus
+from listings.models import Listing, PricingModel
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 # The ranges the revenue page offers (months, newest last).

@@ -24,6 +24,8 @@ from decimal import Decimal
 from flask import current_app
 from sqlmodel import Session, col, select
 
+from accounts.models import User, Workspace
+from accounts.services import is_workspace_admin, notify
 from billing.events import SubscriptionObject
 from billing.interfaces import CheckoutSession
 from billing.models import PAYING_STATUSES, Subscription, SubscriptionStatus
@@ -32,12 +34,16 @@ from billing.plans import ensure_prices
 from billing.revenue import fee_percent
 from billing.usage_sender import billing_customer_id, provider_name
 from core.db import utcnow
-from listings.models import Listing, Partner
 from installs.models import Install, InstallStatus, Trial, TrialStatus
-from accounts.models import User, Workspace
-from installs.services import ConsentOutdated, InstallError, install_listing, installable_release, revoke_install
-from accounts.services import is_workspace_admin, notify
+from installs.services import (
+    ConsentOutdated,
+    InstallError,
+    install_listing,
+    installable_release,
+    revoke_install,
+)
 from installs.trials import trial_days_left
+from listings.models import Listing, Partner
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from accounts.services import current_workspace, is_workspace_admin
 from billing.account import portal_customer_id, workspace_billing
 from billing.blueprint import bp
 from billing.models import PayoutAccountStatus, ProviderObject
@@ -26,7 +27,6 @@ from core.db import get_session
 from core.security import partner_required
 from core.templating import format_money
 from listings.models import Listing, Partner
-from accounts.services import current_workspace, is_workspace_admin
 
 
 def _local_provider_or_404():

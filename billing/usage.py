@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from billing.models import UsageEvent, UsageStatus
 from core.db import utcnow
-from listings.models import PricingModel
 from installs.models import Install
+from listings.models import PricingModel
 
 MAX_BATCH = 1000
 MAX_EVENT_ID_LENGTH = 100

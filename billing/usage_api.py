@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, jsonify, request
 
-from api.problems import problem, problem_type
 from api.auth import guard_with_api_key
+from api.problems import problem, problem_type
 from billing.usage import UsageBatchError, record_usage
 from core.db import get_session
 from listings.models import Listing

@@ -43,6 +43,7 @@ from flask import Flask
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from accounts.models import User, Workspace, WorkspaceMember, WorkspaceRole
 from billing.interfaces import MeterEvent
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
 from billing.providers import DEFAULT_CALL_BUDGET
@@ -51,9 +52,8 @@ from billing.usage_batches import Outcomes, file_outcome, send_batches, tell_bre
 from core.db import get_session, utcnow
 from core.observability import count_sends
 from core.outbox import Backoff, OutboxSender, claim_rows, register_outbox, wake_after_commit
-from listings.models import Listing
 from installs.models import Install
-from accounts.models import User, Workspace, WorkspaceMember, WorkspaceRole
+from listings.models import Listing
 
 log = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from accounts.services import notify
 from billing.events import (
     AccountObject,
     CheckoutSessionObject,
@@ -59,7 +60,6 @@ from billing.payouts import apply_account_state, apply_payout_state
 from billing.subscriptions import apply_subscription_state, subscription_for
 from billing.usage_sender import provider_name
 from listings.models import Listing
-from accounts.services import notify
 
 log = logging.getLogger(__name__)
 

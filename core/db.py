@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -28,6 +28,21 @@ def utcnow() -> datetime:
     SQLite and PostgreSQL, so every timestamp in Bazaar is aware UTC.
     """
     return datetime.now(UTC)
+
+
+def app_of(session: Session) -> Flask | None:
+    """The app a session works for: the one it was opened by (``APP_INFO_KEY``), else
+    the app of the current context, else None (a session made outside any app)."""
+    app = session.info.get(APP_INFO_KEY)
+    if app is None and has_app_context():
+        app = current_app._get_current_object()
+    return app
+
+
+def app_session(app: Flask, **kwargs) -> Session:
+    """A session of its own (a command, a background round) that knows its app, so
+    the hooks and ports it reaches (search outbox, listings' ports) find the app's."""
+    return Session(get_engine(app), info={APP_INFO_KEY: app}, **kwargs)
 
 
 def make_engine(url: str) -> Engine:

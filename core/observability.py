@@ -54,10 +54,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from core.access_log import redact
-from core.db import utcnow
+from core.db import app_session, utcnow
 from core.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ class _OutboxCollector:
         depth, age = self._families()
         if has_app_context():
             now = utcnow()
-            with Session(current_app.extensions["bazaar.engine"]) as session:
+            with app_session(current_app._get_current_object()) as session:
                 for name, outbox in sorted(_outboxes.items()):
                     try:
                         count, oldest = session.execute(

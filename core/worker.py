@@ -24,9 +24,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from prometheus_client import REGISTRY, start_http_server
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from core.db import schema_problem, utcnow
+from core.db import app_session, schema_problem, utcnow
 from core.outbox import OutboxSender, outboxes_of
 
 DEFAULT_POLL_INTERVAL = 1.0  # seconds: how soon a row queued by a web request goes out
@@ -56,7 +56,7 @@ def outbox_status(app, now: datetime | None = None) -> list[OutboxStatus]:
     and rows given up on. Two small aggregate queries per outbox."""
     now = now or utcnow()
     found = []
-    with Session(app.extensions["bazaar.engine"]) as session:
+    with app_session(app) as session:
         for outbox in outboxes_of(app).values():
             due, oldest = session.execute(select(func.count(), func.min(outbox.queued_at))
                                           .where(*outbox.due(now))).one()

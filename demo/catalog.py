@@ -20,6 +20,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
+from accounts.models import Role, User
+from accounts.services import create_workspace, current_workspace, hash_password
 from core.db import utcnow
 from demo.data import (
     APPS,
@@ -41,6 +43,8 @@ from demo.data import (
     SCOPE_REASONS,
     STEPS,
 )
+from installs.models import Install, InstallStatus
+from installs.queries import reviewing_install
 from listings.models import (
     BadgeKind,
     Category,
@@ -67,14 +71,10 @@ from listings.services import (
     moderate_review,
     post_review,
     reply_to_review,
-    reviewing_install,
     set_collection_items,
     submit_for_review,
     unique_slug,
 )
-from installs.models import Install, InstallStatus
-from accounts.models import Role, User
-from accounts.services import create_workspace, current_workspace, hash_password
 
 
 @dataclass
@@ -208,7 +208,8 @@ def _build(session: Session, upload_folder: str, rng: random.Random, now: dateti
             installed_at = _between(rng, listing.published_at, now - timedelta(days=1))
             _install(session, rng, listing, workspace, author, installed_at, now)
             review = post_review(session, listing, author,
-                                 ReviewCreate(rating=rating, title=title, body=body), workspace)
+                                 ReviewCreate(rating=rating, title=title, body=body), workspace,
+                                 reviewing_install(session, listing, workspace))
             review.created_at = _between(rng, installed_at, now)
             session.add(review)
             written_count += 1

@@ -4,8 +4,8 @@ texts their descriptions, changelogs, reviews and replies are drawn from.
 
 from __future__ import annotations
 
-from listings.models import PartnerTier
 from accounts.models import Role
+from listings.models import PartnerTier
 
 DEMO_PASSWORD = "bazaar-demo-2026"
 # A Northwind Labs app (the demo partner's) sold at $29 a month without a trial.

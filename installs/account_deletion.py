@@ -31,9 +31,9 @@ from accounts.workspaces import (
     membership_count,
 )
 from core.db import utcnow
+from installs.events import record_event
 from installs.models import Install, InstallStatus
 from installs.services import revoke_install
-from listings.models import Listing
 from listings.services import audit
 
 
@@ -46,8 +46,6 @@ def retire_workspace(session: Session, workspace: Workspace, now: datetime | Non
     partner can erase what it holds. Pending invitations stop working and the
     workspace's name, which often names a person, is replaced.
     """
-    from webhooks.services import enqueue_event
-
     now = now or utcnow()
     installs = session.exec(select(Install).where(Install.workspace_id == workspace.id)
                             .order_by(Install.id)).all()
@@ -57,8 +55,8 @@ def retire_workspace(session: Session, workspace: Workspace, now: datetime | Non
             revoke_install(session, install)
         install_ids_by_listing[install.listing_id].append(install.id)
     for listing_id, install_ids in sorted(install_ids_by_listing.items()):
-        enqueue_event(session, session.get(Listing, listing_id), "workspace.data_redact",
-                      {"workspace": {"id": workspace.id}, "install_ids": install_ids})
+        record_event(session, listing_id, "workspace.data_redact",
+                     {"workspace": {"id": workspace.id}, "install_ids": install_ids})
     session.execute(
         update(WorkspaceInvitation)
         .where(col(WorkspaceInvitation.workspace_id) == workspace.id,

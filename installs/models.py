@@ -87,3 +87,20 @@ class InstallToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     redeemed_at: datetime | None = None
+
+
+class InstallEvent(SQLModel, table=True):
+    """Something that happened to an install (or to a retired workspace's installs),
+    as the packages above installs hear of it: webhooks turn each into a signed
+    delivery to the app's partner in the same transaction (``installs.events``).
+    The rows stay as the install's history."""
+
+    __tablename__ = "install_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    install_id: int | None = Field(default=None, foreign_key="installs.id", index=True)
+    # A webhook event type: install.created, trial.ended, workspace.data_redact, ...
+    event_type: str = Field(max_length=40)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from accounts.models import User, Workspace
 from accounts.services import is_workspace_admin
 from core.db import utcnow
+from installs.events import record_event
 from installs.models import Install, InstallStatus, Trial, TrialStatus
 from listings.models import Listing, ListingStatus, Release
 from listings.services import current_release
@@ -88,13 +89,10 @@ def installable_release(session: Session, workspace: Workspace, user: User, list
 
 
 def install_event(session: Session, install: Install, event_type: str, **extra) -> None:
-    """Tell the app's partner about ``install`` (a webhook delivered after commit)."""
-    # Imported here: listings, webhooks sit above the storefront (docs/architecture.md);
-    # the import goes when installs/ moves out of storefront/ (issue 12).
-    from webhooks.services import enqueue_event
-    listing = session.get(Listing, install.listing_id)
-    enqueue_event(session, listing, event_type,
-                  {"install": install_public(session, install), **extra}, install_id=install.id)
+    """Record what happened to ``install``; webhooks turn it into a delivery to the
+    app's partner, sent after the commit (``installs.events``)."""
+    record_event(session, install.listing_id, event_type,
+                 {"install": install_public(session, install), **extra}, install_id=install.id)
 
 
 def install_listing(session: Session, workspace: Workspace, user: User, listing,

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from core.db import utcnow
 from installs.models import Install, InstallToken
+from listings.services import ensure_webhook_secret
 
 # --- install tokens: proof for the app that an install just happened -------------
 
@@ -48,10 +49,6 @@ def issue_install_token(session: Session, install: Install, listing) -> str:
     the payload part with the listing's secret, so the app can check it
     locally, then redeem it once through the Partner API.
     """
-    # Imported here: webhooks sits above the storefront (docs/architecture.md);
-    # the import goes when installs/ moves out of storefront/ (issue 12).
-    from webhooks.services import ensure_webhook_secret
-
     secret = ensure_webhook_secret(listing)
     session.add(listing)
     now = utcnow()

@@ -5,33 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from accounts.models import Workspace
 from accounts.services import notify
 from core.db import utcnow
 from installs.models import Install, InstallStatus, Trial, TrialStatus
+from installs.ports import payments_port
 from installs.services import install_event, revoke_install
 from listings.models import Listing
 
 # The customer and the partner hear this long before a trial ends.
 TRIAL_REMINDER = timedelta(days=3)
-
-
-def has_payment_method(session: Session, workspace: Workspace,
-                       listing_id: int | None = None) -> bool:
-    """Whether the workspace can pay for an app (``listing_id``; any app when None)
-    when its trial ends: the payment provider confirmed a subscription for it
-    (trialing or active), which it does once a card was given at checkout."""
-    # Imported here: billing sits above the storefront (docs/architecture.md);
-    # the import goes when installs/ moves out of storefront/ (issue 12).
-    from billing.models import Subscription, SubscriptionStatus
-    query = select(Subscription.id).where(
-        Subscription.workspace_id == workspace.id,
-        col(Subscription.status).in_([SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE]))
-    if listing_id is not None:
-        query = query.where(Subscription.listing_id == listing_id)
-    return session.exec(query).first() is not None
 
 
 def trial_days_left(trial: Trial, now=None) -> int:
@@ -81,8 +65,7 @@ def settle_trials(session: Session, now=None, workspace_id: int | None = None) -
                        f"({ends_at:%d %b %Y}).", listing_id=listing.id)
                 install_event(session, install, "trial.will_end")
                 sweep.reminded += 1
-        elif has_payment_method(session, session.get(Workspace, trial.workspace_id),
-                                listing_id=trial.listing_id):
+        elif payments_port(session).can_pay(session, trial.workspace_id, trial.listing_id):
             trial.status, trial.ended_at = TrialStatus.CONVERTED, now
             install.trial_id = None
             session.add(install)

@@ -35,6 +35,7 @@ from listings.models import (
     Screenshot,
     slugify,
 )
+from listings.ports import search_port
 from listings.screenshots import (
     MAX_SCREENSHOTS,
     inspect_image,
@@ -42,7 +43,6 @@ from listings.screenshots import (
     screenshot_path,
 )
 from listings.services import ListingError, validation_messages
-from search.sync import enqueue as enqueue_search_updates
 
 BATCH_SIZE = 1000
 # The longest line read: a listing's text fields are bounded (a 20,000-character
@@ -537,7 +537,7 @@ def write_catalog(session: Session, plan: CatalogPlan, upload_folder: str,
             if shot_rows:
                 session.execute(insert(Screenshot), shot_rows)
             # Bulk inserts bypass the ORM hooks, so the search outbox is told here.
-            enqueue_search_updates(session, listing_ids.values())
+            search_port(session).listings_changed(session, listing_ids.values())
             if on_batch is not None:
                 on_batch(len(batch))
     except BaseException:

@@ -16,10 +16,9 @@ from tqdm import tqdm
 from core.cli import MomentType, require_schema
 from core.db import get_session
 from listings.catalog import bounded_lines, check_catalog, export_catalog, finish_import
+from listings.ports import search_port
 from listings.prune import PruneLocked, run_prune
 from listings.screenshots import special_file_kind
-from search import sync as search_sync
-from search.cli import sync_with_progress
 
 catalog_cli = AppGroup("catalog", help="Import and export the catalog as JSON Lines.")
 listings_cli = AppGroup("listings", help="Catalog jobs.")
@@ -82,9 +81,9 @@ def catalog_import(file: Path, skip_invalid: bool):
         result = finish_import(session, plan, current_app.config["UPLOAD_FOLDER"],
                                skip_invalid=skip_invalid, on_batch=bar.update)
     # Index the new listings here, with a progress bar, not silently on commit.
-    session.info.pop(search_sync.DIRTY_KEY, None)
+    search_port(session).index_later(session)
     session.commit()
-    sync_with_progress(current_app)
+    search_port(session).index_now(current_app._get_current_object(), progress=True)
     click.echo(f"Imported {_count(result.imported, 'listing')}; skipped "
                f"{_count(result.skipped, 'invalid line')}.")
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from core.markdown import markdown_to_text
 from listings.models import Listing, ListingStatus, Release, ReleaseStatus
+from listings.ports import installs_port
 from listings.scopes import is_write_scope
 from listings.services import ListingCard, listing_cards
-from installs.models import Install, InstallStatus
 
 BATCH_SIZE = 1000
 
@@ -71,15 +70,6 @@ def _current_releases(session: Session, listing_ids: list[int]) -> dict[int, Rel
     return newest
 
 
-def _install_counts(session: Session, listing_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """{listing_id: (installs ever, active installs)} in one query."""
-    active = func.sum(case((Install.status == InstallStatus.ACTIVE, 1), else_=0))
-    rows = session.exec(select(Install.listing_id, func.count(), active)
-                        .where(col(Install.listing_id).in_(listing_ids))
-                        .group_by(Install.listing_id)).all()
-    return {listing_id: (total, int(active or 0)) for listing_id, total, active in rows}
-
-
 def search_documents(session: Session, listing_ids: Sequence[int]) -> list[dict]:
     """Documents for those of ``listing_ids`` that are published (others have none)."""
     ids = list(dict.fromkeys(listing_ids))
@@ -92,7 +82,7 @@ def search_documents(session: Session, listing_ids: Sequence[int]) -> list[dict]
         return []
     published_ids = [listing.id for listing in listings]
     releases = _current_releases(session, published_ids)
-    installs = _install_counts(session, published_ids)
+    installs = installs_port(session).counts(session, published_ids)
     return [to_search_document(card, releases.get(card.listing.id),
                                installs.get(card.listing.id, (0, 0)))
             for card in listing_cards(session, list(listings))]

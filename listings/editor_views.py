@@ -70,7 +70,6 @@ from listings.services import (
     set_collection_items,
 )
 from listings.services import move_collection as move_collection_service
-from installs.services import apply_scope_reductions
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 
@@ -217,11 +216,6 @@ def _decide_release(release_id: int, approve: bool):
             return render_listing_review(listing, 400, release_forms={release.id: form})
         flash(str(error), "error")
         return redirect(url_for("editor.listing", listing_id=listing.id))
-    if approve:
-        # A release that asks for less access applies to existing installs at once;
-        # one that asks for more waits for each workspace admin's approval.
-        session.flush()
-        apply_scope_reductions(session, listing.id)
     session.commit()
     verdict = "approved" if approve else "rejected"
     flash(f"Version {release.version} of “{listing.name}” is {verdict}.", "success")

@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from core.db import get_session
-from core.pagination import page_count, page_number
 from core.security import partner_required
 from listings.access import own_listing
 from listings.models import (
@@ -69,8 +68,6 @@ from listings.services import (
     add_release,
     create_listing,
     current_release,
-    install_counts,
-    listing_installs,
     reply_to_review,
     submit_for_review,
     update_listing,
@@ -196,22 +193,6 @@ def listing_detail(listing_id: int):
     """A listing's status, editor decision, releases, screenshots and reviews."""
     session = get_session()
     return _render_detail(session, own_listing(session, listing_id))
-
-
-INSTALLS_PER_PAGE = 50
-
-
-@bp.route("/listings/<int:listing_id>/installs")
-@partner_required
-def installs(listing_id: int):
-    """Which workspaces installed the app, on which version, with which access."""
-    session = get_session()
-    listing = own_listing(session, listing_id)
-    counts = install_counts(session, listing.id)
-    page = page_number()
-    return render_template("listings/partner/installs.html", listing=listing, counts=counts,
-                           rows=listing_installs(session, listing.id, page, INSTALLS_PER_PAGE),
-                           page=page, pages=page_count(counts["total"], INSTALLS_PER_PAGE))
 
 
 @bp.route("/listings/<int:listing_id>/submit", methods=["POST"])

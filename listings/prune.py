@@ -41,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
+from accounts.models import Notification
 from core.db import APP_INFO_KEY, get_engine, utcnow
 from core.locks import JobLocked, job_lock
 from listings.models import (
@@ -62,10 +63,8 @@ from listings.models import (
     Review,
     ReviewStatus,
 )
+from listings.ports import installs_port, search_port
 from listings.prune_rules import PruneSettings, RuleText, load_prune_settings, rule_texts
-from search import sync as search_sync
-from installs.models import Install, InstallStatus
-from accounts.models import Notification, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -260,10 +259,7 @@ def _few_active_installs(session: Session, s: PruneSettings, now: datetime) -> I
     old_enough = now - timedelta(days=max(s.few_installs_min_age_days, s.few_installs_days))
     # Installs active at any time in the window: an upper bound of the
     # concurrent count, so only listings that truly stayed below are flagged.
-    active = (select(Install.listing_id, func.count().label("n"))
-              .where(Install.created_at <= now,
-                     or_(Install.uninstalled_at.is_(None), Install.uninstalled_at > window_start))
-              .group_by(Install.listing_id).subquery())
+    active = installs_port(session).active_between(window_start, now)
     count = func.coalesce(active.c.n, 0)
     rows = session.execute(
         select(*_INFO, count.label("active_installs"))
@@ -313,7 +309,7 @@ def _never_installed(session: Session, s: PruneSettings, now: datetime) -> Itera
     rows = session.execute(
         select(*_INFO, Listing.published_at)
         .where(_evaluated(), Listing.published_at <= cutoff,
-               ~exists().where(Install.listing_id == Listing.id)))
+               ~installs_port(session).ever_installed(Listing.id)))
     for row in rows:
         yield _ListingInfo.of(row), {"published_at": _iso(row.published_at)}
 
@@ -453,9 +449,7 @@ def suggest_alternatives(session: Session, listings: list[tuple[int, int]],
     wanted = dict(listings)
     if not wanted:
         return {}
-    active = (select(Install.listing_id, func.count().label("n"))
-              .where(Install.status == InstallStatus.ACTIVE)
-              .group_by(Install.listing_id).subquery())
+    active = installs_port(session).active_counts()
     ratings = (select(Review.listing_id, func.count().label("n"),
                       func.avg(Review.rating).label("average"))
                .where(Review.status == ReviewStatus.PUBLISHED)
@@ -599,16 +593,9 @@ def _apply_delist(ctx: _Context, batch: list[PlannedAction]) -> list[PlannedActi
     applied = [planned for planned in batch if planned.listing_id in delisted]
     if not applied:
         return applied
-    search_sync.enqueue(session, sorted(delisted))
+    search_port(session).listings_changed(session, sorted(delisted))
 
-    installed_in: dict[int, list[int]] = defaultdict(list)
-    for workspace_id, listing_id in session.execute(
-            select(Install.workspace_id, Install.listing_id)
-            .join(Workspace, Workspace.id == Install.workspace_id)
-            .where(Install.listing_id.in_(sorted(delisted)),
-                   Install.status == InstallStatus.ACTIVE, Workspace.deleted_at.is_(None))
-            .order_by(Install.listing_id, Install.workspace_id)):
-        installed_in[listing_id].append(workspace_id)
+    installed_in = installs_port(session).installing_workspaces(session, sorted(delisted))
     if installed_in:
         alternatives = suggest_alternatives(session, [
             (planned.listing_id, planned.category_id) for planned in applied
@@ -648,7 +635,7 @@ def _apply_relist(ctx: _Context, batch: list[PlannedAction]) -> list[PlannedActi
         .returning(Listing.id)))
     applied = [planned for planned in batch if planned.listing_id in relisted]
     if applied:
-        search_sync.enqueue(ctx.session, sorted(relisted))
+        search_port(ctx.session).listings_changed(ctx.session, sorted(relisted))
         ctx.notices(applied, "prune.relisted", lambda a: (
             f"“{a.name}” is listed again: the problems that delisted it are fixed. It is back "
             "in search and its category."))
@@ -672,7 +659,7 @@ def _apply_archive(ctx: _Context, batch: list[PlannedAction]) -> list[PlannedAct
                            ListingFlag.cleared_at.is_(None))
                     .values(cleared_at=ctx.now, cleared_reason=FlagClearedReason.ARCHIVED)
                     .execution_options(synchronize_session=False))
-    search_sync.enqueue(session, sorted(archived))
+    search_port(session).listings_changed(session, sorted(archived))
     ctx.notices(applied, "prune.archived", lambda a: (
         f"“{a.name}” was archived after {ctx.settings.archive_after_days} days delisted: "
         "customers can no longer install it. Existing installs keep working."))
@@ -708,7 +695,7 @@ def _apply(session: Session, settings: PruneSettings, plan: PrunePlan, run: Prun
             _record(run, action, applied)
             session.add(run)
             # The search outbox is applied once at the end of the run, not per batch.
-            session.info.pop(search_sync.DIRTY_KEY, None)
+            search_port(session).index_later(session)
             session.commit()
             # Renew the SQLite lease between transactions (never inside one: SQLite
             # would have two writers).
@@ -746,7 +733,7 @@ def run_prune(app, *, now: datetime | None = None, dry_run: bool = False, trigge
         # Take the changed listings out of (or back into) search now; if a
         # target is down the outbox rows wait for `flask search sync`.
         try:
-            search_sync.apply_pending(app)
+            search_port(app).index_now(app)
         except Exception:
             log.exception("Applying the search outbox after the prune run failed; "
                           "`flask search sync` will retry")

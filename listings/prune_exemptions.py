@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from accounts.models import User
 from core.db import utcnow
 from listings.models import Listing, ListingExemption, PruneRule
 from listings.services import ListingError, audit
-from accounts.models import User
 
 MAX_REASON_LENGTH = 1000
 # Two years (one of them may be a leap year): long enough for a planned

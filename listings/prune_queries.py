@@ -15,6 +15,7 @@ from flask import (
 from sqlmodel import Session, col, func, select
 from wtforms.fields.choices import SelectChoice
 
+from accounts.models import User
 from core.db import utcnow
 from listings.editor_forms import ExemptionForm
 from listings.models import (
@@ -32,7 +33,6 @@ from listings.models import (
 from listings.prune_exemptions import aware, is_active
 from listings.prune_rules import PruneSettings, RuleText, rule_texts
 from listings.queries import Page
-from accounts.models import User
 
 # The console lists the flags whose grace ends soonest, and says how many more there are.
 OPEN_FLAGS_SHOWN = 100

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from accounts.models import User
 from listings.models import (
     AuditEvent,
     Badge,
@@ -28,7 +29,6 @@ from listings.models import (
     ReviewStatus,
     Screenshot,
 )
-from accounts.models import User
 
 # Listing statuses whose new releases are reviewed one by one (the others are
 # approved together with the listing itself).

@@ -8,6 +8,7 @@ for the person who asked, and the field it concerns when there is one.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
+from accounts.models import User
 from core.db import utcnow
 from listings.models import (
     AuditEvent,
@@ -37,8 +39,7 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
-from installs.models import Install, Trial, TrialStatus
-from accounts.models import User, Workspace
+from listings.ports import installs_port
 
 # Statuses a partner may still change freely; once published, edits are live.
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}
@@ -248,6 +249,11 @@ def review_release(session: Session, release: Release, editor: User, approve: bo
     session.add(release)
     audit(session, editor, "release.approved" if approve else "release.rejected", release,
           listing_id=release.listing_id, version=release.version, reason=reason or None)
+    if approve:
+        # A release that asks for less access applies to existing installs at once;
+        # one that asks for more waits for each workspace admin's approval.
+        session.flush()
+        installs_port(session).release_approved(session, release.listing_id)
 
 
 def delist_listing(session: Session, listing: Listing, editor: User, reason: str) -> None:
@@ -272,16 +278,15 @@ def published_listing(session: Session, slug: str) -> Listing | None:
                                               col(Listing.status).in_(VISIBLE_STATUSES))).first()
 
 
+def ensure_webhook_secret(listing: Listing) -> str:
+    """The listing's signing secret for webhooks and install tokens, made on first use
+    (shown to its partner)."""
+    if not listing.webhook_secret:
+        listing.webhook_secret = "whsec_" + secrets.token_urlsafe(32)
+    return listing.webhook_secret
+
+
 # --- reviews ---------------------------------------------------------------------
-
-
-def reviewing_install(session: Session, listing: Listing, workspace) -> Install | None:
-    """The workspace's newest install of ``listing`` (active or not): what makes a review verified."""
-    if workspace is None:
-        return None
-    return session.exec(select(Install).where(Install.workspace_id == workspace.id,
-                                              Install.listing_id == listing.id)
-                        .order_by(col(Install.created_at).desc(), col(Install.id).desc())).first()
 
 
 def workspace_review(session: Session, listing: Listing, workspace) -> Review | None:
@@ -293,7 +298,7 @@ def workspace_review(session: Session, listing: Listing, workspace) -> Review | 
 
 
 def post_review(session: Session, listing: Listing, author: User, data: ReviewCreate,
-                workspace) -> Review:
+                workspace, install) -> Review:
     """A verified review: only a workspace that installed the app may write one, once.
 
     It waits for moderation before it shows; it remembers the install, so the
@@ -301,8 +306,8 @@ def post_review(session: Session, listing: Listing, author: User, data: ReviewCr
     """
     if listing.status != ListingStatus.PUBLISHED:
         raise ListingError("Only published apps can be reviewed.")
-    install = reviewing_install(session, listing, workspace)
-    if install is None:
+    if install is None or workspace is None or install.workspace_id != workspace.id \
+            or install.listing_id != listing.id:
         raise ListingError(f"Only a workspace that has installed {listing.name} can review it.")
     if workspace_review(session, listing, workspace) is not None:
         raise ListingError("Your workspace has already reviewed this app.")
@@ -610,28 +615,3 @@ def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> li
         select(Listing).where(col(Listing.id).in_(ids), Listing.status == ListingStatus.PUBLISHED)
     ).all()}
     return listing_cards(session, [found[listing_id] for listing_id in ids if listing_id in found])
-
-
-# --- a partner's view of its installs ---------------------------------------------
-
-
-def install_counts(session: Session, listing_id: int) -> dict[str, int]:
-    """How many installs of a listing are in each state, and how many trials run."""
-    counts = dict(session.exec(select(Install.status, func.count()).where(
-        Install.listing_id == listing_id).group_by(Install.status)).all())
-    trials = session.exec(select(func.count()).select_from(Trial).where(
-        Trial.listing_id == listing_id, Trial.status == TrialStatus.ACTIVE)).one()
-    return {"active": counts.get("active", 0), "uninstalled": counts.get("uninstalled", 0),
-            "expired": counts.get("expired", 0), "trials": trials,
-            "total": sum(counts.values())}
-
-
-def listing_installs(session: Session, listing_id: int, page: int, per_page: int) -> list[tuple]:
-    """A page of a listing's installs, newest first, as (install, workspace name, release version)."""
-    return list(session.exec(
-        select(Install, Workspace.name, Release.version)
-        .join(Workspace, col(Workspace.id) == Install.workspace_id)
-        .join(Release, col(Release.id) == Install.release_id)
-        .where(Install.listing_id == listing_id)
-        .order_by(col(Install.created_at).desc(), col(Install.id).desc())
-        .offset((page - 1) * per_page).limit(per_page)).all())

@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Flask
 
 from core.observability import report_dependency
+from listings.ports import plug_search
+from search.indexing import SearchIndexing
 
 
 def init_app(app: Flask) -> None:
@@ -29,6 +31,8 @@ def init_app(app: Flask) -> None:
     from search.sync import init_sync_sender
 
     init_sync_sender(app)
+    # Catalog imports and the prune job tell search what their bulk statements changed.
+    plug_search(app, SearchIndexing())
     app.cli.add_command(search_cli)
     from search.views import bp as views_bp  # the search page and autocomplete
     app.register_blueprint(views_bp)

@@ -12,16 +12,16 @@ from flask.cli import AppGroup
 from sqlmodel import Session
 from tqdm import tqdm
 
+from core.db import app_session
 from listings.documents import iter_published_documents, published_listing_count
 from search import sync
 from search.interfaces import SearchUnavailable
-
 
 REBUILD_LEASE = timedelta(hours=2)
 
 
 def _session() -> Session:
-    return Session(current_app.extensions["bazaar.engine"], expire_on_commit=False)
+    return app_session(current_app._get_current_object(), expire_on_commit=False)
 
 
 def _targets(choice: str) -> dict:

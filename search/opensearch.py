@@ -24,12 +24,18 @@ from urllib.parse import urlsplit
 
 import urllib3
 from opensearchpy import OpenSearch, helpers
-from opensearchpy.exceptions import (ConnectionError as OpenSearchConnectionError,
-                                     NotFoundError, OpenSearchException, TransportError)
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
 from search import queries
-from search.interfaces import (FacetValue, SearchHit, SearchQuery, SearchResult,
-                               SearchUnavailable, Suggestion)
+from search.interfaces import (
+    FacetValue,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Suggestion,
+)
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-from search.interfaces import SearchBackend, SearchQuery, SearchResult, SearchUnavailable, Suggestion
+from search.interfaces import (
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Suggestion,
+)
 
 log = logging.getLogger(__name__)
 

@@ -31,18 +31,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import click
-from flask import Flask, current_app, g, has_app_context, has_request_context
+from flask import Flask, g, has_request_context
 from sqlalchemy import delete, event, func, insert, or_, update
 from sqlmodel import Session, col, select
 
-from core.db import APP_INFO_KEY, utcnow
+from core.db import APP_INFO_KEY, app_of, app_session, utcnow
 from core.observability import count_sends
 from core.outbox import Backoff, OutboxSender, register_outbox
 from listings.documents import search_documents
 from listings.models import Badge, Listing, Release, Review
 from search.interfaces import SearchBackend, SearchUnavailable
 from search.models import SearchOutbox, SearchSyncState
-from installs.models import Install
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +66,8 @@ BACKOFF = Backoff(base=timedelta(seconds=2), cap=timedelta(minutes=10), jitter=0
 # --- capture ------------------------------------------------------------------------
 
 
-def _app_of(session: Session):
-    app = session.info.get(APP_INFO_KEY)
-    if app is None and has_app_context():
-        app = current_app._get_current_object()
-    return app
-
-
 def _target_names(session: Session) -> list[str]:
-    app = _app_of(session)
+    app = app_of(session)
     if app is None:
         # A session made outside the app: the embedded index always exists;
         # other targets catch up with `flask search reindex`.
@@ -84,10 +76,20 @@ def _target_names(session: Session) -> list[str]:
     return list(app.extensions["bazaar.search"].targets())
 
 
+# Rows whose change changes their listing's document (its releases, reviews, badges);
+# packages above search add theirs with ``watch`` (installs: install counts).
+WATCHED: set[type] = {Release, Review, Badge}
+
+
+def watch(model: type) -> None:
+    """Index a row's listing again whenever a ``model`` row (with a ``listing_id``) changes."""
+    WATCHED.add(model)
+
+
 def _listing_id(obj) -> int | None:
     if isinstance(obj, Listing):
         return obj.id
-    if isinstance(obj, Release | Review | Badge | Install):
+    if type(obj) in WATCHED:
         return obj.listing_id
     return None
 
@@ -391,7 +393,7 @@ def apply_rows(app: Flask, row_ids: list[int], *, deadline: float | None = None)
     rows later. With ``deadline`` (``time.monotonic``), stops when it passes.
     """
     report = SyncReport()
-    with Session(app.extensions["bazaar.engine"], expire_on_commit=False) as session:
+    with app_session(app, expire_on_commit=False) as session:
         for name, backend in _targets_of(app).items():
             report.targets.append(apply_target(session, name, backend, respect_backoff=True,
                                                row_ids=row_ids, deadline=deadline))
@@ -407,7 +409,7 @@ def apply_pending(app: Flask, *, respect_backoff: bool = False, max_rows: int | 
     applied per target (one background round).
     """
     report = SyncReport()
-    with Session(app.extensions["bazaar.engine"], expire_on_commit=False) as session:
+    with app_session(app, expire_on_commit=False) as session:
         for name, backend in _targets_of(app).items():
             step = (lambda done, name=name: progress(name, done)) if progress else None
             report.targets.append(apply_target(session, name, backend, max_rows=max_rows,

@@ -33,6 +33,7 @@ from core.db import get_session, utcnow
 from core.extensions import limiter
 from core.pagination import page_count, page_number
 from installs.models import Install
+from installs.queries import reviewing_install
 from listings.models import (
     Category,
     Listing,
@@ -56,7 +57,6 @@ from listings.services import (
     published_cards_in_order,
     published_listing,
     rating_summary,
-    reviewing_install,
     top_rated_listings,
     validation_messages,
     workspace_review,
@@ -285,8 +285,9 @@ def post_listing_review(slug: str):
     try:
         data = ReviewCreate(rating=int(form.rating.data), title=form.title.data,
                             body=form.body.data or "")
-        post_review(session, found, current_user, data,
-                    current_workspace(session, current_user))
+        workspace = current_workspace(session, current_user)
+        post_review(session, found, current_user, data, workspace,
+                    reviewing_install(session, found, workspace))
     except ValidationError as error:
         for name, message in validation_messages(error).items():
             field = getattr(form, name, None)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
+from core.db import app_session
 from listings.models import Listing
 from webhooks.delivery import DEFAULT_BATCH, DeliveryReport, deliver_due
 from webhooks.services import delivery_counts
-
 
 webhooks_cli = AppGroup("webhooks", help="Partner webhook deliveries.")
 
@@ -30,7 +30,7 @@ def deliver_command():
 
 @webhooks_cli.command("status", help="Deliveries waiting, failed and sent; failing endpoints.")
 def status_command():
-    with Session(current_app.extensions["bazaar.engine"]) as session:
+    with app_session(current_app._get_current_object()) as session:
         counts = delivery_counts(session)
         failing = session.exec(
             select(Listing.slug, Listing.webhook_failing_since, Listing.webhook_last_error)

@@ -38,12 +38,12 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, ProtocolError
 
-from core.db import utcnow
+from core.db import app_session, utcnow
 from core.observability import count_sends
 from core.outbox import Backoff, claim_rows
 from listings.models import Listing
+from listings.services import ensure_webhook_secret
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from webhooks.services import ensure_webhook_secret
 from webhooks.signing import request_headers
 
 log = logging.getLogger(__name__)
@@ -457,7 +457,7 @@ def deliver_due(app, now: datetime | None = None, limit: int = DEFAULT_BATCH) ->
     max_attempts = int(app.config.get("WEBHOOK_MAX_ATTEMPTS", 12))
     allow_private = bool(app.config.get("WEBHOOK_ALLOW_PRIVATE_HOSTS", False))
     report = DeliveryReport()
-    with Session(app.extensions["bazaar.engine"], expire_on_commit=False) as session, \
+    with app_session(app, expire_on_commit=False) as session, \
             http_session(allow_private) as client:
         while report.attempted < limit:
             current = now or utcnow()

@@ -9,7 +9,6 @@ commit the process's sender is woken (``webhooks.sender``); sending itself is
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from datetime import datetime
 
@@ -17,7 +16,9 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from core.db import utcnow
-from listings.services import current_release
+from installs.models import InstallEvent
+from listings.models import Listing
+from listings.services import current_release, ensure_webhook_secret
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 # The payload format's version, sent in every event; bump it (and document the
@@ -42,11 +43,11 @@ class RedeliveryError(ValueError):
     """A delivery that cannot be queued again right now (the message says why)."""
 
 
-def ensure_webhook_secret(listing) -> str:
-    """The listing's signing secret, made on first use (shown to its partner)."""
-    if not listing.webhook_secret:
-        listing.webhook_secret = "whsec_" + secrets.token_urlsafe(32)
-    return listing.webhook_secret
+def deliver_install_event(session: Session, event: InstallEvent) -> None:
+    """The consumer of install events (``installs.ports``): one delivery to the app's
+    endpoint per event, in the transaction that recorded it."""
+    enqueue_event(session, session.get(Listing, event.listing_id), event.event_type, event.data,
+                  install_id=event.install_id)
 
 
 def enqueue_event(session: Session, listing, event_type: str, data: dict, *,

@@ -17,12 +17,11 @@ from core.pagination import page_count, page_number
 from core.security import partner_required
 from listings.access import own_listing
 from listings.models import Listing
-from listings.services import current_release
+from listings.services import current_release, ensure_webhook_secret
 from webhooks.models import WebhookDelivery
 from webhooks.queries import deliveries_page, delivery_attempts, listing_delivery
 from webhooks.services import (
     RedeliveryError,
-    ensure_webhook_secret,
     roll_webhook_secret,
 )
 from webhooks.services import (

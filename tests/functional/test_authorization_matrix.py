@@ -78,7 +78,7 @@ MATRIX = {
     "partner.remove_screenshot": ("POST", {"listing_id": "listing_id",
                                            "screenshot_id": "screenshot_id"}, PARTNER_OWNS),
     "partner.reply": ("POST", {"review_id": "review_id"}, PARTNER_OWNS),
-    "partner.installs": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "partner_installs.installs": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
     # ?listing=<id> filters to one listing: another partner's answers 404.
     "revenue.index": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
     "revenue.export": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),

@@ -2,9 +2,8 @@
 package, no package reaches for another's private names, nothing imports ``demo``,
 and a package never imports one above it.
 
-The layers, lowest first. Imports that still go the wrong way are listed below by
-module pair. The list can only shrink: a new wrong-way import fails at once, and so
-does an entry that no longer happens (delete it)."""
+The layers, lowest first. Where a lower package needs a higher one, the higher one
+plugs itself into a port of the lower (``listings.ports``, ``installs.ports``)."""
 
 from __future__ import annotations
 
@@ -19,25 +18,6 @@ LAYERS = {"core": 0, "mail": 1, "accounts": 2, "listings": 3, "search": 4, "inst
           "billing": 6, "webhooks": 6, "api": 6, "storefront": 7}
 OUTSIDE_THE_DOMAIN = {"demo"}  # sample data: only app.py may import it
 PACKAGES = set(LAYERS) | OUTSIDE_THE_DOMAIN
-
-# (importing module, imported module) going down the layers the wrong way today.
-KNOWN_WRONG_WAY = {
-    # Installs tell webhooks and billing directly: to become event rows they consume.
-    ("installs.account_deletion", "webhooks.services"),
-    ("installs.services", "webhooks.services"),
-    ("installs.tokens", "webhooks.services"),
-    ("installs.trials", "billing.models"),
-    # Listings tell search about changes and read installs: to become ports above them answer.
-    ("listings.catalog", "search.sync"),
-    ("listings.cli", "search"),
-    ("listings.cli", "search.cli"),
-    ("listings.documents", "installs.models"),
-    ("listings.editor_views", "installs.services"),
-    ("listings.prune", "installs.models"),
-    ("listings.prune", "search"),
-    ("listings.services", "installs.models"),
-    ("search.sync", "installs.models"),
-}
 
 
 def package_of(module: str) -> str:
@@ -103,21 +83,15 @@ def wrong_way(graph) -> set[tuple[str, str]]:
     return found
 
 
-def test_no_new_wrong_way_import(graph):
-    assert wrong_way(graph) - KNOWN_WRONG_WAY == set(), \
-        "a package imports one above it (docs/architecture.md)"
+def test_no_package_imports_one_above_it(graph):
+    assert wrong_way(graph) == set(), "a package imports one above it (docs/architecture.md)"
 
 
-def test_the_list_of_known_wrong_way_imports_is_current(graph):
-    assert KNOWN_WRONG_WAY - wrong_way(graph) == set(), "fixed: delete them from the list"
-
-
-def test_the_package_graph_is_acyclic_but_for_the_known_wrong_way_imports(graph):
+def test_the_package_graph_is_acyclic(graph):
     edges = defaultdict(set)
     for module, imports in graph.items():
         for imported, _, _ in imports:
-            if (module, imported) not in KNOWN_WRONG_WAY \
-                    and package_of(imported) != package_of(module):
+            if package_of(imported) != package_of(module):
                 edges[package_of(module)].add(package_of(imported))
     # Depth-first search for a cycle among the packages.
     state: dict[str, str] = {}

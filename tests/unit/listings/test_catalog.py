@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, func, select
 
-from core.db import make_engine
+from core.db import APP_INFO_KEY, make_engine
 from listings.catalog import export_catalog, import_catalog
 from listings.models import (
     Category,
@@ -265,12 +265,12 @@ def test_many_batches(db, uploads):
 
 
 @pytest.fixture
-def fresh_db(_sqlite_template, tmp_path):
-    """A second, empty, migrated database."""
+def fresh_db(app, _sqlite_template, tmp_path):
+    """A second, empty, migrated database (its session works for the app, like a command's)."""
     path = tmp_path / "fresh.db"
     shutil.copy(_sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False, info={APP_INFO_KEY: app}) as session:
         yield session
     engine.dispose()
 

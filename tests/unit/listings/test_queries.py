@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from accounts.models import Role
 from core.db import utcnow
 from listings import queries
 from listings.models import AuditEvent, ListingStatus, ReleaseStatus, ReviewStatus
@@ -14,7 +15,6 @@ from listings.prune_queries import (
     open_flags_total,
     prune_runs,
 )
-from accounts.models import Role
 from tests import factories
 
 

@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from accounts.models import Role
 from core.db import utcnow
+from installs.queries import reviewing_install
 from listings.models import (
     AuditEvent,
     ListingCreate,
@@ -31,7 +33,6 @@ from listings.services import (
     submit_for_review,
     top_rated_listings,
 )
-from accounts.models import Role
 from tests import factories
 
 
@@ -89,18 +90,25 @@ def test_one_verified_review_per_workspace_and_only_for_published(db):
     listing = factories.make_listing(db)
     customer = factories.make_installer(db, listing)
     workspace = factories.workspace_of(db, customer)
-    review = post_review(db, listing, customer, ReviewCreate(rating=4, title="Good"), workspace)
-    assert review.status == ReviewStatus.PENDING and review.install_id is not None
+    install = reviewing_install(db, listing, workspace)
+    review = post_review(db, listing, customer, ReviewCreate(rating=4, title="Good"), workspace,
+                         install)
+    assert review.status == ReviewStatus.PENDING and review.install_id == install.id
     with pytest.raises(ListingError, match="already reviewed"):
-        post_review(db, listing, customer, ReviewCreate(rating=5, title="Again"), workspace)
+        post_review(db, listing, customer, ReviewCreate(rating=5, title="Again"), workspace,
+                    install)
     draft = factories.make_listing(db, status=ListingStatus.DRAFT)
     with pytest.raises(ListingError, match="published"):
-        post_review(db, draft, customer, ReviewCreate(rating=5, title="x"), workspace)
+        post_review(db, draft, customer, ReviewCreate(rating=5, title="x"), workspace, install)
     other = factories.make_listing(db)
     with pytest.raises(ListingError, match="has installed"):
-        post_review(db, other, customer, ReviewCreate(rating=5, title="x"), workspace)
+        post_review(db, other, customer, ReviewCreate(rating=5, title="x"), workspace,
+                    reviewing_install(db, other, workspace))
+    # Another app's install does not make a review of this one verified.
     with pytest.raises(ListingError, match="has installed"):
-        post_review(db, other, customer, ReviewCreate(rating=5, title="x"), None)
+        post_review(db, other, customer, ReviewCreate(rating=5, title="x"), workspace, install)
+    with pytest.raises(ListingError, match="has installed"):
+        post_review(db, other, customer, ReviewCreate(rating=5, title="x"), None, None)
 
 
 def test_rating_summary_counts_only_published_reviews(db):
