@@ -14,6 +14,7 @@ import core
 import demo
 import installs
 import listings
+import mail
 import search
 import storefront
 import webhooks
@@ -30,6 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Overrides (tests) go through the same parsers as the environment.
     app.config.update(load_config(Path(app.instance_path), overrides=overrides))
     core.init_app(app)
+    mail.init_app(app)  # before the packages that queue mail
     accounts.init_app(app)
     listings.init_app(app)
     search.init_app(app)

@@ -101,14 +101,6 @@ def create_workspace(session: Session, name: str, admin: User) -> Workspace:
     return workspace
 
 
-def current_workspace(session: Session, user) -> Workspace | None:
-    """The workspace the user works in: the one chosen this session while they are
-    still a member of it, else their first; None if they belong to none."""
-    from accounts.workspaces import workspace_from_session
-
-    return workspace_from_session(session, user)
-
-
 def is_workspace_admin(session: Session, workspace: Workspace, user: User) -> bool:
     return session.exec(select(WorkspaceMember.id).where(
         WorkspaceMember.workspace_id == workspace.id, WorkspaceMember.user_id == user.id,

@@ -118,6 +118,12 @@ def workspace_from_session(session: Session, user, store: MutableMapping | None 
     return workspaces[0] if workspaces else None
 
 
+def current_workspace(session: Session, user) -> Workspace | None:
+    """The workspace the user works in: the one chosen this session while they are
+    still a member of it, else their first; None if they belong to none."""
+    return workspace_from_session(session, user)
+
+
 def choose_workspace(session: Session, user, workspace_id, store: MutableMapping | None = None
                      ) -> Workspace:
     """Make ``workspace_id`` the user's current workspace for this session.

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from listings.models import Listing, Release
-from installs.models import Install, Trial
 from accounts.models import Workspace
+from installs.models import Install, Trial
+from listings.models import Listing, Release
 
 
 def listing_install(session: Session, listing_id: int, install_id: int) -> Install | None:

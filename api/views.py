@@ -18,10 +18,10 @@ from api.openapi import openapi_document
 from api.problems import problem, problem_type
 from api.queries import listing_install, listing_installs_after
 from core.db import get_session
-from listings.models import Listing
 from installs.models import InstallStatus
-from installs.tokens import InstallTokenError, redeem_install_token
 from installs.services import install_public
+from installs.tokens import InstallTokenError, redeem_install_token
+from listings.models import Listing
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

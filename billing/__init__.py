@@ -18,9 +18,10 @@ from billing import (  # noqa: F401
 )
 from billing.blueprint import bp
 from billing.cli import billing_cli
-from billing.providers import get_provider
+from billing.providers import EXTENSION_KEY, build_provider, get_provider
 from billing.queries import Payments
 from billing.revenue_views import bp as revenue_bp
+from billing.usage_api import init_usage  # the usage API and its outbox sender
 from core.observability import report_dependency
 from installs.ports import plug_payments
 
@@ -30,12 +31,8 @@ __all__ = ["get_provider", "init_app"]
 def init_app(app: Flask) -> None:
     """Build the payment provider (the STRIPE_* and BILLING_FEE_PERCENT_* settings are
     read and checked by core/settings.py), and register the usage API and the billing pages."""
-    from billing.providers import EXTENSION_KEY, build_provider
-
     app.extensions[EXTENSION_KEY] = build_provider(app)
     report_dependency(app, "payments", app.extensions[EXTENSION_KEY])  # on /readyz
-
-    from billing.usage_api import init_usage  # the usage API and its outbox sender
 
     init_usage(app)
 

@@ -9,7 +9,8 @@ import logging
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from accounts.services import current_workspace, is_workspace_admin
+from accounts.services import is_workspace_admin
+from accounts.workspaces import current_workspace
 from billing.account import portal_customer_id, workspace_billing
 from billing.blueprint import bp
 from billing.checkout import start_trial_payment_checkout

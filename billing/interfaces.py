@@ -22,6 +22,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+# gunicorn kills a worker whose request runs longer than its ``--timeout`` (30 s unless
+# set: scripts/run and the deploy examples keep that default), and the client gets a
+# 500. A provider call, retries included, must end well before, so the request can
+# still answer "try again" (503). STRIPE_CALL_BUDGET is that call's time in seconds;
+# the most it may be leaves the request 5 s of its own work. core/settings.py holds the
+# same numbers as the setting's default and range (tests/unit/test_settings.py checks).
+WORKER_TIMEOUT = 30
+DEFAULT_CALL_BUDGET = 12.0
+MIN_CALL_BUDGET = 2.0
+MAX_CALL_BUDGET = WORKER_TIMEOUT - 5.0
+
 # Stripe refuses a webhook whose signature is older than this many seconds (its
 # default tolerance); the local provider uses the same window.
 WEBHOOK_TOLERANCE_SECONDS = 300

@@ -10,20 +10,17 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, has_request_context, request
 
-from billing.interfaces import PaymentProvider, ProviderUnavailable
+from billing.interfaces import (
+    MAX_CALL_BUDGET,
+    PaymentProvider,
+    ProviderUnavailable,
+)
+from billing.local_provider import LocalProvider
+from billing.stripe_provider import StripeProvider, build_client
+from core.settings import ConfigError
 
 EXTENSION_KEY = "bazaar.billing.provider"
 
-# gunicorn kills a worker whose request runs longer than its ``--timeout`` (30 s unless
-# set: scripts/run and the deploy examples keep that default), and the client gets a
-# 500. A provider call, retries included, must end well before, so the request can
-# still answer "try again" (503). STRIPE_CALL_BUDGET is that call's time in seconds;
-# the most it may be leaves the request 5 s of its own work. core/settings.py holds the
-# same numbers as the setting's default and range (tests/unit/test_settings.py checks).
-WORKER_TIMEOUT = 30
-DEFAULT_CALL_BUDGET = 12.0
-MIN_CALL_BUDGET = 2.0
-MAX_CALL_BUDGET = WORKER_TIMEOUT - 5.0
 
 
 class RequestBudget:
@@ -73,8 +70,6 @@ def build_provider(app: Flask) -> PaymentProvider:
     """The provider the configuration asks for (the ``STRIPE_*`` settings, checked by
     core/settings.py). Raises ``ConfigError`` when Stripe is configured without its
     webhook secret."""
-    from core.settings import ConfigError
-
     budget = app.config["STRIPE_CALL_BUDGET"]
     meter_events = app.config["STRIPE_METER_EVENTS"]
     secret_key = app.config.get("STRIPE_SECRET_KEY")
@@ -83,14 +78,10 @@ def build_provider(app: Flask) -> PaymentProvider:
         if not webhook_secret:
             raise ConfigError("STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is: "
                               "without it no Stripe webhook can be verified.")
-        from billing.stripe_provider import StripeProvider, build_client
-
         client = build_client(secret_key, app.config.get("STRIPE_API_BASE"), budget=budget)
         return StripeProvider(client, webhook_secret,
                               app.config.get("STRIPE_CONNECT_WEBHOOK_SECRET"),
                               request_budget=RequestBudget(budget), meter_events=meter_events)
-
-    from billing.local_provider import LocalProvider
 
     return LocalProvider(app.extensions["bazaar.engine"], _local_webhook_secret(app))
 

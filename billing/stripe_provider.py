@@ -18,7 +18,10 @@ from typing import TypeVar
 import stripe
 
 from billing.events import parse_event
+
+# The whole time one call may take, retries included (``STRIPE_CALL_BUDGET``).
 from billing.interfaces import (
+    DEFAULT_CALL_BUDGET,
     WEBHOOK_TOLERANCE_SECONDS,
     CheckoutSession,
     InvalidWebhook,
@@ -32,9 +35,6 @@ from billing.interfaces import (
     check_signature_not_ahead,
     record_each,
 )
-
-# The whole time one call may take, retries included (``STRIPE_CALL_BUDGET``).
-from billing.providers import DEFAULT_CALL_BUDGET
 from core.settings import STRIPE_METER_EVENT_MODES as METER_EVENT_MODES
 
 # stripe-python retries network errors, timeouts, 409s and 5xx that Stripe marks

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -224,8 +225,6 @@ def usage_counts(session: Session, now: datetime | None = None) -> dict[str, int
     """How many usage events are pending, sent and rejected; of the pending ones, how
     many a sender has claimed and is sending ("being_sent") and how many wait for a
     sender now ("due": their time has come and no live claim holds them)."""
-    from sqlalchemy import func, or_
-
     now = now or utcnow()
     counts = dict(session.exec(select(UsageEvent.status, func.count())
                                .group_by(UsageEvent.status)).all())

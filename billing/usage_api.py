@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, g, jsonify, request
 from api.auth import guard_with_api_key
 from api.problems import problem, problem_type
 from billing.usage import UsageBatchError, record_usage
+from billing.usage_sender import init_usage_sender
 from core.db import get_session
 from listings.models import Listing
 
@@ -51,7 +52,5 @@ def record_usage_events():
 
 def init_usage(app: Flask) -> None:
     """Register the usage API and its outbox sender."""
-    from billing.usage_sender import init_usage_sender
-
     init_usage_sender(app)
     app.register_blueprint(bp)

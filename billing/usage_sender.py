@@ -44,9 +44,9 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from accounts.models import User, Workspace, WorkspaceMember, WorkspaceRole
-from billing.interfaces import MeterEvent
+from billing.interfaces import DEFAULT_CALL_BUDGET, MeterEvent
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
-from billing.providers import DEFAULT_CALL_BUDGET
+from billing.providers import get_provider
 from billing.usage import PENDING_INFO_KEY, _aware, _insert
 from billing.usage_batches import Outcomes, file_outcome, send_batches, tell_breaker
 from core.db import get_session, utcnow
@@ -125,8 +125,6 @@ class UsageSendReport:
 
 def provider_of(app: Flask):
     """The app's payment provider (built once by ``get_provider`` and kept in extensions)."""
-    from billing.providers import get_provider
-
     return get_provider(app)
 
 

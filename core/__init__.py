@@ -5,25 +5,21 @@ pagination, Markdown, logging and metrics. It imports no domain package."""
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import db, observability, security
+from core.cli import db_cli
+from core.extensions import csrf, limiter
+from core.routing import DatabaseIdConverter
+from core.templating import register_template_helpers
+from core.worker import outbox_status_command, worker_command
 
 
 def init_app(app: Flask) -> None:
     """Set up what every package builds on, before any of them registers itself."""
-    from core import db, observability, security
-    from core.cli import db_cli
-    from core.extensions import csrf, limiter
-    from core.routing import DatabaseIdConverter
-    from core.templating import register_template_helpers
-    from core.worker import outbox_status_command, worker_command
-
     # First, before any blueprint adds a rule that uses it.
     app.url_map.converters["int"] = DatabaseIdConverter
     if app.config.get("TRUSTED_PROXIES"):
-        # Behind an ingress every request comes from the proxy: believe the last
-        # TRUSTED_PROXIES hops of X-Forwarded-For/-Proto, so rate limits count the client.
-        # https://werkzeug.palletsprojects.com/en/stable/middleware/proxy_fix/
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     observability.init_app(app)  # first: the request id and timer wrap every other hook

@@ -10,6 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -86,8 +90,6 @@ def _close_session(_exc=None) -> None:
 
 
 def alembic_config(url: str):
-    from alembic.config import Config
-
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -96,8 +98,6 @@ def alembic_config(url: str):
 
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Apply the Alembic migrations up to ``revision``."""
-    from alembic import command
-
     command.upgrade(alembic_config(url), revision)
 
 
@@ -106,9 +106,6 @@ UPGRADE_HINT = "Run `flask --app app db upgrade` first."
 
 def schema_problem() -> str | None:
     """Why the app's database cannot be used yet, or None when it is migrated to head."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     heads = set(ScriptDirectory.from_config(
         alembic_config(current_app.config["DATABASE_URL"])).get_heads())
     with get_engine().connect() as connection:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
 # No inline scripts or styles anywhere: templates load /static files only.
@@ -48,8 +48,6 @@ def role_required(check):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from flask import current_app
-
                 return current_app.login_manager.unauthorized()
             if not check(current_user):
                 abort(403)

@@ -15,12 +15,16 @@ few domain facts a check needs (fee tiers, prune rule names) are data in this ta
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+
+from limits import parse_many  # Flask-Limiter's own parser: the same syntax
 
 
 class ConfigError(RuntimeError):
@@ -174,6 +178,57 @@ class WebAddress:
 
 
 @dataclass(frozen=True)
+class BaseAddress:
+    """The public address of the site, for links in mail: http(s), no query or fragment;
+    a trailing slash is dropped (links add their own path)."""
+
+    allowed = "an `http://` or `https://` address without `?` or `#`"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw).strip()
+        scheme, separator, rest = value.partition("://")
+        if (scheme.lower() not in {"http", "https"} or not separator or not rest
+                or rest.startswith("/") or any(c in value for c in "?#")
+                or any(c.isspace() for c in value)):
+            raise ConfigError(f"{name} must be an http:// or https:// address without "
+                              f"? or #, got {raw!r}")
+        return value.rstrip("/")
+
+
+# A DNS name or an IP address: letters, digits, dots, hyphens (and colons for IPv6).
+HOST_NAME = re.compile(r"[A-Za-z0-9.:\[\]-]{1,253}")
+
+
+@dataclass(frozen=True)
+class HostName:
+    allowed = "a host name or IP address"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw).strip()
+        if not HOST_NAME.fullmatch(value):
+            raise ConfigError(f"{name} must be a host name or IP address, got {raw!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    """``name@example.com`` or ``Name <name@example.com>``; never a line break, which
+    would let the value add headers to every message."""
+
+    allowed = "an email address, optionally with a name: `Bazaar <no-reply@example.com>`"
+
+    def __call__(self, name: str, raw, secret: bool = False) -> str:
+        value = str(raw).strip()
+        _, address = parseaddr(value)
+        local, at, domain = address.rpartition("@")
+        if (any(c in value for c in "\r\n\0") or not at or not local or not domain
+                or any(c.isspace() for c in address)):
+            raise ConfigError(f"{name} must be an email address such as "
+                              f"'Bazaar <no-reply@example.com>', got {raw!r}")
+        return value
+
+
+@dataclass(frozen=True)
 class DatabaseAddress:
     """A SQLAlchemy database URL; Heroku-style ``postgres://`` and plain
     ``postgresql://`` are given the psycopg 3 driver SQLAlchemy needs."""
@@ -196,8 +251,6 @@ class RateLimit:
     allowed = "limits like `10 per minute;50 per hour`"
 
     def __call__(self, name: str, raw, secret: bool = False) -> str:
-        from limits import parse_many  # Flask-Limiter's own parser: the same syntax
-
         value = str(raw).strip()
         try:
             parse_many(value)
@@ -345,6 +398,25 @@ def _sender_default(defaults: Defaults) -> str:
     return "thread" if defaults.config.get("BACKGROUND_WORK") == "in-process" else "off"
 
 
+def _mail_port_default(defaults: Defaults) -> int:
+    # The ports the modes are served on: SMTPS 465 (RFC 8314), submission with
+    # STARTTLS 587 (RFC 6409), plain SMTP 25.
+    if defaults.config.get("MAIL_USE_SSL"):
+        return 465
+    return 587 if defaults.config.get("MAIL_USE_TLS") else 25
+
+
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _base_url_default(defaults: Defaults) -> str:
+    if not defaults.local and defaults.config.get("MAIL_SERVER"):
+        raise ConfigError("BAZAAR_BASE_URL must be set when MAIL_SERVER is and BAZAAR_ENV is "
+                          f"{defaults.env!r}: the links in mail would point at "
+                          f"{LOCAL_BASE_URL}; e.g. https://bazaar.example.com")
+    return LOCAL_BASE_URL
+
+
 SENDER_DEFAULT_TEXT = "`thread` when `BACKGROUND_WORK` is `in-process`, else `off`"
 LOCAL_ONLY_TEXT = "`true` when `BAZAAR_ENV` is `local` or `test`, else `false`"
 
@@ -401,6 +473,37 @@ SETTINGS: tuple[Setting, ...] = (
             "in the database) before signing in with it is refused"),
     Setting("LOGIN_LOCKOUT_MINUTES", "accounts", WholeNumber(1, 1440), 15,
             "the window failed sign-ins are counted in"),
+    # mail
+    Setting("MAIL_SERVER", "mail", HostName(), None,
+            "the SMTP server mail is sent through; unset: mail is held in the outbox and "
+            "read by an admin at `/admin/mail` (docs/mail.md)"),
+    Setting("MAIL_USE_TLS", "mail", TrueFalse(), False,
+            "STARTTLS after connecting (usually port 587); not with `MAIL_USE_SSL`",
+            default_text="`false`"),
+    Setting("MAIL_USE_SSL", "mail", TrueFalse(), False,
+            "TLS from the first byte (SMTPS, usually port 465); not with `MAIL_USE_TLS`",
+            default_text="`false`"),
+    Setting("MAIL_PORT", "mail", WholeNumber(1, 65535), _mail_port_default,
+            "the SMTP server's port",
+            default_text="`465` with `MAIL_USE_SSL`, `587` with `MAIL_USE_TLS`, else `25`"),
+    Setting("MAIL_USERNAME", "mail", Text(), None,
+            "the SMTP login; unset: no login"),
+    Setting("MAIL_PASSWORD", "mail", Text(), None,
+            "the SMTP password (with `MAIL_USERNAME`)", secret=True),
+    Setting("MAIL_FROM", "mail", MailAddress(), "Bazaar <no-reply@localhost>",
+            "the `From` of every message; use an address your SMTP provider may send as"),
+    Setting("BAZAAR_BASE_URL", "mail", BaseAddress(), _base_url_default,
+            "the site's public address, which links in mail start with",
+            default_text=f"`{LOCAL_BASE_URL}`; required with `MAIL_SERVER` outside local "
+            "and test runs"),
+    Setting("MAIL_MAX_ATTEMPTS", "mail", WholeNumber(1, 100), 16,
+            "attempts before a message is marked failed (an admin can retry it); with the "
+            "backoff (30 s doubling, at most 1 h) 16 attempts span about 10 hours"),
+    Setting("MAIL_SEND_TIMEOUT", "mail", Number(1.0, 120.0), 10.0,
+            "seconds one SMTP connection may wait on the server for each step"),
+    Setting("MAIL_SENDER", "mail", Choice(SENDER_MODES), _sender_default,
+            "`thread`: each web process sends mail after commit and retries due mail; "
+            "`off`: only the worker or `flask mail send`", default_text=SENDER_DEFAULT_TEXT),
     # search
     Setting("OPENSEARCH_URL", "search", WebAddress(), None,
             "an OpenSearch 2.x cluster; unset: the embedded index in the database",
@@ -490,7 +593,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROMETHEUS_MULTIPROC_DIR", "observability", WritableDirectory(), None,
             "where every gunicorn worker writes its metrics, so `/metrics` sums them"),
 )
-SECTIONS = ("core", "accounts", "search", "billing", "webhooks", "API", "prune",
+SECTIONS = ("core", "mail", "accounts", "search", "billing", "webhooks", "API", "prune",
             "observability")
 BY_KEY = {setting.config_key: setting for setting in SETTINGS}
 
@@ -511,6 +614,12 @@ def load_config(instance_path: Path, environ: Mapping[str, str] = os.environ,
         if setting.name == "BAZAAR_ENV":
             env = config[key] = config[key].strip()
     local = env in LOCAL_ENVS
+    if config["MAIL_USE_TLS"] and config["MAIL_USE_SSL"]:
+        raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be true: STARTTLS "
+                          "(usually port 587) or TLS from the start (SMTPS, port 465), not both")
+    if config["MAIL_PASSWORD"] and not config["MAIL_USERNAME"]:
+        raise ConfigError("MAIL_PASSWORD is set but MAIL_USERNAME is not: set both, or neither "
+                          "for a server that needs no login")
     if not local and len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         # Never the key itself, not even its length's worth of it.
         raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "

@@ -21,7 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
 from accounts.models import Role, User
-from accounts.services import create_workspace, current_workspace, hash_password
+from accounts.services import create_workspace, hash_password
+from accounts.workspaces import current_workspace
 from core.db import utcnow
 from demo.data import (
     APPS,

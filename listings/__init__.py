@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from listings.cli import catalog_cli, listings_cli
+from listings.editor_views import bp as editor_bp
+from listings.partner_views import bp as partner_bp
+from listings.prune import SETTINGS_KEY
+from listings.prune_rules import load_prune_settings
+from listings.prune_views import bp as pruning_bp
+from listings.scopes import REGIONS, describe_scope, is_write_scope
+
 
 def init_app(app: Flask) -> None:
-    from listings.cli import catalog_cli, listings_cli
-    from listings.editor_views import bp as editor_bp
-    from listings.partner_views import bp as partner_bp
-    from listings.prune import SETTINGS_KEY
-    from listings.prune_rules import load_prune_settings
-    from listings.prune_views import bp as pruning_bp
-    from listings.scopes import REGIONS, describe_scope, is_write_scope
-
     # The scope and region words every page that shows an app's consent uses.
     app.jinja_env.globals.update(describe_scope=describe_scope, is_write_scope=is_write_scope,
                                  REGIONS=REGIONS)

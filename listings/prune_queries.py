@@ -30,6 +30,7 @@ from listings.models import (
     Review,
     ReviewStatus,
 )
+from listings.prune import describe_measure, prune_settings
 from listings.prune_exemptions import aware, is_active
 from listings.prune_rules import PruneSettings, RuleText, rule_texts
 from listings.queries import Page
@@ -46,10 +47,6 @@ NOTICES_SHOWN = 50
 
 def prune_settings_now() -> PruneSettings:
     """The settings the job runs with (validated at start-up)."""
-    # Imported here: the job's module pulls in search and the storefront models,
-    # which import the storefront views that import this module.
-    from listings.prune import prune_settings
-
     return prune_settings(current_app)
 
 
@@ -66,8 +63,6 @@ def rule_title(texts: dict[str, RuleText], rule: str) -> str:
 def measured_in_words(rule: str, detail: dict | None) -> str:
     """What a run measured for ``rule``, in the job's own words: "last approved
     release or update on January 15, 2023"."""
-    from listings.prune import describe_measure
-
     try:
         return describe_measure(str(rule), detail or {})
     except (TypeError, ValueError):

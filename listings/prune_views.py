@@ -33,6 +33,7 @@ from core.security import editor_required, partner_required, safe_next
 from listings.editor_forms import ExemptionForm, PreviewRunForm, parse_day
 from listings.editor_pages import render_listing_review
 from listings.models import Listing, ListingExemption, PartnerNotice, PruneRun
+from listings.prune import CLEARED_WHY, PruneLocked, run_prune
 from listings.prune_exemptions import aware, end_exemption, exempt_listing
 from listings.prune_queries import (
     EXEMPTIONS_SHOWN,
@@ -170,8 +171,6 @@ def _preview_moment(form: PreviewRunForm, now: datetime) -> datetime | None:
 @editor_required
 def preview():
     """Run the prune job as a dry run (nothing changes) and show what it would do."""
-    from listings.prune import PruneLocked, run_prune
-
     session = get_session()
     form = PreviewRunForm()
     if not form.validate_on_submit():
@@ -206,8 +205,6 @@ class ActionGroup:
 def describe_action(action: str, item: dict, texts: dict[str, RuleText]) -> str:
     """Why a run took an action on a listing: the rules, and what was measured
     (flag, delist) or why the flag cleared (clear)."""
-    from listings.prune import CLEARED_WHY
-
     rules = [str(rule) for rule in item.get("rules") or []]
     detail = item.get("detail") or {}
     if action in ("flag", "delist"):

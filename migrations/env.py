@@ -12,13 +12,14 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
+import accounts.models  # noqa: F401
 import api.models  # noqa: F401
 import billing.models  # noqa: F401
 import core.models  # noqa: F401
-import listings.models  # noqa: F401
-import search.models  # noqa: F401
-import accounts.models  # noqa: F401
 import installs.models  # noqa: F401
+import listings.models  # noqa: F401
+import mail.models  # noqa: F401
+import search.models  # noqa: F401
 import webhooks.models  # noqa: F401
 from core.db import make_engine
 

@@ -8,31 +8,28 @@ from flask import Flask
 
 from core.observability import report_dependency
 from listings.ports import plug_search
+from search.cli import search_cli
+from search.fts import EmbeddedBackend
 from search.indexing import SearchIndexing
+from search.opensearch import OpenSearchBackend
+from search.services import SearchService
+from search.sync import init_sync_sender
+from search.views import bp as views_bp  # the search page and autocomplete
 
 
 def init_app(app: Flask) -> None:
     """Build the search backends once, from configuration, into app.extensions."""
-    from search.cli import search_cli
-    from search.fts import EmbeddedBackend
-    from search.services import SearchService
-
     embedded = EmbeddedBackend(app.extensions["bazaar.engine"])
     url = app.config.get("OPENSEARCH_URL")
     if url:
-        from search.opensearch import OpenSearchBackend
-
         primary = OpenSearchBackend(url, index_prefix=app.config["OPENSEARCH_INDEX"],
                                     timeout=app.config["OPENSEARCH_TIMEOUT"])
         app.extensions["bazaar.search"] = SearchService(primary, fallback=embedded)
     else:
         app.extensions["bazaar.search"] = SearchService(embedded)
     report_dependency(app, "search", app.extensions["bazaar.search"].primary)  # on /readyz
-    from search.sync import init_sync_sender
-
     init_sync_sender(app)
     # Catalog imports and the prune job tell search what their bulk statements changed.
     plug_search(app, SearchIndexing())
     app.cli.add_command(search_cli)
-    from search.views import bp as views_bp  # the search page and autocomplete
     app.register_blueprint(views_bp)

@@ -7,6 +7,10 @@ import logging
 
 from flask import flash
 
+from billing.interfaces import ProviderError, ProviderUnavailable
+from billing.providers import get_provider
+from billing.subscriptions import cancel_ended_subscriptions
+
 log = logging.getLogger(__name__)
 
 
@@ -15,12 +19,6 @@ def stop_charging(session, workspace_id: int) -> None:
 
     An outage doesn't undo the uninstall; `flask billing cancel-ended` retries.
     """
-    # Inside the function: billing sits above the storefront (docs/architecture.md);
-    # this call becomes an event row billing consumes when installs get their package.
-    from billing.interfaces import ProviderError, ProviderUnavailable
-    from billing.providers import get_provider
-    from billing.subscriptions import cancel_ended_subscriptions
-
     try:
         cancel_ended_subscriptions(session, get_provider(), workspace_id=workspace_id)
     except ProviderUnavailable:

@@ -19,7 +19,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import Notification, Workspace
-from accounts.services import current_workspace, is_workspace_admin, workspace_notifications
+from accounts.services import is_workspace_admin, workspace_notifications
+from accounts.workspaces import current_workspace
 from billing.checkout import needs_checkout, start_install_checkout
 from billing.providers import get_provider
 from core.db import get_session, utcnow

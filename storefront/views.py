@@ -28,7 +28,7 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from accounts.services import current_workspace
+from accounts.workspaces import current_workspace
 from core.db import get_session, utcnow
 from core.extensions import limiter
 from core.pagination import page_count, page_number

@@ -27,8 +27,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
 from argon2 import PasswordHasher  # noqa: E402
 
-from app import create_app  # noqa: E402  (after the environment is set)
 from accounts.services import set_password_hasher
+from app import create_app  # noqa: E402  (after the environment is set)
 
 # Still Argon2id, with the cheapest parameters: hundreds of sign-ins stay fast.
 set_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -38,6 +38,7 @@ POSTGRES_URL = os.environ.get("BAZAAR_TEST_DATABASE_URL")
 OPENSEARCH_URL = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
 STRIPE_MOCK_URL = os.environ.get("BAZAAR_TEST_STRIPE_URL")
 REDIS_URL = os.environ.get("BAZAAR_TEST_REDIS_URL")
+MAILPIT_URL = os.environ.get("BAZAAR_TEST_MAILPIT_URL")  # its API; SMTP in BAZAAR_TEST_MAIL_SMTP
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -55,6 +56,9 @@ def pytest_configure(config):
     if IN_CI and not REDIS_URL:
         raise pytest.UsageError("CI=true but BAZAAR_TEST_REDIS_URL is not set: "
                                 "the shared sign-in limits must run against Redis.")
+    if IN_CI and not (MAILPIT_URL and os.environ.get("BAZAAR_TEST_MAIL_SMTP")):
+        raise pytest.UsageError("CI=true but BAZAAR_TEST_MAILPIT_URL or BAZAAR_TEST_MAIL_SMTP is "
+                                "not set: mail must be sent to a real SMTP server (Mailpit).")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -66,6 +70,8 @@ def pytest_collection_modifyitems(config, items):
         (STRIPE_MOCK_URL, "stripe_mock_url", "stripe-mock",
          "scripts/stripe-mock start and set BAZAAR_TEST_STRIPE_URL"),
         (REDIS_URL, "redis_url", "Redis", "scripts/redis start and set BAZAAR_TEST_REDIS_URL"),
+        (MAILPIT_URL, "mailpit", "Mailpit", "scripts/mailpit start and set "
+         "BAZAAR_TEST_MAILPIT_URL and BAZAAR_TEST_MAIL_SMTP"),
     ]
     for url, fixture, name, how in services:
         if url:
@@ -90,6 +96,15 @@ def stripe_mock_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def mailpit():
+    """The shared Mailpit the test command started: its SMTP address and its API
+    (tests/mailpit.py)."""
+    from tests.mailpit import Mailpit
+
+    return Mailpit(MAILPIT_URL, os.environ["BAZAAR_TEST_MAIL_SMTP"])
 
 
 def _database_backends(metafunc) -> list[str]:
@@ -202,6 +217,8 @@ def app(database_url, tmp_path, app_overrides):
         "USAGE_SENDER": "off",
         # Nor a background search sync: commits apply their own rows; tests drain the rest.
         "SEARCH_SYNC_SENDER": "off",
+        # Nor a mail sender: tests send mail with mail.sender.send_due when they mean to.
+        "MAIL_SENDER": "off",
     }
     config.update(app_overrides)
     app = create_app(config)

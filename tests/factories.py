@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 from sqlmodel import Session
 
+from accounts.models import Role, User
+from accounts.services import hash_password
 from core.db import utcnow
 from listings.models import (
     Badge,
@@ -27,8 +29,6 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
-from accounts.models import Role, User
-from accounts.services import hash_password
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
@@ -194,8 +194,8 @@ def make_install(session: Session, workspace, listing: Listing, installed_by: Us
     """An install of ``listing`` in ``workspace`` on its newest release."""
     from sqlmodel import col, select
 
-    from installs.models import Install
     from accounts.models import WorkspaceMember
+    from installs.models import Install
 
     release = session.exec(select(Release).where(Release.listing_id == listing.id)
                            .order_by(col(Release.id).desc())).first()
@@ -327,10 +327,10 @@ def make_checkout(session: Session, app, workspace, listing: Listing, user: User
     (subscription, checkout session)."""
     from sqlmodel import select
 
+    from accounts.models import WorkspaceMember
     from billing.providers import get_provider
     from billing.subscriptions import begin_paid_install, open_checkout
     from listings.services import current_release
-    from accounts.models import WorkspaceMember
 
     if user is None:
         member = session.exec(select(WorkspaceMember).where(

@@ -11,9 +11,8 @@ import uuid
 
 import pytest
 
-from tests.factories import search_document
-
 from search.interfaces import SearchBackend, SearchQuery
+from tests.factories import search_document
 
 _ids = iter(range(1, 1_000_000))
 

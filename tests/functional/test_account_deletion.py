@@ -8,8 +8,8 @@ import json
 from markupsafe import escape
 from sqlmodel import select
 
-from installs.models import Install, InstallStatus
 from accounts.models import Role, User, Workspace, WorkspaceMember, WorkspaceRole
+from installs.models import Install, InstallStatus
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import func, select
 
-from core.db import utcnow
 from accounts.models import LoginFailure, Role, User
+from core.db import utcnow
 from tests import factories
 
 REGISTERED = "Thanks! If this email address is new to Bazaar, your account is ready"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from listings.models import AuditEvent
 from accounts.models import Role, User
+from listings.models import AuditEvent
 from tests import factories
 
 

@@ -15,8 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from listings.models import Partner
 from accounts.models import Role
+from listings.models import Partner
 from tests import factories
 
 # Cases per generation mode: valid requests, then requests the document forbids.

@@ -14,8 +14,9 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from listings.models import ListingStatus, ReleaseStatus, ReviewStatus
 from accounts.models import Role
+from listings.models import ListingStatus, ReleaseStatus, ReviewStatus
+from mail.compose import queue_mail
 from tests import factories
 
 ROLES = ["visitor", "customer", "owner", "other_partner", "editor", "admin"]
@@ -66,6 +67,9 @@ MATRIX = {
     "accounts.password": ("GET", {}, SIGNED_IN),
     "admin.users": ("GET", {}, ADMINS),
     "admin.change_user_role": ("POST", {"user_id": "customer_id"}, ADMINS),
+    "mail.messages": ("GET", {}, ADMINS),
+    "mail.message": ("GET", {"message_id": "mail_id"}, ADMINS),
+    "mail.retry": ("POST", {"message_id": "mail_id"}, ADMINS),
     "partner.dashboard": ("GET", {}, PARTNER_ONLY),
     "partner.new_listing": ("GET", {}, PARTNER_ONLY),
     "partner.listing_detail": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
@@ -205,6 +209,10 @@ def world(app, db):
     exemption = factories.make_exemption(db, listing)
     partner_notice = factories.make_partner_notice(db, listing)
     prune_run = factories.make_prune_run(db, dry_run=True)
+    with app.app_context():
+        held_mail = queue_mail(db, to="ada@example.com", kind="notice", template="notice",
+                               context={"subject": "A notice", "paragraphs": []})
+    db.commit()
     refs = {
         "category_slug": category.slug, "collection_slug": collection.slug,
         "listing_slug": listing.slug, "listing_id": listing.id, "draft_id": draft.id,
@@ -222,7 +230,7 @@ def world(app, db):
         "onboarding_link_id": onboarding_url.rsplit("/", 1)[-1],
         "portal_id": portal_url.rsplit("/", 1)[-1],
         "exemption_id": exemption.id, "partner_notice_id": partner_notice.id,
-        "prune_run_id": prune_run.id,
+        "prune_run_id": prune_run.id, "mail_id": held_mail.id,
     }
     return users, refs
 

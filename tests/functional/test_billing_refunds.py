@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from accounts.models import Role
 from billing.models import Invoice, LedgerEntry, LedgerEntryKind, ProviderObject, SubscriptionStatus
 from billing.payouts import payout_balances
 from billing.reports import monthly_recurring_revenue
-from accounts.models import Role
 from tests import factories
 from tests.factories import workspace_of
 

@@ -18,6 +18,7 @@ import stripe
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
+from accounts.models import Workspace
 from billing.interfaces import InvalidWebhook, WebhookEvent
 from billing.local_provider import LocalProvider
 from billing.models import (
@@ -31,7 +32,6 @@ from billing.providers import get_provider
 from billing.stripe_provider import StripeProvider, build_client
 from billing.webhooks import process_event
 from listings.models import Listing
-from accounts.models import Workspace
 from tests import factories
 from tests.factories import workspace_of
 

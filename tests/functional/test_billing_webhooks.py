@@ -12,9 +12,9 @@ import pytest
 import stripe
 from sqlmodel import func, select
 
+from accounts.models import Notification, Role
 from billing.models import Payout, ProcessedWebhookEvent, Subscription
 from installs.models import Install, InstallStatus
-from accounts.models import Notification, Role
 from tests import factories
 from webhooks.models import WebhookDelivery
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import col, func, select
 
+from accounts.models import Role, User
 from app import create_app
 from demo.data import DEMO_PASSWORD
 from listings.models import (
@@ -21,7 +22,6 @@ from listings.models import (
     Screenshot,
 )
 from listings.screenshots import inspect_image, screenshot_path
-from accounts.models import Role, User
 
 TABLES = [User, Category, Partner, Listing, Release, Screenshot, Review, Badge, Collection,
           CollectionItem]

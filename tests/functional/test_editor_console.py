@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
+from accounts.models import Role
 from core.db import utcnow
 from listings.models import (
     AuditEvent,
@@ -20,7 +21,6 @@ from listings.models import (
     ReleaseStatus,
     ReviewStatus,
 )
-from accounts.models import Role
 from tests import factories
 
 

@@ -6,8 +6,8 @@ import json
 
 from sqlmodel import select
 
-from listings.services import current_release
 from installs.services import approve_scope_change, install_listing, uninstall
+from listings.services import current_release
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery

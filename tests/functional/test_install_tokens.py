@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from core.db import utcnow
 from accounts.models import Role, WorkspaceMember, WorkspaceRole
+from core.db import utcnow
 from installs.tokens import InstallTokenError, issue_install_token, redeem_install_token
 from tests import factories
 from tests.factories import workspace_of

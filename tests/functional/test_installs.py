@@ -7,12 +7,12 @@ import re
 import pytest
 from sqlmodel import func, select
 
+from accounts.models import Role, User, Workspace, WorkspaceMember, WorkspaceRole
+from installs.models import Install
+from installs.services import InstallError, install_listing
 from listings.models import ListingStatus
 from listings.scopes import REGIONS, describe_scope
 from listings.services import current_release
-from installs.models import Install
-from accounts.models import Role, User, Workspace, WorkspaceMember, WorkspaceRole
-from installs.services import InstallError, install_listing
 from tests import factories
 from tests.factories import workspace_of
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from accounts.models import Role
 from billing.account import month_before
 from core.db import utcnow
-from accounts.models import Role
 from tests import factories
 from tests.factories import workspace_of
 

@@ -12,9 +12,9 @@ from sqlmodel import func, select
 from billing.interfaces import ProviderUnavailable
 from billing.models import BillingCustomer, Subscription
 from billing.providers import get_provider
-from listings.services import current_release
 from installs.models import Install, InstallStatus
 from installs.services import BILLING_NOT_READY, InstallError, install_listing
+from listings.services import current_release
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery
@@ -338,9 +338,9 @@ def test_deleting_the_account_cancels_the_workspaces_subscriptions(app, client, 
 
 def test_a_trial_checkout_records_stripes_paid_invoice_of_zero_and_sells_nothing(
         client, db, login, admin):
+    from accounts.models import Role
     from billing.models import Invoice, LedgerEntry
     from listings.models import Partner
-    from accounts.models import Role
 
     listing = factories.make_paid_listing(db, trial_days=14, monthly_price=2500)
     login(admin)

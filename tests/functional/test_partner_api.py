@@ -16,13 +16,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlmodel import select
 
+from accounts.models import Role
 from api.models import ApiKey
 from api.openapi import openapi_document
 from core.db import utcnow
-from listings.models import Partner
 from installs.models import InstallToken
-from accounts.models import Role
 from installs.tokens import issue_install_token
+from listings.models import Partner
 from tests import factories
 
 PROBLEM = "application/problem+json"

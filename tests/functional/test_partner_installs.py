@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.db import utcnow
 from accounts.models import Role
+from core.db import utcnow
 from installs.models import Trial
 from tests import factories
 

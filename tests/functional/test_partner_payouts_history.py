@@ -15,12 +15,12 @@ import pytest
 import stripe
 from sqlmodel import select
 
+from accounts.models import Role
 from billing.models import Payout
 from billing.payouts import simulated_payouts
 from billing.providers import get_provider
 from billing.reports import MonthSpan
 from core.db import utcnow
-from accounts.models import Role
 from tests import factories
 
 # This month and the one before it, whatever today is.

@@ -14,8 +14,8 @@ from sqlmodel import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from listings.models import Listing, ListingStatus, Partner, Release, Review, Screenshot
 from accounts.models import Role
+from listings.models import Listing, ListingStatus, Partner, Release, Review, Screenshot
 from tests import factories
 
 

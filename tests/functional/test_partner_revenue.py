@@ -8,9 +8,9 @@ import io
 import re
 from datetime import UTC, datetime
 
+from accounts.models import Role
 from billing.reports import MonthSpan
 from core.db import utcnow
-from accounts.models import Role
 from tests import factories
 
 # This month and the one before it, whatever today is.

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from billing.models import PayoutAccount
 from accounts.models import Role
+from billing.models import PayoutAccount
 from tests import factories
 
 SECRET = "whsec_bazaar_payout_tests"

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from accounts.models import Role
 from core.db import utcnow
 from listings.models import AuditEvent, ListingExemption
 from listings.prune_exemptions import exempt_listing
 from listings.services import ListingError
-from accounts.models import Role
 from tests import factories
 
 

@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import event, func
 from sqlmodel import col, select
 
+from accounts.models import Notification, Role
 from core.db import get_engine
 from core.locks import job_lock
+from installs.models import Install
 from listings import prune
 from listings.models import (
     AuditEvent,
@@ -30,8 +32,6 @@ from listings.models import (
 from listings.services import delist_listing
 from search import sync as search_sync
 from search.models import SearchOutbox
-from installs.models import Install
-from accounts.models import Notification, Role
 from tests import factories
 
 NOW = datetime(2030, 6, 1, 3, 17, tzinfo=UTC)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
+from accounts.models import Role
 from core.db import utcnow
 from listings.models import DelistedBy, ListingStatus, Partner, PartnerNotice
-from accounts.models import Role
 from tests import factories
 
 RULE_TITLES = ["No release or update", "Too few active installs", "Security review out of date",

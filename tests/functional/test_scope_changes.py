@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from listings.scopes import describe_scope
-from installs.models import Install
 from accounts.models import Role, WorkspaceMember, WorkspaceRole
+from installs.models import Install
+from listings.scopes import describe_scope
 from tests import factories
 from tests.factories import workspace_of
 

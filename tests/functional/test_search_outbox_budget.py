@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import select
 
+from accounts.models import Role
 from core.db import utcnow
 from listings.models import Listing, Partner
 from search import sync
 from search.interfaces import SearchQuery
 from search.models import SearchOutbox, SearchSyncState
-from accounts.models import Role
 from tests import factories
 
 BACKLOG = 3000

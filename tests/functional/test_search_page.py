@@ -14,11 +14,11 @@ from html import unescape
 
 import pytest
 
+from accounts.models import Role
 from core.db import utcnow
 from listings.models import ListingStatus
 from listings.services import approve_listing
 from search.interfaces import SearchUnavailable
-from accounts.models import Role
 from tests import factories
 
 WRITE_SCOPES = [{"scope": "contacts:write", "justification": "To save the contacts it finds."}]

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import func, select
 
-from core.db import utcnow
-from listings.models import ListingStatus, Review, ReviewStatus
-from installs.models import Install
 from accounts.models import Role, WorkspaceMember
+from core.db import utcnow
+from installs.models import Install
+from listings.models import ListingStatus, Review, ReviewStatus
 from tests import factories
 
 

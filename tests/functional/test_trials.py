@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core.db import utcnow
-from listings.models import PricingModel
-from listings.services import current_release
-from installs.models import Install, Trial
 from accounts.models import Notification
+from core.db import utcnow
+from installs.models import Install, Trial
 from installs.services import InstallError, install_listing, uninstall
 from installs.trials import settle_trials
+from listings.models import PricingModel
+from listings.services import current_release
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery

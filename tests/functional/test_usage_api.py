@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import func, select
 
+from accounts.models import Role
 from billing.models import UsageEvent, UsageStatus
 from core.db import utcnow
 from listings.models import Partner
-from accounts.models import Role
 from tests import factories
 
 PROBLEM = "application/problem+json"

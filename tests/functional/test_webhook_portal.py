@@ -9,8 +9,8 @@ import pytest
 from markupsafe import escape
 from sqlmodel import select
 
-from core.db import utcnow
 from accounts.models import Role
+from core.db import utcnow
 from tests import factories
 from webhooks.models import WebhookAttempt, WebhookDelivery
 

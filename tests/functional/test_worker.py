@@ -20,6 +20,7 @@ from app import create_app
 from billing.usage_sender import usage_sender_of
 from core.db import utcnow
 from core.outbox import outboxes_of
+from mail.sender import sender_of as mail_sender_of
 from search.interfaces import SearchQuery
 from search.sync import sync_sender_of
 from tests import factories
@@ -59,12 +60,13 @@ def bare_app(database_url: str, tmp_path, **config):
 @pytest.mark.parametrize("mode, senders_in_web", [("worker", False), ("in-process", True)])
 def test_the_mode_decides_whether_web_processes_send(database_url, tmp_path, mode,
                                                       senders_in_web):
-    app = bare_app(database_url, tmp_path, BACKGROUND_WORK=mode)
+    # MAIL_SERVER: without one mail is held when queued and no mail sender runs.
+    app = bare_app(database_url, tmp_path, BACKGROUND_WORK=mode, MAIL_SERVER="127.0.0.1")
     try:
-        assert list(outboxes_of(app)) == ["search-sync", "webhooks", "usage"]
+        assert list(outboxes_of(app)) == ["mail", "search-sync", "webhooks", "usage"]
         has_senders = [sync_sender_of(app) is not None, sender_of(app) is not None,
-                       usage_sender_of(app) is not None]
-        assert has_senders == [senders_in_web] * 3
+                       usage_sender_of(app) is not None, mail_sender_of(app) is not None]
+        assert has_senders == [senders_in_web] * 4
     finally:
         app.extensions["bazaar.engine"].dispose()
 
@@ -121,7 +123,7 @@ def test_worker_once_delivers_queued_webhooks(app, db, runner, receiver):
 def test_an_unknown_outbox_is_a_usage_error(runner):
     result = runner.invoke(args=["worker", "--outbox", "mail-merge"])
     assert result.exit_code == 2
-    assert "no outbox named mail-merge; choose from search-sync, webhooks, usage" in result.output
+    assert "no outbox named mail-merge; choose from mail, search-sync, webhooks, usage" in result.output
 
 
 def test_an_unmigrated_database_is_named_not_a_traceback(tmp_path):
@@ -166,7 +168,7 @@ def test_the_worker_process_sends_and_stops_cleanly_on_sigterm(
             worker.kill()
             worker.communicate()
     assert worker.returncode == 0, output
-    assert "Worker draining search-sync, webhooks, usage" in output
+    assert "Worker draining mail, search-sync, webhooks, usage" in output
     assert "Worker stopped." in output
     time.sleep(0.1)
     assert len(receiver.received()) == 1  # sent once, not again on the way out
@@ -190,6 +192,7 @@ def test_outbox_status_shows_every_outbox_due_rows_age_and_given_up(app, db, run
     assert lines["webhooks"] == ["2", "7", "min", "1"]
     assert lines["usage"] == ["0", "-", "0"]
     assert lines["search-sync"] == ["0", "-", "-"]  # retried until applied: never given up
+    assert lines["mail"] == ["0", "-", "0"]
 
 
 def test_outbox_status_on_an_unmigrated_database_says_so(tmp_path):

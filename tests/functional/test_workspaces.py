@@ -10,11 +10,11 @@ from datetime import timedelta
 from markupsafe import escape
 from sqlmodel import select
 
-from core.db import utcnow
-from listings.services import current_release
-from installs.models import Install, InstallStatus
 from accounts.models import Role, User, WorkspaceInvitation, WorkspaceMember, WorkspaceRole
 from accounts.workspaces import NOT_A_CUSTOMER
+from core.db import utcnow
+from installs.models import Install, InstallStatus
+from listings.services import current_release
 from tests import factories
 from tests.factories import workspace_of
 

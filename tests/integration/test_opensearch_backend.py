@@ -15,10 +15,9 @@ import uuid
 
 import pytest
 
-from tests.factories import search_document
-
 from search.interfaces import SearchQuery, SearchUnavailable
 from search.opensearch import OpenSearchBackend
+from tests.factories import search_document
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import pytest
 
 from app import create_app
 from billing import get_provider
-from billing.interfaces import ProviderUnavailable
-from billing.providers import DEFAULT_CALL_BUDGET, WORKER_TIMEOUT
+from billing.interfaces import DEFAULT_CALL_BUDGET, WORKER_TIMEOUT, ProviderUnavailable
 from core.settings import ConfigError
 from tests import factories
 

@@ -11,10 +11,10 @@ import pytest
 import stripe
 from sqlmodel import select
 
-from billing.models import BillingCustomer, ProviderObject, Subscription
-from listings.services import current_release
-from installs.models import Install, InstallStatus
 from accounts.models import Role
+from billing.models import BillingCustomer, ProviderObject, Subscription
+from installs.models import Install, InstallStatus
+from listings.services import current_release
 from tests import factories
 
 SECRET = "whsec_bazaar_stripe_checkout"

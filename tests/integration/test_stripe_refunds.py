@@ -12,9 +12,9 @@ import pytest
 import stripe
 from sqlmodel import select
 
+from accounts.models import Role
 from billing.models import LedgerEntry, LedgerEntryKind, Subscription
 from listings.services import current_release
-from accounts.models import Role
 from tests import factories
 
 SECRET = "whsec_bazaar_stripe_refunds"

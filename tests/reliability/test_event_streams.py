@@ -24,6 +24,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from accounts.models import Role
 from billing.ledger import WAITING_REFUND
 from billing.models import (
     Invoice,
@@ -34,7 +35,6 @@ from billing.models import (
 )
 from billing.providers import get_provider
 from installs.models import Install
-from accounts.models import Role
 from tests import factories
 
 SECRET = "whsec_bazaar_stream_tests"

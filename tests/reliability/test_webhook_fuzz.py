@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from accounts.models import Role
 from billing.events import MAX_AMOUNT
 from billing.models import Invoice, LedgerEntry, LedgerEntryKind
 from billing.providers import get_provider
-from accounts.models import Role
 from tests import factories
 from tests.factories import workspace_of
 

@@ -112,3 +112,20 @@ def test_the_package_graph_is_acyclic(graph):
         if package not in state:
             cycle = visit(package, [])
             assert cycle is None, " -> ".join(cycle)
+
+
+def test_imports_inside_functions_say_why():
+    """Imports sit at the top of their module; one inside a function (an optional
+    dependency, say) has a comment right above it giving the reason."""
+    silent = []
+    for module, path in modules():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        tree = ast.parse("\n".join(lines))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)) \
+                        and not lines[inner.lineno - 2].strip().startswith("#"):
+                    silent.append(f"{module}:{inner.lineno}")
+    assert silent == []

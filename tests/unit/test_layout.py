@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_PACKAGES = ("accounts", "api", "billing", "core", "demo", "installs", "listings", "search",
-                   "storefront", "webhooks")
+SOURCE_PACKAGES = ("accounts", "api", "billing", "core", "demo", "installs", "listings", "mail",
+                   "search", "storefront", "webhooks")
 VIEW_MODULE = re.compile(r"(^|\.)\w*views$")
 MAX_LINES = 600
 

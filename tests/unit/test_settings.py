@@ -84,6 +84,12 @@ BAD_VALUES = [
     ("PRUNE_RULES_OFF", "webhook_failing,no_such_rule", "unknown rules: no_such_rule"),
     ("PROMETHEUS_MULTIPROC_DIR", "/no/such/dir", "writable directory"),
     ("SECRET_KEY", "s3cret-but-short", "at least 32 characters"),
+    ("MAIL_SERVER", "smtp.example.com\r\nRCPT TO:<x@evil.test>", "a host name"),
+    ("MAIL_PORT", "0", "between 1 and 65535"),
+    ("MAIL_FROM", "Bazaar <no-reply>", "an email address"),
+    ("MAIL_FROM", "Bazaar <a@example.com>\r\nBcc: x@evil.test", "an email address"),
+    ("BAZAAR_BASE_URL", "bazaar.example.com", "an http:// or https:// address"),
+    ("BAZAAR_BASE_URL", "https://bazaar.example.com/?next=1", "an http:// or https:// address"),
 ]
 
 
@@ -105,7 +111,7 @@ def test_every_kind_of_parser_has_a_bad_value_above():
 
 
 def test_the_call_budget_and_concurrency_ranges_match_billing():
-    from billing.providers import DEFAULT_CALL_BUDGET, MAX_CALL_BUDGET, MIN_CALL_BUDGET
+    from billing.interfaces import DEFAULT_CALL_BUDGET, MAX_CALL_BUDGET, MIN_CALL_BUDGET
     from billing.usage_sender import DEFAULT_SEND_CONCURRENCY, MAX_SEND_CONCURRENCY
 
     budget = BY_KEY["STRIPE_CALL_BUDGET"]

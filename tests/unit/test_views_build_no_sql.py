@@ -1,7 +1,7 @@
 """Views do HTTP only (issue 12 item 3; docs/architecture.md): the reads a page needs
 live in its package's ``queries.py`` (search reads listings' through ``listings.queries``), named, documented
 and testable without a request. This check fails when a view module of storefront,
-webhooks, api or search builds SQL itself again: a call of ``select(...)`` or of
+webhooks, api, search, accounts, installs or mail builds SQL itself again: a call of ``select(...)`` or of
 ``func.<anything>(...)``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("storefront", "webhooks", "api", "search")
+PACKAGES = ("accounts", "installs", "mail", "storefront", "webhooks", "api", "search")
 
 
 def view_modules() -> list[Path]:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from accounts.models import Role
 from api.models import ApiKey
 from api.services import (
     MAX_ACTIVE_KEYS,
@@ -22,7 +23,6 @@ from api.services import (
     rotate_api_key,
 )
 from core.db import utcnow
-from accounts.models import Role
 from tests import factories
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from billing.reports import BadMonth, MonthSpan, parse_month, revenue_report
 from accounts.models import Role
+from billing.reports import BadMonth, MonthSpan, parse_month, revenue_report
 from tests import factories
 
 TODAY = date(2026, 11, 15)

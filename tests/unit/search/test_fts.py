@@ -7,10 +7,7 @@ that depend on how ``search.fts`` works (FTS5 / PostgreSQL text search).
 
 from __future__ import annotations
 
-
 import pytest
-
-from tests.factories import SEARCH_NOW, search_document
 from sqlalchemy import create_engine
 
 from search.fts import (
@@ -24,6 +21,7 @@ from search.fts import (
     words_of,
 )
 from search.interfaces import SearchQuery, SearchUnavailable
+from tests.factories import SEARCH_NOW, search_document
 
 NOW = SEARCH_NOW
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
+from accounts.models import Role
 from listings.models import ListingStatus, ReviewStatus
 from listings.services import delist_listing, moderate_review
 from search import sync
 from search.interfaces import SearchQuery
 from search.models import SearchOutbox, SearchSyncState
-from accounts.models import Role
 from tests import factories
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from accounts.models import Role
 from core.db import utcnow
 from listings.models import ListingStatus, ReviewStatus
-from accounts.models import Role
 from storefront.queries import (
     category_by_slug,
     collection_by_slug,
