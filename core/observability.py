@@ -11,7 +11,7 @@ log lines (plain text, or one JSON object per line) that carry each request's id
 - ``LOG_FORMAT=json``: every log line is a JSON object with the request id.
 
 Infrastructure: this module imports no domain package. Outboxes register here
-(``register_outbox_metrics``, ``count_sends``), and so do the services ``/readyz``
+(``core.outbox.register_outbox``, ``count_sends``), and so do the services ``/readyz``
 reports (``report_dependency``).
 """
 
@@ -25,9 +25,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -58,6 +56,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.access_log import redact
 from core.db import app_session, utcnow
 from core.extensions import limiter
+from core.outbox import outboxes_of
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("bazaar.access")
@@ -91,24 +90,12 @@ OUTBOX_FAILED = Counter("bazaar_outbox_failed",
                         "Outbox sends that failed (to be retried, or given up on).", ["outbox"])
 
 
-@dataclass(frozen=True)
-class _Outbox:
-    age_column: object
-    due: Callable[[datetime], Iterable]
-
-
-_outboxes: dict[str, _Outbox] = {}
-
-
-def register_outbox_metrics(name: str, age_column,
-                            due: Callable[[datetime], Iterable]) -> None:
-    """Show the outbox ``name`` on /metrics: how many rows are due (``due(now)`` gives
-    the WHERE clauses) and how old the oldest due row is (by ``age_column``, when
-    the row was queued). Read with one aggregate query per scrape."""
-    _outboxes[name] = _Outbox(age_column, due)
-    # Present (at 0) from the start, so a rate() over them works from the first send.
-    OUTBOX_SENT.labels(name)
-    OUTBOX_FAILED.labels(name)
+def label_outboxes(app: Flask) -> None:
+    """Make each registered outbox's sent and failed counters present (at 0) from the
+    start, so a rate() over them works from the first send."""
+    for name in outboxes_of(app):
+        OUTBOX_SENT.labels(name)
+        OUTBOX_FAILED.labels(name)
 
 
 def count_sends(outbox: str, *, sent: int = 0, failed: int = 0) -> None:
@@ -144,10 +131,10 @@ class _OutboxCollector:
         if has_app_context():
             now = utcnow()
             with app_session(current_app._get_current_object()) as session:
-                for name, outbox in sorted(_outboxes.items()):
+                for name, outbox in sorted(outboxes_of(current_app).items()):
                     try:
                         count, oldest = session.execute(
-                            select(func.count(), func.min(outbox.age_column))
+                            select(func.count(), func.min(outbox.queued_at))
                             .where(*outbox.due(now))).one()
                     except SQLAlchemyError:
                         log.warning("Could not read the %s outbox for /metrics", name,
@@ -297,6 +284,7 @@ def metrics():
     refusal = _metrics_allowed()
     if refusal is not None:
         return refusal
+    label_outboxes(current_app._get_current_object())
     return Response(generate_latest(_scrape_registry()), mimetype=CONTENT_TYPE_LATEST,
                     headers=NO_STORE)
 

@@ -28,7 +28,6 @@ from sqlalchemy import event, update
 from sqlmodel import Session, col, select
 
 from core.db import APP_INFO_KEY
-from core.observability import register_outbox_metrics
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,6 @@ def register_outbox(app: Flask, name: str, send_round: Callable[[Flask], int], *
     ``flask --app app outbox-status`` and to /metrics."""
     outbox = Outbox(name, send_round, batch, queued_at, due, given_up)
     app.extensions.setdefault(OUTBOXES_KEY, {})[name] = outbox
-    register_outbox_metrics(name, queued_at, due)
 
 
 def outboxes_of(app: Flask) -> dict[str, Outbox]:

@@ -27,6 +27,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core.db import app_session, schema_problem, utcnow
+from core.observability import label_outboxes
 from core.outbox import OutboxSender, outboxes_of
 
 DEFAULT_POLL_INTERVAL = 1.0  # seconds: how soon a row queued by a web request goes out
@@ -151,6 +152,7 @@ def worker_command(names: tuple[str, ...], poll_interval: float, grace: float,
         # The web's /metrics reads outbox depth from the database; what only this
         # process knows is how many rows it sent and how many sends failed.
         try:
+            label_outboxes(current_app._get_current_object())
             start_http_server(metrics_port, addr=metrics_host, registry=REGISTRY)
         except OSError as error:
             raise click.BadParameter(f"cannot listen on {metrics_host}:{metrics_port}: "
