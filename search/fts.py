@@ -19,17 +19,31 @@ reaches the text engine as quoted words, never as query syntax.
 from __future__ import annotations
 
 import difflib
-import html
-import json
-import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from search.fts_tables import (
+    document_row,
+    documents_table,
+    terms_of,
+    terms_table,
+    vocabulary_table,
+    vocabulary_words,
+)
+from search.fts_text import (
+    ELLIPSIS,
+    MARK_END,
+    MARK_START,
+    SNIPPET_WORDS,
+    fts5_query,
+    mark,
+    tsquery,
+    window,
+    words_of,
+)
 from search.interfaces import (
     MAX_QUERY_LENGTH,
     FacetValue,
@@ -40,75 +54,15 @@ from search.interfaces import (
     Suggestion,
 )
 
-# The index's tables, for tests and tools that must empty them (they are not
-# SQLModel tables, so ``SQLModel.metadata`` does not list them).
-INDEX_TABLES = ("search_documents", "search_terms", "search_vocabulary")
-
 BATCH_SIZE = 1000
-MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
-MAX_WORD_LENGTH = 40    # longer words are cut (no real word is longer)
 MAX_PER_PAGE = 100
 MAX_SUGGESTIONS = 50
-TERM_FIELDS = ("badges", "regions", "scopes", "tags")
 FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
 RATING_STEPS = (4, 3, 2, 1)
 
-# Letters and digits: what both text engines treat as word characters. The
-# underscore is left out because FTS5 and PostgreSQL both split words on it.
-_WORD = re.compile(r"[^\W_]+")
-# Control characters never belong in listing text; removing them keeps our
-# highlight markers (\x02 ... \x03) unambiguous, and PostgreSQL rejects \x00.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MARK_START, MARK_END = "\x02", "\x03"
-ELLIPSIS = "\u2026"
-SNIPPET_WORDS = 24
 # Larger than any character, so ``key <= x < key + _MAX_CHAR`` means "x starts with key".
 _MAX_CHAR = "\U0010ffff"
 
-# Popularity lifts the text score by at most this factor, so a listing whose
-# text matches clearly better (by more than 30%) still ranks above it.
-MAX_BOOST = 1.3
-
-metadata = sa.MetaData()
-
-documents_table = sa.Table(
-    "search_documents", metadata,
-    sa.Column("listing_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("slug", sa.String(200)),
-    sa.Column("name", sa.String(200)),
-    sa.Column("name_key", sa.String(200)),
-    sa.Column("tagline", sa.String(500)),
-    sa.Column("body", sa.Text),
-    sa.Column("tags_text", sa.Text),
-    sa.Column("category", sa.String(200)),
-    sa.Column("category_slug", sa.String(200)),
-    sa.Column("partner", sa.String(200)),
-    sa.Column("pricing_model", sa.String(40)),
-    sa.Column("is_free", sa.Boolean),
-    sa.Column("has_trial", sa.Boolean),
-    sa.Column("write_access", sa.Boolean),
-    sa.Column("rating_average", sa.Float),
-    sa.Column("rating_count", sa.Integer),
-    sa.Column("installs", sa.Integer),
-    sa.Column("active_installs", sa.Integer),
-    sa.Column("boost", sa.Float),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
-    sa.Column("updated_at", sa.DateTime(timezone=True)),
-    sa.Column("document", sa.JSON),
-)
-
-terms_table = sa.Table(
-    "search_terms", metadata,
-    sa.Column("listing_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("field", sa.String(20), primary_key=True),
-    sa.Column("value", sa.String(200), primary_key=True),
-)
-
-vocabulary_table = sa.Table(
-    "search_vocabulary", metadata,
-    sa.Column("word", sa.String(60), primary_key=True),
-    sa.Column("initial", sa.String(1)),
-)
 
 # The FTS5 columns, in order; bm25() takes one weight per column.
 FTS_COLUMNS = "name, tagline, body, tags_text, category, partner"
@@ -133,140 +87,6 @@ _FTS_ADD = _ids_text(
 _FTS_CLEAR = sa.text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
 _ADD_WORD = sa.text("INSERT INTO search_vocabulary (word, initial) VALUES (:word, :initial) "
                     "ON CONFLICT DO NOTHING")
-
-
-def words_of(text: str) -> list[str]:
-    """The searchable words of ``text``: lowercase letters and digits, at most
-    ``MAX_WORDS`` of them, each at most ``MAX_WORD_LENGTH`` long. Everything
-    else (quotes, operators, brackets, emoji) is a separator."""
-    text = (text or "")[:MAX_QUERY_LENGTH].lower()
-    return [word[:MAX_WORD_LENGTH] for word in _WORD.findall(text)[:MAX_WORDS]]
-
-
-def fts5_query(words: Sequence[str], prefix_column: str | None = "name") -> str:
-    """An FTS5 MATCH expression: every word quoted (so it is a literal string,
-    never syntax), all required. The last word may also be the start of a word
-    of ``prefix_column`` so that typing-in-progress finds names (like an edge
-    n-gram on the name); with no column, it is a prefix in every column.
-
-    Prefixes stay out of the long text on purpose: "qu" would otherwise match
-    most descriptions, which is slow and rarely what was meant."""
-    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
-    if quoted and prefix_column:
-        quoted[-1] = f"({quoted[-1]} OR {prefix_column} : {quoted[-1]} *)"
-    elif quoted:
-        quoted[-1] += " *"
-    return " AND ".join(quoted)
-
-
-def tsquery(words: Sequence[str], prefix_weight: str | None = "A") -> str:
-    """A PostgreSQL ``to_tsquery`` input of the same shape as ``fts5_query``:
-    quoted lexemes, all required, the last also a prefix of a lexeme of
-    ``prefix_weight`` (A: the name). The words hold letters and digits only,
-    so the quotes cannot be broken out of."""
-    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
-    if quoted and prefix_weight:
-        quoted[-1] = f"({quoted[-1]} | {quoted[-1]}:*{prefix_weight})"
-    elif quoted:
-        quoted[-1] += ":*"
-    return " & ".join(quoted)
-
-
-def mark(text: str) -> str:
-    """Highlighted text as safe HTML: escape the text first, then turn the
-    engine's control-character markers into <mark> tags."""
-    escaped = html.escape(text, quote=True)
-    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
-
-
-def window(text: str, size: int = SNIPPET_WORDS) -> str:
-    """About ``size`` words of ``text`` around its first marked match (for
-    PostgreSQL, whose own fragment mode drops tag-like text)."""
-    tokens = text.split()
-    first = next((i for i, token in enumerate(tokens) if MARK_START in token), 0)
-    start = max(0, first - size // 3)
-    snippet = " ".join(tokens[start:start + size])
-    if start > 0:
-        snippet = ELLIPSIS + snippet
-    if start + size < len(tokens):
-        snippet += ELLIPSIS
-    return snippet
-
-
-def _clean(value, limit: int | None = None) -> str:
-    """Text without control characters, cut to ``limit`` characters (the
-    column's size: one oversized value must not fail a whole rebuild)."""
-    return _CONTROL.sub(" ", str(value or ""))[:limit]
-
-
-def _datetime(value) -> datetime | None:
-    """An aware UTC datetime from the document's ISO 8601 text ('' -> None)."""
-    if not value:
-        return None
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def popularity_boost(rating_average: float, rating_count: int, installs: int) -> float:
-    """How much popularity lifts a text score: 1.0 for an unknown app, growing
-    with the log of its review count (weighted by how good the reviews are) and
-    of its installs, never above ``MAX_BOOST``."""
-    lift = (0.03 * math.log1p(max(rating_count, 0)) * max(min(rating_average, 5.0), 0.0) / 5.0
-            + 0.02 * math.log1p(max(installs, 0)))
-    return min(1.0 + lift, MAX_BOOST)
-
-
-def _document_row(doc: dict) -> dict:
-    name = _clean(doc["name"], 200)
-    rating_average = float(doc.get("rating_average") or 0.0)
-    rating_count = int(doc.get("rating_count") or 0)
-    installs = int(doc.get("installs") or 0)
-    return {
-        "listing_id": int(doc["id"]),
-        "slug": _clean(doc["slug"], 200),
-        "name": name,
-        "name_key": " ".join(_WORD.findall(name.lower()))[:200],
-        "tagline": _clean(doc.get("tagline"), 500),
-        "body": _clean(doc.get("description")),
-        "tags_text": _clean(" ".join(str(tag) for tag in doc.get("tags") or ())),
-        "category": _clean(doc.get("category"), 200),
-        "category_slug": _clean(doc.get("category_slug"), 200),
-        "partner": _clean(doc.get("partner"), 200),
-        "pricing_model": _clean(doc.get("pricing_model"), 40),
-        "is_free": bool(doc.get("is_free")),
-        "has_trial": bool(doc.get("has_trial")),
-        "write_access": bool(doc.get("write_access")),
-        "rating_average": rating_average,
-        "rating_count": rating_count,
-        "installs": installs,
-        "active_installs": int(doc.get("active_installs") or 0),
-        "boost": popularity_boost(rating_average, rating_count, installs),
-        "published_at": _datetime(doc.get("published_at")),
-        "updated_at": _datetime(doc.get("updated_at")),
-        # A JSON round trip keeps the stored copy plain (no datetimes or tuples).
-        "document": json.loads(json.dumps(doc, default=str)),
-    }
-
-
-def _term_rows(doc: dict) -> list[dict]:
-    rows = []
-    for field in TERM_FIELDS:
-        values = {_clean(value, 200) for value in doc.get(field) or ()}
-        rows.extend({"listing_id": int(doc["id"]), "field": field, "value": value}
-                    for value in sorted(values) if value)
-    return rows
-
-
-def _vocabulary_words(doc: dict) -> set[str]:
-    """The words "did you mean" may propose: those of the name, tagline, tags,
-    category and partner (descriptions would drown them in rare words)."""
-    text = " ".join([str(doc.get("name") or ""), str(doc.get("tagline") or ""),
-                     " ".join(str(tag) for tag in doc.get("tags") or ()),
-                     str(doc.get("category") or ""), str(doc.get("partner") or "")])
-    return {word for word in _WORD.findall(text.lower())
-            if 3 <= len(word) <= 60 and not word.isdigit()}
 
 
 def _batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -441,13 +261,13 @@ class EmbeddedBackend:
         """Delete then insert one batch of documents (ids unique in the batch)."""
         ids = [int(doc["id"]) for doc in batch]
         self._remove(conn, ids)
-        conn.execute(documents_table.insert(), [_document_row(doc) for doc in batch])
-        term_rows = [row for doc in batch for row in _term_rows(doc)]
+        conn.execute(documents_table.insert(), [document_row(doc) for doc in batch])
+        term_rows = [row for doc in batch for row in terms_of(doc)]
         if term_rows:
             conn.execute(terms_table.insert(), term_rows)
         if self.dialect == "sqlite":
             conn.execute(_FTS_ADD, {"ids": ids})
-        words = set().union(*(_vocabulary_words(doc) for doc in batch))
+        words = set().union(*(vocabulary_words(doc) for doc in batch))
         if words_seen is not None:
             words -= words_seen
             words_seen |= words

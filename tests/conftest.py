@@ -186,7 +186,7 @@ def database_url(db_backend, tmp_path, request) -> str:
     from sqlalchemy import create_engine
 
     engine = create_engine(url)
-    from search.fts import INDEX_TABLES
+    from search.fts_tables import INDEX_TABLES
 
     names = [t.name for t in SQLModel.metadata.sorted_tables] + list(INDEX_TABLES)
     tables = ", ".join(f'"{name}"' for name in names)

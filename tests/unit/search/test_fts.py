@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine
 
-from search.fts import (
+from search.fts import EmbeddedBackend
+from search.fts_text import (
     MAX_WORD_LENGTH,
     MAX_WORDS,
-    EmbeddedBackend,
     fts5_query,
     mark,
     tsquery,

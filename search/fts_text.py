@@ -1,0 +1,111 @@
+"""The text side of the embedded search backend: splitting a query into words,
+turning them into FTS5 and PostgreSQL query expressions, highlighted snippets, and
+the popularity lift of a listing's text score."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from search.interfaces import MAX_QUERY_LENGTH
+
+MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
+MAX_WORD_LENGTH = 40    # longer words are cut (no real word is longer)
+# Letters and digits: what both text engines treat as word characters. The
+# underscore is left out because FTS5 and PostgreSQL both split words on it.
+WORD = re.compile(r"[^\W_]+")
+# Control characters never belong in listing text; removing them keeps our
+# highlight markers (\x02 ... \x03) unambiguous, and PostgreSQL rejects \x00.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MARK_START, MARK_END = "\x02", "\x03"
+ELLIPSIS = "\u2026"
+SNIPPET_WORDS = 24
+# Popularity lifts the text score by at most this factor, so a listing whose
+# text matches clearly better (by more than 30%) still ranks above it.
+MAX_BOOST = 1.3
+
+
+def words_of(text: str) -> list[str]:
+    """The searchable words of ``text``: lowercase letters and digits, at most
+    ``MAX_WORDS`` of them, each at most ``MAX_WORD_LENGTH`` long. Everything
+    else (quotes, operators, brackets, emoji) is a separator."""
+    text = (text or "")[:MAX_QUERY_LENGTH].lower()
+    return [word[:MAX_WORD_LENGTH] for word in WORD.findall(text)[:MAX_WORDS]]
+
+
+def fts5_query(words: Sequence[str], prefix_column: str | None = "name") -> str:
+    """An FTS5 MATCH expression: every word quoted (so it is a literal string,
+    never syntax), all required. The last word may also be the start of a word
+    of ``prefix_column`` so that typing-in-progress finds names (like an edge
+    n-gram on the name); with no column, it is a prefix in every column.
+
+    Prefixes stay out of the long text on purpose: "qu" would otherwise match
+    most descriptions, which is slow and rarely what was meant."""
+    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
+    if quoted and prefix_column:
+        quoted[-1] = f"({quoted[-1]} OR {prefix_column} : {quoted[-1]} *)"
+    elif quoted:
+        quoted[-1] += " *"
+    return " AND ".join(quoted)
+
+
+def tsquery(words: Sequence[str], prefix_weight: str | None = "A") -> str:
+    """A PostgreSQL ``to_tsquery`` input of the same shape as ``fts5_query``:
+    quoted lexemes, all required, the last also a prefix of a lexeme of
+    ``prefix_weight`` (A: the name). The words hold letters and digits only,
+    so the quotes cannot be broken out of."""
+    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
+    if quoted and prefix_weight:
+        quoted[-1] = f"({quoted[-1]} | {quoted[-1]}:*{prefix_weight})"
+    elif quoted:
+        quoted[-1] += ":*"
+    return " & ".join(quoted)
+
+
+def mark(text: str) -> str:
+    """Highlighted text as safe HTML: escape the text first, then turn the
+    engine's control-character markers into <mark> tags."""
+    escaped = html.escape(text, quote=True)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def window(text: str, size: int = SNIPPET_WORDS) -> str:
+    """About ``size`` words of ``text`` around its first marked match (for
+    PostgreSQL, whose own fragment mode drops tag-like text)."""
+    tokens = text.split()
+    first = next((i for i, token in enumerate(tokens) if MARK_START in token), 0)
+    start = max(0, first - size // 3)
+    snippet = " ".join(tokens[start:start + size])
+    if start > 0:
+        snippet = ELLIPSIS + snippet
+    if start + size < len(tokens):
+        snippet += ELLIPSIS
+    return snippet
+
+
+def clean_text(value, limit: int | None = None) -> str:
+    """Text without control characters, cut to ``limit`` characters (the
+    column's size: one oversized value must not fail a whole rebuild)."""
+    return CONTROL.sub(" ", str(value or ""))[:limit]
+
+
+def parse_datetime(value) -> datetime | None:
+    """An aware UTC datetime from the document's ISO 8601 text ('' -> None)."""
+    if not value:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def popularity_boost(rating_average: float, rating_count: int, installs: int) -> float:
+    """How much popularity lifts a text score: 1.0 for an unknown app, growing
+    with the log of its review count (weighted by how good the reviews are) and
+    of its installs, never above ``MAX_BOOST``."""
+    lift = (0.03 * math.log1p(max(rating_count, 0)) * max(min(rating_average, 5.0), 0.0) / 5.0
+            + 0.02 * math.log1p(max(installs, 0)))
+    return min(1.0 + lift, MAX_BOOST)
