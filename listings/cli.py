@@ -15,7 +15,8 @@ from tqdm import tqdm
 
 from core.cli import MomentType, require_schema
 from core.db import get_session
-from listings.catalog import bounded_lines, check_catalog, export_catalog, finish_import
+from listings.catalog import bounded_lines, check_catalog, finish_import
+from listings.catalog_export import export_catalog
 from listings.ports import search_port
 from listings.prune import PruneLocked, run_prune
 from listings.screenshots import special_file_kind

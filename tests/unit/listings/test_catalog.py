@@ -12,7 +12,8 @@ from sqlalchemy import event
 from sqlmodel import Session, func, select
 
 from core.db import APP_INFO_KEY, make_engine
-from listings.catalog import export_catalog, import_catalog
+from listings.catalog import import_catalog
+from listings.catalog_export import export_catalog
 from listings.models import (
     Category,
     Listing,
