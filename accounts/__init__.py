@@ -1,15 +1,17 @@
-"""Accounts: people and their roles, signing in and out, workspaces with their
-members and invitations, and the notices left for a workspace.
+"""Accounts: people and their roles, signing in and out (per device), password reset
+and email verification, workspaces with their members and invitations, and the
+notices left for a workspace.
 
-The lowest domain package: it imports only ``core`` (docs/architecture.md)."""
+The lowest domain package: it imports only ``core`` and ``mail`` (docs/architecture.md)."""
 
 from __future__ import annotations
 
 from flask import Flask
-from sqlmodel import col, select
 
-from accounts.models import User
-from accounts.views import bp as accounts_bp
+# The view modules are imported for their routes, which join the accounts blueprint.
+from accounts import recovery_views, settings_views, views  # noqa: F401
+from accounts.blueprint import bp as accounts_bp
+from accounts.devices import load_device_user
 from accounts.workspace_views import bp as workspaces_bp
 from core import db
 from core.extensions import login_manager
@@ -23,14 +25,11 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     # Flask-Login "alternative tokens": the session and the remember-me cookie carry
-    # the user's session token (User.get_id), not their id, so replacing the token
-    # signs every device out. https://flask-login.readthedocs.io/en/latest/#alternative-tokens
+    # the token of the device's user_sessions row (User.get_id), not the user's id, so
+    # deleting the row signs that device out. https://flask-login.readthedocs.io/en/latest/#alternative-tokens
     @login_manager.user_loader
-    def load_user(session_token: str):
-        if not session_token:
-            return None
-        return db.get_session().exec(select(User).where(
-            User.session_token == session_token, col(User.active).is_(True))).first()
+    def load_user(device_token: str):
+        return load_device_user(db.get_session(), device_token)
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(workspaces_bp)

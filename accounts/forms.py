@@ -43,3 +43,32 @@ class ChangePasswordForm(FlaskForm):
         "Repeat new password",
         validators=[InputRequired(), EqualTo("new_password", message="The passwords do not match.")],
     )
+
+
+def _new_password(label: str) -> PasswordField:
+    # The sign-up rules, wherever a password is chosen.
+    return PasswordField(label, validators=[
+        InputRequired(), Length(min=10, max=200, message="Use 10 to 200 characters.")])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Email(check_deliverability=False),
+                                            Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = _new_password("New password")
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[InputRequired(), EqualTo("new_password", message="The passwords do not match.")],
+    )
+
+
+class DisplayNameForm(FlaskForm):
+    display_name = StringField("Your name", validators=[InputRequired(), Length(max=80)])
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField("New email address", validators=[
+        InputRequired(), Email(check_deliverability=False), Length(max=254)])
+    password = PasswordField("Your password", validators=[InputRequired(), Length(max=200)])

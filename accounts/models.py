@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db import utcnow
@@ -50,13 +50,22 @@ class User(UserBase, UserMixin, table=True):
     # Kept out of repr() so a logged user object never shows it.
     session_token: str = Field(default_factory=new_session_token, max_length=64, unique=True,
                                index=True, repr=False)
+    # When the person proved the address is theirs (a link mailed to it); until then a
+    # customer can browse and install free apps but not pay, invite or review.
+    email_verified_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
 
     def get_id(self) -> str:  # flask-login
-        return self.session_token
+        # The token of the device this user object was signed in or loaded by
+        # (accounts.devices); the session and remember-me cookies carry it.
+        return getattr(self, "_device_token", None) or ""
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def rotate_session_token(self) -> None:
         """Sign out every session and remember-me cookie of this user."""
@@ -78,6 +87,22 @@ class User(UserBase, UserMixin, table=True):
 
 class UserPublic(UserBase):
     id: int
+
+
+class UserSession(SQLModel, table=True):
+    """One signed-in device: its session and remember-me cookies carry a token whose
+    SHA-256 is ``token_hash``. Deleting the row signs that device out."""
+
+    __tablename__ = "user_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"),
+                                          nullable=False, index=True))
+    token_hash: str = Field(max_length=64, unique=True, repr=False)
+    user_agent: str = Field(default="", max_length=255)
+    ip_address: str = Field(default="", max_length=45)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
 
 
 class LoginFailure(SQLModel, table=True):

@@ -8,6 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, func, select
 
 from accounts.models import Notification, Role, User, Workspace, WorkspaceMember, WorkspaceRole
+from core.db import utcnow
 
 # Argon2id with the library's defaults: deliberately slow to guess against.
 _hasher = PasswordHasher()
@@ -30,6 +31,20 @@ class AccountError(ValueError):
         self.field = field
 
 
+# Why an unverified customer is refused paying, inviting or reviewing ({doing}: "pay
+# for apps", "invite people", "write reviews"), on the page where they tried.
+UNVERIFIED = ("Confirm your email address to {doing}: open the link we emailed to {email}, or "
+              "send a new one from your account page. Until then you can browse and install "
+              "free apps.")
+
+
+def unverified_reason(user, doing: str) -> str | None:
+    """Why ``user`` may not ``doing`` yet (their address is not verified), or None."""
+    if getattr(user, "email_verified_at", None) is not None:
+        return None
+    return UNVERIFIED.format(doing=doing, email=user.email)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -43,15 +58,18 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def register_user(session: Session, *, email: str, password: str, display_name: str,
-                  role: Role = Role.CUSTOMER, partner_id: int | None = None) -> User:
+                  role: Role = Role.CUSTOMER, partner_id: int | None = None,
+                  verified: bool = False) -> User:
     """Create an account. Raises ``AccountError`` when the email is taken (for
     operators and scripts; the public sign-up form uses ``credentials.sign_up``,
-    which doesn't tell)."""
+    which doesn't tell). ``verified`` marks the address as proven (an operator
+    or the demo vouches for it); sign-up leaves it to the mailed link."""
     email = normalise_email(email)
     if find_user_by_email(session, email) is not None:
         raise AccountError("An account with this email already exists.", field="email")
     user = User(email=email, password_hash=hash_password(password),
-                display_name=display_name.strip(), role=role, partner_id=partner_id)
+                display_name=display_name.strip(), role=role, partner_id=partner_id,
+                email_verified_at=utcnow() if verified else None)
     session.add(user)
     session.flush()
     if role == Role.CUSTOMER:

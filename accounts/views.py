@@ -1,12 +1,17 @@
-"""Account views: register, sign in, sign out (here or on every device), change the password."""
+"""Account views: register, sign in, sign out (here or on every device), change the password.
+
+The same blueprint's password reset and email verification pages are in
+accounts/recovery_views.py, the settings page in accounts/settings_views.py."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from accounts.blueprint import bp
 from accounts.credentials import change_password, sign_up
+from accounts.devices import end_device_session, end_every_session, start_device_session
 from accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
 from accounts.lockout import LockoutPolicy, clear_failures, is_locked_out, record_failure
 from accounts.services import AccountError, authenticate
@@ -14,7 +19,6 @@ from core.db import get_session
 from core.extensions import csrf, limiter
 from core.security import safe_next
 
-bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 # One message for an unknown email and a wrong password.
 NO_MATCH = "That email and password do not match an account."
@@ -23,7 +27,8 @@ LOCKED_OUT = ("Too many failed sign-ins for this email address. Signing in with 
               "try again in {minutes} minute{plural}.")
 # Shown after registering, for a new address and for one that already has an account.
 REGISTERED = ("Thanks! If this email address is new to Bazaar, your account is ready: sign in "
-              "with it below. If it already had an account, sign in with that account's password.")
+              "with it below, and open the link we emailed you to confirm the address. If it "
+              "already had an account, sign in with that account's password.")
 
 
 def _login_limit() -> str:
@@ -38,16 +43,13 @@ def _landing_for(user) -> str:
     return url_for("storefront.home")
 
 
-def _end_every_session() -> None:
-    """Replace the user's session token, then sign this browser out: every session
-    and remember-me cookie made with the old token stops working, on every device
-    (the user loader only finds users by their current token)."""
+def sign_in_device(user, remember: bool = False) -> None:
+    """Sign ``user`` in on this browser: a new signed-in device (a user_sessions row)
+    whose token the session and remember-me cookies carry."""
     session = get_session()
-    user = current_user._get_current_object()
-    user.rotate_session_token()
-    session.add(user)
+    start_device_session(session, user, request)
     session.commit()
-    logout_user()
+    login_user(user, remember=remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,8 +72,8 @@ def login():
             user = authenticate(session, email, form.password.data)
             if user is not None:
                 clear_failures(session, policy, email)
-                session.commit()  # also keeps a rehashed password, if any
-                login_user(user, remember=form.remember.data)
+                # The commit also keeps a rehashed password, if any.
+                sign_in_device(user, remember=form.remember.data)
                 flash(f"Welcome back, {user.display_name}.", "success")
                 return redirect(safe_next(next_url, _landing_for(user)))
             locked = record_failure(session, policy, email)
@@ -112,9 +114,12 @@ def register():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    # Signing out retires the session token: a copied session or remember-me cookie
-    # is worth nothing afterwards (and other devices are signed out too).
-    _end_every_session()
+    # Signing out deletes this device's row: a copied session or remember-me cookie
+    # of this device is worth nothing afterwards. Other devices stay signed in.
+    session = get_session()
+    end_device_session(session, current_user.get_id())
+    session.commit()
+    logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("storefront.home"))
 
@@ -122,7 +127,11 @@ def logout():
 @bp.route("/sign-out-everywhere", methods=["POST"])
 @login_required
 def sign_out_everywhere():
-    _end_every_session()
+    """Every signed-in device of the user, this one included, is signed out."""
+    session = get_session()
+    end_every_session(session, current_user._get_current_object())
+    session.commit()
+    logout_user()
     flash("You are signed out on every device.", "info")
     return redirect(url_for("storefront.home"))
 
@@ -136,15 +145,14 @@ def password():
         session = get_session()
         user = current_user._get_current_object()
         try:
-            change_password(session, user, form.current_password.data, form.new_password.data)
+            change_password(session, user, form.current_password.data, form.new_password.data,
+                            keep_device_token=current_user.get_id())
         except AccountError as error:
             session.rollback()
             getattr(form, error.field or "current_password").errors.append(str(error))
         else:
             session.commit()
-            # The change retired every session; this device signs in again with the new token.
-            login_user(user)
             flash("Your password is changed. Every other device is signed out.", "success")
-            return redirect(url_for("account.delete_account"))
+            return redirect(url_for("accounts.settings"))
     status = 400 if form.errors else 200
     return render_template("storefront/change_password.html", form=form), status

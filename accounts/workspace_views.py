@@ -14,7 +14,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import Role, User, Workspace
-from accounts.services import is_workspace_admin
+from accounts.account_mail import queue_invitation
+from accounts.services import is_workspace_admin, unverified_reason
 from accounts.workspace_forms import (
     InviteForm,
     MemberRoleForm,
@@ -98,7 +99,8 @@ def _render_overview(status: int = 200, *, rename_form=None, invite_form=None,
             rename_form=rename_form or RenameWorkspaceForm(formdata=None, name=workspace.name),
             invite_form=invite_form or InviteForm(formdata=None),
             new_invitation=new_invitation, new_link=new_link,
-            invitation_days=INVITATION_TTL.days)
+            invitation_days=INVITATION_TTL.days,
+            invite_blocked=unverified_reason(current_user, "invite people"))
     return _no_store(make_response(render_template("workspaces/overview.html", **context), status))
 
 
@@ -133,7 +135,7 @@ def rename():
 @bp.route("/workspace/invitations", methods=["POST"])
 @login_required
 def invite():
-    """Invite someone by email; the link is shown on this response only."""
+    """Invite someone: the link is mailed to them, and shown on this response only."""
     session = get_session()
     workspace = _current_workspace_or_404()
     try:
@@ -146,6 +148,7 @@ def invite():
     try:
         invitation, token = invite_service(session, workspace, current_user, form.email.data,
                                            form.role.data)
+        queue_invitation(session, invitation, token, workspace, current_user._get_current_object())
     except WorkspaceError as error:
         session.rollback()
         form.email.errors.append(str(error))

@@ -27,7 +27,7 @@ from accounts.models import (
     WorkspaceMember,
     WorkspaceRole,
 )
-from accounts.services import is_workspace_admin, normalise_email
+from accounts.services import is_workspace_admin, normalise_email, unverified_reason
 from core.db import utcnow
 
 INVITATION_TTL = timedelta(days=7)
@@ -231,6 +231,9 @@ def invite(session: Session, workspace: Workspace, inviter, email: str, role: st
     """
     workspace = lock_workspace(session, workspace.id)
     require_admin(session, workspace, inviter, "invite people")
+    unverified = unverified_reason(inviter, "invite people")
+    if unverified:
+        raise WorkspaceError(unverified)
     if role not in set(WorkspaceRole):
         raise WorkspaceError("Choose Admin or Member.")
     email = normalise_email(email)

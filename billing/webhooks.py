@@ -55,7 +55,20 @@ from billing.ledger import (
     keep_refund_for_later,
     record_invoice,
 )
-from billing.models import Invoice, ProcessedWebhookEvent, Subscription, SubscriptionStatus
+from billing.models import (
+    Invoice,
+    PayoutAccount,
+    PayoutAccountStatus,
+    PayoutStatus,
+    ProcessedWebhookEvent,
+    Subscription,
+    SubscriptionStatus,
+)
+from billing.notices import (
+    mail_invoice,
+    mail_payout_account_needs_action,
+    mail_payout_failed,
+)
 from billing.payouts import apply_account_state, apply_payout_state
 from billing.subscriptions import apply_subscription_state, subscription_for
 from billing.usage_sender import provider_name
@@ -226,6 +239,8 @@ def _invoice_paid(session: Session, delivery: Delivery) -> None:
         return
     recorded = record_invoice(session, delivery.label, subscription, invoice, "paid", now=now)
     book_paid_invoice(session, recorded, now=now)
+    session.flush()
+    mail_invoice(session, subscription, recorded, paid=True, event_id=delivery.event.id)
     if subscription.status == SubscriptionStatus.PAST_DUE:
         # Paid after a failure: the subscription is active again, unless it has moved
         # on since (a later failure, a cancellation): its current state decides.
@@ -240,7 +255,7 @@ def _invoice_payment_failed(session: Session, delivery: Delivery) -> None:
                     invoice.id, delivery.event.id)
         return
     # Open: the provider retries the payment; nothing is booked until it is paid.
-    record_invoice(session, delivery.label, subscription, invoice, "open", now=now)
+    recorded = record_invoice(session, delivery.label, subscription, invoice, "open", now=now)
     if subscription.status == SubscriptionStatus.CANCELED:
         return
     # Past due, unless a later payment already went through: the current state decides.
@@ -252,6 +267,8 @@ def _invoice_payment_failed(session: Session, delivery: Delivery) -> None:
     notify(session, subscription.workspace_id, "billing",
            f"A payment for {listing.name} failed. Please update your payment method; "
            "we will try again.", listing_id=listing.id)
+    session.flush()
+    mail_invoice(session, subscription, recorded, paid=False, event_id=delivery.event.id)
 
 
 def _credit_note_created(session: Session, delivery: Delivery) -> None:
@@ -282,16 +299,26 @@ def _credit_note_created(session: Session, delivery: Delivery) -> None:
 def _account_updated(session: Session, delivery: Delivery) -> None:
     """A partner's connected account changed: its payout status follows."""
     account: AccountObject = delivery.object
-    if apply_account_state(session, delivery.label, account.model_dump(),
-                           now=delivery.event.created) is None:
+    before = session.exec(select(PayoutAccount.status).where(
+        PayoutAccount.provider == delivery.label,
+        PayoutAccount.provider_account_id == account.id)).first()
+    found = apply_account_state(session, delivery.label, account.model_dump(),
+                                now=delivery.event.created)
+    if found is None:
         log.info("account.updated for an account that is not a partner's: ignored")
+    elif found.status == PayoutAccountStatus.RESTRICTED and before != found.status:
+        # Newly restricted: the provider wants details before it pays out again.
+        mail_payout_account_needs_action(session, found, delivery.event.id)
 
 
 def _payout_changed(session: Session, delivery: Delivery) -> None:
     """A payout from a partner's connected account to its bank was made or moved on."""
     payout: PayoutObject = delivery.object
-    if apply_payout_state(session, delivery.label, delivery.event.account, payout.model_dump(),
-                          now=delivery.event.created) is None:
+    found = apply_payout_state(session, delivery.label, delivery.event.account,
+                               payout.model_dump(), now=delivery.event.created)
+    if found is not None and found.status == PayoutStatus.FAILED:
+        mail_payout_failed(session, found)
+    if found is None:
         # Acknowledged (the provider stops retrying) and left for an operator to look at.
         log.info("%s for an account that is not a partner's (or an unusable payout): "
                  "ignored", delivery.event.type)

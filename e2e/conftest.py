@@ -2,7 +2,8 @@
 driven by Playwright.
 
 The server runs on a fresh SQLite database loaded with the demo catalog, the
-way the README's run command serves it. Chromium comes from Debian
+way the README's run command serves it. It sends mail to the Mailpit the test
+command started (``BAZAAR_TEST_MAIL_SMTP``), whose API the ``mailpit`` fixture reads. Chromium comes from Debian
 (``CHROMIUM_PATH``, default /usr/bin/chromium): Playwright's own browser
 download does not work here. A missing browser fails the run; it never skips.
 """
@@ -22,6 +23,7 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from demo.data import DEMO_PASSWORD
+from tests.mailpit import Mailpit
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "e2e" / "artifacts"
@@ -66,6 +68,16 @@ def _start_server(workdir: Path):
         # As in production: web processes only enqueue, a worker process sends.
         "BACKGROUND_WORK": "worker",
     }
+    port = _free_port()
+    smtp = os.environ.get("BAZAAR_TEST_MAIL_SMTP")
+    if smtp:
+        # Mail goes over real SMTP to Mailpit, with links back to this server.
+        host, _, smtp_port = smtp.rpartition(":")
+        env.update({"MAIL_SERVER": host, "MAIL_PORT": smtp_port,
+                    "BAZAAR_BASE_URL": f"http://127.0.0.1:{port}"})
+    elif os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true but BAZAAR_TEST_MAIL_SMTP is not set: the journeys read mail "
+                    "from Mailpit.")
     opensearch_url = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
     if opensearch_url:
         # Journeys search through a real OpenSearch when the test command started one.
@@ -76,7 +88,6 @@ def _start_server(workdir: Path):
                     "search through OpenSearch.")
     _flask(env, "db", "upgrade")
     _flask(env, "demo", "load")
-    port = _free_port()
     log = open(workdir / "gunicorn.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:app"],
@@ -119,6 +130,17 @@ def own_live_server(tmp_path_factory):
     """A Bazaar of the module's own, for a journey that changes the catalog for
     everyone (the prune job delists apps other journeys rely on)."""
     yield from _start_server(tmp_path_factory.mktemp("own-live"))
+
+
+@pytest.fixture
+def mailpit():
+    """The Mailpit the live servers send to (tests/mailpit.py); a journey that needs
+    mail fails, never skips, without one."""
+    url, smtp = os.environ.get("BAZAAR_TEST_MAILPIT_URL"), os.environ.get("BAZAAR_TEST_MAIL_SMTP")
+    if not (url and smtp):
+        pytest.fail("BAZAAR_TEST_MAILPIT_URL and BAZAAR_TEST_MAIL_SMTP must be set: run "
+                    "scripts/mailpit start, or scripts/test, which starts it.")
+    return Mailpit(url, smtp)
 
 
 @pytest.fixture(scope="session")

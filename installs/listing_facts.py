@@ -13,6 +13,11 @@ from sqlmodel import Session, col, func, select
 from accounts.models import Workspace
 from installs.models import Install, InstallStatus
 from installs.services import apply_scope_reductions
+from listings.models import Listing
+from listings.notices import mail_workspace_admins
+from listings.scopes import describe_scope
+from listings.services import current_release
+from mail.compose import absolute_url, with_app_context
 
 
 class ListingFacts:
@@ -53,3 +58,31 @@ class ListingFacts:
 
     def release_approved(self, session: Session, listing_id: int) -> None:
         apply_scope_reductions(session, listing_id)
+        mail_scope_changes(session, listing_id)
+
+
+@with_app_context
+def mail_scope_changes(session: Session, listing_id: int) -> None:
+    """Tell the admins of each workspace whose install now waits for their approval
+    of more access (once per install and release)."""
+    release = current_release(session, listing_id)
+    if release is None:
+        return
+    listing = session.get(Listing, listing_id)
+    for install in session.exec(select(Install).where(
+            Install.listing_id == listing_id, Install.status == InstallStatus.ACTIVE)
+            .order_by(Install.id)).all():
+        added = [item["scope"] for item in release.scopes
+                 if item["scope"] not in set(install.granted_scopes)]
+        if not added:
+            continue
+        mail_workspace_admins(
+            session, install.workspace_id, kind="scope_change",
+            key=f"scope_change:{install.id}:{release.id}",
+            subject=f"{listing.name} asks for more access",
+            paragraphs=[f"Version {release.version} of {listing.name} asks for access your "
+                        "workspace has not granted yet:",
+                        *(f"{scope}: {describe_scope(scope)}" for scope in added),
+                        "It keeps its current access until a workspace admin approves the "
+                        "new one on My apps."],
+            action_text="Review the request", action_url=absolute_url("installs.my_apps"))

@@ -13,6 +13,8 @@ from installs.models import Install, InstallStatus, Trial, TrialStatus
 from installs.ports import payments_port
 from installs.services import install_event, revoke_install
 from listings.models import Listing
+from listings.notices import mail_workspace_admins
+from mail.compose import absolute_url, with_app_context
 
 # The customer and the partner hear this long before a trial ends.
 TRIAL_REMINDER = timedelta(days=3)
@@ -33,6 +35,7 @@ class TrialSweep:
     expired: int = 0
 
 
+@with_app_context
 def settle_trials(session: Session, now=None, workspace_id: int | None = None) -> TrialSweep:
     """Remind trials that end within three days, and end the ones that are over.
 
@@ -63,6 +66,16 @@ def settle_trials(session: Session, now=None, workspace_id: int | None = None) -
                 notify(session, trial.workspace_id, "trial_ending",
                        f"Your trial of {listing.name} ends in {days} day{'s' if days != 1 else ''} "
                        f"({ends_at:%d %b %Y}).", listing_id=listing.id)
+                mail_workspace_admins(
+                    session, trial.workspace_id, kind="trial_ending",
+                    key=f"trial_ending:{trial.id}",
+                    subject=f"Your trial of {listing.name} ends in {days} "
+                            f"day{'s' if days != 1 else ''}",
+                    paragraphs=[f"Your workspace's free trial of {listing.name} ends on "
+                                f"{ends_at:%d %b %Y}.",
+                                "Add a payment method before then to keep using it; otherwise "
+                                "the app is disabled when the trial ends."],
+                    action_text="Manage your apps", action_url=absolute_url("installs.my_apps"))
                 install_event(session, install, "trial.will_end")
                 sweep.reminded += 1
         elif payments_port(session).can_pay(session, trial.workspace_id, trial.listing_id):
@@ -77,6 +90,13 @@ def settle_trials(session: Session, now=None, workspace_id: int | None = None) -
             notify(session, trial.workspace_id, "trial_expired",
                    f"Your trial of {listing.name} ended, so the app is disabled and its access "
                    "revoked. Add a payment method to keep using it.", listing_id=listing.id)
+            mail_workspace_admins(
+                session, trial.workspace_id, kind="trial_ended", key=f"trial_ended:{trial.id}",
+                subject=f"Your trial of {listing.name} ended",
+                paragraphs=[f"Your workspace's free trial of {listing.name} ended on "
+                            f"{ends_at:%d %b %Y}, so the app is disabled and its access revoked.",
+                            "Add a payment method and install it again to keep using it."],
+                action_text="Manage your apps", action_url=absolute_url("installs.my_apps"))
             install_event(session, install, "trial.ended", outcome="expired")
             sweep.expired += 1
         session.add(trial)

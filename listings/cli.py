@@ -17,6 +17,7 @@ from core.cli import MomentType, require_schema
 from core.db import get_session
 from listings.catalog import bounded_lines, check_catalog, finish_import
 from listings.catalog_export import export_catalog
+from listings.notices import send_review_digests
 from listings.ports import search_port
 from listings.prune import PruneLocked, run_prune
 from listings.screenshots import special_file_kind
@@ -144,3 +145,15 @@ def listings_prune(dry_run: bool, now: datetime | None):
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@listings_cli.command("review-digest", help="Mail each partner one digest of its newly "
+                                            "published reviews (at most one a day). Run it daily.")
+@click.option("--now", type=MomentType(), default=None,
+              help="Act as if it were this time (ISO 8601, UTC), for catching up and tests.")
+def listings_review_digest(now: datetime | None):
+    require_schema()
+    session = get_session()
+    partners = send_review_digests(session, now=now)
+    session.commit()
+    click.echo(f"Review digests: {partners} partner{'' if partners == 1 else 's'} mailed.")

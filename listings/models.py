@@ -432,6 +432,8 @@ class Review(SQLModel, table=True):
         Index("ix_reviews_listing_status_rating", "listing_id", "status", "rating"),
         # One review per installing workspace (older reviews have no workspace).
         UniqueConstraint("listing_id", "workspace_id"),
+        # The daily review digest asks for published reviews not mailed yet.
+        Index("ix_reviews_digest_due", "status", "digest_mailed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -450,6 +452,8 @@ class Review(SQLModel, table=True):
     reply_body: str | None = Field(default=None, sa_column=Column(Text))
     replied_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # When the partner's daily review digest mailed it (listings/notices.py).
+    digest_mailed_at: datetime | None = None
 
 
 # --- badges and collections ---------------------------------------------------

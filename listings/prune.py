@@ -63,8 +63,14 @@ from listings.models import (
     Review,
     ReviewStatus,
 )
+from listings.notices import mail_delisted_installers, mail_prune_notice
 from listings.ports import installs_port, search_port
-from listings.prune_rules import PruneSettings, RuleText, load_prune_settings, rule_texts
+from listings.prune_rules import (
+    PruneSettings,
+    RuleText,
+    load_prune_settings,
+    rule_texts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -492,10 +498,14 @@ class _Context:
 
     def notices(self, applied: list[PlannedAction], kind: str,
                 message: Callable[[PlannedAction], str]) -> None:
-        self.session.execute(insert(PartnerNotice), [
-            {"partner_id": a.partner_id, "listing_id": a.listing_id, "kind": kind,
-             "message": message(a), "created_at": self.stamp, "dismissed_at": None}
-            for a in applied])
+        rows = [{"partner_id": a.partner_id, "listing_id": a.listing_id, "kind": kind,
+                 "message": message(a), "created_at": self.stamp, "dismissed_at": None}
+                for a in applied]
+        self.session.execute(insert(PartnerNotice), rows)
+        # The partner's members are mailed the flags and delistings (listings/notices.py).
+        mail_prune_notice(self.session, kind, [(a.listing_id, a.partner_id, a.name, row["message"])
+                                               for a, row in zip(applied, rows, strict=True)],
+                          self.now, self.now + self.settings.grace)
 
     def audit(self, applied: list[PlannedAction], action: str) -> None:
         # actor_id None: the job did it.
@@ -614,6 +624,8 @@ def _apply_delist(ctx: _Context, batch: list[PlannedAction]) -> list[PlannedActi
                  "created_at": ctx.stamp, "dismissed_at": None}
                 for workspace_id in installed_in.get(planned.listing_id, []))
         session.execute(insert(Notification), notifications)
+        mail_delisted_installers(session, [(p.listing_id, p.name, ctx.titles(p.rules))
+                                           for p in applied], installed_in, alternatives, ctx.now)
 
     ctx.notices(applied, "prune.delisted", lambda a: (
         f"“{a.name}” was delisted on {_day(ctx.now)}: its grace period ended while it still "
@@ -725,6 +737,8 @@ def run_prune(app, *, now: datetime | None = None, dry_run: bool = False, trigge
             lock = stack.enter_context(job_lock(engine, LOCK_NAME))
         except JobLocked as error:
             raise PruneLocked(f"Another prune run is in progress ({error})") from None
+        # Flags and delistings are mailed (templates and absolute links need the app).
+        stack.enter_context(app.app_context())
         session = stack.enter_context(Session(engine, expire_on_commit=False,
                                               info={APP_INFO_KEY: app}))
         run, statuses_changed = _run_locked(session, settings, now, dry_run, trigger, lock,

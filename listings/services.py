@@ -39,6 +39,7 @@ from listings.models import (
     ReviewStatus,
     slugify,
 )
+from listings.notices import mail_release_reviewed, mail_review_reply, mail_submission_reviewed
 from listings.ports import installs_port
 
 # Statuses a partner may still change freely; once published, edits are live.
@@ -219,6 +220,8 @@ def approve_listing(session: Session, listing: Listing, editor: User) -> None:
         .values(review_status=ReleaseStatus.APPROVED, reviewed_at=now)
     )
     audit(session, editor, "listing.approved", listing, slug=listing.slug)
+    session.flush()
+    mail_submission_reviewed(session, listing, approved=True)
 
 
 def reject_listing(session: Session, listing: Listing, editor: User, reason: str) -> None:
@@ -233,6 +236,8 @@ def reject_listing(session: Session, listing: Listing, editor: User, reason: str
     listing.updated_at = utcnow()
     session.add(listing)
     audit(session, editor, "listing.rejected", listing, slug=listing.slug, reason=reason)
+    session.flush()
+    mail_submission_reviewed(session, listing, approved=False, reason=reason)
 
 
 def review_release(session: Session, release: Release, editor: User, approve: bool,
@@ -249,6 +254,8 @@ def review_release(session: Session, release: Release, editor: User, approve: bo
     session.add(release)
     audit(session, editor, "release.approved" if approve else "release.rejected", release,
           listing_id=release.listing_id, version=release.version, reason=reason or None)
+    session.flush()
+    mail_release_reviewed(session, release, approve, reason)
     if approve:
         # A release that asks for less access applies to existing installs at once;
         # one that asks for more waits for each workspace admin's approval.
@@ -350,6 +357,8 @@ def reply_to_review(session: Session, review: Review, body: str) -> None:
     review.reply_body = body
     review.replied_at = utcnow()
     session.add(review)
+    session.flush()
+    mail_review_reply(session, review)
 
 
 def rating_summary(session: Session, listing_id: int) -> dict:

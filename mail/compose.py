@@ -19,6 +19,7 @@ CLI queue mail too).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
@@ -26,12 +27,13 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from core.db import utcnow
+from core.db import APP_INFO_KEY, utcnow
 from mail.models import MailMessage, MailStatus
+from mail.preferences import opted_out, unsubscribe_token
 
 # Set on the session when a queued message waits for the commit; the sender is
 # woken after it (mail/sender.py).
@@ -78,6 +80,23 @@ def absolute_url(endpoint: str, **values) -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+def with_app_context(function):
+    """For a function of ``(session, ...)`` that queues mail: templates and absolute
+    links need the app, and jobs and tests call services outside a request, so it
+    runs in the app context of its session's app (``core.db.APP_INFO_KEY``) when no
+    app context is active."""
+
+    @functools.wraps(function)
+    def run(session, *args, **kwargs):
+        app = session.info.get(APP_INFO_KEY)
+        if has_app_context() or app is None:
+            return function(session, *args, **kwargs)
+        with app.app_context():
+            return function(session, *args, **kwargs)
+
+    return run
+
+
 def _message_id(key: str) -> str:
     """A Message-ID fixed by the idempotency key: the same message, however often it
     is sent. The domain is the sender's, as RFC 5322 section 3.6.4 suggests."""
@@ -120,7 +139,8 @@ def _insert_once(session: Session, values: dict) -> None:
 
 def queue_mail(session: Session, *, to: str, kind: str, template: str, context: dict | None = None,
                key: str | None = None, user_id: int | None = None, security: bool = False,
-               unsubscribe_url: str | None = None, to_name: str | None = None) -> MailMessage:
+               unsubscribe_url: str | None = None,
+               to_name: str | None = None) -> MailMessage | None:
     """Render ``templates/mail/<template>.{txt,html}`` and queue it for ``to`` in the
     caller's transaction (never commits, never talks SMTP); returns the row.
 
@@ -129,9 +149,12 @@ def queue_mail(session: Session, *, to: str, kind: str, template: str, context: 
     message. ``kind`` names the sort of mail (``password_reset``, ``trial_ending``);
     ``security`` marks mail nobody may turn off, which is sent first.
     ``unsubscribe_url`` adds the one-click ``List-Unsubscribe`` headers (RFC 8058);
-    it must work by a POST without signing in. With no ``MAIL_SERVER`` the message
-    is held for an admin to read at /admin/mail. Raises ``MailError`` for a bad
-    address, kind, key or unsubscribe URL.
+    it must work by a POST without signing in. Mail to a person (``user_id``) that
+    is not ``security`` gets one by default, for that person and ``kind``
+    (/account/notifications/unsubscribe/<signed token>), and is not queued at all,
+    returning None, when the person turned ``kind`` off (mail/preferences.py).
+    With no ``MAIL_SERVER`` the message is held for an admin to read at
+    /admin/mail. Raises ``MailError`` for a bad address, kind, key or unsubscribe URL.
     """
     address = check_address(to)
     if not KIND.fullmatch(kind or ""):
@@ -142,6 +165,11 @@ def queue_mail(session: Session, *, to: str, kind: str, template: str, context: 
     existing = session.exec(select(MailMessage).where(MailMessage.idempotency_key == key)).first()
     if existing is not None:
         return existing
+    if user_id is not None and not security:
+        if opted_out(session, user_id, kind):
+            return None
+        unsubscribe_url = unsubscribe_url or absolute_url(
+            "notifications.unsubscribe", token=unsubscribe_token(user_id, kind))
     headers = {}
     if unsubscribe_url:
         parts = urlsplit(unsubscribe_url)

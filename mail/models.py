@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db import utcnow
@@ -64,3 +64,18 @@ class MailMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
+
+
+class MailPreference(SQLModel, table=True):
+    """A person's choice for one kind of notice mail. No row: the kind is on (the
+    default). Security mail (password reset, email change) has no row: it cannot be
+    turned off."""
+
+    __tablename__ = "mail_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=60)
+    opted_out: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)

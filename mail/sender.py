@@ -32,7 +32,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 
 from flask import Flask
@@ -61,6 +61,24 @@ BACKOFF = Backoff(base=timedelta(seconds=30), cap=timedelta(hours=1))
 DEFAULT_BATCH = 20
 # A reply code of 5xx is the server refusing the message for good (RFC 5321 4.2.1).
 PERMANENT = 500
+
+
+class SmtpPolicy(EmailPolicy):
+    """``email.policy.SMTP`` (CRLF line ends, no header that starts another line),
+    except that the one-click unsubscribe headers are written on one line as they
+    are: folding a long URL at 78 characters turns it into RFC 2047 encoded words,
+    which mail programs do not read as a URL (RFC 2369 section 2, RFC 8058)."""
+
+    def fold_binary(self, name, value):
+        text = str(value)
+        if name.lower() in UNFOLDED_HEADERS and text.isascii() and len(text) < 990 - len(name) \
+                and not LINE_BREAKS.search(text):
+            return f"{name}: {text}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+UNFOLDED_HEADERS = {"list-unsubscribe", "list-unsubscribe-post"}
+SMTP = SmtpPolicy(linesep="\r\n")
 
 
 @dataclass

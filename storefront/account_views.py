@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask import session as flask_session
 from flask_login import current_user, login_required, logout_user
 
+from accounts.devices import end_every_session
 from accounts.services import AccountError
 from accounts.workspaces import SESSION_KEY, user_workspaces
 from core.db import get_session
@@ -37,6 +38,8 @@ def delete_account():
             session.rollback()
             form.password.errors.append(str(error))
         else:
+            # Every device of the account is signed out for good (the row stays, anonymised).
+            end_every_session(session, current_user._get_current_object())
             session.commit()
             for workspace_id in retired:
                 stop_charging(session, workspace_id)

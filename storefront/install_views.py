@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import Notification, Workspace
-from accounts.services import is_workspace_admin, workspace_notifications
+from accounts.services import is_workspace_admin, unverified_reason, workspace_notifications
 from accounts.workspaces import current_workspace
 from billing.checkout import needs_checkout, start_install_checkout
 from billing.providers import get_provider
@@ -123,7 +123,8 @@ def consent(slug: str):
         return _back_to_listing(listing, str(error))
     return render_template("installs/consent.html", listing=listing, release=plan.release,
                            trial_days=plan.trial_days, needs_payment=plan.needs_payment,
-                           workspace=workspace)
+                           workspace=workspace,
+                           payment_blocked=unverified_reason(current_user, "pay for apps"))
 
 
 @bp.route("/apps/<slug>/install/confirm", methods=["POST"])
@@ -141,6 +142,10 @@ def confirm(slug: str):
         return redirect(url_for("installs.consent", slug=listing.slug))
     # A paid app goes through checkout; billing installs it once payment is confirmed.
     if needs_checkout(session, workspace, current_user, listing):
+        unverified = unverified_reason(current_user, "pay for apps")
+        if unverified:  # free apps install unverified; paying waits for a proven address
+            flash(unverified, "error")
+            return redirect(url_for("installs.consent", slug=listing.slug))
         return _paid_checkout(session, workspace, listing, consented)
     try:
         install, created = install_listing(session, workspace, current_user, listing,

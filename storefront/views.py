@@ -28,6 +28,7 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from accounts.services import unverified_reason
 from accounts.workspaces import current_workspace
 from core.db import get_session, utcnow
 from core.extensions import limiter
@@ -245,6 +246,8 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
         partner_member=partner_member,
         has_installed=has_installed,
         can_review=can_review,
+        review_blocked=unverified_reason(current_user, "write reviews")
+        if current_user.is_authenticated else None,
         form=form,
         review_error=review_error,
         delisted=listing.status == ListingStatus.DELISTED,
@@ -279,6 +282,9 @@ def post_listing_review(slug: str):
         abort(404)
     if _is_partner_member(found):
         abort(403)  # a partner may not rate its own app
+    unverified = unverified_reason(current_user, "write reviews")
+    if unverified:
+        return _render_listing(session, found, review_error=unverified, status=403)
     form = ReviewForm()
     if not form.validate_on_submit():
         return _render_listing(session, found, form=form, status=400)

@@ -55,13 +55,15 @@ def make_partner(session: Session, name: str | None = None, tier: str = "registe
 
 
 def make_user(session: Session, role: Role | str = Role.CUSTOMER, partner: Partner | None = None,
-              email: str | None = None, name: str | None = None) -> User:
+              email: str | None = None, name: str | None = None, verified: bool = True) -> User:
+    """A user whose address is verified unless ``verified=False`` (a fresh sign-up)."""
     n = _n()
     if role == Role.PARTNER and partner is None:
         partner = make_partner(session)
     return save(session, User(email=email or f"user{n}@example.com", display_name=name or f"User {n}",
                               role=role, password_hash=_PASSWORD_HASH,
-                              partner_id=partner.id if partner else None))
+                              partner_id=partner.id if partner else None,
+                              email_verified_at=utcnow() if verified else None))
 
 
 def make_category(session: Session, name: str | None = None) -> Category:

@@ -44,6 +44,7 @@ from core.outbox import Backoff, claim_rows
 from listings.models import Listing
 from listings.services import ensure_webhook_secret
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from webhooks.notices import mail_if_failing_long
 from webhooks.signing import request_headers
 
 log = logging.getLogger(__name__)
@@ -440,6 +441,8 @@ def record_outcome(session: Session, delivery: WebhookDelivery, outcome: Outcome
     else:
         delivery.next_attempt_at = now + backoff_delay(delivery.attempts)
         delivery.last_error = outcome.summary
+    if not outcome.ok:
+        mail_if_failing_long(session, delivery.listing_id, now)
     session.add(delivery)
     session.commit()
     return delivery.status
@@ -457,7 +460,8 @@ def deliver_due(app, now: datetime | None = None, limit: int = DEFAULT_BATCH) ->
     max_attempts = int(app.config.get("WEBHOOK_MAX_ATTEMPTS", 12))
     allow_private = bool(app.config.get("WEBHOOK_ALLOW_PRIVATE_HOSTS", False))
     report = DeliveryReport()
-    with app_session(app, expire_on_commit=False) as session, \
+    # app_context: mail about a failing endpoint is rendered with the app's templates.
+    with app.app_context(), app_session(app, expire_on_commit=False) as session, \
             http_session(allow_private) as client:
         while report.attempted < limit:
             current = now or utcnow()

@@ -9,7 +9,7 @@ import pytest
 
 from tests import factories
 
-ACCOUNT_PAGE = "/account/delete"
+ACCOUNT_PAGE = "/account"  # the settings page (account deletion is linked from it)
 
 
 def sign_in(client, user, remember: bool = False):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from accounts.devices import start_device_session
 from accounts.models import Role, WorkspaceMember
 from core.db import utcnow
 from installs.models import Install
@@ -468,8 +469,10 @@ def test_reviewing_a_hidden_app_is_404(client, db, login):
 def test_review_without_csrf_token_is_refused(client, db, app_overrides):
     listing = factories.make_listing(db)
     user = factories.make_installer(db, listing)
+    token = start_device_session(db, user)  # a signed-in device, without the login form
+    db.commit()
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = user.session_token  # what Flask-Login keeps (User.get_id)
+        flask_session["_user_id"] = token  # what Flask-Login keeps (User.get_id)
         flask_session["_fresh"] = True
     response = client.post(f"/apps/{listing.slug}/reviews", data={"rating": "5", "title": "Hi"})
     assert response.status_code == 400

@@ -39,6 +39,7 @@ PERIODIC_JOBS = {
     "cancel-ended": ["billing", "cancel-ended"],
     "search-sync": ["search", "sync"],
     "statements": ["billing", "statements"],
+    "review-digest": ["listings", "review-digest"],
 }
 WORKER = ["worker"]
 MIGRATE = ["db", "upgrade"]
