@@ -19,7 +19,6 @@ from core.db import get_session
 from core.extensions import csrf, limiter
 from core.security import safe_next
 
-
 # One message for an unknown email and a wrong password.
 NO_MATCH = "That email and password do not match an account."
 # Shown for any address once it is locked, whether it has an account or not.

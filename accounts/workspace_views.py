@@ -13,8 +13,8 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from accounts.models import Role, User, Workspace
 from accounts.account_mail import queue_invitation
+from accounts.models import Role, User, Workspace
 from accounts.services import is_workspace_admin, unverified_reason
 from accounts.workspace_forms import (
     InviteForm,

@@ -11,6 +11,7 @@ download does not work here. A missing browser fails the run; it never skips.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from demo.data import DEMO_PASSWORD
 from tests.mailpit import Mailpit
@@ -191,3 +192,56 @@ def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def mail_with(mailpit, to: str, subject: str, timeout: float = 20.0) -> dict:
+    """The message to ``to`` with ``subject``, once the worker has sent it to Mailpit."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for summary in mailpit.sent_to(to):
+            if summary["Subject"] == subject:
+                return mailpit.message(summary["ID"])
+        assert time.monotonic() < deadline, f"no mail {subject!r} to {to}"
+        time.sleep(0.25)
+
+
+def submit_listing(page, name: str, site: str, scope_reason: str) -> str:
+    """As the signed-in partner: a new listing with a 1.0.0 release asking for
+    ``deals:read``, sent to the editors. Returns the category chosen."""
+    page.goto("/partner/")
+    page.get_by_role("link", name="New listing").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Tagline").fill(f"{name}, in a sentence")
+    category = page.get_by_label("Category")
+    category.select_option(index=1)
+    category_name = category.locator("option:checked").inner_text().strip()
+    page.get_by_label("Description").fill(f"**{name}** keeps partners in the loop.")
+    page.get_by_label("Support page").fill(f"{site}/support")
+    page.get_by_label("Privacy policy").fill(f"{site}/privacy")
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+    page.get_by_role("link", name="New release").click()
+    page.get_by_label("Version").fill("1.0.0")
+    page.get_by_label("Redirect URL").fill(f"{site}/installed")
+    page.locator("input[type=checkbox][value='deals:read']").check()
+    page.get_by_label("Why your app needs deals:read").fill(scope_reason)
+    page.get_by_role("button", name="Add release").click()
+    expect(page.get_by_text("1.0.0").first).to_be_visible()
+
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator(".status").first).to_contain_text(re.compile("review", re.I))
+    return category_name
+
+
+def approve_as_editor(browser, live_server: str, name: str, scope_reason: str) -> None:
+    """In a browser context of its own, the editor approves and publishes ``name``,
+    having seen the partner's reason for its scope."""
+    editor = browser.new_context(base_url=live_server).new_page()
+    sign_in(editor, "editor@example.com")
+    editor.goto("/editor/")
+    editor.get_by_role("link", name=name).click()
+    expect(editor.get_by_text(scope_reason)).to_be_visible()
+    editor.get_by_role("button", name="Approve and publish").click()
+    expect(editor.locator(".flash").first).to_be_visible()
+    editor.context.close()

@@ -9,29 +9,17 @@ Every journey uses addresses of its own, so the shared Mailpit is read, never cl
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 from playwright.sync_api import expect
 
-from e2e.conftest import sign_in
+from e2e.conftest import mail_with, sign_in
 
 PASSWORD = "journey-password-1"
 
 
 def new_address(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def mail_with(mailpit, to: str, subject: str, timeout: float = 20.0) -> dict:
-    """The message to ``to`` with ``subject``, once the worker has sent it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for summary in mailpit.sent_to(to):
-            if summary["Subject"] == subject:
-                return mailpit.message(summary["ID"])
-        assert time.monotonic() < deadline, f"no mail {subject!r} to {to}"
-        time.sleep(0.25)
 
 
 def link_in(message: dict, base_url: str, path: str) -> str:

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.conftest import sign_in
+from e2e.conftest import approve_as_editor, sign_in, submit_listing
 
 
 def test_customer_sees_a_category_listing_screenshots_and_reviews(page):
@@ -36,38 +36,9 @@ def test_customer_reads_reviews_of_a_top_rated_app(page):
 def test_partner_submits_editor_approves_and_it_shows_in_its_category(page, browser, live_server):
     name = "Journey Ledger Sync"
     sign_in(page, "partner@example.com")
-    page.goto("/partner/")
-    page.get_by_role("link", name="New listing").click()
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Tagline").fill("Keep your ledgers and deals in step")
-    category = page.get_by_label("Category")
-    category.select_option(index=1)
-    category_name = category.locator("option:checked").inner_text().strip()
-    page.get_by_label("Description").fill("**Journey Ledger Sync** copies invoices into deals.")
-    page.get_by_label("Support page").fill("https://ledger.example.com/support")
-    page.get_by_label("Privacy policy").fill("https://ledger.example.com/privacy")
-    page.get_by_role("button", name="Create draft").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
-
-    page.get_by_role("link", name="New release").click()
-    page.get_by_label("Version").fill("1.0.0")
-    page.get_by_label("Redirect URL").fill("https://ledger.example.com/installed")
-    page.locator("input[type=checkbox][value='deals:read']").check()
-    page.get_by_label("Why your app needs deals:read").fill("To match invoices to deals.")
-    page.get_by_role("button", name="Add release").click()
-    expect(page.get_by_text("1.0.0").first).to_be_visible()
-
-    page.get_by_role("button", name="Submit for review").click()
-    expect(page.locator(".status").first).to_contain_text(re.compile("review", re.I))
-
-    editor = browser.new_context(base_url=live_server).new_page()
-    sign_in(editor, "editor@example.com")
-    editor.goto("/editor/")
-    editor.get_by_role("link", name=name).click()
-    expect(editor.get_by_text("To match invoices to deals.")).to_be_visible()
-    editor.get_by_role("button", name="Approve and publish").click()
-    expect(editor.locator(".flash").first).to_be_visible()
-    editor.context.close()
+    category_name = submit_listing(page, name, "https://ledger.example.com",
+                                   "To match invoices to deals.")
+    approve_as_editor(browser, live_server, name, "To match invoices to deals.")
 
     # A visitor finds the new app in its category.
     visitor = browser.new_context(base_url=live_server).new_page()

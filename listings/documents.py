@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from core.markdown import markdown_to_text
+from listings.browsing import ListingCard, listing_cards
 from listings.models import Listing, ListingStatus, Release, ReleaseStatus
 from listings.ports import installs_port
 from listings.scopes import is_write_scope
-from listings.services import ListingCard, listing_cards
 
 BATCH_SIZE = 1000
 

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from accounts.models import User
 from core.db import utcnow
-from listings.models import Listing, ListingExemption, PruneRule
+from listings.models import Listing
+from listings.prune_models import ListingExemption, PruneRule
 from listings.services import ListingError, audit
 
 MAX_REASON_LENGTH = 1000

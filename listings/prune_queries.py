@@ -18,20 +18,11 @@ from wtforms.fields.choices import SelectChoice
 from accounts.models import User
 from core.db import utcnow
 from listings.editor_forms import ExemptionForm
-from listings.models import (
-    DelistedBy,
-    Listing,
-    ListingExemption,
-    ListingFlag,
-    ListingStatus,
-    PartnerNotice,
-    PruneRule,
-    PruneRun,
-    Review,
-    ReviewStatus,
-)
-from listings.prune import describe_measure, prune_settings
+from listings.models import DelistedBy, Listing, ListingStatus, Review, ReviewStatus
+from listings.prune import prune_settings
 from listings.prune_exemptions import aware, is_active
+from listings.prune_models import ListingExemption, ListingFlag, PartnerNotice, PruneRule, PruneRun
+from listings.prune_plan import describe_measure
 from listings.prune_rules import PruneSettings, RuleText, rule_texts
 from listings.queries import Page
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from listings.models import PruneRule
+from listings.prune_models import PruneRule
 
 # The PruneSettings attribute each PRUNE_* setting sets (defaults, ranges and the
 # one-line meanings are in core/settings.py's table, and so in docs/configuration.md).

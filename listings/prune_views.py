@@ -32,9 +32,10 @@ from core.pagination import page_count, page_number
 from core.security import editor_required, partner_required, safe_next
 from listings.editor_forms import ExemptionForm, PreviewRunForm, parse_day
 from listings.editor_pages import render_listing_review
-from listings.models import Listing, ListingExemption, PartnerNotice, PruneRun
+from listings.models import Listing
 from listings.prune import CLEARED_WHY, PruneLocked, run_prune
 from listings.prune_exemptions import aware, end_exemption, exempt_listing
+from listings.prune_models import ListingExemption, PartnerNotice, PruneRun
 from listings.prune_queries import (
     EXEMPTIONS_SHOWN,
     OPEN_FLAGS_SHOWN,

@@ -18,6 +18,7 @@ import billing.models  # noqa: F401
 import core.models  # noqa: F401
 import installs.models  # noqa: F401
 import listings.models  # noqa: F401
+import listings.prune_models  # noqa: F401
 import mail.models  # noqa: F401
 import search.models  # noqa: F401
 import webhooks.models  # noqa: F401

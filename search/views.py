@@ -17,10 +17,10 @@ from markupsafe import escape
 from core.db import get_session
 from core.extensions import limiter
 from core.pagination import page_count
+from listings.browsing import ListingCard, published_cards_in_order
 from listings.models import BadgeKind, Category
 from listings.queries import categories_in_order
 from listings.scopes import REGIONS
-from listings.services import ListingCard, published_cards_in_order
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
 from search.interfaces import SearchHit, SearchResult, SearchUnavailable
 

@@ -35,6 +35,16 @@ from core.extensions import limiter
 from core.pagination import page_count, page_number
 from installs.models import Install
 from installs.queries import reviewing_install
+from listings.browsing import (
+    ListingCard,
+    category_counts,
+    category_listings,
+    collections_with_cards,
+    listing_cards,
+    newest_listings,
+    published_cards_in_order,
+    top_rated_listings,
+)
 from listings.models import (
     Category,
     Listing,
@@ -44,21 +54,13 @@ from listings.models import (
     ReviewCreate,
 )
 from listings.services import (
-    ListingCard,
     ListingError,
     active_badges,
-    category_counts,
-    category_listings,
     collection_listings,
-    collections_with_cards,
     current_release,
-    listing_cards,
-    newest_listings,
     post_review,
-    published_cards_in_order,
     published_listing,
     rating_summary,
-    top_rated_listings,
     validation_messages,
     workspace_review,
 )

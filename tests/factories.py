@@ -452,7 +452,7 @@ def make_flag(session: Session, listing: Listing, rule: str = "no_recent_release
               flagged_at=None, grace_days: int = 30, detail: dict | None = None,
               cleared: bool = False):
     """An open (or, with ``cleared``, a fixed) flag of ``listing`` for ``rule``."""
-    from listings.models import ListingFlag
+    from listings.prune_models import ListingFlag
 
     flagged_at = flagged_at or utcnow() - timedelta(days=1)
     return save(session, ListingFlag(
@@ -466,7 +466,7 @@ def make_exemption(session: Session, listing: Listing, rule: str | None = None,
                    reason: str = "Rewrite under way.", days: int = 90, created_by: User | None = None,
                    ended: bool = False):
     """An exemption of ``listing`` from ``rule`` (None: all rules) for ``days`` more days."""
-    from listings.models import ListingExemption
+    from listings.prune_models import ListingExemption
 
     return save(session, ListingExemption(
         listing_id=listing.id, rule=rule, reason=reason, expires_at=utcnow() + timedelta(days=days),
@@ -477,7 +477,7 @@ def make_prune_run(session: Session, dry_run: bool = False, actions: list[dict] 
                    started_at=None, seconds: float = 2.5, as_of=None, trigger: str = "cli",
                    status: str = "completed", **counts):
     """A finished prune run; ``counts`` sets flagged, cleared, delisted, relisted, archived."""
-    from listings.models import PruneRun
+    from listings.prune_models import PruneRun
 
     started_at = started_at or utcnow() - timedelta(minutes=5)
     return save(session, PruneRun(
@@ -489,7 +489,7 @@ def make_prune_run(session: Session, dry_run: bool = False, actions: list[dict] 
 def make_partner_notice(session: Session, listing: Listing, kind: str = "prune.flagged",
                         message: str = "Your listing breaks a catalog rule."):
     """A notice for ``listing``'s partner, shown in the partner portal until dismissed."""
-    from listings.models import PartnerNotice
+    from listings.prune_models import PartnerNotice
 
     return save(session, PartnerNotice(partner_id=listing.partner_id, listing_id=listing.id,
                                        kind=kind, message=message))
@@ -556,7 +556,7 @@ def make_security_review(session: Session, listing: Listing, awarded_at: datetim
 def make_exemption_until(session: Session, listing: Listing, expires_at: datetime,
                          rule: str | None = None, reason: str = "Major rewrite under way."):
     """An editor's exemption of ``listing`` from ``rule`` (None: all rules) until ``expires_at``."""
-    from listings.models import ListingExemption
+    from listings.prune_models import ListingExemption
 
     return save(session, ListingExemption(listing_id=listing.id, rule=rule, reason=reason,
                                           expires_at=expires_at,

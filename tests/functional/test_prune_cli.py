@@ -11,7 +11,9 @@ from sqlmodel import col, select
 from core.db import get_engine
 from core.locks import job_lock
 from listings import prune
-from listings.models import ListingFlag, ListingStatus, PruneRun
+from listings.models import ListingStatus
+from listings.prune_models import ListingFlag, PruneRun
+from listings.prune_plan import aware
 from tests import factories
 
 NOW = datetime(2030, 6, 1, 3, 17, tzinfo=UTC)
@@ -77,7 +79,7 @@ def test_without_now_the_run_uses_the_current_time(runner, db):
 
     assert result.exit_code == 0, result.output
     run = db.exec(select(PruneRun)).one()
-    assert abs(prune._aware(run.as_of) - prune._aware(run.started_at)) < timedelta(seconds=5)
+    assert abs(aware(run.as_of) - aware(run.started_at)) < timedelta(seconds=5)
 
 
 def test_a_malformed_now_is_a_clear_error(runner, db):

@@ -10,8 +10,9 @@ from sqlmodel import select
 
 from accounts.models import Role
 from core.db import utcnow
-from listings.models import AuditEvent, ListingExemption
+from listings.models import AuditEvent
 from listings.prune_exemptions import exempt_listing
+from listings.prune_models import ListingExemption
 from listings.services import ListingError
 from tests import factories
 

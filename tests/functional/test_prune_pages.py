@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from accounts.models import Role
 from core.db import utcnow
-from listings.models import DelistedBy, ListingStatus, Partner, PartnerNotice
+from listings.models import DelistedBy, ListingStatus, Partner
+from listings.prune_models import PartnerNotice
 from tests import factories
 
 RULE_TITLES = ["No release or update", "Too few active installs", "Security review out of date",
@@ -372,7 +373,8 @@ def test_notice_without_suggestions_shows_no_alternatives(client, db, login, adm
 
 
 def test_preview_far_ahead_shows_what_would_happen_and_changes_nothing(client, db, editor):
-    from listings.models import AuditEvent, Listing, ListingFlag, PruneRun
+    from listings.models import AuditEvent, Listing
+    from listings.prune_models import ListingFlag, PruneRun
 
     listing = factories.make_listing(db, name="Stale Stork")
     as_of = (utcnow() + timedelta(days=3 * 365)).date()
@@ -410,8 +412,8 @@ def test_preview_now_of_a_fresh_catalog_flags_nothing(client, db, editor):
 
 def test_preview_while_a_run_holds_the_lock_says_so(app, client, db, editor):
     from core.locks import job_lock
-    from listings.models import PruneRun
     from listings.prune import LOCK_NAME
+    from listings.prune_models import PruneRun
 
     with job_lock(app.extensions["bazaar.engine"], LOCK_NAME):
         response = client.post("/editor/pruning/preview", data={})

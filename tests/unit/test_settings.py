@@ -123,7 +123,8 @@ def test_the_call_budget_and_concurrency_ranges_match_billing():
 
 
 def test_the_domain_names_in_the_table_are_the_domains_own():
-    from listings.models import PartnerTier, PruneRule
+    from listings.models import PartnerTier
+    from listings.prune_models import PruneRule
     from listings.prune_rules import FIELDS, RULES_OFF_SETTING
 
     assert set(core_settings.PRUNE_RULE_NAMES) == {str(rule) for rule in PruneRule}

@@ -8,6 +8,7 @@ from sqlmodel import select
 from accounts.models import Role
 from core.db import utcnow
 from installs.queries import reviewing_install
+from listings.browsing import top_rated_listings
 from listings.models import (
     AuditEvent,
     ListingCreate,
@@ -31,7 +32,6 @@ from listings.services import (
     revoke_badge,
     set_collection_items,
     submit_for_review,
-    top_rated_listings,
 )
 from tests import factories
 

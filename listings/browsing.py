@@ -1,0 +1,141 @@
+"""Browsing the catalog: listing cards, the newest and top-rated apps, a category's
+page, the categories with their counts and the collections with their cards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, func, select
+
+from listings.models import (
+    Badge,
+    Category,
+    Collection,
+    CollectionItem,
+    Listing,
+    ListingStatus,
+    Partner,
+    Review,
+    ReviewStatus,
+)
+from listings.services import (
+    active_badges,
+    rating_summaries,
+)
+
+
+class ListingCard:
+    """What a listing tile shows: the listing plus its partner, category, rating and badges."""
+
+    def __init__(self, listing: Listing, partner: Partner, category: Category,
+                 rating: tuple[float, int] | None, badges: list[Badge]):
+        self.listing = listing
+        self.partner = partner
+        self.category = category
+        self.rating_average, self.rating_count = rating or (None, 0)
+        self.badges = badges
+
+
+def listing_cards(session: Session, listings: list[Listing]) -> list[ListingCard]:
+    """Cards for ``listings`` in four queries, whatever their number."""
+    if not listings:
+        return []
+    ids = [listing.id for listing in listings]
+    partners = {p.id: p for p in session.exec(select(Partner).where(
+        col(Partner.id).in_({listing.partner_id for listing in listings}))).all()}
+    categories = {c.id: c for c in session.exec(select(Category).where(
+        col(Category.id).in_({listing.category_id for listing in listings}))).all()}
+    ratings = rating_summaries(session, ids)
+    badges = active_badges(session, ids)
+    return [ListingCard(listing, partners[listing.partner_id], categories[listing.category_id],
+                        ratings.get(listing.id), badges.get(listing.id, []))
+            for listing in listings]
+
+
+def _published():
+    return select(Listing).where(Listing.status == ListingStatus.PUBLISHED)
+
+
+def newest_listings(session: Session, limit: int = 8) -> list[ListingCard]:
+    listings = session.exec(_published().order_by(col(Listing.published_at).desc(),
+                                                  col(Listing.id).desc()).limit(limit)).all()
+    return listing_cards(session, list(listings))
+
+
+def top_rated_listings(session: Session, limit: int = 8, min_reviews: int = 1) -> list[ListingCard]:
+    """Best average rating among listings with at least ``min_reviews`` published reviews."""
+    average = func.avg(Review.rating)
+    rows = session.exec(
+        select(Review.listing_id)
+        .join(Listing, Listing.id == Review.listing_id)
+        .where(Review.status == ReviewStatus.PUBLISHED, Listing.status == ListingStatus.PUBLISHED)
+        .group_by(Review.listing_id)
+        .having(func.count() >= min_reviews)
+        .order_by(average.desc(), func.count().desc(), Review.listing_id)
+        .limit(limit)
+    ).all()
+    by_id = {listing.id: listing for listing in session.exec(
+        select(Listing).where(col(Listing.id).in_(rows))).all()}
+    return listing_cards(session, [by_id[listing_id] for listing_id in rows])
+
+
+def category_listings(session: Session, category_id: int, page: int,
+                      per_page: int) -> tuple[list[ListingCard], int]:
+    """One page of a category's published listings (newest first) and the total count."""
+    base = _published().where(Listing.category_id == category_id)
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    listings = session.exec(base.order_by(col(Listing.published_at).desc(), col(Listing.id).desc())
+                            .offset((page - 1) * per_page).limit(per_page)).all()
+    return listing_cards(session, list(listings)), total
+
+
+def category_counts(session: Session) -> list[tuple[Category, int]]:
+    """Every category with its number of published listings, in display order."""
+    counts = dict(session.exec(
+        select(Listing.category_id, func.count()).where(Listing.status == ListingStatus.PUBLISHED)
+        .group_by(Listing.category_id)).all())
+    categories = session.exec(select(Category).order_by(Category.position, Category.name)).all()
+    return [(category, counts.get(category.id, 0)) for category in categories]
+
+
+def collections_with_cards(session: Session, per_collection: int = 8
+                           ) -> list[tuple[Collection, list[ListingCard]]]:
+    """Every collection (by position) with up to ``per_collection`` of its published
+    listings as cards, in the editor's order, in six queries however many there are.
+
+    Collections without a published listing are left out.
+    """
+    collections = session.exec(select(Collection).order_by(Collection.position, Collection.id)).all()
+    if not collections:
+        return []
+    rows = session.exec(
+        select(CollectionItem.collection_id, Listing)
+        .join(Listing, Listing.id == CollectionItem.listing_id)
+        .where(col(CollectionItem.collection_id).in_([c.id for c in collections]),
+               Listing.status == ListingStatus.PUBLISHED)
+        .order_by(CollectionItem.collection_id, CollectionItem.position, CollectionItem.id)
+    ).all()
+    listings_by_collection: dict[int, list[Listing]] = {}
+    for collection_id, listing in rows:
+        chosen = listings_by_collection.setdefault(collection_id, [])
+        if len(chosen) < per_collection:
+            chosen.append(listing)
+    unique = {listing.id: listing for chosen in listings_by_collection.values() for listing in chosen}
+    cards = {card.listing.id: card for card in listing_cards(session, list(unique.values()))}
+    return [(collection, [cards[listing.id] for listing in listings_by_collection[collection.id]])
+            for collection in collections if collection.id in listings_by_collection]
+
+
+def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> list[ListingCard]:
+    """Cards for the listings of ``listing_ids`` that are still published, in the
+    given order (a search backend's ranking), in one query plus ``listing_cards``.
+
+    A search index lags the database a little: ids of listings that were
+    delisted or deleted meanwhile are left out rather than shown."""
+    ids = list(dict.fromkeys(listing_ids))
+    if not ids:
+        return []
+    found = {listing.id: listing for listing in session.exec(
+        select(Listing).where(col(Listing.id).in_(ids), Listing.status == ListingStatus.PUBLISHED)
+    ).all()}
+    return listing_cards(session, [found[listing_id] for listing_id in ids if listing_id in found])
