@@ -134,3 +134,12 @@ def test_listings_views_build_no_sql():
              for path in sorted((ROOT / "listings").rglob("*views.py"))
              if (calls := sql_built_in(path))}
     assert found == {}
+
+
+MAX_MODULE_LINES = 600  # issue 12: a module past this is doing more than one job
+
+
+def test_no_module_of_the_app_is_over_600_lines():
+    long = {module: count for module, path in source_modules()
+            if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long == {}, "split them along what they do (docs/architecture.md)"
