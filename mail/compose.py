@@ -23,6 +23,8 @@ import functools
 import hashlib
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -137,6 +139,20 @@ def _insert_once(session: Session, values: dict) -> None:
                     .on_conflict_do_nothing(index_elements=["idempotency_key"]))
 
 
+SUPPRESSED_KEY = "bazaar.mail.suppressed"
+
+
+@contextmanager
+def mail_suppressed(session: Session) -> Iterator[None]:
+    """Within this block ``queue_mail`` on ``session`` queues nothing: for writing
+    made-up or imported history (the demo catalog), whose people must not be mailed."""
+    session.info[SUPPRESSED_KEY] = True
+    try:
+        yield
+    finally:
+        session.info.pop(SUPPRESSED_KEY, None)
+
+
 def queue_mail(session: Session, *, to: str, kind: str, template: str, context: dict | None = None,
                key: str | None = None, user_id: int | None = None, security: bool = False,
                unsubscribe_url: str | None = None,
@@ -152,11 +168,14 @@ def queue_mail(session: Session, *, to: str, kind: str, template: str, context: 
     it must work by a POST without signing in. Mail to a person (``user_id``) that
     is not ``security`` gets one by default, for that person and ``kind``
     (/account/notifications/unsubscribe/<signed token>), and is not queued at all,
-    returning None, when the person turned ``kind`` off (mail/preferences.py).
+    returning None, when the person turned ``kind`` off (mail/preferences.py), or
+    inside ``mail_suppressed``.
     With no ``MAIL_SERVER`` the message is held for an admin to read at
     /admin/mail. Raises ``MailError`` for a bad address, kind, key or unsubscribe URL.
     """
     address = check_address(to)
+    if session.info.get(SUPPRESSED_KEY):
+        return None
     if not KIND.fullmatch(kind or ""):
         raise MailError(f"a mail kind is lower-case letters, digits and _: {kind!r}")
     key = key or f"{kind}:{uuid.uuid4().hex}"

@@ -22,6 +22,7 @@ from listings.models import (
     Screenshot,
 )
 from listings.screenshots import inspect_image, screenshot_path
+from mail.models import MailMessage
 
 TABLES = [User, Category, Partner, Listing, Release, Screenshot, Review, Badge, Collection,
           CollectionItem]
@@ -100,6 +101,15 @@ def test_demo_load_builds_the_catalog_once(app, runner, db, client, login):
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output
     assert counts(db) == before
+
+
+def test_demo_load_mails_nobody(runner, db):
+    """The demo is made-up history: its reviews' replies and its editors' decisions
+    must not mail the example.com people it invents."""
+    result = runner.invoke(args=["demo", "load"])
+
+    assert result.exit_code == 0, result.output
+    assert db.exec(select(func.count()).select_from(MailMessage)).one() == 0
 
 
 def test_demo_load_needs_a_migrated_database(tmp_path):
