@@ -14,6 +14,7 @@ from mail.preferences import (
     NOTICE_KINDS,
     SECURITY_MAIL,
     BadUnsubscribeToken,
+    kinds_for,
     opted_out_kinds,
     read_unsubscribe_token,
     save_preferences,
@@ -28,14 +29,15 @@ bp = Blueprint("notifications", __name__, url_prefix="/account/notifications")
 def settings():
     """Each kind of notice with a checkbox; security mail shown as always on."""
     session = get_session()
+    kinds = kinds_for(current_user)
     if request.method == "POST":
-        wanted = {kind for kind in request.form.getlist("kind") if kind in NOTICE_KINDS}
-        save_preferences(session, current_user.id, wanted)
+        wanted = {kind for kind in request.form.getlist("kind") if kind in kinds}
+        save_preferences(session, current_user.id, wanted, shown=kinds)
         session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("notifications.settings")), 303
     off = opted_out_kinds(session, current_user.id)
-    return render_template("mail_settings/settings.html", kinds=NOTICE_KINDS, off=off,
+    return render_template("mail_settings/settings.html", kinds=kinds, off=off,
                            security_mail=SECURITY_MAIL)
 
 

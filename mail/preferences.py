@@ -9,6 +9,8 @@ not expire: an unsubscribe link in an old mail must still work.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,9 +19,9 @@ from sqlmodel import Session, col, select
 from core.db import utcnow
 from mail.models import MailPreference
 
-# Every kind of notice a person may turn off, in the order the settings page lists
-# them, with what it is about (docs/mail.md#notices).
-NOTICE_KINDS: dict[str, str] = {
+# Every kind of notice a person may turn off, by who gets it, in the order the
+# settings page lists them, with what it is about (docs/mail.md#notices).
+CUSTOMER_KINDS: dict[str, str] = {
     "trial_ending": "A trial in your workspace ends in 3 days",
     "trial_ended": "A trial in your workspace ended",
     "app_delisted": "An app your workspace uses was removed from the catalog",
@@ -27,14 +29,17 @@ NOTICE_KINDS: dict[str, str] = {
     "invoice_paid": "An invoice was paid",
     "payment_failed": "A payment failed",
     "review_reply": "A partner replied to your review",
-    "listing_flagged": "Your listing was flagged or delisted by the catalog checks (partners)",
-    "submission_reviewed": "Your submission was approved or rejected (partners)",
-    "release_reviewed": "Your release was approved or rejected (partners)",
-    "new_reviews": "New reviews of your apps, at most one mail a day (partners)",
-    "webhook_failing": "Your webhook endpoint keeps failing (partners)",
-    "payout_failed": "A payout to your bank failed (partners)",
-    "payout_account_action": "Your payout account needs action (partners)",
 }
+PARTNER_KINDS: dict[str, str] = {
+    "listing_flagged": "Your listing was flagged or delisted by the catalog checks",
+    "submission_reviewed": "Your submission was approved or rejected",
+    "release_reviewed": "Your release was approved or rejected",
+    "new_reviews": "New reviews of your apps, at most one mail a day",
+    "webhook_failing": "Your webhook endpoint keeps failing",
+    "payout_failed": "A payout to your bank failed",
+    "payout_account_action": "Your payout account needs action",
+}
+NOTICE_KINDS: dict[str, str] = {**CUSTOMER_KINDS, **PARTNER_KINDS}
 # Shown as always on: mail about the account's own safety cannot be turned off.
 SECURITY_MAIL = ("Security mail: password reset, password or email changed, "
                  "address verification")
@@ -91,8 +96,15 @@ def set_preference(session: Session, user_id: int, kind: str, wanted: bool) -> N
         set_={"opted_out": not wanted, "updated_at": now}))
 
 
-def save_preferences(session: Session, user_id: int, wanted: set[str]) -> None:
-    """The settings page's form: every kind in ``wanted`` on, every other kind of
-    ``NOTICE_KINDS`` off. The caller commits."""
-    for kind in NOTICE_KINDS:
+def kinds_for(user) -> dict[str, str]:
+    """The kinds of notice ``user`` can get, so the settings page offers only those:
+    a partner's when they belong to a partner, a customer's otherwise."""
+    return PARTNER_KINDS if getattr(user, "is_partner", False) else CUSTOMER_KINDS
+
+
+def save_preferences(session: Session, user_id: int, wanted: set[str],
+                     shown: Iterable[str] = NOTICE_KINDS) -> None:
+    """The settings page's form: of the kinds ``shown``, those in ``wanted`` on and
+    the others off; kinds the page did not show keep their setting. The caller commits."""
+    for kind in shown:
         set_preference(session, user_id, kind, kind in wanted)

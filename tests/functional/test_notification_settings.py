@@ -11,10 +11,17 @@ import pytest
 from sqlmodel import func, select
 
 from accounts.models import Role, User
+from listings.models import Partner
 from listings.services import reply_to_review
 from mail.compose import queue_mail
 from mail.models import MailMessage, MailPreference
-from mail.preferences import NOTICE_KINDS, unsubscribe_token
+from mail.preferences import (
+    CUSTOMER_KINDS,
+    NOTICE_KINDS,
+    PARTNER_KINDS,
+    opted_out_kinds,
+    unsubscribe_token,
+)
 from tests import factories
 
 
@@ -68,13 +75,33 @@ def test_the_page_lists_every_kind_on_and_security_mail_always_on(client, db, lo
     author, _ = reviewer
     login(author)
     page = client.get("/account/notifications").get_data(as_text=True)
-    for kind, label in NOTICE_KINDS.items():
+    for kind, label in CUSTOMER_KINDS.items():
         assert f'name="kind" value="{kind}" checked' in page
         assert label in page
+    # A customer is not offered a partner's notices, nor the other way round.
+    assert not any(f'value="{kind}"' in page for kind in PARTNER_KINDS)
     assert "Security mail: password reset" in page and "(always on)" in page
     assert 'checked disabled' in page
     # The header menu links to it.
     assert 'href="/account/notifications"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_partner_is_offered_the_partner_notices_and_keeps_the_others(client, db, login,
+                                                                        csrf_on):
+    listing = factories.make_listing(db)
+    partner = factories.make_user(db, role="partner", partner=db.get(Partner, listing.partner_id))
+    db.commit()
+    login(partner)
+    csrf_on()
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert all(f'value="{kind}" checked' in page for kind in PARTNER_KINDS)
+    assert not any(f'value="{kind}"' in page for kind in CUSTOMER_KINDS)
+
+    wanted = [kind for kind in PARTNER_KINDS if kind != "new_reviews"]
+    client.post("/account/notifications", data={"kind": wanted, "csrf_token": csrf_token_of(page)})
+
+    # Only what the page showed changed: the customer kinds it did not show stay on.
+    assert opted_out_kinds(db, partner.id) == {"new_reviews"}
 
 
 def test_turning_a_kind_off_stops_that_mail_and_keeps_the_others(client, db, login, reviewer,
