@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Request
 from sqlalchemy import delete
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from ua_parser import parse as parse_user_agent
 
 from accounts.models import User, UserSession
-from core.db import utcnow
+from core.db import as_utc, utcnow
 
 # "Last seen" is written at most this often per device, not on every request.
 LAST_SEEN_EVERY = timedelta(minutes=5)
@@ -26,11 +26,6 @@ LAST_SEEN_EVERY = timedelta(minutes=5)
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def attach_device(user: User, token: str) -> User:
@@ -68,7 +63,7 @@ def load_device_user(session: Session, token: str) -> User | None:
     if device is None:
         return None
     now = utcnow()
-    if untouched and now - _aware(device.last_seen_at) >= LAST_SEEN_EVERY:
+    if untouched and now - as_utc(device.last_seen_at) >= LAST_SEEN_EVERY:
         device.last_seen_at = now
         session.add(device)
         session.commit()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import MutableMapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import has_request_context
 from flask import session as flask_session
@@ -28,7 +28,7 @@ from accounts.models import (
     WorkspaceRole,
 )
 from accounts.services import is_workspace_admin, normalise_email, unverified_reason
-from core.db import utcnow
+from core.db import as_utc, utcnow
 
 INVITATION_TTL = timedelta(days=7)
 # The flask session key holding the id of the workspace the person chose.
@@ -54,11 +54,6 @@ class WorkspaceError(ValueError):
 
 class NotWorkspaceAdmin(WorkspaceError):
     """The change is for the workspace's admins only."""
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def hash_token(token: str) -> str:
@@ -288,7 +283,7 @@ def invitation_problem(invitation: WorkspaceInvitation, now: datetime | None = N
         return INVITATION_REVOKED
     if invitation.accepted_at is not None:
         return INVITATION_ACCEPTED
-    if (now or utcnow()) >= _aware(invitation.expires_at):
+    if (now or utcnow()) >= as_utc(invitation.expires_at):
         return INVITATION_EXPIRED
     return None
 

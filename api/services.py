@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from api.models import ApiKey
-from core.db import utcnow
+from core.db import as_utc, utcnow
 
 KEY_SCHEME = "bzk"
 PREFIX_HEX_CHARS = 8
@@ -45,12 +45,6 @@ class KeyState:
     REVOKED = "revoked"
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive UTC
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def hash_key(plaintext: str) -> str:
     """The SHA-256 hex digest stored for a key."""
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
@@ -69,7 +63,7 @@ def parse_key(presented: str | None) -> str | None:
 
 def key_state(key: ApiKey, now: datetime | None = None) -> str:
     """``active``, ``retiring`` (rotated, still accepted until revoked_at) or ``revoked``."""
-    revoked_at = _aware(key.revoked_at)
+    revoked_at = as_utc(key.revoked_at)
     if revoked_at is None:
         return KeyState.ACTIVE
     return KeyState.RETIRING if revoked_at > (now or utcnow()) else KeyState.REVOKED
@@ -162,7 +156,7 @@ def authenticate(session: Session, presented: str | None,
     now = now or utcnow()
     if key_state(key, now) == KeyState.REVOKED:
         return None
-    last_used = _aware(key.last_used_at)
+    last_used = as_utc(key.last_used_at)
     if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
         key.last_used_at = now
         session.add(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -13,15 +13,8 @@ from billing.interfaces import usage_charge
 from billing.ledger import refunded_per_invoice
 from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionStatus, UsageEvent
 from billing.usage_sender import provider_name
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from listings.models import Listing, PricingModel
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes: they are UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def month_before(moment: datetime) -> datetime:
@@ -36,7 +29,7 @@ def period_start(subscription: Subscription, now: datetime) -> datetime:
     """Where the subscription's current (monthly) billing period started: a month
     before its period end when the provider told us one still ahead, else the start
     of the calendar month."""
-    end = _aware(subscription.current_period_end)
+    end = as_utc(subscription.current_period_end)
     if end is not None and end > now:
         return month_before(end)
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -115,8 +108,8 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
         ongoing = subscription.status != SubscriptionStatus.CANCELED
         lines.append(SubscriptionLine(
             subscription=subscription, listing=listing(subscription.listing_id),
-            trial_end=_aware(subscription.trial_end) if ongoing else None,
-            renews_at=(_aware(subscription.current_period_end)
+            trial_end=as_utc(subscription.trial_end) if ongoing else None,
+            renews_at=(as_utc(subscription.current_period_end)
                        if ongoing and not subscription.cancel_at_period_end else None)))
         if ongoing and subscription.install_id is not None \
                 and listing(subscription.listing_id).pricing_model == PricingModel.USAGE:
@@ -132,7 +125,7 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
     return WorkspaceBilling(
         subscriptions=lines, usage=usage,
         invoices=[InvoiceLine(invoice=invoice, listing=listing(invoice.listing_id),
-                              date=_aware(invoice.paid_at or invoice.created_at),
+                              date=as_utc(invoice.paid_at or invoice.created_at),
                               amount=(invoice.amount_paid if invoice.status == "paid"
                                       else invoice.amount_due),
                               refunded=refunded.get(invoice.id, 0))

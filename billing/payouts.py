@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from billing.models import LedgerEntry, Payout, PayoutAccount, PayoutAccountStatus, PayoutStatus
 from billing.usage_sender import provider_name
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from listings.models import Partner
 
 log = logging.getLogger(__name__)
@@ -116,13 +116,6 @@ def destination_for(session: Session, provider, partner_id: int) -> str | None:
 # --- payouts to the partner's bank --------------------------------------------------------
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes: they are UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _moment(value) -> datetime | None:
     """A Stripe timestamp (unix seconds) as aware UTC; None for anything else."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -175,7 +168,7 @@ def apply_payout_state(session: Session, provider_label: str, account_id: str | 
         return None
     else:
         held, reported = PAYOUT_STATUS_RANK[PayoutStatus(found.status)], PAYOUT_STATUS_RANK[status]
-        if reported < held or (reported == held and now < _aware(found.updated_at)):
+        if reported < held or (reported == held and now < as_utc(found.updated_at)):
             return found  # older news than what we hold
     amount = payout.get("amount")
     if isinstance(amount, int) and not isinstance(amount, bool):
@@ -260,7 +253,7 @@ def unresolved_failures(session: Session, partner_id: int) -> list[Payout]:
         .group_by(Payout.currency)).all())
     return [payout for payout in failed
             if last_paid.get(payout.currency) is None
-            or _aware(payout.created_at) > _aware(last_paid[payout.currency])]
+            or as_utc(payout.created_at) > as_utc(last_paid[payout.currency])]
 
 
 # --- test mode: a simulated payout (local provider) ---------------------------------------

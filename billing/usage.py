@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from billing.models import UsageEvent, UsageStatus
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from installs.models import Install
 from listings.models import PricingModel
 
@@ -70,12 +70,6 @@ class UsageReceipt:
         return {"accepted": self.accepted, "duplicates": self.duplicates,
                 "rejected": [{"index": r.index, "event_id": r.event_id, "reason": r.reason}
                              for r in self.rejected]}
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive UTC
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def _is_int(value) -> bool:
@@ -131,8 +125,8 @@ def _install_reason(install: Install | None, install_id, moment: datetime) -> st
     """
     if install is None:
         return f"install {install_id} was not found for this app."
-    started = _aware(install.created_at) - MAX_AHEAD
-    ended = _aware(install.uninstalled_at)
+    started = as_utc(install.created_at) - MAX_AHEAD
+    ended = as_utc(install.uninstalled_at)
     if moment < started:
         return f"install {install_id} did not exist yet at that timestamp."
     if ended is not None and moment > ended + MAX_AHEAD:

@@ -47,9 +47,9 @@ from accounts.models import User, Workspace, WorkspaceMember, WorkspaceRole
 from billing.interfaces import DEFAULT_CALL_BUDGET, MeterEvent
 from billing.models import BillingCustomer, ProviderObject, UsageEvent, UsageStatus
 from billing.providers import get_provider
-from billing.usage import PENDING_INFO_KEY, _aware, _insert
+from billing.usage import PENDING_INFO_KEY, _insert
 from billing.usage_batches import Outcomes, file_outcome, send_batches, tell_breaker
-from core.db import get_session, utcnow
+from core.db import as_utc, get_session, utcnow
 from core.observability import count_sends
 from core.outbox import Backoff, OutboxSender, claim_rows, register_outbox, wake_after_commit
 from installs.models import Install
@@ -358,7 +358,7 @@ def _send_round(app: Flask, session: Session, provider, breaker: SendBreaker,
     session.commit()  # no transaction stays open during the provider calls
     jobs = [(row.id, MeterEvent(event_name=targets[row.id][0], customer_id=targets[row.id][1],
                                 value=row.quantity, identifier=meter_event_identifier(row),
-                                timestamp=_aware(row.occurred_at)))
+                                timestamp=as_utc(row.occurred_at)))
             for row in rows if row.id in targets]
     send_batches(provider, breaker, jobs, now, _concurrency(app), stop_at, outcomes)
     _record(session, rows, outcomes, now)

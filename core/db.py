@@ -34,6 +34,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC datetime (None stays None). SQLite hands back naive
+    datetimes, which are UTC; PostgreSQL hands back aware ones in the session's zone."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def app_of(session: Session) -> Flask | None:
     """The app a session works for: the one it was opened by (``APP_INFO_KEY``), else
     the app of the current context, else None (a session made outside any app)."""

@@ -54,7 +54,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.access_log import redact
-from core.db import app_session, utcnow
+from core.db import app_session, as_utc, utcnow
 from core.extensions import limiter
 from core.outbox import outboxes_of
 
@@ -106,10 +106,6 @@ def count_sends(outbox: str, *, sent: int = 0, failed: int = 0) -> None:
         OUTBOX_FAILED.labels(outbox).inc(failed)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-
-
 class _OutboxCollector:
     """Outbox depth and oldest age, read from the database at each scrape (so any
     web process answers for all of them, in multiprocess mode too)."""
@@ -142,7 +138,7 @@ class _OutboxCollector:
                         session.rollback()
                         continue
                     depth.add_metric([name], count)
-                    seconds = (now - _aware(oldest)).total_seconds() if oldest else 0.0
+                    seconds = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
                     age.add_metric([name], max(seconds, 0.0))
         yield depth
         yield age

@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -26,7 +26,7 @@ from prometheus_client import REGISTRY, start_http_server
 from sqlalchemy import func
 from sqlmodel import select
 
-from core.db import app_session, schema_problem, utcnow
+from core.db import app_session, as_utc, schema_problem, utcnow
 from core.observability import label_outboxes
 from core.outbox import OutboxSender, outboxes_of
 
@@ -72,7 +72,7 @@ def outbox_status(app, now: datetime | None = None) -> list[OutboxStatus]:
 def _age(now: datetime, then: datetime | None) -> str:
     if then is None:
         return "-"
-    seconds = int((now - (then if then.tzinfo else then.replace(tzinfo=UTC))).total_seconds())
+    seconds = int((now - as_utc(then)).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{seconds // size} {unit}"

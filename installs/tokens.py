@@ -7,12 +7,12 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from installs.models import Install, InstallToken
 from listings.services import ensure_webhook_secret
 
@@ -92,7 +92,7 @@ def redeem_install_token(session: Session, listing, token: str, now=None) -> Ins
                                                   InstallToken.listing_id == listing.id)).first()
     if row is None:
         raise forged
-    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    expires_at = as_utc(row.expires_at)
     if now >= expires_at:
         raise InstallTokenError("expired", "The install token has expired; they last "
                                 f"{int(INSTALL_TOKEN_TTL.total_seconds() // 60)} minutes.")

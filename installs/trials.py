@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from accounts.services import notify
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from installs.models import Install, InstallStatus, Trial, TrialStatus
 from installs.ports import payments_port
 from installs.services import install_event, revoke_install
@@ -23,7 +23,7 @@ TRIAL_REMINDER = timedelta(days=3)
 def trial_days_left(trial: Trial, now=None) -> int:
     """Whole days until the trial ends, rounded up (0 once it has ended)."""
     now = now or utcnow()
-    ends_at = trial.ends_at if trial.ends_at.tzinfo else trial.ends_at.replace(tzinfo=UTC)
+    ends_at = as_utc(trial.ends_at)
     seconds = (ends_at - now).total_seconds()
     return max(0, -int(-seconds // 86400))
 
@@ -56,7 +56,7 @@ def settle_trials(session: Session, now=None, workspace_id: int | None = None) -
         install = session.exec(select(Install).where(Install.trial_id == trial.id,
                                                      Install.status == InstallStatus.ACTIVE)).first()
         listing = session.get(Listing, trial.listing_id)
-        ends_at = trial.ends_at if trial.ends_at.tzinfo else trial.ends_at.replace(tzinfo=UTC)
+        ends_at = as_utc(trial.ends_at)
         if install is None:  # uninstalled some other way: nothing left to run
             trial.status, trial.ended_at = TrialStatus.CANCELLED, now
         elif ends_at > now:

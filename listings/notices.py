@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time
 from sqlmodel import Session, col, select
 
 from accounts.models import User, WorkspaceMember, WorkspaceRole
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from listings.models import Listing, Release, Review, ReviewStatus
 from mail.compose import absolute_url, queue_mail, with_app_context
 
@@ -192,7 +192,7 @@ def mail_delisted_installers(session: Session, delisted: list[tuple[int, str, st
 
 
 def _start_of_day(moment: datetime) -> datetime:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = as_utc(moment)
     return datetime.combine(moment.astimezone(UTC).date(), time.min, tzinfo=UTC)
 
 

@@ -42,7 +42,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session
 
 from accounts.models import Notification
-from core.db import APP_INFO_KEY, get_engine, utcnow
+from core.db import APP_INFO_KEY, as_utc, get_engine, utcnow
 from core.locks import JobLocked, job_lock
 from listings.models import AuditEvent, DelistedBy, Listing, ListingStatus
 from listings.notices import mail_delisted_installers, mail_prune_notice
@@ -59,7 +59,6 @@ from listings.prune_plan import (
     ACTION_ORDER,
     PlannedAction,
     PrunePlan,
-    aware,
     chunks,
     day,
     describe_measure,
@@ -354,7 +353,7 @@ def run_prune(app, *, now: datetime | None = None, dry_run: bool = False, trigge
     """
     settings = prune_settings(app)
     engine = get_engine(app)
-    now = aware(now) or utcnow()
+    now = as_utc(now) or utcnow()
     with ExitStack() as stack:
         try:
             lock = stack.enter_context(job_lock(engine, LOCK_NAME))

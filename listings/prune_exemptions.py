@@ -9,12 +9,12 @@ A listing holds at most one active exemption per rule: a new one replaces
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from accounts.models import User
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from listings.models import Listing
 from listings.prune_models import ListingExemption, PruneRule
 from listings.services import ListingError, audit
@@ -25,16 +25,9 @@ MAX_REASON_LENGTH = 1000
 MAX_EXEMPTION = timedelta(days=731)
 
 
-def aware(moment: datetime | None) -> datetime | None:
-    """``moment`` as aware UTC (SQLite hands back naive datetimes, which are UTC)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def is_active(exemption: ListingExemption, now: datetime) -> bool:
     """``ListingExemption.is_active`` that also accepts SQLite's naive datetimes."""
-    return exemption.ended_at is None and aware(exemption.expires_at) > aware(now)
+    return exemption.ended_at is None and as_utc(exemption.expires_at) > as_utc(now)
 
 
 def active_exemptions(session: Session, listing_id: int, now: datetime | None = None
@@ -71,7 +64,7 @@ def exempt_listing(session: Session, listing: Listing, editor: User, *, rule: st
     rule is ended and replaced. Raises ``ListingError`` naming the field.
     Writes the audit event "listing.exempted"; the caller commits.
     """
-    now = aware(now or utcnow())
+    now = as_utc(now or utcnow())
     rule = _rule_or_none(rule)
     reason = (reason or "").strip()
     if not reason:
@@ -81,7 +74,7 @@ def exempt_listing(session: Session, listing: Listing, editor: User, *, rule: st
         raise ListingError(f"Keep the reason to {MAX_REASON_LENGTH:,} characters.", field="reason")
     if expires_at is None:
         raise ListingError("Choose the day the exemption ends.", field="expires_at")
-    expires_at = aware(expires_at)
+    expires_at = as_utc(expires_at)
     if expires_at <= now:
         raise ListingError("The exemption must end in the future.", field="expires_at")
     latest = now + MAX_EXEMPTION
@@ -113,7 +106,7 @@ def end_exemption(session: Session, exemption: ListingExemption, editor: User,
     Raises ``ListingError`` if it already ended or expired. Writes the audit
     event "listing.exemption_ended"; the caller commits.
     """
-    now = aware(now or utcnow())
+    now = as_utc(now or utcnow())
     if not is_active(exemption, now):
         raise ListingError("This exemption has already ended.")
     exemption.ended_at = now

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session
 
+from core.db import as_utc
 from listings.models import (
     Badge,
     BadgeKind,
@@ -75,15 +76,8 @@ class PrunePlan:
         return [planned for planned in self.actions if planned.action == action]
 
 
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they are UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def iso(moment: datetime | None) -> str | None:
-    moment = aware(moment)
+    moment = as_utc(moment)
     return moment.isoformat() if moment else None
 
 
@@ -144,7 +138,7 @@ class _ListingInfo:
     @classmethod
     def of(cls, row) -> _ListingInfo:
         return cls(row.id, row.slug, row.name, row.partner_id, row.category_id, row.status,
-                   row.delisted_by, aware(row.delisted_at))
+                   row.delisted_by, as_utc(row.delisted_at))
 
     @property
     def evaluated(self) -> bool:
@@ -180,7 +174,7 @@ def _no_recent_release(session: Session, s: PruneSettings, now: datetime) -> Ite
                Listing.updated_at < cutoff,
                or_(last_release.c.at.is_(None), last_release.c.at < cutoff)))
     for row in rows:
-        moments = [aware(m) for m in (row.published_at, row.updated_at, row.at) if m is not None]
+        moments = [as_utc(m) for m in (row.published_at, row.updated_at, row.at) if m is not None]
         yield _ListingInfo.of(row), {"last_activity_at": iso(max(moments)),
                                      "last_release_at": iso(row.at)}
 
@@ -262,7 +256,7 @@ def _planned(action: str, listing: _ListingInfo, rules: Iterable[str],
 
 def plan_prune(session: Session, settings: PruneSettings, now: datetime) -> PrunePlan:
     """What a run at ``now`` would do, computed from the database; changes nothing."""
-    now = aware(now)
+    now = as_utc(now)
     info: dict[int, _ListingInfo] = {}
 
     # Which rules each listing breaks, with what was measured.
@@ -295,7 +289,7 @@ def plan_prune(session: Session, settings: PruneSettings, now: datetime) -> Prun
             .join(Listing, Listing.id == ListingFlag.listing_id)
             .where(ListingFlag.cleared_at.is_(None))):
         info[row.id] = _ListingInfo.of(row)
-        open_flags[row.id][row.rule] = aware(row.grace_ends_at)
+        open_flags[row.id][row.rule] = as_utc(row.grace_ends_at)
 
     archive_before = now - settings.archive_after
     delisted = [_ListingInfo.of(row) for row in session.execute(

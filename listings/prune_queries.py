@@ -16,11 +16,11 @@ from sqlmodel import Session, col, func, select
 from wtforms.fields.choices import SelectChoice
 
 from accounts.models import User
-from core.db import utcnow
+from core.db import as_utc, utcnow
 from listings.editor_forms import ExemptionForm
 from listings.models import DelistedBy, Listing, ListingStatus, Review, ReviewStatus
 from listings.prune import prune_settings
-from listings.prune_exemptions import aware, is_active
+from listings.prune_exemptions import is_active
 from listings.prune_models import ListingExemption, ListingFlag, PartnerNotice, PruneRule, PruneRun
 from listings.prune_plan import describe_measure
 from listings.prune_rules import PruneSettings, RuleText, rule_texts
@@ -79,7 +79,7 @@ def describe_flags(rows: Iterable[tuple[ListingFlag, Listing]], texts: dict[str,
     return [FlagView(flag=flag, listing=listing, title=rule_title(texts, flag.rule),
                      text=texts.get(str(flag.rule)),
                      measured=measured_in_words(flag.rule, flag.detail),
-                     grace_ends_at=aware(flag.grace_ends_at), flagged_at=aware(flag.flagged_at))
+                     grace_ends_at=as_utc(flag.grace_ends_at), flagged_at=as_utc(flag.flagged_at))
             for flag, listing in rows]
 
 
@@ -152,7 +152,7 @@ def partner_prune_context(session: Session, partner_id: int, listing_id: int | N
         notices = notices.where(PartnerNotice.listing_id == listing_id)
     return {
         "prune_flags": describe_flags(session.exec(flags).all(), texts),
-        "prune_notices": [NoticeView(notice, listing, aware(notice.created_at))
+        "prune_notices": [NoticeView(notice, listing, as_utc(notice.created_at))
                           for notice, listing in session.exec(notices).all()],
         "prune_settings": prune_settings_now(),
     }
@@ -230,5 +230,5 @@ def editor_prune_context(session: Session, listing: Listing,
         "past_exemptions": [(item, name) for item, name in exemptions if not is_active(item, now)],
         "exemption_form": exemption_form,
         "prune_rule_title": lambda rule: "All rules" if not rule else rule_title(texts, rule),
-        "aware": aware,
+        "aware": as_utc,
     }

@@ -27,14 +27,14 @@ from flask import (
 )
 from flask_login import current_user
 
-from core.db import get_session, utcnow
+from core.db import as_utc, get_session, utcnow
 from core.pagination import page_count, page_number
 from core.security import editor_required, partner_required, safe_next
 from listings.editor_forms import ExemptionForm, PreviewRunForm, parse_day
 from listings.editor_pages import render_listing_review
 from listings.models import Listing
 from listings.prune import CLEARED_WHY, PruneLocked, run_prune
-from listings.prune_exemptions import aware, end_exemption, exempt_listing
+from listings.prune_exemptions import end_exemption, exempt_listing
 from listings.prune_models import ListingExemption, PartnerNotice, PruneRun
 from listings.prune_queries import (
     EXEMPTIONS_SHOWN,
@@ -116,7 +116,7 @@ def duration_in_words(run: PruneRun) -> str:
     """How long a run took: "0.4 s", "12 s", "3 min 4 s"; "running" while unfinished."""
     if run.finished_at is None:
         return "still running" if run.status == "running" else "—"
-    seconds = (aware(run.finished_at) - aware(run.started_at)).total_seconds()
+    seconds = (as_utc(run.finished_at) - as_utc(run.started_at)).total_seconds()
     if seconds < 10:
         return f"{max(seconds, 0):.1f} s"
     minutes, seconds = divmod(round(seconds), 60)
@@ -138,7 +138,7 @@ def _render_console(form: PreviewRunForm, status: int = 200):
         pages=page_count(runs.total, RUNS_PER_PAGE), total_runs=runs.total,
         flags=flags, open_total=open_flags_total(session), exemptions=exemptions.rows,
         exemptions_total=exemptions.total, texts=texts, rule_title=rule_title,
-        duration_in_words=duration_in_words, aware=aware, settings=prune_settings_now(),
+        duration_in_words=duration_in_words, aware=as_utc, settings=prune_settings_now(),
     ), status
 
 
@@ -242,7 +242,7 @@ def run(run_id: int):
     total = sum(group.count for group in groups)
     return render_template("listings/editor/prune_run.html", run=prune_run, groups=groups,
                            total=total, shown=len(prune_run.actions or []),
-                           duration=duration_in_words(prune_run), aware=aware)
+                           duration=duration_in_words(prune_run), aware=as_utc)
 
 
 # --- exemptions on the editor's listing page ---------------------------------------------
@@ -278,7 +278,7 @@ def exempt(listing_id: int):
     session.commit()
     what = "every rule" if exemption.rule is None else f"“{rule_title(texts, exemption.rule)}”"
     flash(f"“{listing.name}” is exempt from {what} until "
-          f"{aware(exemption.expires_at).strftime('%-d %b %Y')}.", "success")
+          f"{as_utc(exemption.expires_at).strftime('%-d %b %Y')}.", "success")
     return redirect(url_for("editor.listing", listing_id=listing.id, _anchor="pruning-heading"),
                     code=303)
 

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from accounts.services import unverified_reason
 from accounts.workspaces import current_workspace
-from core.db import get_session, utcnow
+from core.db import as_utc, get_session, utcnow
 from core.extensions import limiter
 from core.pagination import page_count, page_number
 from installs.models import Install
@@ -192,7 +192,7 @@ def usage_length(install: Install | None) -> str | None:
     started = install.created_at if install.created_at.tzinfo else \
         install.created_at.replace(tzinfo=UTC)
     ended = install.uninstalled_at or utcnow()
-    ended = ended if ended.tzinfo else ended.replace(tzinfo=UTC)
+    ended = as_utc(ended)
     days = max(0, (ended - started).days)
     if days < 1:
         return "less than a day"

@@ -5,10 +5,11 @@ ends with the next delivered event, so a new streak is mailed again."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from core.db import as_utc
 from listings.models import Listing
 from listings.notices import mail_partner
 from mail.compose import absolute_url, with_app_context
@@ -26,7 +27,7 @@ def mail_if_failing_long(session: Session, listing_id: int, now: datetime) -> No
     if row is None or row[2] is None:
         return
     name, partner_id, since, last_error = row
-    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    since = as_utc(since)
     for age, label, words in THRESHOLDS:
         if now - since < age:
             continue

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core.db import get_engine
+from core.db import as_utc, get_engine
 from core.locks import job_lock
 from listings import prune
 from listings.models import ListingStatus
 from listings.prune_models import ListingFlag, PruneRun
-from listings.prune_plan import aware
 from tests import factories
 
 NOW = datetime(2030, 6, 1, 3, 17, tzinfo=UTC)
@@ -79,7 +78,7 @@ def test_without_now_the_run_uses_the_current_time(runner, db):
 
     assert result.exit_code == 0, result.output
     run = db.exec(select(PruneRun)).one()
-    assert abs(aware(run.as_of) - aware(run.started_at)) < timedelta(seconds=5)
+    assert abs(as_utc(run.as_of) - as_utc(run.started_at)) < timedelta(seconds=5)
 
 
 def test_a_malformed_now_is_a_clear_error(runner, db):

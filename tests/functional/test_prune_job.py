@@ -16,13 +16,13 @@ from sqlalchemy import event, func
 from sqlmodel import col, select
 
 from accounts.models import Notification, Role
-from core.db import get_engine
+from core.db import as_utc, get_engine
 from core.locks import job_lock
 from installs.models import Install
 from listings import prune
 from listings.models import AuditEvent, Listing, ListingStatus
 from listings.prune_models import ListingFlag, PartnerNotice, PruneRun, PruneRunStatus
-from listings.prune_plan import aware, suggest_alternatives
+from listings.prune_plan import suggest_alternatives
 from listings.services import delist_listing
 from search import sync as search_sync
 from search.models import SearchOutbox
@@ -207,7 +207,7 @@ def test_a_flag_tells_the_partner_the_rule_the_fix_and_the_date(app, db):
     assert counts_of(finished) == (1, 0, 0, 0, 0)
     flag = db.exec(select(ListingFlag).where(ListingFlag.listing_id == listing.id)).one()
     assert flag.run_id == finished.id
-    assert aware(flag.grace_ends_at) == NOW + 30 * DAY
+    assert as_utc(flag.grace_ends_at) == NOW + 30 * DAY
     [notice] = notices(db, listing, "prune.flagged")
     assert notice.partner_id == listing.partner_id
     assert "Payline Commissions" in notice.message
@@ -225,7 +225,7 @@ def test_a_second_rule_later_keeps_the_first_flags_grace_date(app, db):
     run(app, NOW + 10 * DAY)
 
     fresh(db)
-    flags = {flag.rule: aware(flag.grace_ends_at) for flag in db.exec(
+    flags = {flag.rule: as_utc(flag.grace_ends_at) for flag in db.exec(
         select(ListingFlag).where(ListingFlag.listing_id == listing.id)).all()}
     assert flags == {"webhook_failing": NOW + 30 * DAY, "never_installed": NOW + 40 * DAY,
                      "few_active_installs": NOW + 40 * DAY}
@@ -251,7 +251,7 @@ def test_still_broken_after_the_grace_period_it_is_delisted(app, db):
     listing = reload(db, stale)
     assert listing.status == ListingStatus.DELISTED
     assert listing.delisted_by == "prune"
-    assert aware(listing.delisted_at) == NOW + 30 * DAY
+    assert as_utc(listing.delisted_at) == NOW + 30 * DAY
     assert "Webhook endpoint failing" in listing.review_note
     fresh(db)
     told = db.exec(select(Notification).where(Notification.listing_id == stale.id)
@@ -306,7 +306,7 @@ def test_after_90_days_delisted_it_is_archived(app, db):
     assert finished.archived == 1
     listing = reload(db, stale)
     assert listing.status == ListingStatus.ARCHIVED
-    assert aware(listing.archived_at) == NOW + 120 * DAY
+    assert as_utc(listing.archived_at) == NOW + 120 * DAY
     assert open_rules(db, stale) == set()
     flag = db.exec(select(ListingFlag).where(ListingFlag.listing_id == stale.id)).one()
     assert flag.cleared_reason == "archived"
@@ -370,7 +370,7 @@ def test_an_editors_delisting_is_never_undone_by_the_job(app, db):
     assert (listing.status, listing.delisted_by) == (ListingStatus.DELISTED, "editor")
     assert listing.review_note == "Misleading screenshots."
     # ...but it is archived in time, like any delisting.
-    delisted_at = aware(listing.delisted_at)
+    delisted_at = as_utc(listing.delisted_at)
     assert run(app, delisted_at + 90 * DAY).archived == 1
     assert reload(db, listing).status == ListingStatus.ARCHIVED
 
