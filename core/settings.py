@@ -245,6 +245,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_SYNC_SENDER", "search", Choice(SENDER_MODES), _sender_default,
             "`thread`: each web process applies search changes left behind; `off`: only "
             "the worker or `flask search sync` does", default_text=SENDER_DEFAULT_TEXT),
+    # search/ resolves unset to its packaged list (core names no domain package's files).
+    Setting("SEARCH_SYNONYMS_FILE", "search", Text(), None,
+            "the curated synonym list (Solr format, docs/search.md); a missing or malformed "
+            "file stops start-up with one line naming it and the line",
+            default_text="unset (the packaged `search/synonyms.txt`)"),
     # billing
     Setting("STRIPE_SECRET_KEY", "billing", Text(), None,
             "Stripe's secret API key; unset: the local provider (a labelled test mode)",

@@ -55,9 +55,10 @@ class LiveServer(str):
                               env=self.env, check=True, capture_output=True, text=True)
 
 
-def _start_server(workdir: Path):
+def _start_server(workdir: Path, opensearch: bool = True):
     """Start gunicorn on a fresh SQLite database with the demo catalog; yields the
-    ``LiveServer`` and stops the server afterwards."""
+    ``LiveServer`` and stops the server afterwards. ``opensearch=False``: the
+    embedded search index only, as ``scripts/run`` gives a newcomer."""
     env = {
         **os.environ,
         "BAZAAR_ENV": "local",
@@ -79,12 +80,12 @@ def _start_server(workdir: Path):
     elif os.environ.get("CI", "").lower() == "true":
         pytest.fail("CI=true but BAZAAR_TEST_MAIL_SMTP is not set: the journeys read mail "
                     "from Mailpit.")
-    opensearch_url = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL")
+    opensearch_url = os.environ.get("BAZAAR_TEST_OPENSEARCH_URL") if opensearch else None
     if opensearch_url:
         # Journeys search through a real OpenSearch when the test command started one.
         env["OPENSEARCH_URL"] = opensearch_url
         env["OPENSEARCH_INDEX"] = f"e2e-{uuid.uuid4().hex[:10]}"
-    elif os.environ.get("CI", "").lower() == "true":
+    elif opensearch and os.environ.get("CI", "").lower() == "true":
         pytest.fail("CI=true but BAZAAR_TEST_OPENSEARCH_URL is not set: the journeys must "
                     "search through OpenSearch.")
     _flask(env, "db", "upgrade")
@@ -133,6 +134,13 @@ def own_live_server(tmp_path_factory):
     yield from _start_server(tmp_path_factory.mktemp("own-live"))
 
 
+@pytest.fixture(scope="module")
+def embedded_live_server(tmp_path_factory):
+    """A Bazaar searching its embedded index only (no OpenSearch): the default a
+    newcomer runs with ``scripts/run``."""
+    yield from _start_server(tmp_path_factory.mktemp("embedded-live"), opensearch=False)
+
+
 @pytest.fixture
 def mailpit():
     """The Mailpit the live servers send to (tests/mailpit.py); a journey that needs
@@ -171,6 +179,11 @@ def _page_on(browser, base_url: str, request):
 @pytest.fixture
 def page(browser, live_server, request):
     yield from _page_on(browser, live_server, request)
+
+
+@pytest.fixture
+def embedded_page(browser, embedded_live_server, request):
+    yield from _page_on(browser, embedded_live_server, request)
 
 
 @pytest.fixture

@@ -57,3 +57,25 @@ def test_misspelt_name_filters_sort_and_autocomplete(page):
     box.press("Enter")
     expect(page).to_have_url(re.compile(r"/apps/[a-z0-9-]+"))
     expect(page.get_by_role("heading", level=1)).to_have_text(suggested)
+
+
+def test_misspelt_topic_on_the_embedded_default_lands_on_the_right_app(embedded_page):
+    page = embedded_page
+    # Two words, one misspelt, typed as a newcomer would on ./scripts/run's storefront.
+    page.goto("/")
+    box = page.get_by_role("combobox", name="Search apps")
+    box.fill("calender sync")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=calender"))
+    expect(page.locator(".did-you-mean")).to_contain_text("Showing results for calendar sync")
+    expect(page.locator(".search-instead")).to_have_text("calender sync")
+    first = page.locator(".search-results .card h3 a").first
+    expect(first).to_have_text("CalendarBridge")
+    first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("CalendarBridge")
+
+    # "Search instead for" the words as typed: the page says what it could mean.
+    page.go_back()
+    page.locator(".search-instead").click()
+    expect(page).to_have_url(re.compile(r"exact=1"))
+    expect(page.locator(".did-you-mean a")).to_have_text("calendar sync")

@@ -14,16 +14,24 @@ from search.indexing import SearchIndexing
 from search.opensearch import OpenSearchBackend
 from search.services import SearchService
 from search.sync import init_sync_sender
+from search.synonym_views import bp as synonym_views_bp  # the editors' synonym page
+from search.synonyms import DEFAULT_SYNONYMS_FILE, SynonymStore, load_synonym_file
 from search.views import bp as views_bp  # the search page and autocomplete
 
 
 def init_app(app: Flask) -> None:
     """Build the search backends once, from configuration, into app.extensions."""
-    embedded = EmbeddedBackend(app.extensions["bazaar.engine"])
+    # A missing or malformed list raises SynonymFileError (a ConfigError): start-up
+    # stops with one line naming the file and the line.
+    synonyms_file = app.config.get("SEARCH_SYNONYMS_FILE") or DEFAULT_SYNONYMS_FILE
+    app.extensions["bazaar.synonyms"] = SynonymStore(app.extensions["bazaar.engine"],
+                                                     load_synonym_file(synonyms_file))
+    synonyms = app.extensions["bazaar.synonyms"].current  # the list in force, when asked
+    embedded = EmbeddedBackend(app.extensions["bazaar.engine"], synonyms=synonyms)
     url = app.config.get("OPENSEARCH_URL")
     if url:
         primary = OpenSearchBackend(url, index_prefix=app.config["OPENSEARCH_INDEX"],
-                                    timeout=app.config["OPENSEARCH_TIMEOUT"])
+                                    timeout=app.config["OPENSEARCH_TIMEOUT"], synonyms=synonyms)
         app.extensions["bazaar.search"] = SearchService(primary, fallback=embedded)
     else:
         app.extensions["bazaar.search"] = SearchService(embedded)
@@ -33,3 +41,4 @@ def init_app(app: Flask) -> None:
     plug_search(app, SearchIndexing())
     app.cli.add_command(search_cli)
     app.register_blueprint(views_bp)
+    app.register_blueprint(synonym_views_bp)

@@ -61,14 +61,16 @@ class ParsedSearch:
             params["read_only"] = "1"
         if query.sort != "relevance":
             params["sort"] = query.sort
+        if not query.correct_spelling:
+            params["exact"] = "1"
         return params
 
     def filter_params(self) -> list[tuple[str, str]]:
         """The filters alone, as (name, value) pairs, for hidden form fields."""
         pairs = []
         for name, value in self.params().items():
-            if name in ("q", "sort"):
-                continue
+            if name in ("q", "sort", "exact"):
+                continue  # a new search may be corrected again
             for one in value if isinstance(value, list) else [value]:
                 pairs.append((name, one))
         return pairs
@@ -114,7 +116,8 @@ def parse_search_args(args: MultiDict, category_slugs: Collection[str],
     ``category_slugs`` are the categories that exist. Parameters: ``q``,
     ``category`` (repeatable), ``pricing`` (free|paid), ``trial`` (1),
     ``min_rating`` (1-4), ``badge`` (repeatable), ``region`` (repeatable),
-    ``read_only`` (1), ``sort`` and ``page``. Never raises.
+    ``read_only`` (1), ``sort``, ``page`` and ``exact`` (1: search for the
+    words as typed, with no spelling correction). Never raises.
     """
     ignored: list[str] = []
 
@@ -158,5 +161,6 @@ def parse_search_args(args: MultiDict, category_slugs: Collection[str],
         sort=sort,
         page=page_number(args.get("page") or ""),
         per_page=per_page,
+        correct_spelling=not _flag(args, "exact", "exact words", ignored),
     )
     return ParsedSearch(query=query, text_trimmed=text_trimmed, ignored=ignored)

@@ -18,13 +18,15 @@ reaches the text engine as quoted words, never as query syntax.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse
+from search.fts_matching import FTS_COLUMNS, Matching
+from search.fts_spelling import Speller
 from search.fts_tables import (
     document_row,
     documents_table,
@@ -57,16 +59,13 @@ from search.interfaces import (
 BATCH_SIZE = 1000
 MAX_PER_PAGE = 100
 MAX_SUGGESTIONS = 50
+# Fewer results than this for the text as typed: try it with its rare words corrected.
+FEW_RESULTS = 3
 FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
 RATING_STEPS = (4, 3, 2, 1)
 
 # Larger than any character, so ``key <= x < key + _MAX_CHAR`` means "x starts with key".
 _MAX_CHAR = "\U0010ffff"
-
-
-# The FTS5 columns, in order; bm25() takes one weight per column.
-FTS_COLUMNS = "name, tagline, body, tags_text, category, partner"
-FTS_WEIGHTS = "10.0, 4.0, 1.0, 2.0, 2.0, 2.0"
 
 
 def _ids_text(sql: str) -> sa.TextClause:
@@ -100,103 +99,17 @@ def _batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
-class _Matching:
-    """The SQL for "documents that match this text and these filters": a FROM
-    clause, WHERE conditions and their parameters, per dialect."""
-
-    def __init__(self, dialect: str, words: list[str], query: SearchQuery):
-        self.dialect = dialect
-        self.words = words
-        self.params: dict = {}
-        self.filters: dict[str, str] = {}
-        if words:
-            if dialect == "sqlite":
-                self.params["match"] = fts5_query(words)
-            else:
-                self.params["tsq"] = tsquery(words)
-        self._add_filters(query)
-
-    def _add_filters(self, query: SearchQuery) -> None:
-        if query.categories:
-            self.filters["category"] = "d.category_slug IN :f_categories"
-            self.params["f_categories"] = [str(c) for c in query.categories]
-        if query.pricing in ("free", "paid"):
-            self.filters["pricing"] = "d.is_free = :f_is_free"
-            self.params["f_is_free"] = query.pricing == "free"
-        if query.has_trial:
-            self.filters["has_trial"] = "d.has_trial = :f_true"
-            self.params["f_true"] = True
-        if query.min_rating is not None:
-            self.filters["min_rating"] = "d.rating_average >= :f_min_rating"
-            self.params["f_min_rating"] = float(query.min_rating)
-        for name, values in (("badges", query.badges), ("regions", query.regions)):
-            if values:
-                # IN, not a correlated EXISTS: the planner may then start from
-                # the few listings with that badge instead of probing every row.
-                self.filters[name] = (
-                    f"d.listing_id IN (SELECT listing_id FROM search_terms "
-                    f"WHERE field = '{name}' AND value IN :f_{name})")
-                self.params[f"f_{name}"] = [str(v) for v in values]
-        if query.read_only:
-            self.filters["read_only"] = "d.write_access = :f_false"
-            self.params["f_false"] = False
-
-    def from_where(self, without: str | None = None, ranked: bool = False,
-                   join: str = "", source: str | None = None, text_only: bool = False) -> str:
-        """``FROM ... WHERE ...`` for the text and every filter but ``without``.
-
-        ``ranked`` when the statement needs the text engine's score (or drives
-        a ``join`` from the matches); ``source`` names a table of rows that
-        already match the text (the filters still apply); ``text_only`` leaves
-        every filter out."""
-        if source:
-            sql, conditions = f"FROM {source} d", []
-        elif not self.words:
-            sql, conditions = "FROM search_documents d", []
-        elif self.dialect == "sqlite" and ranked:
-            # bm25() needs search_fts in the FROM clause. CROSS JOIN keeps it the
-            # outer loop: otherwise SQLite may walk a filter's index and probe
-            # the full-text index once per row, 100 times slower.
-            sql = "FROM search_fts CROSS JOIN search_documents d ON d.listing_id = search_fts.rowid"
-            conditions = ["search_fts MATCH :match"]
-        elif self.dialect == "sqlite":
-            sql = "FROM search_documents d"
-            conditions = ["d.listing_id IN "
-                          "(SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"]
-        else:
-            sql = "FROM search_documents d"
-            conditions = ["d.search_vector @@ to_tsquery('english', :tsq)"]
-        if not text_only:
-            conditions += [sql_ for name, sql_ in self.filters.items() if name != without]
-        return sql + join + (" WHERE " + " AND ".join(conditions) if conditions else "")
-
-    def narrows(self, without: str | None = None) -> bool:
-        """Whether the text or a filter other than ``without`` limits the matches."""
-        return bool(self.words) or any(name != without for name in self.filters)
-
-    def statement(self, sql: str) -> sa.TextClause:
-        """A text statement with this matching's list parameters expanded."""
-        expanding = [sa.bindparam(name, expanding=True) for name in
-                     ("f_categories", "f_badges", "f_regions", "ids") if f":{name}" in sql]
-        return sa.text(sql).bindparams(*expanding)
-
-    def score(self) -> str:
-        """Text relevance times popularity; higher is better."""
-        if self.dialect == "sqlite":
-            # bm25() is negative, lower is better; its weights favour the name.
-            return f"(-bm25(search_fts, {FTS_WEIGHTS}) * d.boost)"
-        # Default weights {D, C, B, A} = {0.1, 0.2, 0.4, 1.0}.
-        return "(ts_rank_cd(d.search_vector, to_tsquery('english', :tsq)) * d.boost)"
-
-
 class EmbeddedBackend:
     """The search index in the app's database (SQLite FTS5 or PostgreSQL)."""
 
     name = "embedded"
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, synonyms: Callable[[], Synonyms] | None = None):
+        """``synonyms``: gives the synonym list in force (``search.synonyms``)."""
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.synonyms = synonyms
+        self.speller = Speller(self.dialect)
 
     # --- writing ---------------------------------------------------------------
 
@@ -212,6 +125,8 @@ class EmbeddedBackend:
                     self._replace(conn, batch)
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
+        finally:
+            self.speller.vocabulary.forget()
 
     def delete(self, listing_ids: Sequence[int], timeout: float | None = None) -> None:
         """Remove these listings; unknown ids are ignored (``timeout``: see ``index``)."""
@@ -246,6 +161,8 @@ class EmbeddedBackend:
                         progress(done)
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
+        finally:
+            self.speller.vocabulary.forget()
         return done
 
     def _remove(self, conn: Connection, ids: list[int]) -> None:
@@ -296,27 +213,62 @@ class EmbeddedBackend:
             return False
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Run a query: text as literal words, filters, facets, one page of hits."""
+        """Run a query: text as literal words, filters, facets, one page of hits.
+
+        Words no listing has are corrected from the index's vocabulary (unless
+        ``query.correct_spelling`` is off); when the text still finds fewer
+        than ``FEW_RESULTS``, rare words are corrected too and the corrected
+        text is searched for if it finds more."""
         text = (query.text or "")[:MAX_QUERY_LENGTH]
-        words = words_of(text)
-        if text.strip() and not words:
+        plan = analyse(text, self.synonyms() if self.synonyms else None)
+        if text.strip() and plan.empty:
             # Only punctuation or symbols: nothing to look for (never "everything").
             return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
         try:
             with self.engine.connect() as conn:
-                matching = _Matching(self.dialect, words, query)
-                facets, total = self._facets(conn, matching)
-                hits = self._hits(conn, matching, query, total)
-                if words and hits:
-                    self._highlight(conn, matching, hits)
-                did_you_mean = None
-                if words and total == 0:
-                    did_you_mean = self._did_you_mean(conn, words, query)
+                if plan.empty or not query.correct_spelling:
+                    result = self._run(conn, plan, query)
+                    if not plan.empty and result.total < FEW_RESULTS:
+                        result.did_you_mean = self._did_you_mean(conn, plan, query)
+                    return result
+                corrected = self.speller.correct(conn, plan)
+                result = self._run(conn, corrected, query)
+                if result.total < FEW_RESULTS and not self._names(conn, plan):
+                    rarer = self.speller.correct(conn, corrected, rare_below=FEW_RESULTS)
+                    if rarer != corrected:
+                        second = self._run(conn, rarer, query)
+                        if second.total > result.total:
+                            corrected, result = rarer, second
+                if result.total:
+                    result.corrected_text = corrected.corrected_text
+                return result
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
-        return SearchResult(hits=hits, total=total, facets=facets, did_you_mean=did_you_mean)
 
-    def _hits(self, conn: Connection, matching: _Matching, query: SearchQuery,
+    def _names(self, conn: Connection, plan: QueryPlan) -> bool:
+        """Whether the text is exactly some listing's name (then it is no typo)."""
+        return conn.execute(sa.text("SELECT 1 FROM search_documents WHERE name_key = :key "
+                                    "LIMIT 1"), {"key": " ".join(plan.words)}).first() is not None
+
+    def _run(self, conn: Connection, plan: QueryPlan, query: SearchQuery) -> SearchResult:
+        """One search; when few match, again with any one term enough."""
+        result = self._run_once(conn, plan, query)
+        relaxed = plan.relaxed() if result.total < RELAX_BELOW else None
+        if relaxed is not None:
+            wider = self._run_once(conn, relaxed, query)
+            if wider.total > result.total:
+                return wider
+        return result
+
+    def _run_once(self, conn: Connection, plan: QueryPlan, query: SearchQuery) -> SearchResult:
+        matching = Matching(self.dialect, plan, query)
+        facets, total = self._facets(conn, matching)
+        hits = self._hits(conn, matching, query, total)
+        if matching.words and hits:
+            self._highlight(conn, matching, hits)
+        return SearchResult(hits=hits, total=total, facets=facets)
+
+    def _hits(self, conn: Connection, matching: Matching, query: SearchQuery,
               total: int) -> list[SearchHit]:
         per_page = min(max(int(query.per_page), 1), MAX_PER_PAGE)
         offset = (max(int(query.page), 1) - 1) * per_page
@@ -336,22 +288,29 @@ class EmbeddedBackend:
         elif sort == "newest" or not matching.words:
             order = "d.published_at DESC NULLS LAST"
         else:
-            # An exact name first, then names that start with the query's words,
-            # then text relevance (lifted a little by popularity).
-            score = matching.score()
+            # An exact name first (as typed or as corrected), then names that
+            # start with the query's words, then the listings that match more of
+            # the query's terms, then text relevance (lifted a little by popularity).
+            score = f"{matching.score()} AS score"
             key = " ".join(matching.words)
-            params.update(key=key, key_prefix=key + " ", key_prefix_length=len(key) + 1)
-            order = ("CASE WHEN d.name_key = :key THEN 0 "
+            corrected = matching.plan.corrected_text if matching.plan else None
+            params.update(keys=[key, corrected or key], key_prefix=key + " ",
+                          key_prefix_length=len(key) + 1)
+            order = ("CASE WHEN d.name_key IN :keys THEN 0 "
                      "WHEN substr(d.name_key, 1, :key_prefix_length) = :key_prefix THEN 1 "
-                     "ELSE 2 END, score DESC")
+                     f"ELSE 2 END, CASE WHEN {matching.matched_terms()} = :term_count THEN 0 "
+                     "ELSE 1 END, score DESC")
+            params["term_count"] = matching.term_count
         ranked = score != "NULL"
-        sql = (f"SELECT d.listing_id, {score} AS score {matching.from_where(ranked=ranked)} "
+        if not ranked:
+            score = "NULL AS score"
+        sql = (f"SELECT d.listing_id, {score} {matching.from_where(ranked=ranked)} "
                f"ORDER BY {order}, d.listing_id DESC LIMIT :limit OFFSET :offset")
         rows = conn.execute(matching.statement(sql), params).all()
         return [SearchHit(id=row[0], score=None if row[1] is None else float(row[1]))
                 for row in rows]
 
-    def _facets(self, conn: Connection, matching: _Matching) -> tuple[dict, int]:
+    def _facets(self, conn: Connection, matching: Matching) -> tuple[dict, int]:
         """Every facet's counts (each ignoring its own filter) and the total, in
         one statement.
 
@@ -436,7 +395,7 @@ class EmbeddedBackend:
         }
         return facets, total
 
-    def _highlight(self, conn: Connection, matching: _Matching, hits: list[SearchHit]) -> None:
+    def _highlight(self, conn: Connection, matching: Matching, hits: list[SearchHit]) -> None:
         """Fill each hit's highlights: name and tagline whole, the description as
         a snippet around the first match; only fields that matched."""
         params = dict(matching.params, ids=[hit.id for hit in hits])
@@ -462,41 +421,16 @@ class EmbeddedBackend:
                 if value and MARK_START in value:
                     by_id[listing_id].highlights[field] = mark(value)
 
-    def _did_you_mean(self, conn: Connection, words: list[str], query: SearchQuery) -> str | None:
-        """A corrected query when the text matched nothing: each unknown word
-        replaced by the closest indexed word with the same first letter. Offered
-        only when the corrected query (same filters) finds something."""
-        corrected = []
-        for word in words:
-            corrected.append(self._closest_word(conn, word) or word)
-        if corrected == words:
+    def _did_you_mean(self, conn: Connection, plan: QueryPlan, query: SearchQuery) -> str | None:
+        """The corrected text, offered as a link, when spelling correction was
+        off or the text is only browsed: only when it finds something."""
+        corrected = self.speller.correct(conn, plan, rare_below=FEW_RESULTS)
+        text = corrected.corrected_text
+        if not text:
             return None
-        matching = _Matching(self.dialect, corrected, query)
-        sql = f"SELECT COUNT(*) {matching.from_where()}"
-        if not conn.execute(matching.statement(sql), matching.params).scalar_one():
-            return None
-        return " ".join(corrected)
-
-    def _closest_word(self, conn: Connection, word: str) -> str | None:
-        if len(word) < 3 or word.isdigit():
-            return None
-        candidates = conn.execute(
-            sa.select(vocabulary_table.c.word).where(
-                vocabulary_table.c.initial == word[0],
-                sa.func.length(vocabulary_table.c.word).between(len(word) - 2, len(word) + 2)),
-        ).scalars().all()
-        if word in candidates:
-            return None
-        close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
-        if not close:
-            return None
-        # A word found only in descriptions is not in the vocabulary, but it is
-        # not a misspelling either: keep it when it matches on its own.
-        alone = _Matching(self.dialect, [word], SearchQuery())
-        if conn.execute(alone.statement(f"SELECT 1 {alone.from_where()} LIMIT 1"),
-                        alone.params).first():
-            return None
-        return close[0]
+        matching = Matching(self.dialect, corrected, query)
+        sql = f"SELECT 1 {matching.from_where()} LIMIT 1"
+        return text if conn.execute(matching.statement(sql), matching.params).first() else None
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Names that start with ``prefix`` (alphabetical), then names with a
@@ -511,7 +445,7 @@ class EmbeddedBackend:
             starts = "d.name_key >= :key AND d.name_key < :key_end"
             params = {"key": key, "key_end": key + _MAX_CHAR,
                       "match": "name : (" + fts5_query(words, prefix_column=None) + ")"}
-            # CROSS JOIN: the full-text matches drive (see _Matching.from_where).
+            # CROSS JOIN: the full-text matches drive (see Matching.from_where).
             by_word = ("FROM search_fts CROSS JOIN search_documents d "
                        "ON d.listing_id = search_fts.rowid WHERE search_fts MATCH :match")
         else:

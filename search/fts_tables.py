@@ -100,9 +100,12 @@ def terms_of(doc: dict) -> list[dict]:
 
 
 def vocabulary_words(doc: dict) -> set[str]:
-    """The words "did you mean" may propose: those of the name, tagline, tags,
-    category and partner (descriptions would drown them in rare words)."""
+    """The words spelling correction may propose (``search.fts_spelling``): every
+    word of the name, tagline, description, tags, category and partner. A rare
+    word (or a typo) in one description is seldom proposed: among equally near
+    words the one more listings use wins."""
     text = " ".join([str(doc.get("name") or ""), str(doc.get("tagline") or ""),
+                     str(doc.get("description") or ""),
                      " ".join(str(tag) for tag in doc.get("tags") or ()),
                      str(doc.get("category") or ""), str(doc.get("partner") or "")])
     return {word for word in WORD.findall(text.lower())

@@ -68,6 +68,8 @@ class SearchQuery:
     sort: str = "relevance"               # one of SORTS; "relevance" with no text = newest
     page: int = 1
     per_page: int = 24
+    # False: search for the words exactly as typed ("Search instead for ...").
+    correct_spelling: bool = True
 
 
 @dataclass
@@ -93,13 +95,18 @@ class SearchResult:
     ``category`` (slugs), ``pricing`` ("free"/"paid"), ``has_trial`` ("true"),
     ``badges``, ``regions``, ``read_only`` ("true"), ``min_rating`` ("4", "3", ...
     meaning "at least that many stars").
-    ``did_you_mean`` is a corrected query when the text matched nothing.
+    ``corrected_text``: the backend found nothing or very little for the text as
+    typed, so it searched for this corrected text instead (the hits are its
+    hits: "Showing results for ..."). ``did_you_mean``: a corrected text that
+    would find something, offered as a link when the backend did not search
+    for it itself (spelling correction was turned off).
     """
 
     hits: list[SearchHit]
     total: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     did_you_mean: str | None = None
+    corrected_text: str | None = None
 
 
 @dataclass
@@ -125,7 +132,10 @@ class SearchBackend(Protocol):
         """Remove these listings; unknown ids are ignored. ``timeout`` as for ``index``."""
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Run a query. User text is never parsed as query syntax."""
+        """Run a query. User text is never parsed as query syntax. Listings that
+        match every term of the text rank first; listings matching most of them
+        follow (``search.analysis``). Words the index does not hold are
+        corrected when ``query.correct_spelling``."""
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Listings whose name starts with (or whose words start with) ``prefix``,

@@ -44,3 +44,18 @@ class SearchSyncState(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     retry_at: datetime | None = None
     synced_at: datetime | None = None
+
+
+class SynonymRule(SQLModel, table=True):
+    """A synonym line an editor added in the console (search/synonyms.py reads the
+    format). Rows are never edited, only added and removed, and SQLite is told never to
+    reuse an id: the count and highest id then tell every process when they changed."""
+
+    __tablename__ = "search_synonyms"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    line: str = Field(max_length=500)  # tidied as entered: "e-mail, email"
+    # An editor's account may go; the line stays, nameless.
+    created_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -28,6 +28,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
 from search import queries
+from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse
 from search.interfaces import (
     FacetValue,
     SearchHit,
@@ -36,6 +37,7 @@ from search.interfaces import (
     SearchUnavailable,
     Suggestion,
 )
+from search.opensearch_text import EXACT_NAME_BOOST
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ WRITE_TIMEOUT = 10.0
 REBUILD_CHUNK = 1000
 BULK_TIMEOUT = 60.0
 ADMIN_TIMEOUT = 30.0
+# Fewer results than this for the text as typed: try the text corrected.
+FEW_RESULTS = 3
 
 _INDEX_NOT_FOUND = "index_not_found_exception"
 _VALID_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -90,7 +94,8 @@ class OpenSearchBackend:
     name = "opensearch"
 
     def __init__(self, url: str, index_prefix: str = "bazaar-listings", timeout: float = 2.0,
-                 client=None):
+                 client=None, synonyms: Callable[[], Synonyms] | None = None):
+        """``synonyms``: gives the synonym list in force (``search.synonyms``)."""
         if not _VALID_PREFIX.match(index_prefix):
             raise ValueError(f"index prefix must be lowercase letters, digits, - _ . : "
                              f"{index_prefix!r}")
@@ -104,8 +109,13 @@ class OpenSearchBackend:
         self.client = client or OpenSearch(hosts=[url], timeout=timeout, max_retries=0,
                                            retry_on_timeout=False)
         self._alias_known = False
+        self.synonyms = synonyms
 
     # --- index management --------------------------------------------------------
+
+    def _synonym_lines(self) -> list[str]:
+        """The synonym list in force, for the search analyzer of a new index."""
+        return self.synonyms().solr_lines() if self.synonyms else []
 
     def _new_index_name(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -135,7 +145,7 @@ class OpenSearchBackend:
             return
         with _unavailable("create index"):
             if not self._aliased_indices(timeout):
-                body = queries.index_body()
+                body = queries.index_body(synonyms=self._synonym_lines())
                 body["aliases"] = {self.alias: {}}
                 self.client.indices.create(index=self._new_index_name(), body=body,
                                            request_timeout=timeout or ADMIN_TIMEOUT)
@@ -220,7 +230,8 @@ class OpenSearchBackend:
         new_index = self._new_index_name()
         with _unavailable("rebuild"):
             self.client.indices.create(index=new_index,
-                                       body=queries.index_body(refresh_interval="-1"),
+                                       body=queries.index_body(refresh_interval="-1",
+                                                               synonyms=self._synonym_lines()),
                                        request_timeout=ADMIN_TIMEOUT)
         try:
             done = self._fill(new_index, documents, progress)
@@ -280,12 +291,69 @@ class OpenSearchBackend:
                 raise
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """One page of hits, the total, facets and, when nothing matched, a
-        corrected query."""
-        response = self._search(queries.search_body(query), "search")
-        if response is None:
+        """One page of hits, the total and facets.
+
+        When a word of the text is in no listing, or the text finds fewer than
+        ``FEW_RESULTS``, the text corrected by the index's term suggester is
+        searched for instead (if it finds something, or more):
+        ``corrected_text`` says so. With ``query.correct_spelling`` off, the
+        correction is only offered (``did_you_mean``)."""
+        text = queries.clean_text(query.text)
+        plan = analyse(text, self.synonyms() if self.synonyms else None)
+        if text and plan.empty:
+            # Only punctuation or symbols: nothing to look for (never "everything").
+            return SearchResult(hits=[], total=0, facets={name: [] for name in queries.FACETS})
+        correcting = bool(text) and query.correct_spelling
+        result, response = self._run(query, plan, spelling=correcting)
+        if result is None:
             return SearchResult(hits=[], total=0,
                                 facets={name: [] for name in queries.FACETS})
+        if not text:
+            return result
+        fixes = queries.corrections(response) if correcting else {}
+        exact_name = bool(result.hits) and (result.hits[0].score or 0) >= EXACT_NAME_BOOST
+        if not fixes and (result.total >= FEW_RESULTS or exact_name):
+            return result  # enough found, or the very app named
+        missing = bool(fixes)
+        fixes = fixes or self._corrections(text)
+        # The corrections join each word as alternatives: what the word as
+        # typed finds (an unusual name, say) is kept.
+        fixed_plan = plan.with_terms([term.with_corrections([fixes[term.single_word]])
+                                      if term.single_word in fixes else term
+                                      for term in plan.terms])
+        corrected = fixed_plan.corrected_text
+        if not corrected:
+            return result
+        fixed_query = replace(query, text=corrected)
+        if not query.correct_spelling:
+            check = self._search(queries.count_body(fixed_query, fixed_plan), "spelling")
+            if check and check["hits"]["total"]["value"] > 0:
+                result.did_you_mean = corrected
+            return result
+        fixed, _ = self._run(fixed_query, fixed_plan, corrected_name=corrected)
+        if fixed is not None and fixed.total > (0 if missing else result.total):
+            fixed.corrected_text = corrected
+            return fixed
+        return result
+
+    def _run(self, query: SearchQuery, plan: QueryPlan, spelling: bool = False,
+             corrected_name: str | None = None) -> tuple[SearchResult | None, dict | None]:
+        """One search (and its raw response, for the spelling suggestions); when
+        few match, again with any one term enough."""
+        response = self._search(queries.search_body(query, plan, spelling=spelling,
+                                                    corrected_name=corrected_name), "search")
+        if response is None:
+            return None, None
+        result = self._result(response)
+        relaxed = plan.relaxed() if result.total < RELAX_BELOW and not plan.empty else None
+        if relaxed is not None:
+            wider = self._search(queries.search_body(query, relaxed,
+                                                     corrected_name=corrected_name), "search")
+            if wider is not None and wider["hits"]["total"]["value"] > result.total:
+                result = self._result(wider)
+        return result, response
+
+    def _result(self, response: dict) -> SearchResult:
         hits = []
         for hit in response["hits"]["hits"]:
             highlights = {name: " … ".join(fragments)
@@ -294,22 +362,17 @@ class OpenSearchBackend:
                                   highlights=highlights))
         facets = {name: [FacetValue(value, count) for value, count in values]
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
-        total = response["hits"]["total"]["value"]
-        did_you_mean = None
-        if total == 0 and queries.clean_text(query.text):
-            did_you_mean = self._did_you_mean(query)
-        return SearchResult(hits=hits, total=total, facets=facets, did_you_mean=did_you_mean)
+        return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
 
-    def _did_you_mean(self, query: SearchQuery) -> str | None:
-        """The query with misspelt words corrected, if that finds something."""
-        response = self._search(queries.spelling_body(query.text), "spelling")
-        corrected = queries.corrected_text(response or {})
-        if not corrected or corrected == queries.clean_text(query.text).lower():
-            return None
-        check = self._search(queries.count_body(replace(query, text=corrected)), "spelling")
-        if check and check["hits"]["total"]["value"] > 0:
-            return corrected
-        return None
+    def _corrections(self, text: str) -> dict[str, str]:
+        """Misspelt words of the text and their corrections: words in no
+        listing first, then rare words that a more common word is near."""
+        for mode in ("missing", "popular"):
+            response = self._search(queries.spelling_body(text, mode), "spelling")
+            fixes = queries.corrections(response or {})
+            if fixes:
+                return fixes
+        return {}
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Listings whose name (or a word of it) starts with ``prefix``, best first."""

@@ -14,25 +14,20 @@ edge n-gram subfield.
 
 from __future__ import annotations
 
+import copy
 import re
 import struct
-import unicodedata
+from collections.abc import Sequence
 
+from search.analysis import QueryPlan, analyse
 from search.interfaces import MAX_QUERY_LENGTH, SearchQuery
+from search.opensearch_text import INSTALLS_WEIGHT, fold, highlight, text_filter, text_query
 
 # OpenSearch refuses from + size beyond index.max_result_window (default 10,000);
 # a page past it answers with no hits (and the true total) instead of an error.
 MAX_RESULT_WINDOW = 10_000
 MAX_PER_PAGE = 100
 
-# An exact (case- and accent-insensitive) name match outranks anything else.
-EXACT_NAME_BOOST = 1000.0
-# Popularity multiplies relevance by 1 + these * log10(1 + value): at most about
-# x1.6 for a million installs and a thousand reviews, so it reorders close matches
-# without swamping relevance (and never lifts a doc above an exact name).
-RATING_COUNT_WEIGHT = 0.1
-INSTALLS_WEIGHT = 0.05
-RATING_AVERAGE_WEIGHT = 0.02  # 5 stars -> +0.1
 
 # ---------------------------------------------------------------------------------
 # Index settings and mapping
@@ -56,6 +51,13 @@ ANALYSIS = {
             "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
                        "english_stemmer"],
         },
+        # What the search text of an English field goes through: the same, then
+        # the synonym list (``index_body`` adds the ``synonyms`` filter).
+        "english_search": {
+            "type": "custom", "tokenizer": "standard",
+            "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
+                       "english_stemmer"],
+        },
         # Unstemmed words: fuzziness, spelling suggestions, edge n-gram searches.
         "plain_folded": {
             "type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"],
@@ -67,7 +69,7 @@ ANALYSIS = {
     },
 }
 
-_ENGLISH = {"type": "text", "analyzer": "english_folded"}
+_ENGLISH = {"type": "text", "analyzer": "english_folded", "search_analyzer": "english_search"}
 # Words for "did you mean": every text field's words, unstemmed, in one field.
 _SPELL = "spell"
 FACET_KEYS = "facet_keys"
@@ -124,10 +126,31 @@ MAPPINGS = {
 }
 
 
-def index_body(refresh_interval: str | None = None) -> dict:
+def analysis(synonyms: Sequence[str] = ()) -> dict:
+    """The index's analysis settings, with ``synonyms`` (Solr-format lines, see
+    ``search.synonyms``) as a ``synonym_graph`` filter at the end of the search
+    analyzer of the English fields: queries expand, the index is unchanged.
+
+    The same list also expands queries in Python (``search.analysis``), which is
+    how an editor's new line takes effect before the next rebuild puts it here.
+    ``lenient``: a line the analyzer can't parse (one made only of stopwords) is
+    skipped instead of failing the index; the Python expansion still has it.
+    https://opensearch.org/docs/latest/analyzers/token-filters/synonym-graph/
+    """
+    settings = copy.deepcopy(ANALYSIS)
+    if synonyms:
+        settings["filter"]["synonyms"] = {"type": "synonym_graph", "synonyms": list(synonyms),
+                                          "lenient": True}
+        settings["analyzer"]["english_search"]["filter"].append("synonyms")
+    return settings
+
+
+def index_body(refresh_interval: str | None = None, synonyms: Sequence[str] = ()) -> dict:
     """The body that creates a physical index. ``refresh_interval="-1"`` for a
-    bulk build (restored afterwards with ``restore_settings_body``)."""
-    settings = {"number_of_shards": 1, "number_of_replicas": 0, "analysis": ANALYSIS}
+    bulk build (restored afterwards with ``restore_settings_body``); ``synonyms``
+    for the search analyzer (see ``analysis``)."""
+    settings = {"number_of_shards": 1, "number_of_replicas": 0,
+                "analysis": analysis(synonyms)}
     if refresh_interval is not None:
         settings["refresh_interval"] = refresh_interval
     return {"settings": {"index": settings}, "mappings": MAPPINGS}
@@ -148,14 +171,6 @@ def clean_text(text: str | None) -> str:
     whitespace collapsed. Nothing else is removed: the analyzers drop punctuation,
     and the text is only ever a value, never syntax."""
     return " ".join((text or "").split())[:MAX_QUERY_LENGTH].strip()
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents, like the ``folded`` normalizer, for the values
-    we send to ``term``/``prefix`` queries on ``name.keyword`` (not every
-    OpenSearch version runs the normalizer on those)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 # ---------------------------------------------------------------------------------
@@ -202,34 +217,6 @@ def facet_keys(document: dict) -> list[str]:
 def source_document(document: dict) -> dict:
     """What we store for a search document: the document plus its facet keys."""
     return {**document, FACET_KEYS: facet_keys(document)}
-
-
-def text_query(text: str) -> dict:
-    """What a search for ``text`` matches and how well. Every clause takes the
-    text as a value of a match-style query; any one clause matching is a hit."""
-    return {"bool": {
-        "should": [
-            # The exact name (case and accents ignored) first, whatever else matches.
-            {"constant_score": {"filter": {"term": {"name.keyword": fold(text)}},
-                                "boost": EXACT_NAME_BOOST}},
-            {"match_phrase": {"name": {"query": text, "boost": 10}}},
-            # Every word somewhere in the listing's text (stemmed, English).
-            {"multi_match": {
-                "query": text, "type": "cross_fields", "operator": "and",
-                "fields": ["name^8", "tagline^3", "description", "tags^2", "category",
-                           "partner"],
-            }},
-            # Typos in the name or tagline: "chaterbox" finds "Chatterbox".
-            {"multi_match": {
-                "query": text, "type": "best_fields", "operator": "and",
-                "fields": ["name.plain^4", "tagline"],
-                "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 20,
-            }},
-            # Words being typed: "chatt" finds "Chatterbox".
-            {"match": {"name.edge": {"query": text, "operator": "and", "boost": 2}}},
-        ],
-        "minimum_should_match": 1,
-    }}
 
 
 def filter_clauses(query: SearchQuery) -> dict[str, dict]:
@@ -304,53 +291,6 @@ def sort_clause(query: SearchQuery, has_text: bool) -> list:
     return [{"published_at": {"order": "desc"}}, tie]
 
 
-def popularity(query: dict) -> dict:
-    """Wrap ``query`` so ratings and installs lift its score, log-scaled.
-
-    ``boost_mode: multiply`` with a constant 1 among the summed functions means
-    score x (1 + small lift): relevance decides, popularity reorders near-ties.
-    """
-    def factor(field: str, weight: float, modifier: str = "log1p") -> dict:
-        return {"field_value_factor": {"field": field, "modifier": modifier, "missing": 0},
-                "weight": weight}
-
-    return {"function_score": {
-        "query": query,
-        "functions": [
-            {"weight": 1},
-            factor("rating_count", RATING_COUNT_WEIGHT),
-            factor("installs", INSTALLS_WEIGHT),
-            factor("rating_average", RATING_AVERAGE_WEIGHT, modifier="none"),
-        ],
-        "score_mode": "sum",
-        "boost_mode": "multiply",
-    }}
-
-
-def highlight(text: str) -> dict:
-    """Snippets of name, tagline and description with the matched words marked.
-
-    A dedicated ``highlight_query`` (the English words, plus typo-tolerant name
-    and tagline) rather than the scoring query: the highlighter then skips the
-    exact-name, phrase and n-gram clauses, which measurably cut its cost.
-    """
-    return {
-        "encoder": "html",  # the document text is escaped: no <script> gets through
-        "pre_tags": ["<mark>"],
-        "post_tags": ["</mark>"],
-        "highlight_query": {"bool": {"should": [
-            {"multi_match": {"query": text, "fields": ["name", "tagline", "description"]}},
-            {"multi_match": {"query": text, "fields": ["name", "tagline"],
-                             "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 20}},
-        ]}},
-        "fields": {
-            "name": {"number_of_fragments": 0},
-            "tagline": {"number_of_fragments": 0},
-            "description": {"number_of_fragments": 1, "fragment_size": 160},
-        },
-    }
-
-
 def page_window(query: SearchQuery) -> tuple[int, int]:
     """``(from, size)`` for the query's page; ``size`` 0 past the result window."""
     per_page = max(1, min(int(query.per_page), MAX_PER_PAGE))
@@ -361,17 +301,27 @@ def page_window(query: SearchQuery) -> tuple[int, int]:
     return start, per_page
 
 
-def search_body(query: SearchQuery, *, with_facets: bool = True) -> dict:
-    """The ``_search`` body for ``query``: one page of ids, total, facets, highlights."""
+def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
+                with_facets: bool = True, corrected_name: str | None = None,
+                spelling: bool = False) -> dict:
+    """The ``_search`` body for ``query``: one page of ids, total, facets, highlights.
+
+    ``plan``: the analysed text (by default ``analyse(query.text)``, without
+    synonyms); ``corrected_name``: a corrected text that also counts as an
+    exact name; ``spelling``: also ask which words the index doesn't hold."""
     text = clean_text(query.text)
-    matching = text_query(text) if text else None
+    if plan is None:
+        plan = analyse(text)
+    if plan.empty:
+        text = ""
+    matching = text_filter(plan) if text else None
     filters = filter_clauses(query)
     sort = sort_clause(query, bool(text))
     by_score = "_score" in sort[0]
 
     main: dict = {"bool": {}}
     if matching is not None:
-        main["bool"]["must"] = [popularity(matching) if by_score else matching]
+        main["bool"]["must"] = [text_query(plan, corrected_name) if by_score else matching]
     if filters:
         main["bool"]["filter"] = list(filters.values())
     if not main["bool"]:
@@ -389,13 +339,15 @@ def search_body(query: SearchQuery, *, with_facets: bool = True) -> dict:
     if with_facets:
         body["aggs"] = facet_aggs(matching, filters)
     if matching is not None and size:
-        body["highlight"] = highlight(text)
+        body["highlight"] = highlight(plan)
+    if spelling and text:
+        body["suggest"] = spelling_body(text)["suggest"]
     return body
 
 
-def count_body(query: SearchQuery) -> dict:
+def count_body(query: SearchQuery, plan: QueryPlan | None = None) -> dict:
     """A body that only counts what ``query`` matches (to check a correction)."""
-    body = search_body(query, with_facets=False)
+    body = search_body(query, plan, with_facets=False)
     body.update({"size": 0, "from": 0})
     body.pop("sort", None)
     body.pop("highlight", None)
@@ -429,16 +381,18 @@ def facets_from(aggregations: dict | None) -> dict[str, list[tuple[str, int]]]:
 # ---------------------------------------------------------------------------------
 
 
-def spelling_body(text: str) -> dict:
+def spelling_body(text: str, mode: str = "missing") -> dict:
     """Ask for the closest indexed words of every word of ``text`` that the index
-    doesn't hold (term suggester on the unstemmed ``spell`` field)."""
+    doesn't hold (``mode`` "missing"), or of every word for which a word more
+    listings use is near (``mode`` "popular"); the term suggester on the
+    unstemmed ``spell`` field."""
     return {
         "size": 0,
         "suggest": {
             "text": clean_text(text),
             "words": {"term": {
                 "field": _SPELL,
-                "suggest_mode": "missing",
+                "suggest_mode": mode,
                 "sort": "score",
                 "size": 1,
                 "max_edits": 2,
@@ -463,6 +417,13 @@ def corrected_text(response: dict) -> str | None:
             words.append(entry.get("text", ""))
     corrected = " ".join(word for word in words if word)
     return corrected if changed and corrected else None
+
+
+def corrections(response: dict) -> dict[str, str]:
+    """``{misspelt word: its best suggestion}`` from a term suggester's answer."""
+    entries = (response.get("suggest") or {}).get("words") or []
+    return {entry["text"]: entry["options"][0]["text"] for entry in entries
+            if entry.get("options") and entry.get("text")}
 
 
 # ---------------------------------------------------------------------------------

@@ -209,6 +209,11 @@ def results():
         sort_labels=SORT_LABELS,
         did_you_mean_url=(url_for("search.results", **dict(params, q=result.did_you_mean))
                           if result.did_you_mean else None),
+        # "Showing results for <corrected>. Search instead for <as typed>."
+        corrected_url=(url_for("search.results", **dict(params, q=result.corrected_text))
+                       if result.corrected_text else None),
+        exact_url=(url_for("search.results", **dict(params, exact="1"))
+                   if result.corrected_text else None),
     )
 
 

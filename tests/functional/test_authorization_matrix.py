@@ -17,6 +17,7 @@ from flask import url_for
 from accounts.models import Role
 from listings.models import ListingStatus, ReleaseStatus, ReviewStatus
 from mail.compose import queue_mail
+from search.models import SynonymRule
 from tests import factories
 
 ROLES = ["visitor", "customer", "owner", "other_partner", "editor", "admin"]
@@ -133,6 +134,9 @@ MATRIX = {
     "pruning.exempt": ("POST", {"listing_id": "listing_id"}, EDITORS),
     "pruning.end": ("POST", {"exemption_id": "exemption_id"}, EDITORS),
     "pruning.dismiss_notice": ("POST", {"notice_id": "partner_notice_id"}, PARTNER_OWNS),
+    # Search synonyms: the editors' page (a line removed twice is no error).
+    "synonyms.page": ("GET", {}, EDITORS),
+    "synonyms.remove": ("POST", {"rule_id": "synonym_rule_id"}, EDITORS),
     # Installs: anyone signed in is answered (without a workspace, with a message).
     "installs.start": ("POST", {"slug": "listing_slug"}, SIGNED_IN),
     "installs.consent": ("GET", {"slug": "listing_slug"}, SIGNED_IN),
@@ -222,6 +226,7 @@ def world(app, db):
     exemption = factories.make_exemption(db, listing)
     partner_notice = factories.make_partner_notice(db, listing)
     prune_run = factories.make_prune_run(db, dry_run=True)
+    synonym_rule = factories.save(db, SynonymRule(line="kudos, praise"))
     with app.app_context():
         held_mail = queue_mail(db, to="ada@example.com", kind="notice", template="notice",
                                context={"subject": "A notice", "paragraphs": []})
@@ -244,6 +249,7 @@ def world(app, db):
         "portal_id": portal_url.rsplit("/", 1)[-1],
         "exemption_id": exemption.id, "partner_notice_id": partner_notice.id,
         "prune_run_id": prune_run.id, "mail_id": held_mail.id,
+        "synonym_rule_id": synonym_rule.id,
     }
     return users, refs
 

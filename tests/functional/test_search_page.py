@@ -30,8 +30,8 @@ def page_of(response) -> str:
 
 def result_slugs(page: str) -> list[str]:
     """The apps on a search results page, in the order shown."""
-    return re.findall(r'<li class="card listing-card search-result">\s*<h3><a href="/apps/([^"]+)"',
-                      page)
+    return re.findall(r'<li class="card listing-card search-result"[^>]*>\s*<h3>'
+                      r'<a href="/apps/([^"]+)"', page)
 
 
 def card_slugs(page: str) -> list[str]:
@@ -92,11 +92,33 @@ def test_a_new_listing_is_found_by_its_words(client, db):
 def test_a_misspelling_still_leads_to_the_app(client, db):
     listing = factories.make_listing(db, name="Chatterbox", tagline="Team chat")
     page = search(client, q="chaterbox")
-    if listing.slug not in result_slugs(page):
-        # No fuzzy match here, so the page must offer the right spelling.
-        link = re.search(r'Did you mean <a href="([^"]+)">chatterbox</a>', page)
-        assert link, page
-        assert result_slugs(search(client, unescape(link.group(1)))) == [listing.slug]
+    assert result_slugs(page) == [listing.slug]
+
+
+def test_a_misspelt_topic_shows_the_corrected_results_and_a_way_back(client, db):
+    planning = factories.make_category(db, name="Planning")
+    listing = factories.make_listing(db, category=planning, name="Tempo", tagline="Team planning",
+                                     description="Two-way calendar sync with every provider.")
+    factories.make_listing(db, name="Ledger", tagline="Bookkeeping")
+    page = search(client, q="calender sync", category=planning.slug)
+    assert result_slugs(page) == [listing.slug]
+    showing = re.search(r'Showing results for\s*<a href="([^"]+)"><strong>calendar sync</strong>'
+                        r'</a>.\s*Search instead for <a href="([^"]+)" class="search-instead">'
+                        r'calender sync</a>', page)
+    assert showing, page
+    corrected, exact = (unescape(url) for url in showing.groups())
+    assert "q=calendar+sync" in corrected and f"category={planning.slug}" in corrected
+    # "Search instead for": the words as typed, filters kept, and the way back offered.
+    page = search(client, exact)
+    assert "Showing results for" not in page
+    assert re.search(r'Did you mean <a href="[^"]+">calendar sync</a>', page), page
+    assert 'name="exact"' not in page  # a new search from this page is corrected again
+
+
+def test_exact_with_a_bad_value_is_ignored_with_a_notice(client, db):
+    factories.make_listing(db, name="Tempo", tagline="Calendar sync")
+    page = search(client, q="calender", exact="maybe")
+    assert "exact words" in page and "Showing results for" in page
 
 
 def test_empty_query_browses_every_app_newest_first(client, db):

@@ -52,14 +52,16 @@ def test_typos_in_name_and_tagline_still_find_the_app(backend):
     assert ids(backend.search(SearchQuery(text="mesaging"))) == [1]
 
 
-def test_a_misspelling_too_far_for_fuzziness_suggests_a_correction(backend):
+def test_a_misspelling_too_far_for_fuzziness_is_corrected_and_searched(backend):
     backend.index([doc(1, "Chatterbox", tagline="Team messaging"),
                    doc(2, "Ledger", tagline="Automatic invoices")])
-    # A wrong first letter is beyond the fuzzy query (prefix_length 1).
+    # A wrong first letter is beyond the fuzzy query (prefix_length 1): the
+    # term suggester's correction is searched for instead.
     result = backend.search(SearchQuery(text="xhatterbox"))
-    assert result.hits == [] and result.did_you_mean == "chatterbox"
-    assert ids(backend.search(SearchQuery(text=result.did_you_mean))) == [1]
-    assert backend.search(SearchQuery(text="qwzxvy")).did_you_mean is None
+    assert ids(result) == [1] and result.corrected_text == "chatterbox"
+    exact = backend.search(SearchQuery(text="xhatterbox", correct_spelling=False))
+    assert exact.hits == [] and exact.did_you_mean == "chatterbox"
+    assert backend.search(SearchQuery(text="qwzxvy")).corrected_text is None
 
 
 def test_word_prefixes_find_names_while_typing(backend):

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from search import queries
+from search.analysis import analyse
 from search.interfaces import DOCUMENT_FIELDS, MAX_QUERY_LENGTH, SearchQuery
+from search.opensearch_text import ALL_TERMS_BOOST, EXACT_NAME_BOOST
 
 HOSTILE = [
     '"', "\\", "(", "[", '{"query":{"match_all":{}}}', "name:*", "AND", "OR NOT", "*", "-",
@@ -16,7 +18,7 @@ HOSTILE = [
 
 # Clause types whose value is taken literally: text goes in, syntax is never parsed.
 LITERAL_CLAUSES = {"multi_match", "match", "match_phrase", "match_phrase_prefix", "term",
-                   "prefix", "suggest"}
+                   "terms", "prefix", "suggest"}
 
 
 def walk(node, path=()):
@@ -60,12 +62,11 @@ def document(**fields) -> dict:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_is_a_literal_value_of_match_clauses(text):
-    body = queries.search_body(SearchQuery(text=text))
+    body = queries.search_body(SearchQuery(text=text), spelling=True)
     assert_text_only_in_literal_clauses(body, text)
-    # Passed verbatim (not escaped, not rewritten) to the full-text clauses.
-    cross = [c for c in body["query"]["bool"]["must"][0]["function_score"]["query"]["bool"]
-             ["should"] if c.get("multi_match", {}).get("type") == "cross_fields"]
-    assert cross[0]["multi_match"]["query"] == text
+    # Every word of it reaches the full-text clauses as a literal value.
+    for word in analyse(text).words:
+        assert any(LITERAL_CLAUSES & set(place) for place in places_of(body, word)), word
     json.dumps(body)  # always serialisable
 
 
@@ -83,31 +84,52 @@ def test_spelling_and_count_bodies_keep_text_literal():
 
 
 def test_text_is_trimmed_to_the_maximum_length():
-    body = queries.search_body(SearchQuery(text="  a  " + "x" * 500))
-    assert not places_of(body, "x" * (MAX_QUERY_LENGTH))
-    assert places_of(body, "a " + "x" * (MAX_QUERY_LENGTH - 2))
+    body = queries.search_body(SearchQuery(text="  ab  " + "xy " * 300), spelling=True)
+    assert not places_of(body, "xy " * (MAX_QUERY_LENGTH // 3))
+    assert places_of(body, "ab xy")
+    # And no word is longer than any real word (the term suggester's limit too).
+    assert not places_of(queries.search_body(SearchQuery(text="x" * 500)), "x" * 41)
 
 
-def test_text_search_scores_exact_name_fuzzy_and_popularity():
+def test_text_search_scores_exact_name_all_terms_fuzzy_and_popularity():
     body = queries.search_body(SearchQuery(text="Chatterbox"))
-    score = body["query"]["bool"]["must"][0]["function_score"]
-    assert score["boost_mode"] == "multiply"
-    assert {"weight": 1} in score["functions"]  # popularity only lifts, never zeroes
-    should = score["query"]["bool"]["should"]
-    exact = next(c["constant_score"] for c in should if "constant_score" in c)
-    assert exact["filter"] == {"term": {"name.keyword": "chatterbox"}}
-    assert exact["boost"] >= 100
-    fuzzy = next(c["multi_match"] for c in should if "fuzziness" in c.get("multi_match", {}))
-    assert fuzzy["fuzziness"] == "AUTO" and fuzzy["prefix_length"] == 1
-    assert "name.plain^4" in fuzzy["fields"] and "tagline" in fuzzy["fields"]
+    query = body["query"]["bool"]["must"][0]["bool"]
+    exact, every_term, name_phrase = query["should"]
+    assert exact["constant_score"]["filter"] == {"terms": {"name.keyword": ["chatterbox"]}}
+    assert exact["constant_score"]["boost"] == EXACT_NAME_BOOST
+    assert every_term["constant_score"]["boost"] == ALL_TERMS_BOOST
+    assert name_phrase["match_phrase"]["name"]["query"] == "chatterbox"
+    terms = query["must"][0]["bool"]
+    assert terms["minimum_should_match"] == 1
+    [term] = terms["should"]
+    scored, *fuzzy = term["bool"]["should"]
+    popularity = scored["function_score"]
+    assert popularity["boost_mode"] == "multiply"
+    assert {"weight": 1} in popularity["functions"]  # popularity only lifts, never zeroes
+    names = next(c["multi_match"] for c in fuzzy if "multi_match" in c)
+    assert names["fuzziness"] == "AUTO" and names["prefix_length"] == 1
+    assert "name.plain^4" in names["fields"] and "tags" in names["fields"]
+    description = next(c["match"]["description"] for c in fuzzy if "match" in c)
+    assert description["fuzziness"] == 1 and description["prefix_length"] == 2
     assert body["highlight"]["encoder"] == "html"
     assert body["highlight"]["pre_tags"] == ["<mark>"]
 
 
+def test_half_the_terms_must_match_and_neighbours_score_more():
+    body = queries.search_body(SearchQuery(text="invoice reminder email for plumbers"))
+    query = body["query"]["bool"]["must"][0]["bool"]
+    terms = query["must"][0]["bool"]
+    assert len(terms["should"]) == 4          # "for" is no term
+    assert terms["minimum_should_match"] == 2
+    pairs = [c["multi_match"]["query"] for c in query["should"]
+             if c.get("multi_match", {}).get("type") == "phrase"]
+    assert pairs == ["invoice reminder", "reminder email", "email plumbers"]
+
+
 def test_exact_name_match_ignores_case_and_accents():
     body = queries.search_body(SearchQuery(text=" CAFÉ  Planner "))
-    should = body["query"]["bool"]["must"][0]["function_score"]["query"]["bool"]["should"]
-    assert should[0]["constant_score"]["filter"]["term"]["name.keyword"] == "cafe planner"
+    should = body["query"]["bool"]["must"][0]["bool"]["should"]
+    assert should[0]["constant_score"]["filter"]["terms"]["name.keyword"] == ["cafe planner"]
 
 
 def test_empty_text_browses_everything_newest_first_without_highlights():

@@ -1,0 +1,260 @@
+"""What a search text asks for, the same for every backend: its terms, the
+variants of each term, and how many terms a listing must match.
+
+A query's words become *terms*. A term matches a listing when any one of its
+*alternatives* does; an alternative is a word or a phrase (several words in a
+row). The alternatives of a term come from:
+
+- the curated synonym list and the editors' lines (``search.synonyms``):
+  "e-mail" also looks for "email" and "mail";
+- hyphenated words the list does not know: "e-signature" is also "esignature";
+- agent nouns: "editor" is also "edit", "scheduler" is also "schedule", and
+  "edit" is also "editor";
+- spelling corrections a backend adds for words its index does not hold.
+
+Common English words ("for", "the", "with") and words every listing could say
+of itself ("app", "software") are not terms: "invoicing app for plumbers"
+needs "invoicing" and "plumbers", not "for" or "app".
+
+Matching degrades gracefully: a listing must match ``required`` of the terms
+(at least half of them; any one when that finds fewer than ``RELAX_BELOW``),
+and listings that match every term rank above the others. Then the backend's
+text score decides (BM25: rarer words weigh more).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD
+from search.interfaces import MAX_QUERY_LENGTH
+
+# Words that say nothing about what a listing does. English function words, and
+# words every listing in an app marketplace could use of itself.
+STOPWORDS = frozenset("""
+a an and are as at be but by can do does for from has have how i if in into is it its
+me my no not of on or our so than that the their them then there these they this to
+too us was we what when where which who why will with without you your
+app apps application applications software tool tools program programs online
+""".split())
+
+# Agent nouns ("editor") and their verbs ("edit"): suffixes tried both ways.
+AGENT_SUFFIXES = ("er", "or")
+MIN_AGENT_LENGTH = 6   # "editor", "viewer"; shorter -er words are rarely agents
+MIN_VERB_LENGTH = 4    # "edit", "view"
+# Verbs whose "-er" form is a different word ("form" -> "former").
+NOT_AGENTS = frozenset("""
+form post show cent corn numb mast cove ledge lett pape wint answ summ powe flow
+""".split())
+
+# Hyphenated words of a query, as written ("e-mail", "to-do").
+_HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """Words of a query that mean one thing, and the other ways to say it.
+
+    ``alternatives[0]`` is ``words``. Filled in by ``search.synonyms``."""
+
+    start: int
+    words: tuple[str, ...]
+    alternatives: tuple[tuple[str, ...], ...]
+
+
+class Synonyms(Protocol):
+    def expand(self, words: Sequence[str]) -> list[Concept]: ...
+
+
+class NoSynonyms:
+    """Every word is its own concept (no list loaded)."""
+
+    def expand(self, words: Sequence[str]) -> list[Concept]:
+        return [Concept(i, (word,), ((word,),)) for i, word in enumerate(words)]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing the query asks for: any alternative (a word or a phrase) matches."""
+
+    words: tuple[str, ...]                       # the query's own words
+    alternatives: tuple[tuple[str, ...], ...]    # alternatives[0] == words
+    corrected: tuple[str, ...] = ()              # spelling corrections among them
+
+    @property
+    def single_word(self) -> str | None:
+        return self.words[0] if len(self.words) == 1 else None
+
+    def with_corrections(self, corrections: Sequence[str]) -> Term:
+        new = tuple(word for word in corrections if (word,) not in self.alternatives)
+        if not new:
+            return self
+        return Term(self.words, self.alternatives + tuple((word,) for word in new),
+                    self.corrected + new)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A search text, analysed."""
+
+    words: tuple[str, ...]          # every word, stopwords too (exact names, prefixes)
+    terms: tuple[Term, ...]         # what listings are matched on
+    required: int                   # how many terms a listing must match
+    # The last word, when it may be unfinished (typed into the box): it also
+    # matches the start of a word of a listing's name.
+    prefix: str | None = None
+    notes: list[str] = field(default_factory=list, compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Neighbouring words of the query ("git client"; "drag and drop" gives
+        drag, drop): a listing that has them close together ranks higher."""
+        words = [term.single_word for term in self.terms]
+        return [(a, b) for a, b in zip(words, words[1:]) if a and b]
+
+    def with_terms(self, terms: Sequence[Term]) -> QueryPlan:
+        return QueryPlan(self.words, tuple(terms), self.required, self.prefix)
+
+    def relaxed(self) -> QueryPlan | None:
+        """The plan that lets a listing match any one term, or None when this
+        one already does."""
+        if self.required <= 1:
+            return None
+        return QueryPlan(self.words, self.terms, 1, self.prefix)
+
+    @property
+    def corrected_text(self) -> str | None:
+        """The query with every corrected word replaced by its first correction,
+        or None when nothing was corrected."""
+        replaced = {term.words[0]: term.corrected[0] for term in self.terms
+                    if term.corrected and term.single_word}
+        if not replaced:
+            return None
+        return " ".join(replaced.get(word, word) for word in self.words)
+
+
+# When fewer listings than this match at least half the terms, listings that
+# match any one term come back as well (ranked below): a page is never left
+# short while something relevant exists.
+RELAX_BELOW = 10
+
+
+def required_terms(count: int) -> int:
+    """How many of ``count`` terms a listing must match: at least half of them
+    (one of two, two of three or four, three of five or six, ...)."""
+    return math.ceil(count / 2)
+
+
+def query_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The words of ``text`` (lowercase letters and digits, as
+    ``fts_text.words_of``) and the (start, end) word ranges that were written
+    as one hyphenated word."""
+    text = (text or "")[:MAX_QUERY_LENGTH].lower()
+    words: list[str] = []
+    hyphenated: list[tuple[int, int]] = []
+    position = 0
+    for match in re.finditer(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*", text):
+        parts = WORD.findall(match.group())
+        if len(words) + len(parts) > MAX_WORDS:
+            parts = parts[:MAX_WORDS - len(words)]
+        if not parts:
+            break
+        if len(parts) > 1 and _HYPHENATED.fullmatch(match.group()):
+            hyphenated.append((position, position + len(parts)))
+        words.extend(part[:MAX_WORD_LENGTH] for part in parts)
+        position += len(parts)
+    return words, hyphenated
+
+
+def agent_variants(word: str) -> tuple[str, ...]:
+    """Other forms of an agent noun or its verb: editor -> edit; scheduler ->
+    schedule; planner -> plan; edit -> editor; schedule -> scheduler. Some of
+    these are not words ("reminde"): they simply match nothing."""
+    if not word.isalpha():
+        return ()
+    variants: list[str] = []
+    if len(word) >= MIN_AGENT_LENGTH and word.endswith(AGENT_SUFFIXES):
+        stem = word[:-2]
+        variants += [stem, stem + "e"]
+        if len(stem) >= 4 and stem[-1] == stem[-2]:       # planner -> plan
+            variants.append(stem[:-1])
+    elif (len(word) >= MIN_VERB_LENGTH and word not in NOT_AGENTS and word not in STOPWORDS
+          and not word.endswith("s")):  # "teams", "salons": plurals, not verbs
+        if word.endswith("te"):
+            variants += [word + "r", word[:-1] + "or"]     # generate -> generator
+        elif word.endswith("e"):
+            variants.append(word + "r")                    # schedule -> scheduler
+        elif word.endswith("t"):
+            variants += [word + "or", word + "er"]         # edit -> editor
+        else:
+            variants.append(word + "er")                   # view -> viewer
+    return tuple(variant for variant in variants if variant != word)
+
+
+def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
+    """The terms of a search text, their variants and the match ladder.
+
+    Every word that is not a stopword is a term of its own, so a listing that
+    has some of a phrase's words still matches some terms. A synonym of several
+    words ("event tickets" -> "ticket sales") is an alternative of each of its
+    words: a listing that says "ticket sales" matches both terms."""
+    words, hyphenated = query_words(text)
+    concepts = (synonyms or NoSynonyms()).expand(words)
+    concepts = _join_hyphenated(concepts, hyphenated)
+    terms: list[Term] = []
+    for concept in concepts:
+        others = [alternative for alternative in concept.alternatives[1:]
+                  if alternative != concept.words]
+        meaningful = [word for word in concept.words if not _is_stopword(word)]
+        if not meaningful and others:
+            # Only stopwords, but the list knows them ("to do" -> "todo").
+            terms.append(Term(concept.words, tuple(dict.fromkeys([concept.words, *others]))))
+            continue
+        for word in meaningful:
+            alternatives = [(word,), *others]
+            if not others:
+                alternatives += [(variant,) for variant in agent_variants(word)]
+            terms.append(Term((word,), tuple(dict.fromkeys(alternatives))))
+    if not terms and words:
+        # Only stopwords ("the who"): then they are what was asked for.
+        terms = [Term((word,), ((word,),)) for word in dict.fromkeys(words)]
+    terms = _unique(terms)
+    prefix = words[-1] if words and len(words[-1]) < MAX_WORD_LENGTH else None
+    return QueryPlan(tuple(words), tuple(terms), required_terms(len(terms)), prefix)
+
+
+def _is_stopword(word: str) -> bool:
+    return word in STOPWORDS or (len(word) == 1 and not word.isdigit())
+
+
+def _join_hyphenated(concepts: list[Concept], hyphenated: list[tuple[int, int]]) -> list[Concept]:
+    """A hyphenated word the synonym list did not cover becomes one concept:
+    the words as a phrase, or run together ("e-signature" -> "esignature")."""
+    for start, end in hyphenated:
+        inside = [c for c in concepts if start <= c.start < end]
+        if any(len(c.alternatives) > 1 or c.start + len(c.words) > end for c in inside):
+            continue  # the synonym list knows these words: it decides
+        words = tuple(word for c in inside for word in c.words)
+        joined = Concept(start, words, (words, ("".join(words),)))
+        concepts = [c for c in concepts if c not in inside]
+        concepts.append(joined)
+    return sorted(concepts, key=lambda c: c.start)
+
+
+def _unique(terms: list[Term]) -> list[Term]:
+    """A word said twice is one term ("crm crm" is "crm")."""
+    seen: set[tuple[str, ...]] = set()
+    unique = []
+    for term in terms:
+        if term.words not in seen:
+            seen.add(term.words)
+            unique.append(term)
+    return unique

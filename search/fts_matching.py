@@ -1,0 +1,192 @@
+"""The SQL of the embedded backend for "listings that match this query and these
+filters", per dialect, from an analysed query (``search.analysis.QueryPlan``).
+
+A term becomes an OR of its alternatives (each word quoted, each phrase quoted
+whole, so user text is never query syntax). When every term is required the
+text condition is the AND of the terms; otherwise it is their OR, and a
+listing's *matched terms* (one lookup per term in the full-text index) must
+reach ``plan.required``. Results are then ranked by matched terms first.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from search.analysis import QueryPlan, Term
+from search.interfaces import SearchQuery
+
+# The FTS5 columns, in order; bm25() takes one weight per column.
+FTS_COLUMNS = "name, tagline, body, tags_text, category, partner"
+FTS_WEIGHTS = "3.0, 2.0, 1.0, 2.0, 1.5, 1.0"
+
+
+def _fts5_literal(words: tuple[str, ...]) -> str:
+    """One word, or a phrase, as an FTS5 string: quoted, quotes doubled."""
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def fts5_term(term: Term, prefix: str | None = None) -> str:
+    """An FTS5 expression for one term: any of its alternatives; ``prefix``: also
+    a word of the name that starts with it (the word being typed)."""
+    parts = [_fts5_literal(alternative) for alternative in term.alternatives]
+    if prefix:
+        parts.append(f"name : {_fts5_literal((prefix,))} *")
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+def _tsquery_literal(words: tuple[str, ...]) -> str:
+    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
+    return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
+
+
+def tsquery_term(term: Term, prefix: str | None = None) -> str:
+    """A PostgreSQL ``to_tsquery`` input for one term (as ``fts5_term``); the
+    prefix matches lexemes of weight A (the name)."""
+    parts = [_tsquery_literal(alternative) for alternative in term.alternatives]
+    if prefix:
+        parts.append(_tsquery_literal((prefix,)) + ":*A")
+    return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
+
+
+def fts5_near(pair: tuple[str, str]) -> str:
+    """Two words at most two words apart, in either order."""
+    return f"NEAR({_fts5_literal(pair[:1])} {_fts5_literal(pair[1:])}, 2)"
+
+
+def tsquery_near(pair: tuple[str, str]) -> str:
+    """Two words next to each other, or one word apart ("drag and drop")."""
+    first, second = (_tsquery_literal((word,)) for word in pair)
+    return f"({first} <-> {second} | {first} <2> {second})"
+
+
+class Matching:
+    """The SQL for "documents that match this text and these filters": a FROM
+    clause, WHERE conditions and their parameters, per dialect."""
+
+    def __init__(self, dialect: str, plan: QueryPlan | None, query: SearchQuery):
+        self.dialect = dialect
+        self.plan = plan if plan is not None and not plan.empty else None
+        self.params: dict = {}
+        self.filters: dict[str, str] = {}
+        self.partial = False  # fewer terms than all may match
+        if self.plan is not None:
+            self._add_text(self.plan)
+        self._add_filters(query)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self.plan.words if self.plan is not None else ()
+
+    def _add_text(self, plan: QueryPlan) -> None:
+        sqlite = self.dialect == "sqlite"
+        build = fts5_term if sqlite else tsquery_term
+        last = len(plan.terms) - 1
+        terms = []
+        for position, term in enumerate(plan.terms):
+            # The word being typed may be the start of a name's word.
+            prefix = (plan.prefix if position == last and term.single_word == plan.prefix
+                      else None)
+            terms.append(build(term, prefix))
+        self.partial = plan.required < len(terms)
+        joiner = (" OR " if sqlite else " | ") if self.partial else (" AND " if sqlite else " & ")
+        expression = joiner.join(terms)
+        if plan.pairs:
+            # Neighbouring words found close together count once more in the
+            # text score (a listing with both words has them anyway, so the
+            # matches stay the same).
+            near = [fts5_near(pair) if sqlite else tsquery_near(pair) for pair in plan.pairs]
+            expression = f"({expression})" + "".join(
+                (" OR " if sqlite else " | ") + part for part in near)
+        self.params["match" if sqlite else "tsq"] = expression
+        self.params["required"] = plan.required
+        if self.partial:
+            for position, expression in enumerate(terms):
+                self.params[f"term{position}"] = expression
+        self.term_count = len(terms)
+
+    def matched_terms(self) -> str:
+        """How many of the query's terms a document matches (SQL)."""
+        if not self.partial:
+            return str(self.term_count)
+        if self.dialect == "sqlite":
+            # Each IN list is computed once per statement (SQLite materializes an
+            # uncorrelated subquery), then probed by rowid.
+            each = ("(d.listing_id IN (SELECT rowid FROM search_fts "
+                    "WHERE search_fts MATCH :term{}))")
+        else:
+            each = "(CASE WHEN d.search_vector @@ to_tsquery('english', :term{}) THEN 1 ELSE 0 END)"
+        return "(" + " + ".join(each.format(n) for n in range(self.term_count)) + ")"
+
+    def _add_filters(self, query: SearchQuery) -> None:
+        if query.categories:
+            self.filters["category"] = "d.category_slug IN :f_categories"
+            self.params["f_categories"] = [str(c) for c in query.categories]
+        if query.pricing in ("free", "paid"):
+            self.filters["pricing"] = "d.is_free = :f_is_free"
+            self.params["f_is_free"] = query.pricing == "free"
+        if query.has_trial:
+            self.filters["has_trial"] = "d.has_trial = :f_true"
+            self.params["f_true"] = True
+        if query.min_rating is not None:
+            self.filters["min_rating"] = "d.rating_average >= :f_min_rating"
+            self.params["f_min_rating"] = float(query.min_rating)
+        for name, values in (("badges", query.badges), ("regions", query.regions)):
+            if values:
+                # IN, not a correlated EXISTS: the planner may then start from
+                # the few listings with that badge instead of probing every row.
+                self.filters[name] = (
+                    f"d.listing_id IN (SELECT listing_id FROM search_terms "
+                    f"WHERE field = '{name}' AND value IN :f_{name})")
+                self.params[f"f_{name}"] = [str(v) for v in values]
+        if query.read_only:
+            self.filters["read_only"] = "d.write_access = :f_false"
+            self.params["f_false"] = False
+
+    def from_where(self, without: str | None = None, ranked: bool = False,
+                   join: str = "", source: str | None = None, text_only: bool = False) -> str:
+        """``FROM ... WHERE ...`` for the text and every filter but ``without``.
+
+        ``ranked`` when the statement needs the text engine's score (or drives
+        a ``join`` from the matches); ``source`` names a table of rows that
+        already match the text (the filters still apply); ``text_only`` leaves
+        every filter out."""
+        if source:
+            sql, conditions = f"FROM {source} d", []
+        elif not self.words:
+            sql, conditions = "FROM search_documents d", []
+        elif self.dialect == "sqlite" and ranked:
+            # bm25() needs search_fts in the FROM clause. CROSS JOIN keeps it the
+            # outer loop: otherwise SQLite may walk a filter's index and probe
+            # the full-text index once per row, 100 times slower.
+            sql = "FROM search_fts CROSS JOIN search_documents d ON d.listing_id = search_fts.rowid"
+            conditions = ["search_fts MATCH :match"]
+        elif self.dialect == "sqlite":
+            sql = "FROM search_documents d"
+            conditions = ["d.listing_id IN "
+                          "(SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"]
+        else:
+            sql = "FROM search_documents d"
+            conditions = ["d.search_vector @@ to_tsquery('english', :tsq)"]
+        if self.words and not source and self.partial:
+            conditions.append(f"{self.matched_terms()} >= :required")
+        if not text_only:
+            conditions += [sql_ for name, sql_ in self.filters.items() if name != without]
+        return sql + join + (" WHERE " + " AND ".join(conditions) if conditions else "")
+
+    def narrows(self, without: str | None = None) -> bool:
+        """Whether the text or a filter other than ``without`` limits the matches."""
+        return bool(self.words) or any(name != without for name in self.filters)
+
+    def statement(self, sql: str) -> sa.TextClause:
+        """A text statement with this matching's list parameters expanded."""
+        expanding = [sa.bindparam(name, expanding=True) for name in
+                     ("f_categories", "f_badges", "f_regions", "ids", "keys") if f":{name}" in sql]
+        return sa.text(sql).bindparams(*expanding)
+
+    def score(self) -> str:
+        """Text relevance times popularity; higher is better."""
+        if self.dialect == "sqlite":
+            # bm25() is negative, lower is better; its weights favour the name.
+            return f"(-bm25(search_fts, {FTS_WEIGHTS}) * d.boost)"
+        # Default weights {D, C, B, A} = {0.1, 0.2, 0.4, 1.0}.
+        return "(ts_rank_cd(d.search_vector, to_tsquery('english', :tsq)) * d.boost)"

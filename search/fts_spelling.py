@@ -1,0 +1,153 @@
+"""Spelling correction for the embedded backend, from the index's own words.
+
+A query word the index does not hold at all ("invocing") is looked up in the
+index's vocabulary (``search_vocabulary``: every word of every listing's name,
+tagline, description, tags, category and partner, unstemmed). The nearest
+words within an edit distance (one edit for words of four or five letters,
+two for longer ones; a swap of two letters counts as one edit) are
+candidates; the nearest wins, and among equally near ones the word more
+listings use. The correction is then searched for instead of the word.
+
+Edit distances come from rapidfuzz (optimal string alignment), over the
+vocabulary words of about the same length, held in memory per process.
+https://rapidfuzz.github.io/RapidFuzz/Usage/distance/OSA.html
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+import sqlalchemy as sa
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from sqlalchemy.engine import Connection
+
+from search.analysis import QueryPlan, Term
+
+MIN_CORRECTED_LENGTH = 4
+# How long a process keeps the vocabulary before reading it again; words this
+# process indexes meanwhile drop it at once (``forget``).
+VOCABULARY_TTL = 300.0
+# Among equally near candidates, how many listings use each is counted up to this.
+COUNT_CAP = 1000
+MAX_CANDIDATES = 5
+
+
+def max_edits(word: str) -> int:
+    """Edits allowed for a word, like OpenSearch's ``fuzziness: AUTO`` from four
+    letters on (shorter words have too many neighbours to guess from)."""
+    if len(word) < MIN_CORRECTED_LENGTH:
+        return 0
+    return 1 if len(word) <= 5 else 2
+
+
+class Vocabulary:
+    """The index's words by length, read once and kept for ``VOCABULARY_TTL``."""
+
+    def __init__(self, ttl: float = VOCABULARY_TTL):
+        self.ttl = ttl
+        self._by_length: dict[int, list[str]] | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Read the words again next time (this process changed the index)."""
+        with self._lock:
+            self._by_length = None
+
+    def _words(self, conn: Connection) -> dict[int, list[str]]:
+        with self._lock:
+            fresh = time.monotonic() - self._loaded_at < self.ttl
+            if self._by_length is not None and fresh:
+                return self._by_length
+        by_length: dict[int, list[str]] = defaultdict(list)
+        for (word,) in conn.execute(sa.text("SELECT word FROM search_vocabulary")):
+            by_length[len(word)].append(word)
+        with self._lock:
+            self._by_length, self._loaded_at = dict(by_length), time.monotonic()
+        return self._by_length
+
+    def nearest(self, conn: Connection, word: str) -> list[str]:
+        """Vocabulary words within ``max_edits(word)`` of ``word``, nearest first."""
+        edits = max_edits(word)
+        if not edits:
+            return []
+        by_length = self._words(conn)
+        choices = [candidate for length in range(len(word) - edits, len(word) + edits + 1)
+                   for candidate in by_length.get(length, ())]
+        found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits,
+                                limit=MAX_CANDIDATES * 4)
+        if not found:
+            return []
+        nearest = min(distance for _, distance, _ in found)
+        return [candidate for candidate, distance, _ in found
+                if distance == nearest and candidate != word][:MAX_CANDIDATES]
+
+
+class Speller:
+    """Corrects the words of a query plan that match no listing at all."""
+
+    def __init__(self, dialect: str, vocabulary: Vocabulary | None = None):
+        self.dialect = dialect
+        self.vocabulary = vocabulary or Vocabulary()
+
+    def _count(self, conn: Connection, word: str, cap: int) -> int:
+        if self.dialect == "sqlite":
+            sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :w "
+                   "LIMIT :cap) found")
+            value = '"' + word.replace('"', '""') + '"'
+        else:
+            sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_documents "
+                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT :cap) found")
+            value = "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
+        return conn.execute(sa.text(sql), {"w": value, "cap": cap}).scalar_one()
+
+    def _name_starts(self, conn: Connection, word: str) -> bool:
+        """Whether a word of some listing's name starts with ``word``."""
+        if self.dialect == "sqlite":
+            sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w LIMIT 1"
+            value = 'name : "' + word.replace('"', '""') + '" *'
+        else:
+            sql = ("SELECT 1 FROM search_documents "
+                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
+            value = "'" + word.replace("'", "''").replace("\\", "\\\\") + "':*A"
+        return conn.execute(sa.text(sql), {"w": value}).first() is not None
+
+    def correction(self, conn: Connection, word: str, rare_below: int = 1,
+                   typing: bool = False) -> str | None:
+        """The word to search for as well as ``word``, or None.
+
+        Only a word that fewer than ``rare_below`` listings have is corrected
+        (by default: one that none has), and only by a word that more listings
+        have. ``typing``: the word may be unfinished; it is left alone when it
+        starts a word of some listing's name."""
+        if max_edits(word) == 0 or word.isdigit():
+            return None
+        found = self._count(conn, word, rare_below)
+        if found >= rare_below or (typing and self._name_starts(conn, word)):
+            return None
+        counted = [(self._count(conn, candidate, COUNT_CAP), candidate)
+                   for candidate in self.vocabulary.nearest(conn, word)]
+        # Equally near: the word more listings use is the likelier meaning.
+        counted.sort(key=lambda pair: -pair[0])
+        return next((candidate for count, candidate in counted if count > found), None)
+
+    def correct(self, conn: Connection, plan: QueryPlan, rare_below: int = 1) -> QueryPlan:
+        """``plan`` with a correction added to each single-word term whose word
+        fewer than ``rare_below`` listings have. The word itself stays an
+        alternative, so nothing it finds is lost."""
+        terms: list[Term] = []
+        changed = False
+        last = len(plan.terms) - 1
+        for position, term in enumerate(plan.terms):
+            word = term.single_word
+            if word and not term.corrected:
+                typing = position == last and word == plan.prefix
+                fixed = self.correction(conn, word, rare_below, typing)
+                if fixed:
+                    term = term.with_corrections([fixed])
+                    changed = True
+            terms.append(term)
+        return plan.with_terms(terms) if changed else plan

@@ -1,0 +1,190 @@
+"""The OpenSearch clauses for the text of a search, from an analysed query
+(``search.analysis.QueryPlan``). Pure functions: no I/O, no ``opensearchpy``.
+
+Each term of the query becomes one clause that matches when any of its
+alternatives does (a word in any text field, or a phrase), or, with a typo, a
+word within an edit or two of it (``fuzziness: AUTO``) in the name, tagline,
+tags or category, or within one edit in the description (the cheaper form:
+a longer common prefix and fewer expansions).
+
+A listing must match ``plan.required`` of the term clauses
+(``minimum_should_match``). Ranking:
+
+- an exact name (case and accents ignored) first, whatever else matches;
+- then the listings that match every term exactly (as written, or by a
+  synonym): ``ALL_TERMS_BOOST``, far above any text score, lifts them above
+  those that match only some terms, or some with a typo;
+- then by text relevance (BM25 across the fields, the name weighing most,
+  neighbouring words of the query found close together, and a phrase of the
+  name, a little more), lifted a little by popularity.
+
+User text only ever appears as the value of match-style clauses (``match``,
+``multi_match``, ``match_phrase``) or as a ``term`` value on a keyword field:
+it is never parsed as query syntax.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from search.analysis import QueryPlan, Term
+
+# An exact (case- and accent-insensitive) name match outranks anything else.
+EXACT_NAME_BOOST = 1_000_000.0
+# Added when every term matches exactly: more than any text score can reach.
+ALL_TERMS_BOOST = 10_000.0
+# Popularity multiplies a term's text score by 1 + these * log10(1 + value): at
+# most about x1.6 for a million installs and a thousand reviews, so it reorders
+# close matches without swamping relevance.
+RATING_COUNT_WEIGHT = 0.1
+INSTALLS_WEIGHT = 0.05
+RATING_AVERAGE_WEIGHT = 0.02  # 5 stars -> +0.1
+
+TEXT_FIELDS = ["name^3", "tagline^2", "description", "tags^2", "category^1.5", "partner"]
+FUZZY_FIELDS = ["name.plain^4", "tagline^1.5", "tags", "category"]
+# Typo matches count for less than real ones of the same field.
+FUZZY_BOOST = 0.5
+MIN_FUZZY_LENGTH = 4
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, like the ``folded`` normalizer, for the values
+    we send to ``term``/``prefix`` queries on ``name.keyword`` (not every
+    OpenSearch version runs the normalizer on those)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def popularity(query: dict) -> dict:
+    """Wrap ``query`` so ratings and installs lift its score, log-scaled.
+
+    ``boost_mode: multiply`` with a constant 1 among the summed functions means
+    score x (1 + small lift): relevance decides, popularity reorders near-ties.
+    """
+    def factor(field: str, weight: float, modifier: str = "log1p") -> dict:
+        return {"field_value_factor": {"field": field, "modifier": modifier, "missing": 0},
+                "weight": weight}
+
+    return {"function_score": {
+        "query": query,
+        "functions": [
+            {"weight": 1},
+            factor("rating_count", RATING_COUNT_WEIGHT),
+            factor("installs", INSTALLS_WEIGHT),
+            factor("rating_average", RATING_AVERAGE_WEIGHT, modifier="none"),
+        ],
+        "score_mode": "sum",
+        "boost_mode": "multiply",
+    }}
+
+
+# The term clauses already hold every synonym (``search.analysis``): they are
+# analysed without the index's synonym filter, or each would expand again.
+PLAIN_ENGLISH = "english_folded"
+
+
+def _alternative(words: tuple[str, ...]) -> dict:
+    text = " ".join(words)
+    if len(words) == 1:
+        return {"multi_match": {"query": text, "fields": TEXT_FIELDS, "tie_breaker": 0.3,
+                                "analyzer": PLAIN_ENGLISH}}
+    return {"multi_match": {"query": text, "type": "phrase", "fields": TEXT_FIELDS,
+                            "analyzer": PLAIN_ENGLISH}}
+
+
+def _exact(term: Term, prefix: str | None) -> list[dict]:
+    clauses = [_alternative(alternative) for alternative in term.alternatives]
+    if prefix:
+        # The word being typed: the start of a word of the name ("chatt").
+        clauses.append({"match": {"name.edge": {"query": prefix, "boost": 2}}})
+    return clauses
+
+
+def _fuzzy(term: Term) -> list[dict]:
+    word = term.single_word
+    if not word or len(word) < MIN_FUZZY_LENGTH or word.isdigit():
+        return []
+    return [
+        {"multi_match": {"query": word, "fields": FUZZY_FIELDS, "fuzziness": "AUTO",
+                         "prefix_length": 1, "max_expansions": 20, "boost": FUZZY_BOOST}},
+        # Descriptions are long and many: one edit, the first two letters right.
+        {"match": {"description": {"query": word, "fuzziness": 1, "prefix_length": 2,
+                                   "max_expansions": 10, "boost": FUZZY_BOOST}}},
+    ]
+
+
+def _prefix_for(plan: QueryPlan, position: int) -> str | None:
+    last = position == len(plan.terms) - 1
+    term = plan.terms[position]
+    return plan.prefix if last and term.single_word == plan.prefix else None
+
+
+def _any(clauses: list[dict]) -> dict:
+    return clauses[0] if len(clauses) == 1 else {"dis_max": {"queries": clauses}}
+
+
+def text_filter(plan: QueryPlan) -> dict:
+    """Which listings the text matches (no scoring): ``required`` of the terms,
+    each exactly, by a synonym or with a typo. For facet scopes and counts."""
+    clauses = [_any(_exact(term, _prefix_for(plan, n)) + _fuzzy(term))
+               for n, term in enumerate(plan.terms)]
+    return {"bool": {"should": clauses, "minimum_should_match": plan.required}}
+
+
+def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
+    """What a search matches and how well (see the module docstring).
+    ``corrected_name``: the corrected text, which as a name is exact too."""
+    terms = []
+    exact_terms = []
+    for n, term in enumerate(plan.terms):
+        exact = _any(_exact(term, _prefix_for(plan, n)))
+        exact_terms.append(exact)
+        fuzzy = _fuzzy(term)
+        scored = popularity(exact)
+        terms.append({"bool": {"should": [scored, *fuzzy]}} if fuzzy else scored)
+    text = " ".join(plan.words)
+    names = list(dict.fromkeys([fold(text), fold(corrected_name or text)]))
+    return {"bool": {
+        "must": [{"bool": {"should": terms, "minimum_should_match": plan.required}}],
+        "should": [
+            {"constant_score": {"filter": {"terms": {"name.keyword": names}},
+                                "boost": EXACT_NAME_BOOST}},
+            # Every term, as written or by a synonym: these rank above the rest.
+            {"constant_score": {"filter": {"bool": {"must": exact_terms}},
+                                "boost": ALL_TERMS_BOOST}},
+            {"match_phrase": {"name": {"query": text, "boost": 10}}},
+            # Neighbouring words found close together ("git client").
+            *[{"multi_match": {"query": " ".join(pair), "type": "phrase", "slop": 2,
+                               "fields": TEXT_FIELDS, "analyzer": PLAIN_ENGLISH}}
+              for pair in plan.pairs],
+        ],
+    }}
+
+
+def highlight(plan: QueryPlan) -> dict:
+    """Snippets of name, tagline and description with the matched words marked.
+
+    A dedicated ``highlight_query`` (the words and their corrections, expanded
+    by the index's synonym filter, plus typos in the name and tagline) rather
+    than the scoring query: the highlighter then skips the exact-name, phrase
+    and n-gram clauses, which measurably cut its cost.
+    """
+    corrections = " ".join(word for term in plan.terms for word in term.corrected)
+    return {
+        "encoder": "html",  # the document text is escaped: no <script> gets through
+        "pre_tags": ["<mark>"],
+        "post_tags": ["</mark>"],
+        "highlight_query": {"bool": {"should": [
+            # The fields' search analyzer carries the synonym list, so a
+            # synonym found is marked too.
+            {"multi_match": {"query": " ".join([*plan.words, corrections]).strip(),
+                             "fields": ["name", "tagline", "description"]}},
+            {"multi_match": {"query": " ".join(plan.words), "fields": ["name", "tagline"],
+                             "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 20}},
+        ]}},
+        "fields": {
+            "name": {"number_of_fragments": 0},
+            "tagline": {"number_of_fragments": 0},
+            "description": {"number_of_fragments": 1, "fragment_size": 160},
+        },
+    }
