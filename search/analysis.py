@@ -32,6 +32,7 @@ from typing import Protocol
 
 from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD
 from search.interfaces import MAX_QUERY_LENGTH
+from search.synonyms import stem
 
 # Words that say nothing about what a listing does. English function words, and
 # words every listing in an app marketplace could use of itself.
@@ -39,7 +40,7 @@ STOPWORDS = frozenset("""
 a an and are as at be but by can do does for from has have how i if in into is it its
 me my no not of on or our so than that the their them then there these they this to
 too us was we what when where which who why will with without you your
-app apps application applications software tool tools program programs online
+app apps application applications software tool tools program programs
 """.split())
 
 # Agent nouns ("editor") and their verbs ("edit"): suffixes tried both ways.
@@ -221,7 +222,11 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
         for word in meaningful:
             alternatives = [(word,), *others]
             if not others:
-                alternatives += [(variant,) for variant in agent_variants(word)]
+                # Only forms the stemmer does not already make the same word
+                # ("manager" -> "manage" is one stem: counting it twice would
+                # double the word's weight in a text score that sums alternatives).
+                alternatives += [(variant,) for variant in agent_variants(word)
+                                 if stem(variant) != stem(word)]
             terms.append(Term((word,), tuple(dict.fromkeys(alternatives))))
     if not terms and words:
         # Only stopwords ("the who"): then they are what was asked for.

@@ -228,8 +228,10 @@ class EmbeddedBackend:
             with self.engine.connect() as conn:
                 if plan.empty or not query.correct_spelling:
                     result = self._run(conn, plan, query)
-                    if not plan.empty and result.total < FEW_RESULTS:
-                        result.did_you_mean = self._did_you_mean(conn, plan, query)
+                    if not plan.empty:
+                        result.did_you_mean = self._did_you_mean(
+                            conn, plan, query, rare_below=FEW_RESULTS if
+                            result.total < FEW_RESULTS else 1)
                     return result
                 corrected = self.speller.correct(conn, plan)
                 result = self._run(conn, corrected, query)
@@ -421,10 +423,12 @@ class EmbeddedBackend:
                 if value and MARK_START in value:
                     by_id[listing_id].highlights[field] = mark(value)
 
-    def _did_you_mean(self, conn: Connection, plan: QueryPlan, query: SearchQuery) -> str | None:
-        """The corrected text, offered as a link, when spelling correction was
-        off or the text is only browsed: only when it finds something."""
-        corrected = self.speller.correct(conn, plan, rare_below=FEW_RESULTS)
+    def _did_you_mean(self, conn: Connection, plan: QueryPlan, query: SearchQuery,
+                      rare_below: int) -> str | None:
+        """The corrected text, offered as a link when spelling correction is off:
+        words in no listing corrected (and rare ones, ``rare_below``), and only
+        when the corrected text finds something."""
+        corrected = self.speller.correct(conn, plan, rare_below=rare_below)
         text = corrected.corrected_text
         if not text:
             return None

@@ -303,14 +303,13 @@ class OpenSearchBackend:
         if text and plan.empty:
             # Only punctuation or symbols: nothing to look for (never "everything").
             return SearchResult(hits=[], total=0, facets={name: [] for name in queries.FACETS})
-        correcting = bool(text) and query.correct_spelling
-        result, response = self._run(query, plan, spelling=correcting)
+        result, response = self._run(query, plan, spelling=bool(text))
         if result is None:
             return SearchResult(hits=[], total=0,
                                 facets={name: [] for name in queries.FACETS})
         if not text:
             return result
-        fixes = queries.corrections(response) if correcting else {}
+        fixes = queries.corrections(response)
         exact_name = bool(result.hits) and (result.hits[0].score or 0) >= EXACT_NAME_BOOST
         if not fixes and (result.total >= FEW_RESULTS or exact_name):
             return result  # enough found, or the very app named
