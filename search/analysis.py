@@ -17,7 +17,8 @@ of itself ("app", "software") are not terms: "invoicing app for plumbers"
 needs "invoicing" and "plumbers", not "for" or "app".
 
 Matching degrades gracefully: a listing must match ``required`` of the terms
-(at least half of them; any one when that finds fewer than ``RELAX_BELOW``),
+(all of one or two, all but one of three or four, 60% of more; any one when
+that finds fewer than ``RELAX_BELOW``),
 and listings that match every term rank above the others. Then the backend's
 text score decides (BM25: rarer words weigh more).
 """
@@ -149,9 +150,14 @@ RELAX_BELOW = 10
 
 
 def required_terms(count: int) -> int:
-    """How many of ``count`` terms a listing must match: at least half of them
-    (one of two, two of three or four, three of five or six, ...)."""
-    return math.ceil(count / 2)
+    """How many of ``count`` terms a listing must match: all of one or two, all
+    but one of three or four, and 60% (rounded up) of five or more. (When that
+    finds fewer than ``RELAX_BELOW``, any one term will do.)"""
+    if count <= 2:
+        return count
+    if count <= 4:
+        return count - 1
+    return math.ceil(count * 0.6)
 
 
 def query_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:

@@ -255,7 +255,10 @@ class EmbeddedBackend:
     def _run(self, conn: Connection, plan: QueryPlan, query: SearchQuery) -> SearchResult:
         """One search; when few match, again with any one term enough."""
         result = self._run_once(conn, plan, query)
-        relaxed = plan.relaxed() if result.total < RELAX_BELOW else None
+        # The very app named needs no company (and a name's common word, like
+        # "Scheduler", would otherwise bring back half the catalog).
+        relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not self._names(conn, plan)
+                   else None)
         if relaxed is not None:
             wider = self._run_once(conn, relaxed, query)
             if wider.total > result.total:

@@ -344,7 +344,11 @@ class OpenSearchBackend:
         if response is None:
             return None, None
         result = self._result(response)
-        relaxed = plan.relaxed() if result.total < RELAX_BELOW and not plan.empty else None
+        # The very app named needs no company (and a name's common word, like
+        # "Scheduler", would otherwise bring back half the catalog).
+        exact_name = bool(result.hits) and (result.hits[0].score or 0) >= EXACT_NAME_BOOST
+        relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not plan.empty
+                   and not exact_name else None)
         if relaxed is not None:
             wider = self._search(queries.search_body(query, relaxed,
                                                      corrected_name=corrected_name), "search")

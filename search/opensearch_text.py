@@ -107,8 +107,8 @@ def _fuzzy(term: Term) -> list[dict]:
     return [
         {"multi_match": {"query": word, "fields": FUZZY_FIELDS, "fuzziness": "AUTO",
                          "prefix_length": 1, "max_expansions": 20, "boost": FUZZY_BOOST}},
-        # Descriptions are long and many: one edit, the first two letters right.
-        {"match": {"description": {"query": word, "fuzziness": 1, "prefix_length": 2,
+        # Descriptions are long and many: one edit, the first three letters right.
+        {"match": {"description": {"query": word, "fuzziness": 1, "prefix_length": 3,
                                    "max_expansions": 10, "boost": FUZZY_BOOST}}},
     ]
 
@@ -140,12 +140,13 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
         exact = _any(_exact(term, _prefix_for(plan, n)))
         exact_terms.append(exact)
         fuzzy = _fuzzy(term)
-        scored = popularity(exact)
-        terms.append({"bool": {"should": [scored, *fuzzy]}} if fuzzy else scored)
+        terms.append({"bool": {"should": [exact, *fuzzy]}} if fuzzy else exact)
     text = " ".join(plan.words)
     names = list(dict.fromkeys([fold(text), fold(corrected_name or text)]))
+    matching = {"bool": {"should": terms, "minimum_should_match": plan.required}}
     return {"bool": {
-        "must": [{"bool": {"should": terms, "minimum_should_match": plan.required}}],
+        # Popularity lifts the text score only, never the tiers below.
+        "must": [popularity(matching)],
         "should": [
             {"constant_score": {"filter": {"terms": {"name.keyword": names}},
                                 "boost": EXACT_NAME_BOOST}},

@@ -246,6 +246,13 @@ def test_with_enough_matches_one_word_of_three_is_not_enough(backend):
     assert len(found) == 10 and "Books" not in found
 
 
+def test_an_exact_name_is_not_padded_with_one_word_matches(backend):
+    load(backend, doc("DriftFlow Scheduler", tagline="Shifts for crews"),
+         *[doc(f"Roster {n}", tagline="Shift scheduler") for n in range(3)])
+    assert names(backend.search(SearchQuery(text="DriftFlow Scheduler"))) == [
+        "DriftFlow Scheduler"]
+
+
 def test_stopwords_and_generic_words_are_not_required(backend):
     load(backend, doc("Pipefitter", tagline="Invoicing for plumbers"),
          doc("Ledger", tagline="Bookkeeping"))

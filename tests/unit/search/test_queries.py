@@ -99,28 +99,31 @@ def test_text_search_scores_exact_name_all_terms_fuzzy_and_popularity():
     assert exact["constant_score"]["boost"] == EXACT_NAME_BOOST
     assert every_term["constant_score"]["boost"] == ALL_TERMS_BOOST
     assert name_phrase["match_phrase"]["name"]["query"] == "chatterbox"
-    terms = query["must"][0]["bool"]
-    assert terms["minimum_should_match"] == 1
-    [term] = terms["should"]
-    scored, *fuzzy = term["bool"]["should"]
-    popularity = scored["function_score"]
+    popularity = query["must"][0]["function_score"]
     assert popularity["boost_mode"] == "multiply"
     assert {"weight": 1} in popularity["functions"]  # popularity only lifts, never zeroes
+    terms = popularity["query"]["bool"]
+    assert terms["minimum_should_match"] == 1
+    [term] = terms["should"]
+    exact, *fuzzy = term["bool"]["should"]
+    alternatives = exact["dis_max"]["queries"]  # the word, its forms, the name being typed
+    assert alternatives[0]["multi_match"]["query"] == "chatterbox"
+    assert {"match": {"name.edge": {"query": "chatterbox", "boost": 2}}} in alternatives
     names = next(c["multi_match"] for c in fuzzy if "multi_match" in c)
     assert names["fuzziness"] == "AUTO" and names["prefix_length"] == 1
     assert "name.plain^4" in names["fields"] and "tags" in names["fields"]
     description = next(c["match"]["description"] for c in fuzzy if "match" in c)
-    assert description["fuzziness"] == 1 and description["prefix_length"] == 2
+    assert description["fuzziness"] == 1 and description["prefix_length"] == 3
     assert body["highlight"]["encoder"] == "html"
     assert body["highlight"]["pre_tags"] == ["<mark>"]
 
 
-def test_half_the_terms_must_match_and_neighbours_score_more():
+def test_most_terms_must_match_and_neighbours_score_more():
     body = queries.search_body(SearchQuery(text="invoice reminder email for plumbers"))
     query = body["query"]["bool"]["must"][0]["bool"]
-    terms = query["must"][0]["bool"]
+    terms = query["must"][0]["function_score"]["query"]["bool"]
     assert len(terms["should"]) == 4          # "for" is no term
-    assert terms["minimum_should_match"] == 2
+    assert terms["minimum_should_match"] == 3
     pairs = [c["multi_match"]["query"] for c in query["should"]
              if c.get("multi_match", {}).get("type") == "phrase"]
     assert pairs == ["invoice reminder", "reminder email", "email plumbers"]
