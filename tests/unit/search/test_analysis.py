@@ -1,0 +1,98 @@
+"""What a search text asks for (``search.analysis``): terms, their alternatives,
+the match ladder, neighbouring words and the corrected text. No index needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.analysis import Term, agent_variants, analyse, query_words, required_terms
+from search.synonyms import DEFAULT_SYNONYMS_FILE, load_synonym_file
+
+
+@pytest.fixture(scope="module")
+def synonyms():
+    return load_synonym_file(DEFAULT_SYNONYMS_FILE)
+
+
+@pytest.mark.parametrize("count, required", [(0, 0), (1, 1), (2, 2), (3, 2), (4, 3), (5, 3),
+                                             (6, 4), (10, 6), (20, 12)])
+def test_the_ladder_requires_all_of_two_all_but_one_of_four_then_60_percent(count, required):
+    assert required_terms(count) == required
+
+
+def test_stopwords_and_generic_words_are_not_terms():
+    plan = analyse("The invoicing app for plumbers")
+    assert [term.words for term in plan.terms] == [("invoicing",), ("plumbers",)]
+    assert plan.words == ("the", "invoicing", "app", "for", "plumbers")  # exact names see all
+
+
+def test_a_query_of_stopwords_only_searches_for_them():
+    assert [term.words for term in analyse("the who").terms] == [("the",), ("who",)]
+
+
+def test_a_word_said_twice_is_one_term():
+    assert len(analyse("crm CRM Crm").terms) == 1
+
+
+def test_hyphenated_words_are_found_and_joined():
+    words, hyphenated = query_words("e-signature for to-do lists")
+    assert words == ["e", "signature", "for", "to", "do", "lists"]
+    assert hyphenated == [(0, 2), (3, 5)]
+    # "x" alone is no term (a single letter), but the word run together is.
+    assert analyse("x-ray scanner").terms[0] == Term(("ray",), (("ray",), ("xray",)))
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("editor", {"edit"}), ("viewer", {"view"}), ("planner", {"plan"}),
+    ("edit", {"editor"}), ("view", {"viewer"}), ("generate", {"generator"}),
+    ("schedule", {"scheduler"}),
+])
+def test_agent_nouns_and_their_verbs(word, expected):
+    assert expected <= set(agent_variants(word))
+
+
+@pytest.mark.parametrize("word", ["form", "teams", "salons", "crm", "pdf", "v2"])
+def test_no_agent_forms_for_exceptions_plurals_short_words_and_non_words(word):
+    assert agent_variants(word) == ()
+
+
+def test_forms_the_stemmer_already_joins_are_not_added():
+    # "manager" and "manage" share a stem: counting both would double the word.
+    assert analyse("clipboard manager").terms[1].alternatives == (("manager",),)
+
+
+def test_synonyms_of_several_words_are_alternatives_of_each_word(synonyms):
+    plan = analyse("spread sheet", synonyms)
+    assert [term.words for term in plan.terms] == [("spread",), ("sheet",)]
+    for term in plan.terms:
+        assert ("spreadsheet",) in term.alternatives
+    email = analyse("e-mail", synonyms)
+    assert [term.words for term in email.terms] == [("mail",)]
+    assert {("email",), ("mail",)} <= set(email.terms[0].alternatives)
+
+
+def test_neighbouring_words_skip_stopwords():
+    assert analyse("drag and drop form builder").pairs == [
+        ("drag", "drop"), ("drop", "form"), ("form", "builder")]
+    assert analyse("crm").pairs == []
+
+
+def test_the_corrected_text_replaces_only_corrected_words():
+    plan = analyse("the calender sync")
+    assert plan.corrected_text is None
+    fixed = plan.with_terms([term.with_corrections(["calendar"]) if term.words == ("calender",)
+                             else term for term in plan.terms])
+    assert fixed.corrected_text == "the calendar sync"
+    assert ("calender",) in fixed.terms[0].alternatives  # the word as typed stays
+
+
+def test_relaxed_lets_any_one_term_match_and_keeps_the_terms():
+    plan = analyse("invoice reminder email")
+    relaxed = plan.relaxed()
+    assert relaxed.required == 1 and relaxed.terms == plan.terms
+    assert analyse("crm").relaxed() is None
+
+
+def test_a_term_knows_its_single_word():
+    assert Term(("crm",), (("crm",),)).single_word == "crm"
+    assert Term(("to", "do"), (("to", "do"),)).single_word is None
