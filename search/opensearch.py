@@ -49,6 +49,7 @@ SMALL_WRITE = 500
 WRITE_TIMEOUT = 10.0
 # rebuild: documents per bulk request, and how long one such request may take.
 REBUILD_CHUNK = 1000
+REBUILD_THREADS = 2
 BULK_TIMEOUT = 60.0
 ADMIN_TIMEOUT = 30.0
 # Fewer results than this for the text as typed: try the text corrected.
@@ -259,10 +260,13 @@ class OpenSearchBackend:
                     "_source": queries.source_document(doc)} for doc in documents)
         done = reported = 0
         with _unavailable("rebuild"):
-            # streaming_bulk yields one result per document, a chunk at a time.
-            for ok, item in helpers.streaming_bulk(self.client, actions,
-                                                   chunk_size=REBUILD_CHUNK, max_retries=0,
-                                                   request_timeout=BULK_TIMEOUT):
+            # parallel_bulk sends chunks from REBUILD_THREADS threads while this one
+            # builds the next documents (reading the database, Markdown to text),
+            # so neither waits for the other; one result per document.
+            for ok, item in helpers.parallel_bulk(self.client, actions,
+                                                  thread_count=REBUILD_THREADS,
+                                                  chunk_size=REBUILD_CHUNK,
+                                                  request_timeout=BULK_TIMEOUT):
                 done += 1
                 if progress is not None and done - reported >= REBUILD_CHUNK:
                     progress(done)
