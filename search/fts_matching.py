@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from search.analysis import QueryPlan, Term
+from search.fts_text import fts5_literal, tsquery_literal
 from search.interfaces import SearchQuery
 
 # The FTS5 columns, in order; bm25() takes one weight per column.
@@ -20,42 +21,32 @@ FTS_COLUMNS = "name, tagline, body, tags_text, category, partner"
 FTS_WEIGHTS = "3.0, 2.0, 1.0, 2.0, 1.5, 1.0"
 
 
-def _fts5_literal(words: tuple[str, ...]) -> str:
-    """One word, or a phrase, as an FTS5 string: quoted, quotes doubled."""
-    return '"' + " ".join(words).replace('"', '""') + '"'
-
-
 def fts5_term(term: Term, prefix: str | None = None) -> str:
     """An FTS5 expression for one term: any of its alternatives; ``prefix``: also
     a word of the name that starts with it (the word being typed)."""
-    parts = [_fts5_literal(alternative) for alternative in term.alternatives]
+    parts = [fts5_literal(alternative) for alternative in term.alternatives]
     if prefix:
-        parts.append(f"name : {_fts5_literal((prefix,))} *")
+        parts.append(f"name : {fts5_literal((prefix,))} *")
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-
-
-def _tsquery_literal(words: tuple[str, ...]) -> str:
-    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
-    return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
 
 
 def tsquery_term(term: Term, prefix: str | None = None) -> str:
     """A PostgreSQL ``to_tsquery`` input for one term (as ``fts5_term``); the
     prefix matches lexemes of weight A (the name)."""
-    parts = [_tsquery_literal(alternative) for alternative in term.alternatives]
+    parts = [tsquery_literal(alternative) for alternative in term.alternatives]
     if prefix:
-        parts.append(_tsquery_literal((prefix,)) + ":*A")
+        parts.append(tsquery_literal((prefix,)) + ":*A")
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
 
 
 def fts5_near(pair: tuple[str, str]) -> str:
     """Two words at most two words apart, in either order."""
-    return f"NEAR({_fts5_literal(pair[:1])} {_fts5_literal(pair[1:])}, 2)"
+    return f"NEAR({fts5_literal(pair[:1])} {fts5_literal(pair[1:])}, 2)"
 
 
 def tsquery_near(pair: tuple[str, str]) -> str:
     """Two words next to each other, or one word apart ("drag and drop")."""
-    first, second = (_tsquery_literal((word,)) for word in pair)
+    first, second = (tsquery_literal((word,)) for word in pair)
     return f"({first} <-> {second} | {first} <2> {second})"
 
 

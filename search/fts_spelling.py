@@ -25,6 +25,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy.engine import Connection
 
 from search.analysis import QueryPlan, Term
+from search.fts_text import fts5_literal, tsquery_literal
 
 MIN_CORRECTED_LENGTH = 4
 # How long a process keeps the vocabulary before reading it again; words this
@@ -97,22 +98,22 @@ class Speller:
         if self.dialect == "sqlite":
             sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :w "
                    "LIMIT :cap) found")
-            value = '"' + word.replace('"', '""') + '"'
+            value = fts5_literal((word,))
         else:
             sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_documents "
                    "WHERE search_vector @@ to_tsquery('english', :w) LIMIT :cap) found")
-            value = "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
+            value = tsquery_literal((word,))
         return conn.execute(sa.text(sql), {"w": value, "cap": cap}).scalar_one()
 
     def _name_starts(self, conn: Connection, word: str) -> bool:
         """Whether a word of some listing's name starts with ``word``."""
         if self.dialect == "sqlite":
             sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w LIMIT 1"
-            value = 'name : "' + word.replace('"', '""') + '" *'
+            value = f"name : {fts5_literal((word,))} *"
         else:
             sql = ("SELECT 1 FROM search_documents "
                    "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
-            value = "'" + word.replace("'", "''").replace("\\", "\\\\") + "':*A"
+            value = tsquery_literal((word,)) + ":*A"
         return conn.execute(sa.text(sql), {"w": value}).first() is not None
 
     def correction(self, conn: Connection, word: str, rare_below: int = 1,

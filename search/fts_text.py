@@ -36,6 +36,20 @@ def words_of(text: str) -> list[str]:
     return [word[:MAX_WORD_LENGTH] for word in WORD.findall(text)[:MAX_WORDS]]
 
 
+def fts5_literal(words: Sequence[str]) -> str:
+    """A word, or a phrase of words, as an FTS5 string: quoted, quotes doubled,
+    so it is always a literal and never query syntax."""
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def tsquery_literal(words: Sequence[str]) -> str:
+    """A word, or a phrase (``<->``: one right after the other), as quoted
+    ``to_tsquery`` lexemes. The words hold letters and digits only, so the
+    quotes cannot be broken out of."""
+    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
+    return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
+
+
 def fts5_query(words: Sequence[str], prefix_column: str | None = "name") -> str:
     """An FTS5 MATCH expression: every word quoted (so it is a literal string,
     never syntax), all required. The last word may also be the start of a word
@@ -44,7 +58,7 @@ def fts5_query(words: Sequence[str], prefix_column: str | None = "name") -> str:
 
     Prefixes stay out of the long text on purpose: "qu" would otherwise match
     most descriptions, which is slow and rarely what was meant."""
-    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
+    quoted = [fts5_literal((word,)) for word in words]
     if quoted and prefix_column:
         quoted[-1] = f"({quoted[-1]} OR {prefix_column} : {quoted[-1]} *)"
     elif quoted:
@@ -55,9 +69,8 @@ def fts5_query(words: Sequence[str], prefix_column: str | None = "name") -> str:
 def tsquery(words: Sequence[str], prefix_weight: str | None = "A") -> str:
     """A PostgreSQL ``to_tsquery`` input of the same shape as ``fts5_query``:
     quoted lexemes, all required, the last also a prefix of a lexeme of
-    ``prefix_weight`` (A: the name). The words hold letters and digits only,
-    so the quotes cannot be broken out of."""
-    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
+    ``prefix_weight`` (A: the name)."""
+    quoted = [tsquery_literal((word,)) for word in words]
     if quoted and prefix_weight:
         quoted[-1] = f"({quoted[-1]} | {quoted[-1]}:*{prefix_weight})"
     elif quoted:

@@ -85,6 +85,11 @@ def _unavailable(action: str) -> Iterator[None]:
         raise SearchUnavailable(f"OpenSearch {action} failed: {_short(error)}") from None
 
 
+def _exact_name_first(result: SearchResult) -> bool:
+    """Whether the first hit is a listing named exactly as the query."""
+    return bool(result.hits) and (result.hits[0].score or 0) >= EXACT_NAME_BOOST
+
+
 def _is_missing_index(error: TransportError) -> bool:
     return isinstance(error, NotFoundError) and error.error == _INDEX_NOT_FOUND
 
@@ -314,8 +319,7 @@ class OpenSearchBackend:
         if not text:
             return result
         fixes = queries.corrections(response)
-        exact_name = bool(result.hits) and (result.hits[0].score or 0) >= EXACT_NAME_BOOST
-        if not fixes and (result.total >= FEW_RESULTS or exact_name):
+        if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):
             return result  # enough found, or the very app named
         missing = bool(fixes)
         fixes = fixes or self._corrections(text)
@@ -350,9 +354,8 @@ class OpenSearchBackend:
         result = self._result(response)
         # The very app named needs no company (and a name's common word, like
         # "Scheduler", would otherwise bring back half the catalog).
-        exact_name = bool(result.hits) and (result.hits[0].score or 0) >= EXACT_NAME_BOOST
         relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not plan.empty
-                   and not exact_name else None)
+                   and not _exact_name_first(result) else None)
         if relaxed is not None:
             wider = self._search(queries.search_body(query, relaxed,
                                                      corrected_name=corrected_name), "search")

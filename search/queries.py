@@ -403,22 +403,6 @@ def spelling_body(text: str, mode: str = "missing") -> dict:
     }
 
 
-def corrected_text(response: dict) -> str | None:
-    """The text with each misspelt word replaced by its best suggestion, or None
-    when no word changed."""
-    entries = (response.get("suggest") or {}).get("words") or []
-    words, changed = [], False
-    for entry in entries:
-        options = entry.get("options") or []
-        if options:
-            words.append(options[0]["text"])
-            changed = True
-        else:
-            words.append(entry.get("text", ""))
-    corrected = " ".join(word for word in words if word)
-    return corrected if changed and corrected else None
-
-
 def corrections(response: dict) -> dict[str, str]:
     """``{misspelt word: its best suggestion}`` from a term suggester's answer."""
     entries = (response.get("suggest") or {}).get("words") or []

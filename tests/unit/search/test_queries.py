@@ -250,15 +250,15 @@ def test_search_returns_ids_only():
 # --- did you mean and autocomplete --------------------------------------------------------
 
 
-def test_corrected_text_replaces_only_misspelt_words():
+def test_corrections_name_only_misspelt_words():
     response = {"suggest": {"words": [
         {"text": "chaterbox", "offset": 0, "length": 9, "options": [{"text": "chatterbox"}]},
         {"text": "team", "offset": 10, "length": 4, "options": []},
     ]}}
-    assert queries.corrected_text(response) == "chatterbox team"
+    assert queries.corrections(response) == {"chaterbox": "chatterbox"}
     nothing = {"suggest": {"words": [{"text": "team", "options": []}]}}
-    assert queries.corrected_text(nothing) is None
-    assert queries.corrected_text({}) is None
+    assert queries.corrections(nothing) == {}
+    assert queries.corrections({}) == {}
 
 
 def test_suggest_body_completes_words_of_the_name():
