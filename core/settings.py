@@ -232,7 +232,7 @@ SETTINGS: tuple[Setting, ...] = (
             "`off`: only the worker or `flask mail send`", default_text=SENDER_DEFAULT_TEXT),
     # search
     Setting("OPENSEARCH_URL", "search", WebAddress(), None,
-            "an OpenSearch 2.x cluster; unset: the embedded index in the database",
+            "an OpenSearch 2.x cluster; unset: the embedded index (`SEARCH_EMBEDDED_INDEX`)",
             secret=True),
     Setting("OPENSEARCH_INDEX", "search", Text(), "bazaar-listings",
             "the alias searches go through; reindexing swaps the index behind it"),
@@ -245,6 +245,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_SYNC_SENDER", "search", Choice(SENDER_MODES), _sender_default,
             "`thread`: each web process applies search changes left behind; `off`: only "
             "the worker or `flask search sync` does", default_text=SENDER_DEFAULT_TEXT),
+    Setting("SEARCH_EMBEDDED_INDEX", "search", Choice(("local", "database")), "local",
+            "the embedded index (the default search, and the fallback when OpenSearch is "
+            "down): `local`: a tantivy index in `SEARCH_INDEX_DIR`, fast at any catalog "
+            "size, one per host; `database`: the database's own full-text index (SQLite "
+            "FTS5 / PostgreSQL), shared by every host, slow past ~20,000 listings"),
+    Setting("SEARCH_INDEX_DIR", "search", Text(), None,
+            "the directory of the `local` embedded index; fill it with `flask search reindex "
+            "--target embedded`",
+            default_text="unset: next to a SQLite database file (`instance/bazaar.db` -> "
+            "`instance/bazaar.db.search`), else `instance/search-index`"),
     # search/ resolves unset to its packaged list (core names no domain package's files).
     Setting("SEARCH_SYNONYMS_FILE", "search", Text(), None,
             "the curated synonym list (Solr format, docs/search.md); a missing or malformed "

@@ -1,10 +1,13 @@
-"""Search: the backend interface, its OpenSearch and embedded (SQLite FTS5 /
-PostgreSQL full-text) implementations, and the outbox that keeps the index in
-step with the database."""
+"""Search: the backend interface, its OpenSearch and embedded implementations
+(a local tantivy index, or the database's own full-text index), and the outbox
+that keeps the indexes in step with the database."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 from core.observability import report_dependency
 from listings.ports import plug_search
@@ -16,6 +19,7 @@ from search.services import SearchService
 from search.sync import init_sync_sender
 from search.synonym_views import bp as synonym_views_bp  # the editors' synonym page
 from search.synonyms import DEFAULT_SYNONYMS_FILE, SynonymStore, load_synonym_file
+from search.tantivy_backend import TantivyBackend
 from search.views import bp as views_bp  # the search page and autocomplete
 
 
@@ -27,7 +31,10 @@ def init_app(app: Flask) -> None:
     app.extensions["bazaar.synonyms"] = SynonymStore(app.extensions["bazaar.engine"],
                                                      load_synonym_file(synonyms_file))
     synonyms = app.extensions["bazaar.synonyms"].current  # the list in force, when asked
-    embedded = EmbeddedBackend(app.extensions["bazaar.engine"], synonyms=synonyms)
+    if app.config.get("SEARCH_EMBEDDED_INDEX") == "database":
+        embedded = EmbeddedBackend(app.extensions["bazaar.engine"], synonyms=synonyms)
+    else:
+        embedded = TantivyBackend(index_directory(app), synonyms=synonyms)
     url = app.config.get("OPENSEARCH_URL")
     if url:
         primary = OpenSearchBackend(url, index_prefix=app.config["OPENSEARCH_INDEX"],
@@ -42,3 +49,14 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.register_blueprint(views_bp)
     app.register_blueprint(synonym_views_bp)
+
+
+def index_directory(app: Flask) -> Path:
+    """Where the local index lives: ``SEARCH_INDEX_DIR``, else next to a SQLite
+    database file (so each database has its own index), else in the instance folder."""
+    if app.config.get("SEARCH_INDEX_DIR"):
+        return Path(app.config["SEARCH_INDEX_DIR"])
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database + ".search")
+    return Path(app.instance_path) / "search-index"

@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse
+from search.analysis import QueryPlan, Synonyms, analyse
+from search.correction import run_plan
 from search.fts_matching import FTS_COLUMNS, Matching
-from search.fts_spelling import Speller
+from search.fts_spelling import Speller, SqlIndexWords
 from search.fts_tables import (
     document_row,
     documents_table,
@@ -59,8 +60,6 @@ from search.interfaces import (
 BATCH_SIZE = 1000
 MAX_PER_PAGE = 100
 MAX_SUGGESTIONS = 50
-# Fewer results than this for the text as typed: try it with its rare words corrected.
-FEW_RESULTS = 3
 FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
 RATING_STEPS = (4, 3, 2, 1)
 
@@ -109,7 +108,7 @@ class EmbeddedBackend:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.synonyms = synonyms
-        self.speller = Speller(self.dialect)
+        self.speller = Speller()
 
     # --- writing ---------------------------------------------------------------
 
@@ -213,12 +212,8 @@ class EmbeddedBackend:
             return False
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Run a query: text as literal words, filters, facets, one page of hits.
-
-        Words no listing has are corrected from the index's vocabulary (unless
-        ``query.correct_spelling`` is off); when the text still finds fewer
-        than ``FEW_RESULTS``, rare words are corrected too and the corrected
-        text is searched for if it finds more."""
+        """Run a query: text as literal words, filters, facets, one page of hits
+        (spelling corrected and widened as ``search.correction.run_plan`` says)."""
         text = (query.text or "")[:MAX_QUERY_LENGTH]
         plan = analyse(text, self.synonyms() if self.synonyms else None)
         if text.strip() and plan.empty:
@@ -226,44 +221,9 @@ class EmbeddedBackend:
             return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
         try:
             with self.engine.connect() as conn:
-                if plan.empty or not query.correct_spelling:
-                    result = self._run(conn, plan, query)
-                    if not plan.empty:
-                        result.did_you_mean = self._did_you_mean(
-                            conn, plan, query, rare_below=FEW_RESULTS if
-                            result.total < FEW_RESULTS else 1)
-                    return result
-                corrected = self.speller.correct(conn, plan)
-                result = self._run(conn, corrected, query)
-                if result.total < FEW_RESULTS and not self._names(conn, plan):
-                    rarer = self.speller.correct(conn, corrected, rare_below=FEW_RESULTS)
-                    if rarer != corrected:
-                        second = self._run(conn, rarer, query)
-                        if second.total > result.total:
-                            corrected, result = rarer, second
-                if result.total:
-                    result.corrected_text = corrected.corrected_text
-                return result
+                return run_plan(_SqlRunner(self, conn), self.speller, plan, query)
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
-
-    def _names(self, conn: Connection, plan: QueryPlan) -> bool:
-        """Whether the text is exactly some listing's name (then it is no typo)."""
-        return conn.execute(sa.text("SELECT 1 FROM search_documents WHERE name_key = :key "
-                                    "LIMIT 1"), {"key": " ".join(plan.words)}).first() is not None
-
-    def _run(self, conn: Connection, plan: QueryPlan, query: SearchQuery) -> SearchResult:
-        """One search; when few match, again with any one term enough."""
-        result = self._run_once(conn, plan, query)
-        # The very app named needs no company (and a name's common word, like
-        # "Scheduler", would otherwise bring back half the catalog).
-        relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not self._names(conn, plan)
-                   else None)
-        if relaxed is not None:
-            wider = self._run_once(conn, relaxed, query)
-            if wider.total > result.total:
-                return wider
-        return result
 
     def _run_once(self, conn: Connection, plan: QueryPlan, query: SearchQuery) -> SearchResult:
         matching = Matching(self.dialect, plan, query)
@@ -426,19 +386,6 @@ class EmbeddedBackend:
                 if value and MARK_START in value:
                     by_id[listing_id].highlights[field] = mark(value)
 
-    def _did_you_mean(self, conn: Connection, plan: QueryPlan, query: SearchQuery,
-                      rare_below: int) -> str | None:
-        """The corrected text, offered as a link when spelling correction is off:
-        words in no listing corrected (and rare ones, ``rare_below``), and only
-        when the corrected text finds something."""
-        corrected = self.speller.correct(conn, plan, rare_below=rare_below)
-        text = corrected.corrected_text
-        if not text:
-            return None
-        matching = Matching(self.dialect, corrected, query)
-        sql = f"SELECT 1 {matching.from_where()} LIMIT 1"
-        return text if conn.execute(matching.statement(sql), matching.params).first() else None
-
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Names that start with ``prefix`` (alphabetical), then names with a
         word that starts with it (alphabetical), at most ``limit``."""
@@ -475,3 +422,25 @@ class EmbeddedBackend:
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
         return [Suggestion(id=row[0], slug=row[1], name=row[2], category=row[3]) for row in rows]
+
+
+class _SqlRunner:
+    """The database index's side of ``search.correction.run_plan``, on one connection."""
+
+    def __init__(self, backend: EmbeddedBackend, conn: Connection):
+        self.backend = backend
+        self.conn = conn
+        self.words = SqlIndexWords(conn, backend.dialect)
+
+    def run_once(self, plan: QueryPlan, query: SearchQuery) -> SearchResult:
+        return self.backend._run_once(self.conn, plan, query)
+
+    def is_name(self, plan: QueryPlan) -> bool:
+        return self.conn.execute(
+            sa.text("SELECT 1 FROM search_documents WHERE name_key = :key LIMIT 1"),
+            {"key": " ".join(plan.words)}).first() is not None
+
+    def finds_any(self, plan: QueryPlan, query: SearchQuery) -> bool:
+        matching = Matching(self.backend.dialect, plan, query)
+        sql = f"SELECT 1 {matching.from_where()} LIMIT 1"
+        return self.conn.execute(matching.statement(sql), matching.params).first() is not None

@@ -1,8 +1,8 @@
-"""Spelling correction for the embedded backend, from the index's own words.
+"""Spelling correction for the embedded backends, from the index's own words.
 
 A query word the index does not hold at all ("invocing") is looked up in the
-index's vocabulary (``search_vocabulary``: every word of every listing's name,
-tagline, description, tags, category and partner, unstemmed). The nearest
+index's vocabulary (every word of every listing's name, tagline, description,
+tags, category and partner, unstemmed: ``IndexWords.vocabulary``). The nearest
 words within an edit distance (one edit for words of four or five letters,
 two for longer ones; a swap of two letters counts as one edit) are
 candidates; the nearest wins, and among equally near ones the word more
@@ -18,6 +18,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Protocol
 
 import sqlalchemy as sa
 from rapidfuzz import process
@@ -44,6 +46,52 @@ def max_edits(word: str) -> int:
     return 1 if len(word) <= 5 else 2
 
 
+class IndexWords(Protocol):
+    """What spelling correction asks of an index."""
+
+    def count(self, word: str, cap: int) -> int:
+        """How many listings have ``word`` (as the index matches it), up to ``cap``."""
+
+    def name_starts(self, word: str) -> bool:
+        """Whether a word of some listing's name starts with ``word``."""
+
+    def vocabulary(self) -> Iterable[str]:
+        """Every word the index holds (unstemmed)."""
+
+
+class SqlIndexWords:
+    """The words of the database's full-text index (SQLite FTS5 or PostgreSQL)."""
+
+    def __init__(self, conn: Connection, dialect: str):
+        self.conn = conn
+        self.dialect = dialect
+
+    def count(self, word: str, cap: int) -> int:
+        if self.dialect == "sqlite":
+            sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :w "
+                   "LIMIT :cap) found")
+            value = fts5_literal((word,))
+        else:
+            sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_documents "
+                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT :cap) found")
+            value = tsquery_literal((word,))
+        return self.conn.execute(sa.text(sql), {"w": value, "cap": cap}).scalar_one()
+
+    def name_starts(self, word: str) -> bool:
+        if self.dialect == "sqlite":
+            sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w LIMIT 1"
+            value = f"name : {fts5_literal((word,))} *"
+        else:
+            sql = ("SELECT 1 FROM search_documents "
+                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
+            value = tsquery_literal((word,)) + ":*A"
+        return self.conn.execute(sa.text(sql), {"w": value}).first() is not None
+
+    def vocabulary(self) -> Iterable[str]:
+        return (word for (word,) in self.conn.execute(
+            sa.text("SELECT word FROM search_vocabulary")))
+
+
 class Vocabulary:
     """The index's words by length, read once and kept for ``VOCABULARY_TTL``."""
 
@@ -58,24 +106,24 @@ class Vocabulary:
         with self._lock:
             self._by_length = None
 
-    def _words(self, conn: Connection) -> dict[int, list[str]]:
+    def _words(self, index: IndexWords) -> dict[int, list[str]]:
         with self._lock:
             fresh = time.monotonic() - self._loaded_at < self.ttl
             if self._by_length is not None and fresh:
                 return self._by_length
         by_length: dict[int, list[str]] = defaultdict(list)
-        for (word,) in conn.execute(sa.text("SELECT word FROM search_vocabulary")):
+        for word in index.vocabulary():
             by_length[len(word)].append(word)
         with self._lock:
             self._by_length, self._loaded_at = dict(by_length), time.monotonic()
         return self._by_length
 
-    def nearest(self, conn: Connection, word: str) -> list[str]:
+    def nearest(self, index: IndexWords, word: str) -> list[str]:
         """Vocabulary words within ``max_edits(word)`` of ``word``, nearest first."""
         edits = max_edits(word)
         if not edits:
             return []
-        by_length = self._words(conn)
+        by_length = self._words(index)
         choices = [candidate for length in range(len(word) - edits, len(word) + edits + 1)
                    for candidate in by_length.get(length, ())]
         found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits,
@@ -90,33 +138,10 @@ class Vocabulary:
 class Speller:
     """Corrects the words of a query plan that match no listing at all."""
 
-    def __init__(self, dialect: str, vocabulary: Vocabulary | None = None):
-        self.dialect = dialect
+    def __init__(self, vocabulary: Vocabulary | None = None):
         self.vocabulary = vocabulary or Vocabulary()
 
-    def _count(self, conn: Connection, word: str, cap: int) -> int:
-        if self.dialect == "sqlite":
-            sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :w "
-                   "LIMIT :cap) found")
-            value = fts5_literal((word,))
-        else:
-            sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_documents "
-                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT :cap) found")
-            value = tsquery_literal((word,))
-        return conn.execute(sa.text(sql), {"w": value, "cap": cap}).scalar_one()
-
-    def _name_starts(self, conn: Connection, word: str) -> bool:
-        """Whether a word of some listing's name starts with ``word``."""
-        if self.dialect == "sqlite":
-            sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w LIMIT 1"
-            value = f"name : {fts5_literal((word,))} *"
-        else:
-            sql = ("SELECT 1 FROM search_documents "
-                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
-            value = tsquery_literal((word,)) + ":*A"
-        return conn.execute(sa.text(sql), {"w": value}).first() is not None
-
-    def correction(self, conn: Connection, word: str, rare_below: int = 1,
+    def correction(self, index: IndexWords, word: str, rare_below: int = 1,
                    typing: bool = False) -> str | None:
         """The word to search for as well as ``word``, or None.
 
@@ -126,16 +151,16 @@ class Speller:
         starts a word of some listing's name."""
         if max_edits(word) == 0 or word.isdigit():
             return None
-        found = self._count(conn, word, rare_below)
-        if found >= rare_below or (typing and self._name_starts(conn, word)):
+        found = index.count(word, rare_below)
+        if found >= rare_below or (typing and index.name_starts(word)):
             return None
-        counted = [(self._count(conn, candidate, COUNT_CAP), candidate)
-                   for candidate in self.vocabulary.nearest(conn, word)]
+        counted = [(index.count(candidate, COUNT_CAP), candidate)
+                   for candidate in self.vocabulary.nearest(index, word)]
         # Equally near: the word more listings use is the likelier meaning.
         counted.sort(key=lambda pair: -pair[0])
         return next((candidate for count, candidate in counted if count > found), None)
 
-    def correct(self, conn: Connection, plan: QueryPlan, rare_below: int = 1) -> QueryPlan:
+    def correct(self, index: IndexWords, plan: QueryPlan, rare_below: int = 1) -> QueryPlan:
         """``plan`` with a correction added to each single-word term whose word
         fewer than ``rare_below`` listings have. The word itself stays an
         alternative, so nothing it finds is lost."""
@@ -146,7 +171,7 @@ class Speller:
             word = term.single_word
             if word and not term.corrected:
                 typing = position == last and word == plan.prefix
-                fixed = self.correction(conn, word, rare_below, typing)
+                fixed = self.correction(index, word, rare_below, typing)
                 if fixed:
                     term = term.with_corrections([fixed])
                     changed = True

@@ -117,8 +117,9 @@ def _database_backends(metafunc) -> list[str]:
 
 def pytest_generate_tests(metafunc):
     if "search_backend_name" in metafunc.fixturenames:
-        # The embedded index on every database; OpenSearch once (it needs no database).
-        pairs = [(db, "embedded") for db in _database_backends(metafunc)]
+        # The local index once (it needs no database); the database's index on
+        # every database; OpenSearch once.
+        pairs = [("sqlite", "local")] + [(db, "database") for db in _database_backends(metafunc)]
         if OPENSEARCH_URL:
             pairs.append(("sqlite", "opensearch"))
         metafunc.parametrize("db_backend,search_backend_name", pairs, scope="session")
@@ -208,6 +209,7 @@ def app(database_url, tmp_path, app_overrides):
         "TESTING": True,
         "DATABASE_URL": database_url,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "bazaar.test",

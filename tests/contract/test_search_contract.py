@@ -1,7 +1,8 @@
 """The search backend contract: the same behaviours against every backend.
 
-Runs against the embedded index (on SQLite and on PostgreSQL) and against a
-real OpenSearch node (``BAZAAR_TEST_OPENSEARCH_URL``; required when CI=true).
+Runs against the local index (tantivy), the database's index (on SQLite and on
+PostgreSQL) and a real OpenSearch node (``BAZAAR_TEST_OPENSEARCH_URL``;
+required when CI=true).
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ def doc(name: str, **fields) -> dict:
 
 
 @pytest.fixture
-def backend(app, search_backend_name) -> SearchBackend:
-    if search_backend_name == "embedded":
+def backend(app, search_backend_name, tmp_path) -> SearchBackend:
+    if search_backend_name == "local":
+        from search.tantivy_backend import TantivyBackend
+
+        yield TantivyBackend(tmp_path / "contract-index",
+                             synonyms=app.extensions["bazaar.synonyms"].current)
+        return
+    if search_backend_name == "database":
         from search.fts import EmbeddedBackend
 
         yield EmbeddedBackend(app.extensions["bazaar.engine"],

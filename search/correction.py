@@ -1,0 +1,83 @@
+"""How the embedded backends run a query plan: spelling corrected, widened when
+few listings match, and a "did you mean" when correction is turned off.
+
+Both the local index (``search.tantivy_backend``) and the database's full-text
+index (``search.fts``) follow these steps; each supplies a ``PlanRunner``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from search.analysis import RELAX_BELOW, QueryPlan
+from search.fts_spelling import IndexWords, Speller
+from search.interfaces import SearchQuery, SearchResult
+
+# Fewer results than this for the text as typed: try it with its rare words corrected.
+FEW_RESULTS = 3
+
+
+class PlanRunner(Protocol):
+    words: IndexWords
+
+    def run_once(self, plan: QueryPlan, query: SearchQuery) -> SearchResult:
+        """One search: hits, total and facets for exactly this plan."""
+
+    def is_name(self, plan: QueryPlan) -> bool:
+        """Whether the text is exactly some listing's name (then it is no typo)."""
+
+    def finds_any(self, plan: QueryPlan, query: SearchQuery) -> bool:
+        """Whether this plan (with the query's filters) finds at least one listing."""
+
+
+def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,
+             query: SearchQuery) -> SearchResult:
+    """Search for ``plan``.
+
+    Words no listing has are corrected from the index's vocabulary (unless
+    ``query.correct_spelling`` is off); when the text still finds fewer than
+    ``FEW_RESULTS``, rare words are corrected too and the corrected text is
+    searched for if it finds more."""
+    if plan.empty or not query.correct_spelling:
+        result = run_widening(runner, plan, query)
+        if not plan.empty:
+            rare_below = FEW_RESULTS if result.total < FEW_RESULTS else 1
+            result.did_you_mean = did_you_mean(runner, speller, plan, query, rare_below)
+        return result
+    corrected = speller.correct(runner.words, plan)
+    result = run_widening(runner, corrected, query)
+    if result.total < FEW_RESULTS and not runner.is_name(plan):
+        rarer = speller.correct(runner.words, corrected, rare_below=FEW_RESULTS)
+        if rarer != corrected:
+            second = run_widening(runner, rarer, query)
+            if second.total > result.total:
+                corrected, result = rarer, second
+    if result.total:
+        result.corrected_text = corrected.corrected_text
+    return result
+
+
+def run_widening(runner: PlanRunner, plan: QueryPlan, query: SearchQuery) -> SearchResult:
+    """One search; when few match, again with any one term enough."""
+    result = runner.run_once(plan, query)
+    # The very app named needs no company (and a name's common word, like
+    # "Scheduler", would otherwise bring back half the catalog).
+    relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not runner.is_name(plan)
+               else None)
+    if relaxed is not None:
+        wider = runner.run_once(relaxed, query)
+        if wider.total > result.total:
+            return wider
+    return result
+
+
+def did_you_mean(runner: PlanRunner, speller: Speller, plan: QueryPlan, query: SearchQuery,
+                 rare_below: int) -> str | None:
+    """The corrected text, offered as a link when spelling correction is off:
+    words in no listing corrected (and rare ones, ``rare_below``), and only
+    when the corrected text finds something."""
+    corrected = speller.correct(runner.words, plan, rare_below=rare_below)
+    text = corrected.corrected_text
+    if not text:
+        return None
+    return text if runner.finds_any(corrected, query) else None

@@ -1,0 +1,487 @@
+"""The embedded search backend: a local tantivy index in a directory.
+
+It is the default when no OpenSearch is configured, and the fallback when
+OpenSearch is down. tantivy (https://github.com/quickwit-oss/tantivy, through
+its Python bindings) scores only the best matches of a query (block-max WAND)
+and counts facets from columnar fields, so a common word in 80,000 of 100,000
+listings costs a few milliseconds; the database's own full-text index
+(``search.fts``) scores and groups every match (see docs/search.md).
+
+One directory per host: the web processes read it, and whoever applies the
+search outbox writes it (one applier per target at a time, by the outbox's
+lease). A write opens tantivy's writer, commits and closes it, so the index's
+lock is held only while writing. Readers see a commit as a whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import tantivy
+
+from search.analysis import QueryPlan, Synonyms, analyse
+from search.correction import run_plan
+from search.fts_spelling import Speller
+from search.fts_text import MARK_END, MARK_START, WORD, mark, window, words_of
+from search.interfaces import (
+    MAX_QUERY_LENGTH,
+    FacetValue,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Suggestion,
+)
+from search.tantivy_schema import (
+    ENGLISH,
+    LAYOUT_VERSION,
+    PLAIN,
+    TEXT_FIELDS,
+    build_schema,
+    english_analyzer,
+    plain_analyzer,
+    to_entry,
+)
+
+Occur, Query = tantivy.Occur, tantivy.Query
+
+MAX_PER_PAGE = 100
+MAX_SUGGESTIONS = 50
+FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
+RATING_STEPS = (4, 3, 2, 1)
+MAX_BUCKETS = 10_000
+# Ranking tiers, added to the text score: the exact name, then names that start
+# with the query, then listings matching every term. Text scores stay far below.
+EXACT_NAME_BOOST = 1_000_000.0
+NAME_PREFIX_BOOST = 100_000.0
+ALL_TERMS_BOOST = 10_000.0
+PREFIX_WEIGHT = TEXT_FIELDS["name"]
+NEAR_SLOP = 2
+# Memory for the writer's buffer: tantivy needs at least 15 MB per thread.
+WRITER_HEAP = 64_000_000
+REBUILD_HEAP = 256_000_000
+PROGRESS_EVERY = 1000
+
+SORT_FIELDS = {"rating": "sort_rating", "installs": "sort_installs", "updated": "sort_updated",
+               "newest": "sort_published"}
+
+
+def _const(query: Query, score: float = 0.0) -> Query:
+    return Query.const_score_query(query, score)
+
+
+def _all(queries: Sequence[Query]) -> Query:
+    return queries[0] if len(queries) == 1 else Query.boolean_query(
+        [(Occur.Must, query) for query in queries])
+
+
+def _any(queries: Sequence[Query]) -> Query:
+    return queries[0] if len(queries) == 1 else Query.boolean_query(
+        [(Occur.Should, query) for query in queries])
+
+
+class TantivyBackend:
+    """The search index in a local directory (``SEARCH_INDEX_DIR``)."""
+
+    name = "embedded"
+
+    def __init__(self, directory: str | Path, synonyms: Callable[[], Synonyms] | None = None):
+        """``synonyms``: gives the synonym list in force (``search.synonyms``)."""
+        self.directory = Path(directory) / f"v{LAYOUT_VERSION}"
+        self.synonyms = synonyms
+        self.schema = build_schema()
+        self.english = english_analyzer()
+        self.plain = plain_analyzer()
+        self.speller = Speller()
+        self._index: tantivy.Index | None = None
+        self._lock = threading.Lock()
+
+    # --- the index ---------------------------------------------------------------
+
+    def _open(self) -> tantivy.Index:
+        with self._lock:
+            if self._index is None:
+                try:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    index = tantivy.Index(self.schema, path=str(self.directory))
+                except (OSError, ValueError) as error:
+                    raise SearchUnavailable(
+                        f"local search index {self.directory}: {error}") from error
+                index.register_tokenizer(ENGLISH, english_analyzer())
+                index.register_tokenizer(PLAIN, plain_analyzer())
+                self._index = index
+            return self._index
+
+    def _searcher(self) -> tantivy.Searcher:
+        index = self._open()
+        try:
+            index.reload()  # another process may have committed (0.2 ms when not)
+            return index.searcher()
+        except ValueError as error:
+            raise SearchUnavailable(f"local search index {self.directory}: {error}") from error
+
+    @contextmanager
+    def _writer(self, heap: int = WRITER_HEAP, threads: int = 1) -> Iterator[tantivy.IndexWriter]:
+        """tantivy's writer, committed at the end (rolled back on an error) and
+        closed, which frees the index's lock for the next writer."""
+        index = self._open()
+        try:
+            writer = index.writer(heap_size=heap, num_threads=threads)
+        except ValueError as error:  # another writer holds the lock, or no space
+            raise SearchUnavailable(f"local search index {self.directory}: {error}") from error
+        try:
+            try:
+                yield writer
+                writer.commit()
+            except ValueError as error:
+                writer.rollback()
+                raise SearchUnavailable(
+                    f"local search index {self.directory}: {error}") from error
+            except BaseException:
+                writer.rollback()
+                raise
+        finally:
+            writer.wait_merging_threads()
+            self.speller.vocabulary.forget()
+        index.reload()
+
+    # --- writing -----------------------------------------------------------------
+
+    def index(self, documents: Sequence[dict], timeout: float | None = None) -> None:
+        """Add or replace these documents (by ``id``), in one commit (``timeout``
+        is for remote indexes)."""
+        latest = {int(doc["id"]): doc for doc in documents}  # a repeated id: the last wins
+        if not latest:
+            return
+        entries = {listing_id: to_entry(doc, self.schema) for listing_id, doc in latest.items()}
+        with self._writer() as writer:
+            for listing_id, entry in entries.items():
+                writer.delete_documents_by_term("id", listing_id)
+                writer.add_document(entry)
+
+    def delete(self, listing_ids: Sequence[int], timeout: float | None = None) -> None:
+        """Remove these listings; unknown ids are ignored."""
+        ids = sorted({int(i) for i in listing_ids})
+        if not ids:
+            return
+        with self._writer() as writer:
+            for listing_id in ids:
+                writer.delete_documents_by_term("id", listing_id)
+
+    def rebuild(self, documents: Iterable[dict], total: int,
+                progress: Callable[[int], None] | None = None) -> int:
+        """Replace the whole index with ``documents`` in one commit: readers see
+        the old index until it, then the new one."""
+        done = 0
+        seen: set[int] = set()
+        with self._writer(REBUILD_HEAP, threads=2) as writer:
+            writer.delete_all_documents()
+            for doc in documents:
+                listing_id = int(doc["id"])
+                if listing_id in seen:
+                    writer.delete_documents_by_term("id", listing_id)
+                seen.add(listing_id)
+                writer.add_document(to_entry(doc, self.schema))
+                done += 1
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(done)
+        if progress is not None and done % PROGRESS_EVERY:
+            progress(done)
+        return len(seen)
+
+    # --- reading -----------------------------------------------------------------
+
+    def count(self) -> int:
+        """How many documents the index holds."""
+        return self._searcher().num_docs
+
+    def ping(self) -> bool:
+        """True when the index opens and answers (never raises)."""
+        try:
+            self._searcher()
+            return True
+        except Exception:  # noqa: BLE001  (ping reports, it never fails)
+            return False
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run a query: text as literal words, filters, facets, one page of hits
+        (spelling corrected and widened as ``search.correction.run_plan`` says)."""
+        text = (query.text or "")[:MAX_QUERY_LENGTH]
+        plan = analyse(text, self.synonyms() if self.synonyms else None)
+        if text.strip() and plan.empty:
+            # Only punctuation or symbols: nothing to look for (never "everything").
+            return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
+        try:
+            return run_plan(_Run(self, self._searcher()), self.speller, plan, query)
+        except ValueError as error:
+            raise SearchUnavailable(f"local search index {self.directory}: {error}") from error
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Names that start with ``prefix`` (alphabetical), then names with a
+        word that starts with it (alphabetical), at most ``limit``."""
+        words = words_of(prefix)
+        limit = min(int(limit), MAX_SUGGESTIONS)
+        if not words or limit <= 0:
+            return []
+        key = " ".join(words)
+        searcher = self._searcher()
+        starts = Query.regex_query(self.schema, "name_key", key + ".*")
+        by_word = Query.boolean_query(
+            [(Occur.Must, Query.term_query(self.schema, "name_words", word))
+             for word in words[:-1]]
+            + [(Occur.Must, Query.regex_query(self.schema, "name_words", words[-1] + ".*")),
+               (Occur.MustNot, starts)])
+        found: list[Suggestion] = []
+        for query in (starts, by_word):
+            if len(found) >= limit:
+                break
+            result = searcher.search(query, limit - len(found), count=False,
+                                     order_by_field="name_key", order=tantivy.Order.Asc)
+            for _, address in result.hits:
+                stored = searcher.doc(address)
+                found.append(Suggestion(id=stored.get_first("id"), slug=stored.get_first("slug"),
+                                        name=stored.get_first("name"),
+                                        category=stored.get_first("category_name")))
+        return found
+
+    # --- query building ----------------------------------------------------------
+
+    def tokens(self, words: Sequence[str]) -> list[str]:
+        """The index's stems of ``words``."""
+        return self.english.analyze(" ".join(words))
+
+    def words_query(self, words: Sequence[str]) -> Query | None:
+        """A word or phrase in any text field, each field at its weight."""
+        tokens = self.tokens(words)
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            parts = [Query.term_query(self.schema, field, tokens[0]) for field in TEXT_FIELDS]
+        else:
+            parts = [Query.phrase_query(self.schema, field, tokens) for field in TEXT_FIELDS]
+        return _any([Query.boost_query(part, weight)
+                     for part, weight in zip(parts, TEXT_FIELDS.values())])
+
+    def prefix_query(self, word: str) -> Query:
+        """A word of some listing's name that starts with ``word`` (being typed)."""
+        return Query.boost_query(_const(Query.regex_query(self.schema, "name_words",
+                                                          word + ".*"), 1.0), PREFIX_WEIGHT)
+
+    def term_query(self, plan: QueryPlan, position: int) -> Query | None:
+        term = plan.terms[position]
+        options = [self.words_query(alternative) for alternative in term.alternatives]
+        if position == len(plan.terms) - 1 and plan.prefix and term.single_word == plan.prefix:
+            options.append(self.prefix_query(plan.prefix))
+        options = [option for option in options if option is not None]
+        if not options:
+            return None
+        # The best alternative counts, not their sum (a synonym is not a second match).
+        return options[0] if len(options) == 1 else Query.disjunction_max_query(options)
+
+    def text_query(self, plan: QueryPlan) -> tuple[Query | None, list[Query]]:
+        """The match for the plan's terms (``plan.required`` of them), and the
+        terms' queries."""
+        terms = [query for position in range(len(plan.terms))
+                 if (query := self.term_query(plan, position)) is not None]
+        if not terms:
+            return None, []
+        required = min(plan.required, len(terms))
+        if required >= len(terms):
+            return _all(terms), terms
+        return Query.boolean_query([(Occur.Should, term) for term in terms],
+                                   minimum_number_should_match=required), terms
+
+    def filters(self, query: SearchQuery) -> dict[str, Query]:
+        schema, found = self.schema, {}
+        if query.categories:
+            found["category"] = Query.term_set_query(schema, "category_slug",
+                                                     [str(c) for c in query.categories])
+        if query.pricing in ("free", "paid"):
+            found["pricing"] = Query.term_query(schema, "is_free", query.pricing == "free")
+        if query.has_trial:
+            found["has_trial"] = Query.term_query(schema, "has_trial", True)
+        if query.min_rating is not None:
+            found["min_rating"] = Query.range_query(schema, "rating_average",
+                                                    tantivy.FieldType.Float,
+                                                    float(query.min_rating), None)
+        for name, values in (("badges", query.badges), ("regions", query.regions)):
+            if values:
+                found[name] = Query.term_set_query(schema, name, [str(v) for v in values])
+        if query.read_only:
+            found["read_only"] = Query.term_query(schema, "write_access", False)
+        return found
+
+
+class _Run:
+    """One search's reads, on one searcher (``search.correction.PlanRunner``)."""
+
+    def __init__(self, backend: TantivyBackend, searcher: tantivy.Searcher):
+        self.backend = backend
+        self.schema = backend.schema
+        self.searcher = searcher
+        self.words = _IndexWords(backend, searcher)
+
+    def is_name(self, plan: QueryPlan) -> bool:
+        key = " ".join(plan.words)
+        return self.searcher.search(Query.term_query(self.schema, "name_key", key), 1).count > 0
+
+    def finds_any(self, plan: QueryPlan, query: SearchQuery) -> bool:
+        text, _ = self.backend.text_query(plan)
+        if text is None:
+            return False
+        filters = list(self.backend.filters(query).values())
+        return self.searcher.search(_all([text, *filters]), 1).count > 0
+
+    def run_once(self, plan: QueryPlan, query: SearchQuery) -> SearchResult:
+        backend = self.backend
+        text, terms = backend.text_query(plan) if not plan.empty else (None, [])
+        filters = backend.filters(query)
+        if not plan.empty and text is None:
+            return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
+        matches = [_const(text)] if text is not None else []
+
+        def matching(without: str | None = None) -> Query:
+            parts = matches + [_const(q) for name, q in filters.items() if name != without]
+            return _all(parts) if parts else Query.all_query()
+
+        per_page = min(max(int(query.per_page), 1), MAX_PER_PAGE)
+        offset = (max(int(query.page), 1) - 1) * per_page
+        sort = query.sort if query.sort in SORT_FIELDS else "relevance"
+        if sort == "relevance" and text is None:
+            sort = "newest"
+        if sort == "relevance":
+            scored = self._ranked(plan, text, terms, matching())
+            result = self.searcher.search(scored, per_page, count=True, offset=offset,
+                                          weight_by_field="lift")
+        else:
+            result = self.searcher.search(matching(), per_page, count=True, offset=offset,
+                                          order_by_field=SORT_FIELDS[sort],
+                                          order=tantivy.Order.Desc)
+        total = result.count
+        addresses = [address for _, address in result.hits] if offset < total else []
+        ids = self.searcher.fast_field_values("id", addresses) if addresses else []
+        hits = [SearchHit(id=int(listing_id), score=float(key) if sort == "relevance" else None)
+                for listing_id, (key, _) in zip(ids, result.hits)]
+        if hits and not plan.empty:
+            self._highlight(plan, hits, addresses)
+        return SearchResult(hits=hits, total=total, facets=self._facets(filters, matching))
+
+    def _ranked(self, plan: QueryPlan, text: Query, terms: list[Query], matching: Query) -> Query:
+        """The matches, scored: text relevance, plus the tiers (exact name, a name
+        that starts with the query, every term matched) and neighbouring words."""
+        schema = self.schema
+        key = " ".join(plan.words)
+        keys = dict.fromkeys([key, " ".join(words_of(plan.corrected_text or ""))] if
+                             plan.corrected_text else [key])
+        extra = [_const(Query.term_set_query(schema, "name_key", list(keys)), EXACT_NAME_BOOST),
+                 _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)]
+        if len(terms) > 1:
+            extra.append(_const(_all(terms), ALL_TERMS_BOOST))
+        for first, second in plan.pairs:
+            tokens = self.backend.tokens((first, second))
+            if len(tokens) == 2:
+                extra += [Query.phrase_query(schema, field, tokens, slop=NEAR_SLOP)
+                          for field in ("name", "tagline", "body")]
+        return Query.boolean_query([(Occur.Must, matching), (Occur.Should, text)]
+                                   + [(Occur.Should, query) for query in extra])
+
+    def _facets(self, filters: dict[str, Query], matching) -> dict[str, list[FacetValue]]:
+        """Every facet's counts, each ignoring its own filter: one aggregation per
+        distinct set of filters."""
+        def own(facet: str) -> str | None:
+            return facet if facet in filters else None
+
+        aggregations = {
+            "category": {"terms": {"field": "category_slug", "size": MAX_BUCKETS}},
+            "pricing": {"terms": {"field": "is_free"}},
+            "has_trial": {"terms": {"field": "has_trial"}},
+            "read_only": {"terms": {"field": "write_access"}},
+            "min_rating": {"range": {"field": "rating_average", "ranges": [
+                {"from": 1.0, "to": 2.0}, {"from": 2.0, "to": 3.0}, {"from": 3.0, "to": 4.0},
+                {"from": 4.0}]}},
+            "badges": {"terms": {"field": "badges", "size": MAX_BUCKETS}},
+            "regions": {"terms": {"field": "regions", "size": MAX_BUCKETS}},
+        }
+        groups: dict[str | None, list[str]] = {}
+        for facet in FACETS:
+            groups.setdefault(own(facet), []).append(facet)
+        answers: dict[str, dict] = {}
+        for without, facets in groups.items():
+            answer = self.searcher.aggregate(matching(without),
+                                             {facet: aggregations[facet] for facet in facets})
+            answers.update({facet: answer.get(facet) or {} for facet in facets})
+
+        counts: dict[str, dict[str, int]] = {}
+        for facet in ("category", "badges", "regions"):
+            counts[facet] = {str(b["key"]): int(b["doc_count"])
+                             for b in answers[facet].get("buckets", [])}
+        flags = {facet: {b.get("key_as_string", str(b["key"])): int(b["doc_count"])
+                         for b in answers[facet].get("buckets", [])}
+                 for facet in ("pricing", "has_trial", "read_only")}
+        counts["pricing"] = {"free": flags["pricing"].get("true", 0),
+                             "paid": flags["pricing"].get("false", 0)}
+        counts["has_trial"] = {"true": flags["has_trial"].get("true", 0)}
+        counts["read_only"] = {"true": flags["read_only"].get("false", 0)}
+        in_range = [int(b["doc_count"]) for b in sorted(
+            answers["min_rating"].get("buckets", []), key=lambda b: b.get("from") or 0.0)
+            if b.get("from") is not None]
+        counts["min_rating"] = {str(stars): sum(in_range[stars - 1:]) for stars in RATING_STEPS}
+        return {name: [FacetValue(value=value, count=count) for value, count in
+                       sorted(counts[name].items(), key=lambda vc: (-vc[1], vc[0])) if count > 0]
+                for name in FACETS}
+
+    def _highlight(self, plan: QueryPlan, hits: list[SearchHit], addresses: list) -> None:
+        """Fill each hit's highlights: name and tagline whole, the description as
+        a snippet around the first match; only fields that matched."""
+        backend = self.backend
+        wanted = {token for term in plan.terms for alternative in term.alternatives
+                  for token in backend.tokens(alternative)}
+        stems: dict[str, str | None] = {}
+
+        def marked(text: str, prefix: str | None = None) -> str | None:
+            found, pieces, last = False, [], 0
+            for match in WORD.finditer(text):
+                word = match.group()
+                lowered = word.lower()
+                if lowered not in stems:
+                    tokens = backend.tokens((lowered,))
+                    stems[lowered] = tokens[0] if len(tokens) == 1 else None
+                folded = " ".join(backend.plain.analyze(lowered))
+                if stems[lowered] in wanted or (prefix and folded.startswith(prefix)):
+                    pieces += [text[last:match.start()], MARK_START, word, MARK_END]
+                    last, found = match.end(), True
+            return "".join(pieces) + text[last:] if found else None
+
+        for hit, address in zip(hits, addresses):
+            stored = self.searcher.doc(address)
+            for field, prefix in (("name", plan.prefix), ("tagline", None),
+                                  ("description", None)):
+                value = stored.get_first("body" if field == "description" else field) or ""
+                highlighted = marked(value, prefix)
+                if highlighted is None:
+                    continue
+                if field == "description":
+                    highlighted = window(highlighted)
+                hit.highlights[field] = mark(highlighted)
+
+
+class _IndexWords:
+    """The local index's words, for spelling correction (``fts_spelling.IndexWords``)."""
+
+    def __init__(self, backend: TantivyBackend, searcher: tantivy.Searcher):
+        self.backend = backend
+        self.searcher = searcher
+
+    def count(self, word: str, cap: int) -> int:
+        query = self.backend.words_query((word,))
+        return 0 if query is None else min(self.searcher.search(query, 1).count, cap)
+
+    def name_starts(self, word: str) -> bool:
+        return self.searcher.search(self.backend.prefix_query(word), 1).count > 0
+
+    def vocabulary(self) -> Iterable[str]:
+        return (word for word, _ in self.searcher.terms_with_prefix("words", "")
+                if 3 <= len(word) <= 60 and not word.isdigit())

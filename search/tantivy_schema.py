@@ -1,0 +1,109 @@
+"""The local search index's layout (tantivy) and the entry a search document becomes.
+
+Text fields are analysed by ``english`` (split into letters and digits,
+lowercased, accents folded, Snowball English stems), the same stems
+``search.synonyms`` matches on. Filter and facet fields are untokenized
+*fast* (columnar) fields, which tantivy counts and sorts on without reading
+documents. https://docs.rs/tantivy/latest/tantivy/schema/index.html
+"""
+
+from __future__ import annotations
+
+import tantivy
+
+from search.fts_tables import document_row, vocabulary_words
+from search.fts_text import clean_text, parse_datetime
+
+# Bump when the layout below changes: a new version is a new, empty directory,
+# filled by `flask search reindex --target embedded` (the old one is left alone).
+LAYOUT_VERSION = 1
+
+ENGLISH = "english"   # stemmed words: what listings are matched and ranked on
+PLAIN = "plain"       # whole words: spelling vocabulary, word prefixes of names
+
+# Text fields and their weights in the text score (as the other backends').
+TEXT_FIELDS = {"name": 3.0, "tagline": 2.0, "body": 1.0, "tags": 2.0, "category": 1.5,
+               "partner": 1.0}
+FACET_TERM_FIELDS = ("badges", "regions")
+
+# Sort keys pack a value and the listing id (the tie-break, newest id first)
+# into one unsigned 64-bit fast field, since tantivy sorts on one field.
+ID_BITS = 30
+MAX_ID = (1 << ID_BITS) - 1
+RATING_COUNT_BITS = 20
+
+
+def english_analyzer() -> tantivy.TextAnalyzer:
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold())
+            .filter(tantivy.Filter.stemmer("english")).build())
+
+
+def plain_analyzer() -> tantivy.TextAnalyzer:
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build())
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    for name in TEXT_FIELDS:
+        # name, tagline and body are stored for highlighting.
+        builder.add_text_field(name, stored=name in ("name", "tagline", "body"),
+                               tokenizer_name=ENGLISH)
+    builder.add_text_field("slug", stored=True, tokenizer_name="raw")
+    builder.add_text_field("category_name", stored=True, tokenizer_name="raw")
+    builder.add_text_field("words", tokenizer_name=PLAIN)
+    builder.add_text_field("name_words", tokenizer_name=PLAIN)
+    builder.add_text_field("name_key", fast=True, tokenizer_name="raw")
+    builder.add_text_field("category_slug", fast=True, tokenizer_name="raw")
+    for name in FACET_TERM_FIELDS:
+        builder.add_text_field(name, fast=True, tokenizer_name="raw")
+    for name in ("is_free", "has_trial", "write_access"):
+        builder.add_boolean_field(name, indexed=True, fast=True)
+    builder.add_float_field("rating_average", indexed=True, fast=True)
+    builder.add_float_field("lift", fast=True)
+    for name in ("sort_rating", "sort_installs", "sort_updated", "sort_published"):
+        builder.add_unsigned_field(name, fast=True)
+    return builder.build()
+
+
+def _packed(value: int, listing_id: int) -> int:
+    return (max(int(value), 0) << ID_BITS) | min(listing_id, MAX_ID)
+
+
+def _seconds(value) -> int:
+    moment = parse_datetime(value)
+    return int(moment.timestamp()) if moment else 0
+
+
+def lift_of(boost: float) -> float:
+    """The weight field value that makes tantivy's ``log2(2 + value)`` equal to
+    our popularity boost (``fts_text.popularity_boost``, 1.0 to 1.3)."""
+    return max(2.0 ** boost - 2.0, 0.0)
+
+
+def to_entry(doc: dict, schema: tantivy.Schema) -> tantivy.Document:
+    """The index entry of one search document (``search.interfaces.DOCUMENT_FIELDS``)."""
+    row = document_row(doc)
+    listing_id = row["listing_id"]
+    rating_count = min(row["rating_count"], (1 << RATING_COUNT_BITS) - 1)
+    rating = (round(row["rating_average"] * 100) << RATING_COUNT_BITS) | rating_count
+    # from_dict types each value by the schema (a Python int is signed otherwise).
+    return tantivy.Document.from_dict(dict(
+        id=listing_id,
+        name=row["name"], tagline=row["tagline"], body=row["body"], tags=row["tags_text"],
+        category=row["category"], partner=row["partner"],
+        slug=row["slug"], category_name=row["category"],
+        words=" ".join(sorted(vocabulary_words(doc))),
+        name_words=row["name"], name_key=row["name_key"],
+        category_slug=row["category_slug"],
+        badges=sorted({clean_text(v, 200) for v in doc.get("badges") or ()} - {""}),
+        regions=sorted({clean_text(v, 200) for v in doc.get("regions") or ()} - {""}),
+        is_free=row["is_free"], has_trial=row["has_trial"], write_access=row["write_access"],
+        rating_average=row["rating_average"], lift=lift_of(row["boost"]),
+        sort_rating=_packed(rating, listing_id),
+        sort_installs=_packed(min(row["installs"], (1 << 33) - 1), listing_id),
+        sort_updated=_packed(_seconds(doc.get("updated_at")), listing_id),
+        sort_published=_packed(_seconds(doc.get("published_at")), listing_id),
+    ), schema)
