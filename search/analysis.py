@@ -242,6 +242,26 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
     return QueryPlan(tuple(words), tuple(terms), required_terms(len(terms)), prefix)
 
 
+def reanalysed(plan: QueryPlan, synonyms: Synonyms | None = None) -> QueryPlan:
+    """A plan with spelling corrections, analysed again from its corrected text,
+    so that a corrected word gets its synonyms and variants too ("knowlege base"
+    -> "knowledge base", whose synonyms the typo hid). Each corrected word's term
+    keeps the word as typed as an alternative, so nothing it finds is lost."""
+    text = plan.corrected_text
+    if not text:
+        return plan
+    typed = {term.corrected[0]: term.words[0] for term in plan.terms
+             if term.corrected and term.single_word}
+    terms = []
+    for term in analyse(text, synonyms).terms:
+        original = typed.get(term.single_word or "")
+        if original:
+            term = Term((original,), tuple(dict.fromkeys(((original,), *term.alternatives))),
+                        (term.words[0],))
+        terms.append(term)
+    return QueryPlan(plan.words, tuple(terms), required_terms(len(terms)), plan.prefix)
+
+
 def _is_stopword(word: str) -> bool:
     return word in STOPWORDS or (len(word) == 1 and not word.isdigit())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from search.analysis import RELAX_BELOW, QueryPlan
+from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, reanalysed
 from search.fts_spelling import IndexWords, Speller
 from search.interfaces import SearchQuery, SearchResult
 
@@ -31,23 +31,25 @@ class PlanRunner(Protocol):
 
 
 def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,
-             query: SearchQuery) -> SearchResult:
+             query: SearchQuery, synonyms: Synonyms | None = None) -> SearchResult:
     """Search for ``plan``.
 
     Words no listing has are corrected from the index's vocabulary (unless
-    ``query.correct_spelling`` is off); when the text still finds fewer than
-    ``FEW_RESULTS``, rare words are corrected too and the corrected text is
-    searched for if it finds more."""
+    ``query.correct_spelling`` is off), and the corrected text gets its synonyms
+    (``synonyms``); when the text still finds fewer than ``FEW_RESULTS``, rare
+    words are corrected too and the corrected text is searched for if it finds
+    more."""
     if plan.empty or not query.correct_spelling:
         result = run_widening(runner, plan, query)
         if not plan.empty:
             rare_below = FEW_RESULTS if result.total < FEW_RESULTS else 1
             result.did_you_mean = did_you_mean(runner, speller, plan, query, rare_below)
         return result
-    corrected = speller.correct(runner.words, plan)
+    corrected = reanalysed(speller.correct(runner.words, plan), synonyms)
     result = run_widening(runner, corrected, query)
     if result.total < FEW_RESULTS and not runner.is_name(plan):
-        rarer = speller.correct(runner.words, corrected, rare_below=FEW_RESULTS)
+        rarer = reanalysed(speller.correct(runner.words, corrected, rare_below=FEW_RESULTS),
+                           synonyms)
         if rarer != corrected:
             second = run_widening(runner, rarer, query)
             if second.total > result.total:

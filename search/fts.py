@@ -215,13 +215,15 @@ class EmbeddedBackend:
         """Run a query: text as literal words, filters, facets, one page of hits
         (spelling corrected and widened as ``search.correction.run_plan`` says)."""
         text = (query.text or "")[:MAX_QUERY_LENGTH]
-        plan = analyse(text, self.synonyms() if self.synonyms else None)
+        synonyms = self.synonyms() if self.synonyms else None
+        plan = analyse(text, synonyms)
         if text.strip() and plan.empty:
             # Only punctuation or symbols: nothing to look for (never "everything").
             return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
         try:
             with self.engine.connect() as conn:
-                return run_plan(_SqlRunner(self, conn), self.speller, plan, query)
+                return run_plan(_SqlRunner(self, conn), self.speller, plan, query,
+                            synonyms)
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
 

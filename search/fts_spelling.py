@@ -36,6 +36,10 @@ VOCABULARY_TTL = 300.0
 # Among equally near candidates, how many listings use each is counted up to this.
 COUNT_CAP = 1000
 MAX_CANDIDATES = 5
+# A word in a few listings (a typo some author made too: "calender") is corrected
+# when a word this many times as common is near it; the word stays an alternative.
+POPULAR_BELOW = 5
+POPULAR_RATIO = 10
 
 
 def max_edits(word: str) -> int:
@@ -126,13 +130,13 @@ class Vocabulary:
         by_length = self._words(index)
         choices = [candidate for length in range(len(word) - edits, len(word) + edits + 1)
                    for candidate in by_length.get(length, ())]
-        found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits,
-                                limit=MAX_CANDIDATES * 4)
+        found = [(candidate, distance) for candidate, distance, _ in process.extract(
+            word, choices, scorer=OSA.distance, score_cutoff=edits, limit=MAX_CANDIDATES * 4)
+            if candidate != word]  # the word itself, when some listing has it too
         if not found:
             return []
-        nearest = min(distance for _, distance, _ in found)
-        return [candidate for candidate, distance, _ in found
-                if distance == nearest and candidate != word][:MAX_CANDIDATES]
+        nearest = min(distance for _, distance in found)
+        return [candidate for candidate, distance in found if distance == nearest][:MAX_CANDIDATES]
 
 
 class Speller:
@@ -145,20 +149,24 @@ class Speller:
                    typing: bool = False) -> str | None:
         """The word to search for as well as ``word``, or None.
 
-        Only a word that fewer than ``rare_below`` listings have is corrected
-        (by default: one that none has), and only by a word that more listings
-        have. ``typing``: the word may be unfinished; it is left alone when it
+        A word that fewer than ``rare_below`` listings have (by default: that
+        none has) is corrected by a word more listings have; a word in fewer
+        than ``POPULAR_BELOW`` listings, by a word ``POPULAR_RATIO`` times as
+        common. ``typing``: the word may be unfinished; it is left alone when it
         starts a word of some listing's name."""
         if max_edits(word) == 0 or word.isdigit():
             return None
-        found = index.count(word, rare_below)
-        if found >= rare_below or (typing and index.name_starts(word)):
+        found = index.count(word, max(rare_below, POPULAR_BELOW))
+        if found >= max(rare_below, POPULAR_BELOW):
             return None
+        if typing and index.name_starts(word):
+            return None
+        needed = found + 1 if found < rare_below else found * POPULAR_RATIO
         counted = [(index.count(candidate, COUNT_CAP), candidate)
                    for candidate in self.vocabulary.nearest(index, word)]
         # Equally near: the word more listings use is the likelier meaning.
         counted.sort(key=lambda pair: -pair[0])
-        return next((candidate for count, candidate in counted if count > found), None)
+        return next((candidate for count, candidate in counted if count >= needed), None)
 
     def correct(self, index: IndexWords, plan: QueryPlan, rare_below: int = 1) -> QueryPlan:
         """``plan`` with a correction added to each single-word term whose word

@@ -16,14 +16,19 @@ from search.fts_text import clean_text, parse_datetime
 
 # Bump when the layout below changes: a new version is a new, empty directory,
 # filled by `flask search reindex --target embedded` (the old one is left alone).
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 ENGLISH = "english"   # stemmed words: what listings are matched and ranked on
 PLAIN = "plain"       # whole words: spelling vocabulary, word prefixes of names
 
-# Text fields and their weights in the text score (as the other backends').
-TEXT_FIELDS = {"name": 3.0, "tagline": 2.0, "body": 1.0, "tags": 2.0, "category": 1.5,
-               "partner": 1.0}
+# Text fields and their weights in the text score. ``all_text`` (every text
+# field in one) carries most of it: tantivy's IDF is per field, so a word rare
+# in names ("desktop") would otherwise lift any name that has it far above
+# listings whose text is about the whole query. The name, tagline, tags and
+# category add to it; body and partner are only in all_text. Tuned on
+# bench/relevance (docs/search.md).
+TEXT_FIELDS = {"all_text": 3.0, "name": 1.0, "tagline": 1.0, "tags": 1.0, "category": 0.5,
+               "body": 0.0, "partner": 0.0}
 FACET_TERM_FIELDS = ("badges", "regions")
 
 # Sort keys pack a value and the listing id (the tie-break, newest id first)
@@ -94,6 +99,8 @@ def to_entry(doc: dict, schema: tantivy.Schema) -> tantivy.Document:
         id=listing_id,
         name=row["name"], tagline=row["tagline"], body=row["body"], tags=row["tags_text"],
         category=row["category"], partner=row["partner"],
+        all_text=" ".join([row["name"], row["tagline"], row["body"], row["tags_text"],
+                           row["category"], row["partner"]]),
         slug=row["slug"], category_name=row["category"],
         words=" ".join(sorted(vocabulary_words(doc))),
         name_words=row["name"], name_key=row["name_key"],

@@ -339,6 +339,24 @@ def test_a_misspelt_topic_finds_descriptions_and_says_what_it_searched(backend):
     assert names(result) == ["Tempo"] and result.corrected_text == "calendar sync"
 
 
+def test_a_typo_a_few_listings_share_is_still_corrected_to_the_common_word(backend):
+    # Authors misspell too: one description says "calender", a dozen say "calendar".
+    load(backend, *[doc(f"Planner {n}", tagline="Calendar sync for teams") for n in range(12)],
+         doc("Sloppy", description="Calender sync, done right."), doc("Ledger"))
+    result = backend.search(SearchQuery(text="calender sync", per_page=20))
+    assert result.corrected_text == "calendar sync"
+    assert "Sloppy" in names(result) and len(names(result)) == 13  # the word as typed stays
+
+
+def test_a_corrected_word_gets_its_synonyms(backend):
+    # The packaged list says "knowledge base, knowledgebase, wiki".
+    load(backend, doc("Wikiful", tagline="Team wiki"),
+         doc("Brainy", tagline="Knowledge sharing for teams"), doc("Ledger"))
+    result = backend.search(SearchQuery(text="knowlege base"))
+    assert result.corrected_text == "knowledge base"
+    assert "Wikiful" in names(result)
+
+
 def test_with_correction_off_the_text_is_searched_as_typed(backend):
     load(backend, doc("Tempo", tagline="Calendar sync for teams"), doc("Ledger"))
     result = backend.search(SearchQuery(text="calender sync", correct_spelling=False))

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from search.analysis import Term, agent_variants, analyse, query_words, required_terms
+from search.analysis import (
+    Term,
+    agent_variants,
+    analyse,
+    query_words,
+    reanalysed,
+    required_terms,
+)
 from search.synonyms import DEFAULT_SYNONYMS_FILE, load_synonym_file
 
 
@@ -96,3 +103,14 @@ def test_relaxed_lets_any_one_term_match_and_keeps_the_terms():
 def test_a_term_knows_its_single_word():
     assert Term(("crm",), (("crm",),)).single_word == "crm"
     assert Term(("to", "do"), (("to", "do"),)).single_word is None
+
+
+def test_corrected_words_are_analysed_again_for_their_synonyms(synonyms):
+    plan = analyse("knowlege base", synonyms)
+    assert ("wiki",) not in plan.terms[0].alternatives  # the typo hides the synonym
+    fixed = plan.with_terms([plan.terms[0].with_corrections(["knowledge"]), *plan.terms[1:]])
+    again = reanalysed(fixed, synonyms)
+    assert again.corrected_text == "knowledge base"
+    assert again.terms[0].words == ("knowlege",)  # the word as typed, and an alternative
+    assert {("knowlege",), ("knowledge",), ("wiki",)} <= set(again.terms[0].alternatives)
+    assert reanalysed(plan, synonyms) is plan  # nothing corrected: nothing to do

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from search import index_directory
+from search import index_directory, tantivy_backend
 from search.fts import EmbeddedBackend
 from search.interfaces import SearchQuery, SearchUnavailable
 from search.tantivy_backend import TantivyBackend
@@ -106,3 +106,31 @@ def test_the_local_index_is_the_default_and_the_database_index_a_setting(databas
             assert isinstance(app.extensions["bazaar.search"].primary, kind)
         finally:
             app.extensions["bazaar.engine"].dispose()
+
+
+def test_a_rare_synonym_does_not_outrank_the_word_itself(tmp_path, app):
+    # "picture" is in one listing, "photo" in many: found for "photo", the rare
+    # synonym must not score higher just for being rare.
+    backend = TantivyBackend(tmp_path, synonyms=app.extensions["bazaar.synonyms"].current)
+    backend.index([search_document(1, "Alpha", tagline="Edit photo albums"),
+                   search_document(2, "Beta", tagline="Edit picture albums"),
+                   *[search_document(n, f"Filler {n}", description="photo " * (n % 3 + 1))
+                     for n in range(3, 15)]])
+    found = [hit.id for hit in backend.search(SearchQuery(text="photo")).hits]
+    assert found[0] == 1 and 2 in found
+
+
+def test_feedback_reorders_but_never_changes_the_matches(tmp_path, monkeypatch):
+    backend = TantivyBackend(tmp_path)
+    backend.index([search_document(n, f"App {n}", tagline=f"pdf {'reader ' * (n % 4)}",
+                                   description=("annotate documents" if n % 2 else "rss news"))
+                   for n in range(1, 41)])
+
+    def every_match() -> tuple[int, set[int]]:
+        query = SearchQuery(text="pdf reader", per_page=100)
+        result = backend.search(query)
+        return result.total, {hit.id for hit in result.hits}
+
+    with_feedback = every_match()
+    monkeypatch.setattr(tantivy_backend, "FEEDBACK_DOCS", 0)
+    assert every_match() == with_feedback
