@@ -28,7 +28,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
 from search import queries
-from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse
+from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
 from search.interfaces import (
     FacetValue,
     SearchHit,
@@ -302,13 +302,15 @@ class OpenSearchBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         """One page of hits, the total and facets.
 
-        When a word of the text is in no listing, or the text finds fewer than
-        ``FEW_RESULTS``, the text corrected by the index's term suggester is
-        searched for instead (if it finds something, or more):
+        When a word of the text is in no listing, or in a few while a word ten
+        times as common is near it, or the text finds fewer than ``FEW_RESULTS``,
+        the text corrected by the index's term suggester is searched for instead
+        (if it finds something, or more):
         ``corrected_text`` says so. With ``query.correct_spelling`` off, the
         correction is only offered (``did_you_mean``)."""
         text = queries.clean_text(query.text)
-        plan = analyse(text, self.synonyms() if self.synonyms else None)
+        synonyms = self.synonyms() if self.synonyms else None
+        plan = analyse(text, synonyms)
         if text and plan.empty:
             # Only punctuation or symbols: nothing to look for (never "everything").
             return SearchResult(hits=[], total=0, facets={name: [] for name in queries.FACETS})
@@ -319,15 +321,18 @@ class OpenSearchBackend:
         if not text:
             return result
         fixes = queries.corrections(response)
+        if not fixes and not _exact_name_first(result):
+            fixes = queries.popular_corrections(response)
         if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):
             return result  # enough found, or the very app named
         missing = bool(fixes)
         fixes = fixes or self._corrections(text)
         # The corrections join each word as alternatives: what the word as
-        # typed finds (an unusual name, say) is kept.
-        fixed_plan = plan.with_terms([term.with_corrections([fixes[term.single_word]])
-                                      if term.single_word in fixes else term
-                                      for term in plan.terms])
+        # typed finds (an unusual name, say) is kept; and
+        # what the corrected words mean gets its synonyms (reanalysed).
+        fixed_plan = reanalysed(plan.with_terms([
+            term.with_corrections([fixes[term.single_word]]) if term.single_word in fixes
+            else term for term in plan.terms]), synonyms)
         corrected = fixed_plan.corrected_text
         if not corrected:
             return result

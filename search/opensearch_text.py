@@ -86,8 +86,8 @@ PLAIN_ENGLISH = "english_folded"
 def _alternative(words: tuple[str, ...]) -> dict:
     text = " ".join(words)
     if len(words) == 1:
-        return {"multi_match": {"query": text, "fields": TEXT_FIELDS, "tie_breaker": 0.3,
-                                "analyzer": PLAIN_ENGLISH}}
+        return {"multi_match": {"query": text, "type": "cross_fields", "fields": TEXT_FIELDS,
+                                "tie_breaker": 1.0, "analyzer": PLAIN_ENGLISH}}
     return {"multi_match": {"query": text, "type": "phrase", "fields": TEXT_FIELDS,
                             "analyzer": PLAIN_ENGLISH}}
 

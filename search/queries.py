@@ -20,6 +20,7 @@ import struct
 from collections.abc import Sequence
 
 from search.analysis import QueryPlan, analyse
+from search.fts_spelling import POPULAR_BELOW, POPULAR_RATIO
 from search.interfaces import MAX_QUERY_LENGTH, SearchQuery
 from search.opensearch_text import INSTALLS_WEIGHT, fold, highlight, text_filter, text_query
 
@@ -342,6 +343,14 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         body["highlight"] = highlight(plan)
     if spelling and text:
         body["suggest"] = spelling_body(text)["suggest"]
+        rare = spelling_body(text, "popular")["suggest"]["words"]
+        # A word a few listings have ("calender") and a far commoner one near it:
+        # the popular suggestions, and how many listings have each word typed.
+        rare["term"]["max_term_freq"] = POPULAR_BELOW - 1
+        body["suggest"]["rare"] = rare
+        body.setdefault("aggs", {})["spelling_counts"] = {"filters": {"filters": {
+            word: {"term": {_SPELL: word}} for word in dict.fromkeys(fold(" ".join(plan.words))
+                                                                     .split())}}}
     return body
 
 
@@ -408,6 +417,22 @@ def corrections(response: dict) -> dict[str, str]:
     entries = (response.get("suggest") or {}).get("words") or []
     return {entry["text"]: entry["options"][0]["text"] for entry in entries
             if entry.get("options") and entry.get("text")}
+
+
+def popular_corrections(response: dict) -> dict[str, str]:
+    """``{word: a word near it}`` for words fewer than ``POPULAR_BELOW`` listings
+    have, when the near word is in ``POPULAR_RATIO`` times as many (the same
+    rule as the embedded indexes', ``search.fts_spelling``)."""
+    entries = (response.get("suggest") or {}).get("rare") or []
+    counts = ((response.get("aggregations") or {}).get("spelling_counts") or {}).get(
+        "buckets") or {}
+    fixes = {}
+    for entry in entries:
+        found = (counts.get(entry.get("text")) or {}).get("doc_count", 0)
+        best = entry["options"][0] if entry.get("options") else None
+        if best and 0 < found < POPULAR_BELOW and best["freq"] >= found * POPULAR_RATIO:
+            fixes[entry["text"]] = best["text"]
+    return fixes
 
 
 # ---------------------------------------------------------------------------------
