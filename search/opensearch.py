@@ -321,6 +321,8 @@ class OpenSearchBackend:
         if not text:
             return result
         fixes = queries.corrections(response)
+        if plan.prefix in fixes and queries.typing_a_name(response):
+            del fixes[plan.prefix]  # "chatt" while typing "Chatterbox"
         if not fixes and not _exact_name_first(result):
             fixes = queries.popular_corrections(response)
         if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):

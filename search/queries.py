@@ -351,6 +351,10 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         body.setdefault("aggs", {})["spelling_counts"] = {"filters": {"filters": {
             word: {"term": {_SPELL: word}} for word in dict.fromkeys(fold(" ".join(plan.words))
                                                                      .split())}}}
+        if plan.prefix:
+            # The word being typed is no typo while it starts a word of some name.
+            body["aggs"]["spelling_typing"] = {"filter": {"match": {
+                "name.edge": {"query": plan.prefix}}}}
     return body
 
 
@@ -417,6 +421,12 @@ def corrections(response: dict) -> dict[str, str]:
     entries = (response.get("suggest") or {}).get("words") or []
     return {entry["text"]: entry["options"][0]["text"] for entry in entries
             if entry.get("options") and entry.get("text")}
+
+
+def typing_a_name(response: dict) -> bool:
+    """Whether the word being typed starts a word of some listing's name."""
+    typing = (response.get("aggregations") or {}).get("spelling_typing") or {}
+    return typing.get("doc_count", 0) > 0
 
 
 def popular_corrections(response: dict) -> dict[str, str]:

@@ -348,6 +348,14 @@ def test_a_typo_a_few_listings_share_is_still_corrected_to_the_common_word(backe
     assert "Sloppy" in names(result) and len(names(result)) == 13  # the word as typed stays
 
 
+def test_the_start_of_a_name_being_typed_is_not_corrected(backend):
+    load(backend, doc("Chatterbox", tagline="Team chat"),
+         *[doc(f"Talk {n}", tagline="Chat with customers") for n in range(5)])
+    result = backend.search(SearchQuery(text="chatt"))
+    assert names(result)[0] == "Chatterbox"
+    assert result.corrected_text is None  # no "Showing results for chat"
+
+
 def test_a_corrected_word_gets_its_synonyms(backend):
     # The packaged list says "knowledge base, knowledgebase, wiki".
     load(backend, doc("Wikiful", tagline="Team wiki"),
