@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import bindparam
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
 from listings.models import (
@@ -126,16 +128,48 @@ def collections_with_cards(session: Session, per_collection: int = 8
             for collection in collections if collection.id in listings_by_collection]
 
 
+# What a card shows of a listing (the storefront's and the search page's card
+# templates, the price macro): reading only these columns leaves out the
+# description, the JSON and the date columns, which are most of a row's cost.
+CARD_COLUMNS = (Listing.slug, Listing.name, Listing.tagline, Listing.status, Listing.partner_id,
+                Listing.category_id, Listing.pricing_model, Listing.currency,
+                Listing.monthly_price, Listing.unit_name, Listing.unit_price,
+                Listing.included_units, Listing.trial_days)
+# A listing's published reviews, for the card's rating (read from the covering
+# index on reviews (listing_id, status, rating)).
+_PUBLISHED_REVIEWS = ((col(Review.listing_id) == Listing.id)
+                      & (Review.status == ReviewStatus.PUBLISHED))
+# Built once (statements are immutable; the ids are bound at each call): the
+# search page runs it on every request, and building it cost as much as running it.
+_PUBLISHED_CARDS = (
+    select(Listing, Partner, Category,
+           select(func.avg(Review.rating)).where(_PUBLISHED_REVIEWS).scalar_subquery(),
+           select(func.count()).where(_PUBLISHED_REVIEWS).scalar_subquery())
+    .join(Partner, col(Partner.id) == Listing.partner_id)
+    .join(Category, col(Category.id) == Listing.category_id)
+    .where(col(Listing.id).in_(bindparam("ids", expanding=True)),
+           Listing.status == ListingStatus.PUBLISHED)
+    .options(load_only(*CARD_COLUMNS), load_only(Partner.name, Partner.slug))
+)
+
+
 def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> list[ListingCard]:
     """Cards for the listings of ``listing_ids`` that are still published, in the
-    given order (a search backend's ranking), in one query plus ``listing_cards``.
+    given order (a search backend's ranking), in two queries whatever their
+    number: the listings with their partner, category and rating; their badges.
 
     A search index lags the database a little: ids of listings that were
-    delisted or deleted meanwhile are left out rather than shown."""
+    delisted or deleted meanwhile are left out rather than shown. Listings and
+    partners hold the card's columns only (any other loads when first used)."""
     ids = list(dict.fromkeys(listing_ids))
     if not ids:
         return []
-    found = {listing.id: listing for listing in session.exec(
-        select(Listing).where(col(Listing.id).in_(ids), Listing.status == ListingStatus.PUBLISHED)
-    ).all()}
-    return listing_cards(session, [found[listing_id] for listing_id in ids if listing_id in found])
+    rows = session.exec(_PUBLISHED_CARDS, params={"ids": ids}).all()
+    # The rating as rating_summaries() gives it: the average to one decimal.
+    found = {listing.id: (listing, partner, category,
+                          (round(float(average), 1), reviews) if reviews else None)
+             for listing, partner, category, average, reviews in rows}
+    shown = [found[listing_id] for listing_id in ids if listing_id in found]
+    badges = active_badges(session, [listing.id for listing, _, _, _ in shown])
+    return [ListingCard(listing, partner, category, rating, badges.get(listing.id, []))
+            for listing, partner, category, rating in shown]

@@ -1,0 +1,104 @@
+"""How much database work a search results page does around the search itself.
+
+The page's time above the search backend's is the web layer's (the search issue's
+"page p50 at most 5 ms above the raw query" aim), and most of it is reading the
+cards: so the statements are counted, leaving out the search backend's own (the
+embedded index may live in the same database)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests import factories
+
+
+@contextmanager
+def statements_around_search(app, monkeypatch):
+    """The SQL statements a request runs in the block, outside the search backend."""
+    statements: list[str] = []
+    searching = []
+    service = app.extensions["bazaar.search"]
+    real_search = service.search
+
+    def search(query):
+        searching.append(True)
+        try:
+            return real_search(query)
+        finally:
+            searching.pop()
+
+    def before(conn, cursor, statement, *args):
+        if not searching:
+            statements.append(statement)
+
+    monkeypatch.setattr(service, "search", search)
+    engine = app.extensions["bazaar.engine"]
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def add_apps(db, count: int) -> None:
+    """``count`` published apps named "Heron ...", each with its own partner and
+    category, a review and a badge (everything a card shows)."""
+    for n in range(count):
+        listing = factories.make_listing(db, name=f"Heron Sync {n}",
+                                         tagline="Keeps your herons in sync")
+        factories.make_review(db, listing, rating=4)
+        factories.make_badge(db, listing)
+
+
+def test_results_page_statements_stay_fixed_whatever_the_number_of_hits(app, client, db,
+                                                                          monkeypatch):
+    add_apps(db, 1)
+    client.get("/search?q=heron")
+    with statements_around_search(app, monkeypatch) as one_hit:
+        page = client.get("/search?q=heron").get_data(as_text=True)
+    assert page.count('class="card listing-card search-result"') == 1
+
+    add_apps(db, 11)
+    with statements_around_search(app, monkeypatch) as twelve_hits:
+        page = client.get("/search?q=heron").get_data(as_text=True)
+    assert page.count('class="card listing-card search-result"') == 12
+    assert len(twelve_hits) == len(one_hit), "\n".join(twelve_hits)
+
+
+@pytest.mark.parametrize("url", ["/search?q=heron", "/search", "/search?q=heron&sort=rating"])
+def test_results_page_reads_categories_and_cards_in_three_statements(app, client, db,
+                                                                     monkeypatch, url):
+    """The categories (filters and facet labels), then the cards: the listings
+    with their partner, category and rating in one statement, and their badges.
+    (It took six: listings, partners, categories and ratings one by one.)"""
+    add_apps(db, 5)
+    client.get(url)
+    with statements_around_search(app, monkeypatch) as statements:
+        page = client.get(url).get_data(as_text=True)
+    assert page.count('class="card listing-card search-result"') == 5
+    assert len(statements) <= 3, "\n\n".join(statements)
+
+
+def test_result_cards_show_rating_partner_category_and_badge(client, db):
+    """What the one statement reads is what the card shows: the average of the
+    published reviews only, to one decimal, with their count."""
+    category = factories.make_category(db, name="Bird watching")
+    partner = factories.make_partner(db, name="Heron Works")
+    rated = factories.make_listing(db, name="Heron Rated", partner=partner, category=category)
+    for rating in (5, 4, 4):
+        factories.make_review(db, rated, rating=rating)
+    factories.make_review(db, rated, rating=1, status="pending")
+    factories.make_badge(db, rated, kind="staff_pick")
+    factories.make_listing(db, name="Heron Unrated", partner=partner, category=category)
+
+    page = client.get("/search?q=heron").get_data(as_text=True)
+
+    rated_card = page[page.index('data-slug="' + rated.slug):]
+    rated_card = rated_card[:rated_card.index("</li>")]
+    assert "by Heron Works" in rated_card and "Bird watching" in rated_card
+    assert 'aria-label="Rated 4.3 out of 5 from 3 reviews"' in rated_card
+    assert "Staff pick" in rated_card
+    assert page.count("No reviews yet") == 1
