@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
 from core.db import utcnow
+from core.markdown import markdown_to_text
 from listings.models import (
     Category,
     Listing,
@@ -443,8 +444,11 @@ def write_catalog(session: Session, plan: CatalogPlan, upload_folder: str,
     try:
         for start in range(0, len(plan.listings), batch_size):
             batch = plan.listings[start:start + batch_size]
+            # A bulk insert skips the model's flush hook, so the text is set here.
             rows = [dict(p.listing, partner_id=partner_ids[p.partner],
-                         category_id=category_ids[p.category]) for p in batch]
+                         category_id=category_ids[p.category],
+                         description_text=markdown_to_text(p.listing["description"]))
+                    for p in batch]
             listing_ids = dict((slug, listing_id) for listing_id, slug in session.execute(
                 insert(Listing).returning(Listing.id, Listing.slug), rows).all())
             now = utcnow()

@@ -3,53 +3,82 @@
 The database is the source of truth; these functions read it in a fixed number
 of queries per batch, whatever the batch size, and return plain dicts with the
 keys of ``search.interfaces.DOCUMENT_FIELDS``.
+
+They read plain rows, not model objects, and the description's text as the
+listing stores it (``Listing.description_text``): for a 100,000-listing reindex,
+rendering every description's Markdown and building model objects for the
+listings and their releases cost more than everything else together
+(docs/performance.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
+from sqlalchemy import Row, Select
 from sqlmodel import Session, col, func, select
 
-from core.markdown import markdown_to_text
-from listings.browsing import ListingCard, listing_cards
-from listings.models import Listing, ListingStatus, Release, ReleaseStatus
+from listings.models import (
+    Badge,
+    Category,
+    Listing,
+    ListingStatus,
+    Partner,
+    PricingModel,
+    Release,
+    ReleaseStatus,
+)
 from listings.ports import installs_port
 from listings.scopes import is_write_scope
+from listings.services import active_badges, rating_summaries
 
 BATCH_SIZE = 1000
+
+# What a document reads of each published listing, with its partner's and its
+# category's names, in id order.
+PUBLISHED_ROWS: Select = (
+    select(Listing.id, Listing.slug, Listing.name, Listing.tagline, Listing.description_text,
+           Listing.tags, Listing.pricing_model, Listing.trial_days, Listing.data_residency,
+           Listing.published_at, Listing.updated_at, Partner.name.label("partner"),
+           Category.name.label("category"), Category.slug.label("category_slug"))
+    .join(Partner, Partner.id == Listing.partner_id)
+    .join(Category, Category.id == Listing.category_id)
+    .where(Listing.status == ListingStatus.PUBLISHED)
+    .order_by(Listing.id)
+)
 
 
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def to_search_document(card: ListingCard, release: Release | None,
+def to_search_document(listing: Row, scopes: list[str],
+                       rating: tuple[float, int] | None = None, badges: Iterable[Badge] = (),
                        installs: tuple[int, int] = (0, 0)) -> dict:
-    """The search document of one published listing, from its card (the listing
-    with its partner, category, rating and active badges) and current release."""
-    listing = card.listing
-    scopes = release.scope_names if release else []
+    """The search document of one published listing, from its row of
+    ``PUBLISHED_ROWS``, the scopes of its current release, its rating (average,
+    count), its active badges and its install counts (all, active)."""
+    rating_average, rating_count = rating or (0.0, 0)
     return {
         "id": listing.id,
         "slug": listing.slug,
         "name": listing.name,
         "tagline": listing.tagline,
-        "description": markdown_to_text(listing.description),
-        "category": card.category.name,
-        "category_slug": card.category.slug,
+        "description": listing.description_text,
+        "category": listing.category,
+        "category_slug": listing.category_slug,
         "tags": list(listing.tags),
-        "partner": card.partner.name,
+        "partner": listing.partner,
         "pricing_model": listing.pricing_model,
-        "is_free": listing.is_free,
+        "is_free": listing.pricing_model == PricingModel.FREE,
         "has_trial": listing.trial_days > 0,
-        "badges": sorted({badge.kind for badge in card.badges}),
+        "badges": sorted({badge.kind for badge in badges}),
         "scopes": scopes,
         "write_access": any(is_write_scope(scope) for scope in scopes),
         "regions": list(listing.data_residency),
-        "rating_average": float(card.rating_average or 0.0),
-        "rating_count": card.rating_count,
+        "rating_average": float(rating_average or 0.0),
+        "rating_count": rating_count,
         "installs": installs[0],
         "active_installs": installs[1],
         "published_at": _iso(listing.published_at),
@@ -57,17 +86,34 @@ def to_search_document(card: ListingCard, release: Release | None,
     }
 
 
-def _current_releases(session: Session, listing_ids: list[int]) -> dict[int, Release]:
-    """The newest approved release of each listing, in one query."""
-    releases = session.exec(
-        select(Release).where(col(Release.listing_id).in_(listing_ids),
-                              Release.review_status == ReleaseStatus.APPROVED)
+def _current_scopes(session: Session, listing_ids: list[int]) -> dict[int, list[str]]:
+    """The scope names of each listing's newest approved release, in one query."""
+    rows = session.execute(
+        select(Release.listing_id, Release.scopes)
+        .where(col(Release.listing_id).in_(listing_ids),
+               Release.review_status == ReleaseStatus.APPROVED)
         .order_by(Release.listing_id, col(Release.created_at).desc(), col(Release.id).desc())
     ).all()
-    newest: dict[int, Release] = {}
-    for release in releases:
-        newest.setdefault(release.listing_id, release)
+    newest: dict[int, list[str]] = {}
+    for listing_id, scopes in rows:
+        if listing_id not in newest:
+            newest[listing_id] = [item["scope"] for item in scopes]
     return newest
+
+
+def _documents(session: Session, listings: Select) -> list[dict]:
+    """Documents for the rows of ``listings`` (``PUBLISHED_ROWS`` narrowed down)."""
+    rows = session.execute(listings).all()
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    scopes = _current_scopes(session, ids)
+    ratings = rating_summaries(session, ids)
+    badges = active_badges(session, ids)
+    installs = installs_port(session).counts(session, ids)
+    return [to_search_document(row, scopes.get(row.id, []), ratings.get(row.id),
+                               badges.get(row.id, ()), installs.get(row.id, (0, 0)))
+            for row in rows]
 
 
 def search_documents(session: Session, listing_ids: Sequence[int]) -> list[dict]:
@@ -75,17 +121,7 @@ def search_documents(session: Session, listing_ids: Sequence[int]) -> list[dict]
     ids = list(dict.fromkeys(listing_ids))
     if not ids:
         return []
-    listings = session.exec(select(Listing).where(col(Listing.id).in_(ids),
-                                                  Listing.status == ListingStatus.PUBLISHED)
-                            .order_by(Listing.id)).all()
-    if not listings:
-        return []
-    published_ids = [listing.id for listing in listings]
-    releases = _current_releases(session, published_ids)
-    installs = installs_port(session).counts(session, published_ids)
-    return [to_search_document(card, releases.get(card.listing.id),
-                               installs.get(card.listing.id, (0, 0)))
-            for card in listing_cards(session, list(listings))]
+    return _documents(session, PUBLISHED_ROWS.where(col(Listing.id).in_(ids)))
 
 
 def published_listing_count(session: Session) -> int:
@@ -97,11 +133,10 @@ def iter_published_documents(session: Session, batch_size: int = BATCH_SIZE) -> 
     """Every published listing's document, read in id order, ``batch_size`` at a time."""
     last_id = 0
     while True:
-        ids = session.exec(select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED,
-                                                    Listing.id > last_id)
-                           .order_by(Listing.id).limit(batch_size)).all()
-        if not ids:
+        documents = _documents(session, PUBLISHED_ROWS.where(Listing.id > last_id)
+                               .limit(batch_size))
+        if not documents:
             return
-        yield from search_documents(session, ids)
-        last_id = ids[-1]
-        session.expunge_all()  # keeps memory flat over 100k listings
+        yield from documents
+        last_id = documents[-1]["id"]
+        session.expunge_all()  # the batch's badges: keeps memory flat over 100k listings

@@ -14,10 +14,11 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
 from core.db import utcnow
+from core.markdown import markdown_to_text
 from listings.scopes import REGIONS, SCOPES
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -288,10 +289,26 @@ class Listing(ListingBase, table=True):
     # cleared by the next success; the partner sees it, the prune job reads it.
     webhook_failing_since: datetime | None = None
     webhook_last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # The description as plain text, what search documents carry: kept here so a
+    # reindex reads it instead of rendering 100k descriptions (see _keep_description_text).
+    # Should markdown_to_text ever change, a migration renders it again (as 0019 did).
+    description_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
     @property
     def is_free(self) -> bool:
         return self.pricing_model == PricingModel.FREE
+
+
+@event.listens_for(Listing, "before_insert")
+@event.listens_for(Listing, "before_update")
+def _keep_description_text(mapper, connection, listing: Listing) -> None:
+    """Whatever writes a listing through the ORM (services, forms, the demo, tests)
+    stores the text of a new or changed description with it; the catalog import's
+    bulk insert sets it itself. A mapper flush event may set the row's own columns:
+    https://docs.sqlalchemy.org/en/20/orm/events.html#sqlalchemy.orm.MapperEvents.before_update
+    """
+    if inspect(listing).attrs.description.history.has_changes():
+        listing.description_text = markdown_to_text(listing.description)
 
 
 class ListingPublic(ListingBase):
