@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, reanalysed
+from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
 from search.fts_spelling import IndexWords, Speller
-from search.interfaces import SearchQuery, SearchResult
+from search.interfaces import MAX_QUERY_LENGTH, SearchQuery, SearchResult
 
 # Fewer results than this for the text as typed: try it with its rare words corrected.
 FEW_RESULTS = 3
@@ -28,6 +28,14 @@ class PlanRunner(Protocol):
 
     def finds_any(self, plan: QueryPlan, query: SearchQuery) -> bool:
         """Whether this plan (with the query's filters) finds at least one listing."""
+
+
+def plan_of(query: SearchQuery, synonyms: Synonyms | None) -> QueryPlan | None:
+    """The query's text analysed, or None when it holds only punctuation or
+    symbols: nothing to look for (never "everything")."""
+    text = (query.text or "")[:MAX_QUERY_LENGTH]
+    plan = analyse(text, synonyms)
+    return None if text.strip() and plan.empty else plan
 
 
 def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,

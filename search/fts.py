@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from search.analysis import QueryPlan, Synonyms, analyse
-from search.correction import run_plan
+from search.analysis import QueryPlan, Synonyms
+from search.correction import plan_of, run_plan
 from search.fts_matching import FTS_COLUMNS, Matching
 from search.fts_spelling import Speller, SqlIndexWords
 from search.fts_tables import (
@@ -48,7 +48,6 @@ from search.fts_text import (
     words_of,
 )
 from search.interfaces import (
-    MAX_QUERY_LENGTH,
     FacetValue,
     SearchHit,
     SearchQuery,
@@ -214,16 +213,13 @@ class EmbeddedBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         """Run a query: text as literal words, filters, facets, one page of hits
         (spelling corrected and widened as ``search.correction.run_plan`` says)."""
-        text = (query.text or "")[:MAX_QUERY_LENGTH]
         synonyms = self.synonyms() if self.synonyms else None
-        plan = analyse(text, synonyms)
-        if text.strip() and plan.empty:
-            # Only punctuation or symbols: nothing to look for (never "everything").
+        plan = plan_of(query, synonyms)
+        if plan is None:
             return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
         try:
             with self.engine.connect() as conn:
-                return run_plan(_SqlRunner(self, conn), self.speller, plan, query,
-                            synonyms)
+                return run_plan(_SqlRunner(self, conn), self.speller, plan, query, synonyms)
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error
 

@@ -23,12 +23,11 @@ from pathlib import Path
 
 import tantivy
 
-from search.analysis import QueryPlan, Synonyms, analyse
-from search.correction import run_plan
+from search.analysis import QueryPlan, Synonyms
+from search.correction import plan_of, run_plan
 from search.fts_spelling import Speller
 from search.fts_text import MARK_END, MARK_START, WORD, mark, window, words_of
 from search.interfaces import (
-    MAX_QUERY_LENGTH,
     FacetValue,
     SearchHit,
     SearchQuery,
@@ -225,15 +224,12 @@ class TantivyBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         """Run a query: text as literal words, filters, facets, one page of hits
         (spelling corrected and widened as ``search.correction.run_plan`` says)."""
-        text = (query.text or "")[:MAX_QUERY_LENGTH]
         synonyms = self.synonyms() if self.synonyms else None
-        plan = analyse(text, synonyms)
-        if text.strip() and plan.empty:
-            # Only punctuation or symbols: nothing to look for (never "everything").
+        plan = plan_of(query, synonyms)
+        if plan is None:
             return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
         try:
-            return run_plan(_Run(self, self._searcher()), self.speller, plan, query,
-                            synonyms)
+            return run_plan(_Run(self, self._searcher()), self.speller, plan, query, synonyms)
         except ValueError as error:
             raise SearchUnavailable(f"local search index {self.directory}: {error}") from error
 
