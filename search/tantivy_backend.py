@@ -520,8 +520,9 @@ class _Run:
                 if lowered not in stems:
                     tokens = backend.tokens((lowered,))
                     stems[lowered] = tokens[0] if len(tokens) == 1 else None
-                folded = " ".join(backend.plain.analyze(lowered))
-                if stems[lowered] in wanted or (prefix and folded.startswith(prefix)):
+                # The word being typed marks name words it starts (accents folded).
+                if stems[lowered] in wanted or (
+                        prefix and " ".join(backend.plain.analyze(lowered)).startswith(prefix)):
                     pieces += [text[last:match.start()], MARK_START, word, MARK_END]
                     last, found = match.end(), True
             return "".join(pieces) + text[last:] if found else None

@@ -83,6 +83,7 @@ BAD_VALUES = [
     ("BILLING_FEE_PERCENT_PREMIER", "NaN", "between 0 and 50"),
     ("PRUNE_RULES_OFF", "webhook_failing,no_such_rule", "unknown rules: no_such_rule"),
     ("PROMETHEUS_MULTIPROC_DIR", "/no/such/dir", "writable directory"),
+    ("SEARCH_EMBEDDED_INDEX", "tantivy", "must be one of local, database"),
     ("SECRET_KEY", "s3cret-but-short", "at least 32 characters"),
     ("MAIL_SERVER", "smtp.example.com\r\nRCPT TO:<x@evil.test>", "a host name"),
     ("MAIL_PORT", "0", "between 1 and 65535"),

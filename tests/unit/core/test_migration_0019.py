@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from core.db import alembic_config, make_engine, upgrade_database
 from core.markdown import markdown_to_text
+from tests.unit.core.migration_data import database_with_listings
 
 DESCRIPTIONS = ["**Pipe Sync** keeps *contacts* in step.\n\n- Two-way\n- [Docs](https://x.example)",
                 "", "Plain words only."]
@@ -14,24 +15,9 @@ DESCRIPTIONS = ["**Pipe Sync** keeps *contacts* in step.\n\n- Two-way\n- [Docs](
 
 def test_existing_listings_get_the_text_of_their_description_and_it_reverses(tmp_path):
     url = f"sqlite:///{tmp_path / 'existing.db'}"
-    upgrade_database(url, "0018")
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO partners (name, slug, tier, created_at) "
-            "VALUES ('Northwind', 'northwind', 'registered', '2026-01-01')"))
-        connection.execute(text(
-            "INSERT INTO categories (name, slug, description, position) "
-            "VALUES ('CRM', 'crm', '', 1)"))
-        for n, description in enumerate(DESCRIPTIONS):
-            connection.execute(text(
-                "INSERT INTO listings (name, tagline, description, tags, pricing_model, currency, "
-                "monthly_price, unit_price, included_units, trial_days, data_residency, slug, "
-                "partner_id, category_id, status, created_at, updated_at) VALUES (:name, 'x', "
-                ":description, '[]', 'free', 'usd', 0, 0, 0, 0, '[]', :slug, 1, 1, 'published', "
-                "'2026-01-01', '2026-01-01')"),
-                {"name": f"App {n}", "slug": f"app-{n}", "description": description})
-    engine.dispose()
+    database_with_listings(url, "0018", [
+        {"name": f"App {n}", "slug": f"app-{n}", "description": description,
+         "status": "published"} for n, description in enumerate(DESCRIPTIONS)])
 
     upgrade_database(url, "0019")
 
