@@ -7,9 +7,9 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import db, observability, security
+from core import cache, db, observability, security, static_assets
 from core.cli import db_cli
-from core.extensions import csrf, limiter
+from core.extensions import compress, csrf, limiter
 from core.routing import DatabaseIdConverter
 from core.templating import register_template_helpers
 from core.worker import outbox_status_command, worker_command
@@ -27,6 +27,13 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     limiter.init_app(app)
     csrf.init_app(app)
+    cache.init_app(app)
+    static_assets.init_app(app)
+    if app.config["COMPRESS_RESPONSES"]:
+        # Pages, JSON and the like; files (streamed) are left to the browser's year-long
+        # cache (core/static_assets.py) and to the reverse proxy.
+        app.config.setdefault("COMPRESS_STREAMS", False)
+        compress.init_app(app)
     register_template_helpers(app)
     app.cli.add_command(db_cli)
     app.cli.add_command(worker_command)

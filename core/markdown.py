@@ -7,6 +7,8 @@ Everything else in templates is autoescaped by Jinja2.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import bleach
 from bleach.linkifier import Linker
 from markdown_it import MarkdownIt
@@ -44,6 +46,13 @@ def render_markdown(text: str | None) -> Markup:
     """Render user Markdown to sanitized HTML safe to put in a page."""
     if not text:
         return Markup("")
+    return _rendered(text)
+
+
+# The same descriptions and changelogs are shown again and again, and sanitizing
+# them was half of an app page's time; the result depends on the text alone.
+@lru_cache(maxsize=2048)
+def _rendered(text: str) -> Markup:
     html = _demote_headings(_md.render(text))
     return Markup(_linker.linkify(_cleaner.clean(html)))
 

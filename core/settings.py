@@ -45,6 +45,7 @@ from core.setting_parsers import (
 
 LOCAL_ENVS = frozenset({"local", "test"})
 BACKGROUND_WORK_MODES = ("worker", "in-process")
+CACHE_SCHEMES = ("memory", "redis", "rediss")
 SENDER_MODES = ("thread", "off")
 # How usage reaches Stripe: its v2 meter event stream (batches) or v1 meter events
 # (one call each; what stripe-mock serves). billing/stripe_provider.py says more.
@@ -188,6 +189,15 @@ SETTINGS: tuple[Setting, ...] = (
             "ingress; 0 trusts none"),
     Setting("BAZAAR_PAGE_SIZE", "core", WholeNumber(1, 200), 24, "listings per page",
             key="PAGE_SIZE"),
+    Setting("CACHE_URL", "core", StorageAddress(CACHE_SCHEMES), "memory://",
+            "where rendered catalog pages are kept: `memory://` in each process, "
+            "`redis://...` shared by every worker and host", secret=True),
+    Setting("CATALOG_CACHE_SECONDS", "core", WholeNumber(0, 86400), 600,
+            "how long a rendered catalog page (home, categories, a category, a collection) "
+            "is kept at most; any catalog change replaces it at once; 0 turns the cache off"),
+    Setting("COMPRESS_RESPONSES", "core", TrueFalse(), True,
+            "gzip or brotli pages, JSON, CSS and JavaScript for clients that accept it; "
+            "`false` when the reverse proxy in front compresses"),
     # accounts
     Setting("LOGIN_RATE_LIMIT", "accounts", RateLimit(), "10 per minute;50 per hour",
             "sign-in attempts per client address (Flask-Limiter syntax)"),

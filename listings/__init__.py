@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+import listings.catalog_cache  # noqa: F401  (its session hooks version the catalog)
 from listings.cli import catalog_cli, listings_cli
 from listings.editor_views import bp as editor_bp
 from listings.partner_views import bp as partner_bp

@@ -521,6 +521,20 @@ class CollectionItem(SQLModel, table=True):
     position: int = Field(default=0)
 
 
+# --- the catalog's version (listings/catalog_cache.py) ------------------------------
+
+
+class CatalogVersion(SQLModel, table=True):
+    """One row: a token that changes with every change to what the catalog pages
+    show, so every process knows when its cached pages are out of date."""
+
+    __tablename__ = "catalog_version"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(max_length=32)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
 # --- audit log -------------------------------------------------------------------
 
 

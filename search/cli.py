@@ -14,6 +14,7 @@ from sqlmodel import Session
 from tqdm import tqdm
 
 from core.db import app_session
+from listings import catalog_cache
 from listings.documents import iter_published_documents, published_listing_count
 from search import sync
 from search.interfaces import SearchUnavailable
@@ -113,6 +114,9 @@ def _reindex(target: str) -> None:
                 session.rollback()
                 sync.release(session, name)
             seconds = time.perf_counter() - started
+            # The catalog pages' shelves come from the index: kept pages are stale now.
+            catalog_cache.bump(session)
+            session.commit()
         rate = count / seconds if seconds else count
         click.echo(f"{name}: indexed {count} listings in {seconds:.1f}s ({rate:,.0f} docs/s)")
     sync_with_progress(current_app)

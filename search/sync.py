@@ -38,6 +38,7 @@ from sqlmodel import Session, col, select
 from core.db import APP_INFO_KEY, app_of, app_session, utcnow
 from core.observability import count_sends
 from core.outbox import Backoff, OutboxSender, register_outbox
+from listings import catalog_cache
 from listings.documents import search_documents
 from listings.models import Badge, Listing, Release, Review
 from search.interfaces import SearchBackend, SearchUnavailable
@@ -331,6 +332,8 @@ def apply_target(session: Session, target: str, backend: SearchBackend, *,
                 report.error = str(error)
                 return report
             session.execute(delete(SearchOutbox).where(col(SearchOutbox.id).in_(row_ids_now)))
+            # The catalog pages' shelves come from the index, which has just caught up.
+            catalog_cache.bump(session)
             session.commit()
             extend(session, target, lease)
             session.expunge_all()

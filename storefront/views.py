@@ -10,6 +10,7 @@ only when search cannot answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -32,6 +34,7 @@ from accounts.services import unverified_reason
 from accounts.workspaces import current_workspace
 from core.db import as_utc, get_session, utcnow
 from core.extensions import limiter
+from core.http_caching import public_page
 from core.pagination import page_count, page_number
 from installs.models import Install
 from installs.queries import reviewing_install
@@ -45,6 +48,7 @@ from listings.browsing import (
     published_cards_in_order,
     top_rated_listings,
 )
+from listings.catalog_cache import current_token, remember_page
 from listings.models import (
     Category,
     Listing,
@@ -115,12 +119,24 @@ def _newest(session: Session) -> list[ListingCard]:
     return found[0]
 
 
-@bp.route("/")
-def home():
-    """The front page: editors' collections, categories, top rated and newest apps."""
-    session = get_session()
-    return render_template(
-        "storefront/home.html",
+def _catalog_page(session: Session, key: str, page_template: str, content_template: str,
+                  content_context: Callable[[], dict], **page_context):
+    """A catalog page: its content (the same for every visitor) rendered once per
+    catalog version and kept (listings.catalog_cache); the page around it (the
+    header says who is signed in) rendered each time; anonymous visitors may
+    revalidate it with its ETag (core.http_caching)."""
+    version = current_token(session)
+
+    def render() -> str:
+        content = remember_page(version, key, lambda: render_template(content_template,
+                                                                      **content_context()))
+        return render_template(page_template, content=Markup(content), **page_context)
+
+    return public_page(version, render, keep_as=key)
+
+
+def _home_content(session: Session) -> dict:
+    return dict(
         collections=collections_with_cards(session, per_collection=HOME_SHELF_SIZE),
         categories=[(category, count) for category, count in category_counts(session) if count],
         top_rated=_top_rated(session),
@@ -128,10 +144,30 @@ def home():
     )
 
 
+@bp.route("/")
+def home():
+    """The front page: editors' collections, categories, top rated and newest apps."""
+    session = get_session()
+    return _catalog_page(session, "home", "storefront/home.html", "storefront/home_content.html",
+                         lambda: _home_content(session))
+
+
 @bp.route("/categories")
 def categories():
     """Every category with its number of published apps."""
-    return render_template("storefront/categories.html", categories=category_counts(get_session()))
+    session = get_session()
+    return _catalog_page(session, "categories", "storefront/categories.html",
+                         "storefront/categories_content.html",
+                         lambda: dict(categories=category_counts(session)))
+
+
+def _category_content(session: Session, found: Category, page: int, per_page: int) -> dict:
+    browsed = _browse(session, SearchQuery(categories=(found.slug,), sort="newest", page=page,
+                                           per_page=per_page))
+    # Without search, the database still lists the category.
+    cards, total = browsed or category_listings(session, found.id, page, per_page)
+    return dict(category=found, cards=cards, total=total, page=page,
+                pages=page_count(total, per_page))
 
 
 @bp.route("/categories/<slug>")
@@ -143,13 +179,10 @@ def category(slug: str):
         abort(404)
     page = page_number()
     per_page = current_app.config["PAGE_SIZE"]
-    browsed = _browse(session, SearchQuery(categories=(found.slug,), sort="newest", page=page,
-                                           per_page=per_page))
-    # Without search, the database still lists the category.
-    cards, total = browsed or category_listings(session, found.id, page, per_page)
-    pages = page_count(total, per_page)
-    return render_template("storefront/category.html", category=found, cards=cards, total=total,
-                           page=page, pages=pages)
+    return _catalog_page(session, f"category:{found.id}:{page}:{per_page}",
+                         "storefront/category.html", "storefront/category_content.html",
+                         lambda: _category_content(session, found, page, per_page),
+                         category=found, page=page)
 
 
 @bp.route("/collections/<slug>")
@@ -159,8 +192,12 @@ def collection(slug: str):
     found = collection_by_slug(session, slug)
     if found is None:
         abort(404)
-    cards = listing_cards(session, collection_listings(session, found.id))
-    return render_template("storefront/collection.html", collection=found, cards=cards)
+    return _catalog_page(
+        session, f"collection:{found.id}", "storefront/collection.html",
+        "storefront/collection_content.html",
+        lambda: dict(collection=found,
+                     cards=listing_cards(session, collection_listings(session, found.id))),
+        collection=found)
 
 
 # --- the listing page and reviews ---------------------------------------------
@@ -264,7 +301,9 @@ def listing(slug: str):
     found = published_listing(session, slug)
     if found is None:
         abort(404)
-    return _render_listing(session, found)
+    # An anonymous visitor's page is the same for all of them: kept per catalog version.
+    return public_page(current_token(session), lambda: _render_listing(session, found)[0],
+                       keep_as=f"listing:{found.id}:{page_number()}")
 
 
 @bp.route("/apps/<slug>/reviews", methods=["GET", "POST"])

@@ -102,3 +102,38 @@ def test_result_cards_show_rating_partner_category_and_badge(client, db):
     assert 'aria-label="Rated 4.3 out of 5 from 3 reviews"' in rated_card
     assert "Staff pick" in rated_card
     assert page.count("No reviews yet") == 1
+
+
+def test_suggestions_read_nothing_around_the_search_whatever_the_matches(app, client, db,
+                                                                          monkeypatch):
+    """Autocomplete answers from the search backend alone (names, slugs and
+    categories are in the index): no database statement of its own."""
+    statements: list[str] = []
+    service = app.extensions["bazaar.search"]
+    real_suggest = service.suggest
+    searching = []
+
+    def suggest(*args, **kwargs):
+        searching.append(True)
+        try:
+            return real_suggest(*args, **kwargs)
+        finally:
+            searching.pop()
+
+    def before(conn, cursor, statement, *args):
+        if not searching:
+            statements.append(statement)
+
+    add_apps(db, 1)
+    client.get("/search/suggest?q=her")
+    engine = app.extensions["bazaar.engine"]
+    monkeypatch.setattr(service, "suggest", suggest)
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        assert len(client.get("/search/suggest?q=her").get_json()["suggestions"]) == 1
+        add_apps(db, 7)
+        statements.clear()
+        assert len(client.get("/search/suggest?q=her").get_json()["suggestions"]) == 8
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert statements == [], statements

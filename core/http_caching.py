@@ -1,0 +1,50 @@
+"""HTTP caching of pages that are the same for every anonymous visitor.
+
+Such a page gets a weak ETag made from what it depends on (the catalog's version
+and the URL), ``Cache-Control: public, no-cache`` (a browser or proxy may keep
+it but asks again each time) and ``Vary: Cookie`` (a signed-in visitor's page
+differs). Asked again with that ETag in ``If-None-Match``, the answer is a 304
+without rendering anything. Weak, because the same page goes out gzipped,
+brotli'd or plain (Flask-Compress leaves weak ETags as they are).
+https://developer.mozilla.org/en-US/docs/Web/HTTP/Caching#etagif-none-match
+
+A signed-in visitor, or one with a message waiting to be shown (a flash), gets
+the page rendered for them, marked ``private``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import Response, make_response, request, session
+from flask_login import current_user
+
+from core.cache import remember
+
+
+def same_for_every_visitor() -> bool:
+    """True when this visitor sees what any anonymous visitor sees."""
+    return not current_user.is_authenticated and not session.get("_flashes")
+
+
+def public_page(version: str | None, render: Callable[[], str], keep_as: str) -> Response:
+    """The page ``render`` makes, with the headers above; a 304 when the visitor's
+    copy is still this ``version`` of it.
+
+    For anonymous visitors the rendered page is also kept in the app's cache
+    under ``version`` and ``keep_as``, which must name everything the page shows
+    (e.g. the app and the page of its reviews)."""
+    if version is None or not same_for_every_visitor():
+        response = make_response(render())
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    etag = hashlib.sha256(f"{version} {request.full_path}".encode()).hexdigest()[:32]
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = make_response(remember(f"page:{version}:{keep_as}", render))
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.vary.add("Cookie")
+    return response

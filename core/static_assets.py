@@ -1,0 +1,68 @@
+"""Static files (CSS, JavaScript, images) with their content's hash in the URL.
+
+``url_for('static', filename='css/site.css')`` gives ``/static/css/site.css?v=<hash>``.
+Asked for with the current hash, a file is sent with ``Cache-Control: public,
+max-age=31536000, immutable``: a browser keeps it for a year and never asks
+again, and a new deploy changes the hash, so the new file is fetched at once.
+Asked for without it (or with an old hash), it must be revalidated (``no-cache``;
+Flask sends an ETag and Last-Modified with every file).
+https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Cache-Control#caching_static_assets
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from flask import Flask, request
+from werkzeug.security import safe_join
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+HASH_LENGTH = 12
+
+
+class StaticHashes:
+    """Each static file's content hash, computed once per version of the file
+    (its size and modification time), so a file edited while the app runs in
+    development gets a new one."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self._known: dict[str, tuple[tuple[int, int], str]] = {}
+
+    def of(self, filename: str) -> str | None:
+        """The file's hash, or None when there is no such file."""
+        path = safe_join(self.folder, filename)
+        if path is None:
+            return None
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        version = (stat.st_mtime_ns, stat.st_size)
+        known = self._known.get(filename)
+        if known is None or known[0] != version:
+            with open(path, "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()[:HASH_LENGTH]
+            known = self._known[filename] = (version, digest)
+        return known[1]
+
+
+def init_app(app: Flask) -> None:
+    hashes = StaticHashes(app.static_folder)
+
+    @app.url_defaults
+    def _add_content_hash(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            digest = hashes.of(values["filename"])
+            if digest:
+                values["v"] = digest
+
+    @app.after_request
+    def _cache_hashed_files(response):
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            asked = request.args.get("v")
+            current = hashes.of(request.view_args.get("filename", "")) if asked else None
+            response.headers["Cache-Control"] = (IMMUTABLE if asked and asked == current
+                                                 else "no-cache")
+        return response

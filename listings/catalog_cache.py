@@ -1,0 +1,105 @@
+"""The catalog's version, and the catalog pages kept by it.
+
+What the catalog pages show (listings, their partners and categories, reviews,
+badges, editors' collections) changes far less often than the pages are read,
+yet at 100,000 listings computing them (the shelves, the counts per category)
+costs more than everything else in a request. So they are rendered once per
+version of the catalog and kept in the app's cache (``core.cache``).
+
+The version is one row (``catalog_version``) whose token changes
+
+- in the same transaction as any change the ORM makes to those tables (a
+  flush, or a bulk ``update``/``delete``/``insert`` through a session), written
+  as the transaction's last statement so its row lock is held only until commit;
+- after the search sync has applied outbox rows to an index, and after a
+  rebuild, because the pages' shelves come from the index, which catches up
+  a moment after the database (``search.sync`` calls ``bump``).
+
+Every process reads the token once per catalog page (a primary-key read), so a
+change shows on the next request everywhere, whichever process made it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from sqlalchemy import event, update
+from sqlmodel import Session, select
+
+from core import cache
+from core.db import utcnow
+from listings.models import (
+    Badge,
+    CatalogVersion,
+    Category,
+    Collection,
+    CollectionItem,
+    Listing,
+    Partner,
+    Release,
+    Review,
+    Screenshot,
+)
+
+# What the catalog pages and app pages show.
+CATALOG_MODELS = (Listing, Partner, Category, Review, Badge, Collection, CollectionItem,
+                  Release, Screenshot)
+CATALOG_TABLES = frozenset(model.__tablename__ for model in CATALOG_MODELS)
+# session.info: this transaction changed the catalog; the token changes at commit.
+CHANGED_KEY = "catalog_changed"
+
+
+def current_token(session: Session) -> str | None:
+    """The catalog's version now; None on a database without the row (never
+    migrated to 0021), where nothing is kept."""
+    return session.exec(select(CatalogVersion.token).where(CatalogVersion.id == 1)).first()
+
+
+def bump(session: Session) -> None:
+    """Give the catalog a new version, in the session's transaction."""
+    session.execute(update(CatalogVersion).where(CatalogVersion.id == 1)
+                    .values(token=secrets.token_hex(16), changed_at=utcnow()))
+
+
+def remember_page(token: str | None, key: str, render: Callable[[], str]) -> str:
+    """The page (or part of one) ``render`` makes, kept for this catalog version."""
+    if token is None:
+        return render()
+    return cache.remember(f"catalog:{token}:{key}", render)
+
+
+# --- noticing changes ------------------------------------------------------------------
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changed_rows(session: Session, _flush_context, _instances) -> None:
+    if session.info.get(CHANGED_KEY):
+        return
+    for obj in [*session.new, *session.deleted, *session.dirty]:
+        if isinstance(obj, CATALOG_MODELS) and (obj not in session.dirty
+                                                or session.is_modified(obj)):
+            session.info[CHANGED_KEY] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_statements(state) -> None:
+    # update(Listing)..., delete(Review)...: rows the ORM never loaded.
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in CATALOG_TABLES:
+            state.session.info[CHANGED_KEY] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    # The commit's own flush comes after this hook: flush first, so its changes count.
+    session.flush()
+    if session.info.pop(CHANGED_KEY, False):
+        bump(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(CHANGED_KEY, None)

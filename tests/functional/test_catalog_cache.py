@@ -1,0 +1,274 @@
+"""The catalog pages (home, categories, a category, a collection) are rendered once per
+catalog change and kept: a repeat visit reads no listing, and any change an editor,
+a partner, a customer or the search index's catch-up makes shows on the next visit.
+Anonymous visitors can revalidate them cheaply (ETag, 304)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from contextlib import contextmanager
+
+import brotli
+import pytest
+from sqlalchemy import event, update
+
+from listings.models import CollectionItem, Listing, ListingStatus
+from search import sync
+from tests import factories
+
+
+@contextmanager
+def statements_run(app):
+    """The SQL statements the app runs inside the block."""
+    statements: list[str] = []
+    engine = app.extensions["bazaar.engine"]
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def reads_listings(statement: str) -> bool:
+    return re.search(r"\b(FROM|JOIN)\s+listings\b", statement) is not None
+
+
+@pytest.fixture
+def catalog(db):
+    tools = factories.make_category(db, name="Sales tools")
+    first = factories.make_listing(db, category=tools, name="Pipeline Pro")
+    second = factories.make_listing(db, category=tools, name="Call Logger")
+    factories.make_review(db, first, rating=4)
+    shelf = factories.make_collection(db, [first, second], name="Editors' shelf")
+    return {"category": tools, "first": first, "second": second, "collection": shelf}
+
+
+def catalog_paths(catalog) -> list[str]:
+    return ["/", "/categories", f"/categories/{catalog['category'].slug}",
+            f"/collections/{catalog['collection'].slug}"]
+
+
+def test_a_repeat_visit_to_a_catalog_page_reads_no_listing(app, client, db, catalog):
+    for path in catalog_paths(catalog):
+        assert client.get(path).status_code == 200
+        with statements_run(app) as statements:
+            again = client.get(path)
+        assert again.status_code == 200
+        assert [s for s in statements if reads_listings(s)] == [], path
+        # One small read says whether the catalog changed since.
+        assert len(statements) <= 3, (path, statements)
+
+
+def test_the_cached_page_is_the_page(app, client, db, catalog):
+    for path in catalog_paths(catalog):
+        first = client.get(path).get_data(as_text=True)
+        assert client.get(path).get_data(as_text=True) == first
+
+
+def _rename(db, listing, name):
+    listing.name = name
+    db.add(listing)
+    db.commit()
+
+
+CHANGES = {
+    "a listing is published": lambda db, c: factories.make_listing(
+        db, category=c["category"], name="Brand New Thing"),
+    "a listing is renamed": lambda db, c: _rename(db, c["second"], "Brand New Thing"),
+    "a review is published": lambda db, c: factories.make_review(
+        db, c["second"], rating=5, title="Brand New Thing"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_shows_on_the_next_visit(client, db, catalog, change):
+    category_page = f"/categories/{catalog['category'].slug}"
+    for path in ("/", category_page):
+        client.get(path)
+    CHANGES[change](db, catalog)
+    if change == "a review is published":
+        # The review's rating: Call Logger now has one.
+        assert "1 review" in client.get(category_page).get_data(as_text=True)
+    else:
+        assert "Brand New Thing" in client.get("/").get_data(as_text=True)
+        assert "Brand New Thing" in client.get(category_page).get_data(as_text=True)
+
+
+def test_delisting_takes_the_app_off_the_cached_pages(client, db, catalog):
+    collection_page = f"/collections/{catalog['collection'].slug}"
+    assert "Call Logger" in client.get(collection_page).get_data(as_text=True)
+    catalog["second"].status = ListingStatus.DELISTED
+    db.add(catalog["second"])
+    db.commit()
+    assert "Call Logger" not in client.get(collection_page).get_data(as_text=True)
+    assert "Call Logger" not in client.get("/").get_data(as_text=True)
+
+
+def test_counts_follow_a_new_listing(client, db, catalog):
+    assert "(2 apps)" in client.get("/categories").get_data(as_text=True)
+    factories.make_listing(db, category=catalog["category"])
+    assert "(3 apps)" in client.get("/categories").get_data(as_text=True)
+
+
+def test_an_editors_collection_change_shows_at_once(client, db, catalog):
+    page = f"/collections/{catalog['collection'].slug}"
+    client.get(page)
+    third = factories.make_listing(db, name="Shelf Newcomer")
+    db.add(CollectionItem(collection_id=catalog["collection"].id, listing_id=third.id,
+                          position=5))
+    db.commit()
+    assert "Shelf Newcomer" in client.get(page).get_data(as_text=True)
+
+
+def test_a_bulk_update_the_orm_did_not_load_still_refreshes_the_pages(client, db, catalog):
+    page = f"/categories/{catalog['category'].slug}"
+    client.get(page)
+    db.execute(update(Listing).where(Listing.id == catalog["first"].id)
+               .values(name="Renamed In Bulk"))
+    db.commit()
+    assert "Renamed In Bulk" in client.get(page).get_data(as_text=True)
+
+
+def test_the_index_catching_up_refreshes_the_pages(app, client, db, catalog):
+    # The home page's "Newest" shelf comes from the search index. A listing whose
+    # outbox rows wait (a busy worker) is not in it yet...
+    listing = Listing(name="Waiting In The Outbox", slug="waiting", tagline="Soon indexed",
+                      description="Waits for the search index.", tags=[],
+                      partner_id=catalog["first"].partner_id,
+                      category_id=catalog["category"].id, status=ListingStatus.PUBLISHED,
+                      published_at=catalog["first"].published_at.replace(year=2100),
+                      support_url="https://support.example.com",
+                      privacy_url="https://example.com/privacy", data_residency=["us"])
+    db.add(listing)
+    db.flush()
+    db.info.pop(sync.DIRTY_KEY)  # the commit leaves the rows to the background sync
+    db.commit()
+    assert "Waiting In The Outbox" not in client.get("/").get_data(as_text=True)
+    # ...and once the sync has applied them, the next visit shows it.
+    sync.apply_pending(app)
+    assert "Waiting In The Outbox" in client.get("/").get_data(as_text=True)
+
+
+# --- HTTP caching --------------------------------------------------------------------
+
+
+def test_anonymous_visitors_revalidate_catalog_pages_with_an_etag(client, db, catalog):
+    for path in catalog_paths(catalog):
+        first = client.get(path)
+        assert first.headers["ETag"], path
+        assert "no-cache" in first.headers["Cache-Control"]
+        assert "public" in first.headers["Cache-Control"]
+        assert "Cookie" in first.headers["Vary"]
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304, path
+        assert again.get_data() == b""
+
+
+def test_a_catalog_change_gives_a_new_etag(client, db, catalog):
+    first = client.get("/")
+    factories.make_listing(db, category=catalog["category"], name="Brand New Thing")
+    again = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert "Brand New Thing" in again.get_data(as_text=True)
+    assert again.headers["ETag"] != first.headers["ETag"]
+
+
+def test_signed_in_pages_are_private_and_never_304(client, db, login, catalog):
+    user = factories.make_user(db, name="Ada Visitor")
+    login(user)
+    page = client.get("/")
+    assert "Ada Visitor" in page.get_data(as_text=True)
+    assert "ETag" not in page.headers
+    assert "private" in page.headers["Cache-Control"]
+    assert client.get("/", headers={"If-None-Match": "*"}).status_code == 200
+
+
+def test_a_page_with_a_message_waiting_is_not_answered_from_the_etag(client, db, catalog):
+    first = client.get("/")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "You have been signed out.")]
+    again = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert "You have been signed out." in again.get_data(as_text=True)
+    assert "ETag" not in again.headers
+
+
+
+# --- static files and compression -----------------------------------------------------
+
+
+def test_static_files_carry_their_content_hash_and_are_kept_for_a_year(client, db):
+    page = client.get("/").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]{12})"', page)
+    assert stylesheet, "the stylesheet's URL has no content hash"
+    with client.get(stylesheet.group(1)) as hashed:
+        assert hashed.status_code == 200
+        assert hashed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # Without the hash, or with an old one: revalidate.
+    for url in ("/static/css/site.css", "/static/css/site.css?v=000000000000"):
+        with client.get(url) as plain:
+            assert plain.status_code == 200
+            assert plain.headers["Cache-Control"] == "no-cache"
+            assert plain.headers["ETag"]
+
+
+@pytest.mark.parametrize("encoding, decompress", [
+    ("gzip", gzip.decompress), ("br", brotli.decompress)])
+def test_pages_are_compressed_for_browsers_that_accept_it(client, db, catalog, encoding,
+                                                          decompress):
+    plain = client.get("/").get_data()
+    packed = client.get("/", headers={"Accept-Encoding": encoding})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert decompress(packed.get_data()) == plain
+    assert len(packed.get_data()) < len(plain) / 3
+
+
+# --- an app's page --------------------------------------------------------------------
+
+
+def test_an_anonymous_repeat_visit_to_an_app_page_is_served_from_the_cache(app, client, db,
+                                                                           catalog):
+    page = f"/apps/{catalog['first'].slug}"
+    first = client.get(page)
+    with statements_run(app) as statements:
+        again = client.get(page)
+    assert again.get_data() == first.get_data()
+    # Which app (and whether it is still public), and the catalog's version.
+    assert len(statements) <= 2, statements
+    assert again.headers["ETag"]
+    assert client.get(page, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
+
+
+def test_an_app_page_shows_a_new_release_and_screenshot_at_once(app, client, db, catalog):
+    listing = catalog["first"]
+    page = f"/apps/{listing.slug}"
+    client.get(page)
+    factories.make_release(db, listing, version="2.5.0")
+    assert "2.5.0" in client.get(page).get_data(as_text=True)
+    factories.make_screenshot(db, listing, app.config["UPLOAD_FOLDER"], caption="Brand new view")
+    assert "Brand new view" in client.get(page).get_data(as_text=True)
+
+
+def test_each_page_of_an_apps_reviews_is_kept_apart(client, db, catalog):
+    listing = catalog["second"]
+    for n in range(12):
+        factories.make_review(db, listing, title=f"Review number {n:02d}")
+    first_page = client.get(f"/apps/{listing.slug}").get_data(as_text=True)
+    second_page = client.get(f"/apps/{listing.slug}?page=2").get_data(as_text=True)
+    assert "Review number 11" in first_page and "Review number 11" not in second_page
+    assert "Review number 00" in second_page and "Review number 00" not in first_page
+
+
+def test_a_signed_in_visitor_gets_their_own_app_page(client, db, login, catalog):
+    page = f"/apps/{catalog['first'].slug}"
+    client.get(page)  # an anonymous copy is kept...
+    login(factories.make_user(db, name="Grace Member"))
+    mine = client.get(page)  # ...and not shown to a signed-in visitor
+    assert "Grace Member" in mine.get_data(as_text=True)
+    assert "private" in mine.headers["Cache-Control"]
