@@ -124,22 +124,35 @@ def free_port() -> int:
 
 class Gunicorn:
     """``gunicorn app:app`` on a free local port, with its log in ``log_path``.
-    Use as a context manager: it is stopped (by its own pid) on the way out."""
+    Use as a context manager: it is stopped (by its own pid) on the way out.
 
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2):
+    ``workers=None`` passes no worker settings, so gunicorn takes the deployment's
+    own (``gunicorn.conf.py`` in the repository root, read from the working
+    directory); ``options`` are more command-line flags (``--worker-class``...).
+    Ready means ``/healthz`` answers; the first ``GET /`` after that is timed
+    (``first_request_s``): what the first visitor after a deploy waits."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int | None = 2,
+                 options: Sequence[str] = ()):
         self.env = env
         self.log_path = log_path
         self.workers = workers
+        self.options = list(options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.first_request_s = math.nan
+        self.ready_s = math.nan  # from launch to /healthz answering
 
     def __enter__(self) -> Gunicorn:
         import requests
 
-        command = [venv_tool("gunicorn"), "--workers", str(self.workers),
-                   "--bind", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log_path),
-                   "app:app"]
+        command = [venv_tool("gunicorn"), "--bind", f"127.0.0.1:{self.port}",
+                   "--error-logfile", str(self.log_path)]
+        if self.workers is not None:
+            command += ["--workers", str(self.workers)]
+        command += [*self.options, "app:app"]
+        launched = time.perf_counter()
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -148,12 +161,27 @@ class Gunicorn:
                 raise SystemExit(f"gunicorn exited ({self.process.returncode}); its log:\n"
                                  + self.log_tail())
             try:
-                requests.get(self.url + "/", timeout=2)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.2)
+                # /healthz touches nothing, so it answers as soon as a worker is up; any
+                # failure (refused, reset, a slow first answer) means "not yet".
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
+                    self.ready_s = time.perf_counter() - launched
+                    started = time.perf_counter()
+                    requests.get(self.url + "/", timeout=60)
+                    self.first_request_s = time.perf_counter() - started
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
         self.__exit__(None, None, None)
         raise SystemExit("gunicorn did not answer within 60 s; its log:\n" + self.log_tail())
+
+    def settings(self) -> str:
+        """The worker class and count gunicorn reports in its log (its own
+        settings, wherever they came from)."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        worker_class = re.search(r"Using worker: (\S+)", text)
+        booted = len(re.findall(r"Booting worker with pid", text))
+        return f"{worker_class.group(1) if worker_class else '?'} worker class, {booted} workers"
 
     def log_tail(self, lines: int = 30) -> str:
         try:
