@@ -42,8 +42,10 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = Cache(app, config=config)
 
 
-def remember(key: str, compute: Callable[[], T]) -> T:
-    """The value cached under ``key``, else ``compute()``, cached for next time.
+def remember(key: str, compute: Callable[[], T],
+             keep: Callable[[T], bool] = lambda value: True) -> T:
+    """The value cached under ``key``, else ``compute()``, cached for next time
+    when ``keep(value)`` says so.
 
     A cache that cannot be reached (Redis down) costs speed, never the page: the
     value is computed and the failure logged."""
@@ -55,6 +57,8 @@ def remember(key: str, compute: Callable[[], T]) -> T:
         return compute()
     if value is None:
         value = compute()
+        if not keep(value):
+            return value
         try:
             cache.set(key, value)
         except Exception as error:  # noqa: BLE001

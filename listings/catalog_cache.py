@@ -42,12 +42,19 @@ from listings.models import (
     Screenshot,
 )
 
-# What the catalog pages and app pages show.
-CATALOG_MODELS = (Listing, Partner, Category, Review, Badge, Collection, CollectionItem,
-                  Release, Screenshot)
-CATALOG_TABLES = frozenset(model.__tablename__ for model in CATALOG_MODELS)
+# What the catalog pages and app pages show; packages above add what else their kept
+# answers depend on with ``track`` (search: the editors' synonym lines).
+TRACKED: set[type] = {Listing, Partner, Category, Review, Badge, Collection, CollectionItem,
+                      Release, Screenshot}
+_TRACKED_TABLES: set[str] = {model.__tablename__ for model in TRACKED}
 # session.info: this transaction changed the catalog; the token changes at commit.
 CHANGED_KEY = "catalog_changed"
+
+
+def track(model: type) -> None:
+    """Give the catalog a new version whenever a ``model`` row changes."""
+    TRACKED.add(model)
+    _TRACKED_TABLES.add(model.__tablename__)
 
 
 def current_token(session: Session) -> str | None:
@@ -77,8 +84,7 @@ def _note_changed_rows(session: Session, _flush_context, _instances) -> None:
     if session.info.get(CHANGED_KEY):
         return
     for obj in [*session.new, *session.deleted, *session.dirty]:
-        if isinstance(obj, CATALOG_MODELS) and (obj not in session.dirty
-                                                or session.is_modified(obj)):
+        if type(obj) in TRACKED and (obj not in session.dirty or session.is_modified(obj)):
             session.info[CHANGED_KEY] = True
             return
 
@@ -88,7 +94,7 @@ def _note_bulk_statements(state) -> None:
     # update(Listing)..., delete(Review)...: rows the ORM never loaded.
     if state.is_update or state.is_delete or state.is_insert:
         table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in CATALOG_TABLES:
+        if getattr(table, "name", None) in _TRACKED_TABLES:
             state.session.info[CHANGED_KEY] = True
 
 

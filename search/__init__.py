@@ -10,10 +10,12 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from core.observability import report_dependency
+from listings import catalog_cache
 from listings.ports import plug_search
 from search.cli import search_cli
 from search.fts import EmbeddedBackend
 from search.indexing import SearchIndexing
+from search.models import SynonymRule
 from search.opensearch import OpenSearchBackend
 from search.services import SearchService
 from search.sync import init_sync_sender
@@ -31,6 +33,8 @@ def init_app(app: Flask) -> None:
     app.extensions["bazaar.synonyms"] = SynonymStore(app.extensions["bazaar.engine"],
                                                      load_synonym_file(synonyms_file))
     synonyms = app.extensions["bazaar.synonyms"].current  # the list in force, when asked
+    # Kept search answers depend on the editors' lines too (search.services.kept_search).
+    catalog_cache.track(SynonymRule)
     if app.config.get("SEARCH_EMBEDDED_INDEX") == "database":
         embedded = EmbeddedBackend(app.extensions["bazaar.engine"], synonyms=synonyms)
     else:

@@ -13,6 +13,10 @@ import threading
 import time
 from dataclasses import dataclass
 
+from sqlmodel import Session
+
+from core import cache
+from listings.catalog_cache import current_token
 from search.interfaces import (
     SearchBackend,
     SearchQuery,
@@ -77,3 +81,33 @@ class SearchService:
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         suggestions, _, _ = self._call("suggest", prefix, limit)
         return suggestions
+
+
+# --- answers kept per catalog version ---------------------------------------------------
+#
+# The same searches come again and again (the popular words, each prefix typed into
+# the box). An answer depends only on the query, the index and the synonyms in
+# force, so it is kept under the catalog's version (which changes when the index
+# catches up with any change, and when an editor adds or removes a synonym line:
+# listings.catalog_cache) and the synonym file's version (a deploy may change it).
+# An answer the fallback gave while the primary was down is never kept.
+
+
+def kept_search(session: Session, service: SearchService, synonym_file_version: str,
+                query: SearchQuery) -> SearchAnswer:
+    """``service.search(query)``, kept for this catalog and synonym file version."""
+    token = current_token(session)
+    if token is None:
+        return service.search(query)
+    return cache.remember(f"search:{token}:{synonym_file_version}:{query!r}",
+                          lambda: service.search(query), keep=lambda answer: not answer.degraded)
+
+
+def kept_suggestions(session: Session, service: SearchService, prefix: str,
+                     limit: int) -> list[Suggestion]:
+    """``service.suggest(prefix, limit)``, kept for this catalog version."""
+    token = current_token(session)
+    if token is None:
+        return service.suggest(prefix, limit)
+    return cache.remember(f"suggest:{token}:{limit}:{prefix.lower()}",
+                          lambda: service.suggest(prefix, limit))

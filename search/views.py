@@ -23,6 +23,7 @@ from listings.queries import categories_in_order
 from listings.scopes import REGIONS
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
 from search.interfaces import SearchHit, SearchResult, SearchUnavailable
+from search.services import kept_search, kept_suggestions
 
 bp = Blueprint("search", __name__)
 
@@ -189,7 +190,9 @@ def results():
     per_page = current_app.config["PAGE_SIZE"]
     parsed = parse_search_args(request.args, categories, per_page)
     try:
-        answer = search_service().search(parsed.query)
+        answer = kept_search(session, search_service(),
+                             current_app.extensions["bazaar.synonyms"].file_set.version,
+                             parsed.query)
     except SearchUnavailable:
         return _render_unavailable()
     result = answer.result
@@ -232,7 +235,7 @@ def suggest():
     suggestions = []
     if prefix:
         try:
-            found = search_service().suggest(prefix, MAX_SUGGESTIONS)
+            found = kept_suggestions(get_session(), search_service(), prefix, MAX_SUGGESTIONS)
         except SearchUnavailable:
             return _no_store(jsonify(error=UNAVAILABLE_MESSAGE)), 503
         suggestions = [{"name": s.name, "slug": s.slug, "category": s.category,

@@ -489,3 +489,35 @@ def test_every_page_has_a_search_box_with_autocomplete(client, db):
     assert '<label for="site-search-q" class="visually-hidden">Search apps</label>' in page
     assert 'data-suggest-url="/search/suggest"' in page
     assert "js/search.js" in page and "defer" in page
+
+
+@pytest.mark.parametrize("app_overrides", [{"OPENSEARCH_URL": "http://127.0.0.1:9",
+                                            "OPENSEARCH_TIMEOUT": 0.2}])
+def test_an_answer_from_the_fallback_is_never_kept(client, db, app_overrides):
+    factories.make_listing(db, name="Albatross Sync")
+    for _ in range(2):
+        assert "Search is running in a reduced mode" in search(client, q="albatross")
+    # Once OpenSearch answers again, the next search is its answer, not a kept one.
+
+
+# --- kept answers ----------------------------------------------------------------------
+
+
+def test_a_repeated_search_is_answered_from_what_was_kept(app, client, db, monkeypatch):
+    first = factories.make_listing(db, name="Heron Sync")
+    service = app.extensions["bazaar.search"]
+    asked = []
+    real_search, real_suggest = service.search, service.suggest
+    monkeypatch.setattr(service, "search", lambda query: asked.append(query) or real_search(query))
+    monkeypatch.setattr(service, "suggest",
+                        lambda *args: asked.append(args) or real_suggest(*args))
+    for _ in range(3):
+        assert result_slugs(search(client, q="heron")) == [first.slug]
+        assert client.get("/search/suggest?q=her").json["suggestions"]
+    assert len(asked) == 2  # one search, one suggestion list
+    # A change to the catalog: the next search asks the index again, and finds it.
+    second = factories.make_listing(db, name="Heron Two")
+    assert set(result_slugs(search(client, q="heron"))) == {first.slug, second.slug}
+    names = {s["name"] for s in client.get("/search/suggest?q=her").json["suggestions"]}
+    assert names == {"Heron Sync", "Heron Two"}
+    assert len(asked) == 4
