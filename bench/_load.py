@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from _common import percentile  # noqa: F401  (also the tests' way to it)
+
 # kind -> share of the mix. What an anonymous visitor's clicks look like: most
 # land on a listing (from search engines and links), then browsing and search.
 MIX = {
@@ -118,17 +120,6 @@ def build_mix(sources: Sources, total: int, seed: int) -> list[tuple[str, str]]:
 
 
 # --- figures ---------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Linear interpolation between the nearest samples (numpy's "linear"); NaN for none."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 @dataclass

@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     seconds = app.config["CATALOG_CACHE_SECONDS"]
     url = app.config["CACHE_URL"]
     if seconds == 0:
-        config = {"CACHE_TYPE": "NullCache"}
+        config = {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
     elif url.startswith("memory://"):
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": MEMORY_ENTRIES}
     else:

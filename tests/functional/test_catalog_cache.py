@@ -7,31 +7,16 @@ from __future__ import annotations
 
 import gzip
 import re
-from contextlib import contextmanager
 
 import brotli
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
+from app import create_app
 from listings.models import CollectionItem, Listing, ListingStatus
 from search import sync
 from tests import factories
-
-
-@contextmanager
-def statements_run(app):
-    """The SQL statements the app runs inside the block."""
-    statements: list[str] = []
-    engine = app.extensions["bazaar.engine"]
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+from tests.sql_counting import count_queries
 
 
 def reads_listings(statement: str) -> bool:
@@ -56,7 +41,7 @@ def catalog_paths(catalog) -> list[str]:
 def test_a_repeat_visit_to_a_catalog_page_reads_no_listing(app, client, db, catalog):
     for path in catalog_paths(catalog):
         assert client.get(path).status_code == 200
-        with statements_run(app) as statements:
+        with count_queries(app) as statements:
             again = client.get(path)
         assert again.status_code == 200
         assert [s for s in statements if reads_listings(s)] == [], path
@@ -236,7 +221,7 @@ def test_an_anonymous_repeat_visit_to_an_app_page_is_served_from_the_cache(app, 
                                                                            catalog):
     page = f"/apps/{catalog['first'].slug}"
     first = client.get(page)
-    with statements_run(app) as statements:
+    with count_queries(app) as statements:
         again = client.get(page)
     assert again.get_data() == first.get_data()
     # Which app (and whether it is still public), and the catalog's version.
@@ -272,3 +257,15 @@ def test_a_signed_in_visitor_gets_their_own_app_page(client, db, login, catalog)
     mine = client.get(page)  # ...and not shown to a signed-in visitor
     assert "Grace Member" in mine.get_data(as_text=True)
     assert "private" in mine.headers["Cache-Control"]
+
+
+def test_with_the_cache_turned_off_every_visit_renders_the_page(app, db, catalog):
+    off = create_app(dict(app.config, CATALOG_CACHE_SECONDS=0))
+    try:
+        client = off.test_client()
+        client.get("/")
+        with count_queries(off) as statements:
+            assert client.get("/").status_code == 200
+        assert [s for s in statements if reads_listings(s)]
+    finally:
+        off.extensions["bazaar.engine"].dispose()

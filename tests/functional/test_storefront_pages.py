@@ -4,12 +4,10 @@ posting reviews, screenshot files and the error pages."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import func, select
 
 from accounts.devices import start_device_session
@@ -19,6 +17,7 @@ from installs.models import Install
 from listings import catalog_cache
 from listings.models import CollectionItem, ListingStatus, Review, ReviewStatus
 from tests import factories
+from tests.sql_counting import count_queries
 
 
 def page_of(response) -> str:
@@ -27,22 +26,6 @@ def page_of(response) -> str:
 
 def review_count(db) -> int:
     return db.exec(select(func.count()).select_from(Review)).one()
-
-
-@contextmanager
-def count_queries(app):
-    """Count the SQL statements the app runs inside the block."""
-    statements: list[str] = []
-    engine = app.extensions["bazaar.engine"]
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def renders_afresh(db):

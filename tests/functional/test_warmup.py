@@ -7,10 +7,9 @@ import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
-from sqlalchemy import event
-
 from app import create_app
 from tests import factories
+from tests.sql_counting import count_queries
 
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
@@ -20,15 +19,9 @@ def test_the_worker_hook_warms_the_pages_the_first_visitor_asks_for(app, client,
     listing = factories.make_listing(db, category=category, name="Warm App")
     hooks = runpy.run_path(str(GUNICORN_CONF))
     hooks["post_worker_init"](SimpleNamespace(wsgi=app))
-    statements: list[str] = []
-    engine = app.extensions["bazaar.engine"]
-    listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with count_queries(app) as statements:
         for path in ("/", f"/categories/{category.slug}"):
             assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     # The first visitor's pages were kept by the warm-up: no listing was read for them.
     assert [s for s in statements if " listings" in s] == []
     assert "Warm App" in client.get(f"/apps/{listing.slug}").get_data(as_text=True)

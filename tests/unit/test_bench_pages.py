@@ -16,7 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "bench" / "_load.py"
+_BENCH = Path(__file__).resolve().parents[2] / "bench"
+_PATH = _BENCH / "_load.py"
+if str(_BENCH) not in sys.path:
+    sys.path.append(str(_BENCH))  # as bench/pages runs it: beside _common.py
 _spec = importlib.util.spec_from_file_location("bench_load", _PATH)
 load = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = load  # dataclasses look their module up while the class is made

@@ -597,3 +597,20 @@ def test_cron_files_run_as_bazaar_and_log_under_their_name():
         assert command.endswith(f"| logger -t {path.name}"), path.name
         assert path.read_text().endswith("\n"), "cron ignores a last line without a newline"
         assert "." not in path.name, "cron.d ignores file names with dots"
+
+
+def test_gunicorn_conf_is_valid_for_gunicorn_and_warms_each_worker():
+    """gunicorn reads gunicorn.conf.py from the directory every example starts it in;
+    each setting in it must be one gunicorn knows, with a value it accepts."""
+    import runpy
+
+    from gunicorn.config import Config
+
+    settings = {name: value for name, value in
+                runpy.run_path(str(ROOT / "gunicorn.conf.py")).items()
+                if not name.startswith("__")}
+    config = Config()
+    for name, value in settings.items():
+        config.set(name, value)  # raises on an unknown setting or a bad value
+    assert config.worker_class_str == "gthread" and config.threads == 4
+    assert "warm_up" in config.post_worker_init.__code__.co_names
