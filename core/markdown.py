@@ -7,6 +7,7 @@ Everything else in templates is autoescaped by Jinja2.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import bleach
@@ -22,9 +23,6 @@ ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "th": ["align"], "td": ["al
 ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True
-)
 
 
 def _link_rel(attrs, new=False):
@@ -32,7 +30,20 @@ def _link_rel(attrs, new=False):
     return attrs
 
 
-_linker = Linker(callbacks=[_link_rel], skip_tags={"pre", "code"}, parse_email=False)
+# bleach's Cleaner and Linker keep parser state while they work ("not thread-safe
+# ... Create a separate cleaner per thread!"), and gunicorn's gthread workers render
+# pages in several threads at once: one pair per thread.
+_per_thread = threading.local()
+
+
+def sanitizers() -> tuple[bleach.Cleaner, Linker]:
+    """This thread's cleaner and linker."""
+    if not hasattr(_per_thread, "cleaner"):
+        _per_thread.cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                                             protocols=ALLOWED_PROTOCOLS, strip=True)
+        _per_thread.linker = Linker(callbacks=[_link_rel], skip_tags={"pre", "code"},
+                                    parse_email=False)
+    return _per_thread.cleaner, _per_thread.linker
 
 
 def _demote_headings(html: str) -> str:
@@ -54,7 +65,8 @@ def render_markdown(text: str | None) -> Markup:
 @lru_cache(maxsize=2048)
 def _rendered(text: str) -> Markup:
     html = _demote_headings(_md.render(text))
-    return Markup(_linker.linkify(_cleaner.clean(html)))
+    cleaner, linker = sanitizers()
+    return Markup(linker.linkify(cleaner.clean(html)))
 
 
 def markdown_to_text(text: str | None) -> str:

@@ -10,6 +10,7 @@ goes. The exact HTML sent is shown beside it as source.
 from __future__ import annotations
 
 import re
+import threading
 
 import bleach
 from bleach.linkifier import Linker
@@ -26,8 +27,6 @@ BODY = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
 # Whole elements whose text must not show up as page text once the tags are gone.
 HIDDEN = re.compile(r"<(head|style|script|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
-_cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                          protocols=ALLOWED_PROTOCOLS, strip=True)
 
 
 def _new_tab(attrs, new=False):
@@ -36,11 +35,22 @@ def _new_tab(attrs, new=False):
     return attrs
 
 
-_linker = Linker(callbacks=[_new_tab], parse_email=False)
+# bleach's Cleaner and Linker are not thread-safe: one pair per thread (core/markdown.py).
+_per_thread = threading.local()
+
+
+def sanitizers() -> tuple[bleach.Cleaner, Linker]:
+    """This thread's cleaner and linker."""
+    if not hasattr(_per_thread, "cleaner"):
+        _per_thread.cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                                             protocols=ALLOWED_PROTOCOLS, strip=True)
+        _per_thread.linker = Linker(callbacks=[_new_tab], parse_email=False)
+    return _per_thread.cleaner, _per_thread.linker
 
 
 def safe_preview(html: str) -> Markup:
     """The body of ``html`` with only harmless tags and http(s)/mailto links left."""
     found = BODY.search(html or "")
     body = HIDDEN.sub("", found.group(1) if found else html or "")
-    return Markup(_linker.linkify(_cleaner.clean(body)))
+    cleaner, linker = sanitizers()
+    return Markup(linker.linkify(cleaner.clean(body)))
