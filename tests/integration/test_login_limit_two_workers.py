@@ -66,17 +66,18 @@ class TwoWorkers:
              "--worker-class", "sync", "--access-logfile", str(self.access_log),
              "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "app:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        # Each worker warms itself up before it accepts (gunicorn.conf.py), so one may
+        # answer while the other still boots: wait until both have answered.
         deadline = time.monotonic() + 30
-        while True:
+        while len(self.workers_that_answered(200, method="GET")) < 2:
             try:
-                if requests.get(self.base_url + "/account/login", timeout=5).status_code == 200:
-                    break
+                requests.get(self.base_url + "/account/login", timeout=5)
             except (requests.ConnectionError, requests.Timeout):  # still booting
-                pass
+                time.sleep(0.2)
             if self.server.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
-            time.sleep(0.2)
+                pytest.fail("gunicorn's two workers did not both start; "
+                            f"see {workdir / 'gunicorn.log'}")
 
     def stop(self) -> None:
         self.server.terminate()
@@ -91,12 +92,14 @@ class TwoWorkers:
             return browser.post(self.base_url + "/account/login", timeout=10, allow_redirects=False,
                                 data={"email": email, "password": password, "csrf_token": token})
 
-    def workers_that_answered(self, status: int) -> set[str]:
-        """The pids of the workers that answered a sign-in POST with ``status``."""
+    def workers_that_answered(self, status: int, method: str = "POST") -> set[str]:
+        """The pids of the workers that answered a sign-in ``method`` with ``status``."""
+        if not self.access_log.exists():
+            return set()
         pids = set()
         for line in self.access_log.read_text().splitlines():
-            pid, method, path, answered = line.split()
-            if method == "POST" and path == "/account/login" and answered == str(status):
+            pid, asked, path, answered = line.split()
+            if asked == method and path == "/account/login" and answered == str(status):
                 pids.add(pid)
         return pids
 
