@@ -218,3 +218,19 @@ def test_driving_the_mix_records_each_request_with_its_kind_and_status(server):
     assert {kind for kind, _seconds, _status in samples} <= {"fine", "broken"}
     assert all(status == (500 if kind == "broken" else 200) for kind, _s, status in samples)
     assert cpu_seconds >= 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--configs", "mysql"], "--configs takes sqlite, postgres or both"),
+    (["--levels", "0,x"], "--levels takes whole numbers"),
+    (["--size", "-5"], "use at least 100 listings"),
+    (["--seconds", "0"], "a positive --seconds"),
+])
+def test_bad_arguments_are_refused_with_a_clear_message_before_any_work(args, message):
+    import subprocess
+
+    finished = subprocess.run([sys.executable, str(_BENCH / "pages"), *args],
+                              capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 2
+    assert message in finished.stderr
+    assert "Traceback" not in finished.stderr
