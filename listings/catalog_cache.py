@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import event, update
 from sqlmodel import Session, select
@@ -47,6 +48,7 @@ from listings.models import (
 TRACKED: set[type] = {Listing, Partner, Category, Review, Badge, Collection, CollectionItem,
                       Release, Screenshot}
 _TRACKED_TABLES: set[str] = {model.__tablename__ for model in TRACKED}
+T = TypeVar("T")
 # session.info: this transaction changed the catalog; the token changes at commit.
 CHANGED_KEY = "catalog_changed"
 
@@ -69,11 +71,13 @@ def bump(session: Session) -> None:
                     .values(token=secrets.token_hex(16), changed_at=utcnow()))
 
 
-def remember_page(token: str | None, key: str, render: Callable[[], str]) -> str:
-    """The page (or part of one) ``render`` makes, kept for this catalog version."""
+def remember(token: str | None, key: str, compute: Callable[[], T],
+             keep: Callable[[T], bool] = lambda value: True) -> T:
+    """What ``compute`` gives (a page, a part of one, a search answer), kept for this
+    catalog version when ``keep`` says so; computed each time without a version."""
     if token is None:
-        return render()
-    return cache.remember(f"catalog:{token}:{key}", render)
+        return compute()
+    return cache.remember(f"catalog:{token}:{key}", compute, keep)
 
 
 # --- noticing changes ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from core import cache
+from listings import catalog_cache
 from listings.catalog_cache import current_token
 from search.interfaces import (
     SearchBackend,
@@ -96,18 +96,13 @@ class SearchService:
 def kept_search(session: Session, service: SearchService, synonym_file_version: str,
                 query: SearchQuery) -> SearchAnswer:
     """``service.search(query)``, kept for this catalog and synonym file version."""
-    token = current_token(session)
-    if token is None:
-        return service.search(query)
-    return cache.remember(f"search:{token}:{synonym_file_version}:{query!r}",
-                          lambda: service.search(query), keep=lambda answer: not answer.degraded)
+    key = f"search:{synonym_file_version}:{query!r}"
+    return catalog_cache.remember(current_token(session), key, lambda: service.search(query),
+                                  keep=lambda answer: not answer.degraded)
 
 
 def kept_suggestions(session: Session, service: SearchService, prefix: str,
                      limit: int) -> list[Suggestion]:
     """``service.suggest(prefix, limit)``, kept for this catalog version."""
-    token = current_token(session)
-    if token is None:
-        return service.suggest(prefix, limit)
-    return cache.remember(f"suggest:{token}:{limit}:{prefix.lower()}",
-                          lambda: service.suggest(prefix, limit))
+    return catalog_cache.remember(current_token(session), f"suggest:{limit}:{prefix.lower()}",
+                                  lambda: service.suggest(prefix, limit))

@@ -48,7 +48,7 @@ from listings.browsing import (
     published_cards_in_order,
     top_rated_listings,
 )
-from listings.catalog_cache import current_token, remember_page
+from listings.catalog_cache import current_token, remember
 from listings.models import (
     Category,
     Listing,
@@ -128,8 +128,8 @@ def _catalog_page(session: Session, key: str, page_template: str, content_templa
     version = current_token(session)
 
     def render() -> str:
-        content = remember_page(version, key, lambda: render_template(content_template,
-                                                                      **content_context()))
+        content = remember(version, key,
+                           lambda: render_template(content_template, **content_context()))
         return render_template(page_template, content=Markup(content), **page_context)
 
     return public_page(version, render, keep_as=key)
