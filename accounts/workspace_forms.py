@@ -27,8 +27,9 @@ class RenameWorkspaceForm(FlaskForm):
 class InviteForm(FlaskForm):
     email = EmailField("Email address", filters=[_strip], validators=[
         InputRequired(message="Enter the email address of the person to invite."),
-        Email(check_deliverability=False, message="Enter a valid email address."),
-        Length(max=254)])
+        Email(check_deliverability=False,
+              message="Enter an email address in the correct format, like name@example.com."),
+        Length(max=254, message="The email address must be at most 254 characters.")])
     role = SelectField("Role", choices=ROLE_CHOICES, default=WorkspaceRole.MEMBER.value,
                        validate_choice=False,
                        validators=[InputRequired(message=ROLE_MESSAGE)])

@@ -178,14 +178,21 @@ def revoke_invitation(invitation_id: int):
                  "success")
 
 
-@bp.route("/workspace/members/<int:member_id>/role", methods=["POST"])
-@login_required
-def change_role(member_id: int):
+def _member_or_404(member_id: int):
+    """The session, the current workspace and its member ``member_id`` (404 when the
+    member belongs to no workspace of the visitor's)."""
     session = get_session()
     workspace = _current_workspace_or_404()
     member = workspace_member(session, workspace, member_id)
     if member is None:
         abort(404)
+    return session, workspace, member
+
+
+@bp.route("/workspace/members/<int:member_id>/role", methods=["POST"])
+@login_required
+def change_role(member_id: int):
+    session, workspace, member = _member_or_404(member_id)
     try:
         require_admin(session, workspace, current_user, "change roles")
     except NotWorkspaceAdmin as error:
@@ -204,14 +211,24 @@ def change_role(member_id: int):
                  f"of {workspace.name}.", "success")
 
 
+@bp.route("/workspace/members/<int:member_id>/confirm-remove")
+@login_required
+def confirm_remove_member(member_id: int):
+    """Ask before removing a member (or leaving); the page's button posts to ``remove_member``."""
+    session, workspace, member = _member_or_404(member_id)
+    try:
+        require_admin(session, workspace, current_user, "remove members")
+    except NotWorkspaceAdmin as error:
+        return _back(str(error))
+    user = session.get(User, member.user_id)
+    return render_template("workspaces/confirm_remove_member.html", workspace=workspace,
+                           member=member, user=user, leaving=user.id == current_user.id)
+
+
 @bp.route("/workspace/members/<int:member_id>/remove", methods=["POST"])
 @login_required
 def remove_member(member_id: int):
-    session = get_session()
-    workspace = _current_workspace_or_404()
-    member = workspace_member(session, workspace, member_id)
-    if member is None:
-        abort(404)
+    session, workspace, member = _member_or_404(member_id)
     user = session.get(User, member.user_id)
     try:
         remove_member_service(session, member, current_user)

@@ -83,7 +83,8 @@ PARTNER_SECOND = """Labs Software Systems Apps Studio Works Digital Tech Inc Col
 Solutions Dynamics Ventures Networks Industries""".split()
 REGION_CODES = ["us", "eu", "uk", "ca", "au", "jp", "in", "br"]
 REGION_WEIGHTS = [30, 25, 12, 8, 7, 6, 6, 6]
-BADGE_KINDS = ["staff_pick", "security_reviewed", "built_for_bazaar", "top_rated"]
+# "top_rated" is derived from reviews (listings/badges.py), never a stored badge.
+BADGE_KINDS = ["staff_pick", "security_reviewed", "built_for_bazaar"]
 OPENERS = [
     "{name} helps your team {verb} {obj} without the busywork.",
     "With {name}, you {verb} {obj} in minutes instead of hours.",

@@ -18,12 +18,14 @@ from billing import (  # noqa: F401
 )
 from billing.blueprint import bp
 from billing.cli import billing_cli
+from billing.listing_revenue import ListingRevenue
 from billing.providers import EXTENSION_KEY, build_provider, get_provider
 from billing.queries import Payments
 from billing.revenue_views import bp as revenue_bp
 from billing.usage_api import init_usage  # the usage API and its outbox sender
 from core.observability import report_dependency
 from installs.ports import plug_payments
+from listings.ports import plug_revenue
 
 __all__ = ["get_provider", "init_app"]
 
@@ -38,6 +40,8 @@ def init_app(app: Flask) -> None:
 
     # Trials convert when billing says the workspace can pay (installs.ports).
     plug_payments(app, Payments())
+    # The partner dashboard's "net revenue this month" per listing (listings.ports).
+    plug_revenue(app, ListingRevenue())
     app.register_blueprint(bp)  # customer, partner, Stripe webhook and test-mode pages
     app.register_blueprint(revenue_bp)  # the partner's revenue page and CSV exports
     app.cli.add_command(billing_cli)

@@ -15,6 +15,7 @@ from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionS
 from billing.usage_sender import provider_name
 from core.db import as_utc, utcnow
 from listings.models import Listing, PricingModel
+from listings.plans import ListingPlan
 
 
 def month_before(moment: datetime) -> datetime:
@@ -41,6 +42,8 @@ class SubscriptionLine:
     listing: Listing
     trial_end: datetime | None
     renews_at: datetime | None
+    # The price plan's name, when one was chosen at install ("" before plans existed).
+    plan_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class InvoiceLine:
     amount: int
     # Minor units given back on this invoice so far (refunds booked in the ledger).
     refunded: int = 0
+    plan_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,11 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
         Subscription.workspace_id == workspace_id,
         Subscription.status != SubscriptionStatus.INCOMPLETE)
         .order_by(col(Subscription.created_at).desc(), col(Subscription.id).desc())).all()
+    invoices = session.exec(select(Invoice).where(Invoice.workspace_id == workspace_id)
+                            .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())
+                            .limit(invoice_limit)).all()
+    plan_names = _plan_names(session, [*subscriptions, *(session.get(Subscription, invoice.subscription_id)
+                                                         for invoice in invoices)])
     lines, usage = [], []
     for subscription in subscriptions:
         ongoing = subscription.status != SubscriptionStatus.CANCELED
@@ -110,7 +119,8 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
             subscription=subscription, listing=listing(subscription.listing_id),
             trial_end=as_utc(subscription.trial_end) if ongoing else None,
             renews_at=(as_utc(subscription.current_period_end)
-                       if ongoing and not subscription.cancel_at_period_end else None)))
+                       if ongoing and not subscription.cancel_at_period_end else None),
+            plan_name=plan_names.get(subscription.id, "")))
         if ongoing and subscription.install_id is not None \
                 and listing(subscription.listing_id).pricing_model == PricingModel.USAGE:
             since = period_start(subscription, now)
@@ -118,9 +128,6 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
                 UsageEvent.install_id == subscription.install_id,
                 col(UsageEvent.occurred_at) >= since)).one()
             usage.append(usage_line(listing(subscription.listing_id), since, int(total)))
-    invoices = session.exec(select(Invoice).where(Invoice.workspace_id == workspace_id)
-                            .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())
-                            .limit(invoice_limit)).all()
     refunded = refunded_per_invoice(session, [invoice.id for invoice in invoices])
     return WorkspaceBilling(
         subscriptions=lines, usage=usage,
@@ -128,8 +135,23 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
                               date=as_utc(invoice.paid_at or invoice.created_at),
                               amount=(invoice.amount_paid if invoice.status == "paid"
                                       else invoice.amount_due),
-                              refunded=refunded.get(invoice.id, 0))
+                              refunded=refunded.get(invoice.id, 0),
+                              plan_name=plan_names.get(invoice.subscription_id, ""))
                   for invoice in invoices])
+
+
+def _plan_names(session: Session, subscriptions) -> dict[int, str]:
+    """{subscription id: its price plan's name}, in one query for all of them."""
+    plan_ids = {s.plan_id: s.id for s in subscriptions if s is not None and s.plan_id}
+    by_subscription: dict[int, str] = {}
+    if not plan_ids:
+        return by_subscription
+    names = dict(session.exec(select(ListingPlan.id, ListingPlan.name).where(
+        col(ListingPlan.id).in_(list(plan_ids)))).all())
+    for subscription in subscriptions:
+        if subscription is not None and subscription.plan_id in names:
+            by_subscription[subscription.id] = names[subscription.plan_id]
+    return by_subscription
 
 
 def portal_customer_id(session: Session, provider, workspace_id: int) -> str | None:

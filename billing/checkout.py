@@ -22,6 +22,7 @@ from billing.subscriptions import begin_paid_install, begin_trial_payment, open_
 from installs.models import Install
 from installs.services import ConsentOutdated, InstallError, active_install, installable_release
 from listings.models import Listing
+from listings.plans import ListingPlan
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,16 @@ def needs_checkout(session: Session, workspace: Workspace, user: User, listing: 
 
 def start_install_checkout(session: Session, provider: PaymentProvider, workspace: Workspace,
                            user: User, listing: Listing, consented_release_id: int, *,
-                           success_url: Callable[[int], str], cancel_url: str) -> CheckoutStart:
+                           success_url: Callable[[int], str], cancel_url: str,
+                           plan: ListingPlan | None = None) -> CheckoutStart:
     """Start the subscription of a paid app and its checkout at the provider (commits).
 
     ``success_url`` makes the return address from our subscription's id; the page
-    there waits for the provider's confirmation and grants nothing itself."""
+    there waits for the provider's confirmation and grants nothing itself. ``plan``:
+    the price plan the customer chose (``listings.plans.chosen_plan``)."""
     try:
         subscription = begin_paid_install(session, workspace, user, listing,
-                                          consented_release_id, provider)
+                                          consented_release_id, provider, plan)
         session.commit()
     except ConsentOutdated as error:
         session.rollback()

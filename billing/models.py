@@ -134,6 +134,8 @@ class Subscription(SQLModel, table=True):
     cancel_at_period_end: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The price plan paid for (listings/plans.py); None: the listing's first plan.
+    plan_id: int | None = Field(default=None, foreign_key="listing_plans.id")
 
 
 class ProcessedWebhookEvent(SQLModel, table=True):

@@ -20,6 +20,7 @@ from billing.models import ProviderObject
 from billing.usage_sender import _remember, meter_event_name, provider_name
 from core.db import utcnow
 from listings.models import Listing, PricingModel
+from listings.plans import ListingPlan, PlanInterval, implicit_plan
 
 _CONFLICT = ["provider", "kind", "local_key"]
 
@@ -52,21 +53,27 @@ def _ensure(session: Session, provider_label: str, kind: str, local_key: str, cr
     return known.provider_id
 
 
-def price_key(listing: Listing) -> str:
-    """What the listing's current price is, as ``listing:<id>:<flat|metered>:<amount><currency>``,
+def price_key(listing: Listing, plan: ListingPlan | None = None) -> str:
+    """What a price of the listing is, as ``listing:<id>:<flat|metered>:<amount><currency>``,
     followed by ``:included:<units>`` for a usage price with free units (so a change of
-    the included units, like a change of the unit price, makes a new price)."""
+    the included units, like a change of the unit price, makes a new price) and by
+    ``:year`` for a yearly one. Made from what is charged, not from the plan's id: two
+    plans at the same price share it, and a changed plan gets a new one."""
+    plan = plan or implicit_plan(listing)
     if listing.pricing_model == PricingModel.FLAT_MONTHLY:
-        return f"listing:{listing.id}:flat:{listing.monthly_price}{listing.currency.lower()}"
-    key = f"listing:{listing.id}:metered:{listing.unit_price}{listing.currency.lower()}"
-    included = int(listing.included_units or 0)
+        key = f"listing:{listing.id}:flat:{plan.price}{listing.currency.lower()}"
+        return key + (":year" if plan.interval == PlanInterval.YEAR else "")
+    key = f"listing:{listing.id}:metered:{plan.unit_price}{listing.currency.lower()}"
+    included = int(plan.included_units or 0)
     return f"{key}:included:{included}" if included > 0 else key
 
 
-def ensure_prices(session: Session, provider, listing: Listing) -> ListingPrices:
-    """Make sure ``listing`` has its product and current monthly price at ``provider``
-    and return their ids. Call it outside any write of your own: it commits what it
-    records (like a remote call, what the provider made exists from now on).
+def ensure_prices(session: Session, provider, listing: Listing,
+                  plan: ListingPlan | None = None) -> ListingPrices:
+    """Make sure ``listing`` has its product and the price of ``plan`` (by default its
+    first plan) at ``provider``, recurring by the plan's interval, and return their ids.
+    Call it outside any write of your own: it commits what it records (like a remote
+    call, what the provider made exists from now on).
 
     Raises ``ValueError`` for a free listing; ``ProviderUnavailable`` /
     ``ProviderError`` from the provider pass through.
@@ -79,11 +86,14 @@ def ensure_prices(session: Session, provider, listing: Listing) -> ListingPrices
                              name=listing.name[:250],
                              metadata={"listing_id": str(listing.id)},
                              idempotency_key=f"product:listing:{listing.id}"))
-    key = price_key(listing)
+    plan = plan or implicit_plan(listing)
+    key = price_key(listing, plan)
     if listing.pricing_model == PricingModel.FLAT_MONTHLY:
+        # A yearly plan is a price recurring every year
+        # (https://docs.stripe.com/api/prices/create#create_price-recurring-interval).
         price_id = _ensure(session, label, "price", key, lambda: provider.create_price(
             product_id=product_id, currency=listing.currency.lower(),
-            unit_amount=int(listing.monthly_price), recurring_interval="month",
+            unit_amount=int(plan.price), recurring_interval=plan.interval,
             idempotency_key=f"price:{key}"))
         return ListingPrices(product_id=product_id, flat_price_ids=[price_id])
     # The same meter the usage sender reports to, so what is billed is what was reported.
@@ -93,7 +103,7 @@ def ensure_prices(session: Session, provider, listing: Listing) -> ListingPrices
     # the unit price after), so the provider's invoice already leaves them out.
     price_id = _ensure(session, label, "price", key, lambda: provider.create_price(
         product_id=product_id, currency=listing.currency.lower(),
-        unit_amount=int(listing.unit_price), recurring_interval="month", meter_id=meter_id,
-        included_units=max(0, int(listing.included_units or 0)),
+        unit_amount=int(plan.unit_price), recurring_interval="month", meter_id=meter_id,
+        included_units=max(0, int(plan.included_units or 0)),
         idempotency_key=f"price:{key}"))
     return ListingPrices(product_id=product_id, metered_price_ids=[price_id])

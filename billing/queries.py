@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from billing.models import Invoice, Subscription, SubscriptionStatus, UsageEvent, UsageStatus
+from billing.models import (
+    PAYING_STATUSES,
+    Invoice,
+    Subscription,
+    SubscriptionStatus,
+    UsageEvent,
+    UsageStatus,
+)
 from billing.reports import MonthSpan, ledger_entries
 from listings.models import Listing, Partner
 
@@ -90,3 +97,17 @@ def last_usage_retry_reason(session: Session) -> str | None:
         select(UsageEvent.last_error).where(UsageEvent.status == UsageStatus.PENDING,
                                             col(UsageEvent.last_error).is_not(None))
         .order_by(col(UsageEvent.next_attempt_at).desc())).first()
+
+
+def install_charges(session: Session, install_id: int) -> tuple[Subscription | None, Invoice | None]:
+    """What an uninstall would stop charging: the subscription still paying for
+    the install (trialing, active or past due) and its latest invoice, or Nones
+    (a free app, or a trial no card was given for)."""
+    subscription = session.exec(select(Subscription).where(
+        Subscription.install_id == install_id,
+        col(Subscription.status).in_(PAYING_STATUSES))).first()
+    if subscription is None:
+        return None, None
+    invoice = session.exec(select(Invoice).where(Invoice.subscription_id == subscription.id)
+                           .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())).first()
+    return subscription, invoice

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -346,6 +347,31 @@ def ledger_entries(session: Session, span: MonthSpan, partner_id: int | None = N
     return session.exec(statement.order_by(col(LedgerEntry.booked_at), col(LedgerEntry.id))).all()
 
 
+@dataclass(frozen=True)
+class MonthRow:
+    """A row of a month table: one month, or a run of months with nothing to show
+    (``empty``), which the page shows as one row instead of a row of zeros each."""
+
+    months: tuple[str, ...]
+    empty: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.months[0] if len(self.months) == 1 else f"{self.months[0]} to {self.months[-1]}"
+
+
+def month_rows(keys: list[str], is_empty: Callable[[str], bool]) -> list[MonthRow]:
+    """``keys`` in order, each run of consecutive months ``is_empty`` says have nothing
+    grouped into one empty ``MonthRow``."""
+    rows: list[MonthRow] = []
+    for key in keys:
+        if is_empty(key) and rows and rows[-1].empty:
+            rows[-1] = MonthRow(rows[-1].months + (key,), empty=True)
+        else:
+            rows.append(MonthRow((key,), empty=is_empty(key)))
+    return rows
+
+
 @dataclass
 class RevenueReport:
     """Every figure of the revenue page for one partner (or one listing) and span."""
@@ -390,6 +416,31 @@ class RevenueReport:
                 totals[currency].add(month.gross, month.platform_fee, month.partner_net,
                                      month.sales, month.refunded)
         return dict(totals)
+
+    def installs_rows(self) -> list[MonthRow]:
+        """The installs table's rows: months with no install, none ended and none active
+        at their start are grouped."""
+        return month_rows(self.span.keys, lambda month: not (
+            self.installs[month] or self.ended[month] or self.active_at_start[month]))
+
+    def trials_rows(self) -> list[MonthRow]:
+        return month_rows(self.span.keys, lambda month: not (
+            self.trials[month]["started"] or self.trials[month]["converted"]))
+
+    def money_rows(self, currency: str) -> list[MonthRow]:
+        months = self.money[currency]
+        return month_rows(self.span.keys, lambda month: months[month] == Money())
+
+    def payout_rows(self, currency: str) -> list[MonthRow]:
+        def quiet(month: str) -> bool:
+            paid = self.payout_month(currency, month)
+            return not (self.net_booked(currency, month) or paid.paid or paid.in_flight
+                        or paid.failed)
+        return month_rows(self.span.keys, quiet)
+
+    def usage_rows(self) -> list[MonthRow]:
+        return month_rows(self.span.keys, lambda month: not any(
+            by_month[month] for by_month in self.usage.values()))
 
     def churn_rate(self, month: str) -> Decimal | None:
         """The month's churn rate in percent (see ``churn_rate``)."""

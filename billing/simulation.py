@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from billing.webhooks import receive_webhook
 from listings.models import Listing, PricingModel
+from listings.plans import ListingPlan, PlanInterval, implicit_plan
 
 
 def local_event_id(object_id: str, event_type: str) -> str:
@@ -23,17 +24,19 @@ def local_event_id(object_id: str, event_type: str) -> str:
     return "evt_local_" + hashlib.sha256(f"{object_id}:{event_type}".encode()).hexdigest()[:24]
 
 
-def first_invoice_amount(listing: Listing, trial_days: int) -> int:
-    """What the subscription's first invoice charges: the flat price, paid up front.
-    Like Stripe, a subscription that starts with a trial, or on a usage-based plan
-    (whose units are billed in arrears), starts with a paid invoice of 0."""
+def first_invoice_amount(listing: Listing, trial_days: int,
+                         plan: ListingPlan | None = None) -> int:
+    """What the subscription's first invoice charges: the flat price of the plan (by
+    default the listing's first), paid up front for its interval. Like Stripe, a
+    subscription that starts with a trial, or on a usage-based plan (whose units are
+    billed in arrears), starts with a paid invoice of 0."""
     if trial_days or listing.pricing_model != PricingModel.FLAT_MONTHLY:
         return 0
-    return int(listing.monthly_price)
+    return int((plan or implicit_plan(listing)).price)
 
 
-def checkout_events(session_id: str, request_data: dict,
-                    listing: Listing) -> tuple[dict, list[dict]]:
+def checkout_events(session_id: str, request_data: dict, listing: Listing,
+                    plan: ListingPlan | None = None) -> tuple[dict, list[dict]]:
     """The subscription a completed checkout makes, and what Stripe then sends, in its
     order, ending with the subscription's first invoice, paid (of 0 during a trial, as
     Stripe's is: https://docs.stripe.com/billing/subscriptions/trials)."""
@@ -46,7 +49,9 @@ def checkout_events(session_id: str, request_data: dict,
         "id": subscription_id, "object": "subscription", "customer": customer,
         "status": "trialing" if trial_days else "active", "metadata": metadata,
         "trial_end": now + trial_days * 86400 if trial_days else None,
-        "current_period_end": now + int(timedelta(days=trial_days or 30).total_seconds()),
+        "current_period_end": now + int(timedelta(days=trial_days or (
+            365 if plan is not None and plan.interval == PlanInterval.YEAR else 30))
+            .total_seconds()),
         "cancel_at_period_end": False,
     }
     checkout = {
@@ -54,7 +59,7 @@ def checkout_events(session_id: str, request_data: dict,
         "status": "complete", "customer": customer, "subscription": subscription_id,
         "payment_status": "no_payment_required" if trial_days else "paid", "metadata": metadata,
     }
-    amount = first_invoice_amount(listing, trial_days)
+    amount = first_invoice_amount(listing, trial_days, plan)
     invoice = {
         "id": "in_local_" + session_id.rsplit("_", 1)[-1], "object": "invoice",
         "customer": customer, "subscription": subscription_id, "status": "paid",

@@ -44,6 +44,7 @@ from installs.services import (
 )
 from installs.trials import trial_days_left
 from listings.models import Listing, Partner
+from listings.plans import ListingPlan, plan_of
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,17 @@ _STATUS_FROM_PROVIDER = {
 
 
 def begin_paid_install(session: Session, workspace: Workspace, user: User, listing: Listing,
-                       consented_release_id: int, provider) -> Subscription:
-    """Record that ``user`` wants ``listing`` in ``workspace`` and will pay for it.
+                       consented_release_id: int, provider,
+                       plan: ListingPlan | None = None) -> Subscription:
+    """Record that ``user`` wants ``listing`` in ``workspace`` and will pay for it, on
+    ``plan`` (one of ``listings.plans.listing_plans``; None: the first).
 
     Raises ``InstallError`` (or ``ConsentOutdated``) when the install can't happen.
     A second confirm while checkout is still open reuses the same subscription, so
     it leads to the same checkout session. Makes no install: access comes from the
     provider's webhook. Does not commit.
     """
+    price_plan = plan
     plan = installable_release(session, workspace, user, listing)
     if not plan.needs_payment:
         raise InstallError(f"{listing.name} needs no payment.")
@@ -84,12 +88,15 @@ def begin_paid_install(session: Session, workspace: Workspace, user: User, listi
         .order_by(col(Subscription.id).desc())).first()
     if pending is not None:
         pending.release_id, pending.started_by_id = plan.release.id, user.id
+        # Another plan chosen this time: its checkout is another session (the
+        # checkout's idempotency key names the plan).
+        pending.plan_id = price_plan.id if price_plan else None
         pending.updated_at = utcnow()
         session.add(pending)
         return pending
     subscription = Subscription(workspace_id=workspace.id, listing_id=listing.id,
                                 release_id=plan.release.id, started_by_id=user.id,
-                                provider=name)
+                                provider=name, plan_id=price_plan.id if price_plan else None)
     session.add(subscription)
     session.flush()
     return subscription
@@ -119,7 +126,8 @@ def begin_trial_payment(session: Session, install: Install, user: User,
     if existing is None:
         existing = Subscription(workspace_id=workspace.id, listing_id=listing.id,
                                 release_id=install.release_id, started_by_id=user.id,
-                                install_id=install.id, provider=provider_name(provider))
+                                install_id=install.id, provider=provider_name(provider),
+                                plan_id=install.plan_id)
         session.add(existing)
         session.flush()
     # Stripe wants at least one trial day; a trial ending today keeps its last day.
@@ -136,7 +144,9 @@ def open_checkout(session: Session, provider, subscription: Subscription, *,
     session. Records the session id on the subscription (the caller commits).
     """
     listing = session.get(Listing, subscription.listing_id)
-    prices = ensure_prices(session, provider, listing)
+    # The plan chosen at install: its price and interval are what the checkout charges.
+    plan = plan_of(session, listing, subscription.plan_id)
+    prices = ensure_prices(session, provider, listing, plan)
     customer_id = billing_customer_id(session, provider, subscription.workspace_id)
     # Destination charges once the partner can be paid: the partner's account gets the
     # charge, the platform keeps its fee by the partner's tier. Until then the platform
@@ -150,11 +160,13 @@ def open_checkout(session: Session, provider, subscription: Subscription, *,
         success_url=success_url, cancel_url=cancel_url,
         metadata={"bazaar_subscription_id": str(subscription.id),
                   "workspace_id": str(subscription.workspace_id),
-                  "listing_id": str(subscription.listing_id)},
+                  "listing_id": str(subscription.listing_id),
+                  **({"plan_id": str(plan.id)} if plan.id else {})},
         application_fee_percent=fee, destination_account=destination,
         # The trial days left and the destination are part of the request, so they are
         # part of the key.
         idempotency_key=(f"checkout:subscription:{subscription.id}"
+                         + (f":plan:{subscription.plan_id}" if subscription.plan_id else "")
                          + (f":trial:{trial_days}" if trial_days else "")
                          + (f":destination:{destination}" if destination else "")))
     subscription.provider_customer_id = customer_id
@@ -236,7 +248,7 @@ def grant_access(session: Session, subscription: Subscription, now: datetime | N
     try:
         install, _ = install_listing(session, workspace, user, listing,
                                      consented_release_id=subscription.release_id,
-                                     now=now, paid=True)
+                                     now=now, paid=True, plan_id=subscription.plan_id)
     except InstallError as error:
         log.warning("Paid subscription %s could not be installed: %s", subscription.id, error)
         notify(session, workspace.id, "billing",

@@ -28,6 +28,7 @@ from core.db import get_session
 from core.security import partner_required
 from core.templating import format_money
 from listings.models import Listing, Partner
+from listings.plans import plan_of, plan_price
 
 
 def _local_provider_or_404():
@@ -59,8 +60,10 @@ def local_checkout(session_id: str):
     session = get_session()
     _, stored, subscription = _local_checkout(session, session_id)
     listing = session.get(Listing, subscription.listing_id)
+    plan = plan_of(session, listing, subscription.plan_id)
     return render_template("billing/local_checkout.html", session_id=session_id,
-                           listing=listing, subscription=subscription,
+                           listing=listing, subscription=subscription, plan=plan,
+                           plan_price=plan_price(listing, plan),
                            trial_days=int(stored.data["request"].get("trial_days") or 0),
                            completed=stored.data.get("status") == "complete")
 
@@ -73,7 +76,8 @@ def local_checkout_pay(session_id: str):
     session = get_session()
     provider, stored, subscription = _local_checkout(session, session_id)
     listing = session.get(Listing, subscription.listing_id)
-    provider_subscription, events = checkout_events(session_id, stored.data["request"], listing)
+    provider_subscription, events = checkout_events(
+        session_id, stored.data["request"], listing, plan_of(session, listing, subscription.plan_id))
     session.commit()  # no open transaction while the local provider writes
     # Like Stripe, the provider holds the subscription before telling anyone about it
     # (kept once: paying twice finds the first, whatever happened to it since).

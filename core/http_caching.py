@@ -21,6 +21,7 @@ from flask import Response, make_response, request, session
 from flask_login import current_user
 
 from core.cache import remember
+from core.money import request_locale
 
 
 def same_for_every_visitor() -> bool:
@@ -39,12 +40,15 @@ def public_page(version: str | None, render: Callable[[], str], keep_as: str) ->
         response = make_response(render())
         response.headers["Cache-Control"] = "private, no-cache"
         return response
-    etag = hashlib.sha256(f"{version} {request.full_path}".encode()).hexdigest()[:32]
+    # Prices are written in the visitor's locale (core.money): one copy per locale.
+    locale = request_locale()
+    etag = hashlib.sha256(f"{version} {locale} {request.full_path}".encode()).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        response = make_response(remember(f"page:{version}:{keep_as}", render))
+        response = make_response(remember(f"page:{version}:{locale}:{keep_as}", render))
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "public, no-cache"
     response.vary.add("Cookie")
+    response.vary.add("Accept-Language")
     return response

@@ -75,8 +75,18 @@ def markdown_to_text(text: str | None) -> str:
     Read straight from markdown-it's tokens: rendering to HTML and stripping it
     again with bleach cost three times as much, which a 100k-listing reindex felt.
     """
+    return " ".join(markdown_blocks(text))
+
+
+def markdown_blocks(text: str | None) -> list[str]:
+    """The plain text of each block of user Markdown (heading, paragraph, list
+    item, table cell, code block), whitespace collapsed, empty ones left out.
+
+    ``markdown_to_text`` is these joined by spaces; a search snippet of that text
+    uses them to show where one block ended (search.snippets)."""
     if not text:
-        return ""
+        return []
+    blocks: list[str] = []
     parts: list[str] = []
     for token in _md.parse(text):
         if token.type == "inline":
@@ -88,5 +98,9 @@ def markdown_to_text(text: str | None) -> str:
         elif token.type in ("code_block", "fence"):
             parts.append(token.content)
         if token.type.endswith("_close") or token.type in ("code_block", "fence"):
-            parts.append(" ")
-    return " ".join("".join(parts).split())
+            block = " ".join("".join(parts).split())
+            if block:
+                blocks.append(block)
+            parts = []
+    block = " ".join("".join(parts).split())
+    return blocks + [block] if block else blocks

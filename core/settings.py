@@ -229,7 +229,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", "mail", MailAddress(), "Bazaar <no-reply@localhost>",
             "the `From` of every message; use an address your SMTP provider may send as"),
     Setting("BAZAAR_BASE_URL", "mail", BaseAddress(), _base_url_default,
-            "the site's public address, which links in mail start with",
+            "the site's public address, which links in mail, canonical links and the "
+            "sitemap start with (docs/findable.md)",
             default_text=f"`{LOCAL_BASE_URL}`; required with `MAIL_SERVER` outside local "
             "and test runs"),
     Setting("MAIL_MAX_ATTEMPTS", "mail", WholeNumber(1, 100), 16,

@@ -32,6 +32,7 @@ from demo.data import (
     COLLECTIONS,
     DEMO_NAMES,
     DEMO_PAID_APP,
+    DEMO_PAID_PLANS,
     DEMO_PASSWORD,
     DEMO_SEED,
     DEMO_USERS,
@@ -57,7 +58,9 @@ from listings.models import (
     ReleaseCreate,
     ReleaseStatus,
     ReviewCreate,
+    ReviewStatus,
 )
+from listings.plans import add_plan, stored_plans, sync_first_plan, update_plan
 from listings.scopes import SCOPES
 from listings.screenshots import save_screenshot, screenshot_path
 from listings.services import (
@@ -217,20 +220,23 @@ def _build(session: Session, upload_folder: str, rng: random.Random, now: dateti
             review.created_at = _between(rng, installed_at, now)
             session.add(review)
             written_count += 1
-            # Every 25th review waits in the editors' moderation queue.
+            # Every 25th review waits in the editors' held queue, with the reason the
+            # checks gave (the demo's reviewers signed up just now: "new account").
             if written_count % 25 == 7:
                 continue
-            moderate_review(session, review, editor, publish=True)
-            review.moderated_at = _between(rng, review.created_at, now)
+            if review.status == ReviewStatus.PENDING:
+                moderate_review(session, review, editor, publish=True)
+                review.moderated_at = _between(rng, review.created_at, now)
             if rng.random() < (0.8 if rating <= 3 else 0.2):
                 reply = REPLIES[0] if rating >= 4 else rng.choice(REPLIES[1:])
                 reply_to_review(session, review, reply)
-                review.replied_at = _between(rng, review.moderated_at, now)
+                review.replied_at = _between(rng, review.moderated_at or review.created_at, now)
     summary.reviews = written_count
 
     echo("Awarding badges and building collections...")
+    # "Top rated" is not awarded: apps earn it from their reviews (listings/badges.py).
     kinds = [(BadgeKind.STAFF_PICK, 90), (BadgeKind.SECURITY_REVIEWED, 365),
-             (BadgeKind.BUILT_FOR_BAZAAR, None), (BadgeKind.TOP_RATED, 30)]
+             (BadgeKind.BUILT_FOR_BAZAAR, None)]
     for listing in rng.sample(published, 14):
         kind, days = rng.choice(kinds)
         expires = now + timedelta(days=days) if days else None
@@ -308,6 +314,13 @@ def _listing(session: Session, rng: random.Random, now: datetime, app: tuple, ca
         **pricing,
     )
     listing = create_listing(session, partner, category, data)
+    if name == DEMO_PAID_APP:
+        # Plans to compare: Basic monthly (its price above) or annual, and Pro.
+        sync_first_plan(session, listing)
+        first, *others = DEMO_PAID_PLANS
+        update_plan(session, listing, stored_plans(session, listing.id)[0], first)
+        for plan in others:
+            add_plan(session, listing, plan)
     major = rng.choice([1, 1, 2, 3])
     versions = [f"{major}.{rng.randint(0, 4)}.{rng.randint(0, 3)}"]
     if rng.random() < 0.5:
@@ -315,7 +328,7 @@ def _listing(session: Session, rng: random.Random, now: datetime, app: tuple, ca
         versions.append(f"{first[0]}.{int(first[1]) + 1}.0")
     for version in versions:
         chosen = rng.sample(scope_pool, rng.randint(2, min(4, len(scope_pool))))
-        add_release(session, listing, ReleaseCreate(
+        release = add_release(session, listing, ReleaseCreate(
             version=version,
             changelog=rng.choice(CHANGELOGS) if version != versions[0] or len(versions) == 1
             else CHANGELOGS[0],
@@ -324,6 +337,8 @@ def _listing(session: Session, rng: random.Random, now: datetime, app: tuple, ca
             redirect_url=f"{base}/{slug}/oauth/callback",
             webhook_url=f"{base}/{slug}/webhooks" if rng.random() < 0.7 else None,
         ))
+    # Where webhooks go is the listing's own setting (listings/webhook_settings.py).
+    listing.webhook_url = release.webhook_url
     if status != ListingStatus.DRAFT:
         submit_for_review(session, listing)
     if status == ListingStatus.PUBLISHED:

@@ -10,6 +10,12 @@ from listings.models import PartnerTier
 DEMO_PASSWORD = "bazaar-demo-2026"
 # A Northwind Labs app (the demo partner's) sold at $29 a month without a trial.
 DEMO_PAID_APP = "Payline Commissions"
+# Its price plans (listings/plans.py), in USD cents: the first is what cards show.
+DEMO_PAID_PLANS = [
+    {"name": "Basic", "interval": "month", "price": 2900},
+    {"name": "Basic", "interval": "year", "price": 29000},
+    {"name": "Pro", "interval": "month", "price": 7900},
+]
 DEMO_SEED = 2026
 DEMO_USERS = [
     ("customer@example.com", Role.CUSTOMER.value),

@@ -31,6 +31,9 @@ ARTIFACTS = ROOT / "e2e" / "artifacts"
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# axe-core, installed (pinned) by scripts/axe-core, which scripts/test runs.
+AXE_SCRIPT = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_FAILING_IMPACTS = ("serious", "critical")
 
 
 def _free_port() -> int:
@@ -114,7 +117,7 @@ def _start_server(workdir: Path, opensearch: bool = True):
     yield base_url
     server.terminate()
     worker.terminate()
-    server.wait(timeout=10)
+    server.wait(timeout=30)  # gunicorn's graceful_timeout: a loaded machine can need it
     assert worker.wait(timeout=30) == 0, f"the worker did not stop cleanly; see {workdir / 'gunicorn.log'}"
     log.close()
     if opensearch_url:
@@ -205,6 +208,37 @@ def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page as it is now (every rule axe runs by
+    default, any impact). A missing axe-core fails with CI=true, else skips."""
+    if not AXE_SCRIPT.exists():
+        message = f"axe-core not found at {AXE_SCRIPT}: run scripts/axe-core (scripts/test does)."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # page.evaluate, not add_script_tag: an inline <script> would be refused by the
+        # app's CSP (script-src 'self'), whereas DevTools-protocol evaluation is not
+        # subject to it, so every browser context can be checked as it is.
+        page.evaluate(AXE_SCRIPT.read_text())
+    # https://github.com/dequelabs/axe-core/blob/develop/doc/API.md#api-name-axerun
+    return page.evaluate("""async () => {
+        const results = await axe.run(document, {resultTypes: ["violations"]});
+        return results.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            targets: v.nodes.map(n => n.target.join(" ")),
+        }));
+    }""")
+
+
+def check_accessibility(page) -> None:
+    """Fail when axe-core finds a serious or critical violation on the page as it
+    is now, listing each one (rule, help text, the elements it names)."""
+    failing = [v for v in axe_violations(page) if v["impact"] in AXE_FAILING_IMPACTS]
+    assert not failing, f"axe-core on {page.url}:\n" + "\n".join(
+        f"  {v['impact']} {v['id']}: {v['help']} -> {', '.join(v['targets'][:5])}" for v in failing)
 
 
 def mail_with(mailpit, to: str, subject: str, timeout: float = 20.0) -> dict:

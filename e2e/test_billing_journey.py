@@ -38,7 +38,8 @@ def test_trial_card_purchase_invoice_and_partner_revenue(browser, live_server):
 
     # 2. Buying an app outright: consent, simulated checkout, then the invoice.
     customer.goto(f"/apps/{PAID_SLUG}")
-    customer.get_by_role("button", name="Install", exact=True).click()
+    # The button says the price of the plan chosen (its first, Basic monthly).
+    customer.get_by_role("button", name="Buy — $29.00/month", exact=True).click()
     customer.get_by_role("button", name="Confirm and continue to payment").click()
     expect(customer).to_have_url(re.compile(r"/billing/local-checkout/"))
     expect(customer.get_by_text("$29.00").first).to_be_visible()

@@ -60,7 +60,7 @@ def test_install_trial_scope_approval_uninstall_and_partner_deliveries(page, bro
     # 1. A free app: the consent screen first, then the post-install page.
     sign_in(page, "customer@example.com")
     _open_listing(page, FREE_SLUG, FREE_APP)
-    page.get_by_role("button", name="Install", exact=True).click()
+    page.get_by_role("button", name="Install — Free", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(f"Install {FREE_APP}"))
     expect(page.get_by_role("heading", name=f"What {FREE_APP} can access")).to_be_visible()
     expect(page.get_by_role("heading", name="Where your data goes")).to_be_visible()
@@ -78,16 +78,22 @@ def test_install_trial_scope_approval_uninstall_and_partner_deliveries(page, bro
     trial_card = page.locator(".installed-app", has_text=TRIAL_APP)
     expect(trial_card.locator(".trial-state")).to_contain_text(re.compile(r"\d+ days left"))
 
-    # 3. The partner ships a release asking for more access, with its own endpoint.
+    # 3. The partner points the app's webhooks at its endpoint (at once, no review),
+    # then ships a release asking for more access.
     partner = browser.new_context(base_url=live_server).new_page()
     sign_in(partner, "partner@example.com")
+    partner.goto("/partner/")
+    partner.get_by_role("link", name=FREE_APP).first.click()
+    partner.get_by_role("link", name="Webhooks", exact=True).click()
+    partner.get_by_label("Webhook URL").fill(endpoint)
+    partner.get_by_role("button", name="Save webhook URL").click()
+    expect(partner.locator("code.webhook-url")).to_have_text(endpoint)
     partner.goto("/partner/")
     partner.get_by_role("link", name=FREE_APP).first.click()
     partner.get_by_role("link", name="New release").click()
     # The form starts from the live manifest; the partner adds one scope.
     expect(partner.get_by_label("Redirect URL")).not_to_have_value("")
     partner.get_by_label("Version").fill("9.0.0")
-    partner.get_by_label("Webhook URL").fill(endpoint)
     partner.locator("input[type=checkbox][value='files:read']").check()
     partner.get_by_label("Why your app needs files:read").fill("To attach proposal PDFs to deals.")
     partner.get_by_role("button", name="Add release").click()
@@ -109,9 +115,13 @@ def test_install_trial_scope_approval_uninstall_and_partner_deliveries(page, bro
     free_card.get_by_role("button", name="Approve new access").click()
     expect(page.locator(".flash").first).to_contain_text(f"{FREE_APP} 9.0.0 now has the access")
 
-    # 5. Uninstalling the trial revokes its access at once.
+    # 5. Uninstalling the trial asks first (what stops, what happens to billing), then
+    # revokes its access at once.
     page.locator(".installed-app", has_text=TRIAL_APP).get_by_role(
-        "button", name=f"Uninstall {TRIAL_APP}").click()
+        "link", name=f"Uninstall {TRIAL_APP}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Uninstall {TRIAL_APP}?")
+    expect(page.locator("main")).to_contain_text(f"Your free trial of {TRIAL_APP} ends now")
+    page.get_by_role("button", name=f"Uninstall {TRIAL_APP}").click()
     expect(page.locator(".flash").first).to_contain_text(f"Uninstalled {TRIAL_APP}")
     expect(page.locator(".installed-app", has_text=TRIAL_APP)).to_have_count(0)
 

@@ -51,7 +51,7 @@ def test_editor_previews_the_job_delists_and_the_customer_is_told(browser, own_l
     customer = own_page
     sign_in(customer, "customer@example.com")
     customer.goto(f"/apps/{SLUG}")
-    customer.get_by_role("button", name="Install", exact=True).click()
+    customer.get_by_role("button", name="Install — Free", exact=True).click()
     customer.get_by_role("button", name="Confirm and install").click()
     expect(customer.get_by_role("heading", level=1)).to_have_text(f"{APP} is installed")
 

@@ -37,9 +37,10 @@ def test_misspelt_name_filters_sort_and_autocomplete(page):
     for stars in page.locator(".search-results .stars-value").all_inner_texts():
         assert float(stars) >= 3
 
-    # Sort by most installed; the filters stay.
+    # Sort by most installed, applied on change (the Sort button is for browsers
+    # without JavaScript); the filters stay.
+    expect(page.get_by_role("button", name="Sort", exact=True)).to_be_hidden()
     page.get_by_label("Sort by").select_option("installs")
-    page.get_by_role("button", name="Sort").click()
     expect(page).to_have_url(re.compile(r"sort=installs"))
     expect(page).to_have_url(re.compile(r"min_rating=3"))
     expect(results.first).to_be_visible()
@@ -77,3 +78,21 @@ def test_misspelt_topic_on_the_embedded_default_lands_on_the_right_app(embedded_
     page.locator(".search-instead").click()
     expect(page).to_have_url(re.compile(r"exact=1"))
     expect(page.locator(".did-you-mean a")).to_have_text("calendar sync")
+
+
+def test_on_a_phone_the_results_come_first_and_the_filters_fold(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/search?pricing=free")
+    # One search box: the header's is left out on the search page.
+    expect(page.get_by_role("combobox", name="Search apps")).to_have_count(1)
+    summary = page.locator(".search-filters-details > summary")
+    expect(summary).to_have_text("Filters (1)")
+    expect(page.get_by_role("button", name="Apply filters")).to_be_hidden()  # folded
+    first = page.locator(".search-results .card h3").first
+    box = first.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 844, box
+    summary.click()
+    page.locator("input[name=min_rating][value='3']").check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"pricing=free.*min_rating=3|min_rating=3.*pricing=free"))
+    expect(summary).to_have_text("Filters (2)")

@@ -44,6 +44,8 @@ class Install(SQLModel, table=True):
     uninstalled_at: datetime | None = None
     # The trial this install runs on, while it runs (None for free and paid).
     trial_id: int | None = Field(default=None, foreign_key="trials.id")
+    # The price plan chosen at install (listings/plans.py); None for free apps.
+    plan_id: int | None = Field(default=None, foreign_key="listing_plans.id")
 
 
 class TrialStatus(StrEnum):

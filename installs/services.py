@@ -97,7 +97,7 @@ def install_event(session: Session, install: Install, event_type: str, **extra) 
 
 def install_listing(session: Session, workspace: Workspace, user: User, listing,
                     consented_release_id: int | None = None, now=None,
-                    paid: bool = False) -> tuple[Install, bool]:
+                    paid: bool = False, plan_id: int | None = None) -> tuple[Install, bool]:
     """Install a published app into ``workspace`` with its current release's scopes.
 
     Returns the install and whether it is new. Only a workspace admin may
@@ -105,6 +105,7 @@ def install_listing(session: Session, workspace: Workspace, user: User, listing,
     the workspace already has returns the existing install, so a double
     submission makes one install. Raises ``InstallError`` with the reason
     otherwise; the partner is told through an ``install.created`` webhook.
+    ``plan_id``: the price plan chosen (``listings.plans``), checked by the caller.
     """
     existing = active_install(session, workspace, listing.id)
     if existing is not None:
@@ -123,7 +124,7 @@ def install_listing(session: Session, workspace: Workspace, user: User, listing,
     now = now or utcnow()
     install = Install(workspace_id=workspace.id, listing_id=listing.id, release_id=release.id,
                       granted_scopes=list(release.scope_names), installed_by_id=user.id,
-                      created_at=now)
+                      created_at=now, plan_id=plan_id)
     if plan.trial_days:
         trial = Trial(workspace_id=workspace.id, listing_id=listing.id, started_at=now,
                       ends_at=now + timedelta(days=plan.trial_days))

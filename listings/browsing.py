@@ -9,6 +9,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
+from listings.badges import shown_badges
 from listings.models import (
     Badge,
     Category,
@@ -20,6 +21,7 @@ from listings.models import (
     Review,
     ReviewStatus,
 )
+from listings.ranking import MIN_REVIEWS_ON_SHELF, PRIOR_MEAN, PRIOR_WEIGHT
 from listings.services import (
     active_badges,
     rating_summaries,
@@ -27,7 +29,8 @@ from listings.services import (
 
 
 class ListingCard:
-    """What a listing tile shows: the listing plus its partner, category, rating and badges."""
+    """What a listing tile shows: the listing plus its partner, category, rating and
+    the badges it wears (``listings.badges.shown_badges``: editors' and earned ones)."""
 
     def __init__(self, listing: Listing, partner: Partner, category: Category,
                  rating: tuple[float, int] | None, badges: list[Badge]):
@@ -35,7 +38,7 @@ class ListingCard:
         self.partner = partner
         self.category = category
         self.rating_average, self.rating_count = rating or (None, 0)
-        self.badges = badges
+        self.badges = shown_badges(badges, self.rating_average, self.rating_count)
 
 
 def listing_cards(session: Session, listings: list[Listing]) -> list[ListingCard]:
@@ -64,16 +67,20 @@ def newest_listings(session: Session, limit: int = 8) -> list[ListingCard]:
     return listing_cards(session, list(listings))
 
 
-def top_rated_listings(session: Session, limit: int = 8, min_reviews: int = 1) -> list[ListingCard]:
-    """Best average rating among listings with at least ``min_reviews`` published reviews."""
-    average = func.avg(Review.rating)
+def top_rated_listings(session: Session, limit: int = 8,
+                       min_reviews: int = MIN_REVIEWS_ON_SHELF) -> list[ListingCard]:
+    """Best rating score (``listings.ranking.rating_score``, computed here in SQL)
+    among listings with at least ``min_reviews`` published reviews: what the home
+    page shows when search cannot answer."""
+    score = ((PRIOR_WEIGHT * PRIOR_MEAN + func.sum(Review.rating) * 1.0)
+             / (PRIOR_WEIGHT + func.count()))
     rows = session.exec(
         select(Review.listing_id)
         .join(Listing, Listing.id == Review.listing_id)
         .where(Review.status == ReviewStatus.PUBLISHED, Listing.status == ListingStatus.PUBLISHED)
         .group_by(Review.listing_id)
         .having(func.count() >= min_reviews)
-        .order_by(average.desc(), func.count().desc(), Review.listing_id)
+        .order_by(score.desc(), func.count().desc(), Review.listing_id)
         .limit(limit)
     ).all()
     by_id = {listing.id: listing for listing in session.exec(
@@ -134,7 +141,7 @@ def collections_with_cards(session: Session, per_collection: int = 8
 CARD_COLUMNS = (Listing.slug, Listing.name, Listing.tagline, Listing.status, Listing.partner_id,
                 Listing.category_id, Listing.pricing_model, Listing.currency,
                 Listing.monthly_price, Listing.unit_name, Listing.unit_price,
-                Listing.included_units, Listing.trial_days)
+                Listing.included_units, Listing.trial_days, Listing.icon_filename)
 # A listing's published reviews, for the card's rating (read from the covering
 # index on reviews (listing_id, status, rating)).
 _PUBLISHED_REVIEWS = ((col(Review.listing_id) == Listing.id)

@@ -427,6 +427,13 @@ def _json_type(value: Any) -> str:
 # --- import: writing --------------------------------------------------------------------
 
 
+def _current_webhook_url(releases: list[dict]) -> str | None:
+    """The listing's webhook endpoint: that of its current release, the last approved
+    one in the file (they are written in order with one created_at)."""
+    approved = [r for r in releases if r["review_status"] == ReleaseStatus.APPROVED]
+    return approved[-1]["webhook_url"] if approved else None
+
+
 def write_catalog(session: Session, plan: CatalogPlan, upload_folder: str,
                   batch_size: int = BATCH_SIZE,
                   on_batch: Callable[[int], None] | None = None) -> int:
@@ -447,7 +454,8 @@ def write_catalog(session: Session, plan: CatalogPlan, upload_folder: str,
             # A bulk insert skips the model's flush hook, so the text is set here.
             rows = [dict(p.listing, partner_id=partner_ids[p.partner],
                          category_id=category_ids[p.category],
-                         description_text=markdown_to_text(p.listing["description"]))
+                         description_text=markdown_to_text(p.listing["description"]),
+                         webhook_url=_current_webhook_url(p.releases))
                     for p in batch]
             listing_ids = dict((slug, listing_id) for listing_id, slug in session.execute(
                 insert(Listing).returning(Listing.id, Listing.slug), rows).all())

@@ -42,11 +42,12 @@ from listings.models import (
     Review,
     Screenshot,
 )
+from listings.plans import ListingPlan
 
 # What the catalog pages and app pages show; packages above add what else their kept
 # answers depend on with ``track`` (search: the editors' synonym lines).
 TRACKED: set[type] = {Listing, Partner, Category, Review, Badge, Collection, CollectionItem,
-                      Release, Screenshot}
+                      Release, Screenshot, ListingPlan}
 _TRACKED_TABLES: set[str] = {model.__tablename__ for model in TRACKED}
 T = TypeVar("T")
 # session.info: this transaction changed the catalog; the token changes at commit.

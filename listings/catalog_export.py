@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from sqlmodel import Session, select
 
 from listings.catalog import BATCH_SIZE
-from listings.models import Category, Listing, Partner, Release, Screenshot
+from listings.models import (
+    Category,
+    Listing,
+    Partner,
+    Release,
+    ReleaseStatus,
+    Screenshot,
+)
 from listings.screenshots import screenshot_path
 
 
@@ -53,6 +60,12 @@ def export_catalog(session: Session, upload_folder: str,
             shots.setdefault(shot.listing_id, []).append({"path": str(path),
                                                           "caption": shot.caption})
         for row in rows:
+            approved = [item for item in releases.get(row.id, [])
+                        if item["review_status"] == ReleaseStatus.APPROVED]
+            if approved:
+                # Where webhooks go is the listing's own setting now; the catalog format
+                # keeps it on the current release, where the import reads it back.
+                approved[-1]["webhook_url"] = row.webhook_url
             record = {
                 "slug": row.slug,
                 "name": row.name,

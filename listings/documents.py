@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Row, Select
 from sqlmodel import Session, col, func, select
 
+from listings.badges import shown_badge_kinds
 from listings.models import (
     Badge,
     Category,
@@ -30,6 +31,7 @@ from listings.models import (
     ReleaseStatus,
 )
 from listings.ports import installs_port
+from listings.ranking import rating_score
 from listings.scopes import is_write_scope
 from listings.services import active_badges, rating_summaries
 
@@ -73,12 +75,15 @@ def to_search_document(listing: Row, scopes: list[str],
         "pricing_model": listing.pricing_model,
         "is_free": listing.pricing_model == PricingModel.FREE,
         "has_trial": listing.trial_days > 0,
-        "badges": sorted({badge.kind for badge in badges}),
+        # The "Top rated" badge is derived from the reviews (listings/badges.py), so
+        # the search filter by badge finds exactly the apps that wear it.
+        "badges": shown_badge_kinds(badges, rating_average, rating_count),
         "scopes": scopes,
         "write_access": any(is_write_scope(scope) for scope in scopes),
         "regions": list(listing.data_residency),
         "rating_average": float(rating_average or 0.0),
         "rating_count": rating_count,
+        "rating_score": rating_score(rating_average, rating_count),
         "installs": installs[0],
         "active_installs": installs[1],
         "published_at": _iso(listing.published_at),

@@ -64,7 +64,9 @@ class BadgeForm(ExpiryDayMixin, FlaskForm):
     """Award a badge, optionally until the end of a given day (UTC)."""
 
     # The service checks the kind, so a forged value gets its "Unknown badge." message.
-    kind = SelectField("Badge", choices=[SelectChoice(kind.value, kind.label) for kind in BadgeKind],
+    # "Top rated" is not offered: it is derived from reviews (listings/badges.py).
+    kind = SelectField("Badge", choices=[SelectChoice(kind.value, kind.label) for kind in BadgeKind
+                                         if kind != BadgeKind.TOP_RATED],
                        validate_choice=False)
     expires_at = StringField("Expires on (optional)", widget=DateInput(), filters=[_strip])
     note = StringField("Note (optional)", filters=[_strip],
@@ -88,15 +90,6 @@ class CollectionItemsForm(FlaskForm):
 
     add_slug = StringField("Add a listing by its slug (optional)", filters=[_strip],
                            validators=[Length(max=80, message="A slug has at most 80 characters.")])
-
-
-class ReviewRejectForm(ReasonForm):
-    """Reject a customer's review; the reason is kept with the review."""
-
-    reason = TextAreaField("Reason", filters=[_strip], validators=[
-        DataRequired(message="Give a reason for rejecting the review."),
-        Length(max=2000, message="Keep the reason to 2,000 characters."),
-    ])
 
 
 # --- stale-app pruning: exemptions and the dry-run preview --------------------------
@@ -139,3 +132,73 @@ def parse_day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+# --- the audit log's filters (GET: no CSRF token) -------------------------------------
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the query string. The view checks the
+    actor and the app against the database; a wrong value is shown beside its
+    field with status 400, never an error page."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField("Who", filters=[_strip])
+    action = StringField("Action", filters=[_strip])
+    object_type = StringField("Object", filters=[_strip])
+    name = StringField("App or collection name", filters=[_strip], validators=[
+        Length(max=80, message="Search for at most 80 characters of a name.")])
+    listing = StringField("App id", filters=[_strip])
+    since = StringField("From", widget=DateInput(), filters=[_strip])
+    until = StringField("To", widget=DateInput(), filters=[_strip])
+
+    def _day(self, field) -> date | None:
+        day = parse_day(field.data) if field.data else None
+        if field.data and (day is None or not 1970 <= day.year <= 9000):
+            raise ValidationError("Enter the date as YYYY-MM-DD, for example 2026-12-05.")
+        return day
+
+    def validate_since(self, field) -> None:
+        self._day(field)
+
+    def validate_until(self, field) -> None:
+        until = self._day(field)
+        since = parse_day(self.since.data or "")
+        if until and since and since > until:
+            raise ValidationError("The “From” day must be on or before the “To” day.")
+
+    def validate_listing(self, field) -> None:
+        if field.data and not field.data.isdigit():
+            raise ValidationError("An app id is a whole number.")
+
+
+# --- a collection's settings and the app picker -----------------------------------------
+
+
+class CollectionRenameForm(FlaskForm):
+    """Rename a collection: its name, its public address (slug) and description.
+    The service checks the slug's form and that no other collection uses it."""
+
+    name = StringField("Name", filters=[_strip], validators=[
+        DataRequired(message="Name the collection."),
+        Length(max=80, message="Keep the name to 80 characters."),
+    ])
+    slug = StringField("Address (slug)", filters=[_strip], validators=[
+        DataRequired(message="Give the collection an address, e.g. spring-picks."),
+        Length(max=80, message="Keep the address to 80 characters."),
+    ])
+    description = TextAreaField("Description (optional)", filters=[_strip], validators=[
+        Length(max=500, message="Keep the description to 500 characters."),
+    ])
+
+
+class AddToCollectionForm(FlaskForm):
+    """The "Add" button beside a search result: which app to put last."""
+
+    listing_id = StringField("App", filters=[_strip])
+
+    def validate_listing_id(self, field) -> None:
+        if not (field.data or "").isdigit():
+            raise ValidationError("Choose an app from the search results.")

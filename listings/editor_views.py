@@ -1,5 +1,6 @@
 """The editor console: the submission queue, listing review, releases,
-review moderation, badges, collections and the audit log.
+badges and the audit log (collections: ``collection_views``; review moderation:
+``review_moderation_views``).
 
 Every route is for editors and admins (``editor_required``). Every action goes
 through ``listings.services``, which writes the audit log; the view commits.
@@ -27,33 +28,35 @@ from flask_login import current_user
 from core.db import get_session, utcnow
 from core.pagination import page_count, page_number
 from core.security import editor_required, safe_next
+from listings.audit_queries import (
+    OBJECT_TYPES,
+    AuditFilter,
+    audit_actors,
+    filtered_audit_events,
+    listing_name,
+)
+from listings.audit_wording import (
+    action_in_words,
+    describe_events,
+    human_time,
+    time_ago,
+)
 from listings.editor_forms import (
+    AuditFilterForm,
     BadgeForm,
-    CollectionForm,
-    CollectionItemsForm,
-    ReviewRejectForm,
+    parse_day,
 )
 from listings.editor_pages import reason_form, render_listing_review
 from listings.models import (
     Badge,
-    Collection,
-    CollectionItem,
     Listing,
-    ListingStatus,
     Release,
-    Review,
 )
 from listings.queries import (
     RELEASE_REVIEW_STATUSES,
     active_badges,
     audit_actions,
-    audit_events,
-    collection_rows,
-    collection_sizes,
-    collections_in_order,
-    listing_by_slug,
     releases_awaiting_review,
-    reviews_awaiting_moderation,
     screenshot_by_filename,
     submissions_in_review,
 )
@@ -61,20 +64,15 @@ from listings.services import (
     ListingError,
     approve_listing,
     award_badge,
-    create_collection,
     delist_listing,
-    moderate_review,
     reject_listing,
     review_release,
     revoke_badge,
-    set_collection_items,
 )
-from listings.services import move_collection as move_collection_service
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 
 AUDIT_PAGE_SIZE = 50
-REVIEWS_PAGE_SIZE = 50
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -234,61 +232,6 @@ def reject_release(release_id: int):
     return _decide_release(release_id, approve=False)
 
 
-# --- review moderation ---------------------------------------------------------------
-
-
-def _render_reviews(status: int = 200, forms=None):
-    page = page_number()
-    pending = reviews_awaiting_moderation(get_session(), page, REVIEWS_PAGE_SIZE)
-    forms = dict(forms or {})
-    for review, _listing, _author in pending.rows:
-        forms.setdefault(review.id, ReviewRejectForm(prefix=f"review-{review.id}", formdata=None))
-    return render_template("listings/editor/reviews.html", rows=pending.rows, forms=forms,
-                           total=pending.total, page=page,
-                           pages=page_count(pending.total, REVIEWS_PAGE_SIZE)), status
-
-
-@bp.route("/reviews")
-@editor_required
-def reviews():
-    """Customers' reviews waiting to be published or rejected, oldest first."""
-    return _render_reviews()
-
-
-def _moderate(review_id: int, publish: bool):
-    session = get_session()
-    review = _get_or_404(Review, review_id)
-    reason = ""
-    if not publish:
-        form = ReviewRejectForm(prefix=f"review-{review.id}")
-        if not form.validate_on_submit():
-            return _render_reviews(400, {review.id: form})
-        reason = form.reason.data
-    try:
-        moderate_review(session, review, current_user, publish, reason)
-    except ListingError as error:
-        if error.field and not publish:
-            form.reason.errors.append(str(error))
-            return _render_reviews(400, {review.id: form})
-        flash(str(error), "error")
-        return redirect(url_for("editor.reviews"))
-    session.commit()
-    flash(f"The review “{review.title}” is {'published' if publish else 'rejected'}.", "success")
-    return redirect(url_for("editor.reviews"))
-
-
-@bp.route("/reviews/<int:review_id>/publish", methods=["POST"])
-@editor_required
-def publish_review(review_id: int):
-    return _moderate(review_id, publish=True)
-
-
-@bp.route("/reviews/<int:review_id>/reject", methods=["POST"])
-@editor_required
-def reject_review(review_id: int):
-    return _moderate(review_id, publish=False)
-
-
 # --- badges ----------------------------------------------------------------------------
 
 
@@ -310,6 +253,20 @@ def award(listing_id: int):
     session.commit()
     flash(f"“{listing.name}” now holds the {badge.label} badge.", "success")
     return redirect(url_for("editor.listing", listing_id=listing.id))
+
+
+@bp.route("/badges/<int:badge_id>/confirm-revoke")
+@editor_required
+def confirm_revoke(badge_id: int):
+    """Ask before revoking a badge; the page's button posts to ``revoke``."""
+    session = get_session()
+    badge = _get_or_404(Badge, badge_id)
+    back = safe_next(request.args.get("next"), url_for("editor.badges"))
+    if badge.revoked_at is not None:
+        flash(f"The {badge.label} badge was already revoked.", "info")
+        return redirect(back)
+    return render_template("listings/editor/confirm_revoke.html", badge=badge,
+                           listing=session.get(Listing, badge.listing_id), back=back)
 
 
 @bp.route("/badges/<int:badge_id>/revoke", methods=["POST"])
@@ -336,147 +293,57 @@ def badges():
     return render_template("listings/editor/badges.html", rows=rows)
 
 
-# --- collections ---------------------------------------------------------------------
-
-
-def _render_collections(form: CollectionForm | None = None, status: int = 200):
-    session = get_session()
-    return render_template("listings/editor/collections.html",
-                           collections=collections_in_order(session),
-                           counts=collection_sizes(session),
-                           form=form or CollectionForm(formdata=None)), status
-
-
-@bp.route("/collections", methods=["GET", "POST"])
-@editor_required
-def collections():
-    """The collections in home page order, and a form to create one."""
-    if request.method == "GET":
-        return _render_collections()
-    session = get_session()
-    form = CollectionForm()
-    if not form.validate_on_submit():
-        return _render_collections(form, 400)
-    try:
-        collection = create_collection(session, current_user, form.name.data,
-                                       form.description.data or "")
-    except ListingError as error:
-        _field_error(form, error, "name")
-        return _render_collections(form, 400)
-    session.commit()
-    flash(f"Collection “{collection.name}” created. Add listings to it below.", "success")
-    return redirect(url_for("editor.collection", collection_id=collection.id))
-
-
-def _new_order(rows: list[tuple[CollectionItem, Listing]], form: CollectionItemsForm) -> tuple[list[int] | None, str | None]:
-    """The ordered listing ids the editor asked for, or (None, message) when the input is wrong.
-
-    Listings are sorted by their position number (ties keep the current
-    order); removed and no longer published ones are left out; a listing
-    added by slug goes last.
-    """
-    keep: list[tuple[int, int, int]] = []
-    for index, (_item, listing) in enumerate(rows):
-        if request.form.get(f"remove-{listing.id}") or listing.status != ListingStatus.PUBLISHED:
-            continue
-        raw = request.form.get(f"position-{listing.id}", "").strip()
-        if not raw:
-            position = index + 1
-        else:
-            try:
-                position = int(raw)
-            except ValueError:
-                return None, f"The position of “{listing.name}” must be a whole number."
-        keep.append((position, index, listing.id))
-    listing_ids = [listing_id for _position, _index, listing_id in sorted(keep)]
-    slug = (form.add_slug.data or "").lower()
-    if slug:
-        added = listing_by_slug(get_session(), slug)
-        if added is None:
-            form.add_slug.errors.append(f"No listing has the slug “{slug}”.")
-            return None, None
-        if added.status != ListingStatus.PUBLISHED:
-            form.add_slug.errors.append(f"“{added.name}” is not published; only published "
-                                        "listings can be in a collection.")
-            return None, None
-        if added.id in listing_ids:
-            form.add_slug.errors.append(f"“{added.name}” is already in this collection.")
-            return None, None
-        listing_ids.append(added.id)
-    return listing_ids, None
-
-
-@bp.route("/collections/<int:collection_id>", methods=["GET", "POST"])
-@editor_required
-def collection(collection_id: int):
-    """A collection's listings: reorder by number, remove, add by slug; one form, no JS needed."""
-    session = get_session()
-    collection = _get_or_404(Collection, collection_id)
-    rows = collection_rows(session, collection.id)
-    form = CollectionItemsForm() if request.method == "POST" else CollectionItemsForm(formdata=None)
-    order_error = None
-    if request.method == "POST":
-        if form.validate_on_submit():
-            listing_ids, order_error = _new_order(rows, form)
-            if listing_ids is not None:
-                try:
-                    set_collection_items(session, collection, current_user, listing_ids)
-                except ListingError as error:
-                    order_error = str(error)
-                else:
-                    session.commit()
-                    flash(f"Collection “{collection.name}” saved.", "success")
-                    return redirect(url_for("editor.collection", collection_id=collection.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("listings/editor/collection.html", collection=collection, rows=rows,
-                           form=form, order_error=order_error,
-                           posted=request.form if request.method == "POST" else None), status
-
-
-@bp.route("/collections/<int:collection_id>/move", methods=["POST"])
-@editor_required
-def move_collection(collection_id: int):
-    """Move a collection up or down in the home page order."""
-    session = get_session()
-    collection = _get_or_404(Collection, collection_id)
-    try:
-        move_collection_service(session, collection, current_user, request.form.get("direction", ""))
-    except ListingError as error:
-        flash(str(error), "error")
-        return redirect(url_for("editor.collections"))
-    session.commit()
-    flash(f"Moved “{collection.name}” {request.form['direction']}.", "success")
-    return redirect(url_for("editor.collections"))
-
-
 # --- the audit log ---------------------------------------------------------------------
 
 
-def action_in_words(action: str) -> str:
-    """"listing.approved" -> "Listing approved"."""
-    return action.replace(".", " ").replace("_", " ").capitalize()
-
-
-def detail_in_words(detail: dict) -> list[str]:
-    """An audit event's detail fields as short phrases, e.g. "Reason: missing privacy URL"."""
-    words = []
-    for key, value in sorted(detail.items()):
-        if isinstance(value, list | tuple):
-            value = ", ".join(str(item) for item in value) or "none"
-        words.append(f"{key.replace('_', ' ').capitalize()}: {value}")
-    return words
+def _audit_filter(form: AuditFilterForm, actors: dict[int, str]) -> AuditFilter | None:
+    """The filter the valid form asks for; None, with errors beside the fields, when
+    a value is wrong (an actor who never acted, an unknown object kind or app)."""
+    valid = form.validate()
+    actor_id, system = None, False
+    if form.actor.data == "system":
+        system = True
+    elif form.actor.data:
+        if form.actor.data.isdigit() and int(form.actor.data) in actors:
+            actor_id = int(form.actor.data)
+        else:
+            form.actor.errors.append("Choose someone from the list: nobody with that id "
+                                     "appears in the audit log.")
+    if form.object_type.data and form.object_type.data not in OBJECT_TYPES:
+        form.object_type.errors.append("Choose a kind of object from the list.")
+    listing_id = int(form.listing.data) if valid and form.listing.data else None
+    if listing_id is not None and listing_name(get_session(), listing_id) is None:
+        form.listing.errors.append(f"No app has the id {listing_id}.")
+    if form.errors:
+        return None
+    return AuditFilter(actor_id=actor_id, system=system, action=form.action.data or "",
+                       object_type=form.object_type.data or "", name=form.name.data or "",
+                       listing_id=listing_id, since=parse_day(form.since.data or ""),
+                       until=parse_day(form.until.data or ""))
 
 
 @bp.route("/audit")
 @editor_required
 def audit_log():
-    """Who did what and why, newest first; ``?action=`` filters to one action."""
+    """Who did what to which object, newest first, as sentences; filtered by who,
+    action, object (kind, name or app) and days, all in the query string."""
     session = get_session()
     page = page_number()
-    action = request.args.get("action", "").strip()
-    events = audit_events(session, page, AUDIT_PAGE_SIZE, action)
-    rows = [(event, actor or "System", action_in_words(event.action), detail_in_words(event.detail))
-            for event, actor in events.rows]
-    return render_template("listings/editor/audit.html", rows=rows, total=events.total, page=page,
-                           pages=page_count(events.total, AUDIT_PAGE_SIZE), action=action,
-                           actions=audit_actions(session), action_in_words=action_in_words)
+    actors = dict(audit_actors(session))
+    form = AuditFilterForm(formdata=request.args)
+    chosen = _audit_filter(form, actors)
+    lines, total = [], 0
+    if chosen is not None:
+        events = filtered_audit_events(session, chosen, page, AUDIT_PAGE_SIZE)
+        lines, total = describe_events(session, events.rows), events.total
+    # Every filter is kept in the pagination links.
+    kept = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template(
+        "listings/editor/audit.html", lines=lines, total=total, page=page,
+        pages=page_count(total, AUDIT_PAGE_SIZE), form=form, kept=kept,
+        filtered=bool(kept), actors=actors, actions=audit_actions(session),
+        object_types=OBJECT_TYPES, action_in_words=action_in_words, human_time=human_time,
+        time_ago=time_ago,
+        listing_filter=(listing_name(session, chosen.listing_id)
+                        if chosen and chosen.listing_id else None),
+    ), 200 if chosen is not None else 400

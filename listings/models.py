@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from core.db import utcnow
 from core.markdown import markdown_to_text
+from core.money import is_currency
 from listings.scopes import REGIONS, SCOPES
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -73,7 +74,8 @@ class BadgeKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        # "Bazaar" is a name: "Built for Bazaar", not "Built for bazaar".
+        return self.value.replace("_", " ").capitalize().replace("bazaar", "Bazaar")
 
 
 def slugify(text: str) -> str:
@@ -190,7 +192,8 @@ class ListingFields(ListingBase):
     @classmethod
     def _currency(cls, value: str) -> str:
         value = value.strip().lower()
-        if not CURRENCY_RE.match(value):
+        # A known ISO 4217 code (Babel's list), not just three letters: "xyz" is none.
+        if not CURRENCY_RE.match(value) or not is_currency(value):
             raise ValueError("must be a three-letter ISO currency code")
         return value
 
@@ -285,6 +288,8 @@ class Listing(ListingBase, table=True):
     archived_at: datetime | None = None
     # Signs webhooks and install tokens; the partner copies it from the portal.
     webhook_secret: str | None = Field(default=None, max_length=80)
+    # Where webhooks go; the partner changes it at once (listings/webhook_settings.py).
+    webhook_url: str | None = Field(default=None, max_length=500)
     # Set when deliveries to the app's webhook endpoint started failing for good,
     # cleared by the next success; the partner sees it, the prune job reads it.
     webhook_failing_since: datetime | None = None
@@ -293,6 +298,8 @@ class Listing(ListingBase, table=True):
     # reindex reads it instead of rendering 100k descriptions (see _keep_description_text).
     # Should markdown_to_text ever change, a migration renders it again (as 0019 did).
     description_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The uploaded icon under UPLOAD_FOLDER/icons (listings/icons.py); None: generated.
+    icon_filename: str | None = Field(default=None, max_length=200)
 
     @property
     def is_free(self) -> bool:
@@ -463,6 +470,8 @@ class Review(SQLModel, table=True):
     title: str = Field(max_length=120)
     body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     status: str = Field(default=ReviewStatus.PENDING, max_length=20, index=True)
+    # Why the automatic checks held it for an editor (listings/review_checks.py).
+    hold_reason: str | None = Field(default=None, sa_column=Column(Text))
     moderation_note: str | None = Field(default=None, sa_column=Column(Text))
     moderated_by_id: int | None = Field(default=None, foreign_key="users.id")
     moderated_at: datetime | None = None

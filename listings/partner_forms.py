@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.templating import ZERO_DECIMAL_CURRENCIES
+from core.money import currency_choices, is_currency, major_to_minor_digits
 from listings.models import Listing, PricingModel
 from listings.scopes import REGIONS, SCOPES
 
@@ -66,7 +66,9 @@ def parse_money(text: str | None, currency: str) -> int:
     if amount.adjusted() > 15:
         # "1e999999999" is a valid Decimal whose int() would take minutes.
         raise ValueError("That price is too large.")
-    places = 0 if (currency or "").strip().lower() in ZERO_DECIMAL_CURRENCIES else 2
+    # The currency's own minor-unit digits: 2 for USD, 0 for JPY, 3 for KWD.
+    places = major_to_minor_digits((currency or "usd").strip() or "usd") \
+        if is_currency(currency) else 2
     minor = amount.scaleb(places)
     if minor != minor.to_integral_value():
         if places == 0:
@@ -77,9 +79,10 @@ def parse_money(text: str | None, currency: str) -> int:
 
 def format_money_input(minor: int, currency: str) -> str:
     """Integer minor units back to what a person would type: 1999 -> "19.99"."""
-    if (currency or "").lower() in ZERO_DECIMAL_CURRENCIES:
+    places = major_to_minor_digits(currency) if is_currency(currency) else 2
+    if places == 0:
         return str(minor)
-    return str(Decimal(minor).scaleb(-2).quantize(Decimal("0.01")))
+    return str(Decimal(minor).scaleb(-places).quantize(Decimal(1).scaleb(-places)))
 
 
 def friendly_message(label: str, message: str) -> str:
@@ -88,6 +91,10 @@ def friendly_message(label: str, message: str) -> str:
     # Pydantic's own wording for length limits, said the way the model's rules are.
     message = re.sub(r"^String should have at most (\d+) characters?$",
                      r"must be at most \1 characters", message)
+    if message == "is required":
+        # Say what to do, not what is wrong: "Enter a name."
+        noun = label if label[1:2].isupper() else label[:1].lower() + label[1:]
+        return f"Enter {'an' if noun[:1] in 'aeiou' else 'a'} {noun}."
     if message.startswith(("is ", "must ")):
         message = f"{label} {message}"
     message = message[:1].upper() + message[1:]
@@ -128,7 +135,9 @@ class ListingForm(MessagesMixin, FlaskForm):
     tags = StringField("Tags")
     pricing_model = SelectField("Pricing model", choices=PRICING_CHOICES,
                                 default=PricingModel.FREE.value)
-    currency = StringField("Currency", default="usd")
+    # ISO 4217 codes, the common ones first; an unknown one is refused by the model.
+    currency = SelectField("Currency", default="usd", validate_choice=False,
+                           choices=[SelectChoice(code, label) for code, label in currency_choices()])
     monthly_price = StringField("Monthly price")
     unit_name = StringField("Unit name")
     unit_price = StringField("Price per unit")
@@ -139,6 +148,8 @@ class ListingForm(MessagesMixin, FlaskForm):
     privacy_url = URLField("Privacy policy")
     data_residency = MultiCheckboxField(
         "Data residency", choices=[SelectChoice(code, name) for code, name in REGIONS.items()])
+    # Checked by listings.icons when the listing is saved; optional.
+    icon = FileField("Icon (optional)")
 
     def listing_values(self) -> dict:
         """The values for ``ListingCreate``/``ListingUpdate``.
@@ -214,7 +225,8 @@ class ReleaseForm(MessagesMixin, FlaskForm):
     version = StringField("Version")
     changelog = TextAreaField("What changed")
     redirect_url = URLField("Redirect URL")
-    webhook_url = URLField("Webhook URL")
+    # The webhook URL is no longer part of a release: the partner changes it at once
+    # on the listing's webhook page (listings/webhook_settings.py).
     # Unknown names are left for ReleaseCreate to refuse with its own message.
     scopes = MultiCheckboxField("Requested scopes", choices=[SelectChoice(name) for name in SCOPES],
                                 validate_choice=False)
@@ -226,7 +238,6 @@ class ReleaseForm(MessagesMixin, FlaskForm):
     def prefill_from(self, release) -> None:
         """Start from ``release``'s URLs and manifest (ticked scopes with their reasons)."""
         self.redirect_url.data = release.redirect_url
-        self.webhook_url.data = release.webhook_url
         self.scopes.data = list(release.scope_names)
         for item in release.scopes:
             field = self.justification(item["scope"])
@@ -249,7 +260,6 @@ class ReleaseForm(MessagesMixin, FlaskForm):
             "version": self.version.data or "",
             "changelog": self.changelog.data or "",
             "redirect_url": self.redirect_url.data or "",
-            "webhook_url": self.webhook_url.data or None,
             "scopes": requested,
         }
 

@@ -28,6 +28,8 @@ from wtforms.fields.choices import SelectChoice
 from core.db import get_session
 from core.security import partner_required
 from listings.access import own_listing
+from listings.icons import icon_folder, save_icon
+from listings.listing_preview import previewing
 from listings.models import (
     Category,
     Listing,
@@ -39,6 +41,7 @@ from listings.models import (
     Review,
     Screenshot,
 )
+from listings.partner_figures import dashboard_figures
 from listings.partner_forms import (
     ListingForm,
     NewListingForm,
@@ -46,6 +49,7 @@ from listings.partner_forms import (
     ReplyForm,
     ScreenshotForm,
 )
+from listings.plans import sync_first_plan
 from listings.prune_queries import partner_prune_context
 from listings.queries import (
     categories_in_order,
@@ -75,6 +79,11 @@ from listings.services import (
 )
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
+# What is true while an editor reviews a listing: the details they judge are locked,
+# but screenshots and releases may still be added (the editor approves the pending
+# releases with the listing) and the webhook URL is the partner's to change.
+IN_REVIEW_LOCKED = ("While an editor reviews it, its details are locked; you can still add "
+                    "screenshots and new releases.")
 
 
 def _category_choices(session) -> list[SelectChoice]:
@@ -101,8 +110,15 @@ def _save_listing(session, form: ListingForm, listing: Listing | None = None) ->
     try:
         if listing is None:
             partner = session.get(Partner, current_user.partner_id)
-            return create_listing(session, partner, category, data)
-        return update_listing(session, listing, category, data)
+            listing = create_listing(session, partner, category, data)
+        else:
+            listing = update_listing(session, listing, category, data)
+        # The price fields are the first plan's (listings/plans.py).
+        sync_first_plan(session, listing)
+        if form.icon.data:  # a chosen file (no file chosen: None)
+            save_icon(session, listing, form.icon.data.read(),
+                      current_app.config["UPLOAD_FOLDER"])
+        return listing
     except ListingError as error:
         session.rollback()
         form.add_error(error.field, str(error))
@@ -112,13 +128,14 @@ def _save_listing(session, form: ListingForm, listing: Listing | None = None) ->
 @bp.route("/")
 @partner_required
 def dashboard():
-    """The partner's listings with their status and newest release."""
+    """The partner's listings with their status, newest release and figures."""
     session = get_session()
     listings = partner_listings(session, current_user.partner_id)
     partner = session.get(Partner, current_user.partner_id)
     latest = latest_releases(session, [listing.id for listing in listings])
+    figures = dashboard_figures(session, [listing.id for listing in listings])
     return render_template("listings/partner/dashboard.html", partner=partner, listings=listings,
-                           latest=latest, editable=EDITABLE_STATUSES,
+                           latest=latest, figures=figures, editable=EDITABLE_STATUSES,
                            **partner_prune_context(session, current_user.partner_id))
 
 
@@ -129,7 +146,8 @@ def new_listing():
     session = get_session()
     form = NewListingForm()
     form.category_id.choices = _category_choices(session)
-    if form.is_submitted():
+    # "Preview" shows the form again with its preview filled in, saving nothing.
+    if form.is_submitted() and not previewing():
         form.validate()
         listing = _save_listing(session, form)
         if listing is not None:
@@ -155,11 +173,13 @@ def edit_listing(listing_id: int):
     session = get_session()
     listing = own_listing(session, listing_id)
     if listing.status not in EDITABLE_STATUSES:
-        flash(f"A listing that is {listing.status.replace('_', ' ')} cannot be edited.", "error")
+        flash(IN_REVIEW_LOCKED if listing.status == ListingStatus.IN_REVIEW else
+              f"A listing that is {listing.status.replace('_', ' ')} cannot be edited.", "error")
         return redirect(url_for("partner.listing_detail", listing_id=listing.id))
     form = ListingForm(data=ListingForm.data_from_listing(listing))
     form.category_id.choices = _category_choices(session)
-    if form.is_submitted():
+    # "Preview" shows the form again with its preview filled in, saving nothing.
+    if form.is_submitted() and not previewing():
         form.validate()
         if _save_listing(session, form, listing) is not None:
             session.commit()
@@ -241,6 +261,17 @@ def _own_screenshot(session, listing: Listing, screenshot_id: int) -> Screenshot
     if screenshot is None or screenshot.listing_id != listing.id:
         abort(404)
     return screenshot
+
+
+@bp.route("/listings/<int:listing_id>/icon")
+@partner_required
+def icon_file(listing_id: int):
+    """The listing's uploaded icon, for the partner's own form (a draft's is private)."""
+    listing = own_listing(get_session(), listing_id)
+    if not listing.icon_filename:
+        abort(404)
+    return send_from_directory(icon_folder(current_app.config["UPLOAD_FOLDER"]),
+                               listing.icon_filename, max_age=0)
 
 
 @bp.route("/listings/<int:listing_id>/screenshots/<int:screenshot_id>")

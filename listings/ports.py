@@ -20,6 +20,7 @@ from core.db import app_of
 
 INSTALLS_KEY = "bazaar.listings.installs_port"
 SEARCH_KEY = "bazaar.listings.search_port"
+REVENUE_KEY = "bazaar.listings.revenue_port"
 
 
 class Installs(Protocol):
@@ -61,12 +62,25 @@ class Search(Protocol):
         terminal when ``progress``); a target that is down keeps its changes queued."""
 
 
+class Revenue(Protocol):
+    """What the partner portal shows of the money, answered by ``billing``."""
+
+    def net_since(self, session: Session, listing_ids: list[int],
+                  since: datetime) -> dict[int, dict[str, int]]:
+        """{listing_id: {currency: the partner's net booked since ``since``, minor units}},
+        refunds netted; listings with nothing booked are absent. One query."""
+
+
 def plug_installs(app: Flask, port: Installs) -> None:
     app.extensions[INSTALLS_KEY] = port
 
 
 def plug_search(app: Flask, port: Search) -> None:
     app.extensions[SEARCH_KEY] = port
+
+
+def plug_revenue(app: Flask, port: Revenue) -> None:
+    app.extensions[REVENUE_KEY] = port
 
 
 def _plugged(app: Flask | None, key: str, package: str):
@@ -84,3 +98,8 @@ def installs_port(session_or_app: Session | Flask) -> Installs:
 def search_port(session_or_app: Session | Flask) -> Search:
     app = session_or_app if isinstance(session_or_app, Flask) else app_of(session_or_app)
     return _plugged(app, SEARCH_KEY, "search")
+
+
+def revenue_port(session_or_app: Session | Flask) -> Revenue:
+    app = session_or_app if isinstance(session_or_app, Flask) else app_of(session_or_app)
+    return _plugged(app, REVENUE_KEY, "billing")

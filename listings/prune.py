@@ -26,7 +26,9 @@ installs keep working, each installing workspace is told with up to three
 similar apps); delisted for ``PRUNE_ARCHIVE_AFTER_DAYS`` it is *archived*. A
 fixed cause *clears* the flag on the next run, and a listing this job delisted
 is *listed again* once all its flags are clear. Editors' delistings are
-archived in time but never listed again by the job.
+archived in time but never listed again by the job. An app due for delisting
+that an editor promoted (an editor badge, a home page collection) is left
+listed and named in the run for an editor's decision (``PrunePlan.decisions``).
 """
 
 from __future__ import annotations
@@ -308,8 +310,10 @@ APPLY: dict[str, Callable[[_Context, list[PlannedAction]], list[PlannedAction]]]
 
 
 def _record(run: PruneRun, action: str, applied: list[PlannedAction]) -> None:
-    field_name = COUNT_FIELDS[action]
-    setattr(run, field_name, (getattr(run, field_name) or 0) + len(applied))
+    # "decide" (promoted apps left for an editor) has no count column: its list is kept first.
+    field_name = COUNT_FIELDS.get(action)
+    if field_name:
+        setattr(run, field_name, (getattr(run, field_name) or 0) + len(applied))
     room = ACTIONS_KEPT - len(run.actions or [])
     if room > 0 and applied:
         # A new list, so the JSON column is seen as changed.
@@ -397,6 +401,8 @@ def _run_locked(session: Session, settings: PruneSettings, now: datetime, dry_ru
         # End the read transaction before writing (SQLite would refuse to turn a
         # stale read transaction into a write one).
         session.rollback()
+        # Promoted apps due for delisting are left listed, and named for an editor.
+        _record(run, "decide", plan.decisions)
         if dry_run:
             for action in ACTION_ORDER:
                 _record(run, action, plan.of(action))

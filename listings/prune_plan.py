@@ -16,6 +16,8 @@ from core.db import as_utc
 from listings.models import (
     Badge,
     BadgeKind,
+    Collection,
+    CollectionItem,
     DelistedBy,
     Listing,
     ListingStatus,
@@ -65,6 +67,9 @@ class PlannedAction:
 class PrunePlan:
     as_of: datetime
     actions: list[PlannedAction] = field(default_factory=list)
+    # Apps due for delisting that an editor promoted (badge, home collection): the
+    # job leaves them listed and lists them for an editor's decision ("decide").
+    decisions: list[PlannedAction] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(ACTION_ORDER, 0)
@@ -345,18 +350,55 @@ def plan_prune(session: Session, settings: PruneSettings, now: datetime) -> Prun
         if new:
             actions.append(_planned("flag", listing, new, new))
 
-    # 3. Delist published listings still broken when a flag's grace period ended.
-    for listing_id, flags in still_open.items():
-        listing = info[listing_id]
-        if listing.status == ListingStatus.PUBLISHED and any(
-                grace_ends_at <= now for grace_ends_at in flags.values()):
-            measured = failing.get(listing_id, {})
-            actions.append(_planned("delist", listing, flags,
-                                    {rule: measured[rule] for rule in flags if rule in measured}))
+    # 3. Delist published listings still broken when a flag's grace period ended,
+    # except those an editor promoted: they wait for an editor's decision.
+    due = [listing_id for listing_id, flags in still_open.items()
+           if info[listing_id].status == ListingStatus.PUBLISHED
+           and any(grace_ends_at <= now for grace_ends_at in flags.values())]
+    promoted = promotions(session, due, now)
+    decisions: list[PlannedAction] = []
+    for listing_id in due:
+        flags = still_open[listing_id]
+        measured = failing.get(listing_id, {})
+        detail = {rule: measured[rule] for rule in flags if rule in measured}
+        if listing_id in promoted:
+            decisions.append(_planned("decide", info[listing_id], flags,
+                                      {**detail, "promoted": promoted[listing_id]}))
+        else:
+            actions.append(_planned("delist", info[listing_id], flags, detail))
 
     position = {action: index for index, action in enumerate(ACTION_ORDER)}
     actions.sort(key=lambda planned: (position[planned.action], planned.listing_id))
-    return PrunePlan(as_of=now, actions=actions)
+    decisions.sort(key=lambda planned: planned.listing_id)
+    return PrunePlan(as_of=now, actions=actions, decisions=decisions)
+
+
+# Badges an editor awards to put an app forward. A security review is a
+# certificate (its own prune rule checks it), not a promotion.
+PROMOTING_BADGES = tuple(kind.value for kind in BadgeKind if kind != BadgeKind.SECURITY_REVIEWED)
+
+
+def promotions(session: Session, listing_ids: list[int], now: datetime) -> dict[int, dict]:
+    """{listing id: {"badges": [labels], "collections": [names]}} for the listings of
+    ``listing_ids`` that hold an active promoting badge at ``now`` or sit in a
+    collection (every collection is a home page shelf); two queries."""
+    if not listing_ids:
+        return {}
+    found: dict[int, dict] = defaultdict(lambda: {"badges": [], "collections": []})
+    for listing_id, kind in session.execute(
+            select(Badge.listing_id, Badge.kind)
+            .where(Badge.listing_id.in_(listing_ids), Badge.kind.in_(PROMOTING_BADGES),
+                   Badge.revoked_at.is_(None), Badge.awarded_at <= now,
+                   or_(Badge.expires_at.is_(None), Badge.expires_at > now))
+            .order_by(Badge.listing_id, Badge.kind)):
+        found[listing_id]["badges"].append(BadgeKind(kind).label)
+    for listing_id, name in session.execute(
+            select(CollectionItem.listing_id, Collection.name)
+            .join(Collection, Collection.id == CollectionItem.collection_id)
+            .where(CollectionItem.listing_id.in_(listing_ids))
+            .order_by(CollectionItem.listing_id, Collection.position, Collection.id)):
+        found[listing_id]["collections"].append(name)
+    return dict(found)
 
 
 def suggest_alternatives(session: Session, listings: list[tuple[int, int]],

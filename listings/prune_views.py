@@ -61,6 +61,7 @@ MAX_PREVIEW_AHEAD = timedelta(days=3650)
 
 # How a run's actions are shown, most serious first.
 ACTION_HEADINGS = {
+    "decide": "Needs a decision",
     "delist": "Delisted",
     "archive": "Archived",
     "flag": "Flagged",
@@ -208,6 +209,9 @@ def describe_action(action: str, item: dict, texts: dict[str, RuleText]) -> str:
     (flag, delist) or why the flag cleared (clear)."""
     rules = [str(rule) for rule in item.get("rules") or []]
     detail = item.get("detail") or {}
+    if action == "decide":
+        return f"{promotion_in_words(detail.get('promoted') or {})}; due for delisting: " + \
+            describe_action("delist", item, texts)
     if action in ("flag", "delist"):
         return "; ".join(
             f"{rule_title(texts, rule)} ({measured_in_words(rule, detail.get(rule))})"
@@ -217,6 +221,14 @@ def describe_action(action: str, item: dict, texts: dict[str, RuleText]) -> str:
         return f"{titles}: {CLEARED_WHY[detail['reason']]}" if titles \
             else CLEARED_WHY[detail["reason"]]
     return titles
+
+
+def promotion_in_words(promoted: dict) -> str:
+    """{"badges": ["Staff pick"], "collections": ["Spring picks"]} -> "Staff pick badge;
+    in the collection “Spring picks”"."""
+    parts = [f"{label} badge" for label in promoted.get("badges") or []]
+    parts += [f"in the collection “{name}”" for name in promoted.get("collections") or []]
+    return "; ".join(parts) or "promoted by an editor"
 
 
 def _action_groups(run: PruneRun, texts: dict[str, RuleText]) -> list[ActionGroup]:

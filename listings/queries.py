@@ -212,3 +212,16 @@ def latest_releases(session: Session, listing_ids: list[int]) -> dict[int, Relea
     for release in releases:
         latest.setdefault(release.listing_id, release)
     return latest
+
+
+# --- the listing page's version history ---------------------------------------------------
+
+
+def approved_releases(session: Session, listing_id: int, limit: int = 20) -> list[Release]:
+    """The listing's newest ``limit`` approved releases, newest first: its public
+    version history (pending and rejected releases are the partner's business)."""
+    return list(session.exec(
+        select(Release).where(Release.listing_id == listing_id,
+                              Release.review_status == ReleaseStatus.APPROVED)
+        .order_by(col(Release.created_at).desc(), col(Release.id).desc()).limit(limit)
+    ).all())

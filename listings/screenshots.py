@@ -23,15 +23,18 @@ from listings.services import ListingError
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 4096
 MAX_SCREENSHOTS = 8
+# Said to the partner beside the upload field and in the error summary.
+WRONG_FORMAT = "The screenshot must be a PNG, JPEG or WebP image."
+TOO_LARGE = "The screenshot must be smaller than 5 MB."
 FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
 
 
 def inspect_image(data: bytes) -> tuple[str, str, int, int]:
     """(content type, extension, width, height) of a valid screenshot, else ListingError."""
     if len(data) > MAX_BYTES:
-        raise ListingError("The image is larger than 5 MB.", field="image")
+        raise ListingError(TOO_LARGE, field="image")
     if not data:
-        raise ListingError("Choose an image file.", field="image")
+        raise ListingError("Choose a PNG, JPEG or WebP image to upload.", field="image")
     try:
         with warnings.catch_warnings():
             # Pillow warns, then raises, on decompression bombs: refuse both.
@@ -40,17 +43,17 @@ def inspect_image(data: bytes) -> tuple[str, str, int, int]:
                 image_format = image.format
                 width, height = image.size
                 if image_format not in FORMATS:
-                    raise ListingError("Use a PNG, JPEG or WebP image.", field="image")
+                    raise ListingError(WRONG_FORMAT, field="image")
                 if width > MAX_SIDE or height > MAX_SIDE:
-                    raise ListingError(f"The image is {width}x{height}; at most {MAX_SIDE} pixels "
-                                       "on a side.", field="image")
+                    raise ListingError(f"The screenshot must be at most {MAX_SIDE} pixels on a side; "
+                                       f"this one is {width}×{height}.", field="image")
                 image.verify()
     except ListingError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ListingError("The image is too large to open safely.", field="image") from None
+        raise ListingError("The screenshot has too many pixels to open safely.", field="image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ListingError("That file is not a PNG, JPEG or WebP image.", field="image") from None
+        raise ListingError(WRONG_FORMAT, field="image") from None
     content_type, extension = FORMATS[image_format]
     return content_type, extension, width, height
 
@@ -87,7 +90,7 @@ def read_image_file(path: Path) -> bytes:
         if kind is not None:
             raise ListingError(f"is {kind}, not a regular file", field="image")
         if info.st_size > MAX_BYTES:
-            raise ListingError("The image is larger than 5 MB.", field="image")
+            raise ListingError(TOO_LARGE, field="image")
         with os.fdopen(fd, "rb") as handle:
             fd = None  # the file object closes it now
             # One byte past the limit, so a file that grew since fstat is still refused.

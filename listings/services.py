@@ -41,6 +41,7 @@ from listings.models import (
 )
 from listings.notices import mail_release_reviewed, mail_review_reply, mail_submission_reviewed
 from listings.ports import installs_port
+from listings.review_checks import BURST_WINDOW, hold_reasons
 
 # Statuses a partner may still change freely; once published, edits are live.
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}
@@ -308,8 +309,9 @@ def post_review(session: Session, listing: Listing, author: User, data: ReviewCr
                 workspace, install) -> Review:
     """A verified review: only a workspace that installed the app may write one, once.
 
-    It waits for moderation before it shows; it remembers the install, so the
-    page can say "verified install" and how long the app was used.
+    It is published at once unless an automatic check (``listings.review_checks``)
+    holds it for an editor, with the reasons in ``hold_reason``. It remembers the
+    install, so the page can say "verified install" and how long the app was used.
     """
     if listing.status != ListingStatus.PUBLISHED:
         raise ListingError("Only published apps can be reviewed.")
@@ -322,8 +324,16 @@ def post_review(session: Session, listing: Listing, author: User, data: ReviewCr
                                                   Review.author_id == author.id)).first()
     if exists is not None:
         raise ListingError("You have already reviewed this app.")
+    now = utcnow()
+    recent_same_rating = session.exec(select(func.count()).select_from(Review).where(
+        Review.listing_id == listing.id, Review.rating == data.rating,
+        Review.created_at >= now - BURST_WINDOW)).one()
+    reasons = hold_reasons(author.created_at, now, data.title, data.body, data.rating,
+                           recent_same_rating)
     review = Review(listing_id=listing.id, author_id=author.id, workspace_id=workspace.id,
-                    install_id=install.id, **data.model_dump())
+                    install_id=install.id, created_at=now, **data.model_dump(),
+                    status=ReviewStatus.PENDING if reasons else ReviewStatus.PUBLISHED,
+                    hold_reason="; ".join(reasons) or None)
     session.add(review)
     session.flush()
     return review
@@ -331,6 +341,7 @@ def post_review(session: Session, listing: Listing, author: User, data: ReviewCr
 
 def moderate_review(session: Session, review: Review, editor: User, publish: bool,
                     reason: str = "") -> None:
+    """Publish or reject a held review (a rejection needs ``reason``); audited."""
     if review.status != ReviewStatus.PENDING:
         raise ListingError("This review has already been moderated.")
     reason = (reason or "").strip()
@@ -398,6 +409,11 @@ def award_badge(session: Session, listing: Listing, editor: User, kind: str,
         kind = BadgeKind(kind)
     except ValueError:
         raise ListingError("Unknown badge.", field="kind") from None
+    if kind == BadgeKind.TOP_RATED:
+        # Derived from the reviews (listings/badges.py), never decided by hand.
+        raise ListingError("“Top rated” is earned from customers’ reviews, not awarded: an "
+                           "app wears it while its reviews meet the rule on the badge’s page.",
+                           field="kind")
     now = utcnow()
     if expires_at is not None and expires_at <= now:
         raise ListingError("The expiry must be in the future.", field="expires_at")

@@ -18,7 +18,9 @@ import billing.models  # noqa: F401
 import core.models  # noqa: F401
 import installs.models  # noqa: F401
 import listings.models  # noqa: F401
+import listings.plans  # noqa: F401
 import listings.prune_models  # noqa: F401
+import listings.review_models  # noqa: F401
 import mail.models  # noqa: F401
 import search.models  # noqa: F401
 import webhooks.models  # noqa: F401

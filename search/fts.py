@@ -243,7 +243,7 @@ class EmbeddedBackend:
         if sort == "relevance" and not matching.words:
             sort = "newest"
         if sort == "rating":
-            order = "d.rating_average DESC, d.rating_count DESC"
+            order = "d.rating_score DESC, d.rating_count DESC"
         elif sort == "installs":
             order = "d.installs DESC"
         elif sort == "updated":

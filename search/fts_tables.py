@@ -36,6 +36,7 @@ documents_table = sa.Table(
     sa.Column("write_access", sa.Boolean),
     sa.Column("rating_average", sa.Float),
     sa.Column("rating_count", sa.Integer),
+    sa.Column("rating_score", sa.Float),  # added by migration 0023
     sa.Column("installs", sa.Integer),
     sa.Column("active_installs", sa.Integer),
     sa.Column("boost", sa.Float),
@@ -80,6 +81,7 @@ def document_row(doc: dict) -> dict:
         "write_access": bool(doc.get("write_access")),
         "rating_average": rating_average,
         "rating_count": rating_count,
+        "rating_score": float(doc.get("rating_score") or 0.0),
         "installs": installs,
         "active_installs": int(doc.get("active_installs") or 0),
         "boost": popularity_boost(rating_average, rating_count, installs),

@@ -36,6 +36,7 @@ DOCUMENT_FIELDS = {
     "regions": list,          # [region code]
     "rating_average": float,  # 0.0 when there are no published reviews
     "rating_count": int,
+    "rating_score": float,    # listings.ranking.rating_score: what the "rating" sort orders by
     "installs": int,
     "active_installs": int,
     "published_at": str,      # ISO 8601 UTC

@@ -113,6 +113,7 @@ MAPPINGS = {
         "regions": {"type": "keyword"},
         "rating_average": {"type": "float"},
         "rating_count": {"type": "integer"},
+        "rating_score": {"type": "float"},
         "installs": {"type": "long"},
         "active_installs": {"type": "long"},
         "published_at": {"type": "date"},
@@ -283,7 +284,11 @@ def sort_clause(query: SearchQuery, has_text: bool) -> list:
     if sort == "relevance" and has_text:
         return [{"_score": {"order": "desc"}}, tie]
     if sort == "rating":
-        return [{"rating_average": {"order": "desc"}}, {"rating_count": {"order": "desc"}}, tie]
+        # unmapped_type: an index made before the field existed sorts instead of
+        # failing until the next reindex.
+        # https://opensearch.org/docs/latest/search-plugins/searching-data/sort/
+        return [{"rating_score": {"order": "desc", "unmapped_type": "float"}},
+                {"rating_count": {"order": "desc"}}, tie]
     if sort == "installs":
         return [{"installs": {"order": "desc"}}, tie]
     if sort == "updated":

@@ -93,7 +93,8 @@ def to_entry(doc: dict, schema: tantivy.Schema) -> tantivy.Document:
     row = document_row(doc)
     listing_id = row["listing_id"]
     rating_count = min(row["rating_count"], (1 << RATING_COUNT_BITS) - 1)
-    rating = (round(row["rating_average"] * 100) << RATING_COUNT_BITS) | rating_count
+    # The rating sort orders by the Bayesian score (listings.ranking), then the count.
+    rating = (round(row["rating_score"] * 1000) << RATING_COUNT_BITS) | rating_count
     # from_dict types each value by the schema (a Python int is signed otherwise).
     return tantivy.Document.from_dict(dict(
         id=listing_id,

@@ -16,6 +16,7 @@ from markupsafe import escape
 
 from core.db import get_session
 from core.extensions import limiter
+from core.markdown import markdown_blocks
 from core.pagination import page_count
 from listings.browsing import ListingCard, published_cards_in_order
 from listings.models import BadgeKind, Category
@@ -24,6 +25,7 @@ from listings.scopes import REGIONS
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
 from search.interfaces import SearchHit, SearchResult, SearchUnavailable
 from search.services import kept_search, kept_suggestions
+from search.snippets import separate_blocks
 
 bp = Blueprint("search", __name__)
 
@@ -95,6 +97,8 @@ def result_cards(session, hits: list[SearchHit]) -> list[SearchResultCard]:
             whole = WHOLE_FIELDS.get(name)
             if whole and html.unescape(_unmarked(checked)) != getattr(card.listing, whole):
                 continue
+            if name == "description":
+                checked = separate_blocks(checked, markdown_blocks(card.listing.description))
             shown[name] = checked
         results.append(SearchResultCard(card, shown))
     return results
@@ -169,7 +173,18 @@ def filter_groups(parsed: ParsedSearch, result: SearchResult,
         FilterOption("1", "Only apps that need no write access",
                      _counts(result, "read_only").get("true", 0), query.read_only),
     ]))
-    return [group for group in groups if group is not None]
+    return [shown for group in groups if group is not None
+            for shown in [_without_empty_choices(group)] if shown is not None]
+
+
+def _without_empty_choices(group: FilterGroup) -> FilterGroup | None:
+    """The group without the choices that would find nothing (kept when chosen,
+    so they can be undone); None when no choice with results is left."""
+    options = [option for option in group.options
+               if option.count is None or option.count > 0 or option.checked]
+    if not any(option.count is not None for option in options):
+        return None
+    return FilterGroup(group.param, group.legend, group.kind, options)
 
 
 # --- pages ------------------------------------------------------------------------------

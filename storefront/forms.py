@@ -37,7 +37,7 @@ class ReviewForm(FlaskForm):
                         validators=[InputRequired(message=RATING_MESSAGE),
                                     AnyOf([choice.value for choice in RATING_CHOICES],
                                           message=RATING_MESSAGE)])
-    title = StringField("Title", validators=[DataRequired(message="Give your review a title."),
-                                             Length(max=120, message="Keep the title to 120 characters.")])
+    title = StringField("Title", validators=[DataRequired(message="Enter a title for your review."),
+                                             Length(max=120, message="The title must be at most 120 characters.")])
     body = TextAreaField("Your review", validators=[
-        Length(max=5000, message="Keep your review to 5,000 characters.")])
+        Length(max=5000, message="Your review must be at most 5,000 characters.")])

@@ -12,6 +12,7 @@ a fresh single-use install token.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -23,6 +24,7 @@ from accounts.services import is_workspace_admin, unverified_reason, workspace_n
 from accounts.workspaces import current_workspace
 from billing.checkout import needs_checkout, start_install_checkout
 from billing.providers import get_provider
+from billing.queries import install_charges
 from core.db import get_session, utcnow
 from installs.models import Install, InstallStatus, Trial
 from installs.services import (
@@ -39,7 +41,8 @@ from installs.services import (
 )
 from installs.tokens import issue_install_token
 from installs.trials import settle_trials, trial_days_left
-from listings.models import Listing, ListingStatus
+from listings.models import Listing, ListingStatus, Partner
+from listings.plans import ListingPlan, PlanNotOffered, chosen_plan, listing_plans, plan_offers
 from listings.services import current_release, published_listing
 from storefront.charging import stop_charging
 from storefront.queries import (
@@ -67,7 +70,12 @@ def _install_helpers():
         workspace = current_workspace(get_session(), current_user)
         return active_install(get_session(), workspace, listing.id) if workspace else None
 
-    return {"has_workspace": has_workspace, "workspace_install": workspace_install}
+    def plan_offers_for(listing: Listing):
+        """The listing's plans with their prices and button texts, for its install form."""
+        return plan_offers(listing, listing_plans(get_session(), listing))
+
+    return {"has_workspace": has_workspace, "workspace_install": workspace_install,
+            "plan_offers_for": plan_offers_for}
 
 
 def _listing_or_404(slug: str) -> Listing:
@@ -82,13 +90,25 @@ def _back_to_listing(listing: Listing, message: str):
     return redirect(url_for("storefront.listing", slug=listing.slug))
 
 
-def _paid_checkout(session, workspace: Workspace, listing: Listing, consented_release_id: int):
+def _chosen_plan(session, listing: Listing, raw_id):
+    """``(plan, None)`` for the plan the customer picked (None for a free app), or
+    ``(None, a 400 page)`` naming the problem for a plan this app does not offer."""
+    try:
+        return chosen_plan(session, listing, raw_id), None
+    except PlanNotOffered as error:
+        return None, (render_template("storefront/error.html", status=400,
+                                      title="That plan isn't offered", message=str(error)), 400)
+
+
+def _paid_checkout(session, workspace: Workspace, listing: Listing, consented_release_id: int,
+                   plan: ListingPlan | None = None):
     """To the payment provider's checkout for a paid app, or back with the reason."""
     start = start_install_checkout(
         session, get_provider(), workspace, current_user, listing, consented_release_id,
         success_url=lambda subscription_id: url_for(
             "billing.checkout_pending", subscription_id=subscription_id, _external=True),
-        cancel_url=url_for("storefront.listing", slug=listing.slug, _external=True))
+        cancel_url=url_for("storefront.listing", slug=listing.slug, _external=True),
+        plan=plan)
     if start.url is not None:
         return redirect(start.url, code=303)
     if start.to_listing:
@@ -100,9 +120,13 @@ def _paid_checkout(session, workspace: Workspace, listing: Listing, consented_re
 @bp.route("/apps/<slug>/install", methods=["POST"])
 @login_required
 def start(slug: str):
-    """The listing page's Install button: on to the consent screen."""
+    """The listing page's Install button: on to the consent screen, with the plan chosen."""
     listing = _listing_or_404(slug)
-    return redirect(url_for("installs.consent", slug=listing.slug))
+    plan, refused = _chosen_plan(get_session(), listing, request.form.get("plan"))
+    if refused:
+        return refused
+    return redirect(url_for("installs.consent", slug=listing.slug,
+                            plan=plan.id if plan is not None and plan.id else None))
 
 
 @bp.route("/apps/<slug>/install", methods=["GET"])
@@ -117,13 +141,19 @@ def consent(slug: str):
     if active_install(session, workspace, listing.id) is not None:
         flash(f"{listing.name} is already installed.", "info")
         return redirect(url_for("installs.my_apps"))
+    price_plan, refused = _chosen_plan(session, listing, request.args.get("plan"))
+    if refused:
+        return refused
     try:
         plan = installable_release(session, workspace, current_user, listing)
     except InstallError as error:
         return _back_to_listing(listing, str(error))
+    offer = (plan_offers(listing, [price_plan], trial_days=plan.trial_days)[0]
+             if price_plan is not None else None)
     return render_template("installs/consent.html", listing=listing, release=plan.release,
                            trial_days=plan.trial_days, needs_payment=plan.needs_payment,
-                           workspace=workspace,
+                           workspace=workspace, offer=offer,
+                           trial_ends=utcnow() + timedelta(days=plan.trial_days),
                            payment_blocked=unverified_reason(current_user, "pay for apps"))
 
 
@@ -140,16 +170,20 @@ def confirm(slug: str):
     if consented is None:
         # Installing grants access: never without the consent screen's release.
         return redirect(url_for("installs.consent", slug=listing.slug))
+    price_plan, refused = _chosen_plan(session, listing, request.form.get("plan"))
+    if refused:
+        return refused
     # A paid app goes through checkout; billing installs it once payment is confirmed.
     if needs_checkout(session, workspace, current_user, listing):
         unverified = unverified_reason(current_user, "pay for apps")
         if unverified:  # free apps install unverified; paying waits for a proven address
             flash(unverified, "error")
             return redirect(url_for("installs.consent", slug=listing.slug))
-        return _paid_checkout(session, workspace, listing, consented)
+        return _paid_checkout(session, workspace, listing, consented, price_plan)
     try:
         install, created = install_listing(session, workspace, current_user, listing,
-                                           consented_release_id=consented)
+                                           consented_release_id=consented,
+                                           plan_id=price_plan.id if price_plan else None)
         session.commit()
     except ConsentOutdated as error:
         session.rollback()
@@ -272,6 +306,33 @@ def _own_install(session, install_id: int) -> Install:
     if workspace is None or install is None or install.workspace_id != workspace.id:
         abort(404)
     return install
+
+
+# Its own path: a GET rule on the POST's path would turn the 404 of an id too large
+# for the database (core.routing) into a 405.
+@bp.route("/my/apps/<int:install_id>/confirm-uninstall")
+@login_required
+def confirm_uninstall(install_id: int):
+    """Ask before uninstalling: what stops working and whether (and when) billing ends.
+
+    The page's button posts to ``uninstall_app``; "My apps" links here.
+    """
+    session = get_session()
+    install = _own_install(session, install_id)
+    listing = session.get(Listing, install.listing_id)
+    if install.status != InstallStatus.ACTIVE:
+        flash(f"{listing.name} is not installed.", "info")
+        return redirect(url_for("installs.my_apps"))
+    workspace = session.get(Workspace, install.workspace_id)
+    if not is_workspace_admin(session, workspace, current_user):
+        return render_template("storefront/error.html", status=403, title="You cannot uninstall apps",
+                               message="Only an admin of the workspace can uninstall apps."), 403
+    subscription, last_invoice = install_charges(session, install.id)
+    return render_template(
+        "installs/confirm_uninstall.html", install=install, listing=listing, workspace=workspace,
+        partner=session.get(Partner, listing.partner_id),
+        trial=session.get(Trial, install.trial_id) if install.trial_id else None,
+        subscription=subscription, last_invoice=last_invoice)
 
 
 @bp.route("/my/apps/<int:install_id>/uninstall", methods=["POST"])

@@ -30,6 +30,7 @@ from listings.models import (
 )
 from listings.prune_queries import delisted_rule_titles, suggested_apps
 from listings.queries import listing_screenshots
+from listings.review_queries import DEFAULT_SORT, helpful_count_column, review_ordering
 from listings.services import VISIBLE_STATUSES
 
 __all__ = [
@@ -52,18 +53,23 @@ def collection_by_slug(session: Session, slug: str) -> Collection | None:
     return session.exec(select(Collection).where(Collection.slug == slug)).first()
 
 
-def published_reviews_page(session: Session, listing_id: int, page: int,
-                           per_page: int) -> list[tuple[Review, str, Install | None]]:
-    """One page (1-based) of a listing's published reviews, newest first, each with
-    its author's display name and the install that verifies it (None without one).
+def published_reviews_page(session: Session, listing_id: int, page: int, per_page: int,
+                           sort: str = DEFAULT_SORT, stars: int | None = None,
+                           ) -> list[tuple[Review, str, Install | None]]:
+    """One page (1-based) of a listing's published reviews, newest first or as
+    ``sort`` says (``listings.review_queries.REVIEW_SORTS``), only those of ``stars``
+    when given, each with its author's display name and the install that verifies
+    it (None without one).
 
     One query for all three, however many reviews the page shows."""
+    reviews = (select(Review, User.display_name, Install)
+               .join(User, col(User.id) == Review.author_id)
+               .join(Install, col(Install.id) == Review.install_id, isouter=True)
+               .where(Review.listing_id == listing_id, Review.status == ReviewStatus.PUBLISHED))
+    if stars is not None:
+        reviews = reviews.where(Review.rating == stars)
     return list(session.exec(
-        select(Review, User.display_name, Install)
-        .join(User, col(User.id) == Review.author_id)
-        .join(Install, col(Install.id) == Review.install_id, isouter=True)
-        .where(Review.listing_id == listing_id, Review.status == ReviewStatus.PUBLISHED)
-        .order_by(col(Review.created_at).desc(), col(Review.id).desc())
+        reviews.order_by(*review_ordering(sort, helpful_count_column()))
         .offset((page - 1) * per_page).limit(per_page)
     ).all())
 

@@ -35,9 +35,11 @@ from accounts.workspaces import current_workspace
 from core.db import as_utc, get_session, utcnow
 from core.extensions import limiter
 from core.http_caching import public_page
+from core.money import request_locale
 from core.pagination import page_count, page_number
 from installs.models import Install
 from installs.queries import reviewing_install
+from listings.badges import shown_badges
 from listings.browsing import (
     ListingCard,
     category_counts,
@@ -49,6 +51,7 @@ from listings.browsing import (
     top_rated_listings,
 )
 from listings.catalog_cache import current_token, remember
+from listings.icons import generated_icon_svg, icon_folder, visible_icon
 from listings.models import (
     Category,
     Listing,
@@ -56,6 +59,14 @@ from listings.models import (
     Partner,
     Review,
     ReviewCreate,
+)
+from listings.ranking import MIN_REVIEWS_ON_SHELF
+from listings.review_models import PROBLEM_LABELS
+from listings.review_queries import (
+    REVIEW_SORTS,
+    helpful_counts,
+    review_choice,
+    reviews_voted_and_reported,
 )
 from listings.services import (
     ListingError,
@@ -79,6 +90,7 @@ from storefront.queries import (
     review_by_author,
     visible_screenshot,
 )
+from storefront.signals import listing_signals
 
 bp = Blueprint("storefront", __name__)
 
@@ -86,6 +98,7 @@ HOME_SHELF_SIZE = 8
 REVIEWS_PER_PAGE = 10
 # Screenshot file names carry a random token and never change, so caches may keep them.
 SCREENSHOT_MAX_AGE = 365 * 24 * 3600
+GENERATED_ICON_MAX_AGE = 24 * 3600
 
 
 # --- home, categories, collections -------------------------------------------
@@ -104,12 +117,16 @@ def _browse(session: Session, query: SearchQuery) -> tuple[list[ListingCard], in
 
 
 def _top_rated(session: Session) -> list[ListingCard]:
-    # min_rating=1 leaves out apps without reviews (their average is 0); the
-    # check on the cards covers an index that has not caught up yet.
-    found = _browse(session, SearchQuery(sort="rating", min_rating=1, per_page=HOME_SHELF_SIZE))
+    # The "rating" sort orders by the Bayesian score (listings/ranking.py); the
+    # shelf also wants MIN_REVIEWS_ON_SHELF reviews, which search does not filter
+    # on, so it asks for a few shelves' worth and keeps the first that qualify
+    # (the check on the cards also covers an index that has not caught up yet).
+    found = _browse(session, SearchQuery(sort="rating", min_rating=1,
+                                         per_page=HOME_SHELF_SIZE * 4))
     if found is None:
         return top_rated_listings(session, limit=HOME_SHELF_SIZE)
-    return [card for card in found[0] if card.rating_count]
+    return [card for card in found[0] if card.rating_count >= MIN_REVIEWS_ON_SHELF
+            ][:HOME_SHELF_SIZE]
 
 
 def _newest(session: Session) -> list[ListingCard]:
@@ -128,7 +145,8 @@ def _catalog_page(session: Session, key: str, page_template: str, content_templa
     version = current_token(session)
 
     def render() -> str:
-        content = remember(version, key,
+        # Prices are written in the visitor's locale (core.money): one copy per locale.
+        content = remember(version, f"{key}:{request_locale()}",
                            lambda: render_template(content_template, **content_context()))
         return render_template(page_template, content=Markup(content), **page_context)
 
@@ -255,9 +273,17 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
     summary = rating_summary(session, listing.id)
 
     reviews_page = page_number()
-    review_pages = page_count(summary["count"], REVIEWS_PER_PAGE)
+    choice = review_choice(request.args.get("sort"), request.args.get("stars"))
+    shown = summary["stars"][choice.stars] if choice.stars else summary["count"]
+    review_pages = page_count(shown, REVIEWS_PER_PAGE)
     reviews = [(review, author_name, usage_length(install)) for review, author_name, install
-               in published_reviews_page(session, listing.id, reviews_page, REVIEWS_PER_PAGE)]
+               in published_reviews_page(session, listing.id, reviews_page, REVIEWS_PER_PAGE,
+                                         choice.sort, choice.stars)]
+    # Helpful counts are read afresh here, but the anonymous page is kept per catalog
+    # version and votes do not version it: there they may lag (listings/review_models.py).
+    review_ids = [review.id for review, _, _ in reviews]
+    voted, reported = (reviews_voted_and_reported(session, current_user.id, review_ids)
+                       if current_user.is_authenticated else (set(), set()))
 
     workspace = current_workspace(session, current_user)
     own_review = _own_review(session, listing, workspace)
@@ -273,14 +299,18 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
         listing=listing,
         partner=partner,
         category=listing_category,
-        badges=active_badges(session, [listing.id]).get(listing.id, []),
+        badges=shown_badges(active_badges(session, [listing.id]).get(listing.id, []),
+                            summary["average"], summary["count"]),
         screenshots=screenshots,
         release=current_release(session, listing.id),
+        signals=listing_signals(session, listing),
         summary=summary,
         rating_bars=_rating_bars(summary),
         reviews=reviews,
         reviews_page=reviews_page,
         review_pages=review_pages,
+        review_choice=choice, review_sorts=REVIEW_SORTS, report_reasons=PROBLEM_LABELS,
+        helpful=helpful_counts(session, review_ids), voted=voted, reported=reported,
         own_review=own_review,
         partner_member=partner_member,
         has_installed=has_installed,
@@ -301,16 +331,18 @@ def listing(slug: str):
     found = published_listing(session, slug)
     if found is None:
         abort(404)
-    # An anonymous visitor's page is the same for all of them: kept per catalog version.
+    # An anonymous visitor's page is the same for all of them: kept per catalog version,
+    # and per page, sort and star filter of its reviews (unknown values read as defaults).
+    choice = review_choice(request.args.get("sort"), request.args.get("stars"))
     return public_page(current_token(session), lambda: _render_listing(session, found)[0],
-                       keep_as=f"listing:{found.id}:{page_number()}")
+                       keep_as=f"listing:{found.id}:{page_number()}:{choice.key()}")
 
 
 @bp.route("/apps/<slug>/reviews", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per hour", methods=["POST"])
 def post_listing_review(slug: str):
-    """Post a review; it shows once an editor has published it.
+    """Post a review; it shows at once unless an automatic check holds it for an editor.
 
     GET only leads back to the form: a visitor who posted before signing in
     is sent here by the login page's ``next``.
@@ -333,8 +365,8 @@ def post_listing_review(slug: str):
         data = ReviewCreate(rating=int(form.rating.data), title=form.title.data,
                             body=form.body.data or "")
         workspace = current_workspace(session, current_user)
-        post_review(session, found, current_user, data, workspace,
-                    reviewing_install(session, found, workspace))
+        review = post_review(session, found, current_user, data, workspace,
+                             reviewing_install(session, found, workspace))
     except ValidationError as error:
         for name, message in validation_messages(error).items():
             field = getattr(form, name, None)
@@ -349,7 +381,11 @@ def post_listing_review(slug: str):
         session.rollback()
         return _render_listing(session, found, form=form, review_error=str(error), status=400)
     session.commit()
-    flash("Thank you! Your review will appear once an editor has checked it.", "success")
+    if review.hold_reason:
+        flash(f"Thank you! Your review is held for a quick check because {review.hold_reason}. "
+              "An editor will publish it soon.", "success")
+    else:
+        flash("Thank you! Your review is live.", "success")
     return redirect(url_for("storefront.listing", slug=found.slug, _anchor="reviews"))
 
 
@@ -371,3 +407,36 @@ def screenshot(filename: str):
     response.cache_control.immutable = True
     return response
 
+
+
+# --- app icons --------------------------------------------------------------------
+
+
+@bp.route("/media/icons/<filename>")
+def icon(filename: str):
+    """A visible listing's uploaded icon, served like its screenshots; else 404."""
+    content_type = visible_icon(get_session(), filename)
+    if content_type is None:
+        abort(404)
+    # The name carries a random token and changes with each upload: cached for good.
+    response = send_from_directory(icon_folder(current_app.config["UPLOAD_FOLDER"]), filename,
+                                   mimetype=content_type, max_age=SCREENSHOT_MAX_AGE,
+                                   conditional=True)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
+
+
+@bp.route("/apps/<slug>/icon.svg")
+def generated_icon(slug: str):
+    """The initials icon of a visible listing that has no uploaded one."""
+    found = published_listing(get_session(), slug)
+    if found is None:
+        abort(404)
+    response = current_app.response_class(generated_icon_svg(found.name),
+                                          mimetype="image/svg+xml")
+    # A renamed app gets new initials: browsers may keep it a day, then ask again.
+    response.cache_control.public = True
+    response.cache_control.max_age = GENERATED_ICON_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)

@@ -84,7 +84,7 @@ def make_listing(session: Session, partner: Partner | None = None, category: Cat
         partner_id=partner.id, category_id=category.id, status=status,
         created_at=now - timedelta(days=n % 30 + 1), updated_at=now,
         support_url="https://support.example.com", privacy_url="https://example.com/privacy",
-        data_residency=["us", "eu"],
+        data_residency=["us", "eu"], webhook_url="https://app.example.com/webhooks",
     )
     if status in (ListingStatus.PUBLISHED, ListingStatus.DELISTED):
         values["published_at"] = now - timedelta(days=n % 30)
@@ -162,6 +162,7 @@ SEARCH_NOW = datetime(2026, 11, 1, tzinfo=UTC)
 def search_document(listing_id: int, name: str, published_days_ago: int | None = None,
                     updated_days_ago: int | None = None, **fields) -> dict:
     """A complete search document with plain defaults; ``fields`` override them."""
+    from listings.ranking import rating_score
     from search.interfaces import DOCUMENT_FIELDS
 
     published = listing_id if published_days_ago is None else published_days_ago
@@ -177,6 +178,8 @@ def search_document(listing_id: int, name: str, published_days_ago: int | None =
         "updated_at": (SEARCH_NOW - timedelta(days=updated)).isoformat(),
     }
     document.update(fields)
+    document.setdefault("rating_score", rating_score(document["rating_average"],
+                                                    document["rating_count"]))
     assert set(document) == set(DOCUMENT_FIELDS), set(document) ^ set(DOCUMENT_FIELDS)
     return document
 
@@ -250,13 +253,10 @@ def make_installer(session: Session, listing: Listing, **user_fields) -> User:
     return user
 
 
-def point_webhooks_at(session: Session, listing: Listing, url: str) -> Release:
-    """Set the webhook URL of ``listing``'s live release (make_release uses a public example URL)."""
-    from listings.services import current_release
-
-    release = current_release(session, listing.id)
-    release.webhook_url = url
-    return save(session, release)
+def point_webhooks_at(session: Session, listing: Listing, url: str) -> Listing:
+    """Set ``listing``'s webhook URL (make_listing uses a public example URL)."""
+    listing.webhook_url = url
+    return save(session, listing)
 
 
 def make_webhook_delivery(session: Session, listing: Listing, event_type: str = "install.created",

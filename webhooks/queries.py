@@ -55,3 +55,13 @@ def delivery_attempts(session: Session, delivery_id: int) -> list[WebhookAttempt
     return list(session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
                              .order_by(col(WebhookAttempt.attempted_at).desc(),
                                        col(WebhookAttempt.id).desc())).all())
+
+
+def latest_delivery_of_type(session: Session, listing_id: int,
+                            event_type: str) -> WebhookDelivery | None:
+    """The listing's newest delivery of ``event_type`` (the last test event), or None."""
+    return session.exec(select(WebhookDelivery)
+                        .where(WebhookDelivery.listing_id == listing_id,
+                               WebhookDelivery.event_type == event_type)
+                        .order_by(col(WebhookDelivery.created_at).desc(),
+                                  col(WebhookDelivery.id).desc())).first()

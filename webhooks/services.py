@@ -18,12 +18,15 @@ from sqlmodel import Session, col, select
 from core.db import utcnow
 from installs.models import InstallEvent
 from listings.models import Listing
-from listings.services import current_release, ensure_webhook_secret
+from listings.services import ensure_webhook_secret
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 # The payload format's version, sent in every event; bump it (and document the
 # change in docs/webhooks.md) when a field's meaning changes.
 API_VERSION = "2026-11-01"
+
+# Sent when the partner presses "Send test event"; signed and delivered like the others.
+TEST_EVENT_TYPE = "webhook.test"
 
 EVENT_TYPES = (
     "install.created",
@@ -32,6 +35,7 @@ EVENT_TYPES = (
     "trial.will_end",
     "trial.ended",
     "workspace.data_redact",
+    TEST_EVENT_TYPE,
 )
 
 # Session.info flag: this transaction queued deliveries, so wake the sender
@@ -41,6 +45,10 @@ PENDING_INFO_KEY = "webhook_deliveries_queued"
 
 class RedeliveryError(ValueError):
     """A delivery that cannot be queued again right now (the message says why)."""
+
+
+class NoEndpointError(ValueError):
+    """The listing has no webhook URL, so there is nowhere to send an event."""
 
 
 def deliver_install_event(session: Session, event: InstallEvent) -> None:
@@ -54,14 +62,14 @@ def enqueue_event(session: Session, listing, event_type: str, data: dict, *,
                   install_id: int | None = None) -> WebhookDelivery | None:
     """Record ``event_type`` for ``listing``'s webhook endpoint in the session's transaction.
 
-    The endpoint is the one in the app's current approved release; an app
-    without one gets no delivery (None). The body is fixed here, so what is
-    signed and resent later is byte for byte what was recorded.
+    The endpoint is the listing's webhook URL (``Listing.webhook_url``, which the
+    partner sets in the portal); an app without one gets no delivery (None). The
+    body is fixed here, so what is signed and resent later is byte for byte what
+    was recorded.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    release = current_release(session, listing.id)
-    if release is None or not release.webhook_url:
+    if not listing.webhook_url:
         return None
     ensure_webhook_secret(listing)
     session.add(listing)
@@ -75,11 +83,25 @@ def enqueue_event(session: Session, listing, event_type: str, data: dict, *,
         "data": data,
     }, separators=(",", ":"), sort_keys=True)
     delivery = WebhookDelivery(event_id=event_id, event_type=event_type, listing_id=listing.id,
-                               install_id=install_id, url=release.webhook_url, payload=body)
+                               install_id=install_id, url=listing.webhook_url, payload=body)
     session.add(delivery)
     session.flush()
     session.info[PENDING_INFO_KEY] = True
     return delivery
+
+
+def send_test_event(session: Session, listing) -> WebhookDelivery:
+    """Queue a ``webhook.test`` event to ``listing``'s endpoint, in the session's
+    transaction; the sender posts it after commit, signed like every event.
+
+    Raises ``NoEndpointError`` when the listing has no webhook URL.
+    """
+    if not listing.webhook_url:
+        raise NoEndpointError("Add a webhook URL first, then send a test event to it.")
+    return enqueue_event(session, listing, TEST_EVENT_TYPE, {
+        "message": "A test event sent from the partner portal. If its signature checks out, "
+                   "your endpoint is ready.",
+    })
 
 
 def roll_webhook_secret(listing) -> str:
@@ -96,13 +118,13 @@ def redeliver(session: Session, delivery: WebhookDelivery, now: datetime | None 
     """Queue ``delivery`` to be sent again at once: same event id, same body.
 
     Works for succeeded, failed and waiting deliveries, and starts a fresh
-    retry schedule. It goes to the webhook URL of the listing's current
-    release (the partner may have fixed the URL since). A delivery that a
+    retry schedule. It goes to the listing's webhook URL now (the partner may
+    have fixed the URL since), or where it went before when there is none. A delivery that a
     sender is posting right now raises ``RedeliveryError``.
     """
     now = now or utcnow()
-    release = current_release(session, delivery.listing_id)
-    url = release.webhook_url if release is not None and release.webhook_url else delivery.url
+    listing = session.get(Listing, delivery.listing_id)
+    url = listing.webhook_url or delivery.url
     # Conditional, like a sender's claim: a row being posted is left alone,
     # so it is never posted twice at once.
     queued = session.execute(

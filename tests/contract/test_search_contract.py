@@ -176,6 +176,17 @@ def test_sorts(backend, catalog):
     assert order("updated") == [d["name"] for d in updated]
 
 
+def test_rating_sort_is_by_the_bayesian_score_not_the_raw_average(backend):
+    # listings/ranking.py: one 5-star review must not lead forty averaging 4.7.
+    load(backend,
+         doc("Lone Star", rating_average=5.0, rating_count=1),
+         doc("Crowd Favourite", rating_average=4.7, rating_count=40),
+         doc("Unrated"),
+         doc("Few Fans", rating_average=4.9, rating_count=3))
+    assert names(backend.search(SearchQuery(sort="rating"))) == [
+        "Crowd Favourite", "Few Fans", "Lone Star", "Unrated"]
+
+
 def test_pagination_and_pages_beyond_the_last(backend):
     load(backend, *[doc(f"Widget {n}", tagline="widget") for n in range(7)])
     first = backend.search(SearchQuery(text="widget", per_page=3, page=1))

@@ -186,7 +186,7 @@ def test_another_accounts_reset_link_is_refused_while_signed_in(app, client, db,
 
 
 @pytest.mark.parametrize("password,confirm,message", [
-    ("short", "short", "Use 10 to 200 characters."),
+    ("short", "short", "The password must be at least 10 characters."),
     (NEW_PASSWORD, "something-else-entirely", "The passwords do not match."),
 ])
 def test_a_reset_refuses_a_password_sign_up_would_refuse(app, client, db, password, confirm,

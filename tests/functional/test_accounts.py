@@ -36,8 +36,8 @@ def test_register_rejects_bad_input_and_writes_nothing(client, db):
         "display_name": "", "email": "not-an-email", "password": "short", "confirm": "other"})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Invalid email address" in page
-    assert "Use 10 to 200 characters." in page
+    assert "Enter an email address in the correct format, like name@example.com." in page
+    assert "The password must be at least 10 characters." in page
     assert db.exec(select(func.count()).select_from(User)).one() == 0
 
 

@@ -11,11 +11,14 @@ visitor is sent to sign in), ``forbidden`` (403: the role may not), ``missing``
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import url_for
 
 from accounts.models import Role
 from listings.models import ListingStatus, ReleaseStatus, ReviewStatus
+from listings.plans import ListingPlan
 from mail.compose import queue_mail
 from search.models import SynonymRule
 from tests import factories
@@ -47,7 +50,20 @@ MATRIX = {
     "storefront.collection": ("GET", {"slug": "collection_slug"}, PUBLIC),
     "storefront.listing": ("GET", {"slug": "listing_slug"}, PUBLIC),
     "storefront.post_listing_review": ("POST", {"slug": "listing_slug"}, REVIEWERS),
+    # Votes and reports on a published review: a partner may not vote on its own
+    # app's reviews, but may report one like anybody else.
+    "reviews.helpful": ("POST", {"review_id": "review_id"}, REVIEWERS),
+    "reviews.report": ("POST", {"review_id": "review_id"}, SIGNED_IN),
     "storefront.screenshot": ("GET", {"filename": "screenshot_filename"}, PUBLIC),
+    "storefront.icon": ("GET", {"filename": "icon_filename"}, PUBLIC),
+    "storefront.generated_icon": ("GET", {"slug": "listing_slug"}, PUBLIC),
+    # Findable: what crawlers and browsers ask for, open to everyone.
+    "findable.sitemap": ("GET", {}, PUBLIC),
+    "findable.sitemap_part": ("GET", {"part": "sitemap_part"}, PUBLIC),
+    "findable.robots": ("GET", {}, PUBLIC),
+    "findable.favicon": ("GET", {}, PUBLIC),
+    "badges.index": ("GET", {}, PUBLIC),
+    "badges.badge": ("GET", {"slug": "badge_slug"}, PUBLIC),
     "search.results": ("GET", {}, PUBLIC),
     "search.suggest": ("GET", {}, PUBLIC),
     "api.openapi": ("GET", {}, PUBLIC),
@@ -91,6 +107,7 @@ MATRIX = {
     "partner.new_release": ("POST", {"listing_id": "draft_id"}, PARTNER_OWNS),
     "partner.submit_listing": ("POST", {"listing_id": "draft_id"}, PARTNER_OWNS),
     "partner.upload_screenshot": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "partner.icon_file": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "partner.screenshot_file": ("GET", {"listing_id": "listing_id",
                                         "screenshot_id": "screenshot_id"}, PARTNER_OWNS),
     "partner.remove_screenshot": ("POST", {"listing_id": "listing_id",
@@ -101,12 +118,18 @@ MATRIX = {
     "revenue.index": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
     "revenue.export": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
     "revenue.export_summary": ("GET", {"listing": "listing_id"}, PARTNER_OWNS),
+    # Price plans: only the listing's own partner; another partner's plan does not exist.
+    "plans.add": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "plans.edit": ("GET", {"listing_id": "listing_id", "plan_id": "plan_id"}, PARTNER_OWNS),
+    "plans.remove": ("POST", {"listing_id": "listing_id", "plan_id": "plan_id"}, PARTNER_OWNS),
     "webhooks.deliveries": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "webhooks.delivery": ("GET", {"listing_id": "listing_id", "delivery_id": "delivery_id"},
                           PARTNER_OWNS),
     "webhooks.redeliver": ("POST", {"listing_id": "listing_id", "delivery_id": "delivery_id"},
                            PARTNER_OWNS),
     "webhooks.roll_secret": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "webhooks.change_endpoint": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
+    "webhooks.send_test": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "editor.queue": ("GET", {}, EDITORS),
     "editor.listing": ("GET", {"listing_id": "submitted_id"}, EDITORS),
     "editor.approve": ("POST", {"listing_id": "submitted_id"}, EDITORS),
@@ -114,15 +137,22 @@ MATRIX = {
     "editor.delist": ("POST", {"listing_id": "listing_id"}, EDITORS),
     "editor.approve_release": ("POST", {"release_id": "pending_release_id"}, EDITORS),
     "editor.reject_release": ("POST", {"release_id": "pending_release_id"}, EDITORS),
-    "editor.reviews": ("GET", {}, EDITORS),
-    "editor.publish_review": ("POST", {"review_id": "pending_review_id"}, EDITORS),
-    "editor.reject_review": ("POST", {"review_id": "pending_review_id"}, EDITORS),
+    "review_moderation.held": ("GET", {}, EDITORS),
+    "review_moderation.decide_held": ("POST", {}, EDITORS),
+    "review_moderation.reports": ("GET", {}, EDITORS),
+    "review_moderation.resolve": ("POST", {}, EDITORS),
     "editor.award": ("POST", {"listing_id": "listing_id"}, EDITORS),
     "editor.badges": ("GET", {}, EDITORS),
     "editor.revoke": ("POST", {"badge_id": "badge_id"}, EDITORS),
-    "editor.collections": ("GET", {}, EDITORS),
-    "editor.collection": ("GET", {"collection_id": "collection_id"}, EDITORS),
-    "editor.move_collection": ("POST", {"collection_id": "collection_id"}, EDITORS),
+    "editor.confirm_revoke": ("GET", {"badge_id": "badge_id"}, EDITORS),
+    "collections.index": ("GET", {}, EDITORS),
+    "collections.edit": ("GET", {"collection_id": "collection_id"}, EDITORS),
+    "collections.move": ("POST", {"collection_id": "collection_id"}, EDITORS),
+    "collections.search": ("GET", {"collection_id": "collection_id"}, EDITORS),
+    "collections.add": ("POST", {"collection_id": "collection_id"}, EDITORS),
+    "collections.rename": ("POST", {"collection_id": "collection_id"}, EDITORS),
+    "collections.delete": ("GET", {"collection_id": "collection_id"}, EDITORS),
+    "collections.preview": ("GET", {"collection_id": "collection_id"}, EDITORS),
     "editor.audit_log": ("GET", {}, EDITORS),
     "editor.screenshot": ("GET", {"filename": "submitted_screenshot_filename"}, EDITORS),
     # Pruning: the rules are public; runs, previews and exemptions are the editors';
@@ -144,6 +174,7 @@ MATRIX = {
     "installs.my_apps": ("GET", {}, SIGNED_IN),
     # Only the customer's workspace holds the install; anyone else is told nothing.
     "installs.uninstall_app": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
+    "installs.confirm_uninstall": ("GET", {"install_id": "install_id"}, WORKSPACE_OWNS),
     "installs.approve_scopes": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
     "installs.installed": ("GET", {"install_id": "install_id"}, WORKSPACE_OWNS),
     "installs.open_app": ("POST", {"install_id": "install_id"}, WORKSPACE_OWNS),
@@ -157,6 +188,7 @@ MATRIX = {
     "workspaces.revoke_invitation": ("POST", {"invitation_id": "invitation_id"}, WORKSPACE_OWNS),
     "workspaces.change_role": ("POST", {"member_id": "member_id"}, WORKSPACE_OWNS),
     "workspaces.remove_member": ("POST", {"member_id": "member_id"}, WORKSPACE_OWNS),
+    "workspaces.confirm_remove_member": ("GET", {"member_id": "member_id"}, WORKSPACE_OWNS),
     "workspaces.switch": ("POST", {}, SIGNED_IN),
     # The link's secret token is the key: visitors see how to sign in, others why not.
     "workspaces.invitation": ("GET", {"token": "invitation_token"}, PUBLIC),
@@ -201,6 +233,12 @@ def world(app, db):
     upload_folder = app.config["UPLOAD_FOLDER"]
     screenshot = factories.make_screenshot(db, listing, upload_folder)
     submitted_screenshot = factories.make_screenshot(db, submitted, upload_folder)
+    listing.icon_filename = f"{listing.id}-icon.png"
+    (Path(upload_folder) / "icons").mkdir(parents=True, exist_ok=True)
+    (Path(upload_folder) / "icons" / listing.icon_filename).write_bytes(
+        factories.image_bytes(size=(128, 128)))
+    factories.save(db, listing)
+    plan = factories.save(db, ListingPlan(listing_id=listing.id, name="Basic", price=900))
     users = {
         "customer": factories.make_user(db, Role.CUSTOMER),
         "owner": factories.make_user(db, Role.PARTNER, partner=owner_partner),
@@ -250,6 +288,8 @@ def world(app, db):
         "exemption_id": exemption.id, "partner_notice_id": partner_notice.id,
         "prune_run_id": prune_run.id, "mail_id": held_mail.id,
         "synonym_rule_id": synonym_rule.id,
+        "icon_filename": listing.icon_filename, "badge_slug": "staff-pick",
+        "plan_id": plan.id, "sitemap_part": 1,
     }
     return users, refs
 

@@ -118,7 +118,7 @@ def test_huge_screenshot_is_refused_by_its_size_without_reading_it(runner, db, t
     result = runner.invoke(args=["catalog", "import", str(path)])
 
     assert result.exit_code == 1, result.output
-    assert "line 1: screenshots[0].path: huge.png: The image is larger than 5 MB." \
+    assert "line 1: screenshots[0].path: huge.png: The screenshot must be smaller than 5 MB." \
         in result.output
 
 

@@ -79,6 +79,8 @@ def test_demo_load_builds_the_catalog_once(app, runner, db, client, login):
 
     reviews = db.exec(select(Review)).all()
     assert sum(r.status == ReviewStatus.PENDING for r in reviews) >= 2
+    # The held queue says why each waits (issue 16: reviews are published unless held).
+    assert all(r.hold_reason for r in reviews if r.status == ReviewStatus.PENDING)
     assert any(r.reply_body for r in reviews)
     assert db.exec(select(Badge).where(col(Badge.expires_at).is_not(None))).first() is not None
     collections = db.exec(select(Collection)).all()

@@ -265,18 +265,20 @@ def test_a_submissions_release_is_decided_with_the_listing(client, db, editor):
 # --- review moderation ----------------------------------------------------------------
 
 
-def test_moderation_queue_shows_pending_reviews(client, db, editor):
+def test_moderation_queue_shows_held_reviews(client, db, editor):
     listing = factories.make_listing(db, name="Reviewed App")
     author = factories.make_user(db, name="Rita Reviewer")
     factories.make_review(db, listing, author=author, rating=4, status=ReviewStatus.PENDING,
-                          title="Pretty good", body="Setup took *two minutes*.")
+                          title="Pretty good", body="Setup took *two minutes*.",
+                          hold_reason="it contains a link")
     factories.make_review(db, listing, title="Already out", status=ReviewStatus.PUBLISHED)
 
     page = page_text(client.get("/editor/reviews"))
 
-    assert "Reviews to moderate (1)" in page
+    # One compact row per held review (issue 16): the body as plain text, cut short.
+    assert "Held reviews (1)" in page
     assert "Pretty good" in page and "Rita Reviewer" in page and "Reviewed App" in page
-    assert "<em>two minutes</em>" in page
+    assert "Setup took *two minutes*." in page and "it contains a link" in page
     assert "Rated 4 out of 5" in page
     assert "Already out" not in page
 
@@ -285,35 +287,41 @@ def test_publish_a_review(client, db, editor):
     review = factories.make_review(db, factories.make_listing(db), status=ReviewStatus.PENDING,
                                    title="Great")
 
-    response = client.post(f"/editor/reviews/{review.id}/publish", follow_redirects=True)
+    response = client.post("/editor/reviews/held", data={"action": "publish",
+                                                         "review_ids": [str(review.id)]},
+                           follow_redirects=True)
 
-    assert "The review “Great” is published." in page_text(response)
+    assert "1 review published." in page_text(response)
     review = fresh(db, review)
     assert review.status == ReviewStatus.PUBLISHED and review.moderated_by_id == editor.id
     assert events(db, "review.published")[0].target_id == review.id
-    assert "No reviews are waiting for moderation." in page_text(response)
+    assert "No reviews are held." in page_text(response)
 
 
 def test_reject_a_review_needs_a_reason(client, db, editor):
     review = factories.make_review(db, factories.make_listing(db), status=ReviewStatus.PENDING)
-    field = f"review-{review.id}-reason"
+    ticked = {"action": "reject", "review_ids": [str(review.id)]}
 
-    refused = client.post(f"/editor/reviews/{review.id}/reject", data={field: ""})
+    refused = client.post("/editor/reviews/held", data={**ticked, "reason": ""})
     assert refused.status_code == 400
-    assert f'id="{field}-error">Give a reason for rejecting the review.' in page_text(refused)
+    assert "Choose why the ticked reviews are rejected." in page_text(refused)
     assert fresh(db, review).status == ReviewStatus.PENDING
 
-    client.post(f"/editor/reviews/{review.id}/reject", data={field: "Contains an email address."})
+    client.post("/editor/reviews/held", data={**ticked, "reason": "personal_info",
+                                              "note": "Contains an email address."})
     review = fresh(db, review)
     assert review.status == ReviewStatus.REJECTED
-    assert review.moderation_note == "Contains an email address."
-    assert events(db, "review.rejected")[0].detail["reason"] == "Contains an email address."
+    assert review.moderation_note == "Shares personal information: Contains an email address."
+    assert events(db, "review.rejected")[0].detail["reason"] == (
+        "Shares personal information: Contains an email address.")
 
 
 def test_moderating_twice_is_refused(client, db, editor):
     review = factories.make_review(db, factories.make_listing(db), status=ReviewStatus.REJECTED)
-    response = client.post(f"/editor/reviews/{review.id}/publish", follow_redirects=True)
-    assert "already been moderated" in page_text(response)
+    response = client.post("/editor/reviews/held", data={"action": "publish",
+                                                         "review_ids": [str(review.id)]},
+                           follow_redirects=True)
+    assert "0 reviews published. 1 was no longer waiting." in page_text(response)
     assert fresh(db, review).status == ReviewStatus.REJECTED
 
 
@@ -367,13 +375,13 @@ def test_a_badge_already_held_is_refused(client, db, editor):
 
 def test_expired_badge_is_not_active_but_listed_as_past(client, db, editor):
     listing = factories.make_listing(db, name="Faded App")
-    factories.make_badge(db, listing, kind="top_rated", expires_at=utcnow() - timedelta(days=1))
+    factories.make_badge(db, listing, kind="staff_pick", expires_at=utcnow() - timedelta(days=1))
 
     assert "Faded App" not in page_text(client.get("/editor/badges"))
     page = page_text(client.get(f"/editor/listings/{listing.id}"))
     assert "Active (0)" in page and "Past (1)" in page and "expired" in page
     # An expired badge may be awarded again.
-    client.post(f"/editor/listings/{listing.id}/badges", data={"kind": "top_rated"})
+    client.post(f"/editor/listings/{listing.id}/badges", data={"kind": "staff_pick"})
     assert "Faded App" in page_text(client.get("/editor/badges"))
 
 
@@ -515,10 +523,10 @@ def test_audit_log_lists_actions_newest_first_in_words(client, db, editor):
     table = page[page.index("<tbody>"):]
 
     assert "Audit log (2 events)" in page
-    assert table.index("Collection created") < table.index("Listing rejected")
+    assert table.index("created the collection") < table.index("sent back")
     assert "Edna Editor" in page
     assert "Reason: Needs screenshots." in page
-    assert f"Listing {listing.id}" in page
+    assert f'<a href="/editor/listings/{listing.id}"><em>{listing.name}</em></a>' in page
 
 
 def test_audit_log_filters_by_action(client, db, editor):
@@ -529,7 +537,7 @@ def test_audit_log_filters_by_action(client, db, editor):
     only = page_text(client.get("/editor/audit?action=listing.approved"))
     table = only[only.index("<tbody>"):]
     assert "Audit log (1 event)" in only
-    assert "Listing approved" in table and "Collection created" not in table
+    assert "approved" in table and "created the collection" not in table
     assert '<option value="listing.approved" selected>' in only
     unknown = page_text(client.get("/editor/audit?action=no.such.action"))
     assert "No events for this action." in unknown
@@ -538,15 +546,15 @@ def test_audit_log_filters_by_action(client, db, editor):
 def test_audit_log_is_paginated(client, db, editor):
     for n in range(55):
         db.add(AuditEvent(actor_id=editor.id, action="badge.awarded", target_type="badge",
-                          target_id=n + 1, detail={"kind": f"kind-{n}"},
+                          target_id=n + 1, detail={"kind": f"kind_{n}"},
                           created_at=utcnow() - timedelta(minutes=n)))
     db.commit()
 
     first = page_text(client.get("/editor/audit"))
     second = page_text(client.get("/editor/audit?page=2"))
 
-    assert "Page 1 of 2" in first and "Kind: kind-0<" in first and "Kind: kind-54<" not in first
-    assert "Kind: kind-54<" in second and "Kind: kind-0<" not in second
+    assert "Page 1 of 2" in first and "the Kind 0 badge" in first and "Kind 54 badge" not in first
+    assert "the Kind 54 badge" in second and "Kind 0 badge" not in second
 
 
 # --- CSRF ------------------------------------------------------------------------------
@@ -583,8 +591,9 @@ EDITOR_ROUTES = [
     ("POST", "/editor/releases/1/approve"),
     ("POST", "/editor/releases/1/reject"),
     ("GET", "/editor/reviews"),
-    ("POST", "/editor/reviews/1/publish"),
-    ("POST", "/editor/reviews/1/reject"),
+    ("POST", "/editor/reviews/held"),
+    ("GET", "/editor/reviews/reports"),
+    ("POST", "/editor/reviews/reports"),
     ("POST", "/editor/listings/1/badges"),
     ("POST", "/editor/badges/1/revoke"),
     ("GET", "/editor/badges"),

@@ -7,7 +7,6 @@ import json
 from sqlmodel import select
 
 from installs.services import approve_scope_change, install_listing, uninstall
-from listings.services import current_release
 from tests import factories
 from tests.factories import workspace_of
 from webhooks.models import WebhookDelivery
@@ -35,7 +34,7 @@ def test_install_scope_approval_and_uninstall_each_tell_the_partner(db, admin):
     rows = deliveries(db)
     assert [row.event_type for row in rows] == [
         "install.created", "install.scopes_updated", "install.uninstalled"]
-    assert {row.url for row in rows} == {current_release(db, listing.id).webhook_url}
+    assert {row.url for row in rows} == {listing.webhook_url}
     created, updated, removed = (json.loads(row.payload) for row in rows)
     assert created["type"] == "install.created" and created["id"] == rows[0].event_id
     assert created["api_version"] and created["listing"]["slug"] == listing.slug
@@ -64,9 +63,8 @@ def test_fewer_scopes_are_reported_when_they_apply(client, db, login, admin):
 
 def test_app_without_a_webhook_url_gets_no_deliveries(db, admin):
     listing = factories.make_listing(db)
-    release = current_release(db, listing.id)
-    release.webhook_url = None
-    factories.save(db, release)
+    listing.webhook_url = None
+    factories.save(db, listing)
     install_listing(db, workspace_of(db, admin), admin, listing)
     db.commit()
     assert deliveries(db) == []

@@ -60,7 +60,7 @@ def listing_form(category, **changes) -> dict:
 
 def release_form(**changes) -> dict:
     data = {"version": "1.0.0", "changelog": "First release.",
-            "redirect_url": "https://app.example.com/installed", "webhook_url": ""}
+            "redirect_url": "https://app.example.com/installed"}
     data.update(changes)
     return data
 
@@ -163,7 +163,7 @@ def test_zero_decimal_currency_prices_are_whole_units(client, db, signed_in, cat
     ({"monthly_price": "NaN"}, "Enter a number, like 19.99."),
     ({"monthly_price": "0"}, "A flat monthly plan needs a price above zero."),
     ({"pricing_model": "usage", "unit_price": "0.10"}, "A usage-based plan needs a unit name."),
-    ({"name": ""}, "Name is required."),
+    ({"name": ""}, "Enter a name."),
     ({"name": "x" * 81}, "Name must be at most 80 characters."),
     ({"tagline": "x" * 141}, "Tagline must be at most 140 characters."),
     ({"website_url": "javascript:alert(1)"}, "Website must be a full http:// or https:// address."),
@@ -192,7 +192,7 @@ def test_money_message_sits_beside_the_price_field(client, db, signed_in, catego
     html = page(response)
     # Both problems reported at once, each beside its own field.
     assert 'id="monthly_price-error">Use at most two decimals, like 19.99.' in html
-    assert 'id="name-error">Name is required.' in html
+    assert 'id="name-error">Enter a name.' in html
 
 
 def test_duplicate_slug_is_refused(client, db, signed_in, category):
@@ -237,7 +237,7 @@ def test_listing_in_review_cannot_be_edited(client, db, signed_in, partner, cate
     response = client.post(f"/partner/listings/{listing.id}/edit",
                            data=listing_form(category, name="Sneaky"))
     assert response.status_code == 302
-    assert "cannot be edited" in page(client.get(response.location))
+    assert "its details are locked" in page(client.get(response.location))
     db.refresh(listing)
     assert listing.name == "Waiting"
 
@@ -334,11 +334,11 @@ def test_png_screenshot_is_stored_shown_and_deletable(app, client, db, signed_in
 
 
 @pytest.mark.parametrize("data,filename,message", [
-    (b"just some text, honestly", "notes.png", "That file is not a PNG, JPEG or WebP image."),
+    (b"just some text, honestly", "notes.png", "The screenshot must be a PNG, JPEG or WebP image."),
     (factories.image_bytes("PNG", (5000, 10)), "wide.png", "at most 4096 pixels on a side"),
-    (factories.image_bytes("GIF", (10, 10)), "anim.png", "Use a PNG, JPEG or WebP image."),
-    (b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024), "huge.png", "The image is larger than 5 MB."),
-    (b"", "", "Choose an image file."),
+    (factories.image_bytes("GIF", (10, 10)), "anim.png", "The screenshot must be a PNG, JPEG or WebP image."),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024), "huge.png", "The screenshot must be smaller than 5 MB."),
+    (b"", "", "Choose a PNG, JPEG or WebP image to upload."),
 ])
 def test_bad_screenshots_are_refused_and_nothing_is_stored(app, client, db, signed_in, draft,
                                                            data, filename, message):
@@ -366,8 +366,7 @@ def test_release_with_scopes_is_stored_as_manifest(client, db, signed_in, draft)
     response = client.post(f"/partner/listings/{draft.id}/releases/new", data=release_form(
         scopes=["contacts:read", "messages:send"],
         why_contacts_read="To greet your contacts by name.",
-        why_messages_send="To send the follow-up emails you schedule.",
-        webhook_url="https://app.example.com/hooks"))
+        why_messages_send="To send the follow-up emails you schedule."))
     assert response.status_code == 302
 
     release = db.exec(select(Release)).one()
@@ -376,7 +375,6 @@ def test_release_with_scopes_is_stored_as_manifest(client, db, signed_in, draft)
         {"scope": "contacts:read", "justification": "To greet your contacts by name."},
         {"scope": "messages:send", "justification": "To send the follow-up emails you schedule."},
     ]
-    assert release.webhook_url == "https://app.example.com/hooks"
     detail = page(client.get(f"/partner/listings/{draft.id}"))
     assert "Version 1.0.0" in detail and "To greet your contacts by name." in detail
 
@@ -388,9 +386,8 @@ def test_release_with_scopes_is_stored_as_manifest(client, db, signed_in, draft)
      'id="why_deals_read-error">Tick this scope to request it, or clear the justification.'),
     ({"scopes": ["root:everything"]}, "Unknown scope &#39;root:everything&#39;."),
     ({"version": "v1"}, 'id="version-error">Use semantic versioning, like 1.4.0.'),
-    ({"redirect_url": ""}, 'id="redirect_url-error">Redirect URL is required.'),
+    ({"redirect_url": ""}, 'id="redirect_url-error">Enter a redirect URL.'),
     ({"redirect_url": "ftp://x"}, "Redirect URL must be a full http:// or https:// address."),
-    ({"webhook_url": "not a url"}, "Webhook URL must be a full http:// or https:// address."),
     ({"changelog": "x" * 5001}, "What changed must be at most 5000 characters."),
 ])
 def test_bad_release_is_refused_and_nothing_written(client, db, signed_in, draft, changes, message):

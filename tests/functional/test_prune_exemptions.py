@@ -120,7 +120,7 @@ def test_bad_exemption_input_is_shown_and_nothing_saved(client, db, editor, data
     assert response.status_code == 400
     page = page_text(response)
     assert message in page
-    assert "Please correct the highlighted fields." in page
+    assert "There is a problem" in page
     # What the editor typed is still there.
     assert data["reason"][:50] in page
     assert exemptions(db, listing) == []

@@ -133,9 +133,9 @@ def test_a_password_change_needs_the_current_password(app, client, db, login):
 
 
 @pytest.mark.parametrize("new_password,confirm,message", [
-    ("short", "short", "Use 10 to 200 characters."),
+    ("short", "short", "The password must be at least 10 characters."),
     ("a-new-long-password", "another-long-password", "The passwords do not match."),
-    ("", "", "This field is required."),
+    ("", "", "Enter a new password."),
 ])
 def test_a_new_password_that_cannot_be_used_is_refused_with_its_reason(
         app, client, db, login, new_password, confirm, message):

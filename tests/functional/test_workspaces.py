@@ -242,7 +242,8 @@ def test_duplicate_invitation_and_existing_member_are_refused(client, db, login,
     assert response.status_code == 400
     assert f"{member.email} is already a member of {workspace.name}" in response.get_data(as_text=True)
     response = invite(client, "not-an-email")
-    assert response.status_code == 400 and "Enter a valid email address." in response.get_data(as_text=True)
+    assert response.status_code == 400 and "Enter an email address in the correct format, like name@example.com." \
+        in response.get_data(as_text=True)
     assert [invitation.email for invitation in invitations(db, workspace)] == ["twice@example.com"]
 
 

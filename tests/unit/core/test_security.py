@@ -22,7 +22,7 @@ def test_other_targets_are_not(target):
 
 @pytest.mark.parametrize("minor,currency,expected", [
     (1999, "usd", "$19.99"), (0, "usd", "$0.00"), (123456, "eur", "€1,234.56"),
-    (500, "jpy", "¥500"), (5, "chf", "CHF 0.05"), (-250, "gbp", "-£2.50"),
+    (500, "jpy", "¥500"), (5, "chf", "CHF\xa00.05"), (-250, "gbp", "-£2.50"),
 ])
 def test_money_is_formatted_from_minor_units(minor, currency, expected):
     assert format_money(minor, currency) == expected

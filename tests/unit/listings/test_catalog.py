@@ -186,7 +186,7 @@ def test_a_file_that_is_not_an_image_is_refused(db, uploads, tmp_path):
     result = import_catalog(db, [line(screenshots=[{"path": str(fake)}])], uploads)
 
     assert [str(e) for e in result.errors] == [
-        f"line 1: screenshots[0].path: {fake}: That file is not a PNG, JPEG or WebP image."]
+        f"line 1: screenshots[0].path: {fake}: The screenshot must be a PNG, JPEG or WebP image."]
 
 
 def test_relative_screenshot_paths_are_read_from_the_files_folder(db, uploads, image_file):

@@ -22,7 +22,7 @@ def test_gif_is_refused():
 
 
 def test_text_pretending_to_be_an_image_is_refused():
-    with pytest.raises(ListingError, match="not a PNG, JPEG or WebP"):
+    with pytest.raises(ListingError, match="must be a PNG, JPEG or WebP"):
         inspect_image(b"MZ\x90\x00 this is not an image")
 
 
@@ -32,7 +32,7 @@ def test_too_many_pixels_on_a_side():
 
 
 def test_over_five_megabytes():
-    with pytest.raises(ListingError, match="larger than 5 MB"):
+    with pytest.raises(ListingError, match="smaller than 5 MB"):
         inspect_image(b"\x89PNG" + b"0" * MAX_BYTES)
 
 

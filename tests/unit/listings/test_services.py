@@ -120,10 +120,12 @@ def test_rating_summary_counts_only_published_reviews(db):
     assert summary["average"] == 4.5 and summary["count"] == 2 and summary["stars"][1] == 0
 
 
-def test_top_rated_orders_by_average(db):
-    good, better = factories.make_listing(db), factories.make_listing(db)
-    factories.make_review(db, good, rating=3)
-    factories.make_review(db, better, rating=5)
+def test_top_rated_orders_by_score_and_leaves_out_apps_with_few_reviews(db):
+    good, better, lone = (factories.make_listing(db) for _ in range(3))
+    for _ in range(3):
+        factories.make_review(db, good, rating=3)
+        factories.make_review(db, better, rating=5)
+    factories.make_review(db, lone, rating=5)
     assert [card.listing.id for card in top_rated_listings(db)] == [better.id, good.id]
 
 

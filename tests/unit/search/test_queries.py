@@ -217,7 +217,8 @@ def test_facets_from_a_response_follow_other_filters_and_sort_by_count_then_valu
 
 
 @pytest.mark.parametrize("sort,first", [
-    ("rating", [{"rating_average": {"order": "desc"}}, {"rating_count": {"order": "desc"}}]),
+    ("rating", [{"rating_score": {"order": "desc", "unmapped_type": "float"}},
+                {"rating_count": {"order": "desc"}}]),
     ("installs", [{"installs": {"order": "desc"}}]),
     ("newest", [{"published_at": {"order": "desc"}}]),
     ("updated", [{"updated_at": {"order": "desc"}}]),
