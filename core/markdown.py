@@ -78,14 +78,16 @@ def markdown_to_text(text: str | None) -> str:
     return " ".join(markdown_blocks(text))
 
 
-def markdown_blocks(text: str | None) -> list[str]:
+@lru_cache(maxsize=2048)
+def markdown_blocks(text: str | None) -> tuple[str, ...]:
     """The plain text of each block of user Markdown (heading, paragraph, list
     item, table cell, code block), whitespace collapsed, empty ones left out.
 
     ``markdown_to_text`` is these joined by spaces; a search snippet of that text
-    uses them to show where one block ended (search.snippets)."""
+    uses them to show where one block ended (search.snippets). Kept: a results
+    page marks the snippets of the same popular listings again and again."""
     if not text:
-        return []
+        return ()
     blocks: list[str] = []
     parts: list[str] = []
     for token in _md.parse(text):
@@ -103,4 +105,4 @@ def markdown_blocks(text: str | None) -> list[str]:
                 blocks.append(block)
             parts = []
     block = " ".join("".join(parts).split())
-    return blocks + [block] if block else blocks
+    return tuple(blocks + [block] if block else blocks)

@@ -139,3 +139,28 @@ def test_suggestions_read_only_the_catalog_version_whatever_the_matches(app, cli
     finally:
         event.remove(engine, "before_cursor_execute", before)
     assert len(statements) == 1 and "catalog_version" in statements[0], statements
+
+
+def test_description_snippets_are_read_in_one_statement_whatever_the_number_of_hits(
+        app, client, db, monkeypatch):
+    # A snippet of the description is mended with the listing's Markdown blocks
+    # (search.snippets); the cards leave descriptions out, so reading each one
+    # when its snippet is shown made one statement per card.
+    def add(count: int, start: int) -> None:
+        for n in range(start, start + count):
+            factories.make_listing(db, name=f"Ledger Tool {n}", tagline="Books kept",
+                                   description="## What you get\n\n- Egret reminders\n"
+                                               "- Overdue invoices\n\nAll in one place.")
+
+    add(1, 0)
+    client.get("/search?q=egret")
+    with statements_around_search(app, monkeypatch) as one_hit:
+        page = client.get("/search?q=egret").get_data(as_text=True)
+    assert page.count('class="card listing-card search-result"') == 1
+    assert "<mark>Egret</mark> reminders" in page
+
+    add(11, 1)
+    with statements_around_search(app, monkeypatch) as twelve_hits:
+        page = client.get("/search?q=egret").get_data(as_text=True)
+    assert page.count('class="card listing-card search-result"') == 12
+    assert len(twelve_hits) == len(one_hit), "\n".join(twelve_hits)

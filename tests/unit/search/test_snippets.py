@@ -15,8 +15,8 @@ Works with every ledger. Set up in minutes"""
 
 def test_blocks_join_into_the_search_documents_text_unchanged():
     blocks = markdown_blocks(DESCRIPTION)
-    assert blocks == ["What you get", "Multi-currency invoices", "Overdue reminders & receipts",
-                      "Works with every ledger. Set up in minutes"]
+    assert blocks == ("What you get", "Multi-currency invoices", "Overdue reminders & receipts",
+                      "Works with every ledger. Set up in minutes")
     assert " ".join(blocks) == markdown_to_text(DESCRIPTION)
 
 
