@@ -23,8 +23,9 @@ from flask_caching import Cache
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "bazaar.cache"
-# Per-process entries kept at most; beyond it the memory cache drops the oldest.
-MEMORY_ENTRIES = 1000
+# Per-process entries kept at most; beyond it the memory cache drops the oldest. A kept
+# page takes up to three (plain, brotli, gzip: core/http_caching.py).
+MEMORY_ENTRIES = 3000
 T = TypeVar("T")
 
 

@@ -10,14 +10,21 @@ https://developer.mozilla.org/en-US/docs/Web/HTTP/Caching#etagif-none-match
 
 A signed-in visitor, or one with a message waiting to be shown (a flash), gets
 the page rendered for them, marked ``private``.
+
+A kept page is also kept compressed, once per encoding (brotli, gzip), at
+Flask-Compress's levels: compressing the home page costs more than sending it
+from the cache (bench/pages). Flask-Compress leaves a response that already has
+a ``Content-Encoding`` as it is, and still adds ``Vary: Accept-Encoding``.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections.abc import Callable
 
-from flask import Response, make_response, request, session
+import brotli
+from flask import Response, current_app, make_response, request, session
 from flask_login import current_user
 
 from core.cache import remember
@@ -46,9 +53,33 @@ def public_page(version: str | None, render: Callable[[], str], keep_as: str) ->
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        response = make_response(remember(f"page:{version}:{locale}:{keep_as}", render))
+        key = f"page:{version}:{locale}:{keep_as}"
+        encoding = kept_encoding()
+        if encoding is None:
+            response = make_response(remember(key, render))
+        else:
+            response = make_response(remember(f"{key}:{encoding}", lambda: compressed(
+                remember(key, render).encode(), encoding)))
+            response.headers["Content-Encoding"] = encoding
+            response.vary.add("Accept-Encoding")
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "public, no-cache"
     response.vary.add("Cookie")
     response.vary.add("Accept-Language")
     return response
+
+
+def kept_encoding() -> str | None:
+    """The encoding a kept page goes out in: brotli, else gzip, when the client takes
+    it and responses are compressed at all (``COMPRESS_RESPONSES``); else None."""
+    if not current_app.config["COMPRESS_RESPONSES"]:
+        return None
+    accepted = request.accept_encodings
+    return next((coding for coding in ("br", "gzip") if accepted[coding]), None)
+
+
+def compressed(body: bytes, encoding: str) -> bytes:
+    """``body`` compressed as Flask-Compress would (its configured levels)."""
+    if encoding == "br":
+        return brotli.compress(body, quality=current_app.config["COMPRESS_BR_LEVEL"])
+    return gzip.compress(body, compresslevel=current_app.config["COMPRESS_LEVEL"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 
 from flask import Flask, request
 from werkzeug.security import safe_join
@@ -22,16 +23,22 @@ HASH_LENGTH = 12
 
 
 class StaticHashes:
-    """Each static file's content hash, computed once per version of the file
-    (its size and modification time), so a file edited while the app runs in
-    development gets a new one."""
+    """Each static file's content hash. While ``watch()`` says so (development, like
+    Flask's template reloading), computed once per version of the file (its size and
+    modification time), so a file edited while the app runs gets a new one; otherwise
+    once per process, as a deploy's files do not change under it (a page links to
+    several, so this saves a stat each)."""
 
-    def __init__(self, folder: str):
+    def __init__(self, folder: str, watch: Callable[[], bool] = lambda: True):
         self.folder = folder
+        self.watch = watch
         self._known: dict[str, tuple[tuple[int, int], str]] = {}
 
     def of(self, filename: str) -> str | None:
         """The file's hash, or None when there is no such file."""
+        known = self._known.get(filename)
+        if known is not None and not self.watch():
+            return known[1]
         path = safe_join(self.folder, filename)
         if path is None:
             return None
@@ -40,7 +47,6 @@ class StaticHashes:
         except OSError:
             return None
         version = (stat.st_mtime_ns, stat.st_size)
-        known = self._known.get(filename)
         if known is None or known[0] != version:
             with open(path, "rb") as handle:
                 digest = hashlib.sha256(handle.read()).hexdigest()[:HASH_LENGTH]
@@ -49,7 +55,9 @@ class StaticHashes:
 
 
 def init_app(app: Flask) -> None:
-    hashes = StaticHashes(app.static_folder)
+    hashes = StaticHashes(app.static_folder,
+                          watch=lambda: app.debug or app.testing
+                          or bool(app.config["TEMPLATES_AUTO_RELOAD"]))
 
     @app.url_defaults
     def _add_content_hash(endpoint: str, values: dict) -> None:

@@ -29,13 +29,13 @@ from listings.models import (
     Screenshot,
 )
 from listings.prune_queries import delisted_rule_titles, suggested_apps
-from listings.queries import listing_screenshots
+from listings.queries import approved_releases, listing_screenshots
 from listings.review_queries import DEFAULT_SORT, helpful_count_column, review_ordering
 from listings.services import VISIBLE_STATUSES
 
 __all__ = [
-    "UsersPage", "category_by_slug", "collection_by_slug", "delisted_rule_titles",
-    "expired_installs", "listing_screenshots", "listings_by_id", "partner_name",
+    "UsersPage", "approved_releases", "category_by_slug", "collection_by_slug", "delisted_rule_titles",
+    "expired_installs", "listing_screenshots", "listings_by_id", "maker_category_and_installs", "partner_name",
     "partner_names", "published_reviews_page", "review_by_author", "suggested_apps",
     "trials_by_id", "users_page", "visible_screenshot",
 ]
@@ -53,23 +53,38 @@ def collection_by_slug(session: Session, slug: str) -> Collection | None:
     return session.exec(select(Collection).where(Collection.slug == slug)).first()
 
 
+def maker_category_and_installs(session: Session,
+                                listing: Listing) -> tuple[Partner, Category, int]:
+    """The partner that makes ``listing``, its category and how many workspaces have
+    it installed now, in one statement (the app page reads each on every render)."""
+    active_installs = (select(func.count(col(Install.id))).where(
+        Install.listing_id == Listing.id, Install.status == InstallStatus.ACTIVE)
+        .correlate(Listing).scalar_subquery())
+    return tuple(session.exec(
+        select(Partner, Category, active_installs).select_from(Listing)
+        .join(Partner, col(Partner.id) == Listing.partner_id)
+        .join(Category, col(Category.id) == Listing.category_id)
+        .where(Listing.id == listing.id)).one())
+
+
 def published_reviews_page(session: Session, listing_id: int, page: int, per_page: int,
                            sort: str = DEFAULT_SORT, stars: int | None = None,
-                           ) -> list[tuple[Review, str, Install | None]]:
+                           ) -> list[tuple[Review, str, Install | None, int]]:
     """One page (1-based) of a listing's published reviews, newest first or as
     ``sort`` says (``listings.review_queries.REVIEW_SORTS``), only those of ``stars``
-    when given, each with its author's display name and the install that verifies
-    it (None without one).
+    when given, each with its author's display name, the install that verifies
+    it (None without one) and its number of helpful votes.
 
-    One query for all three, however many reviews the page shows."""
-    reviews = (select(Review, User.display_name, Install)
+    One query for all four, however many reviews the page shows."""
+    helpful = helpful_count_column()
+    reviews = (select(Review, User.display_name, Install, helpful)
                .join(User, col(User.id) == Review.author_id)
                .join(Install, col(Install.id) == Review.install_id, isouter=True)
                .where(Review.listing_id == listing_id, Review.status == ReviewStatus.PUBLISHED))
     if stars is not None:
         reviews = reviews.where(Review.rating == stars)
     return list(session.exec(
-        reviews.order_by(*review_ordering(sort, helpful_count_column()))
+        reviews.order_by(*review_ordering(sort, helpful))
         .offset((page - 1) * per_page).limit(per_page)
     ).all())
 

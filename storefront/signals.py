@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
-from sqlmodel import Session
 
-from installs.queries import install_counts
 from listings.models import Listing, Release
-from listings.queries import approved_releases
 
 # (at least this many active installs, what the page says), largest first.
 INSTALL_BANDS = ((1000, "1,000+ installs"), (100, "100+ installs"), (10, "10+ installs"))
@@ -42,12 +39,14 @@ class ListingSignals:
     versions: list[tuple[Release, datetime]]  # approved, newest first, with their dates
 
 
-def listing_signals(session: Session, listing: Listing) -> ListingSignals:
-    """The listing page's public signals, in a fixed number of queries."""
-    versions = [(release, release_date(release))
-                for release in approved_releases(session, listing.id)]
+def listing_signals(listing: Listing, releases: list[Release],
+                    active_installs: int) -> ListingSignals:
+    """The listing page's public signals from its approved ``releases`` (newest first,
+    ``listings.queries.approved_releases``, which the page reads once for its current
+    version too) and the number of workspaces that have it installed now."""
+    versions = [(release, release_date(release)) for release in releases]
     last_updated = versions[0][1] if versions else listing.published_at
-    return ListingSignals(install_band=install_band(install_counts(session, listing.id)["active"]),
+    return ListingSignals(install_band=install_band(active_installs),
                           last_updated=last_updated, versions=versions)
 
 

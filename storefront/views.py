@@ -56,7 +56,6 @@ from listings.models import (
     Category,
     Listing,
     ListingStatus,
-    Partner,
     Review,
     ReviewCreate,
 )
@@ -64,7 +63,6 @@ from listings.ranking import MIN_REVIEWS_ON_SHELF
 from listings.review_models import PROBLEM_LABELS
 from listings.review_queries import (
     REVIEW_SORTS,
-    helpful_counts,
     review_choice,
     reviews_voted_and_reported,
 )
@@ -72,7 +70,6 @@ from listings.services import (
     ListingError,
     active_badges,
     collection_listings,
-    current_release,
     post_review,
     published_listing,
     rating_summary,
@@ -82,10 +79,12 @@ from listings.services import (
 from search.interfaces import SearchQuery, SearchUnavailable
 from storefront.forms import ReviewForm
 from storefront.queries import (
+    approved_releases,
     category_by_slug,
     collection_by_slug,
     delisted_rule_titles,
     listing_screenshots,
+    maker_category_and_installs,
     published_reviews_page,
     review_by_author,
     visible_screenshot,
@@ -267,8 +266,7 @@ def _is_partner_member(listing: Listing) -> bool:
 def _render_listing(session: Session, listing: Listing, form: ReviewForm | None = None,
                     review_error: str | None = None, status: int = 200):
     """The listing page; the review form (with its errors) when the visitor may review."""
-    partner = session.get(Partner, listing.partner_id)
-    listing_category = session.get(Category, listing.category_id)
+    partner, listing_category, active_installs = maker_category_and_installs(session, listing)
     screenshots = listing_screenshots(session, listing.id)
     summary = rating_summary(session, listing.id)
 
@@ -276,12 +274,13 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
     choice = review_choice(request.args.get("sort"), request.args.get("stars"))
     shown = summary["stars"][choice.stars] if choice.stars else summary["count"]
     review_pages = page_count(shown, REVIEWS_PER_PAGE)
-    reviews = [(review, author_name, usage_length(install)) for review, author_name, install
+    reviews = [(review, author_name, usage_length(install), helpful_votes)
+               for review, author_name, install, helpful_votes
                in published_reviews_page(session, listing.id, reviews_page, REVIEWS_PER_PAGE,
                                          choice.sort, choice.stars)]
     # Helpful counts are read afresh here, but the anonymous page is kept per catalog
     # version and votes do not version it: there they may lag (listings/review_models.py).
-    review_ids = [review.id for review, _, _ in reviews]
+    review_ids = [review.id for review, *_ in reviews]
     voted, reported = (reviews_voted_and_reported(session, current_user.id, review_ids)
                        if current_user.is_authenticated else (set(), set()))
 
@@ -293,6 +292,7 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
                   and has_installed and listing.status == ListingStatus.PUBLISHED)
     if can_review and form is None:
         form = ReviewForm()
+    releases = approved_releases(session, listing.id)  # newest first: the current one leads
 
     return render_template(
         "storefront/listing.html",
@@ -302,15 +302,15 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
         badges=shown_badges(active_badges(session, [listing.id]).get(listing.id, []),
                             summary["average"], summary["count"]),
         screenshots=screenshots,
-        release=current_release(session, listing.id),
-        signals=listing_signals(session, listing),
+        release=releases[0] if releases else None,
+        signals=listing_signals(listing, releases, active_installs),
         summary=summary,
         rating_bars=_rating_bars(summary),
         reviews=reviews,
         reviews_page=reviews_page,
         review_pages=review_pages,
         review_choice=choice, review_sorts=REVIEW_SORTS, report_reasons=PROBLEM_LABELS,
-        helpful=helpful_counts(session, review_ids), voted=voted, reported=reported,
+        voted=voted, reported=reported,
         own_review=own_review,
         partner_member=partner_member,
         has_installed=has_installed,
@@ -328,14 +328,20 @@ def _render_listing(session: Session, listing: Listing, form: ReviewForm | None 
 def listing(slug: str):
     """A published app's page; a delisted app's page says it is no longer listed."""
     session = get_session()
-    found = published_listing(session, slug)
-    if found is None:
-        abort(404)
-    # An anonymous visitor's page is the same for all of them: kept per catalog version,
-    # and per page, sort and star filter of its reviews (unknown values read as defaults).
+
+    def render() -> str:
+        found = published_listing(session, slug)
+        if found is None:
+            abort(404)
+        return _render_listing(session, found)[0]
+
+    # An anonymous visitor's page is the same for all of them: kept per catalog version
+    # (which any change to a listing's slug or status makes new), and per page, sort and
+    # star filter of its reviews (unknown values read as defaults). A kept page is sent
+    # without reading the listing.
     choice = review_choice(request.args.get("sort"), request.args.get("stars"))
-    return public_page(current_token(session), lambda: _render_listing(session, found)[0],
-                       keep_as=f"listing:{found.id}:{page_number()}:{choice.key()}")
+    return public_page(current_token(session), render,
+                       keep_as=f"listing:{slug}:{page_number()}:{choice.key()}")
 
 
 @bp.route("/apps/<slug>/reviews", methods=["GET", "POST"])

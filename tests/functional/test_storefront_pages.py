@@ -16,6 +16,8 @@ from core.db import utcnow
 from installs.models import Install
 from listings import catalog_cache
 from listings.models import CollectionItem, ListingStatus, Review, ReviewStatus
+from listings.plans import add_plan
+from listings.review_models import ReviewVote
 from tests import factories
 from tests.sql_counting import count_queries
 
@@ -339,6 +341,35 @@ def test_listing_page_queries_do_not_grow_with_reviews(app, client, db):
     with count_queries(app) as many:
         client.get(f"/apps/{listing.slug}")
     assert len(many) == len(few)
+
+
+# What a rendered app page reads, one statement each: the listing, the catalog version,
+# its maker, category and active installs (the band), screenshots, the rating summary,
+# the page of reviews (with their helpful votes), badges, approved releases (the
+# current one and the version history) and the price plans. Each more is paid on every
+# first visit of an app page (bench/pages: most of the mix's app pages are).
+LISTING_PAGE_STATEMENTS = 9
+
+
+def test_a_rendered_listing_page_reads_everything_in_nine_statements(app, client, db):
+    listing = factories.make_listing(db, pricing_model="flat_monthly", monthly_price=2900)
+    add_plan(db, listing, {"name": "Annual", "interval": "year", "price": 29000})
+    factories.make_release(db, listing, version="1.1.0")
+    factories.make_screenshot(db, listing, app.config["UPLOAD_FOLDER"], caption="Pipeline")
+    factories.make_badge(db, listing)
+    voter = factories.make_user(db)
+    for n in range(3):
+        review = factories.make_review(db, listing, title=f"Review {n}")
+        factories.save(db, ReviewVote(review_id=review.id, user_id=voter.id))
+    factories.make_install(db, factories.make_workspace(db, voter), listing)
+    db.commit()
+    client.get(f"/apps/{listing.slug}")
+    renders_afresh(db)
+    with count_queries(app) as statements:
+        page = page_of(client.get(f"/apps/{listing.slug}"))
+    assert "Version 1.1.0" in page and "1 person found this helpful" in page
+    assert "Annual" in page and "Pipeline" in page and "Fewer than 10 installs" in page
+    assert len(statements) <= LISTING_PAGE_STATEMENTS, "\n".join(statements)
 
 
 # --- reviews -------------------------------------------------------------------------------

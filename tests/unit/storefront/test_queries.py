@@ -9,6 +9,7 @@ from datetime import timedelta
 from accounts.models import Role
 from core.db import utcnow
 from listings.models import ListingStatus, ReviewStatus
+from listings.review_models import ReviewVote
 from storefront.queries import (
     category_by_slug,
     collection_by_slug,
@@ -55,7 +56,7 @@ def test_a_screenshot_file_is_served_only_for_a_published_or_delisted_listing(ap
     assert visible_screenshot(db, "no-such-file.png") is None
 
 
-def test_published_reviews_newest_first_a_page_at_a_time_with_author_and_install(db):
+def test_published_reviews_newest_first_a_page_at_a_time_with_author_install_and_votes(db):
     listing, other = factories.make_listing(db), factories.make_listing(db)
     now = utcnow()
     installer = factories.make_installer(db, listing, name="Ada Installer")
@@ -68,13 +69,16 @@ def test_published_reviews_newest_first_a_page_at_a_time_with_author_and_install
     factories.make_review(db, listing, status=ReviewStatus.REJECTED, created_at=now)
     factories.make_review(db, other, created_at=now)
 
+    for voter in (factories.make_user(db), factories.make_user(db)):
+        factories.save(db, ReviewVote(review_id=verified.id, user_id=voter.id))
+
     first = published_reviews_page(db, listing.id, page=1, per_page=3)
     second = published_reviews_page(db, listing.id, page=2, per_page=3)
 
-    assert [review.id for review, _, _ in first + second] == \
+    assert [review.id for review, *_ in first + second] == \
         [verified.id, reviews[1].id, reviews[2].id, reviews[0].id]
-    assert first[0][1:] == ("Ada Installer", install)
-    assert second[0][2] is None  # a review without an install still shows, unverified
+    assert first[0][1:] == ("Ada Installer", install, 2)  # two helpful votes
+    assert second[0][2:] == (None, 0)  # without an install it still shows, unverified
     assert published_reviews_page(db, listing.id, page=3, per_page=3) == []
 
 
