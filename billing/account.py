@@ -15,7 +15,7 @@ from billing.models import BillingCustomer, Invoice, Subscription, SubscriptionS
 from billing.usage_sender import provider_name
 from core.db import as_utc, utcnow
 from listings.models import Listing, PricingModel
-from listings.plans import ListingPlan
+from listings.plans import ListingPlan, plans_by_id
 
 
 def month_before(moment: datetime) -> datetime:
@@ -59,6 +59,8 @@ class UsageLine:
     # Integer minor units of ``currency`` so far; invoiced at the period's end.
     charge: int = 0
     currency: str = "usd"
+    unit_price: int = 0
+    plan_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,19 @@ class WorkspaceBilling:
     invoices: list[InvoiceLine]
 
 
-def usage_line(listing: Listing, since: datetime, quantity: int) -> UsageLine:
-    """``quantity`` units of ``listing`` this period, with its included units taken off
-    the way the provider's graduated price takes them off."""
-    included = max(0, int(listing.included_units or 0))
+def usage_line(listing: Listing, since: datetime, quantity: int,
+               plan: ListingPlan | None = None) -> UsageLine:
+    """``quantity`` units of ``listing`` this period at the price of the subscription's
+    ``plan`` (the listing's own columns for one made before plans), with its included
+    units taken off the way the provider's graduated price takes them off."""
+    priced = plan or listing
+    included = max(0, int(priced.included_units or 0))
+    unit_price = int(priced.unit_price or 0)
     return UsageLine(listing=listing, since=since, quantity=quantity, included=included,
                      billable=max(0, quantity - included),
-                     charge=usage_charge(quantity, int(listing.unit_price), included),
-                     currency=listing.currency.lower())
+                     charge=usage_charge(quantity, unit_price, included),
+                     currency=listing.currency.lower(), unit_price=unit_price,
+                     plan_name=plan.name if plan else "")
 
 
 def workspace_billing(session: Session, workspace_id: int, now: datetime | None = None,
@@ -110,8 +117,8 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
     invoices = session.exec(select(Invoice).where(Invoice.workspace_id == workspace_id)
                             .order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc())
                             .limit(invoice_limit)).all()
-    plan_names = _plan_names(session, [*subscriptions, *(session.get(Subscription, invoice.subscription_id)
-                                                         for invoice in invoices)])
+    plans = _plans(session, [*subscriptions, *(session.get(Subscription, invoice.subscription_id)
+                                               for invoice in invoices)])
     lines, usage = [], []
     for subscription in subscriptions:
         ongoing = subscription.status != SubscriptionStatus.CANCELED
@@ -120,14 +127,15 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
             trial_end=as_utc(subscription.trial_end) if ongoing else None,
             renews_at=(as_utc(subscription.current_period_end)
                        if ongoing and not subscription.cancel_at_period_end else None),
-            plan_name=plan_names.get(subscription.id, "")))
+            plan_name=_name(plans.get(subscription.id))))
         if ongoing and subscription.install_id is not None \
                 and listing(subscription.listing_id).pricing_model == PricingModel.USAGE:
             since = period_start(subscription, now)
             total = session.exec(select(func.coalesce(func.sum(UsageEvent.quantity), 0)).where(
                 UsageEvent.install_id == subscription.install_id,
                 col(UsageEvent.occurred_at) >= since)).one()
-            usage.append(usage_line(listing(subscription.listing_id), since, int(total)))
+            usage.append(usage_line(listing(subscription.listing_id), since, int(total),
+                                    plans.get(subscription.id)))
     refunded = refunded_per_invoice(session, [invoice.id for invoice in invoices])
     return WorkspaceBilling(
         subscriptions=lines, usage=usage,
@@ -136,22 +144,20 @@ def workspace_billing(session: Session, workspace_id: int, now: datetime | None 
                               amount=(invoice.amount_paid if invoice.status == "paid"
                                       else invoice.amount_due),
                               refunded=refunded.get(invoice.id, 0),
-                              plan_name=plan_names.get(invoice.subscription_id, ""))
+                              plan_name=_name(plans.get(invoice.subscription_id)))
                   for invoice in invoices])
 
 
-def _plan_names(session: Session, subscriptions) -> dict[int, str]:
-    """{subscription id: its price plan's name}, in one query for all of them."""
-    plan_ids = {s.plan_id: s.id for s in subscriptions if s is not None and s.plan_id}
-    by_subscription: dict[int, str] = {}
-    if not plan_ids:
-        return by_subscription
-    names = dict(session.exec(select(ListingPlan.id, ListingPlan.name).where(
-        col(ListingPlan.id).in_(list(plan_ids)))).all())
-    for subscription in subscriptions:
-        if subscription is not None and subscription.plan_id in names:
-            by_subscription[subscription.id] = names[subscription.plan_id]
-    return by_subscription
+def _plans(session: Session, subscriptions) -> dict[int, ListingPlan]:
+    """{subscription id: its price plan}, in one query for all of them; subscriptions
+    made before plans have none."""
+    subscriptions = [s for s in subscriptions if s is not None]
+    found = plans_by_id(session, [s.plan_id for s in subscriptions])
+    return {s.id: found[s.plan_id] for s in subscriptions if s.plan_id in found}
+
+
+def _name(plan: ListingPlan | None) -> str:
+    return plan.name if plan else ""
 
 
 def portal_customer_id(session: Session, provider, workspace_id: int) -> str | None:

@@ -30,6 +30,7 @@ from billing.models import (
 from core.db import utcnow
 from installs.models import Install, InstallStatus, Trial, TrialStatus
 from listings.models import Listing, PricingModel
+from listings.plans import ListingPlan, PlanInterval
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 # The ranges the revenue page offers (months, newest last).
@@ -198,15 +199,21 @@ def trials_per_month(session: Session, partner_id: int, span: MonthSpan,
 
 def monthly_recurring_revenue(session: Session, partner_id: int,
                               listing_id: int | None = None) -> dict[str, int]:
-    """MRR now, ``{currency: minor units}``: the flat monthly price of the partner's
-    listings for each subscription that is active, trialing or past due.
+    """MRR now, ``{currency: minor units}``: for each subscription to the partner's
+    flat-priced listings that is active, trialing or past due, the monthly price of
+    its plan (a yearly plan's price over twelve, to the nearest minor unit), or the
+    listing's monthly price for a subscription made before plans.
 
     Usage-priced listings add nothing here: what they earn depends on the usage
     reported, which shows in the usage series and, once invoiced, in the ledger.
-    The listing's current price is used (a price change applies to renewals).
+    The plan's current price is used (a price change applies to renewals).
     """
-    statement = _owned(select(Listing.currency, func.sum(Listing.monthly_price)).select_from(
-        Subscription), partner_id, listing_id, Subscription.listing_id).where(
+    plan_monthly = case((ListingPlan.interval == PlanInterval.YEAR, (ListingPlan.price + 6) // 12),
+                        else_=ListingPlan.price)
+    monthly = func.coalesce(plan_monthly, Listing.monthly_price)
+    statement = _owned(select(Listing.currency, func.sum(monthly)).select_from(Subscription)
+                       .outerjoin(ListingPlan, col(ListingPlan.id) == Subscription.plan_id),
+                       partner_id, listing_id, Subscription.listing_id).where(
         col(Subscription.status).in_([str(status) for status in PAYING_STATUSES]),
         Listing.pricing_model == PricingModel.FLAT_MONTHLY).group_by(Listing.currency)
     return {currency.lower(): int(total) for currency, total in session.exec(statement).all()

@@ -137,9 +137,12 @@ LOCAL_BASE_URL = "http://127.0.0.1:5000"
 
 
 def _base_url_default(defaults: Defaults) -> str:
-    if not defaults.local and defaults.config.get("MAIL_SERVER"):
-        raise ConfigError("BAZAAR_BASE_URL must be set when MAIL_SERVER is and BAZAAR_ENV is "
-                          f"{defaults.env!r}: the links in mail would point at "
+    # Outside a local or test run the address is the site's public one: mail links,
+    # canonical links, Open Graph tags and the sitemap would otherwise point at this
+    # machine, which search engines and recipients cannot reach.
+    if not defaults.local:
+        raise ConfigError(f"BAZAAR_BASE_URL must be set when BAZAAR_ENV is {defaults.env!r}: "
+                          "links in mail, canonical links and the sitemap would point at "
                           f"{LOCAL_BASE_URL}; e.g. https://bazaar.example.com")
     return LOCAL_BASE_URL
 
@@ -231,8 +234,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BAZAAR_BASE_URL", "mail", BaseAddress(), _base_url_default,
             "the site's public address, which links in mail, canonical links and the "
             "sitemap start with (docs/findable.md)",
-            default_text=f"`{LOCAL_BASE_URL}`; required with `MAIL_SERVER` outside local "
-            "and test runs"),
+            default_text=f"`{LOCAL_BASE_URL}` in local and test runs; required in any other"),
     Setting("MAIL_MAX_ATTEMPTS", "mail", WholeNumber(1, 100), 16,
             "attempts before a message is marked failed (an admin can retry it); with the "
             "backoff (30 s doubling, at most 1 h) 16 attempts span about 10 hours"),

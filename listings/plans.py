@@ -99,6 +99,16 @@ def stored_plans(session: Session, listing_id: int) -> list[ListingPlan]:
         .order_by(ListingPlan.position, ListingPlan.id)).all())
 
 
+def plans_by_id(session: Session, plan_ids) -> dict[int, ListingPlan]:
+    """The plans with these ids, retired ones too (what was bought stays named), by id,
+    in one query (none asked: no query)."""
+    wanted = {plan_id for plan_id in plan_ids if plan_id}
+    if not wanted:
+        return {}
+    return {plan.id: plan for plan in session.exec(
+        select(ListingPlan).where(col(ListingPlan.id).in_(wanted))).all()}
+
+
 def implicit_plan(listing: Listing) -> ListingPlan:
     """The one plan of a paid listing without plan rows, made from its price columns
     (not stored: its id is None)."""

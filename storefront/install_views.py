@@ -42,7 +42,15 @@ from installs.services import (
 from installs.tokens import issue_install_token
 from installs.trials import settle_trials, trial_days_left
 from listings.models import Listing, ListingStatus, Partner
-from listings.plans import ListingPlan, PlanNotOffered, chosen_plan, listing_plans, plan_offers
+from listings.plans import (
+    ListingPlan,
+    PlanNotOffered,
+    chosen_plan,
+    listing_plans,
+    plan_offers,
+    plan_price,
+    plans_by_id,
+)
 from listings.services import current_release, published_listing
 from storefront.charging import stop_charging
 from storefront.queries import (
@@ -274,6 +282,8 @@ def my_apps():
         disabled=[(install, listings[install.listing_id]) for install in disabled
                   if active_install(session, workspace, install.listing_id) is None],
         trials=trials, days_left=trial_days_left,
+        plans=plans_by_id(session, [install.plan_id for install in installs]),
+        plan_price=plan_price,
         changes={install.id: change for install in installs
                  if (change := scope_changes(session, install)) is not None},
         notifications=notifications,

@@ -277,3 +277,24 @@ def test_ids_too_large_for_the_database_are_404_not_500(client, db, login, admin
     for path in ["/my/apps/99999999999/installed", "/partner/listings/99999999999"]:
         assert client.get(path).status_code == 404, path
     assert client.post("/my/apps/99999999999/uninstall").status_code == 404
+
+
+def test_my_apps_names_the_plan_each_app_is_on_with_its_price(client, db, login, admin):
+    """Found after plans came (issue 16): My apps showed a paid app without saying
+    which of its plans the workspace chose, or what that plan costs."""
+    from listings.plans import add_plan
+
+    listing = factories.make_listing(db, name="Pipeline Pro", pricing_model="flat_monthly",
+                                     monthly_price=2900)
+    annual = add_plan(db, listing, {"name": "Annual", "interval": "year", "price": 29000})
+    install = factories.make_install(db, workspace_of(db, admin), listing)
+    install.plan_id = annual.id
+    factories.save(db, install)
+    free = factories.make_listing(db, name="Free Helper")
+    factories.make_install(db, workspace_of(db, admin), free)
+    login(admin)
+    page = " ".join(client.get("/my/apps").get_data(as_text=True).split())
+    pipeline = page[page.index("Pipeline Pro"):]
+    assert "Annual plan, $290.00/year" in pipeline
+    helper = page[page.index("Free Helper"):]
+    assert " plan, " not in helper[:helper.index("Installed") + 200]

@@ -160,3 +160,27 @@ def test_a_retried_portal_click_gets_the_same_session(app, client, db, login, ad
     monkeypatch.setattr("billing.customer_views.short_lived_key", lambda name: f"{name}:a-minute-later")
     later = client.post("/my/billing/portal").location
     assert later != first and client.get(later).status_code == 200
+
+
+def test_usage_is_estimated_at_the_subscriptions_own_plan(client, db, login, admin):
+    """Found after plans came (issue 16): the estimate read the listing's first plan,
+    so a workspace on a bigger usage tier saw the wrong included units and unit price."""
+    from listings.plans import add_plan
+
+    workspace = workspace_of(db, admin)
+    metered = factories.make_usage_listing(db, name="Meter Tool", unit_price=5,
+                                           included_units=100)
+    scale = add_plan(db, metered, {"name": "Scale", "interval": "month", "unit_price": 2,
+                                   "included_units": 1000})
+    install = factories.make_install(db, workspace, metered)
+    factories.make_subscription(db, workspace, metered, install=install, plan_id=scale.id,
+                                current_period_end=utcnow() + timedelta(days=10))
+    factories.make_usage_event(db, install, quantity=1500)
+    login(admin)
+
+    page = client.get("/my/billing").get_data(as_text=True)
+    usage = " ".join(page.split("Usage this period")[1].split("<h2>")[0].split())
+
+    assert "Scale" in usage
+    assert "The first 1,000 are included free; 500 billable at $0.02 each" in usage
+    assert "$10.00 so far" in usage

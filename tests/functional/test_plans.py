@@ -463,3 +463,23 @@ def test_plans_of_a_listing_in_review_stay_as_they_are(client, db, login, partne
     assert response.status_code == 302
     assert len(stored_plans(db, own_listing.id)) == 1
     assert "can't be changed now" in text(client.get(response.location).get_data(as_text=True))
+
+
+def test_the_phone_install_bar_submits_the_same_form_with_the_first_plans_price(client, db):
+    """The bar that follows a phone reader down the page (shown by js/plans.js once
+    the install form has scrolled away) names the app and its plans, and its button
+    belongs to the install form, so the plan chosen in the table is the one bought."""
+    listing, *_ = plans_listing(db)
+    html = page(client, f"/apps/{listing.slug}")
+    bar = html[html.index("data-install-bar"):]
+    bar = bar[:bar.index("</div>")]
+    assert "hidden" in bar  # shown by the script only, never over a desktop page
+    assert 'form="install-form"' in bar and 'id="install-form"' in html
+    assert "Buy — $29.00/month" in text(bar) and "Compare 3 plans" in text(bar)
+
+
+def test_an_installed_app_has_no_install_bar(client, db, login):
+    listing, *_ = plans_listing(db)
+    user = factories.make_installer(db, listing)
+    login(user)
+    assert "data-install-bar" not in page(client, f"/apps/{listing.slug}")

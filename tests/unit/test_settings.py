@@ -19,7 +19,8 @@ from core import settings as core_settings
 from core.settings import BY_KEY, SETTINGS, ConfigError, load_config, render_docs
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {"BAZAAR_ENV": "production", "SECRET_KEY": "p" * 40}
+PRODUCTION = {"BAZAAR_ENV": "production", "SECRET_KEY": "p" * 40,
+              "BAZAAR_BASE_URL": "https://bazaar.example.com"}
 
 
 def _parse(name: str, raw):
@@ -55,6 +56,17 @@ def test_the_defaults_follow_the_kind_of_run(tmp_path):
     # The senders follow BACKGROUND_WORK when it is set, whatever BAZAAR_ENV says.
     chosen = load_config(tmp_path, {**PRODUCTION, "BACKGROUND_WORK": "in-process"})
     assert [chosen[name] for name in senders] == ["thread"] * 3
+
+
+def test_production_needs_the_sites_public_address(tmp_path):
+    """Canonical links, the sitemap and mail links start with it: without it they would
+    point at 127.0.0.1, which no search engine or recipient can reach."""
+    without = {key: value for key, value in PRODUCTION.items() if key != "BAZAAR_BASE_URL"}
+    with pytest.raises(ConfigError, match="BAZAAR_BASE_URL must be set when BAZAAR_ENV is "
+                                          "'production'"):
+        load_config(tmp_path, without)
+    assert load_config(tmp_path, {"BAZAAR_ENV": "local"})["BAZAAR_BASE_URL"] == \
+        "http://127.0.0.1:5000"
 
 
 def test_each_setting_is_in_one_known_section_with_a_description():
@@ -189,7 +201,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_production_refuses_a_short_secret_key_without_echoing_it(tmp_path):
     with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 characters") as caught:
-        load_config(tmp_path, {"BAZAAR_ENV": "staging", "SECRET_KEY": "hunter2-hunter2"})
+        load_config(tmp_path, {"BAZAAR_ENV": "staging", "SECRET_KEY": "hunter2-hunter2",
+                               "BAZAAR_BASE_URL": "https://staging.example.com"})
     assert "hunter2" not in str(caught.value)
     assert load_config(tmp_path, PRODUCTION)["SECRET_KEY"] == PRODUCTION["SECRET_KEY"]
 

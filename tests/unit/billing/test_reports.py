@@ -171,3 +171,22 @@ def test_malformed_months_are_refused_with_the_expected_form(text):
 
 def test_a_month_parses_to_its_first_day():
     assert parse_month(" 2026-11 ") == date(2026, 11, 1)
+
+
+def test_mrr_counts_each_subscriptions_own_plan_an_annual_one_as_a_twelfth(db):
+    """Found after plans came (issue 16): MRR read the listing's first plan price for
+    every subscription, so a $290/year plan counted as $29 a month and a Pro plan as Basic."""
+    from billing.reports import monthly_recurring_revenue
+    from listings.plans import add_plan
+
+    partner = factories.make_partner(db)
+    listing = factories.make_listing(db, partner=partner, pricing_model="flat_monthly",
+                                     monthly_price=2900)
+    annual = add_plan(db, listing, {"name": "Annual", "interval": "year", "price": 30000})
+    pro = add_plan(db, listing, {"name": "Pro", "interval": "month", "price": 7900})
+    factories.make_subscription(db, _workspace(db), listing)  # no plan: the listing's price
+    factories.make_subscription(db, _workspace(db), listing, plan_id=annual.id)
+    factories.make_subscription(db, _workspace(db), listing, plan_id=pro.id)
+    factories.make_subscription(db, _workspace(db), listing, plan_id=pro.id, status="canceled")
+    assert monthly_recurring_revenue(db, partner.id) == {"usd": 2900 + 2500 + 7900}
+    assert monthly_recurring_revenue(db, partner.id, listing.id) == {"usd": 13300}
