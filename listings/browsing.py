@@ -160,14 +160,6 @@ _PUBLISHED_CARDS = (
 )
 
 
-def listing_descriptions(session: Session, listing_ids: list[int]) -> dict[int, str]:
-    """The Markdown descriptions of ``listing_ids``, in one statement (none when empty)."""
-    if not listing_ids:
-        return {}
-    return dict(session.exec(select(Listing.id, Listing.description)
-                             .where(col(Listing.id).in_(listing_ids))).all())
-
-
 def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> list[ListingCard]:
     """Cards for the listings of ``listing_ids`` that are still published, in the
     given order (a search backend's ranking), in two queries whatever their

@@ -16,16 +16,14 @@ from markupsafe import escape
 
 from core.db import get_session
 from core.extensions import limiter
-from core.markdown import markdown_blocks
 from core.pagination import page_count
-from listings.browsing import ListingCard, listing_descriptions, published_cards_in_order
+from listings.browsing import ListingCard, published_cards_in_order
 from listings.models import BadgeKind, Category
 from listings.queries import categories_in_order
 from listings.scopes import REGIONS
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
 from search.interfaces import SearchHit, SearchResult, SearchUnavailable
 from search.services import kept_search, kept_suggestions
-from search.snippets import separate_blocks
 
 bp = Blueprint("search", __name__)
 
@@ -85,11 +83,6 @@ def result_cards(session, hits: list[SearchHit]) -> list[SearchResultCard]:
     published are left out."""
     cards = published_cards_in_order(session, [hit.id for hit in hits])
     highlights = {hit.id: hit.highlights for hit in hits}
-    # The cards leave the description out (it is long); the ones whose snippet
-    # is shown are read in one statement, to mark where its blocks end.
-    descriptions = listing_descriptions(session, [
-        card.listing.id for card in cards
-        if (highlights.get(card.listing.id) or {}).get("description")])
     results = []
     for card in cards:
         shown = {}
@@ -102,9 +95,6 @@ def result_cards(session, hits: list[SearchHit]) -> list[SearchResultCard]:
             whole = WHOLE_FIELDS.get(name)
             if whole and html.unescape(_unmarked(checked)) != getattr(card.listing, whole):
                 continue
-            if name == "description":
-                checked = separate_blocks(
-                    checked, markdown_blocks(descriptions.get(card.listing.id, "")))
             shown[name] = checked
         results.append(SearchResultCard(card, shown))
     return results

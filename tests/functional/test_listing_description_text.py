@@ -47,7 +47,7 @@ def document_text(db, listing_id: int) -> str:
 def test_the_rendered_text_is_not_the_markdown():
     # Guards the tests below: a stored copy of the raw Markdown would not pass them.
     text = markdown_to_text(DESCRIPTION)
-    assert text.startswith("Why teams pick it Pipe Sync keeps contacts and deals in step")
+    assert text.startswith("Why teams pick it · Pipe Sync keeps contacts and deals in step")
     assert "**" not in text and "](" not in text
 
 
@@ -83,8 +83,8 @@ def test_the_text_follows_an_edit_of_the_description(db):
     fields = {"name": listing.name, "tagline": listing.tagline, "description": EDITED}
     update_listing(db, listing, factories.make_category(db), ListingUpdate(**fields))
     db.commit()
-    assert stored_text(db, listing.id) == "Now with webhooks. Faster Cheaper"
-    assert document_text(db, listing.id) == "Now with webhooks. Faster Cheaper"
+    assert stored_text(db, listing.id) == "Now with webhooks. Faster · Cheaper"
+    assert document_text(db, listing.id) == "Now with webhooks. Faster · Cheaper"
 
     # An edit that leaves the description alone keeps the text, even when the
     # description was never loaded; clearing the description clears it.
@@ -92,7 +92,7 @@ def test_the_text_follows_an_edit_of_the_description(db):
     db.expire(fresh)
     fresh.tagline = "A new tagline"
     db.commit()
-    assert stored_text(db, listing.id) == "Now with webhooks. Faster Cheaper"
+    assert stored_text(db, listing.id) == "Now with webhooks. Faster · Cheaper"
     fresh.description = ""
     db.commit()
     assert stored_text(db, listing.id) == ""

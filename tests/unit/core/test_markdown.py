@@ -35,9 +35,27 @@ def test_empty_text_renders_nothing():
 
 
 def test_plain_text_for_search():
-    assert markdown_to_text("# Hi\n\n**there** <b>x</b>") == "Hi there <b>x</b>"
+    assert markdown_to_text("# Hi\n\n**there** <b>x</b>") == "Hi · there <b>x</b>"
 
 
 def test_plain_text_keeps_words_of_links_lists_code_and_tables():
     text = "Intro [docs](https://x.example.com)\n\n- one\n- two\n\n```\ncode here\n```\n\n| a | b |\n|---|---|\n| c | d |"
-    assert markdown_to_text(text) == "Intro docs one two code here a b c d"
+    assert markdown_to_text(text) == "Intro docs · one · two · code here · a · b · c · d"
+
+
+BLOCKY = """## What you get
+
+- Multi-currency invoices
+- Overdue reminders & receipts
+
+Works with every ledger. Set up in minutes.
+
+Questions? Ask us"""
+
+
+def test_a_dot_goes_where_a_block_ended_without_punctuation():
+    """Search snippets are windows of this text (issue 16): "What you get Multi-currency
+    invoices Overdue…" read as one sentence. Marked once, when the text is stored."""
+    assert markdown_to_text(BLOCKY) == (
+        "What you get · Multi-currency invoices · Overdue reminders & receipts · "
+        "Works with every ledger. Set up in minutes. Questions? Ask us")

@@ -27,7 +27,7 @@ def test_existing_listings_get_the_text_of_their_description_and_it_reverses(tmp
             "SELECT description_text FROM listings ORDER BY id")).scalars().all()
     engine.dispose()
     assert stored == [markdown_to_text(description) for description in DESCRIPTIONS]
-    assert stored[0] == "Pipe Sync keeps contacts in step. Two-way Docs"
+    assert stored[0] == "Pipe Sync keeps contacts in step. Two-way · Docs"
 
     command.downgrade(alembic_config(url), "0018")
     upgrade_database(url, "0019")
