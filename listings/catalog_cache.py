@@ -60,10 +60,14 @@ def track(model: type) -> None:
     _TRACKED_TABLES.add(model.__tablename__)
 
 
+# Built once: every catalog page and app page reads it (statements are immutable).
+_CURRENT_TOKEN = select(CatalogVersion.token).where(CatalogVersion.id == 1)
+
+
 def current_token(session: Session) -> str | None:
     """The catalog's version now; None on a database without the row (never
     migrated to 0021), where nothing is kept."""
-    return session.exec(select(CatalogVersion.token).where(CatalogVersion.id == 1)).first()
+    return session.exec(_CURRENT_TOKEN).first()
 
 
 def bump(session: Session) -> None:

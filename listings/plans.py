@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import ValidationError, field_validator
+from sqlalchemy import bindparam
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.db import utcnow
@@ -91,12 +92,15 @@ class PlanNotOffered(ListingError):
 
 # --- reading -----------------------------------------------------------------------
 
+# Built once (the app page reads it on every render); the listing is bound at each call.
+_ACTIVE_PLANS = (select(ListingPlan).where(ListingPlan.listing_id == bindparam("listing_id"),
+                                           col(ListingPlan.retired_at).is_(None))
+                 .order_by(ListingPlan.position, ListingPlan.id))
+
 
 def stored_plans(session: Session, listing_id: int) -> list[ListingPlan]:
     """The listing's active plan rows, in the partner's order."""
-    return list(session.exec(select(ListingPlan).where(
-        ListingPlan.listing_id == listing_id, col(ListingPlan.retired_at).is_(None))
-        .order_by(ListingPlan.position, ListingPlan.id)).all())
+    return list(session.exec(_ACTIVE_PLANS, params={"listing_id": listing_id}).all())
 
 
 def plans_by_id(session: Session, plan_ids) -> dict[int, ListingPlan]:

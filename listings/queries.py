@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from accounts.models import User
@@ -155,10 +156,15 @@ def audit_actions(session: Session) -> list[str]:
 # --- one listing: the editor's review page and the partner's detail page -----------------
 
 
+# The app page's reads are built once, their values bound at each call: building a
+# statement cost as much as running it (bench/page-costs).
+_SCREENSHOTS = (select(Screenshot).where(Screenshot.listing_id == bindparam("listing_id"))
+                .order_by(Screenshot.position, Screenshot.id))
+
+
 def listing_screenshots(session: Session, listing_id: int) -> list[Screenshot]:
     """A listing's screenshots in display order."""
-    return list(session.exec(select(Screenshot).where(Screenshot.listing_id == listing_id)
-                             .order_by(Screenshot.position, Screenshot.id)).all())
+    return list(session.exec(_SCREENSHOTS, params={"listing_id": listing_id}).all())
 
 
 def listing_releases(session: Session, listing_id: int) -> list[Release]:
@@ -217,11 +223,15 @@ def latest_releases(session: Session, listing_ids: list[int]) -> dict[int, Relea
 # --- the listing page's version history ---------------------------------------------------
 
 
+_APPROVED_RELEASES = (
+    select(Release).where(Release.listing_id == bindparam("listing_id"),
+                          Release.review_status == ReleaseStatus.APPROVED)
+    .order_by(col(Release.created_at).desc(), col(Release.id).desc())
+    .limit(bindparam("limit")))
+
+
 def approved_releases(session: Session, listing_id: int, limit: int = 20) -> list[Release]:
     """The listing's newest ``limit`` approved releases, newest first: its public
     version history (pending and rejected releases are the partner's business)."""
-    return list(session.exec(
-        select(Release).where(Release.listing_id == listing_id,
-                              Release.review_status == ReleaseStatus.APPROVED)
-        .order_by(col(Release.created_at).desc(), col(Release.id).desc()).limit(limit)
-    ).all())
+    return list(session.exec(_APPROVED_RELEASES,
+                             params={"listing_id": listing_id, "limit": limit}).all())

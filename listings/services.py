@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, func, select
 
 from accounts.models import User
@@ -47,6 +47,17 @@ from listings.review_checks import BURST_WINDOW, hold_reasons
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}
 # Statuses under which customers can see a listing's page.
 VISIBLE_STATUSES = {ListingStatus.PUBLISHED, ListingStatus.DELISTED}
+
+# What public pages read on every render, built once (statements are immutable) with
+# their values bound at each call: building one cost as much as running it.
+_VISIBLE_BY_SLUG = select(Listing).where(Listing.slug == bindparam("slug"),
+                                         col(Listing.status).in_(VISIBLE_STATUSES))
+_STAR_COUNTS = (select(Review.rating, func.count())
+                .where(Review.listing_id == bindparam("listing_id"),
+                       Review.status == ReviewStatus.PUBLISHED)
+                .group_by(Review.rating))
+_UNREVOKED_BADGES = select(Badge).where(
+    col(Badge.listing_id).in_(bindparam("ids", expanding=True)), col(Badge.revoked_at).is_(None))
 
 
 class ListingError(ValueError):
@@ -282,8 +293,7 @@ def delist_listing(session: Session, listing: Listing, editor: User, reason: str
 
 def published_listing(session: Session, slug: str) -> Listing | None:
     """The listing behind a public page: published, or delisted with its notice."""
-    return session.exec(select(Listing).where(Listing.slug == slug,
-                                              col(Listing.status).in_(VISIBLE_STATUSES))).first()
+    return session.exec(_VISIBLE_BY_SLUG, params={"slug": slug}).first()
 
 
 def ensure_webhook_secret(listing: Listing) -> str:
@@ -374,11 +384,7 @@ def reply_to_review(session: Session, review: Review, body: str) -> None:
 
 def rating_summary(session: Session, listing_id: int) -> dict:
     """Average, count and per-star counts of a listing's published reviews."""
-    rows = session.exec(
-        select(Review.rating, func.count()).where(Review.listing_id == listing_id,
-                                                  Review.status == ReviewStatus.PUBLISHED)
-        .group_by(Review.rating)
-    ).all()
+    rows = session.exec(_STAR_COUNTS, params={"listing_id": listing_id}).all()
     stars = {star: 0 for star in range(5, 0, -1)}
     for rating, count in rows:
         stars[rating] = count
@@ -446,8 +452,7 @@ def active_badges(session: Session, listing_ids: Iterable[int]) -> dict[int, lis
     if not ids:
         return {}
     now = utcnow()
-    badges = session.exec(select(Badge).where(col(Badge.listing_id).in_(ids),
-                                              col(Badge.revoked_at).is_(None))).all()
+    badges = session.exec(_UNREVOKED_BADGES, params={"ids": ids}).all()
     result: dict[int, list[Badge]] = {}
     for badge in badges:
         if badge.is_active(now):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from accounts.models import User
@@ -34,10 +35,10 @@ from listings.review_queries import DEFAULT_SORT, helpful_count_column, review_o
 from listings.services import VISIBLE_STATUSES
 
 __all__ = [
-    "UsersPage", "approved_releases", "category_by_slug", "collection_by_slug", "delisted_rule_titles",
-    "expired_installs", "listing_screenshots", "listings_by_id", "maker_category_and_installs", "partner_name",
-    "partner_names", "published_reviews_page", "review_by_author", "suggested_apps",
-    "trials_by_id", "users_page", "visible_screenshot",
+    "UsersPage", "approved_releases", "category_by_slug", "collection_by_slug",
+    "delisted_rule_titles", "expired_installs", "listing_screenshots", "listings_by_id",
+    "maker_category_and_installs", "partner_name", "partner_names", "published_reviews_page",
+    "review_by_author", "suggested_apps", "trials_by_id", "users_page", "visible_screenshot",
 ]
 
 # --- catalog pages --------------------------------------------------------------------
@@ -53,18 +54,23 @@ def collection_by_slug(session: Session, slug: str) -> Collection | None:
     return session.exec(select(Collection).where(Collection.slug == slug)).first()
 
 
+# Built once (the app page reads it on every render); the listing is bound at each call.
+_ACTIVE_INSTALLS = (select(func.count(col(Install.id))).where(
+    Install.listing_id == Listing.id, Install.status == InstallStatus.ACTIVE)
+    .correlate(Listing).scalar_subquery())
+_MAKER_CATEGORY_AND_INSTALLS = (
+    select(Partner, Category, _ACTIVE_INSTALLS).select_from(Listing)
+    .join(Partner, col(Partner.id) == Listing.partner_id)
+    .join(Category, col(Category.id) == Listing.category_id)
+    .where(Listing.id == bindparam("listing_id")))
+
+
 def maker_category_and_installs(session: Session,
                                 listing: Listing) -> tuple[Partner, Category, int]:
     """The partner that makes ``listing``, its category and how many workspaces have
     it installed now, in one statement (the app page reads each on every render)."""
-    active_installs = (select(func.count(col(Install.id))).where(
-        Install.listing_id == Listing.id, Install.status == InstallStatus.ACTIVE)
-        .correlate(Listing).scalar_subquery())
-    return tuple(session.exec(
-        select(Partner, Category, active_installs).select_from(Listing)
-        .join(Partner, col(Partner.id) == Listing.partner_id)
-        .join(Category, col(Category.id) == Listing.category_id)
-        .where(Listing.id == listing.id)).one())
+    return tuple(session.exec(_MAKER_CATEGORY_AND_INSTALLS,
+                              params={"listing_id": listing.id}).one())
 
 
 def published_reviews_page(session: Session, listing_id: int, page: int, per_page: int,
