@@ -405,9 +405,15 @@ def screenshot(filename: str):
     found = visible_screenshot(session, filename)
     if found is None:
         abort(404)
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "screenshots"
-    # send_from_directory refuses names that would leave the folder.
-    response = send_from_directory(folder, found.filename, mimetype=found.content_type,
+    return _kept_for_good(Path(current_app.config["UPLOAD_FOLDER"]) / "screenshots",
+                          found.filename, found.content_type)
+
+
+def _kept_for_good(folder: Path, filename: str, content_type: str):
+    """An uploaded file whose name carries a random token and never changes (a new
+    upload gets a new name): caches may keep it for a year. send_from_directory
+    refuses names that would leave the folder."""
+    response = send_from_directory(folder, filename, mimetype=content_type,
                                    max_age=SCREENSHOT_MAX_AGE, conditional=True)
     response.cache_control.public = True
     response.cache_control.immutable = True
@@ -424,13 +430,8 @@ def icon(filename: str):
     content_type = visible_icon(get_session(), filename)
     if content_type is None:
         abort(404)
-    # The name carries a random token and changes with each upload: cached for good.
-    response = send_from_directory(icon_folder(current_app.config["UPLOAD_FOLDER"]), filename,
-                                   mimetype=content_type, max_age=SCREENSHOT_MAX_AGE,
-                                   conditional=True)
-    response.cache_control.public = True
-    response.cache_control.immutable = True
-    return response
+    return _kept_for_good(icon_folder(current_app.config["UPLOAD_FOLDER"]), filename,
+                          content_type)
 
 
 @bp.route("/apps/<slug>/icon.svg")
