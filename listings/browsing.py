@@ -141,7 +141,8 @@ def collections_with_cards(session: Session, per_collection: int = 8
 CARD_COLUMNS = (Listing.slug, Listing.name, Listing.tagline, Listing.status, Listing.partner_id,
                 Listing.category_id, Listing.pricing_model, Listing.currency,
                 Listing.monthly_price, Listing.unit_name, Listing.unit_price,
-                Listing.included_units, Listing.trial_days, Listing.icon_filename)
+                Listing.included_units, Listing.trial_days, Listing.icon_filename,
+                Listing.card_price, Listing.card_interval, Listing.plan_count)
 # A listing's published reviews, for the card's rating (read from the covering
 # index on reviews (listing_id, status, rating)).
 _PUBLISHED_REVIEWS = ((col(Review.listing_id) == Listing.id)

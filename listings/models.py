@@ -300,10 +300,29 @@ class Listing(ListingBase, table=True):
     description_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # The uploaded icon under UPLOAD_FOLDER/icons (listings/icons.py); None: generated.
     icon_filename: str | None = Field(default=None, max_length=200)
+    # What a card says of the price (listings/plans.py keeps them): the cheapest plan
+    # a customer compares by (flat: a monthly one if any; usage: its unit price), its
+    # interval, and how many plans are offered ("From ..." when more than one).
+    # None: no plan rows (imported in bulk): the price columns above are the one plan.
+    card_price: int | None = None
+    card_interval: str | None = Field(default=None, max_length=10)
+    plan_count: int = Field(default=1)
 
     @property
     def is_free(self) -> bool:
         return self.pricing_model == PricingModel.FREE
+
+    @property
+    def shown_price(self) -> int:
+        """The amount a card shows: a flat price per ``shown_interval``, or for usage
+        the price per unit (minor units)."""
+        if self.card_price is not None:
+            return self.card_price
+        return self.unit_price if self.pricing_model == PricingModel.USAGE else self.monthly_price
+
+    @property
+    def shown_interval(self) -> str:
+        return self.card_interval or "month"
 
 
 @event.listens_for(Listing, "before_insert")

@@ -7,9 +7,11 @@ its own price per interval (flat) or unit price and included units (usage).
 
 Source of truth: the listing's active ``ListingPlan`` rows. The listing's own price
 columns (``monthly_price``, ``unit_price``, ``included_units``) mirror its first plan,
-written by these services, for what reads one price per listing (cards, the search
-facet, revenue reports, the catalog import). A listing without plan rows (imported in
-bulk, or made before 0023 and not paid) offers one plan made from those columns.
+written by these services, for what reads one price per listing (the partner's listing
+form, the catalog import and export); ``card_price``, ``card_interval`` and
+``plan_count`` say what its card shows ("From $29.00 / month", ``card_plan``). A
+listing without plan rows (imported in bulk, or made before 0023 and not paid) offers
+one plan made from those columns.
 A removed plan is retired, not deleted: installs and subscriptions on it keep its name.
 """
 
@@ -280,8 +282,22 @@ def _checked(listing: Listing, values: dict) -> ListingPlanCreate:
     return data
 
 
-def _mirror_first_plan(session: Session, listing: Listing) -> None:
-    """Keep the listing's price columns equal to its first plan (see the module doc)."""
+def card_plan(plans: list[ListingPlan], pricing_model: str) -> ListingPlan | None:
+    """The plan a card shows, as "From ..." when there are others: the cheapest monthly
+    plan (a yearly one only when none is monthly, since a card compares monthly prices),
+    or for usage the cheapest unit price."""
+    if not plans:
+        return None
+    if pricing_model == PricingModel.USAGE:
+        return min(plans, key=lambda plan: (plan.unit_price, plan.position))
+    monthly = [plan for plan in plans if plan.interval == PlanInterval.MONTH]
+    return min(monthly or plans, key=lambda plan: (plan.price, plan.position))
+
+
+def _mirror_plans(session: Session, listing: Listing) -> None:
+    """Keep the listing's price columns equal to its first plan, and what its card
+    says (``card_price``, ``card_interval``, ``plan_count``) to its plans (see the
+    module doc)."""
     plans = stored_plans(session, listing.id)
     if not plans:
         return
@@ -290,6 +306,11 @@ def _mirror_first_plan(session: Session, listing: Listing) -> None:
         listing.monthly_price = first.price
     elif listing.pricing_model == PricingModel.USAGE:
         listing.unit_price, listing.included_units = first.unit_price, first.included_units
+    shown = card_plan(plans, listing.pricing_model)
+    flat = listing.pricing_model == PricingModel.FLAT_MONTHLY
+    listing.card_price = shown.price if flat else shown.unit_price
+    listing.card_interval = shown.interval
+    listing.plan_count = len(plans)
     listing.updated_at = utcnow()
     session.add(listing)
 
@@ -313,7 +334,7 @@ def add_plan(session: Session, listing: Listing, values: dict) -> ListingPlan:
                        position=(existing[-1].position + 1) if existing else 0)
     session.add(plan)
     session.flush()
-    _mirror_first_plan(session, listing)
+    _mirror_plans(session, listing)
     return plan
 
 
@@ -337,7 +358,7 @@ def update_plan(session: Session, listing: Listing, plan: ListingPlan, values: d
         setattr(plan, key, value)
     session.add(plan)
     session.flush()
-    _mirror_first_plan(session, listing)
+    _mirror_plans(session, listing)
     return plan
 
 
@@ -349,7 +370,7 @@ def retire_plan(session: Session, listing: Listing, plan: ListingPlan) -> None:
     plan.retired_at = utcnow()
     session.add(plan)
     session.flush()
-    _mirror_first_plan(session, listing)
+    _mirror_plans(session, listing)
 
 
 def sync_first_plan(session: Session, listing: Listing) -> None:
@@ -362,6 +383,7 @@ def sync_first_plan(session: Session, listing: Listing) -> None:
     if not plans:
         session.add(implicit_plan(listing))
         session.flush()
+        _mirror_plans(session, listing)
         return
     first, flat = plans[0], listing.pricing_model == PricingModel.FLAT_MONTHLY
     if flat:
@@ -376,3 +398,4 @@ def sync_first_plan(session: Session, listing: Listing) -> None:
             other.retired_at = utcnow()
             session.add(other)
     session.flush()
+    _mirror_plans(session, listing)

@@ -115,20 +115,26 @@ def offer(listing: Listing, url: str) -> dict:
     currency = (listing.currency or "usd").upper()
     found: dict = {"@type": "Offer", "price": "0", "priceCurrency": currency, "url": url}
     if listing.pricing_model == PricingModel.FLAT_MONTHLY:
-        price = _price(listing.monthly_price, currency)
+        # The price its card shows (the cheapest monthly plan, else a yearly one).
+        price = _price(listing.shown_price, currency)
         found["price"] = price
-        # unitCode "MON" is UN/CEFACT Common Code for a month.
+        # unitCode "MON" and "ANN" are UN/CEFACT Common Codes for a month and a year.
+        yearly = listing.shown_interval == "year"
         found["priceSpecification"] = {
             "@type": "UnitPriceSpecification", "price": price, "priceCurrency": currency,
-            "billingDuration": "P1M", "unitCode": "MON", "unitText": "month"}
+            "billingDuration": "P1Y" if yearly else "P1M", "unitCode": "ANN" if yearly else "MON",
+            "unitText": "year" if yearly else "month"}
     elif listing.pricing_model == PricingModel.USAGE:
         # Nothing to pay up front; each unit of use is charged.
         unit = listing.unit_name or "unit"
+        unit_price = _price(listing.shown_price, currency)
         found["priceSpecification"] = {
-            "@type": "UnitPriceSpecification", "price": _price(listing.unit_price, currency),
+            "@type": "UnitPriceSpecification", "price": unit_price,
             "priceCurrency": currency, "unitText": unit}
-        described = f"{_price(listing.unit_price, currency)} {currency} per {unit}"
-        if listing.included_units:
+        described = f"{unit_price} {currency} per {unit}"
+        if listing.plan_count > 1:
+            described = f"from {described}, by plan"
+        elif listing.included_units:
             described += f"; the first {listing.included_units:,} included each month"
         found["description"] = described
     if listing.trial_days and listing.pricing_model != PricingModel.FREE:

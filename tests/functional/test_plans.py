@@ -483,3 +483,69 @@ def test_an_installed_app_has_no_install_bar(client, db, login):
     user = factories.make_installer(db, listing)
     login(user)
     assert "data-install-bar" not in page(client, f"/apps/{listing.slug}")
+
+
+# --- the price on cards ---------------------------------------------------------------
+
+
+def card_words(client, db, listing) -> str:
+    """The words of ``listing``'s card on its category page."""
+    from listings.models import Category
+
+    html = page(client, f"/categories/{db.get(Category, listing.category_id).slug}")
+    card = re.search(rf'<li\b[^>]*>(?:(?!</li>).)*?{re.escape(listing.name)}.*?</li>', html, re.S)
+    assert card, f"no card for {listing.name}"
+    return text(card.group(0))
+
+
+def test_a_card_says_from_the_cheapest_monthly_plan_whatever_the_partners_order(client, db):
+    """Found after plans came (issue 16): a card showed the first plan's price, so a
+    listing whose first plan is Pro looked dearer than it is."""
+    listing = factories.make_paid_listing(db, name="Ledger Lion", monthly_price=7900)
+    sync_first_plan(db, listing)
+    [pro] = stored_plans(db, listing.id)
+    pro.name = "Pro"
+    add_plan(db, listing, {"name": "Basic", "interval": "month", "price": 2900})
+    add_plan(db, listing, {"name": "Basic", "interval": "year", "price": 24000})
+    db.commit()
+
+    words = card_words(client, db, listing)
+    assert "From $29.00 / month" in words
+    assert "$79.00" not in words
+
+
+def test_a_card_of_one_yearly_plan_says_per_year(client, db, login, partner_user):
+    """Found after plans came (issue 16): a plan changed to yearly still read
+    "/ month" on cards and in the structured data, at the yearly amount."""
+    from listings.plans import update_plan
+
+    listing = factories.make_paid_listing(db, name="Annual Owl", monthly_price=2900)
+    sync_first_plan(db, listing)
+    [plan] = stored_plans(db, listing.id)
+    update_plan(db, listing, plan, {"name": "Standard", "interval": "year", "price": 29000})
+    db.commit()
+
+    words = card_words(client, db, listing)
+    assert "$290.00 / year" in words
+    assert "From" not in words and "/ month" not in words
+    html = page(client, f"/apps/{listing.slug}")
+    assert '"billingDuration": "P1Y"' in html or '"billingDuration":"P1Y"' in html
+
+
+def test_a_card_of_one_plan_says_no_from(client, db):
+    listing = factories.make_paid_listing(db, name="Single Sparrow", monthly_price=1900)
+    sync_first_plan(db, listing)
+    db.commit()
+    words = card_words(client, db, listing)
+    assert "$19.00 / month" in words and "From" not in words
+
+
+def test_a_usage_card_says_from_the_cheapest_unit_price(client, db):
+    listing = factories.make_usage_listing(db, name="Meter Moth", unit_name="contact",
+                                           unit_price=5, included_units=100)
+    sync_first_plan(db, listing)
+    add_plan(db, listing, {"name": "Volume", "interval": "month", "unit_price": 2,
+                           "included_units": 5000})
+    db.commit()
+    words = card_words(client, db, listing)
+    assert "From $0.02 per contact" in words
