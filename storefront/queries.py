@@ -31,7 +31,12 @@ from listings.models import (
 )
 from listings.prune_queries import delisted_rule_titles, suggested_apps
 from listings.queries import approved_releases, listing_screenshots
-from listings.review_queries import DEFAULT_SORT, helpful_count_column, review_ordering
+from listings.review_queries import (
+    DEFAULT_SORT,
+    REVIEW_SORTS,
+    helpful_count_column,
+    review_ordering,
+)
 from listings.services import VISIBLE_STATUSES
 
 __all__ = [
@@ -73,6 +78,28 @@ def maker_category_and_installs(session: Session,
                               params={"listing_id": listing.id}).one())
 
 
+def _reviews_page_statement(sort: str, by_stars: bool):
+    """The statement of one page of a listing's published reviews, sorted by ``sort``,
+    of the stars bound at each call when ``by_stars``; the listing, limit and offset
+    are bound at each call too."""
+    helpful = helpful_count_column()
+    reviews = (select(Review, User.display_name, Install, helpful)
+               .join(User, col(User.id) == Review.author_id)
+               .join(Install, col(Install.id) == Review.install_id, isouter=True)
+               .where(Review.listing_id == bindparam("listing_id"),
+                      Review.status == ReviewStatus.PUBLISHED))
+    if by_stars:
+        reviews = reviews.where(Review.rating == bindparam("stars"))
+    return (reviews.order_by(*review_ordering(sort, helpful))
+            .offset(bindparam("offset")).limit(bindparam("limit")))
+
+
+# Built once per sort and star filter (the app page reads one on every render, and
+# building it cost about as much as running it).
+_REVIEWS_PAGES = {(sort, by_stars): _reviews_page_statement(sort, by_stars)
+                  for sort in REVIEW_SORTS for by_stars in (False, True)}
+
+
 def published_reviews_page(session: Session, listing_id: int, page: int, per_page: int,
                            sort: str = DEFAULT_SORT, stars: int | None = None,
                            ) -> list[tuple[Review, str, Install | None, int]]:
@@ -82,17 +109,12 @@ def published_reviews_page(session: Session, listing_id: int, page: int, per_pag
     it (None without one) and its number of helpful votes.
 
     One query for all four, however many reviews the page shows."""
-    helpful = helpful_count_column()
-    reviews = (select(Review, User.display_name, Install, helpful)
-               .join(User, col(User.id) == Review.author_id)
-               .join(Install, col(Install.id) == Review.install_id, isouter=True)
-               .where(Review.listing_id == listing_id, Review.status == ReviewStatus.PUBLISHED))
+    statement = _REVIEWS_PAGES[(sort if sort in REVIEW_SORTS else DEFAULT_SORT,
+                                stars is not None)]
+    params = {"listing_id": listing_id, "offset": (page - 1) * per_page, "limit": per_page}
     if stars is not None:
-        reviews = reviews.where(Review.rating == stars)
-    return list(session.exec(
-        reviews.order_by(*review_ordering(sort, helpful))
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all())
+        params["stars"] = stars
+    return list(session.exec(statement, params=params).all())
 
 
 def review_by_author(session: Session, listing_id: int, author_id: int) -> Review | None:
