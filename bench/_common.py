@@ -14,10 +14,12 @@ import math
 import os
 import platform
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -126,6 +128,7 @@ class Gunicorn:
     """``gunicorn app:app`` on a free local port, with its log in ``log_path``.
     Use as a context manager: it is stopped (by its own pid) on the way out.
 
+    ``cwd`` is the source tree it serves (this one unless told).
     ``workers=None`` passes no worker settings, so gunicorn takes the deployment's
     own (``gunicorn.conf.py`` in the repository root, read from the working
     directory); ``options`` are more command-line flags (``--worker-class``...).
@@ -133,8 +136,9 @@ class Gunicorn:
     (``first_request_s``): what the first visitor after a deploy waits."""
 
     def __init__(self, env: dict[str, str], log_path: Path, workers: int | None = 2,
-                 options: Sequence[str] = ()):
+                 options: Sequence[str] = (), cwd: Path = ROOT):
         self.env = env
+        self.cwd = cwd  # the source tree served (another revision's checkout, say)
         self.log_path = log_path
         self.workers = workers
         self.options = list(options)
@@ -153,7 +157,7 @@ class Gunicorn:
             command += ["--workers", str(self.workers)]
         command += [*self.options, "app:app"]
         launched = time.perf_counter()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env,
+        self.process = subprocess.Popen(command, cwd=self.cwd, env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -302,6 +306,24 @@ def replace_section(path: Path, name: str, markdown: str) -> None:
     else:
         text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
     path.write_text(text)
+
+
+def checkout(revision: str, steps: Steps) -> Path:
+    """``revision`` checked out into a temporary git worktree (``remove_checkout`` it)."""
+    folder = Path(tempfile.mkdtemp(prefix="bazaar-bench-checkout-"))
+    steps(f"checking out {revision} into {folder}")
+    completed = subprocess.run(["git", "worktree", "add", "--detach", str(folder), revision],
+                               cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        fail(f"git cannot check out {revision!r}: {completed.stderr.strip()}")
+    return folder
+
+
+def remove_checkout(folder: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT,
+                   capture_output=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def fail(message: str) -> None:
