@@ -93,11 +93,12 @@ class SearchService:
 # An answer the fallback gave while the primary was down is never kept.
 
 
-def kept_search(session: Session, service: SearchService, synonym_file_version: str,
+def kept_search(token: str | None, service: SearchService, synonym_file_version: str,
                 query: SearchQuery) -> SearchAnswer:
-    """``service.search(query)``, kept for this catalog and synonym file version."""
+    """``service.search(query)``, kept for this catalog version (``token``, from
+    ``current_token``) and synonym file version."""
     key = f"search:{synonym_file_version}:{query!r}"
-    return catalog_cache.remember(current_token(session), key, lambda: service.search(query),
+    return catalog_cache.remember(token, key, lambda: service.search(query),
                                   keep=lambda answer: not answer.degraded)
 
 

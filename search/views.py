@@ -16,8 +16,10 @@ from markupsafe import escape
 
 from core.db import get_session
 from core.extensions import limiter
+from core.http_caching import public_page
 from core.pagination import page_count
 from listings.browsing import ListingCard, published_cards_in_order
+from listings.catalog_cache import current_token
 from listings.models import BadgeKind, Category
 from listings.queries import categories_in_order
 from listings.scopes import REGIONS
@@ -192,27 +194,33 @@ def _render_unavailable():
                            categories=categories_in_order(session)), 503
 
 
-@bp.route("/search")
-def results():
-    """Search results with filters, facet counts, sorting and pages; with no
-    text, every app (newest first)."""
-    session = get_session()
+class _NotKept(Exception):
+    """A results page that must not be kept (no backend could answer, or the embedded
+    fallback did): it goes out as it is, and the next visitor asks again."""
+
+    def __init__(self, response):
+        super().__init__("not kept")
+        self.response = response
+
+
+def _results_page(session, token: str | None) -> str:
+    """The results page for this request's arguments; raises ``_NotKept`` with the
+    page when it must not be kept."""
     categories = {category.slug: category for category in categories_in_order(session)}
     per_page = current_app.config["PAGE_SIZE"]
     parsed = parse_search_args(request.args, categories, per_page)
     try:
-        answer = kept_search(session, search_service(),
+        answer = kept_search(token, search_service(),
                              current_app.extensions["bazaar.synonyms"].file_set.version,
                              parsed.query)
     except SearchUnavailable:
-        return _render_unavailable()
+        raise _NotKept(_render_unavailable()) from None
     result = answer.result
-    query = parsed.query
     params = parsed.params()
-    return render_template(
+    page = render_template(
         "search/results.html",
         parsed=parsed,
-        query=query,
+        query=parsed.query,
         params=params,
         result=result,
         results=result_cards(session, result.hits),
@@ -229,6 +237,27 @@ def results():
         exact_url=(url_for("search.results", **dict(params, exact="1"))
                    if result.corrected_text else None),
     )
+    if answer.degraded:
+        raise _NotKept(page)
+    return page
+
+
+@bp.route("/search")
+def results():
+    """Search results with filters, facet counts, sorting and pages; with no
+    text, every app (newest first)."""
+    session = get_session()
+    token = current_token(session)
+    # Like a catalog page, a results page is the same for every anonymous visitor
+    # until the catalog (or, through it, the editors' synonym lines) or the synonym
+    # file changes: kept by both, per address, so a repeated search renders nothing.
+    synonyms = current_app.extensions["bazaar.synonyms"].file_set.version
+    try:
+        return public_page(f"{token}:{synonyms}" if token else None,
+                           lambda: _results_page(session, token),
+                           keep_as=f"search:{request.full_path}")
+    except _NotKept as page:
+        return page.response
 
 
 def _no_store(response):

@@ -56,7 +56,7 @@ def add_apps(db, count: int) -> None:
 def test_results_page_statements_stay_fixed_whatever_the_number_of_hits(app, client, db,
                                                                           monkeypatch):
     add_apps(db, 1)
-    client.get("/search?q=heron")
+    client.get("/search?q=warm")  # what a first request does once; the page is not kept
     with statements_around_search(app, monkeypatch) as one_hit:
         page = client.get("/search?q=heron").get_data(as_text=True)
     assert page.count('class="card listing-card search-result"') == 1
@@ -76,7 +76,7 @@ def test_results_page_reads_categories_and_cards_in_four_statements(app, client,
     and rating in one statement, and their badges. (It took six: listings,
     partners, categories and ratings one by one.)"""
     add_apps(db, 5)
-    client.get(url)
+    client.get("/search?q=warm")  # what a first request does once; a rendered page counts
     with statements_around_search(app, monkeypatch) as statements:
         page = client.get(url).get_data(as_text=True)
     assert page.count('class="card listing-card search-result"') == 5
@@ -151,9 +151,59 @@ def test_description_snippets_with_their_blocks_marked_cost_no_statement(
         factories.make_listing(db, name=f"Ledger Tool {n}", tagline="Books kept",
                                description="## What you get\n\n- Egret reminders\n"
                                            "- Overdue invoices\n\nAll in one place.")
-    client.get("/search?q=egret")
+    client.get("/search?q=warm")  # what a first request does once; a rendered page counts
     with statements_around_search(app, monkeypatch) as statements:
         page = client.get("/search?q=egret").get_data(as_text=True)
     assert page.count('class="card listing-card search-result"') == 12
     assert "What you get · <mark>Egret</mark> reminders · Overdue invoices" in page
     assert len(statements) <= 4, "\n\n".join(statements)
+
+# --- the kept page -----------------------------------------------------------------------
+
+
+def test_an_anonymous_repeat_search_is_served_from_the_kept_page(app, client, db, monkeypatch):
+    """A results page is the same for every anonymous visitor until the catalog or the
+    synonym list changes, like the catalog pages: a repeat reads only the catalog's
+    version (it rendered the page again around a kept answer: four statements and most
+    of the CPU of a search in bench/page-costs)."""
+    add_apps(db, 3)
+    first = client.get("/search?q=heron&sort=rating")
+    with statements_around_search(app, monkeypatch) as statements:
+        again = client.get("/search?q=heron&sort=rating")
+    assert again.status_code == 200
+    assert again.get_data() == first.get_data()
+    assert len(statements) == 1 and "catalog_version" in statements[0], statements
+    assert again.headers["Cache-Control"] == "public, no-cache"
+    assert "Cookie" in again.headers["Vary"]
+
+    add_apps(db, 1)  # a catalog change shows at once
+    assert client.get("/search?q=heron&sort=rating").get_data(as_text=True).count(
+        'class="card listing-card search-result"') == 4
+
+
+def test_a_search_answered_in_reduced_mode_is_not_kept(app, client, db, monkeypatch):
+    """The embedded fallback's answer (OpenSearch down) says so on the page; once
+    OpenSearch is back, the next visitor must get its answer, not a kept fallback."""
+    import search.views as views
+    from search.services import SearchAnswer
+
+    add_apps(db, 2)
+    real = views.kept_search
+    degraded = [True]
+
+    def kept_search(*args, **kwargs):
+        answer = real(*args, **kwargs)
+        return SearchAnswer(answer.result, answer.backend, degraded[0])
+
+    monkeypatch.setattr(views, "kept_search", kept_search)
+    assert "reduced mode" in client.get("/search?q=heron").get_data(as_text=True)
+    degraded[0] = False
+    assert "reduced mode" not in client.get("/search?q=heron").get_data(as_text=True)
+
+
+def test_a_signed_in_visitors_search_is_their_own(client, db, login, admin):
+    add_apps(db, 1)
+    client.get("/search?q=heron")
+    login(admin)
+    response = client.get("/search?q=heron")
+    assert response.headers["Cache-Control"] == "private, no-cache"
