@@ -1,17 +1,25 @@
-"""Partner portal: a listing's price plans (add, change, remove). Like every partner
+"""Partner portal: a listing's price plans (add, change, put in order, remove). Like every partner
 page, only a member of the listing's partner reaches it; anything else is 404. The
 rules live in ``listings.plans``; these views convert input and commit on success."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from core.db import get_session
 from core.security import partner_required
 from listings.access import own_listing
 from listings.models import Listing
 from listings.plan_forms import PlanForm
-from listings.plans import add_plan, own_plan, plan_offers, retire_plan, stored_plans, update_plan
+from listings.plans import (
+    add_plan,
+    move_plan,
+    own_plan,
+    plan_offers,
+    retire_plan,
+    stored_plans,
+    update_plan,
+)
 from listings.services import EDITABLE_STATUSES, ListingError
 
 bp = Blueprint("plans", __name__, url_prefix="/partner")
@@ -109,6 +117,27 @@ def remove(listing_id: int, plan_id: int):
     session.commit()
     flash(f"Plan “{plan.name}” removed: new customers can no longer choose it; those on it "
           "keep it.", "success")
+    return _back(listing)
+
+
+@bp.route("/listings/<int:listing_id>/plans/<int:plan_id>/move", methods=["POST"])
+@partner_required
+def move(listing_id: int, plan_id: int):
+    """Move a plan up or down the listing's plan table (``direction``)."""
+    session = get_session()
+    listing = _editable(session, listing_id)
+    plan = own_plan(session, listing, plan_id)
+    if plan is None:
+        abort(404)
+    try:
+        move_plan(session, listing, plan, (request.form.get("direction") or "").strip())
+    except ListingError as error:
+        session.rollback()
+        return render_template("listings/partner/plan_form.html", listing=listing,
+                               form=PlanForm(data=PlanForm.data_from_plan(plan, listing)),
+                               plan=plan, problem=str(error)), 400
+    session.commit()
+    flash(f"Plan “{plan.name}” moved {request.form['direction'].strip()}.", "success")
     return _back(listing)
 
 

@@ -373,6 +373,27 @@ def retire_plan(session: Session, listing: Listing, plan: ListingPlan) -> None:
     _mirror_plans(session, listing)
 
 
+def move_plan(session: Session, listing: Listing, plan: ListingPlan, direction: str) -> None:
+    """Move ``plan`` one place ``direction`` ("up" or "down") in the listing's order: the
+    first plan is chosen by default at install and is the listing form's price. Raises
+    ``ListingError`` for any other direction or a move past either end."""
+    if direction not in ("up", "down"):
+        raise ListingError("Choose whether to move the plan up or down.", field="direction")
+    plans = stored_plans(session, listing.id)
+    at = next(index for index, other in enumerate(plans) if other.id == plan.id)
+    to = at - 1 if direction == "up" else at + 1
+    if not 0 <= to < len(plans):
+        raise ListingError(f"{plan.name} is already the {'first' if to < 0 else 'last'} plan.",
+                           field="direction")
+    plans[at], plans[to] = plans[to], plans[at]
+    # Positions are renumbered from the new order: older plans may share one.
+    for position, other in enumerate(plans):
+        other.position = position
+        session.add(other)
+    session.flush()
+    _mirror_plans(session, listing)
+
+
 def sync_first_plan(session: Session, listing: Listing) -> None:
     """After the listing form saved its price fields: the first plan takes them (made
     as "Standard" when the listing has none yet). Plans of a free listing stay as they

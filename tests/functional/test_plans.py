@@ -18,7 +18,7 @@ from billing.models import Invoice, ProviderObject, Subscription
 from billing.providers import EXTENSION_KEY, get_provider
 from core.db import as_utc, utcnow
 from installs.models import Install
-from listings.models import Partner
+from listings.models import Listing, Partner
 from listings.plans import ListingPlan, add_plan, stored_plans, sync_first_plan
 from listings.services import current_release
 from tests import factories
@@ -365,6 +365,51 @@ def test_the_owning_partner_adds_edits_and_removes_a_plan(client, db, login, par
     assert "needs at least one plan" in text(last.get_data(as_text=True))
 
 
+def test_the_owning_partner_puts_the_plans_in_order(client, db, login, partner_user,
+                                                   own_listing):
+    """The plan table is in the partner's order, and the first plan is the one chosen
+    by default at install and the price of the listing form."""
+    login(partner_user)
+    client.post(f"/partner/listings/{own_listing.id}/plans",
+                data=plan_form(name="Pro", interval="month", price="49"))
+    [standard, pro] = stored_plans(db, own_listing.id)
+
+    moved = client.post(f"/partner/listings/{own_listing.id}/plans/{pro.id}/move",
+                        data={"direction": "up"})
+
+    assert moved.status_code == 302
+    db.expire_all()
+    assert [plan.id for plan in stored_plans(db, own_listing.id)] == [pro.id, standard.id]
+    listing = db.get(Listing, own_listing.id)
+    assert listing.monthly_price == 4900  # the listing form shows the first plan's price
+    assert listing.card_price == 1900  # cards still say the cheapest
+    words = text(page(client, f"/partner/listings/{own_listing.id}/edit"))
+    assert words.index("Pro $49.00/month") < words.index("Standard $19.00/month")
+
+    back = client.post(f"/partner/listings/{own_listing.id}/plans/{pro.id}/move",
+                       data={"direction": "down"})
+    assert back.status_code == 302
+    db.expire_all()
+    assert [plan.id for plan in stored_plans(db, own_listing.id)] == [standard.id, pro.id]
+
+
+@pytest.mark.parametrize(("direction", "message"), [
+    ("up", "Standard is already the first plan."),
+    ("sideways", "Choose whether to move the plan up or down."),
+    ("", "Choose whether to move the plan up or down."),
+])
+def test_a_move_that_cannot_be_made_is_refused_with_a_reason(client, db, login, partner_user,
+                                                             own_listing, direction, message):
+    login(partner_user)
+    [standard] = stored_plans(db, own_listing.id)
+    response = client.post(f"/partner/listings/{own_listing.id}/plans/{standard.id}/move",
+                           data={"direction": direction})
+    assert response.status_code == 400
+    assert message in text(response.get_data(as_text=True))
+    db.expire_all()
+    assert [plan.id for plan in stored_plans(db, own_listing.id)] == [standard.id]
+
+
 def test_another_partner_cannot_touch_the_plans(client, db, login, own_listing):
     stranger = factories.make_user(db, role=Role.PARTNER)
     [plan] = stored_plans(db, own_listing.id)
@@ -372,7 +417,9 @@ def test_another_partner_cannot_touch_the_plans(client, db, login, own_listing):
 
     for url, data in ((f"/partner/listings/{own_listing.id}/plans", plan_form()),
                       (f"/partner/listings/{own_listing.id}/plans/{plan.id}", plan_form()),
-                      (f"/partner/listings/{own_listing.id}/plans/{plan.id}/remove", {})):
+                      (f"/partner/listings/{own_listing.id}/plans/{plan.id}/remove", {}),
+                      (f"/partner/listings/{own_listing.id}/plans/{plan.id}/move",
+                       {"direction": "down"})):
         assert client.post(url, data=data).status_code == 404
     db.expire_all()
     assert [(p.name, p.price) for p in stored_plans(db, own_listing.id)] == [("Standard", 1900)]
