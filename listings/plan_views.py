@@ -44,6 +44,23 @@ def _locked(error: _Locked):
     return redirect(url_for("partner.listing_detail", listing_id=listing.id))
 
 
+def _editable_plan(session, listing_id: int, plan_id: int):
+    """The partner's listing and one of its active plans (404 for anything else)."""
+    listing = _editable(session, listing_id)
+    plan = own_plan(session, listing, plan_id)
+    if plan is None:
+        abort(404)
+    return listing, plan
+
+
+def _problem(session, listing: Listing, plan, error: ListingError):
+    """The plan's page again, saying why the change was refused (status 400)."""
+    session.rollback()
+    return render_template("listings/partner/plan_form.html", listing=listing,
+                           form=PlanForm(data=PlanForm.data_from_plan(plan, listing)),
+                           plan=plan, problem=str(error)), 400
+
+
 def _back(listing: Listing):
     return redirect(url_for("partner.edit_listing", listing_id=listing.id, _anchor="plans"))
 
@@ -86,10 +103,7 @@ def add(listing_id: int):
 def edit(listing_id: int, plan_id: int):
     """Change one of the listing's plans (GET: its form on a page of its own)."""
     session = get_session()
-    listing = _editable(session, listing_id)
-    plan = own_plan(session, listing, plan_id)
-    if plan is None:
-        abort(404)
+    listing, plan = _editable_plan(session, listing_id, plan_id)
     form = PlanForm(data=PlanForm.data_from_plan(plan, listing))
     if not form.is_submitted():
         return render_template("listings/partner/plan_form.html", listing=listing, form=form,
@@ -103,17 +117,11 @@ def edit(listing_id: int, plan_id: int):
 def remove(listing_id: int, plan_id: int):
     """Stop offering a plan; customers already on it keep it."""
     session = get_session()
-    listing = _editable(session, listing_id)
-    plan = own_plan(session, listing, plan_id)
-    if plan is None:
-        abort(404)
+    listing, plan = _editable_plan(session, listing_id, plan_id)
     try:
         retire_plan(session, listing, plan)
     except ListingError as error:
-        session.rollback()
-        return render_template("listings/partner/plan_form.html", listing=listing,
-                               form=PlanForm(data=PlanForm.data_from_plan(plan, listing)),
-                               plan=plan, problem=str(error)), 400
+        return _problem(session, listing, plan, error)
     session.commit()
     flash(f"Plan “{plan.name}” removed: new customers can no longer choose it; those on it "
           "keep it.", "success")
@@ -125,17 +133,11 @@ def remove(listing_id: int, plan_id: int):
 def move(listing_id: int, plan_id: int):
     """Move a plan up or down the listing's plan table (``direction``)."""
     session = get_session()
-    listing = _editable(session, listing_id)
-    plan = own_plan(session, listing, plan_id)
-    if plan is None:
-        abort(404)
+    listing, plan = _editable_plan(session, listing_id, plan_id)
     try:
         move_plan(session, listing, plan, (request.form.get("direction") or "").strip())
     except ListingError as error:
-        session.rollback()
-        return render_template("listings/partner/plan_form.html", listing=listing,
-                               form=PlanForm(data=PlanForm.data_from_plan(plan, listing)),
-                               plan=plan, problem=str(error)), 400
+        return _problem(session, listing, plan, error)
     session.commit()
     flash(f"Plan “{plan.name}” moved {request.form['direction'].strip()}.", "success")
     return _back(listing)
