@@ -122,6 +122,7 @@ MATRIX = {
     "plans.add": ("POST", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "plans.edit": ("GET", {"listing_id": "listing_id", "plan_id": "plan_id"}, PARTNER_OWNS),
     "plans.remove": ("POST", {"listing_id": "listing_id", "plan_id": "plan_id"}, PARTNER_OWNS),
+    "plans.move": ("POST", {"listing_id": "listing_id", "plan_id": "plan_id"}, PARTNER_OWNS),
     "webhooks.deliveries": ("GET", {"listing_id": "listing_id"}, PARTNER_OWNS),
     "webhooks.delivery": ("GET", {"listing_id": "listing_id", "delivery_id": "delivery_id"},
                           PARTNER_OWNS),
