@@ -21,14 +21,36 @@
     }
   }
 
-  function price() {
+  // The listing's other plans (listings/listing_preview.py): with any, the card says
+  // "From" the cheapest, a monthly one first, as listings.plans.card_plan picks it.
+  function cheapest(typed, interval, others, key) {
+    var plans = [{ amount: Number(typed), interval: interval }].concat(
+      others.map(function (plan) { return { amount: Number(plan[key]), interval: plan.interval }; })
+        .filter(function (plan) { return plan.amount > 0; }));
+    var monthly = plans.filter(function (plan) { return plan.interval === "month"; });
+    return (monthly.length ? monthly : plans).reduce(function (best, plan) {
+      return plan.amount < best.amount ? plan : best;
+    });
+  }
+
+  function price(preview) {
     var model = value("pricing_model") || "free";
     var currency = value("currency") || "usd";
-    if (model === "flat_monthly") { return amount(value("monthly_price"), currency) + " / month"; }
-    if (model === "usage") {
-      return amount(value("unit_price"), currency) + " per " + (value("unit_name") || "unit");
+    var others = JSON.parse(preview.getAttribute("data-other-plans") || "[]");
+    var first = preview.getAttribute("data-first-interval") || "month";
+    var flat = model === "flat_monthly";
+    if (!flat && model !== "usage") { return "Free"; }
+    var typed = value(flat ? "monthly_price" : "unit_price");
+    var per = flat ? " / " + first : " per " + (value("unit_name") || "unit");
+    var offered = others.filter(function (plan) {
+      return Number(plan[flat ? "amount" : "unit_amount"]) > 0;
+    });
+    if (!offered.length || typed === "" || !isFinite(Number(typed))) {
+      return amount(typed, currency) + per;
     }
-    return "Free";
+    var shown = cheapest(typed, flat ? first : "month", offered, flat ? "amount" : "unit_amount");
+    return "From " + amount(String(shown.amount), currency) +
+      (flat ? " / " + shown.interval : per);
   }
 
   function update(preview) {
@@ -38,7 +60,7 @@
       tagline: value("tagline") || "Your tagline, in one sentence.",
       category: category && category.selectedIndex >= 0
         ? category.options[category.selectedIndex].text : "",
-      price: price()
+      price: price(preview)
     };
     Object.keys(texts).forEach(function (key) {
       preview.querySelectorAll('[data-preview="' + key + '"]').forEach(function (element) {

@@ -380,6 +380,30 @@ def test_preview_of_an_existing_listing_changes_nothing(client, db, signed_in, l
     assert listing.name != "Renamed"
 
 
+def test_the_preview_card_says_from_the_cheapest_plan_as_the_real_card_does(client, db,
+                                                                          signed_in, owner):
+    """Found after cards began to say "From" (issue 16): the preview showed the typed
+    first plan's price alone, although the card it previews shows the cheapest plan."""
+    from listings.plans import add_plan, sync_first_plan
+
+    listing = factories.make_paid_listing(db, partner=db.get(Partner, owner.partner_id),
+                                          monthly_price=7900)
+    sync_first_plan(db, listing)
+    add_plan(db, listing, {"name": "Basic", "interval": "month", "price": 2900})
+    db.commit()
+
+    shown = _preview(page(client.get(f"/partner/listings/{listing.id}/edit")))
+    assert "From $29.00 / month" in shown and "$79.00" not in shown
+    # The typed first plan's price counts as it would once saved.
+    category = db.get(factories.Category, listing.category_id)
+    response = client.post(f"/partner/listings/{listing.id}/edit", data={
+        **_listing_form(category, monthly_price="9", trial_days="0"), "preview": "Preview"})
+    assert "From $9.00 / month" in _preview(page(response))
+    # The live preview gets the other plans' prices to do the same as the partner types.
+    assert ("""data-other-plans='[{"amount": "29.00", "interval": "month", "unit_amount": """
+            """"0.00"}]'""") in page(client.get(f"/partner/listings/{listing.id}/edit"))
+
+
 def test_the_listing_form_has_a_live_preview(client, db, signed_in, listing):
     text = page(client.get(f"/partner/listings/{listing.id}/edit"))
 
