@@ -10,7 +10,7 @@ from listings.models import PartnerTier
 DEMO_PASSWORD = "bazaar-demo-2026"
 # A Northwind Labs app (the demo partner's) sold at $29 a month without a trial.
 DEMO_PAID_APP = "Payline Commissions"
-# Its price plans (listings/plans.py), in USD cents: the first is what cards show.
+# Its price plans (listings/plans.py), in USD cents: cards say "From" the cheapest monthly one.
 DEMO_PAID_PLANS = [
     {"name": "Basic", "interval": "month", "price": 2900},
     {"name": "Basic", "interval": "year", "price": 29000},

@@ -103,3 +103,25 @@ def test_compare_plans_and_buy_the_annual_one(browser, embedded_live_server, vie
     expect(invoice).to_contain_text("Paid")
     check_accessibility(page)
     page.context.close()
+
+
+def test_the_partners_preview_card_says_from_the_cheapest_plan_as_they_type(
+        browser, embedded_live_server):
+    """The listing form's live preview (static/js/partner-listing-preview.js) prices the
+    card as the catalog will: the typed price is the first plan's, beside the others."""
+    context = browser.new_context(base_url=embedded_live_server, viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, "partner@example.com")
+    page.goto("/partner/")
+    page.get_by_role("link", name=f"Edit {APP}", exact=True).first.click()
+
+    card_price = page.locator("#listing-preview .card-price [data-preview='price']")
+    expect(card_price).to_have_text("From $29.00 / month")
+    page.get_by_label("Monthly price").fill("9")
+    expect(card_price).to_have_text("From $9.00 / month")
+    # Basic at $99 a month: Pro, at $79, is now the cheapest monthly plan.
+    page.get_by_label("Monthly price").fill("99")
+    expect(card_price).to_have_text("From $79.00 / month")
+    check_accessibility(page)
+    context.close()
