@@ -51,8 +51,9 @@ def _price(form, first: ListingPlan | None, others: list[ListingPlan]) -> str:
     if model not in (PricingModel.FLAT_MONTHLY, PricingModel.USAGE):
         return "Free"
     typed = form.monthly_price if flat else form.unit_price
-    per = f" / {first.interval if first and flat else 'month'}" if flat else \
-        f" per {(form.unit_name.data or '').strip() or 'unit'}"
+    # The first plan keeps its interval (usage is billed monthly).
+    interval = first.interval if first and flat else "month"
+    per = f" / {interval}" if flat else f" per {(form.unit_name.data or '').strip() or 'unit'}"
     try:
         minor = parse_money(typed.data, currency)
     except (ValueError, KeyError):
@@ -61,9 +62,8 @@ def _price(form, first: ListingPlan | None, others: list[ListingPlan]) -> str:
     offered = [plan for plan in others if (plan.price if flat else plan.unit_price) > 0]
     if not offered:
         return f"{money.format_money(minor, currency)}{per}"
-    typed_plan = ListingPlan(name="", interval=first.interval if first and flat else "month",
-                             price=minor if flat else 0, unit_price=0 if flat else minor,
-                             position=-1)
+    typed_plan = ListingPlan(name="", interval=interval, price=minor if flat else 0,
+                             unit_price=0 if flat else minor, position=-1)
     shown = card_plan([typed_plan, *offered], model)
     amount = money.format_money(shown.price if flat else shown.unit_price, currency)
     return f"From {amount} / {shown.interval}" if flat else f"From {amount}{per}"

@@ -203,16 +203,15 @@ class _NotKept(Exception):
         self.response = response
 
 
-def _results_page(session, token: str | None) -> str:
-    """The results page for this request's arguments; raises ``_NotKept`` with the
-    page when it must not be kept."""
+def _results_page(session, token: str | None, synonyms: str) -> str:
+    """The results page for this request's arguments (answers kept by the catalog
+    ``token`` and the ``synonyms`` file version); raises ``_NotKept`` with the page
+    when it must not be kept."""
     categories = {category.slug: category for category in categories_in_order(session)}
     per_page = current_app.config["PAGE_SIZE"]
     parsed = parse_search_args(request.args, categories, per_page)
     try:
-        answer = kept_search(token, search_service(),
-                             current_app.extensions["bazaar.synonyms"].file_set.version,
-                             parsed.query)
+        answer = kept_search(token, search_service(), synonyms, parsed.query)
     except SearchUnavailable:
         raise _NotKept(_render_unavailable()) from None
     result = answer.result
@@ -254,7 +253,7 @@ def results():
     synonyms = current_app.extensions["bazaar.synonyms"].file_set.version
     try:
         return public_page(f"{token}:{synonyms}" if token else None,
-                           lambda: _results_page(session, token),
+                           lambda: _results_page(session, token, synonyms),
                            keep_as=f"search:{request.full_path}")
     except _NotKept as page:
         return page.response
