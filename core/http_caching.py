@@ -11,9 +11,9 @@ https://developer.mozilla.org/en-US/docs/Web/HTTP/Caching#etagif-none-match
 A signed-in visitor, or one with a message waiting to be shown (a flash), gets
 the page rendered for them, marked ``private``.
 
-A kept page is also kept compressed, once per encoding (brotli, gzip), at
-Flask-Compress's levels: compressing the home page costs more than sending it
-from the cache (bench/pages). Flask-Compress leaves a response that already has
+A kept page is kept compressed, once per encoding asked for (brotli, gzip, or
+plain), at Flask-Compress's levels: compressing the home page costs more than
+sending it from the cache (bench/pages). Flask-Compress leaves a response that already has
 a ``Content-Encoding`` as it is, and still adds ``Vary: Accept-Encoding``.
 """
 
@@ -58,8 +58,10 @@ def public_page(version: str | None, render: Callable[[], str], keep_as: str) ->
         if encoding is None:
             response = make_response(remember(key, render))
         else:
+            # Only the encoded copy is kept: nearly every browser asks for the same
+            # encoding, and a plain copy beside it would take five times the room.
             response = make_response(remember(f"{key}:{encoding}", lambda: compressed(
-                remember(key, render).encode(), encoding)))
+                render().encode(), encoding)))
             response.headers["Content-Encoding"] = encoding
             response.vary.add("Accept-Encoding")
     response.set_etag(etag, weak=True)

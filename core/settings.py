@@ -195,6 +195,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_URL", "core", StorageAddress(CACHE_SCHEMES), "memory://",
             "where rendered catalog pages are kept: `memory://` in each process, "
             "`redis://...` shared by every worker and host", secret=True),
+    Setting("CACHE_MEMORY_MB", "core", WholeNumber(1, 65536), 64,
+            "with `CACHE_URL=memory://`, the megabytes of kept pages each process holds "
+            "at most; when full, the page used least recently goes first"),
     Setting("CATALOG_CACHE_SECONDS", "core", WholeNumber(0, 86400), 600,
             "how long a rendered catalog page (home, categories, a category, a collection) "
             "is kept at most; any catalog change replaces it at once; 0 turns the cache off"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
+from functools import partial
 from pathlib import Path
 
 from flask import (
@@ -34,7 +35,7 @@ from accounts.services import unverified_reason
 from accounts.workspaces import current_workspace
 from core.db import as_utc, get_session, utcnow
 from core.extensions import limiter
-from core.http_caching import public_page
+from core.http_caching import public_page, same_for_every_visitor
 from core.money import request_locale
 from core.pagination import page_count, page_number
 from installs.models import Install
@@ -144,10 +145,16 @@ def _catalog_page(session: Session, key: str, page_template: str, content_templa
     version = current_token(session)
 
     def render() -> str:
-        # Prices are written in the visitor's locale (core.money): one copy per locale.
-        content = remember(version, f"{key}:{request_locale()}",
-                           lambda: render_template(content_template, **content_context()))
-        return render_template(page_template, content=Markup(content), **page_context)
+        def content() -> str:
+            return render_template(content_template, **content_context())
+
+        # An anonymous visitor's whole page is kept (public_page), so its content need
+        # not be kept apart; a signed-in visitor's page is put together each time
+        # around the kept content. Prices are written in the visitor's locale
+        # (core.money): one copy per locale.
+        if not same_for_every_visitor():
+            content = partial(remember, version, f"{key}:{request_locale()}", content)
+        return render_template(page_template, content=Markup(content()), **page_context)
 
     return public_page(version, render, keep_as=key)
 
