@@ -66,8 +66,17 @@ _CURRENT_TOKEN = select(CatalogVersion.token).where(CatalogVersion.id == 1)
 
 def current_token(session: Session) -> str | None:
     """The catalog's version now; None on a database without the row (never
-    migrated to 0021), where nothing is kept."""
-    return session.exec(_CURRENT_TOKEN).first()
+    migrated to 0021), where nothing is kept.
+
+    A kept page is sent after this one read, so when the session has not begun a
+    transaction the token is read outside one (autocommit): on PostgreSQL that saves
+    the BEGIN and ROLLBACK round trips, half the database's work for a kept page. A
+    session already in a transaction reads it there, so it sees its own change."""
+    if session.in_transaction():
+        return session.exec(_CURRENT_TOKEN).first()
+    with session.get_bind().connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection.execute(_CURRENT_TOKEN).scalar()
 
 
 def bump(session: Session) -> None:

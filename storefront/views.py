@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
-from functools import partial
+from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from flask import (
     Blueprint,
@@ -35,7 +36,7 @@ from accounts.services import unverified_reason
 from accounts.workspaces import current_workspace
 from core.db import as_utc, get_session, utcnow
 from core.extensions import limiter
-from core.http_caching import public_page, same_for_every_visitor
+from core.http_caching import public_page
 from core.money import request_locale
 from core.pagination import page_count, page_number
 from installs.models import Install
@@ -92,6 +93,8 @@ from storefront.queries import (
 )
 from storefront.signals import listing_signals
 
+T = TypeVar("T")
+
 bp = Blueprint("storefront", __name__)
 
 HOME_SHELF_SIZE = 8
@@ -137,24 +140,23 @@ def _newest(session: Session) -> list[ListingCard]:
 
 
 def _catalog_page(session: Session, key: str, page_template: str, content_template: str,
-                  content_context: Callable[[], dict], **page_context):
+                  content_context: Callable[[], dict],
+                  page_context: Callable[[], dict] = dict):
     """A catalog page: its content (the same for every visitor) rendered once per
     catalog version and kept (listings.catalog_cache); the page around it (the
     header says who is signed in) rendered each time; anonymous visitors may
-    revalidate it with its ETag (core.http_caching)."""
+    revalidate it with its ETag (core.http_caching).
+
+    Both contexts are asked for only when the page is rendered: a kept page is sent
+    after reading the catalog's version alone (outside a transaction), so ``key`` must
+    name what the page shows by what the URL says (a slug, not a row's id)."""
     version = current_token(session)
 
     def render() -> str:
-        def content() -> str:
-            return render_template(content_template, **content_context())
-
-        # An anonymous visitor's whole page is kept (public_page), so its content need
-        # not be kept apart; a signed-in visitor's page is put together each time
-        # around the kept content. Prices are written in the visitor's locale
-        # (core.money): one copy per locale.
-        if not same_for_every_visitor():
-            content = partial(remember, version, f"{key}:{request_locale()}", content)
-        return render_template(page_template, content=Markup(content()), **page_context)
+        # Prices are written in the visitor's locale (core.money): one copy per locale.
+        content = remember(version, f"{key}:{request_locale()}",
+                           lambda: render_template(content_template, **content_context()))
+        return render_template(page_template, content=Markup(content), **page_context())
 
     return public_page(version, render, keep_as=key)
 
@@ -194,34 +196,44 @@ def _category_content(session: Session, found: Category, page: int, per_page: in
                 pages=page_count(total, per_page))
 
 
+def _found_or_404(lookup: Callable[[], T | None]) -> Callable[[], T]:
+    """``lookup`` once, when first asked (a kept page never asks); 404 when it finds
+    nothing, so an unknown slug is never kept."""
+
+    @cache
+    def found() -> T:
+        row = lookup()
+        if row is None:
+            abort(404)
+        return row
+
+    return found
+
+
 @bp.route("/categories/<slug>")
 def category(slug: str):
     """One page of a category's published apps, newest first."""
     session = get_session()
-    found = category_by_slug(session, slug)
-    if found is None:
-        abort(404)
+    found = _found_or_404(lambda: category_by_slug(session, slug))
     page = page_number()
     per_page = current_app.config["PAGE_SIZE"]
-    return _catalog_page(session, f"category:{found.id}:{page}:{per_page}",
+    return _catalog_page(session, f"category:{slug}:{page}:{per_page}",
                          "storefront/category.html", "storefront/category_content.html",
-                         lambda: _category_content(session, found, page, per_page),
-                         category=found, page=page)
+                         lambda: _category_content(session, found(), page, per_page),
+                         lambda: dict(category=found(), page=page))
 
 
 @bp.route("/collections/<slug>")
 def collection(slug: str):
     """An editors' collection and its apps in the editor's order."""
     session = get_session()
-    found = collection_by_slug(session, slug)
-    if found is None:
-        abort(404)
+    found = _found_or_404(lambda: collection_by_slug(session, slug))
     return _catalog_page(
-        session, f"collection:{found.id}", "storefront/collection.html",
+        session, f"collection:{slug}", "storefront/collection.html",
         "storefront/collection_content.html",
-        lambda: dict(collection=found,
-                     cards=listing_cards(session, collection_listings(session, found.id))),
-        collection=found)
+        lambda: dict(collection=found(),
+                     cards=listing_cards(session, collection_listings(session, found().id))),
+        lambda: dict(collection=found()))
 
 
 # --- the listing page and reviews ---------------------------------------------

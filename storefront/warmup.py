@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 GENERAL_PATHS = ("/", "/categories", "/search?q=app", "/search?q=invoce+reminder",
                  "/search/suggest?q=ap")
 USER_AGENT = "bazaar-warm-up"
+# Asked as a browser asks (Chromium's header), so each page is kept in the encoding
+# browsers take (core/http_caching.py keeps one copy, per encoding asked for).
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"
 
 
 def _catalog_paths(app: Flask) -> list[str]:
@@ -57,7 +60,8 @@ def warm_up(app: Flask) -> list[tuple[str, int, float]]:
     for path in paths:
         started = time.perf_counter()
         try:
-            status = client.get(path, headers={"User-Agent": USER_AGENT}).status_code
+            status = client.get(path, headers={"User-Agent": USER_AGENT,
+                                                 "Accept-Encoding": BROWSER_ENCODINGS}).status_code
         except Exception:  # noqa: BLE001
             log.warning("Warm-up request %s failed", path, exc_info=True)
             status = 0

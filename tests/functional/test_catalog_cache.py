@@ -6,11 +6,15 @@ Anonymous visitors can revalidate them cheaply (ETag, 304)."""
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import sqlite3
+import uuid
+from contextlib import contextmanager
 
 import brotli
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from app import create_app
 from core import http_caching
@@ -260,6 +264,64 @@ def test_an_anonymous_repeat_visit_to_an_app_page_is_served_from_the_cache(app, 
     assert len(statements) == 1, statements
     assert again.headers["ETag"]
     assert client.get(page, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
+
+
+@contextmanager
+def statements_sent(engine, tmp_path):
+    """Every statement the database driver sends, BEGIN and ROLLBACK included (which
+    SQLAlchemy's own events do not tell apart from a transaction it only notes)."""
+    sent: list[str] = []
+    trace = tmp_path / f"libpq-{uuid.uuid4().hex}.trace"
+
+    def watch(dbapi_connection, _record, _proxy):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(sent.append)
+        else:  # psycopg: libpq's protocol trace
+            dbapi_connection.pgconn.trace(os.open(trace, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
+
+    def unwatch(dbapi_connection, _record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(None)
+        else:
+            dbapi_connection.pgconn.untrace()
+
+    event.listen(engine, "checkout", watch)
+    event.listen(engine, "checkin", unwatch)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "checkout", watch)
+        event.remove(engine, "checkin", unwatch)
+        if trace.exists():
+            # Simple queries (BEGIN, ROLLBACK) and parsed ones: 'F <length> Query "..."',
+            # 'F <length> Parse "<name>" "..."'.
+            sent += re.findall(r'\tF\t\d+\t(?:Query\t|Parse\t "[^"]*") "([^"]*)"',
+                               trace.read_text())
+
+
+def test_a_kept_page_costs_one_statement_and_no_transaction(app, client, db, catalog,
+                                                             tmp_path):
+    """On PostgreSQL each statement is a round trip: a kept page reads the token outside
+    a transaction (no BEGIN, no ROLLBACK)."""
+    for path in [*catalog_paths(catalog), f"/apps/{catalog['first'].slug}"]:
+        client.get(path)
+        with statements_sent(app.extensions["bazaar.engine"], tmp_path) as sent:
+            assert client.get(path).status_code == 200
+        words = [statement.split()[0].upper() for statement in sent if statement.strip()]
+        assert "BEGIN" not in words and "ROLLBACK" not in words, (path, sent)
+
+
+def test_an_unknown_category_or_collection_is_never_kept(client, db, catalog):
+    for _ in range(2):
+        assert client.get("/categories/not-yet").status_code == 404
+        assert client.get("/collections/not-yet").status_code == 404
+    category = factories.make_category(db, name="Not yet")
+    collection = factories.make_collection(db, [catalog["first"]], name="Not yet")
+    category.slug = collection.slug = "not-yet"
+    db.add_all([category, collection])
+    db.commit()
+    assert client.get("/categories/not-yet").status_code == 200
+    assert client.get("/collections/not-yet").status_code == 200
 
 
 def test_an_app_page_shows_a_new_release_and_screenshot_at_once(app, client, db, catalog):

@@ -27,6 +27,27 @@ def test_the_worker_hook_warms_the_pages_the_first_visitor_asks_for(app, client,
     assert "Warm App" in client.get(f"/apps/{listing.slug}").get_data(as_text=True)
 
 
+def test_a_browsers_first_visit_after_the_warm_up_is_sent_as_it_was_kept(app, client, db,
+                                                                         monkeypatch):
+    """Browsers take brotli: the warm-up keeps its pages as a browser asks for them, so
+    the first visitor's app page and search are not rendered again."""
+    from core import http_caching
+    from storefront.warmup import warm_up
+
+    category = factories.make_category(db)
+    listing = factories.make_listing(db, category=category, name="Warm App")
+    warm_up(app)
+    compressed = []
+    real = http_caching.compressed
+    monkeypatch.setattr(http_caching, "compressed",
+                        lambda body, coding: compressed.append(coding) or real(body, coding))
+    browser = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    for path in ("/", f"/categories/{category.slug}", f"/apps/{listing.slug}", "/search?q=app"):
+        answer = client.get(path, headers=browser)
+        assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "br", path
+    assert compressed == []
+
+
 def test_warm_up_asks_for_each_public_page_once(app, db):
     from storefront.warmup import warm_up
 
