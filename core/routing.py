@@ -1,7 +1,11 @@
-"""URL converters shared by every blueprint."""
+"""URL converters shared by every blueprint, and a cheaper ``url_for`` for links a
+page repeats."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from flask import g, url_for
 from werkzeug.routing import IntegerConverter
 
 
@@ -12,3 +16,29 @@ class DatabaseIdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+# A stand-in value: letters and digits only, so building and quoting leave it as it is.
+_SLOT = "bazaarurlslot7q"
+# What werkzeug's default (string) converter leaves unquoted in a path segment.
+_PATH_SAFE = "!$&'()*+,/:;=@"
+
+
+def repeated_url_for(endpoint: str, slug: str) -> str:
+    """``url_for(endpoint, slug=slug)``, for the links a page builds once per card.
+
+    Building a URL through werkzeug's routing map costs about 14 µs; a page of 24 cards
+    builds four per card (the app, its icon, its category, its badges), a fifth of the
+    CPU of a rendered category or results page. The first call in a request builds the
+    URL with a stand-in slug through ``url_for`` (so the app's prefix, its url_defaults
+    and the route are all honoured) and keeps it, split at the stand-in, in ``g``;
+    later calls put the slug in, quoted as the string converter quotes it. A route
+    whose slug is not a plain string in the path (the stand-in does not come back once,
+    or comes back in the query string) is left to ``url_for`` each time."""
+    templates = g.setdefault("_repeated_url_templates", {})
+    parts = templates.get(endpoint)
+    if parts is None:
+        parts = templates[endpoint] = url_for(endpoint, slug=_SLOT).split(_SLOT)
+    if len(parts) != 2 or "?" in parts[0]:  # not one path segment: url_for each time
+        return url_for(endpoint, slug=slug)
+    return parts[0] + quote(str(slug), safe=_PATH_SAFE) + parts[1]

@@ -7,6 +7,7 @@ from flask import Flask
 from core import money
 from core.db import utcnow
 from core.markdown import render_markdown
+from core.routing import repeated_url_for
 
 # Stripe's zero-decimal currencies, for amounts sent to or read from the provider
 # (billing/exports.py, billing/refunds.py); what people read comes from core.money.
@@ -28,4 +29,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["units"] = money.format_units
     app.jinja_env.filters["date"] = format_date
-    app.jinja_env.globals.update(utcnow=utcnow)
+    app.jinja_env.globals.update(utcnow=utcnow, repeated_url_for=repeated_url_for)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask import url_for
 
+from core.routing import repeated_url_for
 from listings.models import Listing, Release
 
 # (at least this many active installs, what the page says), largest first.
@@ -58,4 +59,6 @@ def listing_icon_url(item, external: bool = False) -> str:
     listing = getattr(item, "listing", item)
     if listing.icon_filename:
         return url_for("storefront.icon", filename=listing.icon_filename, _external=external)
-    return url_for("storefront.generated_icon", slug=listing.slug, _external=external)
+    if external:
+        return url_for("storefront.generated_icon", slug=listing.slug, _external=True)
+    return repeated_url_for("storefront.generated_icon", listing.slug)
