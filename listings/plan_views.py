@@ -134,12 +134,13 @@ def move(listing_id: int, plan_id: int):
     """Move a plan up or down the listing's plan table (``direction``)."""
     session = get_session()
     listing, plan = _editable_plan(session, listing_id, plan_id)
+    direction = (request.form.get("direction") or "").strip()
     try:
-        move_plan(session, listing, plan, (request.form.get("direction") or "").strip())
+        move_plan(session, listing, plan, direction)
     except ListingError as error:
         return _problem(session, listing, plan, error)
     session.commit()
-    flash(f"Plan “{plan.name}” moved {request.form['direction'].strip()}.", "success")
+    flash(f"Plan “{plan.name}” moved {direction}.", "success")
     return _back(listing)
 
 
