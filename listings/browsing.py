@@ -4,14 +4,16 @@ page, the categories with their counts and the collections with their cards."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import bindparam
-from sqlalchemy.orm import load_only
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, func, select
 
+from core.db import utcnow
 from listings.badges import shown_badges
 from listings.models import (
     Badge,
+    CardPrice,
     Category,
     Collection,
     CollectionItem,
@@ -32,8 +34,9 @@ class ListingCard:
     """What a listing tile shows: the listing plus its partner, category, rating and
     the badges it wears (``listings.badges.shown_badges``: editors' and earned ones)."""
 
-    def __init__(self, listing: Listing, partner: Partner, category: Category,
-                 rating: tuple[float, int] | None, badges: list[Badge]):
+    def __init__(self, listing: Listing | CardListing, partner: Partner | CardPartner,
+                 category: Category | CardCategory, rating: tuple[float, int] | None,
+                 badges: list[Badge]):
         self.listing = listing
         self.partner = partner
         self.category = category
@@ -143,41 +146,99 @@ CARD_COLUMNS = (Listing.slug, Listing.name, Listing.tagline, Listing.status, Lis
                 Listing.monthly_price, Listing.unit_name, Listing.unit_price,
                 Listing.included_units, Listing.trial_days, Listing.icon_filename,
                 Listing.card_price, Listing.card_interval, Listing.plan_count)
+
+
+@dataclass(frozen=True, slots=True)
+class CardListing(CardPrice):
+    """A listing as its card shows it (``CARD_COLUMNS``), read as a plain row: a
+    results page shows 24 of these and forgets them, so they are not ORM objects,
+    whose construction and reference cycles cost more than the statement."""
+
+    id: int
+    slug: str
+    name: str
+    tagline: str
+    status: str
+    partner_id: int
+    category_id: int
+    pricing_model: str
+    currency: str
+    monthly_price: int
+    unit_name: str | None
+    unit_price: int
+    included_units: int
+    trial_days: int
+    icon_filename: str | None
+    card_price: int | None
+    card_interval: str | None
+    plan_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CardPartner:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardCategory:
+    id: int
+    name: str
+    slug: str
+
+
 # A listing's published reviews, for the card's rating (read from the covering
 # index on reviews (listing_id, status, rating)).
 _PUBLISHED_REVIEWS = ((col(Review.listing_id) == Listing.id)
                       & (Review.status == ReviewStatus.PUBLISHED))
+_CARD_LISTING_COLUMNS = [Listing.id, *CARD_COLUMNS]
 # Built once (statements are immutable; the ids are bound at each call): the
 # search page runs it on every request, and building it cost as much as running it.
+# Columns in the order of CardListing, CardPartner and CardCategory, then the rating.
 _PUBLISHED_CARDS = (
-    select(Listing, Partner, Category,
+    select(*_CARD_LISTING_COLUMNS, Partner.id, Partner.name, Partner.slug,
+           Category.id, Category.name, Category.slug,
            select(func.avg(Review.rating)).where(_PUBLISHED_REVIEWS).scalar_subquery(),
            select(func.count()).where(_PUBLISHED_REVIEWS).scalar_subquery())
     .join(Partner, col(Partner.id) == Listing.partner_id)
     .join(Category, col(Category.id) == Listing.category_id)
     .where(col(Listing.id).in_(bindparam("ids", expanding=True)),
            Listing.status == ListingStatus.PUBLISHED)
-    .options(load_only(*CARD_COLUMNS), load_only(Partner.name, Partner.slug))
 )
+# The kinds of badge the listings wear now (shown_badges needs no more), as plain
+# rows: Badge.is_active as a condition.
+_ACTIVE_BADGE_KINDS = select(Badge.listing_id, Badge.kind).where(
+    col(Badge.listing_id).in_(bindparam("ids", expanding=True)), col(Badge.revoked_at).is_(None),
+    or_(col(Badge.expires_at).is_(None), col(Badge.expires_at) > bindparam("now")))
 
 
 def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> list[ListingCard]:
     """Cards for the listings of ``listing_ids`` that are still published, in the
-    given order (a search backend's ranking), in two queries whatever their
+    given order (a search backend's ranking), in two statements whatever their
     number: the listings with their partner, category and rating; their badges.
 
     A search index lags the database a little: ids of listings that were
-    delisted or deleted meanwhile are left out rather than shown. Listings and
-    partners hold the card's columns only (any other loads when first used)."""
+    delisted or deleted meanwhile are left out rather than shown. The cards hold
+    plain rows (``CardListing``...), not objects the session tracks."""
     ids = list(dict.fromkeys(listing_ids))
     if not ids:
         return []
-    rows = session.exec(_PUBLISHED_CARDS, params={"ids": ids}).all()
-    # The rating as rating_summaries() gives it: the average to one decimal.
-    found = {listing.id: (listing, partner, category,
-                          (round(float(average), 1), reviews) if reviews else None)
-             for listing, partner, category, average, reviews in rows}
+    listing_width = len(_CARD_LISTING_COLUMNS)
+    found = {}
+    for row in session.execute(_PUBLISHED_CARDS, {"ids": ids}):
+        listing = CardListing(*row[:listing_width])
+        partner = CardPartner(*row[listing_width:listing_width + 3])
+        category = CardCategory(*row[listing_width + 3:listing_width + 6])
+        average, reviews = row[listing_width + 6:]
+        # The rating as rating_summaries() gives it: the average to one decimal.
+        found[listing.id] = (listing, partner, category,
+                             (round(float(average), 1), reviews) if reviews else None)
     shown = [found[listing_id] for listing_id in ids if listing_id in found]
-    badges = active_badges(session, [listing.id for listing, _, _, _ in shown])
+    badges: dict[int, list] = {}
+    if shown:
+        for badge in session.execute(_ACTIVE_BADGE_KINDS, {
+                "ids": [listing.id for listing, _, _, _ in shown], "now": utcnow()}):
+            badges.setdefault(badge.listing_id, []).append(badge)
     return [ListingCard(listing, partner, category, rating, badges.get(listing.id, []))
             for listing, partner, category, rating in shown]

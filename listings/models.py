@@ -267,7 +267,30 @@ class ListingUpdate(ListingFields):
     pass
 
 
-class Listing(ListingBase, table=True):
+class CardPrice:
+    """What a listing card shows of its price, for a ``Listing`` and for the plain
+    rows a results page reads (``listings.browsing.CardListing``)."""
+
+    __slots__ = ()
+
+    @property
+    def is_free(self) -> bool:
+        return self.pricing_model == PricingModel.FREE
+
+    @property
+    def shown_price(self) -> int:
+        """The amount a card shows: a flat price per ``shown_interval``, or for usage
+        the price per unit (minor units)."""
+        if self.card_price is not None:
+            return self.card_price
+        return self.unit_price if self.pricing_model == PricingModel.USAGE else self.monthly_price
+
+    @property
+    def shown_interval(self) -> str:
+        return self.card_interval or "month"
+
+
+class Listing(CardPrice, ListingBase, table=True):
     __tablename__ = "listings"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -307,22 +330,6 @@ class Listing(ListingBase, table=True):
     card_price: int | None = None
     card_interval: str | None = Field(default=None, max_length=10)
     plan_count: int = Field(default=1)
-
-    @property
-    def is_free(self) -> bool:
-        return self.pricing_model == PricingModel.FREE
-
-    @property
-    def shown_price(self) -> int:
-        """The amount a card shows: a flat price per ``shown_interval``, or for usage
-        the price per unit (minor units)."""
-        if self.card_price is not None:
-            return self.card_price
-        return self.unit_price if self.pricing_model == PricingModel.USAGE else self.monthly_price
-
-    @property
-    def shown_interval(self) -> str:
-        return self.card_interval or "month"
 
 
 @event.listens_for(Listing, "before_insert")

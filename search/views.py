@@ -18,9 +18,10 @@ from core.db import get_session
 from core.extensions import limiter
 from core.http_caching import public_page
 from core.pagination import page_count
+from listings import catalog_cache
 from listings.browsing import ListingCard, published_cards_in_order
 from listings.catalog_cache import current_token
-from listings.models import BadgeKind, Category
+from listings.models import BadgeKind
 from listings.queries import categories_in_order
 from listings.scopes import REGIONS
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
@@ -139,12 +140,13 @@ def _multi_group(param: str, legend: str, counts: dict[str, int], selected: tupl
 
 
 def filter_groups(parsed: ParsedSearch, result: SearchResult,
-                  categories: dict[str, Category]) -> list[FilterGroup]:
-    """The filter form's fieldsets, with each value's facet count."""
+                  category_names: dict[str, str]) -> list[FilterGroup]:
+    """The filter form's fieldsets, with each value's facet count (``category_names``:
+    {slug: name})."""
     query = parsed.query
     groups: list[FilterGroup | None] = [
         _multi_group("category", "Category", _counts(result, "category"), query.categories,
-                     {slug: category.name for slug, category in categories.items()}),
+                     category_names),
     ]
     pricing = _counts(result, "pricing")
     groups.append(FilterGroup("pricing", "Price", "radio", [
@@ -194,6 +196,14 @@ def _render_unavailable():
                            categories=categories_in_order(session)), 503
 
 
+def category_names(session, token: str | None) -> dict[str, str]:
+    """{slug: name} of every category, in the storefront's order: the values the
+    ``category`` filter knows and their labels. Kept for the catalog version, since
+    every new search needs them and they change only with the catalog."""
+    return catalog_cache.remember(token, "category-names", lambda: {
+        category.slug: category.name for category in categories_in_order(session)})
+
+
 class _NotKept(Exception):
     """A results page that must not be kept (no backend could answer, or the embedded
     fallback did): it goes out as it is, and the next visitor asks again."""
@@ -207,7 +217,7 @@ def _results_page(session, token: str | None, synonyms: str) -> str:
     """The results page for this request's arguments (answers kept by the catalog
     ``token`` and the ``synonyms`` file version); raises ``_NotKept`` with the page
     when it must not be kept."""
-    categories = {category.slug: category for category in categories_in_order(session)}
+    categories = category_names(session, token)
     per_page = current_app.config["PAGE_SIZE"]
     parsed = parse_search_args(request.args, categories, per_page)
     try:
@@ -226,7 +236,6 @@ def _results_page(session, token: str | None, synonyms: str) -> str:
         degraded=answer.degraded,
         pages=page_count(result.total, per_page),
         groups=filter_groups(parsed, result, categories),
-        categories=categories,
         sort_labels=SORT_LABELS,
         did_you_mean_url=(url_for("search.results", **dict(params, q=result.did_you_mean))
                           if result.did_you_mean else None),
