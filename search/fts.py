@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from search.analysis import QueryPlan, Synonyms
+from search.category_feedback import CATEGORY_WINDOW, reordered
 from search.correction import plan_of, run_plan
 from search.fts_matching import FTS_COLUMNS, Matching
 from search.fts_spelling import Speller, SqlIndexWords
@@ -239,6 +240,7 @@ class EmbeddedBackend:
             return []  # a page beyond the last: empty, not an error
         params = dict(matching.params, limit=per_page, offset=offset)
         score = "NULL"
+        tiers = ""
         sort = query.sort
         if sort == "relevance" and not matching.words:
             sort = "newest"
@@ -259,19 +261,30 @@ class EmbeddedBackend:
             corrected = matching.plan.corrected_text if matching.plan else None
             params.update(keys=[key, corrected or key], key_prefix=key + " ",
                           key_prefix_length=len(key) + 1)
-            order = ("CASE WHEN d.name_key IN :keys THEN 0 "
+            tiers = ("CASE WHEN d.name_key IN :keys THEN 0 "
                      "WHEN substr(d.name_key, 1, :key_prefix_length) = :key_prefix THEN 1 "
-                     f"ELSE 2 END, CASE WHEN {matching.matched_terms()} = :term_count THEN 0 "
-                     "ELSE 1 END, score DESC")
+                     f"ELSE 2 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
+                     ":term_count THEN 0 ELSE 1 END AS terms_tier, d.category_slug, ")
+            order = "name_tier, terms_tier, score DESC"
             params["term_count"] = matching.term_count
         ranked = score != "NULL"
         if not ranked:
             score = "NULL AS score"
-        sql = (f"SELECT d.listing_id, {score} {matching.from_where(ranked=ranked)} "
+        # Category feedback reorders the first matches (search.category_feedback):
+        # they are all read, from the first, with their tiers and categories.
+        reorder = ranked and offset < CATEGORY_WINDOW
+        if reorder:
+            params.update(limit=max(offset + per_page, CATEGORY_WINDOW), offset=0)
+        sql = (f"SELECT d.listing_id, {tiers}{score} {matching.from_where(ranked=ranked)} "
                f"ORDER BY {order}, d.listing_id DESC LIMIT :limit OFFSET :offset")
         rows = conn.execute(matching.statement(sql), params).all()
-        return [SearchHit(id=row[0], score=None if row[1] is None else float(row[1]))
+        hits = [SearchHit(id=row[0], score=None if row[-1] is None else float(row[-1]))
                 for row in rows]
+        if reorder:
+            hits = reordered(hits, [-(row[1] * 2 + row[2]) for row in rows],
+                             [hit.score or 0.0 for hit in hits], [row[3] for row in rows])
+            hits = hits[offset:offset + per_page]
+        return hits
 
     def _facets(self, conn: Connection, matching: Matching) -> tuple[dict, int]:
         """Every facet's counts (each ignoring its own filter) and the total, in

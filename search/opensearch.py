@@ -29,6 +29,7 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException, Transpor
 
 from search import queries
 from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
+from search.category_feedback import reordered
 from search.interfaces import (
     FacetValue,
     SearchHit,
@@ -37,7 +38,7 @@ from search.interfaces import (
     SearchUnavailable,
     Suggestion,
 )
-from search.opensearch_text import EXACT_NAME_BOOST
+from search.opensearch_text import ALL_TERMS_BOOST, EXACT_NAME_BOOST
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +359,8 @@ class OpenSearchBackend:
                                                     corrected_name=corrected_name), "search")
         if response is None:
             return None, None
-        result = self._result(response)
+        window = queries.category_window(query, not plan.empty)
+        result = self._result(response, window)
         # The very app named needs no company (and a name's common word, like
         # "Scheduler", would otherwise bring back half the catalog).
         relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not plan.empty
@@ -367,16 +369,27 @@ class OpenSearchBackend:
             wider = self._search(queries.search_body(query, relaxed,
                                                      corrected_name=corrected_name), "search")
             if wider is not None and wider["hits"]["total"]["value"] > result.total:
-                result = self._result(wider)
+                result = self._result(wider, window)
         return result, response
 
-    def _result(self, response: dict) -> SearchResult:
+    def _result(self, response: dict, window: tuple[int, int] | None = None) -> SearchResult:
+        """The answer as a result; ``window``: the page's ``(from, size)`` among the
+        first matches, which category feedback reorders (``queries.category_window``)."""
         hits = []
         for hit in response["hits"]["hits"]:
             highlights = {name: " … ".join(fragments)
                           for name, fragments in (hit.get("highlight") or {}).items()}
             hits.append(SearchHit(id=int(hit["_id"]), score=hit.get("_score"),
                                   highlights=highlights))
+        if window is not None:
+            categories = [(hit.get("fields") or {}).get("category_slug", [None])[0]
+                          for hit in response["hits"]["hits"]]
+            # A score is its tiers' constants plus a text score far below them.
+            scores = [hit.score or 0.0 for hit in hits]
+            hits = reordered(hits, [score // ALL_TERMS_BOOST for score in scores],
+                             [score % ALL_TERMS_BOOST for score in scores], categories)
+            start, size = window
+            hits = hits[start:start + size]
         facets = {name: [FacetValue(value, count) for value, count in values]
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)

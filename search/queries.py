@@ -20,6 +20,7 @@ import struct
 from collections.abc import Sequence
 
 from search.analysis import QueryPlan, analyse
+from search.category_feedback import CATEGORY_WINDOW
 from search.fts_spelling import POPULAR_BELOW, POPULAR_RATIO
 from search.interfaces import MAX_QUERY_LENGTH, SearchQuery
 from search.opensearch_text import INSTALLS_WEIGHT, fold, highlight, text_filter, text_query
@@ -307,6 +308,17 @@ def page_window(query: SearchQuery) -> tuple[int, int]:
     return start, per_page
 
 
+def category_window(query: SearchQuery, has_text: bool) -> tuple[int, int] | None:
+    """``(from, size)`` of the page among the first matches, when category feedback
+    reorders them (``search.category_feedback``): a search by relevance whose page
+    starts within the first ``CATEGORY_WINDOW``. Those matches are all fetched then,
+    from the first, with their categories; None otherwise."""
+    start, size = page_window(query)
+    if not has_text or not size or start >= CATEGORY_WINDOW or query.sort != "relevance":
+        return None
+    return start, size
+
+
 def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
                 with_facets: bool = True, corrected_name: str | None = None,
                 spelling: bool = False) -> dict:
@@ -334,6 +346,9 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         main = {"match_all": {}}
 
     start, size = page_window(query)
+    window = category_window(query, matching is not None)
+    if window is not None:
+        start, size = 0, max(start + size, CATEGORY_WINDOW)
     body: dict = {
         "query": main,
         "from": start,
@@ -342,6 +357,8 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         "_source": False,  # ids come from _id; pages load rows from the database
         "sort": sort,
     }
+    if window is not None:
+        body["docvalue_fields"] = ["category_slug"]
     if with_facets:
         body["aggs"] = facet_aggs(matching, filters)
     if matching is not None and size:

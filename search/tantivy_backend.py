@@ -24,6 +24,7 @@ from pathlib import Path
 import tantivy
 
 from search.analysis import QueryPlan, Synonyms
+from search.category_feedback import CATEGORY_VOTERS, category_shares, lift
 from search.correction import plan_of, run_plan
 from search.fts_spelling import Speller
 from search.fts_text import MARK_END, MARK_START, WORD, mark, window, words_of
@@ -390,7 +391,7 @@ class _Run:
             # The best few for feedback come from the ranking without the
             # neighbouring-words phrases: nearly the same few, at half the cost.
             scored = self._with_feedback(plan, scored, self._ranked(
-                plan, text, terms, matching(), near=False))
+                plan, text, terms, matching(), near=False), text)
             result = self.searcher.search(scored, per_page, count=True, offset=offset,
                                           weight_by_field="lift")
         else:
@@ -406,22 +407,29 @@ class _Run:
             self._highlight(plan, hits, addresses)
         return SearchResult(hits=hits, total=total, facets=self._facets(filters, matching))
 
-    def _with_feedback(self, plan: QueryPlan, scored: Query, first: Query) -> Query:
-        """``scored``, plus the words the best few matches of ``first`` share
-        (pseudo-relevance feedback): listings that say what the best matches say
-        rank higher. The matches stay the same; only their order changes."""
-        if FEEDBACK_DOCS < 2:
-            return scored
-        top = self.searcher.search(first, FEEDBACK_DOCS, count=False, weight_by_field="lift")
+    def _with_feedback(self, plan: QueryPlan, scored: Query, first: Query, text: Query
+                       ) -> Query:
+        """``scored``, plus what the best few matches of ``first`` say about the
+        search (pseudo-relevance feedback): listings that say what the best matches
+        say, and listings in the category most of them are in
+        (``search.category_feedback``), rank higher. The matches stay the same;
+        only their order changes."""
+        voters = max(FEEDBACK_DOCS, CATEGORY_VOTERS)
+        top = self.searcher.search(first, voters, count=False, weight_by_field="lift")
         if len(top.hits) < 2:
             return scored
         own = {token for term in plan.terms for alt in term.alternatives
                for token in self.backend.tokens(alt)}
         counts: dict[str, int] = {}
-        for _, address in top.hits:
+        categories = []
+        speakers = top.hits[:FEEDBACK_DOCS]
+        for rank, (_, address) in enumerate(top.hits):
             stored = self.searcher.doc(address)
-            text = " ".join(stored.get_first(field) or "" for field in ("name", "tagline", "body"))
-            for token in set(self.backend.english.analyze(text)):
+            categories.append(stored.get_first("category_name"))
+            if rank >= len(speakers):
+                continue
+            words = " ".join(stored.get_first(field) or "" for field in ("name", "tagline", "body"))
+            for token in set(self.backend.english.analyze(words)):
                 if token not in own and len(token) > 2 and not token.isdigit():
                     counts[token] = counts.get(token, 0) + 1
         total = max(self.searcher.num_docs, 1)
@@ -430,10 +438,15 @@ class _Run:
             if n < 2:
                 continue
             df = self.searcher.doc_freq("all_text", token)
-            weighted.append((n / len(top.hits) * _idf(df, total), token))
+            weighted.append((n / len(speakers) * _idf(df, total), token))
         weighted.sort(reverse=True)
         extra = [Query.boost_query(Query.term_query(self.schema, "all_text", token),
                                    FEEDBACK_WEIGHT) for _, token in weighted[:FEEDBACK_WORDS]]
+        # A listing in a category of the best matches: its text score once more,
+        # times the weight of the category's share (text x (1 + weight x share)).
+        extra += [Query.boost_query(_all([text, _const(Query.term_query(
+                      self.schema, "category_name", category))]), lift(share) - 1.0)
+                  for category, share in category_shares(categories).items()]
         if not extra:
             return scored
         return Query.boolean_query([(Occur.Must, scored)] + [(Occur.Should, q) for q in extra])

@@ -428,3 +428,48 @@ def test_rebuild_swaps_atomically_and_reports_progress(backend):
 
 def test_ping(backend):
     assert backend.ping() is True
+
+
+# --- what the best matches say: category feedback -------------------------------------------
+
+
+def games_and_a_blocker(backend) -> None:
+    """Three games, and two listings that say nearly the same: a game, and a
+    blocker (another category) whose tagline is a word shorter (and a listing
+    added later, which wins ties)."""
+    games = {"category": "Entertainment", "category_slug": "entertainment"}
+    load(backend,
+         doc("Star Quest", tagline="Space games for the whole family", **games),
+         doc("Puzzle Box", tagline="Puzzle games, a new one every day", **games),
+         doc("Card Table", tagline="Card games with friends", **games),
+         doc("Tetromino", tagline="Falling blocks and games while you wait",
+             description="Blocks fall until your break.", **games),
+         doc("Quietude", tagline="Blocks and games while you wait",
+             description="Blocks stop until your break.",
+             category="Utilities", category_slug="utilities"),
+         # A catalog is mostly about other things: "games" is not in every listing.
+         *[doc(f"Ledger {n}", tagline="Invoices and quotes") for n in range(20)])
+
+
+def test_the_category_most_best_matches_share_lifts_its_listings(backend):
+    """Four of the five best matches for "games" are games: the game ranks above
+    the blocker, which its words alone ranked first."""
+    games_and_a_blocker(backend)
+    found = names(backend.search(SearchQuery(text="games")))
+    assert set(found) == {"Star Quest", "Puzzle Box", "Card Table", "Tetromino", "Quietude"}
+    assert found.index("Tetromino") < found.index("Quietude"), found
+
+
+def test_category_feedback_keeps_the_tiers_and_every_page(backend):
+    """An exact name stays first and full matches stay above partial ones, and the
+    reordered first matches still page through once each."""
+    games_and_a_blocker(backend)
+    load(backend, doc("Games", tagline="A directory", category="Utilities",
+                      category_slug="utilities"))
+    assert names(backend.search(SearchQuery(text="games")))[0] == "Games"
+    pages = [names(backend.search(SearchQuery(text="games", per_page=2, page=page)))
+             for page in (1, 2, 3, 4)]
+    assert pages[3] == [] and sum(len(page) for page in pages) == 6
+    assert len({name for page in pages for name in page}) == 6, pages
+    assert pages[0][0] == "Games"
+
