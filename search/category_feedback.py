@@ -4,7 +4,8 @@
 mention a game once. Most of the five best matches are games: so listings in
 the category the best matches share rank higher than listings that only share
 the words. Each listing's text score is multiplied by ``1 + CATEGORY_WEIGHT x``
-the share of the best ``CATEGORY_VOTERS`` matches that are in its category.
+the share of the best ``CATEGORY_VOTERS`` matches that are in its category
+(when at least two of them are).
 Only the order changes, never what matches, and never across tiers: an exact
 name stays first, and listings that match every term stay above those that
 match some (``search.analysis``).
@@ -34,13 +35,14 @@ T = TypeVar("T")
 
 
 def category_shares(best_categories: Sequence[str | None]) -> dict[str, float]:
-    """{category: share of the votes} of the best matches' categories (best first);
-    nothing when fewer than two of them have a category, since one match is no
-    majority."""
+    """{category: share of the votes} of the best matches' categories (best first),
+    for the categories at least two of them are in: one match is no majority (and
+    on the local index each category is one more clause to score)."""
     voters = [category for category in best_categories[:CATEGORY_VOTERS] if category]
     if len(voters) < 2:
         return {}
-    return {category: count / len(voters) for category, count in Counter(voters).items()}
+    return {category: count / len(voters) for category, count in Counter(voters).items()
+            if count >= 2}
 
 
 def lift(share: float) -> float:
