@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from core.db import utcnow
@@ -25,6 +25,7 @@ from listings.models import (
 )
 from listings.ranking import MIN_REVIEWS_ON_SHELF, PRIOR_MEAN, PRIOR_WEIGHT
 from listings.services import (
+    BADGE_ACTIVE_NOW,
     active_badges,
     rating_summaries,
 )
@@ -206,11 +207,9 @@ _PUBLISHED_CARDS = (
     .where(col(Listing.id).in_(bindparam("ids", expanding=True)),
            Listing.status == ListingStatus.PUBLISHED)
 )
-# The kinds of badge the listings wear now (shown_badges needs no more), as plain
-# rows: Badge.is_active as a condition.
+# The kinds of badge the listings wear now (shown_badges needs no more), as plain rows.
 _ACTIVE_BADGE_KINDS = select(Badge.listing_id, Badge.kind).where(
-    col(Badge.listing_id).in_(bindparam("ids", expanding=True)), col(Badge.revoked_at).is_(None),
-    or_(col(Badge.expires_at).is_(None), col(Badge.expires_at) > bindparam("now")))
+    col(Badge.listing_id).in_(bindparam("ids", expanding=True)), BADGE_ACTIVE_NOW)
 
 
 def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> list[ListingCard]:

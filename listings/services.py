@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, or_, update
 from sqlmodel import Session, col, func, select
 
 from accounts.models import User
@@ -56,8 +56,11 @@ _STAR_COUNTS = (select(Review.rating, func.count())
                 .where(Review.listing_id == bindparam("listing_id"),
                        Review.status == ReviewStatus.PUBLISHED)
                 .group_by(Review.rating))
-_UNREVOKED_BADGES = select(Badge).where(
-    col(Badge.listing_id).in_(bindparam("ids", expanding=True)), col(Badge.revoked_at).is_(None))
+# Badge.is_active as a condition of a statement, ``now`` bound at each call.
+BADGE_ACTIVE_NOW = (col(Badge.revoked_at).is_(None)
+                    & or_(col(Badge.expires_at).is_(None), col(Badge.expires_at) > bindparam("now")))
+_ACTIVE_BADGES = select(Badge).where(col(Badge.listing_id).in_(bindparam("ids", expanding=True)),
+                                     BADGE_ACTIVE_NOW)
 
 
 class ListingError(ValueError):
@@ -451,12 +454,9 @@ def active_badges(session: Session, listing_ids: Iterable[int]) -> dict[int, lis
     ids = list(listing_ids)
     if not ids:
         return {}
-    now = utcnow()
-    badges = session.exec(_UNREVOKED_BADGES, params={"ids": ids}).all()
     result: dict[int, list[Badge]] = {}
-    for badge in badges:
-        if badge.is_active(now):
-            result.setdefault(badge.listing_id, []).append(badge)
+    for badge in session.exec(_ACTIVE_BADGES, params={"ids": ids, "now": utcnow()}).all():
+        result.setdefault(badge.listing_id, []).append(badge)
     return result
 
 
