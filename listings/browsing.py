@@ -140,7 +140,7 @@ def collections_with_cards(session: Session, per_collection: int = 8
 
 
 # What a card shows of a listing (the storefront's and the search page's card
-# templates, the price macro): reading only these columns leaves out the
+# templates, listings.card_text.price): reading only these columns leaves out the
 # description, the JSON and the date columns, which are most of a row's cost.
 CARD_COLUMNS = (Listing.slug, Listing.name, Listing.tagline, Listing.status, Listing.partner_id,
                 Listing.category_id, Listing.pricing_model, Listing.currency,

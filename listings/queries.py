@@ -197,6 +197,16 @@ def categories_in_order(session: Session) -> list[Category]:
     return list(session.exec(select(Category).order_by(Category.position, Category.name)).all())
 
 
+# Built once: the search page reads it for every new search when nothing is kept.
+_CATEGORY_NAMES = select(Category.slug, Category.name).order_by(Category.position, Category.name)
+
+
+def category_names_in_order(session: Session) -> dict[str, str]:
+    """{slug: name} of every category in the storefront's order, read as plain rows
+    (the search page's ``category`` filter: its values and labels)."""
+    return dict(session.exec(_CATEGORY_NAMES).all())
+
+
 def partner_listings(session: Session, partner_id: int) -> list[Listing]:
     """The partner's own listings (every status), most recently updated first."""
     return list(session.exec(

@@ -22,7 +22,7 @@ from listings import catalog_cache
 from listings.browsing import ListingCard, published_cards_in_order
 from listings.catalog_cache import current_token
 from listings.models import BadgeKind
-from listings.queries import categories_in_order
+from listings.queries import categories_in_order, category_names_in_order
 from listings.scopes import REGIONS
 from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
 from search.interfaces import SearchHit, SearchResult, SearchUnavailable
@@ -200,8 +200,8 @@ def category_names(session, token: str | None) -> dict[str, str]:
     """{slug: name} of every category, in the storefront's order: the values the
     ``category`` filter knows and their labels. Kept for the catalog version, since
     every new search needs them and they change only with the catalog."""
-    return catalog_cache.remember(token, "category-names", lambda: {
-        category.slug: category.name for category in categories_in_order(session)})
+    return catalog_cache.remember(token, "category-names",
+                                  lambda: category_names_in_order(session))
 
 
 class _NotKept(Exception):
