@@ -18,9 +18,11 @@ needs "invoicing" and "plumbers", not "for" or "app".
 
 Matching degrades gracefully: a listing must match ``required`` of the terms
 (all of one or two, all but one of three or four, 60% of more; any one when
-that finds fewer than ``RELAX_BELOW``),
-and listings that match every term rank above the others. Then the backend's
-text score decides (BM25: rarer words weigh more).
+that finds fewer than ``RELAX_BELOW``), or every *head* term: the words said
+before "for", "in" or "across" say what is asked for, those after it where or
+for whom (*context* terms), so a game matches "games for the desktop" whether
+or not it says "desktop". Listings that match every term rank above the
+others. Then the backend's text score decides (BM25: rarer words weigh more).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD
@@ -43,6 +45,10 @@ me my no not of on or our so than that the their them then there these they this
 too us was we what when where which who why will with without you your
 app apps application applications software tool tools program programs
 """.split())
+
+# The words after which a query says where or for whom, not what: "games for
+# the desktop", "comments for blog posts", "unify customer data across channels".
+CONTEXT_WORDS = frozenset({"for", "in", "across"})
 
 # Agent nouns ("editor") and their verbs ("edit"): suffixes tried both ways.
 AGENT_SUFFIXES = ("er", "or")
@@ -86,6 +92,7 @@ class Term:
     words: tuple[str, ...]                       # the query's own words
     alternatives: tuple[tuple[str, ...], ...]    # alternatives[0] == words
     corrected: tuple[str, ...] = ()              # spelling corrections among them
+    context: bool = False                        # said after a CONTEXT_WORDS word
 
     @property
     def single_word(self) -> str | None:
@@ -96,7 +103,7 @@ class Term:
         if not new:
             return self
         return Term(self.words, self.alternatives + tuple((word,) for word in new),
-                    self.corrected + new)
+                    self.corrected + new, self.context)
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ class QueryPlan:
 
     words: tuple[str, ...]          # every word, stopwords too (exact names, prefixes)
     terms: tuple[Term, ...]         # what listings are matched on
-    required: int                   # how many terms a listing must match
+    required: int                   # how many terms a listing must match (or every head term)
     # The last word, when it may be unfinished (typed into the box): it also
     # matches the start of a word of a listing's name.
     prefix: str | None = None
@@ -114,6 +121,15 @@ class QueryPlan:
     @property
     def empty(self) -> bool:
         return not self.terms
+
+    @property
+    def head(self) -> tuple[int, ...]:
+        """The positions of the head terms (said before "for", "in"...): a
+        listing that matches all of them matches, whatever context terms it
+        lacks. Empty when that adds nothing to ``required`` of the terms (no
+        context terms, or at least ``required`` head terms)."""
+        head = tuple(n for n, term in enumerate(self.terms) if not term.context)
+        return head if len(head) < self.required else ()
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -216,14 +232,19 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
     words, hyphenated = query_words(text)
     concepts = (synonyms or NoSynonyms()).expand(words)
     concepts = _join_hyphenated(concepts, hyphenated)
+    # The first context word that is a word of its own (not in "log in", say).
+    marker = next((c.start for c in concepts if len(c.words) == 1 and len(c.alternatives) == 1
+                   and c.words[0] in CONTEXT_WORDS), len(words))
     terms: list[Term] = []
     for concept in concepts:
+        context = concept.start >= marker
         others = [alternative for alternative in concept.alternatives[1:]
                   if alternative != concept.words]
         meaningful = [word for word in concept.words if not _is_stopword(word)]
         if not meaningful and others:
             # Only stopwords, but the list knows them ("to do" -> "todo").
-            terms.append(Term(concept.words, tuple(dict.fromkeys([concept.words, *others]))))
+            terms.append(Term(concept.words, tuple(dict.fromkeys([concept.words, *others])),
+                              context=context))
             continue
         for word in meaningful:
             alternatives = [(word,), *others]
@@ -233,7 +254,10 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
                 # double the word's weight in a text score that sums alternatives).
                 alternatives += [(variant,) for variant in agent_variants(word)
                                  if stem(variant) != stem(word)]
-            terms.append(Term((word,), tuple(dict.fromkeys(alternatives))))
+            terms.append(Term((word,), tuple(dict.fromkeys(alternatives)), context=context))
+    if all(term.context for term in terms):
+        # Nothing before the context word ("for teams"): then it is what was asked for.
+        terms = [replace(term, context=False) for term in terms]
     if not terms and words:
         # Only stopwords ("the who"): then they are what was asked for.
         terms = [Term((word,), ((word,),)) for word in dict.fromkeys(words)]
@@ -257,7 +281,7 @@ def reanalysed(plan: QueryPlan, synonyms: Synonyms | None = None) -> QueryPlan:
         original = typed.get(term.single_word or "")
         if original:
             term = Term((original,), tuple(dict.fromkeys(((original,), *term.alternatives))),
-                        (term.words[0],))
+                        (term.words[0],), term.context)
         terms.append(term)
     return QueryPlan(plan.words, tuple(terms), required_terms(len(terms)), plan.prefix)
 

@@ -5,10 +5,13 @@ A term becomes an OR of its alternatives (each word quoted, each phrase quoted
 whole, so user text is never query syntax). When every term is required the
 text condition is the AND of the terms; otherwise it is their OR, and a
 listing's *matched terms* (one lookup per term in the full-text index) must
-reach ``plan.required``. Results are then ranked by matched terms first.
+reach ``plan.required``, or take in every head term (``QueryPlan.head``).
+Results are then ranked by matched terms first.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -60,6 +63,7 @@ class Matching:
         self.params: dict = {}
         self.filters: dict[str, str] = {}
         self.partial = False  # fewer terms than all may match
+        self.head: tuple[int, ...] = ()  # or all of these (QueryPlan.head)
         if self.plan is not None:
             self._add_text(self.plan)
         self._add_filters(query)
@@ -78,7 +82,8 @@ class Matching:
             prefix = (plan.prefix if position == last and term.single_word == plan.prefix
                       else None)
             terms.append(build(term, prefix))
-        self.partial = plan.required < len(terms)
+        self.head = plan.head
+        self.partial = plan.required < len(terms) or bool(self.head)
         joiner = (" OR " if sqlite else " | ") if self.partial else (" AND " if sqlite else " & ")
         expression = joiner.join(terms)
         if plan.pairs:
@@ -95,8 +100,9 @@ class Matching:
                 self.params[f"term{position}"] = expression
         self.term_count = len(terms)
 
-    def matched_terms(self) -> str:
-        """How many of the query's terms a document matches (SQL)."""
+    def matched_terms(self, positions: Sequence[int] | None = None) -> str:
+        """How many of the query's terms (or of those at ``positions``) a
+        document matches (SQL)."""
         if not self.partial:
             return str(self.term_count)
         if self.dialect == "sqlite":
@@ -106,7 +112,16 @@ class Matching:
                     "WHERE search_fts MATCH :term{}))")
         else:
             each = "(CASE WHEN d.search_vector @@ to_tsquery('english', :term{}) THEN 1 ELSE 0 END)"
-        return "(" + " + ".join(each.format(n) for n in range(self.term_count)) + ")"
+        positions = range(self.term_count) if positions is None else positions
+        return "(" + " + ".join(each.format(n) for n in positions) + ")"
+
+    def enough_terms(self) -> str:
+        """The condition on matched terms (SQL): ``plan.required`` of them, or
+        every head term."""
+        enough = f"{self.matched_terms()} >= :required"
+        if not self.head:
+            return enough
+        return f"({enough} OR {self.matched_terms(self.head)} = {len(self.head)})"
 
     def _add_filters(self, query: SearchQuery) -> None:
         if query.categories:
@@ -159,7 +174,7 @@ class Matching:
             sql = "FROM search_documents d"
             conditions = ["d.search_vector @@ to_tsquery('english', :tsq)"]
         if self.words and not source and self.partial:
-            conditions.append(f"{self.matched_terms()} >= :required")
+            conditions.append(self.enough_terms())
         if not text_only:
             conditions += [sql_ for name, sql_ in self.filters.items() if name != without]
         return sql + join + (" WHERE " + " AND ".join(conditions) if conditions else "")

@@ -8,7 +8,8 @@ tags or category, or within one edit in the description (the cheaper form:
 a longer common prefix and fewer expansions).
 
 A listing must match ``plan.required`` of the term clauses
-(``minimum_should_match``). Ranking:
+(``minimum_should_match``), or every head term's (``QueryPlan.head``: the words
+before "for", "in"...). Ranking:
 
 - an exact name (case and accents ignored) first, whatever else matches;
 - then the listings that match every term exactly (as written, or by a
@@ -133,7 +134,15 @@ def text_filter(plan: QueryPlan) -> dict:
     each exactly, by a synonym or with a typo. For facet scopes and counts."""
     clauses = [_any(_exact(term, _prefix_for(plan, n)) + _fuzzy(term))
                for n, term in enumerate(plan.terms)]
-    return {"bool": {"should": clauses, "minimum_should_match": plan.required}}
+    return _matching(plan, clauses)
+
+
+def _matching(plan: QueryPlan, clauses: list[dict]) -> dict:
+    """``plan.required`` of the term clauses, or every head term's: the head
+    terms together count as the terms still missing (and score nothing)."""
+    head = [clauses[n] for n in plan.head]
+    together = [{"bool": {"filter": head}}] * (plan.required - len(head)) if head else []
+    return {"bool": {"should": clauses + together, "minimum_should_match": plan.required}}
 
 
 def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
@@ -148,7 +157,7 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
         terms.append({"bool": {"should": [exact, *fuzzy]}} if fuzzy else exact)
     text = " ".join(plan.words)
     names = list(dict.fromkeys([fold(text), fold(corrected_name or text)]))
-    matching = {"bool": {"should": terms, "minimum_should_match": plan.required}}
+    matching = _matching(plan, terms)
     return {"bool": {
         # Popularity lifts the text score only, never the tiers below.
         "must": [popularity(matching)],

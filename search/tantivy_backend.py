@@ -315,16 +315,23 @@ class TantivyBackend:
 
     def text_query(self, plan: QueryPlan, searcher: tantivy.Searcher | None = None
                    ) -> tuple[Query | None, list[Query]]:
-        """The match for the plan's terms (``plan.required`` of them), and the
-        terms' queries."""
-        terms = [query for position in range(len(plan.terms))
-                 if (query := self.term_query(plan, position, searcher)) is not None]
+        """The match for the plan's terms (``plan.required`` of them, or every
+        head term), and the terms' queries."""
+        queries = {position: query for position in range(len(plan.terms))
+                   if (query := self.term_query(plan, position, searcher)) is not None}
+        terms = list(queries.values())
         if not terms:
             return None, []
         required = min(plan.required, len(terms))
-        if required >= len(terms):
+        head = [queries[position] for position in plan.head if position in queries]
+        if len(head) < len(plan.head):
+            head = []  # a head term with no words the index knows: the ladder alone
+        if required >= len(terms) and not head:
             return _all(terms), terms
-        return Query.boolean_query([(Occur.Should, term) for term in terms],
+        # The head terms together count as the terms still missing (they score nothing).
+        missing = max(required - len(head), 0) if head else 0
+        clauses = terms + [_const(_all(head))] * missing
+        return Query.boolean_query([(Occur.Should, clause) for clause in clauses],
                                    minimum_number_should_match=required), terms
 
     def filters(self, query: SearchQuery) -> dict[str, Query]:

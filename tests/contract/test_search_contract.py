@@ -264,6 +264,20 @@ def test_with_enough_matches_one_word_of_three_is_not_enough(backend):
     assert len(found) == 10 and "Books" not in found
 
 
+def test_every_word_before_for_is_enough_whatever_it_is_for(backend):
+    # Ten listings have two of the three words, so there are enough matches;
+    # a listing that says what is asked for (a comment system) matches too,
+    # though it says nothing of blogs or posts; one word after "for" does not.
+    load(backend, *[doc(f"Blogger {n}", tagline="Blog posts scheduled") for n in range(10)],
+         doc("Remark", tagline="Comments for blog posts"),
+         doc("Threadline", tagline="Comments under every article"),
+         doc("Postbox", tagline="Posts to your team"))
+    found = names(backend.search(SearchQuery(text="comments for blog posts")))
+    assert found[0] == "Remark"                       # every word
+    assert "Threadline" in found and "Postbox" not in found
+    assert len(found) == 12
+
+
 def test_an_exact_name_is_not_padded_with_one_word_matches(backend):
     load(backend, doc("DriftFlow Scheduler", tagline="Shifts for crews"),
          *[doc(f"Roster {n}", tagline="Shift scheduler") for n in range(3)])

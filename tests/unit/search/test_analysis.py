@@ -100,6 +100,27 @@ def test_relaxed_lets_any_one_term_match_and_keeps_the_terms():
     assert analyse("crm").relaxed() is None
 
 
+def test_words_after_for_in_or_across_are_context_the_words_before_the_head(synonyms):
+    plan = analyse("comments for blog posts", synonyms)
+    assert [(term.words, term.context) for term in plan.terms] == [
+        (("comments",), False), (("blog",), True), (("posts",), True)]
+    assert plan.required == 2 and plan.head == (0,)  # two of three, or "comments"
+    plan = analyse("unify data across channels")
+    assert plan.required == 3 and plan.head == (0, 1)  # "across" itself is context too
+    assert analyse("chat in my shop").head == (0,)
+    # Two head terms of three: required (two) of the terms already take them in.
+    assert analyse("appointment booking for salons").head == ()
+
+
+def test_no_head_without_words_before_a_context_word_or_one_term_enough(synonyms):
+    assert analyse("invoice reminder email").head == ()
+    assert analyse("invoicing for plumbers").relaxed().head == ()  # any one term will do
+    plan = analyse("software for dentists")  # nothing asked for before "for"
+    assert not any(term.context for term in plan.terms) and plan.head == ()
+    plan = analyse("log in with google", synonyms)  # "in" of "log in" is no context word
+    assert not any(term.context for term in plan.terms)
+
+
 def test_a_term_knows_its_single_word():
     assert Term(("crm",), (("crm",),)).single_word == "crm"
     assert Term(("to", "do"), (("to", "do"),)).single_word is None

@@ -129,6 +129,15 @@ def test_most_terms_must_match_and_neighbours_score_more():
     assert pairs == ["invoice reminder", "reminder email", "email plumbers"]
 
 
+def test_every_term_before_for_counts_as_the_terms_still_missing():
+    body = queries.search_body(SearchQuery(text="comments for blog posts"))
+    query = body["query"]["bool"]["must"][0]["bool"]
+    terms = query["must"][0]["function_score"]["query"]["bool"]
+    assert terms["minimum_should_match"] == 2  # two of the three terms ...
+    *words, together = terms["should"]
+    assert len(words) == 3 and together == {"bool": {"filter": words[:1]}}  # ... or "comments"
+
+
 def test_exact_name_match_ignores_case_and_accents():
     body = queries.search_body(SearchQuery(text=" CAFÉ  Planner "))
     should = body["query"]["bool"]["must"][0]["bool"]["should"]
