@@ -18,20 +18,20 @@ _NO_REVIEWS = Markup('<span class="muted">No reviews yet</span>')
 
 
 def stars(average: float | None, count: int | None = None) -> Markup:
-    """A rating as five stars (a half star rounds up from .75) and its figure, with
-    the number of reviews when ``count`` is given; "No reviews yet" without one."""
+    """A rating as five stars (a star is filled from a quarter below it: 3.75 shows
+    four) and its figure, with the number of reviews when ``count`` is given; "No
+    reviews yet" without a rating."""
     if not average:
         return _NO_REVIEWS
-    average = escape(average)
-    glyphs = "".join("★" if float(average) >= i - 0.25 else "☆" for i in range(1, 6))
+    glyphs = "".join("★" if average >= i - 0.25 else "☆" for i in range(1, 6))
+    shown = escape(average)
     reviews = counted = ""
     if count is not None:
-        count = escape(count)
-        reviews = f" from {count} review{'' if count == '1' else 's'}"
-        counted = f' <span class="muted">({count})</span>'
-    return Markup(f'<span class="stars" role="img" aria-label="Rated {average} out of 5{reviews}">'
+        reviews = f" from {escape(count)} review{'' if count == 1 else 's'}"
+        counted = f' <span class="muted">({escape(count)})</span>'
+    return Markup(f'<span class="stars" role="img" aria-label="Rated {shown} out of 5{reviews}">'
                   f'<span aria-hidden="true">{glyphs}</span> '
-                  f'<span class="stars-value">{average}</span>{counted}</span>')
+                  f'<span class="stars-value">{shown}</span>{counted}</span>')
 
 
 def price(listing) -> Markup:
