@@ -259,11 +259,12 @@ def results():
     # Like a catalog page, a results page is the same for every anonymous visitor
     # until the catalog (or, through it, the editors' synonym lines) or the synonym
     # file changes: kept by both, per address, so a repeated search renders nothing.
+    # Most searches are asked for once, though: compressed at the fastest level.
     synonyms = current_app.extensions["bazaar.synonyms"].file_set.version
     try:
         return public_page(f"{token}:{synonyms}" if token else None,
                            lambda: _results_page(session, token, synonyms),
-                           keep_as=f"search:{request.full_path}")
+                           keep_as=f"search:{request.full_path}", seldom_repeated=True)
     except _NotKept as page:
         return page.response
 

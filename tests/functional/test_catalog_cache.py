@@ -228,9 +228,9 @@ def test_a_kept_page_is_kept_compressed_too(client, db, catalog, encoding, decom
     calls = []
     real = http_caching.compressed
 
-    def counting(body, coding):
+    def counting(body, coding, **level):
         calls.append(coding)
-        return real(body, coding)
+        return real(body, coding, **level)
 
     monkeypatch.setattr(http_caching, "compressed", counting)
     for _ in range(3):
@@ -241,6 +241,26 @@ def test_a_kept_page_is_kept_compressed_too(client, db, catalog, encoding, decom
     assert calls == [encoding]
     # A browser that takes neither gets the plain page.
     assert client.get("/", headers={"Accept-Encoding": "identity"}).get_data() == plain
+
+
+@pytest.mark.parametrize("encoding, decompress, level", [
+    ("gzip", gzip.decompress, lambda body: gzip.compress(body, compresslevel=1)),
+    ("br", brotli.decompress, lambda body: brotli.compress(body, quality=1))])
+def test_a_search_page_is_compressed_at_the_fastest_level(app, client, db, catalog, encoding,
+                                                        decompress, level):
+    """Results pages are endless combinations, nearly each asked for once: compressing one
+    at the kept pages' level cost more than the bytes it saved, so the fastest is used."""
+    assert app.config["COMPRESS_BR_LEVEL"] > 1 and app.config["COMPRESS_LEVEL"] > 1
+    plain = client.get("/search?q=app").get_data()
+    packed = client.get("/search?q=app", headers={"Accept-Encoding": encoding})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert decompress(packed.get_data()) == plain
+    # The same length as the fastest level gives (gzip's header carries the time).
+    assert len(packed.get_data()) == len(level(plain))
+    # The catalog's own pages, asked for again and again, keep the configured level.
+    home = client.get("/").get_data()
+    assert len(client.get("/", headers={"Accept-Encoding": encoding}).get_data()) < len(
+        level(home))
 
 
 def test_a_signed_in_visitors_page_is_compressed_afresh(client, db, catalog, login):

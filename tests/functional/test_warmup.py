@@ -40,7 +40,8 @@ def test_a_browsers_first_visit_after_the_warm_up_is_sent_as_it_was_kept(app, cl
     compressed = []
     real = http_caching.compressed
     monkeypatch.setattr(http_caching, "compressed",
-                        lambda body, coding: compressed.append(coding) or real(body, coding))
+                        lambda body, coding, **level: compressed.append(coding)
+                        or real(body, coding, **level))
     browser = {"Accept-Encoding": "gzip, deflate, br, zstd"}
     for path in ("/", f"/categories/{category.slug}", f"/apps/{listing.slug}", "/search?q=app"):
         answer = client.get(path, headers=browser)
