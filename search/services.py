@@ -24,6 +24,7 @@ from search.interfaces import (
     SearchUnavailable,
     Suggestion,
 )
+from search.synonyms import at_catalog_version
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,13 @@ def kept_search(token: str | None, service: SearchService, synonym_file_version:
     """``service.search(query)``, kept for this catalog version (``token``, from
     ``current_token``) and synonym file version."""
     key = f"search:{synonym_file_version}:{query!r}"
-    return catalog_cache.remember(token, key, lambda: service.search(query),
-                                  keep=lambda answer: not answer.degraded)
+
+    def search() -> SearchAnswer:
+        # The editors' lines are asked for once per catalog version, not per search.
+        with at_catalog_version(token):
+            return service.search(query)
+
+    return catalog_cache.remember(token, key, search, keep=lambda answer: not answer.degraded)
 
 
 def kept_suggestions(session: Session, service: SearchService, prefix: str,

@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -341,17 +343,39 @@ def load_synonym_file(path: str | Path) -> SynonymSet:
 # --- the editors' lines, from the database -------------------------------------------------
 
 
+# The catalog's version (``listings.catalog_cache.current_token``) that the search
+# being run was asked at; None outside ``at_catalog_version``.
+_catalog_version: ContextVar[str | None] = ContextVar("synonyms_catalog_version", default=None)
+
+
+@contextmanager
+def at_catalog_version(token: str | None) -> Iterator[None]:
+    """Within the block, ``SynonymStore.current`` may trust that the editors' lines are
+    those it last checked at catalog version ``token``, read before the block began."""
+    reset = _catalog_version.set(token)
+    try:
+        yield
+    finally:
+        _catalog_version.reset(reset)
+
+
 class SynonymStore:
     """The file's rules plus the editors' (table ``search_synonyms``), shared by
     every backend. Each ``current()`` costs one small query (count and highest id of
     the editors' rows) so a line added in any process takes effect at once in all;
     rows are never edited and their ids never reused, so the two numbers change
-    whenever the rows do."""
+    whenever the rows do.
+
+    Within ``at_catalog_version(token)`` (a search page's search) the query is asked
+    once per catalog version: adding or removing a line gives the catalog a new version
+    (``search.init_app`` tracks ``SynonymRule`` in ``listings.catalog_cache``), so the
+    rules checked after reading version ``token`` are still the rules at ``token``."""
 
     def __init__(self, engine: Engine, file_set: SynonymSet):
         self.engine = engine
         self.file_set = file_set
-        self._cached: tuple[tuple[int, int], SynonymSet] = ((0, 0), file_set)
+        # (stamp, rules, catalog version the stamp was read after, or None)
+        self._cached: tuple[tuple[int, int], SynonymSet, str | None] = ((0, 0), file_set, None)
 
     def _stamp(self) -> tuple[int, int]:
         with self.engine.connect() as connection:
@@ -361,12 +385,15 @@ class SynonymStore:
 
     def current(self) -> SynonymSet:
         """The rules in force now: rebuilt only when the editors' rules changed."""
-        stamp = self._stamp()
-        cached_stamp, cached = self._cached
-        if stamp == cached_stamp:
+        version = _catalog_version.get()
+        cached_stamp, cached, checked_at = self._cached
+        if version is not None and version == checked_at:
             return cached
-        merged = self._merge(stamp)
-        self._cached = (stamp, merged)  # one assignment: threads see old or new, whole
+        stamp = self._stamp()
+        merged = cached if stamp == cached_stamp else self._merge(stamp)
+        # One assignment: threads see the old or the new, whole. The stamp was read
+        # after the caller read ``version``, so these rules are at least that new.
+        self._cached = (stamp, merged, version)
         return merged
 
     def _merge(self, stamp: tuple[int, int]) -> SynonymSet:

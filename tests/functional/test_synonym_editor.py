@@ -21,6 +21,7 @@ from listings.models import AuditEvent
 from search.models import SynonymRule
 from search.synonyms import SynonymFileError
 from tests import factories
+from tests.sql_counting import count_queries
 
 PAGE = "/editor/search/synonyms"
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +99,27 @@ def test_another_process_sees_the_new_line_through_the_database(app, client, db,
         assert searched_as(other, "kudos") == ["kudos"]
     finally:
         other.extensions["bazaar.engine"].dispose()
+
+
+def test_searches_at_an_unchanged_catalog_version_do_not_ask_for_the_editors_lines(
+        app, client, db, editor):
+    """An editor's line changes the catalog's version (it is tracked like a listing), so
+    while the version a search read is the one the rules were last checked at, the
+    rules are those: no query about the editors' lines. A new line is a new version,
+    checked and used by the very next search."""
+    board = factories.make_listing(db, name="Kudos Board", tagline="Say thanks to your team")
+    shown = f'data-slug="{board.slug}"'  # the name itself may come back highlighted
+    client.get("/search?q=board")  # the rules, checked at this version
+    with count_queries(app) as statements:
+        page = text_of(client.get("/search?q=thanks"))
+    assert shown in page
+    assert not [statement for statement in statements if "search_synonyms" in statement]
+
+    client.post(PAGE, data={"line": "kudos, shout-out"})
+    with count_queries(app) as statements:
+        page = text_of(client.get("/search?q=shout-out"))
+    assert [statement for statement in statements if "search_synonyms" in statement]
+    assert shown in page
 
 
 def test_an_editor_removes_a_line_audited_and_searches_stop_using_it(app, client, db, editor):
