@@ -71,9 +71,14 @@ def current_token(session: Session) -> str | None:
     A kept page is sent after this one read, so when the session has not begun a
     transaction the token is read outside one (autocommit): on PostgreSQL that saves
     the BEGIN and ROLLBACK round trips, half the database's work for a kept page. A
-    session already in a transaction reads it there, so it sees its own change."""
+    session already in a transaction reads it there, so it sees its own change. On
+    SQLite a read begins no transaction in the database at all, so the session's own
+    connection is used: a page that goes on to read more (a search rendered afresh)
+    then takes one connection from the pool instead of two."""
     if session.in_transaction():
         return session.exec(_CURRENT_TOKEN).first()
+    if session.get_bind().dialect.name == "sqlite":
+        return session.connection().execute(_CURRENT_TOKEN).scalar()
     with session.get_bind().connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         return connection.execute(_CURRENT_TOKEN).scalar()
