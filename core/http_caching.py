@@ -17,8 +17,10 @@ sending it from the cache (bench/pages). A page that is seldom asked for twice
 (search results: endless combinations of words, filters and pages) is compressed
 at the fastest level instead, since it pays for its compression on nearly every
 visit: for a results page, brotli's quality 1 took a fifth of quality 4's time
-(0.04 against 0.19 ms) for 16% more bytes (5.7 against 4.9 KB of 37 KB). Flask-Compress leaves a response that already has
-a ``Content-Encoding`` as it is, and still adds ``Vary: Accept-Encoding``.
+(0.04 against 0.19 ms) for 16% more bytes (5.7 against 4.9 KB of 37 KB).
+
+Flask-Compress leaves a response that already has a ``Content-Encoding`` as it is,
+and still adds ``Vary: Accept-Encoding``.
 """
 
 from __future__ import annotations
