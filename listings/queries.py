@@ -192,13 +192,17 @@ def published_reviews_with_authors(session: Session, listing_id: int) -> list[tu
 # --- the partner portal ----------------------------------------------------------------
 
 
+# The storefront's order of categories: the editors' position, then the name.
+_CATEGORY_ORDER = (Category.position, Category.name)
+
+
 def categories_in_order(session: Session) -> list[Category]:
     """Every category in the storefront's order (the listing form's choices)."""
-    return list(session.exec(select(Category).order_by(Category.position, Category.name)).all())
+    return list(session.exec(select(Category).order_by(*_CATEGORY_ORDER)).all())
 
 
 # Built once: the search page reads it for every new search when nothing is kept.
-_CATEGORY_NAMES = select(Category.slug, Category.name).order_by(Category.position, Category.name)
+_CATEGORY_NAMES = select(Category.slug, Category.name).order_by(*_CATEGORY_ORDER)
 
 
 def category_names_in_order(session: Session) -> dict[str, str]:
