@@ -3,6 +3,7 @@ page repeats."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import g, url_for
@@ -24,6 +25,18 @@ _SLOT = "bazaarurlslot7q"
 _PATH_SAFE = "!$&'()*+,/:;=@"
 
 
+def _slug_url_parts(endpoint: str) -> tuple[str, str] | None:
+    """The URL of ``endpoint`` split where its slug goes, built once per request (kept
+    in ``g``); None when the slug is not one segment of the path."""
+    templates = g.setdefault("_repeated_url_templates", {})
+    parts = templates.get(endpoint)
+    if parts is None:
+        parts = templates[endpoint] = url_for(endpoint, slug=_SLOT).split(_SLOT)
+    if len(parts) != 2 or "?" in parts[0]:  # not one path segment
+        return None
+    return parts[0], parts[1]
+
+
 def repeated_url_for(endpoint: str, slug: str) -> str:
     """``url_for(endpoint, slug=slug)``, for the links a page builds once per card.
 
@@ -35,10 +48,17 @@ def repeated_url_for(endpoint: str, slug: str) -> str:
     later calls put the slug in, quoted as the string converter quotes it. A route
     whose slug is not a plain string in the path (the stand-in does not come back once,
     or comes back in the query string) is left to ``url_for`` each time."""
-    templates = g.setdefault("_repeated_url_templates", {})
-    parts = templates.get(endpoint)
+    parts = _slug_url_parts(endpoint)
     if parts is None:
-        parts = templates[endpoint] = url_for(endpoint, slug=_SLOT).split(_SLOT)
-    if len(parts) != 2 or "?" in parts[0]:  # not one path segment: url_for each time
         return url_for(endpoint, slug=slug)
     return parts[0] + quote(str(slug), safe=_PATH_SAFE) + parts[1]
+
+
+def slug_urls(endpoint: str) -> Callable[[str], str]:
+    """``repeated_url_for`` of one endpoint as a function of the slug, for a page that
+    builds many such links in one go (a grid's tiles): the split URL is looked up once."""
+    parts = _slug_url_parts(endpoint)
+    if parts is None:
+        return lambda slug: url_for(endpoint, slug=slug)
+    prefix, suffix = parts
+    return lambda slug: prefix + quote(str(slug), safe=_PATH_SAFE) + suffix

@@ -7,6 +7,7 @@ from flask import Flask
 
 import listings.catalog_cache  # noqa: F401  (its session hooks version the catalog)
 from listings.card_text import price, stars
+from listings.card_tiles import card_tiles, listing_icon_url
 from listings.cli import catalog_cli, listings_cli
 from listings.collection_views import bp as collections_bp
 from listings.editor_views import bp as editor_bp
@@ -24,8 +25,10 @@ def init_app(app: Flask) -> None:
     # The scope and region words every page that shows an app's consent uses.
     app.jinja_env.globals.update(describe_scope=describe_scope, is_write_scope=is_write_scope,
                                  REGIONS=REGIONS)
-    # An app's price and rating as every card and app page writes them.
-    app.jinja_env.globals.update(price=price, stars=stars)
+    # An app's price and rating as every card and app page writes them; the tiles of
+    # a grid (templates/_card_tiles.html) and an app's icon.
+    app.jinja_env.globals.update(price=price, stars=stars, card_tiles=card_tiles,
+                                 listing_icon_url=listing_icon_url)
     # The partner listing form's preview (templates/listings/partner/_listing_preview.html).
     app.jinja_env.globals["listing_preview"] = listing_preview
     # The PRUNE_* settings, already checked at start-up by core/settings.py.

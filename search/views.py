@@ -9,17 +9,18 @@ backend returns listing ids in order; the cards are read from the database.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from core.db import get_session
 from core.extensions import limiter
 from core.http_caching import public_page
 from core.pagination import page_count
 from listings import catalog_cache
-from listings.browsing import ListingCard, published_cards_in_order
+from listings.browsing import published_cards_in_order
+from listings.card_tiles import CardTile, card_tiles
 from listings.catalog_cache import current_token
 from listings.models import BadgeKind
 from listings.queries import categories_in_order, category_names_in_order
@@ -73,20 +74,12 @@ def highlight_html(snippet: str | None) -> str | None:
     return snippet
 
 
-@dataclass
-class SearchResultCard:
-    """A listing card plus the highlighted snippets the backend found for it."""
-
-    card: ListingCard
-    highlights: dict[str, str] = field(default_factory=dict)
-
-
-def result_cards(session, hits: list[SearchHit]) -> list[SearchResultCard]:
-    """The hits as cards, in the backend's order; hits whose listing is no longer
-    published are left out."""
+def result_tiles(session, hits: list[SearchHit]) -> list[CardTile]:
+    """The hits as tiles, in the backend's order, with their checked highlights;
+    hits whose listing is no longer published are left out."""
     cards = published_cards_in_order(session, [hit.id for hit in hits])
     highlights = {hit.id: hit.highlights for hit in hits}
-    results = []
+    shown_by_listing = {}
     for card in cards:
         shown = {}
         for name, snippet in (highlights.get(card.listing.id) or {}).items():
@@ -98,9 +91,9 @@ def result_cards(session, hits: list[SearchHit]) -> list[SearchResultCard]:
             whole = WHOLE_FIELDS.get(name)
             if whole and html.unescape(_unmarked(checked)) != getattr(card.listing, whole):
                 continue
-            shown[name] = checked
-        results.append(SearchResultCard(card, shown))
-    return results
+            shown[name] = Markup(checked)  # checked just now: <mark> and escaped text only
+        shown_by_listing[card.listing.id] = shown
+    return card_tiles(cards, shown_by_listing)
 
 
 # --- the filter sidebar ---------------------------------------------------------------
@@ -232,7 +225,7 @@ def _results_page(session, token: str | None, synonyms: str) -> str:
         query=parsed.query,
         params=params,
         result=result,
-        results=result_cards(session, result.hits),
+        results=result_tiles(session, result.hits),
         degraded=answer.degraded,
         pages=page_count(result.total, per_page),
         groups=filter_groups(parsed, result, categories),

@@ -20,7 +20,6 @@ from storefront.badge_views import bp as badges_bp
 from storefront.findable import bp as findable_bp
 from storefront.install_views import bp as installs_bp
 from storefront.review_views import bp as reviews_bp
-from storefront.signals import listing_icon_url
 from storefront.views import bp as storefront_bp
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,6 @@ def _register_error_pages(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     _register_error_pages(app)
-    app.jinja_env.globals["listing_icon_url"] = listing_icon_url
     app.register_blueprint(storefront_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(installs_bp)

@@ -1,6 +1,5 @@
 """The public signals of a listing page (docs/ranking.md): how many workspaces
-use the app, as a band; when it was last updated; its version history; and the
-address of an app's icon for every template (``listing_icon_url``).
+use the app, as a band; when it was last updated; its version history.
 
 The anonymous listing page is kept per catalog version (docs/caching.md).
 Releases are tracked models, so a new release shows at once; installs are not
@@ -13,9 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import url_for
-
-from core.routing import repeated_url_for
 from listings.models import Listing, Release
 
 # (at least this many active installs, what the page says), largest first.
@@ -50,15 +46,3 @@ def listing_signals(listing: Listing, releases: list[Release],
     return ListingSignals(install_band=install_band(active_installs),
                           last_updated=last_updated, versions=versions)
 
-
-def listing_icon_url(item, external: bool = False) -> str:
-    """The address of a listing's icon (a ``Listing`` or a ``ListingCard``): its
-    uploaded file, else its generated initials icon. A Jinja global, so every
-    template (cards, the listing page, Open Graph tags) asks the same way;
-    ``external=True`` for an absolute address."""
-    listing = getattr(item, "listing", item)
-    if listing.icon_filename:
-        return url_for("storefront.icon", filename=listing.icon_filename, _external=external)
-    if external:
-        return url_for("storefront.generated_icon", slug=listing.slug, _external=True)
-    return repeated_url_for("storefront.generated_icon", listing.slug)

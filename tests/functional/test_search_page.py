@@ -37,7 +37,7 @@ def result_slugs(page: str) -> list[str]:
 
 def card_slugs(page: str) -> list[str]:
     """The apps in the ordinary listing cards of a browse page, in order."""
-    return re.findall(r'<li class="card listing-card">\s*<h3><a href="/apps/([^"]+)"', page)
+    return re.findall(r'<li class="card listing-card"[^>]*>\s*<h3><a href="/apps/([^"]+)"', page)
 
 
 def facet_count(page: str, param: str, value: str) -> int | None:
