@@ -48,10 +48,7 @@ def repeated_url_for(endpoint: str, slug: str) -> str:
     later calls put the slug in, quoted as the string converter quotes it. A route
     whose slug is not a plain string in the path (the stand-in does not come back once,
     or comes back in the query string) is left to ``url_for`` each time."""
-    parts = _slug_url_parts(endpoint)
-    if parts is None:
-        return url_for(endpoint, slug=slug)
-    return parts[0] + quote(str(slug), safe=_PATH_SAFE) + parts[1]
+    return slug_urls(endpoint)(slug)
 
 
 def slug_urls(endpoint: str) -> Callable[[str], str]:

@@ -34,8 +34,7 @@ class CardTile:
         listing = card.listing
         self.slug = listing.slug
         self.url = links.listing(listing.slug)
-        self.icon_url = (listing_icon_url(listing) if listing.icon_filename
-                         else links.generated_icon(listing.slug))
+        self.icon_url = listing_icon_url(listing)
         self.name = highlights.get("name") or listing.name
         self.tagline = highlights.get("tagline") or listing.tagline
         self.snippet = highlights.get("description")
@@ -52,7 +51,6 @@ class _TileLinks:
 
     def __init__(self):
         self.listing = slug_urls("storefront.listing")
-        self.generated_icon = slug_urls("storefront.generated_icon")
         self.category = slug_urls("storefront.category")
         self.badge = slug_urls("badges.badge")
 
