@@ -12,13 +12,13 @@ MAX_PAGE = 1_000_000
 
 def page_number(raw: str | None = None) -> int:
     """The ``?page=`` value (or ``raw``) as a page number; anything that is not a
-    whole number >= 1 is page 1."""
+    whole number >= 1 written in ASCII digits is page 1 (``int`` would also read
+    "1_0", " 2 ", "+2" and other scripts' digits)."""
     if raw is None:
         raw = request.args.get("page")
-    try:
-        page = int(raw or "")
-    except ValueError:
+    if not raw or not (raw.isascii() and raw.isdigit()):
         return 1
+    page = int(raw)
     return min(page, MAX_PAGE) if page >= 1 else 1
 
 

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD
+from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD, composed
 from search.interfaces import MAX_QUERY_LENGTH
 from search.synonyms import stem
 
@@ -180,7 +180,7 @@ def query_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The words of ``text`` (lowercase letters and digits, as
     ``fts_text.words_of``) and the (start, end) word ranges that were written
     as one hyphenated word."""
-    text = (text or "")[:MAX_QUERY_LENGTH].lower()
+    text = composed(text or "")[:MAX_QUERY_LENGTH].lower()
     words: list[str] = []
     hyphenated: list[tuple[int, int]] = []
     position = 0

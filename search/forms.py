@@ -76,6 +76,13 @@ class ParsedSearch:
         return pairs
 
 
+def _visible(value: str | None) -> str:
+    """A parameter's value with control characters (which a query string may carry,
+    and HTML may not) as spaces, stripped: one of only control characters is empty,
+    as if not given."""
+    return _CONTROL.sub(" ", value or "").strip()
+
+
 def _shown(value: str) -> str:
     value = " ".join(value.split())
     if len(value) > MAX_SHOWN_VALUE_LENGTH:
@@ -89,7 +96,7 @@ def _known_values(args: MultiDict, name: str, allowed: Collection[str], label: s
     without repeats; the others are noted in ``ignored``."""
     kept: list[str] = []
     for value in args.getlist(name)[:MAX_VALUES_PER_FILTER]:
-        value = value.strip()
+        value = _visible(value)
         if not value:
             continue
         if value in allowed:
@@ -101,7 +108,7 @@ def _known_values(args: MultiDict, name: str, allowed: Collection[str], label: s
 
 
 def _flag(args: MultiDict, name: str, label: str, ignored: list[str]) -> bool:
-    value = (args.get(name) or "").strip().lower()
+    value = _visible(args.get(name)).lower()
     if value in TRUE_VALUES:
         return True
     if value not in FALSE_VALUES:
@@ -130,13 +137,13 @@ def parse_search_args(args: MultiDict, category_slugs: Collection[str],
     badges = _known_values(args, "badge", {kind.value for kind in BadgeKind}, "badge", ignored)
     regions = _known_values(args, "region", REGIONS, "region", ignored)
 
-    pricing = (args.get("pricing") or "").strip().lower() or None
+    pricing = _visible(args.get("pricing")).lower() or None
     if pricing is not None and pricing not in PRICING:
         ignored.append(f"price {_shown(pricing)}")
         pricing = None
 
     min_rating = None
-    raw_rating = (args.get("min_rating") or "").strip()
+    raw_rating = _visible(args.get("min_rating"))
     if raw_rating:
         # isascii: "²".isdigit() is true, but int("²") raises.
         if raw_rating.isascii() and raw_rating.isdigit() and int(raw_rating) in MIN_RATINGS:
@@ -144,7 +151,7 @@ def parse_search_args(args: MultiDict, category_slugs: Collection[str],
         else:
             ignored.append(f"minimum rating {_shown(raw_rating)}")
 
-    sort = (args.get("sort") or "").strip().lower() or "relevance"
+    sort = _visible(args.get("sort")).lower() or "relevance"
     if sort not in SORTS:
         ignored.append(f"sort order {_shown(sort)}")
         sort = "relevance"

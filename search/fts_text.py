@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -28,11 +29,20 @@ SNIPPET_WORDS = 24
 MAX_BOOST = 1.3
 
 
+def composed(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC). An accent can be typed, pasted
+    (macOS pastes decomposed text) or imported as a letter plus a combining mark,
+    which splits "re\u0301sume\u0301" into two words; every text a search backend
+    indexes or is asked for goes through here first, so "résumé" is one word
+    however it was encoded."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def words_of(text: str) -> list[str]:
     """The searchable words of ``text``: lowercase letters and digits, at most
     ``MAX_WORDS`` of them, each at most ``MAX_WORD_LENGTH`` long. Everything
     else (quotes, operators, brackets, emoji) is a separator."""
-    text = (text or "")[:MAX_QUERY_LENGTH].lower()
+    text = composed(text or "")[:MAX_QUERY_LENGTH].lower()
     return [word[:MAX_WORD_LENGTH] for word in WORD.findall(text)[:MAX_WORDS]]
 
 
@@ -101,8 +111,8 @@ def window(text: str, size: int = SNIPPET_WORDS) -> str:
 
 def clean_text(value, limit: int | None = None) -> str:
     """Text without control characters, cut to ``limit`` characters (the
-    column's size: one oversized value must not fail a whole rebuild)."""
-    return CONTROL.sub(" ", str(value or ""))[:limit]
+    column's size: one oversized value must not fail a whole rebuild), composed."""
+    return composed(CONTROL.sub(" ", str(value or "")))[:limit]
 
 
 def parse_datetime(value) -> datetime | None:

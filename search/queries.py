@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
 from search.fts_spelling import POPULAR_BELOW, POPULAR_RATIO
+from search.fts_text import composed
 from search.interfaces import MAX_QUERY_LENGTH, SearchQuery
 from search.opensearch_text import INSTALLS_WEIGHT, fold, highlight, text_filter, text_query
 
@@ -170,10 +171,10 @@ def restore_settings_body() -> dict:
 
 
 def clean_text(text: str | None) -> str:
-    """User text as we search for it: at most MAX_QUERY_LENGTH characters,
-    whitespace collapsed. Nothing else is removed: the analyzers drop punctuation,
-    and the text is only ever a value, never syntax."""
-    return " ".join((text or "").split())[:MAX_QUERY_LENGTH].strip()
+    """User text as we search for it: composed (``fts_text.composed``), at most
+    MAX_QUERY_LENGTH characters, whitespace collapsed. Nothing else is removed: the
+    analyzers drop punctuation, and the text is only ever a value, never syntax."""
+    return " ".join(composed(text or "").split())[:MAX_QUERY_LENGTH].strip()
 
 
 # ---------------------------------------------------------------------------------
@@ -218,8 +219,20 @@ def facet_keys(document: dict) -> list[str]:
 
 
 def source_document(document: dict) -> dict:
-    """What we store for a search document: the document plus its facet keys."""
-    return {**document, FACET_KEYS: facet_keys(document)}
+    """What we store for a search document: the document with its texts composed
+    (``fts_text.composed``: OpenSearch's analyzers would split a decomposed accent
+    off its letter), plus its facet keys."""
+    stored = {key: _composed_value(value) for key, value in document.items()}
+    stored[FACET_KEYS] = facet_keys(document)
+    return stored
+
+
+def _composed_value(value):
+    if isinstance(value, str):
+        return composed(value)
+    if isinstance(value, list):
+        return [composed(item) if isinstance(item, str) else item for item in value]
+    return value
 
 
 def filter_clauses(query: SearchQuery) -> dict[str, dict]:

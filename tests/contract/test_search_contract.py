@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from unicodedata import normalize
 
 import pytest
 
@@ -91,6 +92,18 @@ def test_exact_name_ranks_first(backend):
          doc("Chatterbox", tagline="Team chat", rating_average=3.0, rating_count=2))
     assert names(backend.search(SearchQuery(text="Chatterbox")))[0] == "Chatterbox"
     assert names(backend.search(SearchQuery(text="chatterbox")))[0] == "Chatterbox"
+
+
+@pytest.mark.parametrize("name, typed", [
+    ("R\u00e9sum\u00e9 Robot", "Re\u0301sume\u0301 Robot"),  # decomposed, as macOS pastes it
+    ("Zoe\u0308 Planner", "Zo\u00eb planner"),  # a name stored decomposed, typed composed
+    ("Zoe\u0308 Planner", "Zoe\u0308 planner"),
+])
+def test_accents_match_however_they_are_encoded(backend, name, typed):
+    load(backend, doc(name, tagline="Tidy work"), doc("Tidy Work", tagline="Plans and resumes"))
+    assert names(backend.search(SearchQuery(text=typed)))[:1] == [name]
+    # The names come back composed, as they were indexed.
+    assert [s.name for s in backend.suggest(typed[:4])][:1] == [normalize("NFC", name)]
 
 
 def test_ratings_and_installs_lift_equal_matches(backend):

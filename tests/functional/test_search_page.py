@@ -309,6 +309,15 @@ def test_control_characters_in_the_query_are_dropped(client, db):
     assert "\x00" not in page
 
 
+def test_control_characters_in_an_ignored_value_are_not_echoed(client, db):
+    page = search(client, "?q=plain&sort=%00&category=a%00b%1b&pricing=%08")
+    notice = unescape(page[page.index("We ignored"):])
+    assert "category “a b”" in notice
+    # Values of control characters alone are as if not given.
+    assert "sort order" not in notice and "price" not in notice
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", page)
+
+
 def test_highlights_escape_markup_from_the_listing(client, db):
     factories.make_listing(db, name="Zebra Forms", tagline="Forms <script>alert('x')</script> fast",
                            description="Zebra <img src=x onerror=alert(1)> builds forms.")
