@@ -6,7 +6,9 @@ tags, category and partner, unstemmed: ``IndexWords.vocabulary``). The nearest
 words within an edit distance (one edit for words of four or five letters,
 two for longer ones; a swap of two letters counts as one edit) are
 candidates; the nearest wins, and among equally near ones the word more
-listings use. The correction is then searched for instead of the word.
+listings use. The correction is then searched for instead of the word. A word
+some listings have is a real word, corrected only when a far commoner word is
+one edit from it (a typo several authors made: "calender").
 
 Edit distances come from rapidfuzz (optimal string alignment), over the
 vocabulary words of about the same length, held in memory per process.
@@ -40,6 +42,8 @@ MAX_CANDIDATES = 5
 # when a word this many times as common is near it; the word stays an alternative.
 POPULAR_BELOW = 5
 POPULAR_RATIO = 10
+# A word some listings have is only corrected to a word this many edits away.
+POPULAR_EDITS = 1
 
 
 def max_edits(word: str) -> int:
@@ -122,9 +126,10 @@ class Vocabulary:
             self._by_length, self._loaded_at = dict(by_length), time.monotonic()
         return self._by_length
 
-    def nearest(self, index: IndexWords, word: str) -> list[str]:
-        """Vocabulary words within ``max_edits(word)`` of ``word``, nearest first."""
-        edits = max_edits(word)
+    def nearest(self, index: IndexWords, word: str, most: int | None = None) -> list[str]:
+        """Vocabulary words within ``max_edits(word)`` of ``word`` (and within
+        ``most`` edits, if given), nearest first."""
+        edits = max_edits(word) if most is None else min(most, max_edits(word))
         if not edits:
             return []
         by_length = self._words(index)
@@ -162,8 +167,11 @@ class Speller:
         if typing and index.name_starts(word):
             return None
         needed = found + 1 if found < rare_below else found * POPULAR_RATIO
-        counted = [(index.count(candidate, COUNT_CAP), candidate)
-                   for candidate in self.vocabulary.nearest(index, word)]
+        # A word some listings have is a real word unless a commoner one is a
+        # single edit away: two edits from a six-letter word reach too many other
+        # real words ("friend" -> "brien", "factor" -> "faster").
+        counted = [(index.count(candidate, COUNT_CAP), candidate) for candidate in
+                   self.vocabulary.nearest(index, word, POPULAR_EDITS if found else None)]
         # Equally near: the word more listings use is the likelier meaning.
         counted.sort(key=lambda pair: -pair[0])
         return next((candidate for count, candidate in counted if count >= needed), None)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
-from search.fts_spelling import POPULAR_BELOW, POPULAR_RATIO
+from search.fts_spelling import POPULAR_BELOW, POPULAR_EDITS, POPULAR_RATIO
 from search.fts_text import composed
 from search.interfaces import MAX_QUERY_LENGTH, SearchQuery
 from search.opensearch_text import INSTALLS_WEIGHT, fold, highlight, text_filter, text_query
@@ -443,7 +443,9 @@ def spelling_body(text: str, mode: str = "missing") -> dict:
                 "suggest_mode": mode,
                 "sort": "score",
                 "size": 1,
-                "max_edits": 2,
+                # A word some listings have is a real word unless a commoner one
+                # is a single edit away (as in search.fts_spelling).
+                "max_edits": POPULAR_EDITS if mode == "popular" else 2,
                 "prefix_length": 0,  # a wrong first letter is a typo too
                 "min_word_length": 3,
             }},

@@ -386,6 +386,19 @@ def test_a_typo_a_few_listings_share_is_still_corrected_to_the_common_word(backe
     assert "Sloppy" in names(result) and len(names(result)) == 13  # the word as typed stays
 
 
+@pytest.mark.parametrize("typed", ["refer a friend rewards", "friend"])
+def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, typed):
+    # "friend" (two listings) is two edits from "brien" (a partner with 25 apps): a
+    # real word, not a typo of it. A typo a few authors share is one edit away.
+    load(backend, doc("Refer-a-Friend", tagline="Friend referral rewards"),
+         doc("Sharely", description="Invite a friend, earn credit."),
+         *[doc(f"Oven {n}", tagline="Bakery tools", partner="O'Brien & Sons") for n in range(25)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None
+    assert names(result)[0] == "Refer-a-Friend"
+    assert not any(name.startswith("Oven") for name in names(result))
+
+
 def test_the_start_of_a_name_being_typed_is_not_corrected(backend):
     load(backend, doc("Chatterbox", tagline="Team chat"),
          *[doc(f"Talk {n}", tagline="Chat with customers") for n in range(5)])
