@@ -34,6 +34,7 @@ from listings.models import (
     ReleaseCreate,
     ReleaseStatus,
     Screenshot,
+    composed_text,
     slugify,
 )
 from listings.ports import search_port
@@ -210,7 +211,9 @@ def check_catalog(session: Session, lines: Iterable[bytes | str | OverlongLine],
 def _check_line(number: int, text: str, taken: dict[str, int],
                 base_dir: Path | None) -> tuple[PlannedListing | None, list[LineError]]:
     try:
-        record = json.loads(text)
+        # Without its line ending: a line cut short is reported where it ends, not
+        # at column 1 of a second line that the newline would make.
+        record = json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as error:
         return None, [LineError(number, "json",
                                 f"not valid JSON ({error.msg} at column {error.colno})")]
@@ -301,7 +304,11 @@ def _name(record: dict, key: str, max_length: int, errors: dict[str, str]) -> st
     if not isinstance(value, str):
         errors[key] = f"must be text, not {_json_type(value)}"
         return None
-    value = value.strip()
+    try:
+        value = composed_text(value.strip())
+    except ValueError as error:
+        errors[key] = str(error)
+        return None
     if len(value) > max_length:
         errors[key] = f"must be at most {max_length} characters"
         return None

@@ -9,11 +9,13 @@ importer and the services use. Money is integer minor units with a currency.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator, model_validator
+from slugify import slugify as _slugify
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
@@ -79,8 +81,33 @@ class BadgeKind(StrEnum):
 
 
 def slugify(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:80].strip("-")
+    """A URL's name for ``text``: lowercase ASCII letters, digits and hyphens, at most
+    80 characters; accented letters and other scripts spelt in ASCII ("Café Rota"
+    -> "cafe-rota", "Straße" -> "strasse"), by python-slugify.
+    https://github.com/un33k/python-slugify"""
+    return _slugify(text, max_length=80).strip("-")
+
+
+def tag_of(text: str) -> str:
+    """A tag as listings keep it: lowercase words joined by hyphens, in their own
+    letters ("crème brûlée" -> "crème-brûlée", "日本語" stays), since tags are
+    searched for as typed, not put in URLs."""
+    return _slugify(text, allow_unicode=True)
+
+
+# Control characters a single line of text may not hold (NUL is not even valid HTML).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A description may span lines: tabs, line feeds and carriage returns are allowed.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def composed_text(value: str, control: re.Pattern = _CONTROL) -> str:
+    """``value`` in Unicode's composed form (an accent typed or pasted as a letter
+    plus a combining mark is stored as one letter), refused if it holds a control
+    character."""
+    if control.search(value):
+        raise ValueError("must not contain control characters")
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
 
 
 def _check_url(value: str | None, required: bool = False) -> str | None:
@@ -149,7 +176,7 @@ class ListingFields(ListingBase):
     @field_validator("name", "tagline")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        value = value.strip()
+        value = composed_text(value.strip())
         if not value:
             raise ValueError("is required")
         return value
@@ -157,6 +184,7 @@ class ListingFields(ListingBase):
     @field_validator("description")
     @classmethod
     def _description_length(cls, value: str) -> str:
+        value = composed_text(value, _CONTROL_IN_TEXT)
         if len(value) > 20000:
             raise ValueError("must be at most 20,000 characters")
         return value
@@ -170,7 +198,7 @@ class ListingFields(ListingBase):
             raise ValueError("must be a list of words")
         tags: list[str] = []
         for raw in value or []:
-            tag = slugify(str(raw))
+            tag = tag_of(str(raw))
             if not tag:
                 continue
             if len(tag) > 30:

@@ -176,3 +176,30 @@ def test_control_characters_from_the_file_are_shown_escaped(runner, db, tmp_path
     assert result.exit_code == 1
     assert "\x1b" not in result.output
     assert "shots/\\x1b[2Jgone.png" in result.output
+
+
+def test_a_line_cut_short_names_the_column_where_it_ends(runner, db, tmp_path):
+    line = json.dumps(record("cut"))[:-1]  # no closing brace
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(record("fine")) + "\n" + line + "\n", encoding="utf-8")
+
+    result = runner.invoke(args=["catalog", "import", str(path)])
+
+    assert result.exit_code == 1, result.output
+    # The column after the last character, not column 1 of the line's newline.
+    assert (f"line 2: json: not valid JSON (Expecting ',' delimiter at column "
+            f"{len(line) + 1})") in result.output
+    assert imported_slugs(db) == set()
+
+
+@pytest.mark.parametrize("field", ["name", "tagline", "partner", "category"])
+def test_control_characters_in_a_text_are_refused(runner, db, tmp_path, field):
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(record("nul", **{field: "Bad\u0000Text"})) + "\n",
+                    encoding="utf-8")
+
+    result = runner.invoke(args=["catalog", "import", str(path)])
+
+    assert result.exit_code == 1, result.output
+    assert f"line 1: {field}: must not contain control characters" in result.output
+    assert imported_slugs(db) == set()

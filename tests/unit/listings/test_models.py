@@ -36,6 +36,9 @@ def test_valid_listing_normalises_tags_and_regions():
     ({"pricing_model": "barter"}, "pricing_model", "free, flat_monthly or usage"),
     ({"currency": "u$d"}, "currency", "three-letter"),
     ({"monthly_price": -1}, "monthly_price", "not be negative"),
+    ({"name": "NUL\x00name"}, "name", "control character"),
+    ({"tagline": "Bell\x07 tagline"}, "tagline", "control character"),
+    ({"description": "Text\x00here"}, "description", "control character"),
 ])
 def test_bad_listing_fields_get_a_clear_message(fields, field, text):
     errors = messages(ListingCreate, **{**VALID, **fields})
@@ -61,5 +64,30 @@ def test_rating_outside_one_to_five_is_refused(rating):
     assert "1 to 5" in messages(ReviewCreate, rating=rating, title="t")["rating"]
 
 
-def test_slugify():
-    assert slugify("  Hello, Wörld! 2.0 ") == "hello-w-rld-2-0"
+@pytest.mark.parametrize("text, slug", [
+    ("  Hello, Wörld! 2.0 ", "hello-world-2-0"),
+    ("Café Rota", "cafe-rota"),
+    ("Zoe\u0308 CRM", "zoe-crm"),  # decomposed
+    ("Straße Maps", "strasse-maps"),
+    ("Über Agenda", "uber-agenda"),
+    ("A/B Lab", "a-b-lab"),
+])
+def test_slugs_spell_accented_letters_in_ascii(text, slug):
+    assert slugify(text) == slug
+
+
+def test_a_name_in_another_script_still_has_a_slug_of_its_own():
+    slug = slugify("日本語 Helpdesk")
+    assert slug.isascii() and slug.endswith("-helpdesk") and slug != "helpdesk"
+
+
+def test_tags_keep_their_letters():
+    listing = ListingCreate(**VALID, tags=["Résumé", "日本語", "crème brûlée", "Re\u0301sume\u0301"])
+    assert listing.tags == ["résumé", "日本語", "crème-brûlée"]
+
+
+def test_texts_are_stored_composed_and_may_span_lines():
+    listing = ListingCreate(name="Zoe\u0308 CRM", tagline="Caf\u0065\u0301 rota",
+                            description="Line one\r\n\tLine two")
+    assert listing.name == "Zo\u00eb CRM" and listing.tagline == "Caf\u00e9 rota"
+    assert listing.description == "Line one\r\n\tLine two"
