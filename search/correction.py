@@ -68,12 +68,18 @@ def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,
 
 
 def run_widening(runner: PlanRunner, plan: QueryPlan, query: SearchQuery) -> SearchResult:
-    """One search; when few match, again with any one term enough."""
+    """One search; when few match the text, again with any one term enough."""
     result = runner.run_once(plan, query)
     # The very app named needs no company (and a name's common word, like
     # "Scheduler", would otherwise bring back half the catalog).
     relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not runner.is_name(plan)
                else None)
+    if (relaxed is not None and query.has_filters
+            and runner.run_once(plan, query.without_filters()).total >= RELAX_BELOW):
+        # Few is the text's to say, not the filters': a filter that leaves a few
+        # full matches must not widen them, or the facet count beside it (full
+        # matches) is not what choosing it shows.
+        relaxed = None
     if relaxed is not None:
         wider = runner.run_once(relaxed, query)
         if wider.total > result.total:

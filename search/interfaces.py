@@ -13,7 +13,7 @@ their keys are listed in ``DOCUMENT_FIELDS``. Backends never see model objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 # Every key of a search document, and its type:
@@ -71,6 +71,15 @@ class SearchQuery:
     per_page: int = 24
     # False: search for the words exactly as typed ("Search instead for ...").
     correct_spelling: bool = True
+
+    def without_filters(self) -> SearchQuery:
+        """The same text (and sort, page, spelling) with no filter."""
+        return replace(self, categories=(), pricing=None, has_trial=False, min_rating=None,
+                       badges=(), regions=(), read_only=False)
+
+    @property
+    def has_filters(self) -> bool:
+        return self != self.without_filters()
 
 
 @dataclass

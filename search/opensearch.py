@@ -365,6 +365,14 @@ class OpenSearchBackend:
         # "Scheduler", would otherwise bring back half the catalog).
         relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not plan.empty
                    and not _exact_name_first(result) else None)
+        if relaxed is not None and query.has_filters:
+            # Few is the text's to say, not the filters' (as in search.correction):
+            # the facet counts beside the filters are of full matches.
+            unfiltered = self._search(queries.count_body(query.without_filters(), plan,
+                                                         corrected_name=corrected_name),
+                                      "search")
+            if unfiltered is not None and unfiltered["hits"]["total"]["value"] >= RELAX_BELOW:
+                relaxed = None
         if relaxed is not None:
             wider = self._search(queries.search_body(query, relaxed,
                                                      corrected_name=corrected_name), "search")

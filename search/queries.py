@@ -393,9 +393,11 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
     return body
 
 
-def count_body(query: SearchQuery, plan: QueryPlan | None = None) -> dict:
-    """A body that only counts what ``query`` matches (to check a correction)."""
-    body = search_body(query, plan, with_facets=False)
+def count_body(query: SearchQuery, plan: QueryPlan | None = None,
+               corrected_name: str | None = None) -> dict:
+    """A body that only counts what ``query`` matches (to check a correction, or
+    whether the text alone finds few)."""
+    body = search_body(query, plan, with_facets=False, corrected_name=corrected_name)
     body.update({"size": 0, "from": 0})
     body.pop("sort", None)
     body.pop("highlight", None)

@@ -277,6 +277,27 @@ def test_with_enough_matches_one_word_of_three_is_not_enough(backend):
     assert len(found) == 10 and "Books" not in found
 
 
+def test_a_facet_count_is_what_choosing_it_finds(backend):
+    # Twelve listings have both words, one of them paid; five paid ones have only
+    # "sync". Choosing "paid" must show the one the count promised, not widen to
+    # any one word because the filter left fewer than ten full matches.
+    load(backend, *[doc(f"Planner {n}", tagline="Calendar sync for teams", is_free=True)
+                    for n in range(11)],
+         doc("Paid Planner", tagline="Calendar sync for teams", is_free=False),
+         *[doc(f"Syncer {n}", tagline="File sync", is_free=False) for n in range(5)])
+    result = backend.search(SearchQuery(text="calendar sync"))
+    assert result.total == 12 and facet(result, "pricing") == {"free": 11, "paid": 1}
+    chosen = backend.search(SearchQuery(text="calendar sync", pricing="paid"))
+    assert names(chosen) == ["Paid Planner"] and chosen.total == 1
+    # With few full matches for the text itself, the wider results and their
+    # counts agree the same way.
+    result = backend.search(SearchQuery(text="calendar sync", categories=("nope",)))
+    assert result.total == 0
+    few = backend.search(SearchQuery(text="paid planner"))
+    paid = facet(few, "pricing").get("paid", 0)
+    assert backend.search(SearchQuery(text="paid planner", pricing="paid")).total == paid
+
+
 def test_every_word_before_for_is_enough_whatever_it_is_for(backend):
     # Ten listings have two of the three words, so there are enough matches;
     # a listing that says what is asked for (a comment system) matches too,
