@@ -131,6 +131,10 @@ class QueryPlan:
         head = tuple(n for n, term in enumerate(self.terms) if not term.context)
         return head if len(head) < self.required else ()
 
+    def term_words(self) -> tuple[str, ...]:
+        """The query's own words that are terms (no stopwords), in order."""
+        return tuple(word for term in self.terms for word in term.words)
+
     @property
     def pairs(self) -> list[tuple[str, str]]:
         """Neighbouring words of the query ("git client"; "drag and drop" gives

@@ -122,6 +122,16 @@ def _reindex(target: str) -> None:
     sync_with_progress(current_app)
 
 
+def _settings_outdated(backend) -> bool:
+    """Whether ``backend`` says its index needs a rebuild for new settings (only an
+    OpenSearch index can); an index that stopped answering meanwhile is not."""
+    outdated = getattr(backend, "settings_outdated", None)
+    try:
+        return bool(outdated and outdated())
+    except SearchUnavailable:
+        return False
+
+
 @search_cli.command("status", help="Documents in the database vs. each index, and "
                                    "pending changes. Exits 1 when an index is unreachable.")
 def status_command():
@@ -138,7 +148,8 @@ def status_command():
             indexed = f"{backend.count()} documents" if backend.ping() else None
         except SearchUnavailable:
             indexed = None
-        if indexed is None:
+        reachable = indexed is not None
+        if not reachable:
             unreachable = True
             where = getattr(backend, "location", None)
             indexed = f"unreachable at {where}" if where else "unreachable"
@@ -148,6 +159,9 @@ def status_command():
             line += f", last synced {state.synced_at:%Y-%m-%d %H:%M:%S} UTC"
         if state and state.last_error:
             line += f", failing ({state.attempts} tries): {state.last_error}"
+        if reachable and _settings_outdated(backend):
+            line += (f"; made with older analysis settings: run `flask search reindex "
+                     f"--target {name}` to apply them")
         click.echo(line)
     if unreachable:
         raise SystemExit(1)

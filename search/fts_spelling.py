@@ -8,7 +8,8 @@ two for longer ones; a swap of two letters counts as one edit) are
 candidates; the nearest wins, and among equally near ones the word more
 listings use. The correction is then searched for instead of the word. A word
 some listings have is a real word, corrected only when a far commoner word is
-one edit from it (a typo several authors made: "calender").
+one edit from it (a typo several authors made: "calender"), and never when some
+listing's name has every word of the query (it asks for that app by name).
 
 Edit distances come from rapidfuzz (optimal string alignment), over the
 vocabulary words of about the same length, held in memory per process.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -63,6 +64,10 @@ class IndexWords(Protocol):
     def name_starts(self, word: str) -> bool:
         """Whether a word of some listing's name starts with ``word``."""
 
+    def a_name_has(self, words: Sequence[str]) -> bool:
+        """Whether some listing's name has every one of ``words`` (as the index
+        matches them)."""
+
     def vocabulary(self) -> Iterable[str]:
         """Every word the index holds (unstemmed)."""
 
@@ -93,6 +98,18 @@ class SqlIndexWords:
             sql = ("SELECT 1 FROM search_documents "
                    "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
             value = tsquery_literal((word,)) + ":*A"
+        return self.conn.execute(sa.text(sql), {"w": value}).first() is not None
+
+    def a_name_has(self, words: Sequence[str]) -> bool:
+        if not words:
+            return False
+        if self.dialect == "sqlite":
+            sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w LIMIT 1"
+            value = "name : (" + " AND ".join(fts5_literal((word,)) for word in words) + ")"
+        else:
+            sql = ("SELECT 1 FROM search_documents "
+                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
+            value = " & ".join(tsquery_literal((word,)) + ":A" for word in words)
         return self.conn.execute(sa.text(sql), {"w": value}).first() is not None
 
     def vocabulary(self) -> Iterable[str]:
@@ -151,18 +168,23 @@ class Speller:
         self.vocabulary = vocabulary or Vocabulary()
 
     def correction(self, index: IndexWords, word: str, rare_below: int = 1,
-                   typing: bool = False) -> str | None:
+                   typing: bool = False,
+                   names_the_query: Callable[[], bool] = lambda: False) -> str | None:
         """The word to search for as well as ``word``, or None.
 
         A word that fewer than ``rare_below`` listings have (by default: that
         none has) is corrected by a word more listings have; a word in fewer
         than ``POPULAR_BELOW`` listings, by a word ``POPULAR_RATIO`` times as
         common. ``typing``: the word may be unfinished; it is left alone when it
-        starts a word of some listing's name."""
+        starts a word of some listing's name. ``names_the_query``: whether some
+        listing's name has every word of the query (then a word some listings
+        have is no typo: "node js" asks for "Node.js Monitor")."""
         if max_edits(word) == 0 or word.isdigit():
             return None
         found = index.count(word, max(rare_below, POPULAR_BELOW))
         if found >= max(rare_below, POPULAR_BELOW):
+            return None
+        if found and names_the_query():
             return None
         if typing and index.name_starts(word):
             return None
@@ -183,11 +205,18 @@ class Speller:
         terms: list[Term] = []
         changed = False
         last = len(plan.terms) - 1
+        named: list[bool] = []  # asked once, and only when a word needs it
+
+        def names_the_query() -> bool:
+            if not named:
+                named.append(index.a_name_has(plan.term_words()))
+            return named[0]
+
         for position, term in enumerate(plan.terms):
             word = term.single_word
             if word and not term.corrected:
                 typing = position == last and word == plan.prefix
-                fixed = self.correction(index, word, rare_below, typing)
+                fixed = self.correction(index, word, rare_below, typing, names_the_query)
                 if fixed:
                     term = term.with_corrections([fixed])
                     changed = True

@@ -324,12 +324,15 @@ class OpenSearchBackend:
         fixes = queries.corrections(response)
         if plan.prefix in fixes and queries.typing_a_name(response):
             del fixes[plan.prefix]  # "chatt" while typing "Chatterbox"
-        if not fixes and not _exact_name_first(result):
+        # A word some listings have is no typo when a name has every word of the
+        # text ("node js": "Node.js Monitor"); words no listing has still are.
+        named = queries.names_the_query(response)
+        if not fixes and not _exact_name_first(result) and not named:
             fixes = queries.popular_corrections(response)
         if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):
             return result  # enough found, or the very app named
         missing = bool(fixes)
-        fixes = fixes or self._corrections(text)
+        fixes = fixes or self._corrections(text, missing_only=named)
         # The corrections join each word as alternatives: what the word as
         # typed finds (an unusual name, say) is kept; and
         # what the corrected words mean gets its synonyms (reanalysed).
@@ -402,10 +405,11 @@ class OpenSearchBackend:
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
 
-    def _corrections(self, text: str) -> dict[str, str]:
+    def _corrections(self, text: str, missing_only: bool = False) -> dict[str, str]:
         """Misspelt words of the text and their corrections: words in no
-        listing first, then rare words that a more common word is near."""
-        for mode in ("missing", "popular"):
+        listing first, then (unless ``missing_only``) rare words that a more
+        common word is near."""
+        for mode in ("missing",) if missing_only else ("missing", "popular"):
             response = self._search(queries.spelling_body(text, mode), "spelling")
             fixes = queries.corrections(response or {})
             if fixes:
@@ -424,6 +428,21 @@ class OpenSearchBackend:
                            name=hit["_source"].get("name", ""),
                            category=hit["_source"].get("category", ""))
                 for hit in response["hits"]["hits"]]
+
+    def settings_outdated(self) -> bool:
+        """Whether the index was made with other analysis settings or mapping than
+        this code's (``queries.SETTINGS_VERSION``): only a rebuild (`flask search
+        reindex`) applies them. False before the first index (it is made current)."""
+        with _unavailable("read mapping"):
+            try:
+                found = self.client.indices.get_mapping(index=self.alias,
+                                                        request_timeout=ADMIN_TIMEOUT)
+            except NotFoundError as error:
+                if _is_missing_index(error):
+                    return False
+                raise
+        return any((index.get("mappings", {}).get("_meta") or {}).get("settings_version")
+                   != queries.SETTINGS_VERSION for index in found.values())
 
     def count(self) -> int:
         """How many documents the index holds (0 before the first write)."""

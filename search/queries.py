@@ -36,7 +36,20 @@ MAX_PER_PAGE = 100
 # Index settings and mapping
 # ---------------------------------------------------------------------------------
 
+# Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
+# index keeps the settings it was made with): `flask search status` says so for an
+# index made with another (``OpenSearchBackend.settings_outdated``).
+SETTINGS_VERSION = 2
+
 ANALYSIS = {
+    # "Node.js", "A/B", "monday.com": the standard tokenizer keeps such a run as one
+    # token ('node.js'), so "node" was a word no listing had (and was "corrected").
+    # Made the words they are, as the embedded indexes and the query's words
+    # (search.fts_text.words_of) have them. Hyphens and apostrophes stay.
+    "char_filter": {
+        "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:]+",
+                       "replacement": " "},
+    },
     "filter": {
         # The parts of the built-in `english` analyzer, rebuilt so we can add
         # asciifolding ("cafe" finds "Café").
@@ -50,23 +63,24 @@ ANALYSIS = {
     },
     "analyzer": {
         "english_folded": {
-            "type": "custom", "tokenizer": "standard",
+            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
             "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
                        "english_stemmer"],
         },
         # What the search text of an English field goes through: the same, then
         # the synonym list (``index_body`` adds the ``synonyms`` filter).
         "english_search": {
-            "type": "custom", "tokenizer": "standard",
+            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
             "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
                        "english_stemmer"],
         },
         # Unstemmed words: fuzziness, spelling suggestions, edge n-gram searches.
         "plain_folded": {
-            "type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"],
+            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
+            "filter": ["lowercase", "asciifolding"],
         },
         "autocomplete_index": {
-            "type": "custom", "tokenizer": "standard",
+            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
             "filter": ["lowercase", "asciifolding", "autocomplete_edge"],
         },
     },
@@ -88,6 +102,7 @@ MAPPINGS = {
     # Unknown keys are kept in _source but not indexed: a new document field never
     # breaks indexing before the mapping learns about it.
     "dynamic": False,
+    "_meta": {"settings_version": SETTINGS_VERSION},
     "properties": {
         "id": {"type": "long"},
         "slug": {"type": "keyword"},
@@ -383,9 +398,15 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         # the popular suggestions, and how many listings have each word typed.
         rare["term"]["max_term_freq"] = POPULAR_BELOW - 1
         body["suggest"]["rare"] = rare
+        words = dict.fromkeys(fold(" ".join(plan.words)).split())
         body.setdefault("aggs", {})["spelling_counts"] = {"filters": {"filters": {
-            word: {"term": {_SPELL: word}} for word in dict.fromkeys(fold(" ".join(plan.words))
-                                                                     .split())}}}
+            word: {"term": {_SPELL: word}} for word in words}}}
+        # When some listing's name has every word, a word some listings have is no
+        # typo: "node js" asks for "Node.js Monitor" (search.fts_spelling).
+        named = dict.fromkeys(fold(" ".join(plan.term_words())).split())
+        if named:
+            body["aggs"]["spelling_named"] = {"filter": {"bool": {"filter": [
+                {"term": {"name.plain": word}} for word in named]}}}
         if plan.prefix:
             # The word being typed is no typo while it starts a word of some name.
             body["aggs"]["spelling_typing"] = {"filter": {"match": {
@@ -460,6 +481,12 @@ def corrections(response: dict) -> dict[str, str]:
     entries = (response.get("suggest") or {}).get("words") or []
     return {entry["text"]: entry["options"][0]["text"] for entry in entries
             if entry.get("options") and entry.get("text")}
+
+
+def names_the_query(response: dict) -> bool:
+    """Whether some listing's name has every word of the text (``spelling_named``)."""
+    return bool(((response.get("aggregations") or {}).get("spelling_named") or {}).get(
+        "doc_count"))
 
 
 def typing_a_name(response: dict) -> bool:

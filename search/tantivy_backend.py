@@ -286,6 +286,13 @@ class TantivyBackend:
         return Query.boost_query(_const(Query.regex_query(self.schema, "name_words",
                                                           word + ".*"), 1.0), PREFIX_WEIGHT)
 
+    def name_word_query(self, word: str) -> Query | None:
+        """A word of some listing's name that is ``word`` (lowercase, accents
+        folded, as the names' words are indexed); None if it is not one word."""
+        tokens = self.plain.analyze(word)
+        return (Query.term_query(self.schema, "name_words", tokens[0]) if len(tokens) == 1
+                else None)
+
     def listings_with(self, searcher: tantivy.Searcher, words: Sequence[str]) -> int:
         """About how many listings have ``words`` (a phrase: its rarest word)."""
         return min((searcher.doc_freq("all_text", token) for token in self.tokens(words)),
@@ -573,6 +580,12 @@ class _IndexWords:
 
     def name_starts(self, word: str) -> bool:
         return self.searcher.search(self.backend.prefix_query(word), 1).count > 0
+
+    def a_name_has(self, words: Sequence[str]) -> bool:
+        queries = [self.backend.name_word_query(word) for word in words]
+        if not queries or None in queries:
+            return False
+        return self.searcher.search(_all(queries), 1).count > 0
 
     def vocabulary(self) -> Iterable[str]:
         return (word for word, _ in self.searcher.terms_with_prefix("words", "")

@@ -420,6 +420,17 @@ def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, ty
     assert not any(name.startswith("Oven") for name in names(result))
 
 
+@pytest.mark.parametrize("typed", ["node js", "node"])
+def test_a_word_of_a_name_is_no_typo(backend, typed):
+    # "node" is in one listing, a word one edit away in a dozen: still no typo,
+    # since an app is named with it.
+    load(backend, doc("Node.js Monitor", tagline="Watch your services"),
+         *[doc(f"Reviewer {n}", tagline="Code review for teams") for n in range(12)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None
+    assert names(result)[0] == "Node.js Monitor"
+
+
 def test_the_start_of_a_name_being_typed_is_not_corrected(backend):
     load(backend, doc("Chatterbox", tagline="Team chat"),
          *[doc(f"Talk {n}", tagline="Chat with customers") for n in range(5)])

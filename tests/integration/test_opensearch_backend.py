@@ -109,6 +109,22 @@ def test_before_the_first_write_reads_are_empty_and_index_creates_it(backend):
     assert backend.count() == 1
 
 
+def test_an_index_made_with_older_settings_says_so_until_rebuilt(backend):
+    from search import queries
+
+    assert backend.settings_outdated() is False  # no index yet: the first is made current
+    body = queries.index_body()
+    body["mappings"] = dict(body["mappings"], _meta={"settings_version": 1})
+    body["aliases"] = {backend.alias: {}}
+    backend.client.indices.create(index=f"{backend.alias}-20260101000000-abcdef", body=body)
+    assert backend.settings_outdated() is True
+    backend.rebuild(iter([doc(1, "Node.js Monitor")]), 1)
+    assert backend.settings_outdated() is False
+    # "node" is a word of "Node.js" (not a word no listing has, corrected to another).
+    result = backend.search(SearchQuery(text="node"))
+    assert ids(result) == [1] and result.corrected_text is None
+
+
 def test_a_page_past_the_result_window_is_empty_not_an_error(backend):
     backend.index([doc(n, f"Widget {n}") for n in range(1, 6)])
     result = backend.search(SearchQuery(text="widget", page=5000, per_page=24))

@@ -134,6 +134,31 @@ def test_reindex_and_status_commands(app, db, runner):
     assert unknown.exit_code == 2 and "not configured here" in unknown.output
 
 
+def test_status_says_when_an_index_needs_a_rebuild_for_new_settings(app, db, runner,
+                                                                     monkeypatch):
+    service = app.extensions["bazaar.search"]
+    embedded = service.targets()["embedded"]
+
+    class OldIndex:  # what an OpenSearch index made by an older release answers
+        def ping(self):
+            return True
+
+        def count(self):
+            return 0
+
+        def settings_outdated(self):
+            return True
+
+    monkeypatch.setattr(service, "targets", lambda: {"embedded": embedded,
+                                                     "opensearch": OldIndex()})
+    status = runner.invoke(args=["search", "status"])
+    assert status.exit_code == 0, status.output
+    assert ("opensearch: 0 documents, 0 pending changes; made with older analysis "
+            "settings: run `flask search reindex --target opensearch` to apply them"
+            in status.output)
+    assert "embedded: 0 documents, 0 pending changes\n" in status.output
+
+
 
 def test_an_install_reaches_the_index_through_the_outbox(app, db):
     popular, quiet = factories.make_listing(db, name="Popular"), factories.make_listing(db, name="Quiet")
