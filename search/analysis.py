@@ -131,6 +131,22 @@ class QueryPlan:
         head = tuple(n for n, term in enumerate(self.terms) if not term.context)
         return head if len(head) < self.required else ()
 
+    @property
+    def name_keys(self) -> list[str]:
+        """The names (as ``name_key``s: words joined by single spaces) the query
+        asks for exactly: its words, its words with two neighbours run together
+        ("sign right": "signright", "word press backups": "wordpress backups"), and
+        its corrected text."""
+        keys = [" ".join(self.words)]
+        words = list(self.words)
+        if len(words) <= MAX_JOINED_TERMS:
+            keys += [" ".join([*words[:n], words[n] + words[n + 1], *words[n + 2:]])
+                     for n in range(len(words) - 1)]
+        corrected = self.corrected_text
+        if corrected:
+            keys.append(" ".join(WORD.findall(corrected.lower())))
+        return list(dict.fromkeys(key for key in keys if key))
+
     def term_words(self) -> tuple[str, ...]:
         """The query's own words that are terms (no stopwords), in order."""
         return tuple(word for term in self.terms for word in term.words)
@@ -265,9 +281,39 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
     if not terms and words:
         # Only stopwords ("the who"): then they are what was asked for.
         terms = [Term((word,), ((word,),)) for word in dict.fromkeys(words)]
-    terms = _unique(terms)
+    terms = _joined_neighbours(_unique(terms), words, hyphenated)
     prefix = words[-1] if words and len(words[-1]) < MAX_WORD_LENGTH else None
     return QueryPlan(tuple(words), tuple(terms), required_terms(len(terms)), prefix)
+
+
+# Run together only in short queries: names are short, and each pair adds clauses.
+MAX_JOINED_TERMS = 4
+
+
+def _joined_neighbours(terms: list[Term], words: Sequence[str],
+                       hyphenated: Sequence[tuple[int, int]]) -> list[Term]:
+    """Two neighbouring words of the query, run together, as an alternative of
+    each: "sign right" also finds "SignRight", "word press" "WordPress" (a listing
+    with the one word matches both terms). Only words next to each other in the
+    text, each a term of its own and not part of a hyphenated word (which has its
+    own joined form: "x-ray")."""
+    if not 2 <= len(terms) <= MAX_JOINED_TERMS:
+        return terms
+    plain = {term.single_word: n for n, term in enumerate(terms) if term.single_word}
+    in_hyphenated = {n for start, end in hyphenated for n in range(start, end)}
+    extra: dict[int, list[tuple[str, ...]]] = {}
+    for position, (first, second) in enumerate(zip(words, words[1:])):
+        if position in in_hyphenated or position + 1 in in_hyphenated:
+            continue
+        if first in plain and second in plain and first != second:
+            joined = (first + second,)
+            extra.setdefault(plain[first], []).append(joined)
+            extra.setdefault(plain[second], []).append(joined)
+    if not extra:
+        return terms
+    return [replace(term, alternatives=tuple(dict.fromkeys((*term.alternatives,
+                                                            *extra[n]))))
+            if n in extra else term for n, term in enumerate(terms)]
 
 
 def reanalysed(plan: QueryPlan, synonyms: Synonyms | None = None) -> QueryPlan:

@@ -258,9 +258,8 @@ class EmbeddedBackend:
             # the query's terms, then text relevance (lifted a little by popularity).
             score = f"{matching.score()} AS score"
             key = " ".join(matching.words)
-            corrected = matching.plan.corrected_text if matching.plan else None
-            params.update(keys=[key, corrected or key], key_prefix=key + " ",
-                          key_prefix_length=len(key) + 1)
+            params.update(keys=matching.plan.name_keys if matching.plan else [key],
+                          key_prefix=key + " ", key_prefix_length=len(key) + 1)
             tiers = ("CASE WHEN d.name_key IN :keys THEN 0 "
                      "WHEN substr(d.name_key, 1, :key_prefix_length) = :key_prefix THEN 1 "
                      f"ELSE 2 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
@@ -447,9 +446,11 @@ class _SqlRunner:
         return self.backend._run_once(self.conn, plan, query)
 
     def is_name(self, plan: QueryPlan) -> bool:
-        return self.conn.execute(
-            sa.text("SELECT 1 FROM search_documents WHERE name_key = :key LIMIT 1"),
-            {"key": " ".join(plan.words)}).first() is not None
+        keys = plan.name_keys
+        return bool(keys) and self.conn.execute(
+            sa.text("SELECT 1 FROM search_documents WHERE name_key IN :keys LIMIT 1")
+            .bindparams(sa.bindparam("keys", expanding=True)),
+            {"keys": keys}).first() is not None
 
     def finds_any(self, plan: QueryPlan, query: SearchQuery) -> bool:
         matching = Matching(self.backend.dialect, plan, query)

@@ -156,7 +156,10 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
         fuzzy = _fuzzy(term)
         terms.append({"bool": {"should": [exact, *fuzzy]}} if fuzzy else exact)
     text = " ".join(plan.words)
-    names = list(dict.fromkeys([fold(text), fold(corrected_name or text)]))
+    # The name as typed, with two neighbouring words run together ("sign right":
+    # "signright"), and as corrected (QueryPlan.name_keys).
+    names = list(dict.fromkeys([fold(text), *map(fold, plan.name_keys),
+                                fold(corrected_name or text)]))
     matching = _matching(plan, terms)
     return {"bool": {
         # Popularity lifts the text score only, never the tiers below.

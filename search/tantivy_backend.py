@@ -372,8 +372,9 @@ class _Run:
         self.words = _IndexWords(backend, searcher)
 
     def is_name(self, plan: QueryPlan) -> bool:
-        key = " ".join(plan.words)
-        return self.searcher.search(Query.term_query(self.schema, "name_key", key), 1).count > 0
+        keys = plan.name_keys
+        return bool(keys) and self.searcher.search(
+            Query.term_set_query(self.schema, "name_key", keys), 1).count > 0
 
     def finds_any(self, plan: QueryPlan, query: SearchQuery) -> bool:
         text, _ = self.backend.text_query(plan)
@@ -472,9 +473,8 @@ class _Run:
         neighbouring words found close together."""
         schema = self.schema
         key = " ".join(plan.words)
-        keys = dict.fromkeys([key, " ".join(words_of(plan.corrected_text or ""))] if
-                             plan.corrected_text else [key])
-        extra = [_const(Query.term_set_query(schema, "name_key", list(keys)), EXACT_NAME_BOOST),
+        extra = [_const(Query.term_set_query(schema, "name_key", plan.name_keys),
+                        EXACT_NAME_BOOST),
                  _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)]
         if len(terms) > 1:
             extra.append(_const(_all(terms), ALL_TERMS_BOOST))

@@ -342,6 +342,21 @@ def test_hyphenated_words_match_run_together_and_apart(backend):
         "Inksign", "Penstroke"}
 
 
+@pytest.mark.parametrize("typed, expected", [
+    ("sign right", "SignRight"), ("chatter box", "Chatterbox"),
+    ("word press backups", "WordPress Backups"),
+])
+def test_a_name_run_together_is_found_by_its_words_apart(backend, typed, expected):
+    load(backend, doc("SignRight", tagline="E-signatures for contracts"),
+         doc("Chatterbox", tagline="Team chat"),
+         doc("WordPress Backups", tagline="Nightly copies of your site"),
+         *[doc(f"Signer {n}", tagline="Sign contracts the right way") for n in range(12)],
+         *[doc(f"Presser {n}", tagline="Press releases, word by word, with backups")
+           for n in range(12)],
+         *[doc(f"Boxer {n}", tagline="Chatter in a box") for n in range(12)])
+    assert names(backend.search(SearchQuery(text=typed)))[0] == expected
+
+
 def test_agent_nouns_find_their_verbs_and_back(backend):
     load(backend, doc("Pixelwright", tagline="Edit photos in your browser"),
          doc("Snapshop", tagline="A photo editor for teams"),

@@ -65,7 +65,33 @@ def test_no_agent_forms_for_exceptions_plurals_short_words_and_non_words(word):
 
 def test_forms_the_stemmer_already_joins_are_not_added():
     # "manager" and "manage" share a stem: counting both would double the word.
-    assert analyse("clipboard manager").terms[1].alternatives == (("manager",),)
+    assert analyse("clipboard manager").terms[1].alternatives == (("manager",),
+                                                                  ("clipboardmanager",))
+
+
+def joined_alternatives(plan) -> list[tuple[str, str]]:
+    """(term's word, alternative) for each alternative that is two neighbours run together."""
+    candidates = {a + b for a, b in zip(plan.words, plan.words[1:])}
+    return [(term.words[0], alternative[0]) for term in plan.terms
+            for alternative in term.alternatives if alternative[0] in candidates]
+
+
+@pytest.mark.parametrize("text, joined", [
+    ("sign right", [("sign", "signright"), ("right", "signright")]),
+    ("word press backups", [("word", "wordpress"), ("press", "wordpress"),
+                            ("press", "pressbackups"), ("backups", "pressbackups")]),
+    ("refer a friend", []),  # not neighbours: a stopword between them
+    ("crm crm", []),  # one term
+    ("x-ray scanner", [("ray", "xray")]),  # the hyphenated word's own; no "rayscanner"
+    ("shipping rates and label printing for stores", []),  # five terms: too long
+])
+def test_neighbouring_words_run_together_are_an_alternative_of_each(text, joined):
+    assert joined_alternatives(analyse(text)) == joined
+
+
+def test_a_name_key_runs_neighbours_together():
+    assert analyse("Word Press Backups").name_keys == [
+        "word press backups", "wordpress backups", "word pressbackups"]
 
 
 def test_synonyms_of_several_words_are_alternatives_of_each_word(synonyms):
