@@ -47,6 +47,10 @@ def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,
     (``synonyms``); when the text still finds fewer than ``FEW_RESULTS``, rare
     words are corrected too and the corrected text is searched for if it finds
     more."""
+    if not plan.empty and runner.is_name(plan):
+        # A name asked for (as typed, or with a space too many: "chatter box") is
+        # no typo, whatever words of it no listing has alone.
+        return run_widening(runner, plan, query)
     if plan.empty or not query.correct_spelling:
         result = run_widening(runner, plan, query)
         if not plan.empty:

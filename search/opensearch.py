@@ -319,7 +319,9 @@ class OpenSearchBackend:
         if result is None:
             return SearchResult(hits=[], total=0,
                                 facets={name: [] for name in queries.FACETS})
-        if not text:
+        if not text or _exact_name_first(result):
+            # A name asked for (as typed, or with a space too many: "chatter box")
+            # is no typo, whatever words of it no listing has alone.
             return result
         fixes = queries.corrections(response)
         if plan.prefix in fixes and queries.typing_a_name(response):

@@ -357,6 +357,15 @@ def test_a_name_run_together_is_found_by_its_words_apart(backend, typed, expecte
     assert names(backend.search(SearchQuery(text=typed)))[0] == expected
 
 
+def test_a_name_with_a_space_too_many_is_not_corrected(backend):
+    # "chatter" is in no listing, "chapters" is one edit away: but the text, run
+    # together, is a name.
+    load(backend, doc("Chatterbox", tagline="Team chat"),
+         *[doc(f"Chapters {n}", tagline="Book chapters in a box") for n in range(5)])
+    result = backend.search(SearchQuery(text="chatter box"))
+    assert names(result)[0] == "Chatterbox" and result.corrected_text is None
+
+
 def test_agent_nouns_find_their_verbs_and_back(backend):
     load(backend, doc("Pixelwright", tagline="Edit photos in your browser"),
          doc("Snapshop", tagline="A photo editor for teams"),
