@@ -208,15 +208,35 @@ def check_catalog(session: Session, lines: Iterable[bytes | str | OverlongLine],
     return plan
 
 
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _object_once(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object whose every key is given once: with a key twice, the parser
+    keeps the last and drops the first without a word."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(key)
+        found[key] = value
+    return found
+
+
 def _check_line(number: int, text: str, taken: dict[str, int],
                 base_dir: Path | None) -> tuple[PlannedListing | None, list[LineError]]:
     try:
         # Without its line ending: a line cut short is reported where it ends, not
         # at column 1 of a second line that the newline would make.
-        record = json.loads(text.rstrip("\r\n"))
+        record = json.loads(text.rstrip("\r\n"), object_pairs_hook=_object_once)
     except json.JSONDecodeError as error:
         return None, [LineError(number, "json",
                                 f"not valid JSON ({error.msg} at column {error.colno})")]
+    except _RepeatedKey as error:
+        return None, [LineError(number, "json", f"not valid JSON (the field "
+                                                f"{json.dumps(error.key)} is given twice)")]
     except RecursionError:
         # The parser recurses once per level of nesting; a listing needs a handful.
         return None, [LineError(number, "json", "not valid JSON (nested too deeply)")]

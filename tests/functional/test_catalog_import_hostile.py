@@ -203,3 +203,15 @@ def test_control_characters_in_a_text_are_refused(runner, db, tmp_path, field):
     assert result.exit_code == 1, result.output
     assert f"line 1: {field}: must not contain control characters" in result.output
     assert imported_slugs(db) == set()
+
+
+def test_a_field_given_twice_is_refused_not_silently_overwritten(runner, db, tmp_path):
+    line = json.dumps(record("twice"))[:-1] + ', "name": "Second Name"}'
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+
+    result = runner.invoke(args=["catalog", "import", str(path)])
+
+    assert result.exit_code == 1, result.output
+    assert "line 1: json: not valid JSON (the field \"name\" is given twice)" in result.output
+    assert imported_slugs(db) == set()
