@@ -72,6 +72,9 @@ class Concept:
     start: int
     words: tuple[str, ...]
     alternatives: tuple[tuple[str, ...], ...]
+    # The words are in the list as typed (not only by their stem: "surveyes" is
+    # matched to the "survey" line, and still a typo).
+    listed: bool = False
 
 
 class Synonyms(Protocol):
@@ -93,6 +96,7 @@ class Term:
     alternatives: tuple[tuple[str, ...], ...]    # alternatives[0] == words
     corrected: tuple[str, ...] = ()              # spelling corrections among them
     context: bool = False                        # said after a CONTEXT_WORDS word
+    listed: bool = False                         # in the synonym list: a real word, no typo
 
     @property
     def single_word(self) -> str | None:
@@ -103,7 +107,7 @@ class Term:
         if not new:
             return self
         return Term(self.words, self.alternatives + tuple((word,) for word in new),
-                    self.corrected + new, self.context)
+                    self.corrected + new, self.context, self.listed)
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
     words: a listing that says "ticket sales" matches both terms."""
     words, hyphenated = query_words(text)
     concepts = (synonyms or NoSynonyms()).expand(words)
+    listed = {concept.start for concept in concepts if concept.listed}
     concepts = _join_hyphenated(concepts, hyphenated)
     # The first context word that is a word of its own (not in "log in", say).
     marker = next((c.start for c in concepts if len(c.words) == 1 and len(c.alternatives) == 1
@@ -261,10 +266,11 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
         others = [alternative for alternative in concept.alternatives[1:]
                   if alternative != concept.words]
         meaningful = [word for word in concept.words if not _is_stopword(word)]
+        in_list = concept.start in listed and len(concept.alternatives) > 1
         if not meaningful and others:
             # Only stopwords, but the list knows them ("to do" -> "todo").
             terms.append(Term(concept.words, tuple(dict.fromkeys([concept.words, *others])),
-                              context=context))
+                              context=context, listed=in_list))
             continue
         for word in meaningful:
             alternatives = [(word,), *others]
@@ -274,7 +280,8 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
                 # double the word's weight in a text score that sums alternatives).
                 alternatives += [(variant,) for variant in agent_variants(word)
                                  if stem(variant) != stem(word)]
-            terms.append(Term((word,), tuple(dict.fromkeys(alternatives)), context=context))
+            terms.append(Term((word,), tuple(dict.fromkeys(alternatives)), context=context,
+                              listed=in_list))
     if all(term.context for term in terms):
         # Nothing before the context word ("for teams"): then it is what was asked for.
         terms = [replace(term, context=False) for term in terms]

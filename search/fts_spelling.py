@@ -214,7 +214,8 @@ class Speller:
 
         for position, term in enumerate(plan.terms):
             word = term.single_word
-            if word and not term.corrected:
+            # A word the synonym list knows is a real word ("esignature"), no typo.
+            if word and not term.corrected and not term.listed:
                 typing = position == last and word == plan.prefix
                 fixed = self.correction(index, word, rare_below, typing, names_the_query)
                 if fixed:

@@ -38,7 +38,7 @@ from search.interfaces import (
     SearchUnavailable,
     Suggestion,
 )
-from search.opensearch_text import ALL_TERMS_BOOST, EXACT_NAME_BOOST
+from search.opensearch_text import ALL_TERMS_BOOST, EXACT_NAME_BOOST, fold
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,14 @@ def _unavailable(action: str) -> Iterator[None]:
         # Enough to debug from the log, without a whole bulk request's documents.
         log.warning("OpenSearch %s failed: %.500r", action, error)
         raise SearchUnavailable(f"OpenSearch {action} failed: {_short(error)}") from None
+
+
+def _unlisted(plan: QueryPlan, fixes: dict[str, str]) -> dict[str, str]:
+    """``fixes`` without the words the synonym list knows: real words, no typos
+    ("esignature")."""
+    listed = {fold(term.single_word) for term in plan.terms
+              if term.listed and term.single_word}
+    return {word: fix for word, fix in fixes.items() if word not in listed}
 
 
 def _exact_name_first(result: SearchResult) -> bool:
@@ -323,18 +331,18 @@ class OpenSearchBackend:
             # A name asked for (as typed, or with a space too many: "chatter box")
             # is no typo, whatever words of it no listing has alone.
             return result
-        fixes = queries.corrections(response)
+        fixes = self._typos_only(_unlisted(plan, queries.corrections(response)))
         if plan.prefix in fixes and queries.typing_a_name(response):
             del fixes[plan.prefix]  # "chatt" while typing "Chatterbox"
         # A word some listings have is no typo when a name has every word of the
         # text ("node js": "Node.js Monitor"); words no listing has still are.
         named = queries.names_the_query(response)
         if not fixes and not _exact_name_first(result) and not named:
-            fixes = queries.popular_corrections(response)
+            fixes = _unlisted(plan, queries.popular_corrections(response))
         if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):
             return result  # enough found, or the very app named
         missing = bool(fixes)
-        fixes = fixes or self._corrections(text, missing_only=named)
+        fixes = fixes or _unlisted(plan, self._corrections(text, missing_only=named))
         # The corrections join each word as alternatives: what the word as
         # typed finds (an unusual name, say) is kept; and
         # what the corrected words mean gets its synonyms (reanalysed).
@@ -347,7 +355,9 @@ class OpenSearchBackend:
         fixed_query = replace(query, text=corrected)
         if not query.correct_spelling:
             check = self._search(queries.count_body(fixed_query, fixed_plan), "spelling")
-            if check and check["hits"]["total"]["value"] > 0:
+            # Offered on the terms it would be used on (below): it finds something,
+            # or, for a word some listings have, more than the text as typed.
+            if check and check["hits"]["total"]["value"] > (0 if missing else result.total):
                 result.did_you_mean = corrected
             return result
         fixed, _ = self._run(fixed_query, fixed_plan, corrected_name=corrected)
@@ -407,6 +417,14 @@ class OpenSearchBackend:
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
 
+    def _typos_only(self, fixes: dict[str, str]) -> dict[str, str]:
+        """``fixes`` of words no listing has as typed, without those a search finds
+        by their stem (``queries.typos_only``): asked only when there are some."""
+        if not fixes:
+            return fixes
+        found = self._search(queries.stemmed_counts_body(list(fixes)), "spelling")
+        return queries.typos_only(fixes, found or {})
+
     def _corrections(self, text: str, missing_only: bool = False) -> dict[str, str]:
         """Misspelt words of the text and their corrections: words in no
         listing first, then (unless ``missing_only``) rare words that a more
@@ -414,6 +432,8 @@ class OpenSearchBackend:
         for mode in ("missing",) if missing_only else ("missing", "popular"):
             response = self._search(queries.spelling_body(text, mode), "spelling")
             fixes = queries.corrections(response or {})
+            if mode == "missing":
+                fixes = self._typos_only(fixes)
             if fixes:
                 return fixes
         return {}

@@ -19,12 +19,22 @@ import re
 import struct
 from collections.abc import Sequence
 
+from rapidfuzz.distance import OSA
+
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
-from search.fts_spelling import POPULAR_BELOW, POPULAR_EDITS, POPULAR_RATIO
+from search.fts_spelling import POPULAR_BELOW, POPULAR_EDITS, POPULAR_RATIO, max_edits
 from search.fts_text import composed
 from search.interfaces import MAX_QUERY_LENGTH, SearchQuery
-from search.opensearch_text import INSTALLS_WEIGHT, fold, highlight, text_filter, text_query
+from search.opensearch_text import (
+    INSTALLS_WEIGHT,
+    TEXT_FIELDS,
+    fold,
+    highlight,
+    text_filter,
+    text_query,
+)
+from search.synonyms import stem
 
 # OpenSearch refuses from + size beyond index.max_result_window (default 10,000);
 # a page past it answers with no hits (and the true total) instead of an error.
@@ -42,12 +52,14 @@ MAX_PER_PAGE = 100
 SETTINGS_VERSION = 2
 
 ANALYSIS = {
-    # "Node.js", "A/B", "monday.com": the standard tokenizer keeps such a run as one
-    # token ('node.js'), so "node" was a word no listing had (and was "corrected").
-    # Made the words they are, as the embedded indexes and the query's words
-    # (search.fts_text.words_of) have them. Hyphens and apostrophes stay.
+    # "Node.js", "A/B", "monday.com", "O'Brien": the standard tokenizer keeps such a
+    # run as one token ('node.js', "o'brien"), so "node" or "brien" was a word no
+    # listing had (and was "corrected"). Made the words they are, as the embedded
+    # indexes and the query's words (search.fts_text.words_of) have them ("Émile's":
+    # "emile", "s", as the possessive filter would leave it). Hyphens stay: the
+    # tokenizer splits them.
     "char_filter": {
-        "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:]+",
+        "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:'\u2019]+",
                        "replacement": " "},
     },
     "filter": {
@@ -398,9 +410,12 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         # the popular suggestions, and how many listings have each word typed.
         rare["term"]["max_term_freq"] = POPULAR_BELOW - 1
         body["suggest"]["rare"] = rare
+        # How many listings have each word typed, of all (``global``: a word of the
+        # query is not rare for being rare among the few that match every word).
         words = dict.fromkeys(fold(" ".join(plan.words)).split())
-        body.setdefault("aggs", {})["spelling_counts"] = {"filters": {"filters": {
-            word: {"term": {_SPELL: word}} for word in words}}}
+        body.setdefault("aggs", {})["spelling_counts"] = {"global": {}, "aggs": {
+            "words": {"filters": {"filters": {
+                word: {"term": {_SPELL: word}} for word in words}}}}}
         # When some listing's name has every word, a word some listings have is no
         # typo: "node js" asks for "Node.js Monitor" (search.fts_spelling).
         named = dict.fromkeys(fold(" ".join(plan.term_words())).split())
@@ -477,10 +492,47 @@ def spelling_body(text: str, mode: str = "missing") -> dict:
 
 
 def corrections(response: dict) -> dict[str, str]:
-    """``{misspelt word: its best suggestion}`` from a term suggester's answer."""
+    """``{misspelt word: its best suggestion}`` from a term suggester's answer,
+    within the edits the word's length allows (``fts_spelling.max_edits``: one for
+    four or five letters, as the embedded indexes allow; the suggester would take
+    two: "games" -> "gyms")."""
     entries = (response.get("suggest") or {}).get("words") or []
     return {entry["text"]: entry["options"][0]["text"] for entry in entries
-            if entry.get("options") and entry.get("text")}
+            if entry.get("text") and entry.get("options")
+            and OSA.distance(entry["text"], entry["options"][0]["text"])
+            <= max_edits(entry["text"])}
+
+
+def stemmed_counts_body(words: Sequence[str]) -> dict:
+    """A body that counts, for each word, the listings a search for it matches
+    (stemmed, with its synonyms), of all."""
+    return {"size": 0, "track_total_hits": False, "query": {"match_all": {}},
+            "aggs": {"found": {"filters": {"filters": {
+                word: {"multi_match": {"query": word, "fields": TEXT_FIELDS}}
+                for word in words}}}}}
+
+
+def typos_only(fixes: dict[str, str], response: dict) -> dict[str, str]:
+    """``fixes`` (of words the index holds nowhere as typed) without the words a
+    search finds by their stem (``response``: to ``stemmed_counts_body``): no
+    typos ("plumber" where listings say "plumbers", "retail" where "retailers"),
+    unless the suggestion is another spelling of the same word ("surveyes":
+    "surveys")."""
+    buckets = ((response.get("aggregations") or {}).get("found") or {}).get("buckets") or {}
+    kept = {}
+    for word, fix in fixes.items():
+        if (buckets.get(word) or {}).get("doc_count") and (
+                stem(fix) != stem(word) or fix.startswith(word) or word.startswith(fix)):
+            continue
+        kept[word] = fix
+    return kept
+
+
+def word_counts(response: dict) -> dict[str, int]:
+    """``{word: listings that have it as typed}`` from ``spelling_counts``."""
+    counts = (response.get("aggregations") or {}).get("spelling_counts") or {}
+    buckets = (counts.get("words") or {}).get("buckets") or {}
+    return {word: bucket.get("doc_count", 0) for word, bucket in buckets.items()}
 
 
 def names_the_query(response: dict) -> bool:
@@ -500,11 +552,10 @@ def popular_corrections(response: dict) -> dict[str, str]:
     have, when the near word is in ``POPULAR_RATIO`` times as many (the same
     rule as the embedded indexes', ``search.fts_spelling``)."""
     entries = (response.get("suggest") or {}).get("rare") or []
-    counts = ((response.get("aggregations") or {}).get("spelling_counts") or {}).get(
-        "buckets") or {}
+    counts = word_counts(response)
     fixes = {}
     for entry in entries:
-        found = (counts.get(entry.get("text")) or {}).get("doc_count", 0)
+        found = counts.get(entry.get("text"), 0)
         best = entry["options"][0] if entry.get("options") else None
         if best and 0 < found < POPULAR_BELOW and best["freq"] >= found * POPULAR_RATIO:
             fixes[entry["text"]] = best["text"]

@@ -205,6 +205,9 @@ class Concept:
     start: int
     words: Words
     alternatives: tuple[Words, ...]
+    # The words are in the line as typed, not only by their stem ("surveyes" is
+    # expanded by the "survey" line, and still a typo).
+    listed: bool = False
 
 
 @dataclass
@@ -288,7 +291,8 @@ class SynonymSet:
                     term, line = found
                     own = tuple(words[position:position + size])
                     others = tuple(other.words for other in line.expansions(term))
-                    concepts.append(Concept(position, own, (own, *others)))
+                    concepts.append(Concept(position, own, (own, *others),
+                                            listed=own == term.words))
                     position += size
                     break
             else:

@@ -455,6 +455,43 @@ def test_a_word_of_a_name_is_no_typo(backend, typed):
     assert names(result)[0] == "Node.js Monitor"
 
 
+@pytest.mark.parametrize("typed", ["reilly", "o'reilly", "brien", "o'brien sons"])
+def test_a_name_with_an_apostrophe_is_found_by_its_parts(backend, typed):
+    load(backend, doc("O'Reilly Reader", tagline="Read books offline"),
+         doc("Ovenly", tagline="Bakery tools", partner="O'Brien & Sons"),
+         *[doc(f"Relay {n}", tagline="Relay messages") for n in range(12)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None
+    assert names(result)[:1] == (["O'Reilly Reader"] if "reilly" in typed else ["Ovenly"])
+
+
+@pytest.mark.parametrize("typed", ["dentist", "dentists", "retail"])
+def test_a_word_found_by_its_stem_is_no_typo(backend, typed):
+    # No listing says "dentist" or "retail" as such; one says "dentists", "retailers".
+    load(backend, doc("Tooth Pro", tagline="Bookings for dentists and retailers"),
+         *[doc(f"Dental {n}", tagline="Dental clinics") for n in range(12)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None and result.did_you_mean is None
+    assert names(result) == ["Tooth Pro"]
+    assert backend.search(SearchQuery(text=typed, correct_spelling=False)).did_you_mean is None
+
+
+def test_a_short_word_is_corrected_one_edit_away_at_most(backend):
+    # "games" is two edits from "gyms": too far for a five-letter word.
+    load(backend, *[doc(f"Gym {n}", tagline="Gyms for members") for n in range(12)])
+    result = backend.search(SearchQuery(text="games"))
+    assert result.corrected_text is None and result.total == 0
+
+
+def test_a_word_the_synonym_list_knows_is_no_typo(backend):
+    # The packaged list says "e-signature, esignature, electronic signature, ...".
+    load(backend, doc("Signy", tagline="Electronic signature for contracts"),
+         *[doc(f"Sig {n}", tagline="Signature styles") for n in range(12)])
+    result = backend.search(SearchQuery(text="esignature"))
+    assert result.corrected_text is None
+    assert names(result)[0] == "Signy"
+
+
 def test_the_start_of_a_name_being_typed_is_not_corrected(backend):
     load(backend, doc("Chatterbox", tagline="Team chat"),
          *[doc(f"Talk {n}", tagline="Chat with customers") for n in range(5)])
