@@ -333,12 +333,20 @@ def reanalysed(plan: QueryPlan, synonyms: Synonyms | None = None) -> QueryPlan:
         return plan
     typed = {term.corrected[0]: term.words[0] for term in plan.terms
              if term.corrected and term.single_word}
+    # The typed words run together ("word press": "wordpress") stay alternatives
+    # of the terms they came from, whatever either word was corrected to.
+    joined = {a + b for a, b in zip(plan.words, plan.words[1:])}
+    kept = {term.words[0]: [alt for alt in term.alternatives if alt[0] in joined]
+            for term in plan.terms if term.single_word}
     terms = []
     for term in analyse(text, synonyms).terms:
         original = typed.get(term.single_word or "")
         if original:
             term = Term((original,), tuple(dict.fromkeys(((original,), *term.alternatives))),
                         (term.words[0],), term.context)
+        own = kept.get(term.words[0]) if term.single_word else None
+        if own:
+            term = replace(term, alternatives=tuple(dict.fromkeys((*term.alternatives, *own))))
         terms.append(term)
     return QueryPlan(plan.words, tuple(terms), required_terms(len(terms)), plan.prefix)
 

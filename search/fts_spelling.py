@@ -5,8 +5,8 @@ index's vocabulary (every word of every listing's name, tagline, description,
 tags, category and partner, unstemmed: ``IndexWords.vocabulary``). The nearest
 words within an edit distance (one edit for words of four or five letters,
 two for longer ones; a swap of two letters counts as one edit) are
-candidates; the nearest wins, and among equally near ones the word more
-listings use. The correction is then searched for instead of the word. A word
+candidates; the nearest wins, and among equally near ones one with the same
+first letter, then the word more listings use. The correction is then searched for instead of the word. A word
 some listings have is a real word, corrected only when a far commoner word is
 one edit from it (a typo several authors made: "calender"), and never when some
 listing's name has every word of the query (it asks for that app by name).
@@ -194,8 +194,9 @@ class Speller:
         # real words ("friend" -> "brien", "factor" -> "faster").
         counted = [(index.count(candidate, COUNT_CAP), candidate) for candidate in
                    self.vocabulary.nearest(index, word, POPULAR_EDITS if found else None)]
-        # Equally near: the word more listings use is the likelier meaning.
-        counted.sort(key=lambda pair: -pair[0])
+        # Equally near: one with the same first letter (people seldom mistype the
+        # first: "sinc" is "sync" rather than "inc"), then the word more listings use.
+        counted.sort(key=lambda pair: (pair[1][:1] != word[:1], -pair[0]))
         return next((candidate for count, candidate in counted if count >= needed), None)
 
     def correct(self, index: IndexWords, plan: QueryPlan, rare_below: int = 1) -> QueryPlan:
@@ -209,7 +210,11 @@ class Speller:
 
         def names_the_query() -> bool:
             if not named:
-                named.append(index.a_name_has(plan.term_words()))
+                # As corrected so far: "node js monitr" names "Node.js Monitor" once
+                # "monitr" is "monitor", and "node" is then no typo.
+                words = [word for term in plan.terms
+                         for word in ((term.corrected[0],) if term.corrected else term.words)]
+                named.append(index.a_name_has(words))
             return named[0]
 
         for position, term in enumerate(plan.terms):

@@ -492,6 +492,32 @@ def test_a_word_the_synonym_list_knows_is_no_typo(backend):
     assert names(result)[0] == "Signy"
 
 
+def test_a_name_with_a_space_too_many_keeps_its_app_when_a_word_is_corrected(backend):
+    # "word" is in few listings and "work" one edit away in many: however the
+    # words are corrected, the app named "WordPress ..." stays found.
+    load(backend, doc("WordPress Backups", tagline="Nightly copies of your site"),
+         *[doc(f"Worker {n}", tagline="Work shifts and press kits") for n in range(12)])
+    assert "WordPress Backups" in names(backend.search(SearchQuery(text="word press")))
+
+
+def test_a_name_is_no_typo_though_another_word_is_misspelt(backend):
+    load(backend, doc("Node.js Monitor", tagline="Watch your services"),
+         *[doc(f"Reviewer {n}", tagline="Code review for teams") for n in range(12)])
+    result = backend.search(SearchQuery(text="node js monitr"))
+    assert result.corrected_text == "node js monitor"
+    assert names(result)[0] == "Node.js Monitor"
+
+
+def test_equally_near_corrections_keep_the_first_letter(backend):
+    # "sinc" is one edit from "sync" and from "inc" (a dozen partners' "Inc."): people
+    # seldom mistype the first letter.
+    load(backend, doc("CalSync", tagline="Calendar sync"),
+         *[doc(f"Acme {n}", tagline="Tools", partner=f"Acme {n} Inc") for n in range(12)])
+    result = backend.search(SearchQuery(text="calendar sinc"))
+    assert result.corrected_text == "calendar sync"
+    assert names(result)[0] == "CalSync"
+
+
 def test_the_start_of_a_name_being_typed_is_not_corrected(backend):
     load(backend, doc("Chatterbox", tagline="Team chat"),
          *[doc(f"Talk {n}", tagline="Chat with customers") for n in range(5)])
