@@ -8,6 +8,8 @@ from flask import request
 
 # Far beyond any real catalog; keeps OFFSET inside a 64-bit integer.
 MAX_PAGE = 1_000_000
+# Python's int() refuses longer digit strings (sys.get_int_max_str_digits()).
+MAX_DIGITS = 4300
 
 
 def page_number(raw: str | None = None) -> int:
@@ -18,6 +20,8 @@ def page_number(raw: str | None = None) -> int:
         raw = request.args.get("page")
     if not raw or not (raw.isascii() and raw.isdigit()):
         return 1
+    if len(raw) > MAX_DIGITS:
+        return 1  # no page number anyone means (and more than int() reads)
     page = int(raw)
     return min(page, MAX_PAGE) if page >= 1 else 1
 

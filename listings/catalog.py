@@ -34,8 +34,6 @@ from listings.models import (
     ReleaseCreate,
     ReleaseStatus,
     Screenshot,
-    composed_text,
-    slugify,
 )
 from listings.ports import search_port
 from listings.screenshots import (
@@ -45,6 +43,7 @@ from listings.screenshots import (
     screenshot_path,
 )
 from listings.services import ListingError, validation_messages
+from listings.text import composed_text, slugify
 
 BATCH_SIZE = 1000
 # The longest line read: a listing's text fields are bounded (a 20,000-character

@@ -9,13 +9,11 @@ importer and the services use. Money is integer minor units with a currency.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator, model_validator
-from slugify import slugify as _slugify
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
@@ -23,6 +21,7 @@ from core.db import utcnow
 from core.markdown import markdown_to_text
 from core.money import is_currency
 from listings.scopes import REGIONS, SCOPES
+from listings.text import CONTROL_IN_TEXT, composed_text, tag_of
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -78,36 +77,6 @@ class BadgeKind(StrEnum):
     def label(self) -> str:
         # "Bazaar" is a name: "Built for Bazaar", not "Built for bazaar".
         return self.value.replace("_", " ").capitalize().replace("bazaar", "Bazaar")
-
-
-def slugify(text: str) -> str:
-    """A URL's name for ``text``: lowercase ASCII letters, digits and hyphens, at most
-    80 characters; accented letters and other scripts spelt in ASCII ("Café Rota"
-    -> "cafe-rota", "Straße" -> "strasse"), by python-slugify.
-    https://github.com/un33k/python-slugify"""
-    return _slugify(text, max_length=80).strip("-")
-
-
-def tag_of(text: str) -> str:
-    """A tag as listings keep it: lowercase words joined by hyphens, in their own
-    letters ("crème brûlée" -> "crème-brûlée", "日本語" stays), since tags are
-    searched for as typed, not put in URLs."""
-    return _slugify(text, allow_unicode=True)
-
-
-# Control characters a single line of text may not hold (NUL is not even valid HTML).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# A description may span lines: tabs, line feeds and carriage returns are allowed.
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def composed_text(value: str, control: re.Pattern = _CONTROL) -> str:
-    """``value`` in Unicode's composed form (an accent typed or pasted as a letter
-    plus a combining mark is stored as one letter), refused if it holds a control
-    character."""
-    if control.search(value):
-        raise ValueError("must not contain control characters")
-    return value if value.isascii() else unicodedata.normalize("NFC", value)
 
 
 def _check_url(value: str | None, required: bool = False) -> str | None:
@@ -184,7 +153,7 @@ class ListingFields(ListingBase):
     @field_validator("description")
     @classmethod
     def _description_length(cls, value: str) -> str:
-        value = composed_text(value, _CONTROL_IN_TEXT)
+        value = composed_text(value, CONTROL_IN_TEXT)
         if len(value) > 20000:
             raise ValueError("must be at most 20,000 characters")
         return value

@@ -37,11 +37,11 @@ from listings.models import (
     Review,
     ReviewCreate,
     ReviewStatus,
-    slugify,
 )
 from listings.notices import mail_release_reviewed, mail_review_reply, mail_submission_reviewed
 from listings.ports import installs_port
 from listings.review_checks import BURST_WINDOW, hold_reasons
+from listings.text import slugify
 
 # Statuses a partner may still change freely; once published, edits are live.
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}

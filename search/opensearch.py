@@ -27,6 +27,7 @@ from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
+from search import opensearch_spelling as spelling
 from search import queries
 from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
 from search.category_feedback import reordered
@@ -331,14 +332,14 @@ class OpenSearchBackend:
             # A name asked for (as typed, or with a space too many: "chatter box")
             # is no typo, whatever words of it no listing has alone.
             return result
-        fixes = self._typos_only(_unlisted(plan, queries.corrections(response)))
-        if plan.prefix in fixes and queries.typing_a_name(response):
+        fixes = self._typos_only(_unlisted(plan, spelling.corrections(response)))
+        if plan.prefix in fixes and spelling.typing_a_name(response):
             del fixes[plan.prefix]  # "chatt" while typing "Chatterbox"
         # A word some listings have is no typo when a name has every word of the
         # text ("node js": "Node.js Monitor"); words no listing has still are.
-        named = queries.names_the_query(response)
+        named = spelling.names_the_query(response)
         if not fixes and not _exact_name_first(result) and not named:
-            fixes = _unlisted(plan, queries.popular_corrections(response))
+            fixes = _unlisted(plan, spelling.popular_corrections(response))
         if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):
             return result  # enough found, or the very app named
         missing = bool(fixes)
@@ -419,19 +420,19 @@ class OpenSearchBackend:
 
     def _typos_only(self, fixes: dict[str, str]) -> dict[str, str]:
         """``fixes`` of words no listing has as typed, without those a search finds
-        by their stem (``queries.typos_only``): asked only when there are some."""
+        by their stem (``spelling.typos_only``): asked only when there are some."""
         if not fixes:
             return fixes
-        found = self._search(queries.stemmed_counts_body(list(fixes)), "spelling")
-        return queries.typos_only(fixes, found or {})
+        found = self._search(spelling.stemmed_counts_body(list(fixes)), "spelling")
+        return spelling.typos_only(fixes, found or {})
 
     def _corrections(self, text: str, missing_only: bool = False) -> dict[str, str]:
         """Misspelt words of the text and their corrections: words in no
         listing first, then (unless ``missing_only``) rare words that a more
         common word is near."""
         for mode in ("missing",) if missing_only else ("missing", "popular"):
-            response = self._search(queries.spelling_body(text, mode), "spelling")
-            fixes = queries.corrections(response or {})
+            response = self._search(spelling.spelling_body(text, mode), "spelling")
+            fixes = spelling.corrections(response or {})
             if mode == "missing":
                 fixes = self._typos_only(fixes)
             if fixes:

@@ -29,6 +29,8 @@ from __future__ import annotations
 import unicodedata
 
 from search.analysis import QueryPlan, Term
+from search.fts_text import composed
+from search.interfaces import MAX_QUERY_LENGTH
 
 # An exact (case- and accent-insensitive) name match outranks anything else.
 EXACT_NAME_BOOST = 1_000_000.0
@@ -51,6 +53,13 @@ FUZZY_FIELDS = ["name.plain^4", "tagline^1.5", "tags", "category"]
 # Typo matches count for less than real ones of the same field.
 FUZZY_BOOST = 0.5
 MIN_FUZZY_LENGTH = 4
+
+
+def clean_text(text: str | None) -> str:
+    """User text as we search for it: composed (``fts_text.composed``), at most
+    MAX_QUERY_LENGTH characters, whitespace collapsed. Nothing else is removed: the
+    analyzers drop punctuation, and the text is only ever a value, never syntax."""
+    return " ".join(composed(text or "").split())[:MAX_QUERY_LENGTH].strip()
 
 
 def fold(text: str) -> str:

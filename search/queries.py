@@ -19,22 +19,19 @@ import re
 import struct
 from collections.abc import Sequence
 
-from rapidfuzz.distance import OSA
-
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
-from search.fts_spelling import POPULAR_BELOW, POPULAR_EDITS, POPULAR_RATIO, max_edits
 from search.fts_text import composed
-from search.interfaces import MAX_QUERY_LENGTH, SearchQuery
+from search.interfaces import SearchQuery
+from search.opensearch_spelling import SPELL_FIELD, ask_spelling
 from search.opensearch_text import (
     INSTALLS_WEIGHT,
-    TEXT_FIELDS,
+    clean_text,  # also queries.clean_text, for the backend
     fold,
     highlight,
     text_filter,
     text_query,
 )
-from search.synonyms import stem
 
 # OpenSearch refuses from + size beyond index.max_result_window (default 10,000);
 # a page past it answers with no hits (and the true total) instead of an error.
@@ -100,7 +97,7 @@ ANALYSIS = {
 
 _ENGLISH = {"type": "text", "analyzer": "english_folded", "search_analyzer": "english_search"}
 # Words for "did you mean": every text field's words, unstemmed, in one field.
-_SPELL = "spell"
+_SPELL = SPELL_FIELD
 FACET_KEYS = "facet_keys"
 
 
@@ -192,16 +189,6 @@ def restore_settings_body() -> dict:
     return {"index": {"refresh_interval": None}}
 
 
-# ---------------------------------------------------------------------------------
-# Text helpers
-# ---------------------------------------------------------------------------------
-
-
-def clean_text(text: str | None) -> str:
-    """User text as we search for it: composed (``fts_text.composed``), at most
-    MAX_QUERY_LENGTH characters, whitespace collapsed. Nothing else is removed: the
-    analyzers drop punctuation, and the text is only ever a value, never syntax."""
-    return " ".join(composed(text or "").split())[:MAX_QUERY_LENGTH].strip()
 
 
 # ---------------------------------------------------------------------------------
@@ -404,28 +391,7 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
     if matching is not None and size:
         body["highlight"] = highlight(plan)
     if spelling and text:
-        body["suggest"] = spelling_body(text)["suggest"]
-        rare = spelling_body(text, "popular")["suggest"]["words"]
-        # A word a few listings have ("calender") and a far commoner one near it:
-        # the popular suggestions, and how many listings have each word typed.
-        rare["term"]["max_term_freq"] = POPULAR_BELOW - 1
-        body["suggest"]["rare"] = rare
-        # How many listings have each word typed, of all (``global``: a word of the
-        # query is not rare for being rare among the few that match every word).
-        words = dict.fromkeys(fold(" ".join(plan.words)).split())
-        body.setdefault("aggs", {})["spelling_counts"] = {"global": {}, "aggs": {
-            "words": {"filters": {"filters": {
-                word: {"term": {_SPELL: word}} for word in words}}}}}
-        # When some listing's name has every word, a word some listings have is no
-        # typo: "node js" asks for "Node.js Monitor" (search.fts_spelling).
-        named = dict.fromkeys(fold(" ".join(plan.term_words())).split())
-        if named:
-            body["aggs"]["spelling_named"] = {"filter": {"bool": {"filter": [
-                {"term": {"name.plain": word}} for word in named]}}}
-        if plan.prefix:
-            # The word being typed is no typo while it starts a word of some name.
-            body["aggs"]["spelling_typing"] = {"filter": {"match": {
-                "name.edge": {"query": plan.prefix}}}}
+        ask_spelling(body, text, plan)
     return body
 
 
@@ -460,106 +426,6 @@ def facets_from(aggregations: dict | None) -> dict[str, list[tuple[str, int]]]:
         collect(aggregations[f"own_{name}"]["scoped"]["values"]["buckets"], only=name)
     return {name: sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))
             for name, values in found.items()}
-
-
-# ---------------------------------------------------------------------------------
-# Did you mean
-# ---------------------------------------------------------------------------------
-
-
-def spelling_body(text: str, mode: str = "missing") -> dict:
-    """Ask for the closest indexed words of every word of ``text`` that the index
-    doesn't hold (``mode`` "missing"), or of every word for which a word more
-    listings use is near (``mode`` "popular"); the term suggester on the
-    unstemmed ``spell`` field."""
-    return {
-        "size": 0,
-        "suggest": {
-            "text": clean_text(text),
-            "words": {"term": {
-                "field": _SPELL,
-                "suggest_mode": mode,
-                "sort": "score",
-                "size": 1,
-                # A word some listings have is a real word unless a commoner one
-                # is a single edit away (as in search.fts_spelling).
-                "max_edits": POPULAR_EDITS if mode == "popular" else 2,
-                "prefix_length": 0,  # a wrong first letter is a typo too
-                "min_word_length": 3,
-            }},
-        },
-    }
-
-
-def corrections(response: dict) -> dict[str, str]:
-    """``{misspelt word: its best suggestion}`` from a term suggester's answer,
-    within the edits the word's length allows (``fts_spelling.max_edits``: one for
-    four or five letters, as the embedded indexes allow; the suggester would take
-    two: "games" -> "gyms")."""
-    entries = (response.get("suggest") or {}).get("words") or []
-    return {entry["text"]: entry["options"][0]["text"] for entry in entries
-            if entry.get("text") and entry.get("options")
-            and OSA.distance(entry["text"], entry["options"][0]["text"])
-            <= max_edits(entry["text"])}
-
-
-def stemmed_counts_body(words: Sequence[str]) -> dict:
-    """A body that counts, for each word, the listings a search for it matches
-    (stemmed, with its synonyms), of all."""
-    return {"size": 0, "track_total_hits": False, "query": {"match_all": {}},
-            "aggs": {"found": {"filters": {"filters": {
-                word: {"multi_match": {"query": word, "fields": TEXT_FIELDS}}
-                for word in words}}}}}
-
-
-def typos_only(fixes: dict[str, str], response: dict) -> dict[str, str]:
-    """``fixes`` (of words the index holds nowhere as typed) without the words a
-    search finds by their stem (``response``: to ``stemmed_counts_body``): no
-    typos ("plumber" where listings say "plumbers", "retail" where "retailers"),
-    unless the suggestion is another spelling of the same word ("surveyes":
-    "surveys")."""
-    buckets = ((response.get("aggregations") or {}).get("found") or {}).get("buckets") or {}
-    kept = {}
-    for word, fix in fixes.items():
-        if (buckets.get(word) or {}).get("doc_count") and (
-                stem(fix) != stem(word) or fix.startswith(word) or word.startswith(fix)):
-            continue
-        kept[word] = fix
-    return kept
-
-
-def word_counts(response: dict) -> dict[str, int]:
-    """``{word: listings that have it as typed}`` from ``spelling_counts``."""
-    counts = (response.get("aggregations") or {}).get("spelling_counts") or {}
-    buckets = (counts.get("words") or {}).get("buckets") or {}
-    return {word: bucket.get("doc_count", 0) for word, bucket in buckets.items()}
-
-
-def names_the_query(response: dict) -> bool:
-    """Whether some listing's name has every word of the text (``spelling_named``)."""
-    return bool(((response.get("aggregations") or {}).get("spelling_named") or {}).get(
-        "doc_count"))
-
-
-def typing_a_name(response: dict) -> bool:
-    """Whether the word being typed starts a word of some listing's name."""
-    typing = (response.get("aggregations") or {}).get("spelling_typing") or {}
-    return typing.get("doc_count", 0) > 0
-
-
-def popular_corrections(response: dict) -> dict[str, str]:
-    """``{word: a word near it}`` for words fewer than ``POPULAR_BELOW`` listings
-    have, when the near word is in ``POPULAR_RATIO`` times as many (the same
-    rule as the embedded indexes', ``search.fts_spelling``)."""
-    entries = (response.get("suggest") or {}).get("rare") or []
-    counts = word_counts(response)
-    fixes = {}
-    for entry in entries:
-        found = counts.get(entry.get("text"), 0)
-        best = entry["options"][0] if entry.get("options") else None
-        if best and 0 < found < POPULAR_BELOW and best["freq"] >= found * POPULAR_RATIO:
-            fixes[entry["text"]] = best["text"]
-    return fixes
 
 
 # ---------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from listings.models import (
     ReleaseStatus,
     Review,
     ReviewStatus,
-    slugify,
 )
+from listings.text import slugify
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose

@@ -30,6 +30,7 @@ def test_money_is_formatted_from_minor_units(minor, currency, expected):
 
 @pytest.mark.parametrize("raw,expected", [("3", 3), ("0", 1), ("-2", 1), ("abc", 1), ("", 1),
                                           ("1.5", 1), ("9" * 40, 1_000_000),
+                                          ("9" * 4300, 1_000_000), ("9" * 5000, 1),
                                           # int() also reads these; a page number does not
                                           ("1_0", 1), (" 2 ", 1), ("+2", 1), ("\u0662", 1)])
 def test_page_numbers_are_whole_and_bounded(raw, expected):

@@ -3,8 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
-from listings.models import ListingCreate, ReleaseCreate, ReviewCreate, slugify
+from listings.models import ListingCreate, ReleaseCreate, ReviewCreate
 from listings.services import validation_messages
+from listings.text import slugify
 
 VALID = dict(name="Ticket Sync", tagline="Sync tickets both ways", description="Hi")
 

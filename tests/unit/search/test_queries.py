@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from search import opensearch_spelling as spelling
 from search import queries
 from search.analysis import analyse
 from search.interfaces import DOCUMENT_FIELDS, MAX_QUERY_LENGTH, SearchQuery
@@ -79,7 +80,7 @@ def test_hostile_prefix_is_a_literal_value_of_autocomplete_clauses(text):
 
 def test_spelling_and_count_bodies_keep_text_literal():
     text = 'name:* "chaterbox'
-    assert_text_only_in_literal_clauses(queries.spelling_body(text), text)
+    assert_text_only_in_literal_clauses(spelling.spelling_body(text), text)
     assert_text_only_in_literal_clauses(queries.count_body(SearchQuery(text=text)), text)
 
 
@@ -267,10 +268,10 @@ def test_corrections_name_only_misspelt_words():
         {"text": "chaterbox", "offset": 0, "length": 9, "options": [{"text": "chatterbox"}]},
         {"text": "team", "offset": 10, "length": 4, "options": []},
     ]}}
-    assert queries.corrections(response) == {"chaterbox": "chatterbox"}
+    assert spelling.corrections(response) == {"chaterbox": "chatterbox"}
     nothing = {"suggest": {"words": [{"text": "team", "options": []}]}}
-    assert queries.corrections(nothing) == {}
-    assert queries.corrections({}) == {}
+    assert spelling.corrections(nothing) == {}
+    assert spelling.corrections({}) == {}
 
 
 def test_suggest_body_completes_words_of_the_name():
