@@ -339,7 +339,7 @@ class OpenSearchBackend:
         # text ("node js": "Node.js Monitor"); words no listing has still are.
         named = spelling.names_the_query(response)
         if not fixes and not _exact_name_first(result) and not named:
-            fixes = _unlisted(plan, spelling.popular_corrections(response))
+            fixes = _unlisted(plan, self._popular_corrections(response))
         if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):
             return result  # enough found, or the very app named
         missing = bool(fixes)
@@ -417,6 +417,15 @@ class OpenSearchBackend:
         facets = {name: [FacetValue(value, count) for value, count in values]
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
+
+    def _popular_corrections(self, response: dict) -> dict[str, str]:
+        """Rare words a far commoner word is near (``spelling.popular_corrections``),
+        counted in one small request, made only when the suggester found such a word."""
+        rare = spelling.rare_words(response)
+        if not rare:
+            return {}
+        counted = self._search(spelling.counts_body(list(rare)), "spelling")
+        return spelling.popular_corrections(rare, counted or {})
 
     def _typos_only(self, fixes: dict[str, str]) -> dict[str, str]:
         """``fixes`` of words no listing has as typed, without those a search finds

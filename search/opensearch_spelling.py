@@ -23,20 +23,16 @@ SPELL_FIELD = "spell"
 
 def ask_spelling(body: dict, text: str, plan: QueryPlan) -> None:
     """Add to a search ``body`` what its answer needs for spelling: the suggestions
-    for words in no listing and for rare ones, how many listings have each word,
-    whether a name has every word, and whether the word being typed starts a name."""
+    for words in no listing and for rare ones, whether a name has every word, and
+    whether the word being typed starts a name. (How many listings have a rare
+    word is asked afterwards, only when there is one: ``counts_body``.)"""
     body["suggest"] = spelling_body(text)["suggest"]
     rare = spelling_body(text, "popular")["suggest"]["words"]
     # A word a few listings have ("calender") and a far commoner one near it:
     # the popular suggestions, and how many listings have each word typed.
     rare["term"]["max_term_freq"] = POPULAR_BELOW - 1
     body["suggest"]["rare"] = rare
-    # How many listings have each word typed, of all (``global``: a word of the
-    # query is not rare for being rare among the few that match every word).
-    words = dict.fromkeys(fold(" ".join(plan.words)).split())
-    body.setdefault("aggs", {})["spelling_counts"] = {"global": {}, "aggs": {
-        "words": {"filters": {"filters": {
-            word: {"term": {SPELL_FIELD: word}} for word in words}}}}}
+    body.setdefault("aggs", {})
     # When some listing's name has every word, a word some listings have is no
     # typo: "node js" asks for "Node.js Monitor" (search.fts_spelling).
     named = dict.fromkeys(fold(" ".join(plan.term_words())).split())
@@ -110,13 +106,6 @@ def typos_only(fixes: dict[str, str], response: dict) -> dict[str, str]:
     return kept
 
 
-def word_counts(response: dict) -> dict[str, int]:
-    """``{word: listings that have it as typed}`` from ``spelling_counts``."""
-    counts = (response.get("aggregations") or {}).get("spelling_counts") or {}
-    buckets = (counts.get("words") or {}).get("buckets") or {}
-    return {word: bucket.get("doc_count", 0) for word, bucket in buckets.items()}
-
-
 def names_the_query(response: dict) -> bool:
     """Whether some listing's name has every word of the text (``spelling_named``)."""
     return bool(((response.get("aggregations") or {}).get("spelling_named") or {}).get(
@@ -129,16 +118,33 @@ def typing_a_name(response: dict) -> bool:
     return typing.get("doc_count", 0) > 0
 
 
-def popular_corrections(response: dict) -> dict[str, str]:
+def rare_words(response: dict) -> dict[str, dict]:
+    """``{word: its best suggestion}`` for the words the ``rare`` suggester found
+    a more common word near (it only looks at words fewer than ``POPULAR_BELOW``
+    listings have)."""
+    entries = (response.get("suggest") or {}).get("rare") or []
+    return {entry["text"]: entry["options"][0] for entry in entries
+            if entry.get("text") and entry.get("options")}
+
+
+def counts_body(words: Sequence[str]) -> dict:
+    """A body that counts, for each word, the listings that have it as typed, of
+    all (not only of those that matched the search: "audit" is not rare for being
+    in one of the listings that also say "seo")."""
+    return {"size": 0, "track_total_hits": False, "query": {"match_all": {}},
+            "aggs": {"found": {"filters": {"filters": {
+                word: {"term": {SPELL_FIELD: word}} for word in words}}}}}
+
+
+def popular_corrections(rare: dict[str, dict], counted: dict) -> dict[str, str]:
     """``{word: a word near it}`` for words fewer than ``POPULAR_BELOW`` listings
     have, when the near word is in ``POPULAR_RATIO`` times as many (the same
-    rule as the embedded indexes', ``search.fts_spelling``)."""
-    entries = (response.get("suggest") or {}).get("rare") or []
-    counts = word_counts(response)
+    rule as the embedded indexes', ``search.fts_spelling``). ``rare``: from
+    ``rare_words``; ``counted``: the answer to ``counts_body``."""
+    buckets = ((counted.get("aggregations") or {}).get("found") or {}).get("buckets") or {}
     fixes = {}
-    for entry in entries:
-        found = counts.get(entry.get("text"), 0)
-        best = entry["options"][0] if entry.get("options") else None
-        if best and 0 < found < POPULAR_BELOW and best["freq"] >= found * POPULAR_RATIO:
-            fixes[entry["text"]] = best["text"]
+    for word, best in rare.items():
+        found = (buckets.get(word) or {}).get("doc_count", 0)
+        if 0 < found < POPULAR_BELOW and best["freq"] >= found * POPULAR_RATIO:
+            fixes[word] = best["text"]
     return fixes
