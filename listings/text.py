@@ -5,9 +5,10 @@ models (``listings.models``), the catalog import and the services."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from slugify import slugify as _slugify
+
+from core.text import composed
 
 
 def slugify(text: str) -> str:
@@ -37,4 +38,4 @@ def composed_text(value: str, control: re.Pattern = CONTROL) -> str:
     character."""
     if control.search(value):
         raise ValueError("must not contain control characters")
-    return value if value.isascii() else unicodedata.normalize("NFC", value)
+    return composed(value)

@@ -33,7 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD, composed
+from core.text import composed
+from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD
 from search.interfaces import MAX_QUERY_LENGTH
 from search.synonyms import stem
 

@@ -6,10 +6,11 @@ tags, category and partner, unstemmed: ``IndexWords.vocabulary``). The nearest
 words within an edit distance (one edit for words of four or five letters,
 two for longer ones; a swap of two letters counts as one edit) are
 candidates; the nearest wins, and among equally near ones one with the same
-first letter, then the word more listings use. The correction is then searched for instead of the word. A word
-some listings have is a real word, corrected only when a far commoner word is
-one edit from it (a typo several authors made: "calender"), and never when some
-listing's name has every word of the query (it asks for that app by name).
+first letter, then the word more listings use. The correction is then searched
+for instead of the word. A word some listings have is a real word, corrected
+only when a far commoner word is one edit from it (a typo several authors made:
+"calender"), and never when some listing's name has every word of the query (it
+asks for that app by name).
 
 Edit distances come from rapidfuzz (optimal string alignment), over the
 vocabulary words of about the same length, held in memory per process.

@@ -7,10 +7,10 @@ from __future__ import annotations
 import html
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from core.text import composed
 from search.interfaces import MAX_QUERY_LENGTH
 
 MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
@@ -27,15 +27,6 @@ SNIPPET_WORDS = 24
 # Popularity lifts the text score by at most this factor, so a listing whose
 # text matches clearly better (by more than 30%) still ranks above it.
 MAX_BOOST = 1.3
-
-
-def composed(text: str) -> str:
-    """``text`` in Unicode's composed form (NFC). An accent can be typed, pasted
-    (macOS pastes decomposed text) or imported as a letter plus a combining mark,
-    which splits "re\u0301sume\u0301" into two words; every text a search backend
-    indexes or is asked for goes through here first, so "résumé" is one word
-    however it was encoded."""
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def words_of(text: str) -> list[str]:

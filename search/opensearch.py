@@ -338,10 +338,10 @@ class OpenSearchBackend:
         # A word some listings have is no typo when a name has every word of the
         # text ("node js": "Node.js Monitor"); words no listing has still are.
         named = spelling.names_the_query(response)
-        if not fixes and not _exact_name_first(result) and not named:
+        if not fixes and not named:
             fixes = _unlisted(plan, self._popular_corrections(response))
-        if not fixes and (result.total >= FEW_RESULTS or _exact_name_first(result)):
-            return result  # enough found, or the very app named
+        if not fixes and result.total >= FEW_RESULTS:
+            return result  # enough found
         missing = bool(fixes)
         fixes = fixes or _unlisted(plan, self._corrections(text, missing_only=named))
         # The corrections join each word as alternatives: what the word as

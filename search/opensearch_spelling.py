@@ -84,10 +84,20 @@ def corrections(response: dict) -> dict[str, str]:
 def stemmed_counts_body(words: Sequence[str]) -> dict:
     """A body that counts, for each word, the listings a search for it matches
     (stemmed, with its synonyms), of all."""
+    return _counts_body({word: {"multi_match": {"query": word, "fields": TEXT_FIELDS}}
+                         for word in words})
+
+
+def _counts_body(filters: dict[str, dict]) -> dict:
+    """A body that counts, of all listings, those each of ``filters`` matches."""
     return {"size": 0, "track_total_hits": False, "query": {"match_all": {}},
-            "aggs": {"found": {"filters": {"filters": {
-                word: {"multi_match": {"query": word, "fields": TEXT_FIELDS}}
-                for word in words}}}}}
+            "aggs": {"found": {"filters": {"filters": filters}}}}
+
+
+def _counted(response: dict) -> dict[str, int]:
+    """``{word: listings}`` from the answer to a counts body."""
+    buckets = ((response.get("aggregations") or {}).get("found") or {}).get("buckets") or {}
+    return {word: bucket.get("doc_count", 0) for word, bucket in buckets.items()}
 
 
 def typos_only(fixes: dict[str, str], response: dict) -> dict[str, str]:
@@ -96,10 +106,10 @@ def typos_only(fixes: dict[str, str], response: dict) -> dict[str, str]:
     typos ("plumber" where listings say "plumbers", "retail" where "retailers"),
     unless the suggestion is another spelling of the same word ("surveyes":
     "surveys")."""
-    buckets = ((response.get("aggregations") or {}).get("found") or {}).get("buckets") or {}
+    found = _counted(response)
     kept = {}
     for word, fix in fixes.items():
-        if (buckets.get(word) or {}).get("doc_count") and (
+        if found.get(word) and (
                 stem(fix) != stem(word) or fix.startswith(word) or word.startswith(fix)):
             continue
         kept[word] = fix
@@ -131,9 +141,7 @@ def counts_body(words: Sequence[str]) -> dict:
     """A body that counts, for each word, the listings that have it as typed, of
     all (not only of those that matched the search: "audit" is not rare for being
     in one of the listings that also say "seo")."""
-    return {"size": 0, "track_total_hits": False, "query": {"match_all": {}},
-            "aggs": {"found": {"filters": {"filters": {
-                word: {"term": {SPELL_FIELD: word}} for word in words}}}}}
+    return _counts_body({word: {"term": {SPELL_FIELD: word}} for word in words})
 
 
 def popular_corrections(rare: dict[str, dict], counted: dict) -> dict[str, str]:
@@ -141,10 +149,7 @@ def popular_corrections(rare: dict[str, dict], counted: dict) -> dict[str, str]:
     have, when the near word is in ``POPULAR_RATIO`` times as many (the same
     rule as the embedded indexes', ``search.fts_spelling``). ``rare``: from
     ``rare_words``; ``counted``: the answer to ``counts_body``."""
-    buckets = ((counted.get("aggregations") or {}).get("found") or {}).get("buckets") or {}
-    fixes = {}
-    for word, best in rare.items():
-        found = (buckets.get(word) or {}).get("doc_count", 0)
-        if 0 < found < POPULAR_BELOW and best["freq"] >= found * POPULAR_RATIO:
-            fixes[word] = best["text"]
-    return fixes
+    found = _counted(counted)
+    return {word: best["text"] for word, best in rare.items()
+            if 0 < found.get(word, 0) < POPULAR_BELOW
+            and best["freq"] >= found[word] * POPULAR_RATIO}

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from core.text import composed
 from search.analysis import QueryPlan, Term
-from search.fts_text import composed
 from search.interfaces import MAX_QUERY_LENGTH
 
 # An exact (case- and accent-insensitive) name match outranks anything else.
@@ -56,7 +56,7 @@ MIN_FUZZY_LENGTH = 4
 
 
 def clean_text(text: str | None) -> str:
-    """User text as we search for it: composed (``fts_text.composed``), at most
+    """User text as we search for it: composed (``core.text.composed``), at most
     MAX_QUERY_LENGTH characters, whitespace collapsed. Nothing else is removed: the
     analyzers drop punctuation, and the text is only ever a value, never syntax."""
     return " ".join(composed(text or "").split())[:MAX_QUERY_LENGTH].strip()

@@ -19,9 +19,9 @@ import re
 import struct
 from collections.abc import Sequence
 
+from core.text import composed
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
-from search.fts_text import composed
 from search.interfaces import SearchQuery
 from search.opensearch_spelling import SPELL_FIELD, ask_spelling
 from search.opensearch_text import (
@@ -234,7 +234,7 @@ def facet_keys(document: dict) -> list[str]:
 
 def source_document(document: dict) -> dict:
     """What we store for a search document: the document with its texts composed
-    (``fts_text.composed``: OpenSearch's analyzers would split a decomposed accent
+    (``core.text.composed``: OpenSearch's analyzers would split a decomposed accent
     off its letter), plus its facet keys."""
     stored = {key: _composed_value(value) for key, value in document.items()}
     stored[FACET_KEYS] = facet_keys(document)
