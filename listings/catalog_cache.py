@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
+from flask import current_app
 from sqlalchemy import event, update
 from sqlmodel import Session, select
 
@@ -52,6 +53,8 @@ _TRACKED_TABLES: set[str] = {model.__tablename__ for model in TRACKED}
 T = TypeVar("T")
 # session.info: this transaction changed the catalog; the token changes at commit.
 CHANGED_KEY = "catalog_changed"
+# app.extensions: {key: (token, value)} of remember_in_process.
+IN_PROCESS_KEY = "bazaar.catalog_in_process"
 
 
 def track(model: type) -> None:
@@ -97,6 +100,24 @@ def remember(token: str | None, key: str, compute: Callable[[], T],
     if token is None:
         return compute()
     return cache.remember(f"catalog:{token}:{key}", compute, keep)
+
+
+def remember_in_process(token: str | None, key: str, compute: Callable[[], T]) -> T:
+    """A small value nearly every request needs (the category names a search parses
+    its filters by), kept in this process for the catalog version ``token``: only the
+    newest version's is kept, so it takes no room, and it is kept whatever the cache
+    is (with none it would be read each time; from Redis, reading it back costs a
+    round trip, as much as the statement it saves). Callers must not change it."""
+    if token is None:
+        return compute()
+    kept: dict[str, tuple[str, object]] = current_app.extensions.setdefault(
+        IN_PROCESS_KEY, {})
+    seen = kept.get(key)
+    if seen is not None and seen[0] == token:
+        return seen[1]  # type: ignore[return-value]
+    value = compute()
+    kept[key] = (token, value)  # one assignment: threads see the old pair or the new
+    return value
 
 
 # --- noticing changes ------------------------------------------------------------------

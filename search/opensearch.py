@@ -332,18 +332,19 @@ class OpenSearchBackend:
             # A name asked for (as typed, or with a space too many: "chatter box")
             # is no typo, whatever words of it no listing has alone.
             return result
-        fixes = self._typos_only(_unlisted(plan, spelling.corrections(response)))
-        if plan.prefix in fixes and spelling.typing_a_name(response):
-            del fixes[plan.prefix]  # "chatt" while typing "Chatterbox"
+        # The word being typed is no typo while it starts a word of some name
+        # ("chatt" while typing "Chatterbox"), as in the embedded indexes.
+        typing = plan.prefix if spelling.typing_a_name(response) else None
+        fixes = self._typos_only(_unlisted(plan, spelling.corrections(response)), typing)
         # A word some listings have is no typo when a name has every word of the
         # text ("node js": "Node.js Monitor"); words no listing has still are.
         named = spelling.names_the_query(response)
         if not fixes and not named:
-            fixes = _unlisted(plan, self._popular_corrections(response))
+            fixes = _unlisted(plan, self._popular_corrections(response, typing))
         if not fixes and result.total >= FEW_RESULTS:
             return result  # enough found
         missing = bool(fixes)
-        fixes = fixes or _unlisted(plan, self._corrections(text, missing_only=named))
+        fixes = fixes or _unlisted(plan, self._corrections(text, typing, missing_only=named))
         # The corrections join each word as alternatives: what the word as
         # typed finds (an unusual name, say) is kept; and
         # what the corrected words mean gets its synonyms (reanalysed).
@@ -418,32 +419,39 @@ class OpenSearchBackend:
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
 
-    def _popular_corrections(self, response: dict) -> dict[str, str]:
+    def _popular_corrections(self, response: dict, typing: str | None) -> dict[str, str]:
         """Rare words a far commoner word is near (``spelling.popular_corrections``),
-        counted in one small request, made only when the suggester found such a word."""
+        but not ``typing`` (the word being typed, which starts a name), counted in
+        one small request, made only when the suggester found such a word."""
         rare = spelling.rare_words(response)
+        rare.pop(typing, None)
         if not rare:
             return {}
         counted = self._search(spelling.counts_body(list(rare)), "spelling")
         return spelling.popular_corrections(rare, counted or {})
 
-    def _typos_only(self, fixes: dict[str, str]) -> dict[str, str]:
-        """``fixes`` of words no listing has as typed, without those a search finds
-        by their stem (``spelling.typos_only``): asked only when there are some."""
+    def _typos_only(self, fixes: dict[str, str], typing: str | None) -> dict[str, str]:
+        """``fixes`` of words no listing has as typed, without ``typing`` (the word
+        being typed, which starts a name) and without those a search finds by their
+        stem (``spelling.typos_only``): asked only when there are some."""
+        fixes = {word: fix for word, fix in fixes.items() if word != typing}
         if not fixes:
             return fixes
         found = self._search(spelling.stemmed_counts_body(list(fixes)), "spelling")
         return spelling.typos_only(fixes, found or {})
 
-    def _corrections(self, text: str, missing_only: bool = False) -> dict[str, str]:
+    def _corrections(self, text: str, typing: str | None,
+                     missing_only: bool = False) -> dict[str, str]:
         """Misspelt words of the text and their corrections: words in no
         listing first, then (unless ``missing_only``) rare words that a more
-        common word is near."""
+        common word is near; never ``typing`` (the word being typed, which starts
+        a name)."""
         for mode in ("missing",) if missing_only else ("missing", "popular"):
             response = self._search(spelling.spelling_body(text, mode), "spelling")
             fixes = spelling.corrections(response or {})
             if mode == "missing":
-                fixes = self._typos_only(fixes)
+                fixes = self._typos_only(fixes, typing)
+            fixes.pop(typing, None)
             if fixes:
                 return fixes
         return {}

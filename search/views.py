@@ -9,7 +9,9 @@ backend returns listing ids in order; the cards are read from the database.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup, escape
@@ -122,7 +124,7 @@ def _counts(result: SearchResult, facet: str) -> dict[str, int]:
 
 
 def _multi_group(param: str, legend: str, counts: dict[str, int], selected: tuple[str, ...],
-                 labels: dict[str, str]) -> FilterGroup | None:
+                 labels: Mapping[str, str]) -> FilterGroup | None:
     """Checkboxes for the values that have results, plus any selected ones (so
     they can be unticked even when nothing matches them now)."""
     values = [value for value in counts if value in labels]
@@ -133,7 +135,7 @@ def _multi_group(param: str, legend: str, counts: dict[str, int], selected: tupl
 
 
 def filter_groups(parsed: ParsedSearch, result: SearchResult,
-                  category_names: dict[str, str]) -> list[FilterGroup]:
+                  category_names: Mapping[str, str]) -> list[FilterGroup]:
     """The filter form's fieldsets, with each value's facet count (``category_names``:
     {slug: name})."""
     query = parsed.query
@@ -189,12 +191,12 @@ def _render_unavailable():
                            categories=categories_in_order(session)), 503
 
 
-def category_names(session, token: str | None) -> dict[str, str]:
+def category_names(session, token: str | None) -> Mapping[str, str]:
     """{slug: name} of every category, in the storefront's order: the values the
-    ``category`` filter knows and their labels. Kept for the catalog version, since
-    every new search needs them and they change only with the catalog."""
-    return catalog_cache.remember(token, "category-names",
-                                  lambda: category_names_in_order(session))
+    ``category`` filter knows and their labels. Kept in the process for the catalog
+    version, since every new search needs them and they change only with the catalog."""
+    return catalog_cache.remember_in_process(
+        token, "category-names", lambda: MappingProxyType(category_names_in_order(session)))
 
 
 class _NotKept(Exception):

@@ -444,6 +444,17 @@ def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, ty
     assert not any(name.startswith("Oven") for name in names(result))
 
 
+def test_a_rare_word_being_typed_is_no_typo_while_it_starts_a_name(backend):
+    # "bake" is in one listing and "cake" in a dozen, a single edit away: a typo of
+    # it, were it not the start of "Bakehouse", which the visitor may be typing.
+    load(backend, doc("Bakehouse Orders", tagline="Orders for bakers"),
+         doc("Ovenly", description="Bake bread at home."),
+         *[doc(f"Cake {n}", tagline="Cake shop tools") for n in range(12)])
+    result = backend.search(SearchQuery(text="bake"))
+    assert result.corrected_text is None and result.did_you_mean is None
+    assert set(names(result)) == {"Bakehouse Orders", "Ovenly"}
+
+
 @pytest.mark.parametrize("typed", ["node js", "node"])
 def test_a_word_of_a_name_is_no_typo(backend, typed):
     # "node" is in one listing, a word one edit away in a dozen: still no typo,

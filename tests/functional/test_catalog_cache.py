@@ -401,3 +401,32 @@ def test_with_the_cache_turned_off_every_visit_renders_the_page(app, db, catalog
         assert [s for s in statements if reads_listings(s)]
     finally:
         off.extensions["bazaar.engine"].dispose()
+
+
+def reads_category_names(statement: str) -> bool:
+    return re.search(r"SELECT categories\.slug, categories\.name\s+FROM categories",
+                     statement) is not None
+
+
+def test_a_search_reads_the_category_names_once_per_catalog_version_whatever_the_cache(
+        app, db, catalog):
+    """Every new search needs the category names (its filter's values and labels), and
+    they change only with the catalog: the process keeps the newest version's, even
+    with the cache turned off (or far away, in Redis) and however each page is kept."""
+    off = create_app(dict(app.config, CATALOG_CACHE_SECONDS=0))
+    try:
+        client = off.test_client()
+        client.get("/search?q=pipeline")
+        with count_queries(off) as statements:
+            assert client.get("/search?q=logger").status_code == 200
+        assert [s for s in statements if reads_category_names(s)] == []
+        # A new category is a new catalog version: the next search knows it.
+        factories.make_category(db, name="Brand New Shelf")
+        with count_queries(off) as statements:
+            page = client.get("/search?q=pipeline").get_data(as_text=True)
+        assert len([s for s in statements if reads_category_names(s)]) == 1
+        assert "Sales tools" in page
+        assert "brand-new-shelf" in client.get(
+            "/search?q=pipeline&category=brand-new-shelf").get_data(as_text=True)
+    finally:
+        off.extensions["bazaar.engine"].dispose()
