@@ -20,7 +20,6 @@ from sqlalchemy import Row, Select
 from sqlmodel import Session, col, func, select
 
 from listings.badges import shown_badge_kinds
-from listings.indexed_cards import card_document
 from listings.models import (
     Badge,
     Category,
@@ -44,12 +43,7 @@ PUBLISHED_ROWS: Select = (
     select(Listing.id, Listing.slug, Listing.name, Listing.tagline, Listing.description_text,
            Listing.tags, Listing.pricing_model, Listing.trial_days, Listing.data_residency,
            Listing.published_at, Listing.updated_at, Partner.name.label("partner"),
-           Category.name.label("category"), Category.slug.label("category_slug"),
-           # The rest of the card (listings.indexed_cards).
-           Listing.partner_id, Listing.category_id, Listing.currency, Listing.monthly_price,
-           Listing.unit_name, Listing.unit_price, Listing.included_units,
-           Listing.icon_filename, Listing.card_price, Listing.card_interval,
-           Listing.plan_count, Partner.slug.label("partner_slug"))
+           Category.name.label("category"), Category.slug.label("category_slug"))
     .join(Partner, Partner.id == Listing.partner_id)
     .join(Category, Category.id == Listing.category_id)
     .where(Listing.status == ListingStatus.PUBLISHED)
@@ -66,10 +60,8 @@ def to_search_document(listing: Row, scopes: list[str],
                        installs: tuple[int, int] = (0, 0)) -> dict:
     """The search document of one published listing, from its row of
     ``PUBLISHED_ROWS``, the scopes of its current release, its rating (average,
-    count), its active badges and its install counts (all, active); with its card
-    (``listings.indexed_cards``), which OpenSearch keeps for the results page."""
+    count), its active badges and its install counts (all, active)."""
     rating_average, rating_count = rating or (0.0, 0)
-    badges = list(badges)
     return {
         "id": listing.id,
         "slug": listing.slug,
@@ -96,7 +88,6 @@ def to_search_document(listing: Row, scopes: list[str],
         "active_installs": installs[1],
         "published_at": _iso(listing.published_at),
         "updated_at": _iso(listing.updated_at),
-        "card": card_document(listing, rating, badges),
     }
 
 

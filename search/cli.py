@@ -160,7 +160,7 @@ def status_command():
         if state and state.last_error:
             line += f", failing ({state.attempts} tries): {state.last_error}"
         if reachable and _settings_outdated(backend):
-            line += (f"; made with older settings: run `flask search reindex "
+            line += (f"; made with older analysis settings: run `flask search reindex "
                      f"--target {name}` to apply them")
         click.echo(line)
     if unreachable:

@@ -41,7 +41,6 @@ DOCUMENT_FIELDS = {
     "active_installs": int,
     "published_at": str,      # ISO 8601 UTC
     "updated_at": str,        # ISO 8601 UTC
-    "card": str,              # the listing's card as JSON (listings.indexed_cards)
 }
 
 SORTS = ("relevance", "rating", "installs", "newest", "updated")
@@ -89,8 +88,6 @@ class SearchHit:
     score: float | None = None
     # field name -> HTML snippet: the text escaped, matches wrapped in <mark>.
     highlights: dict[str, str] = field(default_factory=dict)
-    # The listing's card as the index keeps it (listings.indexed_cards), when it does.
-    card: str | None = None
 
 
 @dataclass

@@ -404,9 +404,8 @@ class OpenSearchBackend:
         for hit in response["hits"]["hits"]:
             highlights = {name: " … ".join(fragments)
                           for name, fragments in (hit.get("highlight") or {}).items()}
-            card = (hit.get("fields") or {}).get(queries.CARD_FIELD)  # none in an older index
             hits.append(SearchHit(id=int(hit["_id"]), score=hit.get("_score"),
-                                  highlights=highlights, card=card[0] if card else None))
+                                  highlights=highlights))
         if window is not None:
             categories = [(hit.get("fields") or {}).get("category_slug", [None])[0]
                           for hit in response["hits"]["hits"]]

@@ -46,7 +46,7 @@ MAX_PER_PAGE = 100
 # Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
 # index keeps the settings it was made with): `flask search status` says so for an
 # index made with another (``OpenSearchBackend.settings_outdated``).
-SETTINGS_VERSION = 3
+SETTINGS_VERSION = 2
 
 ANALYSIS = {
     # "Node.js", "A/B", "monday.com", "O'Brien": the standard tokenizer keeps such a
@@ -99,8 +99,6 @@ _ENGLISH = {"type": "text", "analyzer": "english_folded", "search_analyzer": "en
 # Words for "did you mean": every text field's words, unstemmed, in one field.
 _SPELL = SPELL_FIELD
 FACET_KEYS = "facet_keys"
-# Each hit's card (listings.indexed_cards), from the field of that name.
-CARD_FIELD = "card"
 
 
 def _text_with_keyword(**extra) -> dict:
@@ -146,9 +144,6 @@ MAPPINGS = {
         "active_installs": {"type": "long"},
         "published_at": {"type": "date"},
         "updated_at": {"type": "date"},
-        # The listing's card as JSON (listings.indexed_cards), never searched: read from
-        # doc values with the hits, which costs no _source to load and parse.
-        "card": {"type": "keyword", "index": False, "doc_values": True},
         # Backend-private (added by ``source_document``): every facet value of the
         # listing as "facet:value", so one terms aggregation counts all facets.
         FACET_KEYS: {"type": "keyword"},
@@ -386,12 +381,11 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         "from": start,
         "size": size,
         "track_total_hits": True,
-        "_source": False,  # ids come from _id, the cards from doc values
+        "_source": False,  # ids come from _id; pages load rows from the database
         "sort": sort,
     }
-    if size:
-        # Category feedback reorders the window by its categories.
-        body["docvalue_fields"] = [CARD_FIELD] + (["category_slug"] if window else [])
+    if window is not None:
+        body["docvalue_fields"] = ["category_slug"]
     if with_facets:
         body["aggs"] = facet_aggs(matching, filters)
     if matching is not None and size:

@@ -24,7 +24,6 @@ from listings import catalog_cache
 from listings.browsing import published_cards_in_order
 from listings.card_tiles import CardTile, card_tiles
 from listings.catalog_cache import current_token
-from listings.indexed_cards import cards_from_index
 from listings.models import BadgeKind
 from listings.queries import categories_in_order, category_names_in_order
 from listings.scopes import REGIONS
@@ -77,17 +76,10 @@ def highlight_html(snippet: str | None) -> str | None:
     return snippet
 
 
-def result_tiles(session, hits: list[SearchHit],
-                 category_names: Mapping[str, str]) -> list[CardTile]:
+def result_tiles(session, hits: list[SearchHit]) -> list[CardTile]:
     """The hits as tiles, in the backend's order, with their checked highlights;
-    hits whose listing is no longer published are left out. The cards come with the
-    hits when the index keeps them (OpenSearch: ``listings.indexed_cards``), else
-    from the database."""
-    if hits and all(hit.card for hit in hits):
-        cards = cards_from_index(session, [(hit.id, hit.card) for hit in hits],
-                                 category_names)
-    else:
-        cards = published_cards_in_order(session, [hit.id for hit in hits])
+    hits whose listing is no longer published are left out."""
+    cards = published_cards_in_order(session, [hit.id for hit in hits])
     highlights = {hit.id: hit.highlights for hit in hits}
     shown_by_listing = {}
     for card in cards:
@@ -235,7 +227,7 @@ def _results_page(session, token: str | None, synonyms: str) -> str:
         query=parsed.query,
         params=params,
         result=result,
-        results=result_tiles(session, result.hits, categories),
+        results=result_tiles(session, result.hits),
         degraded=answer.degraded,
         pages=page_count(result.total, per_page),
         groups=filter_groups(parsed, result, categories),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image
@@ -181,26 +180,8 @@ def search_document(listing_id: int, name: str, published_days_ago: int | None =
     document.update(fields)
     document.setdefault("rating_score", rating_score(document["rating_average"],
                                                     document["rating_count"]))
-    document.setdefault("card", _card_of(document))
     assert set(document) == set(DOCUMENT_FIELDS), set(document) ^ set(DOCUMENT_FIELDS)
     return document
-
-
-def _card_of(document: dict) -> str:
-    """A card (listings.indexed_cards) that says what ``document`` says: a free app
-    without a trial unless it says otherwise."""
-    card = {"slug": document["slug"], "name": document["name"],
-            "tagline": document["tagline"], "partner_id": 1, "category_id": 1,
-            "pricing_model": document["pricing_model"], "currency": "USD", "monthly_price": 0,
-            "unit_name": None, "unit_price": 0, "included_units": 0,
-            "trial_days": 14 if document["has_trial"] else 0, "icon_filename": None,
-            "card_price": None, "card_interval": None, "plan_count": 1,
-            "partner": [1, document["partner"], slugify(document["partner"])],
-            "category_slug": document["category_slug"],
-            "rating": ([document["rating_average"], document["rating_count"]]
-                       if document["rating_count"] else None),
-            "badges": [[kind, None] for kind in document["badges"]]}
-    return json.dumps(card)
 
 
 def make_workspace(session: Session, admin_user: User, name: str | None = None):

@@ -153,7 +153,7 @@ def test_status_says_when_an_index_needs_a_rebuild_for_new_settings(app, db, run
                                                      "opensearch": OldIndex()})
     status = runner.invoke(args=["search", "status"])
     assert status.exit_code == 0, status.output
-    assert ("opensearch: 0 documents, 0 pending changes; made with older "
+    assert ("opensearch: 0 documents, 0 pending changes; made with older analysis "
             "settings: run `flask search reindex --target opensearch` to apply them"
             in status.output)
     assert "embedded: 0 documents, 0 pending changes\n" in status.output
