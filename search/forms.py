@@ -83,6 +83,13 @@ def _visible(value: str | None) -> str:
     return _CONTROL.sub(" ", value or "").strip()
 
 
+def visible_text(value: str | None) -> str:
+    """Typed text as search reads it: control characters as spaces (a query string
+    may carry them, HTML and JSON answers should not echo them), and every run of
+    spaces as one."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())
+
+
 def _shown(value: str) -> str:
     value = " ".join(value.split())
     if len(value) > MAX_SHOWN_VALUE_LENGTH:
@@ -129,7 +136,7 @@ def parse_search_args(args: MultiDict, category_slugs: Collection[str],
     ignored: list[str] = []
 
     # Newlines, tabs and runs of spaces become single spaces.
-    raw_text = " ".join(_CONTROL.sub(" ", args.get("q") or "").split())
+    raw_text = visible_text(args.get("q"))
     text_trimmed = len(raw_text) > MAX_QUERY_LENGTH
     text = raw_text[:MAX_QUERY_LENGTH].strip()
 

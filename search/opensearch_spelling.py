@@ -131,10 +131,12 @@ def typing_a_name(response: dict) -> bool:
 def rare_words(response: dict) -> dict[str, dict]:
     """``{word: its best suggestion}`` for the words the ``rare`` suggester found
     a more common word near (it only looks at words fewer than ``POPULAR_BELOW``
-    listings have)."""
+    listings have), but words too short to correct and numbers ("rum" is no typo
+    of "run": ``fts_spelling.max_edits``, as the embedded indexes have it)."""
     entries = (response.get("suggest") or {}).get("rare") or []
     return {entry["text"]: entry["options"][0] for entry in entries
-            if entry.get("text") and entry.get("options")}
+            if entry.get("text") and entry.get("options")
+            and max_edits(entry["text"]) and not entry["text"].isdigit()}
 
 
 def counts_body(words: Sequence[str]) -> dict:

@@ -27,7 +27,7 @@ from listings.catalog_cache import current_token
 from listings.models import BadgeKind
 from listings.queries import categories_in_order, category_names_in_order
 from listings.scopes import REGIONS
-from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args
+from search.forms import MIN_RATINGS, ParsedSearch, parse_search_args, visible_text
 from search.interfaces import SearchHit, SearchResult, SearchUnavailable
 from search.services import kept_search, kept_suggestions
 
@@ -275,7 +275,7 @@ def _no_store(response):
 def suggest():
     """Autocomplete for the search box: JSON ``{"query", "suggestions": [{name,
     slug, category, url}]}``, at most eight, best first."""
-    prefix = " ".join((request.args.get("q") or "").split())[:MAX_SUGGEST_LENGTH].strip()
+    prefix = visible_text(request.args.get("q"))[:MAX_SUGGEST_LENGTH].strip()
     suggestions = []
     if prefix:
         try:

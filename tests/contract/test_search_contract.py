@@ -444,6 +444,18 @@ def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, ty
     assert not any(name.startswith("Oven") for name in names(result))
 
 
+@pytest.mark.parametrize("typed", ["rum", "rum web vitals"])
+def test_a_word_of_three_letters_is_never_corrected(backend, typed):
+    # Three letters have too many neighbours to guess from: "rum" (real user
+    # monitoring) is no typo of "run", though a dozen listings say "run".
+    load(backend, doc("Real User Monitoring", tagline="Web vitals from real browsers",
+                      tags=["rum"]),
+         *[doc(f"Job Runner {n}", tagline="Run background jobs on a schedule") for n in range(12)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None and result.did_you_mean is None
+    assert names(result)[0] == "Real User Monitoring"
+
+
 def test_a_rare_word_being_typed_is_no_typo_while_it_starts_a_name(backend):
     # "bake" is in one listing and "cake" in a dozen, a single edit away: a typo of
     # it, were it not the start of "Bakehouse", which the visitor may be typing.

@@ -387,6 +387,14 @@ def test_suggest_takes_hostile_text_literally(client, db, text):
     assert len(response.json["query"]) <= 100
 
 
+@pytest.mark.parametrize("text", ["\x00cha\x01", "cha\x7f", "\x1bcha"])
+def test_suggest_reads_control_characters_as_spaces_as_the_search_page_does(client, db, text):
+    listing = factories.make_listing(db, name="Chatterbox")
+    response = client.get("/search/suggest", query_string={"q": text})
+    assert response.json["query"] == "cha"
+    assert [s["slug"] for s in response.json["suggestions"]] == [listing.slug]
+
+
 @pytest.mark.parametrize("app_overrides", [{"RATELIMIT_ENABLED": True}])
 def test_suggest_is_rate_limited_generously(client, db, app_overrides):
     answers = [client.get("/search/suggest?q=") for _ in range(121)]
