@@ -174,7 +174,10 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
         # Popularity lifts the text score only, never the tiers below.
         "must": [popularity(matching)],
         "should": [
-            {"constant_score": {"filter": {"terms": {"name.keyword": names}},
+            # name.key: the name's words ("node js profiler" is "Node.js Profiler");
+            # name.keyword as well for an index made before it had name.key.
+            {"constant_score": {"filter": {"bool": {"should": [
+                {"terms": {"name.key": names}}, {"terms": {"name.keyword": names}}]}},
                                 "boost": EXACT_NAME_BOOST}},
             # Every term, as written or by a synonym: these rank above the rest.
             {"constant_score": {"filter": {"bool": {"must": exact_terms}},

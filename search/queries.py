@@ -46,7 +46,7 @@ MAX_PER_PAGE = 100
 # Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
 # index keeps the settings it was made with): `flask search status` says so for an
 # index made with another (``OpenSearchBackend.settings_outdated``).
-SETTINGS_VERSION = 2
+SETTINGS_VERSION = 3
 
 ANALYSIS = {
     # "Node.js", "A/B", "monday.com", "O'Brien": the standard tokenizer keeps such a
@@ -58,6 +58,8 @@ ANALYSIS = {
     "char_filter": {
         "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:'\u2019]+",
                        "replacement": " "},
+        "name_key_parts": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}]+",
+                           "replacement": " "},
     },
     "filter": {
         # The parts of the built-in `english` analyzer, rebuilt so we can add
@@ -69,6 +71,11 @@ ANALYSIS = {
     },
     "normalizer": {
         "folded": {"type": "custom", "filter": ["lowercase", "asciifolding"]},
+        # A name as its words joined by single spaces ("Node.js Profiler": "node js
+        # profiler"), as the embedded indexes' name_key and a query's words have it,
+        # so an exact name with punctuation is still exact.
+        "name_key": {"type": "custom", "char_filter": ["name_key_parts"],
+                     "filter": ["lowercase", "asciifolding", "trim"]},
     },
     "analyzer": {
         "english_folded": {
@@ -119,6 +126,7 @@ MAPPINGS = {
             **_ENGLISH, "copy_to": _SPELL,
             "fields": {
                 "keyword": {"type": "keyword", "normalizer": "folded", "ignore_above": 256},
+                "key": {"type": "keyword", "normalizer": "name_key", "ignore_above": 256},
                 "edge": {"type": "text", "analyzer": "autocomplete_index",
                          "search_analyzer": "plain_folded"},
                 "plain": {"type": "text", "analyzer": "plain_folded"},

@@ -444,6 +444,20 @@ def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, ty
     assert not any(name.startswith("Oven") for name in names(result))
 
 
+@pytest.mark.parametrize("typed", ["Node.js Profiler", "node js profiler",
+                                   "SaaS Metrics (MRR/ARR)", "saas metrics mrr arr"])
+def test_a_name_with_punctuation_is_an_exact_name(backend, typed):
+    # The very app named needs no company: the search is not widened to apps that
+    # have only some of its words, with or without the name's punctuation.
+    load(backend, doc("Node.js Profiler", tagline="Find slow code"),
+         doc("Python Profiler", tagline="Find slow code"),
+         doc("SaaS Metrics (MRR/ARR)", tagline="Revenue dashboards"),
+         doc("SaaS Billing", tagline="Invoices and metrics"))
+    result = backend.search(SearchQuery(text=typed))
+    assert names(result) == ["Node.js Profiler" if "node" in typed.lower()
+                             else "SaaS Metrics (MRR/ARR)"]
+
+
 @pytest.mark.parametrize("typed", ["rum", "rum web vitals"])
 def test_a_word_of_three_letters_is_never_corrected(backend, typed):
     # Three letters have too many neighbours to guess from: "rum" (real user

@@ -96,7 +96,8 @@ def test_text_search_scores_exact_name_all_terms_fuzzy_and_popularity():
     body = queries.search_body(SearchQuery(text="Chatterbox"))
     query = body["query"]["bool"]["must"][0]["bool"]
     exact, every_term, name_phrase = query["should"]
-    assert exact["constant_score"]["filter"] == {"terms": {"name.keyword": ["chatterbox"]}}
+    assert exact["constant_score"]["filter"] == {"bool": {"should": [
+        {"terms": {"name.key": ["chatterbox"]}}, {"terms": {"name.keyword": ["chatterbox"]}}]}}
     assert exact["constant_score"]["boost"] == EXACT_NAME_BOOST
     assert every_term["constant_score"]["boost"] == ALL_TERMS_BOOST
     assert name_phrase["match_phrase"]["name"]["query"] == "chatterbox"
@@ -143,8 +144,8 @@ def test_exact_name_match_ignores_case_and_accents():
     body = queries.search_body(SearchQuery(text=" CAFÉ  Planner "))
     should = body["query"]["bool"]["must"][0]["bool"]["should"]
     # and run together: "cafeplanner" (QueryPlan.name_keys)
-    assert should[0]["constant_score"]["filter"]["terms"]["name.keyword"] == [
-        "cafe planner", "cafeplanner"]
+    for exact in should[0]["constant_score"]["filter"]["bool"]["should"]:
+        assert list(exact["terms"].values()) == [["cafe planner", "cafeplanner"]]
 
 
 def test_empty_text_browses_everything_newest_first_without_highlights():
@@ -294,7 +295,7 @@ def test_suggest_without_a_word_asks_nothing(prefix):
 def test_mapping_covers_every_document_field():
     properties = queries.MAPPINGS["properties"]
     assert set(DOCUMENT_FIELDS) <= set(properties)
-    assert set(properties["name"]["fields"]) == {"keyword", "edge", "plain"}
+    assert set(properties["name"]["fields"]) == {"keyword", "key", "edge", "plain"}
     settings = queries.index_body(refresh_interval="-1")["settings"]["index"]
     assert settings["number_of_shards"] == 1 and settings["number_of_replicas"] == 0
     assert settings["refresh_interval"] == "-1"
