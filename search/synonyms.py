@@ -131,15 +131,37 @@ class SynonymLine:
     def solr(self) -> list[str]:
         """Solr lines with words space-separated (the search analyzer splits "e-mail"
         the same way). A one-way source is kept on its right side, so OpenSearch
-        expands as the query side does instead of replacing the word."""
+        expands as the query side does instead of replacing the word.
+
+        OpenSearch reads a line through the search analyzer, whose stop filter comes
+        first: "log in" would be "log", and "login, log in, sign in" would make "log"
+        and "sign" the same word. A term that its stopwords leave one word of is
+        left out (the embedded indexes match it whole); a line left with one term
+        has nothing to say."""
         def spaced(terms) -> list[str]:
-            return [" ".join(term.words) for term in terms]
+            return [" ".join(term.words) for term in terms if not _rests_on_stopwords(term)]
 
         if not self.one_way:
-            return [", ".join(spaced(self.sources))]
+            sources = spaced(self.sources)
+            return [", ".join(sources)] if len(sources) > 1 else []
         targets = spaced(self.targets)
+        if not targets:
+            return []
         return [f"{source} {ONE_WAY} " + ", ".join([source, *targets])
                 for source in spaced(self.sources)]
+
+
+# Lucene's English stop set: what OpenSearch's `_english_` stop filter removes.
+OPENSEARCH_STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with".split())
+
+
+def _rests_on_stopwords(term: Term) -> bool:
+    """Whether ``term`` has several words of which all but one are stopwords
+    ("log in", "no code", "not for profit"): OpenSearch would read it as that one."""
+    kept = [word for word in term.words if word not in OPENSEARCH_STOPWORDS]
+    return len(term.words) > 1 and len(kept) <= 1
 
 
 def _parse_term(raw: str) -> Term:

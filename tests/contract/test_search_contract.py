@@ -401,6 +401,25 @@ def test_the_synonym_list_finds_other_words_for_the_same_thing(backend, query, e
     assert set(names(backend.search(SearchQuery(text=query)))) >= expected
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("code", ["Gitpal"]),       # "no code, nocode": "no" is no part of "code"
+    ("logs", ["Loki Logs"]),    # "login, log in, sign in, signin": nor is "in"
+    ("sign", ["Inksign"]),
+    ("profit", ["Ledgerly"]),   # "not for profit" is a charity, "profit" is not
+])
+def test_a_synonym_that_needs_its_small_words_is_not_its_big_word_alone(backend, query,
+                                                                         expected):
+    load(backend,
+         doc("Flowless", tagline="The nocode app builder"),
+         doc("Gitpal", tagline="Code review for teams"),
+         doc("Loki Logs", tagline="Search your logs"),
+         doc("Gatekeeper", tagline="Login for every app"),
+         doc("Inksign", tagline="Sign contracts online"),
+         doc("Ledgerly", tagline="Profit and loss reports"),
+         doc("Givewell", tagline="Donations for every charity"))
+    assert names(backend.search(SearchQuery(text=query))) == expected
+
+
 def test_an_editors_synonym_line_takes_effect_at_once(backend, app, db):
     load(backend, doc("Quillmate", tagline="Grant proposals"), doc("Ledger", tagline="Invoices"))
     assert names(backend.search(SearchQuery(text="fundraising letters"))) == []
