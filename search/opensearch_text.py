@@ -53,6 +53,11 @@ FUZZY_FIELDS = ["name.plain^4", "tagline^1.5", "tags", "category"]
 # Typo matches count for less than real ones of the same field.
 FUZZY_BOOST = 0.5
 MIN_FUZZY_LENGTH = 4
+# In names, taglines, tags and categories: no typo below five letters, one edit up
+# to seven, two from eight. The stemmed fields count the letters of the stem: with
+# OpenSearch's AUTO (one edit from three letters, two from six) "shipping" (ship)
+# matched "shops" (shop), "cake" matched "café" and "postage" (postag) "posts".
+FUZZINESS = "AUTO:5,8"
 
 
 def clean_text(text: str | None) -> str:
@@ -120,8 +125,9 @@ def _fuzzy(term: Term) -> list[dict]:
     if not word or len(word) < MIN_FUZZY_LENGTH or word.isdigit():
         return []
     return [
-        {"multi_match": {"query": word, "fields": FUZZY_FIELDS, "fuzziness": "AUTO",
-                         "prefix_length": 1, "max_expansions": 20, "boost": FUZZY_BOOST}},
+        *([{"multi_match": {"query": word, "fields": FUZZY_FIELDS, "fuzziness": FUZZINESS,
+                            "prefix_length": 1, "max_expansions": 20, "boost": FUZZY_BOOST}}]
+          if len(word) > MIN_FUZZY_LENGTH else []),
         # Descriptions are long and many: one edit, the first three letters right.
         {"match": {"description": {"query": word, "fuzziness": 1, "prefix_length": 3,
                                    "max_expansions": 10, "boost": FUZZY_BOOST}}},

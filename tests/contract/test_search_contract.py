@@ -463,6 +463,19 @@ def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, ty
     assert not any(name.startswith("Oven") for name in names(result))
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("shipping", ["ShipStream"]),  # "ship", one edit from "shop", is no typo of it
+    ("shops", ["BrightDesk"]),
+    ("cake", ["Cakery"]),          # nor "cake" of "café"
+])
+def test_a_short_word_or_stem_finds_no_other_word_one_edit_away(backend, query, expected):
+    load(backend, doc("ShipStream", tagline="Shipping labels and rates"),
+         doc("BrightDesk", tagline="Timesheets and rotas for toy shops"),
+         doc("Café Rota", tagline="Staff rotas for the café"),
+         doc("Cakery", tagline="Cake orders for bakeries"))
+    assert names(backend.search(SearchQuery(text=query))) == expected
+
+
 @pytest.mark.parametrize("typed", ["Node.js Profiler", "node js profiler",
                                    "SaaS Metrics (MRR/ARR)", "saas metrics mrr arr"])
 def test_a_name_with_punctuation_is_an_exact_name(backend, typed):

@@ -112,7 +112,7 @@ def test_text_search_scores_exact_name_all_terms_fuzzy_and_popularity():
     assert alternatives[0]["multi_match"]["query"] == "chatterbox"
     assert {"match": {"name.edge": {"query": "chatterbox", "boost": 2}}} in alternatives
     names = next(c["multi_match"] for c in fuzzy if "multi_match" in c)
-    assert names["fuzziness"] == "AUTO" and names["prefix_length"] == 1
+    assert names["fuzziness"] == "AUTO:5,8" and names["prefix_length"] == 1
     assert "name.plain^4" in names["fields"] and "tags" in names["fields"]
     description = next(c["match"]["description"] for c in fuzzy if "match" in c)
     assert description["fuzziness"] == 1 and description["prefix_length"] == 3
