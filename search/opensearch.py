@@ -446,11 +446,17 @@ class OpenSearchBackend:
         listing first, then (unless ``missing_only``) rare words that a more
         common word is near; never ``typing`` (the word being typed, which starts
         a name)."""
+        missing: set[str] = set()
         for mode in ("missing",) if missing_only else ("missing", "popular"):
             response = self._search(spelling.spelling_body(text, mode), "spelling")
             fixes = spelling.corrections(response or {})
             if mode == "missing":
+                missing = set(fixes)
                 fixes = self._typos_only(fixes, typing)
+            else:
+                # A word in no listing was judged above ("nailed", found by its stem
+                # "nail", is no typo of "failed"): only rare words are left to this.
+                fixes = {word: fix for word, fix in fixes.items() if word not in missing}
             fixes.pop(typing, None)
             if fixes:
                 return fixes

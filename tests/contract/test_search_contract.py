@@ -534,6 +534,17 @@ def test_a_name_with_an_apostrophe_is_found_by_its_parts(backend, typed):
     assert names(result)[:1] == (["O'Reilly Reader"] if "reilly" in typed else ["Ovenly"])
 
 
+@pytest.mark.parametrize("typed", ["nailed", "nailed it"])
+def test_a_word_whose_stem_a_listing_has_is_no_typo_of_another_word(backend, typed):
+    # No listing says "nailed", but one says "nail" (and "Nail'd"): a search finds
+    # it by its stem, so it is no typo of "failed".
+    load(backend, doc("Nail'd It", tagline="Booking for nail technicians"),
+         doc("Postcode Lookup", tagline="Address lookup; fewer failed deliveries"))
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None
+    assert names(result) == ["Nail'd It"]
+
+
 @pytest.mark.parametrize("typed", ["dentist", "dentists", "retail"])
 def test_a_word_found_by_its_stem_is_no_typo(backend, typed):
     # No listing says "dentist" or "retail" as such; one says "dentists", "retailers".
