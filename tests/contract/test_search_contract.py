@@ -463,6 +463,13 @@ def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, ty
     assert not any(name.startswith("Oven") for name in names(result))
 
 
+def test_a_word_as_typed_ranks_above_its_synonym_and_any_typo(backend):
+    # "mfa" is a synonym of "2fa" (and one edit from it): the app that says "2fa" first.
+    load(backend, doc("MFA Push", tagline="Push approvals for every login"),
+         doc("2FA Enforcer", tagline="Require two-factor login", tags=["2fa"]))
+    assert names(backend.search(SearchQuery(text="2fa")))[0] == "2FA Enforcer"
+
+
 @pytest.mark.parametrize("query, expected", [
     ("shipping", ["ShipStream"]),  # "ship", one edit from "shop", is no typo of it
     ("shops", ["BrightDesk"]),
