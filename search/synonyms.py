@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -76,8 +77,18 @@ def stem(word: str) -> str:
 
 
 def key_of(words: Sequence[str]) -> Words:
-    """What terms are compared by: the stems of their words."""
-    return tuple(stem(word) for word in words)
+    """What terms are compared by: the stems of their words, accents aside
+    ("réservation" is "reservation", as every index matches it)."""
+    return tuple(stem(_unaccented(word)) for word in words)
+
+
+@lru_cache(maxsize=20_000)
+def _unaccented(word: str) -> str:
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFKD", word)
+    return unicodedata.normalize("NFC", "".join(
+        char for char in decomposed if not unicodedata.combining(char)))
 
 
 # --- one line -------------------------------------------------------------------------

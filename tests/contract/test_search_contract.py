@@ -420,6 +420,15 @@ def test_a_synonym_that_needs_its_small_words_is_not_its_big_word_alone(backend,
     assert names(backend.search(SearchQuery(text=query))) == expected
 
 
+@pytest.mark.parametrize("query", ["reservation", "réservation", "RÉSERVATION"])
+def test_a_word_typed_with_accents_gets_its_synonyms(backend, query):
+    # "appointment, reservation, ...": the accents of "réservation" change nothing.
+    load(backend, doc("Réserv'Table", tagline="Table reservations for restaurants"),
+         doc("Appointly", tagline="Appointments for salons"),
+         doc("Ledger", tagline="Invoices"))
+    assert set(names(backend.search(SearchQuery(text=query)))) == {"Réserv'Table", "Appointly"}
+
+
 def test_an_editors_synonym_line_takes_effect_at_once(backend, app, db):
     load(backend, doc("Quillmate", tagline="Grant proposals"), doc("Ledger", tagline="Invoices"))
     assert names(backend.search(SearchQuery(text="fundraising letters"))) == []
