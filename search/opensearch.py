@@ -332,10 +332,8 @@ class OpenSearchBackend:
             # A name asked for (as typed, or with a space too many: "chatter box")
             # is no typo, whatever words of it no listing has alone.
             return result
-        # The word being typed is no typo while it starts a word of some name
-        # ("chatt" while typing "Chatterbox"), as in the embedded indexes.
-        typing = plan.prefix if spelling.typing_a_name(response) else None
-        fixes = self._typos_only(_unlisted(plan, spelling.corrections(response)), typing)
+        typing, fixes, asked = self._typing_and_typos(
+            plan, response, _unlisted(plan, spelling.corrections(response)))
         # A word some listings have is no typo when a name has every word of the
         # text ("node js": "Node.js Monitor"); words no listing has still are.
         named = spelling.names_the_query(response)
@@ -344,7 +342,11 @@ class OpenSearchBackend:
         if not fixes and result.total >= FEW_RESULTS:
             return result  # enough found
         missing = bool(fixes)
-        fixes = fixes or _unlisted(plan, self._corrections(text, typing, missing_only=named))
+        if not fixes:
+            # Few found: any word may be corrected now, the one being typed too.
+            if plan.prefix and not typing and not asked:
+                typing = self._typing(plan.prefix)
+            fixes = _unlisted(plan, self._corrections(text, typing, missing_only=named))
         # The corrections join each word as alternatives: what the word as
         # typed finds (an unusual name, say) is kept; and
         # what the corrected words mean gets its synonyms (reanalysed).
@@ -418,6 +420,36 @@ class OpenSearchBackend:
         facets = {name: [FacetValue(value, count) for value, count in values]
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
+
+    def _typing_and_typos(self, plan: QueryPlan, response: dict, fixes: dict[str, str]
+                          ) -> tuple[str | None, dict[str, str], bool]:
+        """The word being typed when it starts a word of some listing's name (no typo
+        then, as in the embedded indexes: "chatt" while typing "Chatterbox"), and
+        ``fixes`` (of words no listing has as typed) without it and without the words
+        a search finds by their stem (``spelling.typos_only``); and whether every
+        listing was asked about the word being typed.
+
+        The matches of the search say whether the word being typed starts a name.
+        When none does and there is a correction to weigh for it, every listing is
+        asked ("values yaml": no listing has both words, but "YAML Lint" starts with
+        the second), in the same small request as the stems, made only if needed."""
+        typing = plan.prefix if spelling.typing_a_name(response) else None
+        ask = bool(plan.prefix) and not typing and plan.prefix in {
+            **spelling.corrections(response), **spelling.rare_words(response)}
+        words = {word: fix for word, fix in fixes.items() if word != typing}
+        if not words and not ask:
+            return typing, {}, False
+        found = self._search(spelling.stemmed_counts_body(
+            list(words), typing=plan.prefix if ask else None), "spelling") or {}
+        if ask and spelling.starts_a_name(found):
+            typing = plan.prefix
+            words.pop(typing, None)
+        return typing, spelling.typos_only(words, found), ask
+
+    def _typing(self, word: str) -> str | None:
+        """``word`` (being typed) if a word of some listing's name starts with it."""
+        found = self._search(spelling.stemmed_counts_body([], typing=word), "spelling")
+        return word if spelling.starts_a_name(found or {}) else None
 
     def _popular_corrections(self, response: dict, typing: str | None) -> dict[str, str]:
         """Rare words a far commoner word is near (``spelling.popular_corrections``),

@@ -40,9 +40,13 @@ def ask_spelling(body: dict, text: str, plan: QueryPlan) -> None:
         body["aggs"]["spelling_named"] = {"filter": {"bool": {"filter": [
             {"term": {"name.plain": word}} for word in named]}}}
     if plan.prefix:
-        # The word being typed is no typo while it starts a word of some name.
-        body["aggs"]["spelling_typing"] = {"filter": {"match": {
-            "name.edge": {"query": plan.prefix}}}}
+        # The word being typed is no typo while it starts a word of some name (among
+        # the matches here; of all listings, if need be: ``typing_body``).
+        body["aggs"]["spelling_typing"] = {"filter": _starts_a_name(plan.prefix)}
+
+
+def _starts_a_name(word: str) -> dict:
+    return {"match": {"name.edge": {"query": word}}}
 
 
 def spelling_body(text: str, mode: str = "missing") -> dict:
@@ -81,11 +85,19 @@ def corrections(response: dict) -> dict[str, str]:
             <= max_edits(entry["text"])}
 
 
-def stemmed_counts_body(words: Sequence[str]) -> dict:
+def stemmed_counts_body(words: Sequence[str], typing: str | None = None) -> dict:
     """A body that counts, for each word, the listings a search for it matches
-    (stemmed, with its synonyms), of all."""
-    return _counts_body({word: {"multi_match": {"query": word, "fields": TEXT_FIELDS}}
-                         for word in words})
+    (stemmed, with its synonyms), of all; and, given the word being ``typing``,
+    those with a word of their name that starts with it (``starts_a_name``)."""
+    filters = {word: {"multi_match": {"query": word, "fields": TEXT_FIELDS}}
+               for word in words}
+    if typing:
+        filters[_TYPING] = _starts_a_name(typing)
+    return _counts_body(filters)
+
+
+# The key of that count: a word never has a space.
+_TYPING = " typing"
 
 
 def _counts_body(filters: dict[str, dict]) -> dict:
@@ -123,9 +135,16 @@ def names_the_query(response: dict) -> bool:
 
 
 def typing_a_name(response: dict) -> bool:
-    """Whether the word being typed starts a word of some listing's name."""
+    """Whether the word being typed starts a word of the name of some listing the
+    search matched (``ask_spelling``)."""
     typing = (response.get("aggregations") or {}).get("spelling_typing") or {}
     return typing.get("doc_count", 0) > 0
+
+
+def starts_a_name(response: dict) -> bool:
+    """Whether some listing's name has a word that starts with the word being typed
+    (``response``: to ``stemmed_counts_body`` given it)."""
+    return _counted(response).get(_TYPING, 0) > 0
 
 
 def rare_words(response: dict) -> dict[str, dict]:

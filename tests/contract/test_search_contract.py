@@ -492,6 +492,18 @@ def test_a_short_word_or_stem_finds_no_other_word_one_edit_away(backend, query, 
     assert names(backend.search(SearchQuery(text=query))) == expected
 
 
+@pytest.mark.parametrize("typed", ["values yaml", "values.yaml"])
+def test_the_word_being_typed_starts_a_name_that_matches_no_other_word(backend, typed):
+    # "yaml" is rare and "saml" common, one edit away; but "YAML Lint" starts with it,
+    # though no listing has both words.
+    load(backend, doc("YAML Lint", tagline="Lint your yaml files"),
+         doc("Helm Values Check", tagline="Check chart values files"),
+         *[doc(f"SAML SSO {n}", tagline="SAML single sign-on for teams") for n in range(12)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None
+    assert set(names(result)) == {"YAML Lint", "Helm Values Check"}
+
+
 @pytest.mark.parametrize("typed", ["Node.js Profiler", "node js profiler",
                                    "SaaS Metrics (MRR/ARR)", "saas metrics mrr arr"])
 def test_a_name_with_punctuation_is_an_exact_name(backend, typed):
