@@ -12,3 +12,13 @@ def composed(text: str) -> str:
     a search backend indexes or is asked for go through here, so "résumé" is one
     word however it was encoded."""
     return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def unaccented(text: str) -> str:
+    """``text`` without its accents ("Crème Brûlée": "Creme Brulee"), composed: what
+    search compares names and synonym terms by, as every index folds accents."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(
+        char for char in decomposed if not unicodedata.combining(char)))

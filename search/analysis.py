@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from core.text import composed
-from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD
+from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD, name_key
 from search.interfaces import MAX_QUERY_LENGTH
 from search.synonyms import stem
 
@@ -138,18 +138,18 @@ class QueryPlan:
 
     @property
     def name_keys(self) -> list[str]:
-        """The names (as ``name_key``s: words joined by single spaces) the query
-        asks for exactly: its words, its words with two neighbours run together
-        ("sign right": "signright", "word press backups": "wordpress backups"), and
-        its corrected text."""
-        keys = [" ".join(self.words)]
+        """The names (as ``fts_text.name_key``s: words without accents joined by
+        single spaces) the query asks for exactly: its words, its words with two
+        neighbours run together ("sign right": "signright", "word press backups":
+        "wordpress backups"), and its corrected text."""
+        keys = [name_key(self.words)]
         words = list(self.words)
         if len(words) <= MAX_JOINED_TERMS:
-            keys += [" ".join([*words[:n], words[n] + words[n + 1], *words[n + 2:]])
+            keys += [name_key([*words[:n], words[n] + words[n + 1], *words[n + 2:]])
                      for n in range(len(words) - 1)]
         corrected = self.corrected_text
         if corrected:
-            keys.append(" ".join(WORD.findall(corrected.lower())))
+            keys.append(name_key(WORD.findall(corrected.lower())))
         return list(dict.fromkeys(key for key in keys if key))
 
     def term_words(self) -> tuple[str, ...]:

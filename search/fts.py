@@ -44,6 +44,7 @@ from search.fts_text import (
     SNIPPET_WORDS,
     fts5_query,
     mark,
+    name_key,
     tsquery,
     window,
     words_of,
@@ -257,7 +258,7 @@ class EmbeddedBackend:
             # start with the query's words, then the listings that match more of
             # the query's terms, then text relevance (lifted a little by popularity).
             score = f"{matching.score()} AS score"
-            key = " ".join(matching.words)
+            key = name_key(matching.words)
             params.update(keys=matching.plan.name_keys if matching.plan else [key],
                           key_prefix=key + " ", key_prefix_length=len(key) + 1)
             tiers = ("CASE WHEN d.name_key IN :keys THEN 0 "
@@ -403,7 +404,7 @@ class EmbeddedBackend:
         limit = min(int(limit), MAX_SUGGESTIONS)
         if not words or limit <= 0:
             return []
-        key = " ".join(words)
+        key = name_key(words)  # names' keys are kept without accents
         columns = "d.listing_id, d.slug, d.name, d.category"
         if self.dialect == "sqlite":
             starts = "d.name_key >= :key AND d.name_key < :key_end"

@@ -7,7 +7,7 @@ import json
 
 import sqlalchemy as sa
 
-from search.fts_text import WORD, clean_text, parse_datetime, popularity_boost
+from search.fts_text import WORD, clean_text, name_key, parse_datetime, popularity_boost
 
 # The index's tables, for tests and tools that must empty them (they are not
 # SQLModel tables, so ``SQLModel.metadata`` does not list them).
@@ -68,7 +68,7 @@ def document_row(doc: dict) -> dict:
         "listing_id": int(doc["id"]),
         "slug": clean_text(doc["slug"], 200),
         "name": name,
-        "name_key": " ".join(WORD.findall(name.lower()))[:200],
+        "name_key": name_key(WORD.findall(name.lower()))[:200],
         "tagline": clean_text(doc.get("tagline"), 500),
         "body": clean_text(doc.get("description")),
         "tags_text": clean_text(" ".join(str(tag) for tag in doc.get("tags") or ())),

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from core.text import composed
+from core.text import composed, unaccented
 from search.interfaces import MAX_QUERY_LENGTH
 
 MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
@@ -35,6 +35,12 @@ def words_of(text: str) -> list[str]:
     else (quotes, operators, brackets, emoji) is a separator."""
     text = composed(text or "")[:MAX_QUERY_LENGTH].lower()
     return [word[:MAX_WORD_LENGTH] for word in WORD.findall(text)[:MAX_WORDS]]
+
+
+def name_key(words: Sequence[str]) -> str:
+    """A name as the embedded indexes compare it (``name_key``): its words, without
+    accents, joined by single spaces ("Crème Brûlée" and "creme brulee" alike)."""
+    return unaccented(" ".join(words))
 
 
 def fts5_literal(words: Sequence[str]) -> str:

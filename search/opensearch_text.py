@@ -26,9 +26,7 @@ it is never parsed as query syntax.
 
 from __future__ import annotations
 
-import unicodedata
-
-from core.text import composed
+from core.text import composed, unaccented
 from search.analysis import QueryPlan, Term
 from search.interfaces import MAX_QUERY_LENGTH
 
@@ -71,8 +69,7 @@ def fold(text: str) -> str:
     """Lowercase and strip accents, like the ``folded`` normalizer, for the values
     we send to ``term``/``prefix`` queries on ``name.keyword`` (not every
     OpenSearch version runs the normalizer on those)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return unaccented(text).lower()
 
 
 def popularity(query: dict) -> dict:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,6 +34,7 @@ from sqlmodel import Session, select
 
 from accounts.models import User
 from core.setting_parsers import ConfigError
+from core.text import unaccented
 from listings.services import audit
 from search.fts_text import words_of
 from search.models import SynonymRule
@@ -79,16 +79,7 @@ def stem(word: str) -> str:
 def key_of(words: Sequence[str]) -> Words:
     """What terms are compared by: the stems of their words, accents aside
     ("réservation" is "reservation", as every index matches it)."""
-    return tuple(stem(_unaccented(word)) for word in words)
-
-
-@lru_cache(maxsize=20_000)
-def _unaccented(word: str) -> str:
-    if word.isascii():
-        return word
-    decomposed = unicodedata.normalize("NFKD", word)
-    return unicodedata.normalize("NFC", "".join(
-        char for char in decomposed if not unicodedata.combining(char)))
+    return tuple(stem(unaccented(word)) for word in words)
 
 
 # --- one line -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from search.analysis import QueryPlan, Synonyms
 from search.category_feedback import CATEGORY_VOTERS, category_shares, lift
 from search.correction import plan_of, run_plan
 from search.fts_spelling import Speller
-from search.fts_text import MARK_END, MARK_START, WORD, mark, window, words_of
+from search.fts_text import MARK_END, MARK_START, WORD, mark, name_key, window, words_of
 from search.interfaces import (
     FacetValue,
     SearchHit,
@@ -241,7 +241,9 @@ class TantivyBackend:
         limit = min(int(limit), MAX_SUGGESTIONS)
         if not words or limit <= 0:
             return []
-        key = " ".join(words)
+        # Names' keys and words are kept without accents: so is what is typed.
+        key = name_key(words)
+        words = key.split()
         searcher = self._searcher()
         starts = Query.regex_query(self.schema, "name_key", key + ".*")
         by_word = Query.boolean_query(
