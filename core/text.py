@@ -14,6 +14,14 @@ def composed(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
+def typed(text: str) -> str:
+    """Text someone typed or pasted into a search, as search reads it: compatibility
+    forms as the letters they show (NFKC: full-width letters as Japanese keyboards
+    type them, mathematical bold or italic letters pasted from styled text,
+    ligatures), composed: "ＳＳＯ" and "𝐒𝐒𝐎" are "SSO"."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 def unaccented(text: str) -> str:
     """``text`` without its accents ("Crème Brûlée": "Creme Brulee"), composed: what
     search compares names and synonym terms by, as every index folds accents."""

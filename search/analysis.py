@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from core.text import composed
+from core.text import typed
 from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD, name_key
 from search.interfaces import MAX_QUERY_LENGTH
 from search.synonyms import stem
@@ -205,7 +205,7 @@ def query_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The words of ``text`` (lowercase letters and digits, as
     ``fts_text.words_of``) and the (start, end) word ranges that were written
     as one hyphenated word."""
-    text = composed(text or "")[:MAX_QUERY_LENGTH].lower()
+    text = typed(text or "")[:MAX_QUERY_LENGTH].lower()
     words: list[str] = []
     hyphenated: list[tuple[int, int]] = []
     position = 0

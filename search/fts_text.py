@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from core.text import composed, unaccented
+from core.text import composed, typed, unaccented
 from search.interfaces import MAX_QUERY_LENGTH
 
 MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
@@ -33,7 +33,7 @@ def words_of(text: str) -> list[str]:
     """The searchable words of ``text``: lowercase letters and digits, at most
     ``MAX_WORDS`` of them, each at most ``MAX_WORD_LENGTH`` long. Everything
     else (quotes, operators, brackets, emoji) is a separator."""
-    text = composed(text or "")[:MAX_QUERY_LENGTH].lower()
+    text = typed(text or "")[:MAX_QUERY_LENGTH].lower()
     return [word[:MAX_WORD_LENGTH] for word in WORD.findall(text)[:MAX_WORDS]]
 
 

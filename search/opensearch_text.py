@@ -26,7 +26,7 @@ it is never parsed as query syntax.
 
 from __future__ import annotations
 
-from core.text import composed, unaccented
+from core.text import typed, unaccented
 from search.analysis import QueryPlan, Term
 from search.interfaces import MAX_QUERY_LENGTH
 
@@ -59,10 +59,10 @@ FUZZINESS = "AUTO:5,8"
 
 
 def clean_text(text: str | None) -> str:
-    """User text as we search for it: composed (``core.text.composed``), at most
+    """User text as we search for it: as typed (``core.text.typed``), at most
     MAX_QUERY_LENGTH characters, whitespace collapsed. Nothing else is removed: the
     analyzers drop punctuation, and the text is only ever a value, never syntax."""
-    return " ".join(composed(text or "").split())[:MAX_QUERY_LENGTH].strip()
+    return " ".join(typed(text or "").split())[:MAX_QUERY_LENGTH].strip()
 
 
 def fold(text: str) -> str:

@@ -429,6 +429,16 @@ def test_a_word_typed_with_accents_gets_its_synonyms(backend, query):
     assert set(names(backend.search(SearchQuery(text=query)))) == {"Réserv'Table", "Appointly"}
 
 
+@pytest.mark.parametrize("query", ["sso", "ＳＳＯ", "𝐒𝐒𝐎"])
+def test_letters_typed_full_width_or_styled_are_the_plain_letters(backend, query):
+    # Full-width (as Japanese keyboards type them) and mathematical bold letters
+    # (pasted from styled text) are the letters they show, synonyms and all.
+    load(backend, doc("Gatekeeper", tagline="SSO for every app"),
+         doc("Oneid", tagline="Single sign on for teams"),
+         doc("Ledger", tagline="Invoices"))
+    assert set(names(backend.search(SearchQuery(text=query)))) == {"Gatekeeper", "Oneid"}
+
+
 def test_an_editors_synonym_line_takes_effect_at_once(backend, app, db):
     load(backend, doc("Quillmate", tagline="Grant proposals"), doc("Ledger", tagline="Invoices"))
     assert names(backend.search(SearchQuery(text="fundraising letters"))) == []
