@@ -436,15 +436,14 @@ class OpenSearchBackend:
         typing = plan.prefix if spelling.typing_a_name(response) else None
         ask = bool(plan.prefix) and not typing and plan.prefix in {
             **spelling.corrections(response), **spelling.rare_words(response)}
-        words = {word: fix for word, fix in fixes.items() if word != typing}
-        if not words and not ask:
-            return typing, {}, False
-        found = self._search(spelling.stemmed_counts_body(
-            list(words), typing=plan.prefix if ask else None), "spelling") or {}
-        if ask and spelling.starts_a_name(found):
+        if not ask:
+            return typing, self._typos_only(fixes, typing), False
+        found = self._search(spelling.stemmed_counts_body(list(fixes), typing=plan.prefix),
+                             "spelling") or {}
+        if spelling.starts_a_name(found):
             typing = plan.prefix
-            words.pop(typing, None)
-        return typing, spelling.typos_only(words, found), ask
+        words = {word: fix for word, fix in fixes.items() if word != typing}
+        return typing, spelling.typos_only(words, found), True
 
     def _typing(self, word: str) -> str | None:
         """``word`` (being typed) if a word of some listing's name starts with it."""

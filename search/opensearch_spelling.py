@@ -41,7 +41,7 @@ def ask_spelling(body: dict, text: str, plan: QueryPlan) -> None:
             {"term": {"name.plain": word}} for word in named]}}}
     if plan.prefix:
         # The word being typed is no typo while it starts a word of some name (among
-        # the matches here; of all listings, if need be: ``typing_body``).
+        # the matches here; of all listings, if need be: ``stemmed_counts_body``).
         body["aggs"]["spelling_typing"] = {"filter": _starts_a_name(plan.prefix)}
 
 
