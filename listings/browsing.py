@@ -4,7 +4,7 @@ page, the categories with their counts and the collections with their cards."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
@@ -149,12 +149,7 @@ CARD_COLUMNS = (Listing.slug, Listing.name, Listing.tagline, Listing.status, Lis
                 Listing.card_price, Listing.card_interval, Listing.plan_count)
 
 
-@dataclass(frozen=True, slots=True)
-class CardListing(CardPrice):
-    """A listing as its card shows it (``CARD_COLUMNS``), read as a plain row: a
-    results page shows 24 of these and forgets them, so they are not ORM objects,
-    whose construction and reference cycles cost more than the statement."""
-
+class _CardListingRow(NamedTuple):
     id: int
     slug: str
     name: str
@@ -175,18 +170,32 @@ class CardListing(CardPrice):
     plan_count: int
 
 
-@dataclass(frozen=True, slots=True)
-class CardPartner:
+class CardListing(_CardListingRow, CardPrice):
+    """A listing as its card shows it (``CARD_COLUMNS``), read as a plain row: a
+    results page shows 24 of these and forgets them, so they are not ORM objects,
+    whose construction and reference cycles cost more than the statement. Named
+    tuples, made from the row's slice in C: frozen dataclasses set each field in turn,
+    a fifth of the cards' time (docs/performance.md)."""
+
+    __slots__ = ()
+
+
+class CardPartner(NamedTuple):
     id: int
     name: str
     slug: str
 
 
-@dataclass(frozen=True, slots=True)
-class CardCategory:
+class CardCategory(NamedTuple):
     id: int
     name: str
     slug: str
+
+
+class CardBadge(NamedTuple):
+    """A badge a card wears now: ``shown_badges`` needs only its kind."""
+
+    kind: str
 
 
 # A listing's published reviews, for the card's rating (read from the covering
@@ -194,28 +203,35 @@ class CardCategory:
 _PUBLISHED_REVIEWS = ((col(Review.listing_id) == Listing.id)
                       & (Review.status == ReviewStatus.PUBLISHED))
 _CARD_LISTING_COLUMNS = [Listing.id, *CARD_COLUMNS]
-# Built once (statements are immutable; the ids are bound at each call): the
-# search page runs it on every request, and building it cost as much as running it.
-# Columns in the order of CardListing, CardPartner and CardCategory, then the rating.
+_LISTING_WIDTH = len(_CARD_LISTING_COLUMNS)
+# The kinds of badge a listing wears now, in one string (group_concat on SQLite,
+# string_agg on PostgreSQL): kinds are words of letters and underscores.
+_BADGE_KINDS_SEPARATOR = ","
+_ACTIVE_BADGE_KINDS = (
+    select(func.aggregate_strings(Badge.kind, _BADGE_KINDS_SEPARATOR))
+    .where(col(Badge.listing_id) == Listing.id, BADGE_ACTIVE_NOW).scalar_subquery()
+)
+# Built once (statements are immutable; the ids and the time are bound at each call):
+# the search page runs it on every request, and building it cost as much as running it.
+# Columns in the order of CardListing, CardPartner and CardCategory, then the rating
+# and the badges.
 _PUBLISHED_CARDS = (
     select(*_CARD_LISTING_COLUMNS, Partner.id, Partner.name, Partner.slug,
            Category.id, Category.name, Category.slug,
            select(func.avg(Review.rating)).where(_PUBLISHED_REVIEWS).scalar_subquery(),
-           select(func.count()).where(_PUBLISHED_REVIEWS).scalar_subquery())
+           select(func.count()).where(_PUBLISHED_REVIEWS).scalar_subquery(),
+           _ACTIVE_BADGE_KINDS)
     .join(Partner, col(Partner.id) == Listing.partner_id)
     .join(Category, col(Category.id) == Listing.category_id)
     .where(col(Listing.id).in_(bindparam("ids", expanding=True)),
            Listing.status == ListingStatus.PUBLISHED)
 )
-# The kinds of badge the listings wear now (shown_badges needs no more), as plain rows.
-_ACTIVE_BADGE_KINDS = select(Badge.listing_id, Badge.kind).where(
-    col(Badge.listing_id).in_(bindparam("ids", expanding=True)), BADGE_ACTIVE_NOW)
 
 
 def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> list[ListingCard]:
     """Cards for the listings of ``listing_ids`` that are still published, in the
-    given order (a search backend's ranking), in two statements whatever their
-    number: the listings with their partner, category and rating; their badges.
+    given order (a search backend's ranking), in one statement whatever their
+    number: the listings with their partner, category, rating and badges.
 
     A search index lags the database a little: ids of listings that were
     delisted or deleted meanwhile are left out rather than shown. The cards hold
@@ -223,24 +239,17 @@ def published_cards_in_order(session: Session, listing_ids: Iterable[int]) -> li
     ids = list(dict.fromkeys(listing_ids))
     if not ids:
         return []
-    listing_width = len(_CARD_LISTING_COLUMNS)
-    # The session's connection, not the session: these are Core statements returning
-    # plain rows, and the ORM's execution path around them cost as much as the SQL.
-    connection = session.connection()
+    width = _LISTING_WIDTH
+    # The session's connection, not the session: a Core statement returning plain
+    # rows, and the ORM's execution path around it cost as much as the SQL.
+    rows = session.connection().execute(_PUBLISHED_CARDS, {"ids": ids, "now": utcnow()})
     found = {}
-    for row in connection.execute(_PUBLISHED_CARDS, {"ids": ids}):
-        listing = CardListing(*row[:listing_width])
-        partner = CardPartner(*row[listing_width:listing_width + 3])
-        category = CardCategory(*row[listing_width + 3:listing_width + 6])
-        average, reviews = row[listing_width + 6:]
-        # The rating as rating_summaries() gives it: the average to one decimal.
-        found[listing.id] = (listing, partner, category,
-                             (round(float(average), 1), reviews) if reviews else None)
-    shown = [found[listing_id] for listing_id in ids if listing_id in found]
-    badges: dict[int, list] = {}
-    if shown:
-        for badge in connection.execute(_ACTIVE_BADGE_KINDS, {
-                "ids": [listing.id for listing, _, _, _ in shown], "now": utcnow()}):
-            badges.setdefault(badge.listing_id, []).append(badge)
-    return [ListingCard(listing, partner, category, rating, badges.get(listing.id, []))
-            for listing, partner, category, rating in shown]
+    for row in rows.all():
+        average, reviews, kinds = row[width + 6:]
+        found[row[0]] = ListingCard(
+            CardListing._make(row[:width]), CardPartner._make(row[width:width + 3]),
+            CardCategory._make(row[width + 3:width + 6]),
+            # The rating as rating_summaries() gives it: the average to one decimal.
+            (round(float(average), 1), reviews) if reviews else None,
+            [CardBadge(kind) for kind in kinds.split(_BADGE_KINDS_SEPARATOR)] if kinds else [])
+    return [found[listing_id] for listing_id in ids if listing_id in found]
