@@ -152,6 +152,12 @@ class QueryPlan:
             keys.append(name_key(WORD.findall(corrected.lower())))
         return list(dict.fromkeys(key for key in keys if key))
 
+    @property
+    def run_together(self) -> frozenset[str]:
+        """Each two neighbouring words of the text run together ("sign right":
+        "signright"), the forms ``_joined_neighbours`` adds as alternatives."""
+        return frozenset(a + b for a, b in zip(self.words, self.words[1:]))
+
     def term_words(self) -> tuple[str, ...]:
         """The query's own words that are terms (no stopwords), in order."""
         return tuple(word for term in self.terms for word in term.words)
@@ -336,7 +342,7 @@ def reanalysed(plan: QueryPlan, synonyms: Synonyms | None = None) -> QueryPlan:
              if term.corrected and term.single_word}
     # The typed words run together ("word press": "wordpress") stay alternatives
     # of the terms they came from, whatever either word was corrected to.
-    joined = {a + b for a, b in zip(plan.words, plan.words[1:])}
+    joined = plan.run_together
     kept = {term.words[0]: [alt for alt in term.alternatives if alt[0] in joined]
             for term in plan.terms if term.single_word}
     terms = []

@@ -200,6 +200,14 @@ class Speller:
         counted.sort(key=lambda pair: (pair[1][:1] != word[:1], -pair[0]))
         return next((candidate for count, candidate in counted if count >= needed), None)
 
+    @staticmethod
+    def part_of_a_listed_word(index: IndexWords, plan: QueryPlan, term: Term) -> bool:
+        """Whether ``term``'s word, run together with a neighbouring word of the text
+        (``analysis``: "sign right" is also "signright"), is a word some listing has."""
+        run_together = plan.run_together
+        return any(len(words) == 1 and words[0] in run_together and index.count(words[0], 1)
+                   for words in term.alternatives[1:])
+
     def correct(self, index: IndexWords, plan: QueryPlan, rare_below: int = 1) -> QueryPlan:
         """``plan`` with a correction added to each single-word term whose word
         fewer than ``rare_below`` listings have. The word itself stays an
@@ -220,11 +228,14 @@ class Speller:
 
         for position, term in enumerate(plan.terms):
             word = term.single_word
-            # A word the synonym list knows is a real word ("esignature"), no typo.
+            # A word the synonym list knows is a real word ("esignature"), no typo;
+            # so is one that, run together with its neighbour, is a word some listing
+            # has ("clinic flow": "ClinicFlow"), asked only of a word about to be
+            # corrected.
             if word and not term.corrected and not term.listed:
                 typing = position == last and word == plan.prefix
                 fixed = self.correction(index, word, rare_below, typing, names_the_query)
-                if fixed:
+                if fixed and not self.part_of_a_listed_word(index, plan, term):
                     term = term.with_corrections([fixed])
                     changed = True
             terms.append(term)

@@ -347,6 +347,7 @@ class OpenSearchBackend:
             if plan.prefix and not typing and not asked:
                 typing = self._typing(plan.prefix)
             fixes = _unlisted(plan, self._corrections(text, typing, missing_only=named))
+        fixes = self._parts_of_words_left_alone(plan, fixes)
         # The corrections join each word as alternatives: what the word as
         # typed finds (an unusual name, say) is kept; and
         # what the corrected words mean gets its synonyms (reanalysed).
@@ -444,6 +445,18 @@ class OpenSearchBackend:
             typing = plan.prefix
         words = {word: fix for word, fix in fixes.items() if word != typing}
         return typing, spelling.typos_only(words, found), True
+
+    def _parts_of_words_left_alone(self, plan: QueryPlan, fixes: dict[str, str]
+                                   ) -> dict[str, str]:
+        """``fixes`` without the words that, run together with a neighbouring word, are
+        a word some listing has ("clinic flow": "ClinicFlow"), counted in one small
+        request, made only when a corrected word has such a neighbour."""
+        joined = spelling.run_together_words(plan, fixes)
+        if not joined:
+            return fixes
+        words = sorted({whole for wholes in joined.values() for whole in wholes})
+        counted = self._search(spelling.counts_body(words), "spelling") or {}
+        return spelling.parts_of_words_left_alone(fixes, joined, counted)
 
     def _typing(self, word: str) -> str | None:
         """``word`` (being typed) if a word of some listing's name starts with it."""

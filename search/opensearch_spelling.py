@@ -174,3 +174,29 @@ def popular_corrections(rare: dict[str, dict], counted: dict) -> dict[str, str]:
     return {word: best["text"] for word, best in rare.items()
             if 0 < found.get(word, 0) < POPULAR_BELOW
             and best["freq"] >= found[word] * POPULAR_RATIO}
+
+
+def run_together_words(plan: QueryPlan, fixes: dict[str, str]) -> dict[str, list[str]]:
+    """For each word of ``fixes``, the words it makes run together with a neighbouring
+    word of the text ("clinic flow": "clinicflow"), as ``counts_body`` counts them."""
+    run_together = plan.run_together
+    joined: dict[str, list[str]] = {}
+    for term in plan.terms:
+        word = fold(term.single_word or "")
+        if word in fixes:
+            found = [fold(words[0]) for words in term.alternatives[1:]
+                     if len(words) == 1 and words[0] in run_together]
+            if found:
+                joined[word] = found
+    return joined
+
+
+def parts_of_words_left_alone(fixes: dict[str, str], joined: dict[str, list[str]],
+                              counted: dict) -> dict[str, str]:
+    """``fixes`` without the words that, run together with a neighbour (``joined``:
+    from ``run_together_words``), are a word some listing has (``counted``: the answer
+    to ``counts_body``): part of a name typed apart, no typo (as in the embedded
+    indexes, ``fts_spelling.Speller.part_of_a_listed_word``)."""
+    found = _counted(counted)
+    return {word: fix for word, fix in fixes.items()
+            if not any(found.get(whole) for whole in joined.get(word, ()))}

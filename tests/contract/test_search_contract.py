@@ -632,6 +632,17 @@ def test_a_word_the_synonym_list_knows_is_no_typo(backend):
     assert names(result)[0] == "Signy"
 
 
+def test_a_word_of_a_name_typed_apart_is_no_typo(backend):
+    # "flow" is in no listing on its own and "glow" is one edit away in five, but
+    # "clinic flow" run together is a word of a name: the people typing it mean
+    # ClinicFlow, and "Showing results for clinic glow" would be wrong.
+    load(backend, doc("ClinicFlow Scheduling", tagline="Book patients online"),
+         *[doc(f"Glow Spa {n}", tagline="Glow facials for your clinic") for n in range(5)])
+    result = backend.search(SearchQuery(text="clinic flow"))
+    assert result.corrected_text is None and result.did_you_mean is None
+    assert names(result)[0] == "ClinicFlow Scheduling"
+
+
 def test_a_name_with_a_space_too_many_keeps_its_app_when_a_word_is_corrected(backend):
     # "word" is in few listings and "work" one edit away in many: however the
     # words are corrected, the app named "WordPress ..." stays found.
