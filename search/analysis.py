@@ -158,6 +158,14 @@ class QueryPlan:
         "signright"), the forms ``_joined_neighbours`` adds as alternatives."""
         return frozenset(a + b for a, b in zip(self.words, self.words[1:]))
 
+    def run_together_with(self, term: Term) -> list[str]:
+        """The words ``term``'s word makes run together with a neighbouring word of
+        the text (its alternatives among ``run_together``: "flow" in "clinic flow"
+        gives "clinicflow")."""
+        run_together = self.run_together
+        return [words[0] for words in term.alternatives[1:]
+                if len(words) == 1 and words[0] in run_together]
+
     def term_words(self) -> tuple[str, ...]:
         """The query's own words that are terms (no stopwords), in order."""
         return tuple(word for term in self.terms for word in term.words)

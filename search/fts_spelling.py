@@ -204,9 +204,7 @@ class Speller:
     def part_of_a_listed_word(index: IndexWords, plan: QueryPlan, term: Term) -> bool:
         """Whether ``term``'s word, run together with a neighbouring word of the text
         (``analysis``: "sign right" is also "signright"), is a word some listing has."""
-        run_together = plan.run_together
-        return any(len(words) == 1 and words[0] in run_together and index.count(words[0], 1)
-                   for words in term.alternatives[1:])
+        return any(index.count(whole, 1) for whole in plan.run_together_with(term))
 
     def correct(self, index: IndexWords, plan: QueryPlan, rare_below: int = 1) -> QueryPlan:
         """``plan`` with a correction added to each single-word term whose word

@@ -179,13 +179,11 @@ def popular_corrections(rare: dict[str, dict], counted: dict) -> dict[str, str]:
 def run_together_words(plan: QueryPlan, fixes: dict[str, str]) -> dict[str, list[str]]:
     """For each word of ``fixes``, the words it makes run together with a neighbouring
     word of the text ("clinic flow": "clinicflow"), as ``counts_body`` counts them."""
-    run_together = plan.run_together
     joined: dict[str, list[str]] = {}
     for term in plan.terms:
         word = fold(term.single_word or "")
         if word in fixes:
-            found = [fold(words[0]) for words in term.alternatives[1:]
-                     if len(words) == 1 and words[0] in run_together]
+            found = [fold(whole) for whole in plan.run_together_with(term)]
             if found:
                 joined[word] = found
     return joined
