@@ -45,6 +45,7 @@ from search.fts_text import (
     fts5_query,
     mark,
     name_key,
+    run_together,
     tsquery,
     window,
     words_of,
@@ -398,17 +399,22 @@ class EmbeddedBackend:
                     by_id[listing_id].highlights[field] = mark(value)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
-        """Names that start with ``prefix`` (alphabetical), then names with a
-        word that starts with it (alphabetical), at most ``limit``."""
+        """Names that start with ``prefix`` (alphabetical), then names that start
+        with it once their words run together ("wifi" for "Wi-Fi"), then names with
+        a word that starts with it (alphabetical), at most ``limit``."""
         words = words_of(prefix)
         limit = min(int(limit), MAX_SUGGESTIONS)
         if not words or limit <= 0:
             return []
         key = name_key(words)  # names' keys are kept without accents
+        joined = run_together(key)
         columns = "d.listing_id, d.slug, d.name, d.category"
         if self.dialect == "sqlite":
             starts = "d.name_key >= :key AND d.name_key < :key_end"
+            starts_run_together = ("d.name_run_together >= :joined "
+                                   "AND d.name_run_together < :joined_end")
             params = {"key": key, "key_end": key + _MAX_CHAR,
+                      "joined": joined, "joined_end": joined + _MAX_CHAR,
                       "match": "name : (" + fts5_query(words, prefix_column=None) + ")"}
             # CROSS JOIN: the full-text matches drive (see Matching.from_where).
             by_word = ("FROM search_fts CROSS JOIN search_documents d "
@@ -416,19 +422,22 @@ class EmbeddedBackend:
         else:
             # name_key holds letters, digits and spaces only: no LIKE wildcards.
             starts = "d.name_key LIKE :key_like"
-            params = {"key_like": key + "%", "tsq": tsquery(words, prefix_weight=None)}
+            starts_run_together = "d.name_run_together LIKE :joined_like"
+            params = {"key_like": key + "%", "joined_like": joined + "%",
+                      "tsq": tsquery(words, prefix_weight=None)}
             by_word = ("FROM search_documents d WHERE "
                        "to_tsvector('simple', d.name) @@ to_tsquery('simple', :tsq)")
+        tiers = (f"FROM search_documents d WHERE {starts}",
+                 f"FROM search_documents d WHERE {starts_run_together} AND NOT ({starts})",
+                 f"{by_word} AND NOT ({starts}) AND NOT ({starts_run_together})")
+        rows: list = []
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(sa.text(
-                    f"SELECT {columns} FROM search_documents d WHERE {starts} "
-                    "ORDER BY d.name_key, d.listing_id LIMIT :limit"),
-                    dict(params, limit=limit)).all()
-                if len(rows) < limit:
+                for tier in tiers:
+                    if len(rows) >= limit:
+                        break
                     rows += conn.execute(sa.text(
-                        f"SELECT {columns} {by_word} AND NOT ({starts}) "
-                        "ORDER BY d.name_key, d.listing_id LIMIT :limit"),
+                        f"SELECT {columns} {tier} ORDER BY d.name_key, d.listing_id LIMIT :limit"),
                         dict(params, limit=limit - len(rows))).all()
         except SQLAlchemyError as error:
             raise SearchUnavailable(f"embedded search index: {error}") from error

@@ -7,7 +7,14 @@ import json
 
 import sqlalchemy as sa
 
-from search.fts_text import WORD, clean_text, name_key, parse_datetime, popularity_boost
+from search.fts_text import (
+    WORD,
+    clean_text,
+    name_key,
+    parse_datetime,
+    popularity_boost,
+    run_together,
+)
 
 # The index's tables, for tests and tools that must empty them (they are not
 # SQLModel tables, so ``SQLModel.metadata`` does not list them).
@@ -24,6 +31,7 @@ documents_table = sa.Table(
     sa.Column("slug", sa.String(200)),
     sa.Column("name", sa.String(200)),
     sa.Column("name_key", sa.String(200)),
+    sa.Column("name_run_together", sa.String(200)),  # added by migration 0030
     sa.Column("tagline", sa.String(500)),
     sa.Column("body", sa.Text),
     sa.Column("tags_text", sa.Text),
@@ -64,11 +72,13 @@ def document_row(doc: dict) -> dict:
     rating_average = float(doc.get("rating_average") or 0.0)
     rating_count = int(doc.get("rating_count") or 0)
     installs = int(doc.get("installs") or 0)
+    key = name_key(WORD.findall(name.lower()))[:200]
     return {
         "listing_id": int(doc["id"]),
         "slug": clean_text(doc["slug"], 200),
         "name": name,
-        "name_key": name_key(WORD.findall(name.lower()))[:200],
+        "name_key": key,
+        "name_run_together": run_together(key),
         "tagline": clean_text(doc.get("tagline"), 500),
         "body": clean_text(doc.get("description")),
         "tags_text": clean_text(" ".join(str(tag) for tag in doc.get("tags") or ())),

@@ -43,6 +43,21 @@ def name_key(words: Sequence[str]) -> str:
     return unaccented(" ".join(words))
 
 
+def run_together(key: str) -> str:
+    """A ``name_key`` with its words run together: "wifi" for "wi fi", "k12" for
+    "k 12". People type a name's hyphens and dots that way ("Wi-Fi", "K-12",
+    "Node.js"), so autocomplete also compares names by this."""
+    return key.replace(" ", "")
+
+
+def run_together_pattern(key: str) -> str:
+    """A regular expression for the name keys that start with ``key``'s letters and
+    digits, whatever single spaces fall between them ("w ?i ?f ?i.*" for "wifi").
+    A key holds letters, digits and spaces only, and letters and digits are literal
+    in tantivy's and Lucene's regular expressions alike."""
+    return " ?".join(run_together(key)) + ".*"
+
+
 def fts5_literal(words: Sequence[str]) -> str:
     """A word, or a phrase of words, as an FTS5 string: quoted, quotes doubled,
     so it is always a literal and never query syntax."""

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from core.text import composed
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
+from search.fts_text import name_key, run_together, words_of
 from search.interfaces import SearchQuery
 from search.opensearch_spelling import SPELL_FIELD, ask_spelling
 from search.opensearch_text import (
@@ -444,17 +445,39 @@ SUGGEST_SOURCE = ["slug", "name", "category"]
 _WORDS = re.compile(r"\w", re.UNICODE)
 
 
+# What may come between two letters of a name that are typed run together.
+_NAME_SEPARATORS = "[^a-z0-9]*"
+
+
+def _run_together_regexp(words: Sequence[str]) -> str:
+    """A regular expression for ``name.keyword`` (the name folded, its punctuation
+    kept): the names that start with ``words``' letters and digits, whatever spaces,
+    hyphens or dots come between them ("w[^a-z0-9]*i[^a-z0-9]*f[^a-z0-9]*i.*" for
+    "wifi": *Wi-Fi Guest Portal*). Not on ``name.key``: OpenSearch runs a keyword
+    field's normalizer over a regular expression too, and that one turns its
+    operators into spaces. A word holds letters and digits only, which are literal
+    in Lucene's regular expressions."""
+    return _NAME_SEPARATORS.join(run_together(name_key(words))) + ".*"
+
+
 def suggest_body(prefix: str, limit: int) -> dict | None:
     """The ``_search`` body for autocomplete, or None when ``prefix`` has no word
     to complete (nothing to ask)."""
     text = clean_text(prefix)
-    if not _WORDS.search(text):
+    words = words_of(text)
+    if not _WORDS.search(text) or not words:
         return None
     return {
         "query": {"function_score": {
             "query": {"bool": {
-                # Every word of the prefix starts a word of the name.
-                "must": [{"match": {"name.edge": {"query": text, "operator": "and"}}}],
+                "must": [{"bool": {"should": [
+                    # Every word of the prefix starts a word of the name, ...
+                    {"match": {"name.edge": {"query": text, "operator": "and"}}},
+                    # ... or the name starts with the prefix once their words run
+                    # together ("wifi" for "Wi-Fi Guest Portal", "k12" for "K-12").
+                    {"regexp": {"name.keyword": {"value": _run_together_regexp(words),
+                                                 "boost": 10}}},
+                ]}}],
                 "should": [
                     # Names that start with the prefix first ...
                     {"prefix": {"name.keyword": {"value": fold(text), "boost": 20}}},

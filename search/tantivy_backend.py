@@ -23,6 +23,7 @@ from pathlib import Path
 
 import tantivy
 
+from search import fts_text
 from search.analysis import QueryPlan, Synonyms
 from search.category_feedback import CATEGORY_VOTERS, category_shares, lift
 from search.correction import plan_of, run_plan
@@ -235,8 +236,9 @@ class TantivyBackend:
             raise SearchUnavailable(f"local search index {self.directory}: {error}") from error
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
-        """Names that start with ``prefix`` (alphabetical), then names with a
-        word that starts with it (alphabetical), at most ``limit``."""
+        """Names that start with ``prefix`` (alphabetical), then names that start
+        with it once their words run together ("wifi" for "Wi-Fi"), then names with
+        a word that starts with it (alphabetical), at most ``limit``."""
         words = words_of(prefix)
         limit = min(int(limit), MAX_SUGGESTIONS)
         if not words or limit <= 0:
@@ -246,13 +248,17 @@ class TantivyBackend:
         words = key.split()
         searcher = self._searcher()
         starts = Query.regex_query(self.schema, "name_key", key + ".*")
+        run_together = Query.boolean_query([
+            (Occur.Must, Query.regex_query(self.schema, "name_key",
+                                              fts_text.run_together_pattern(key))),
+            (Occur.MustNot, starts)])
         by_word = Query.boolean_query(
             [(Occur.Must, Query.term_query(self.schema, "name_words", word))
              for word in words[:-1]]
             + [(Occur.Must, Query.regex_query(self.schema, "name_words", words[-1] + ".*")),
-               (Occur.MustNot, starts)])
+               (Occur.MustNot, starts), (Occur.MustNot, run_together)])
         found: list[Suggestion] = []
-        for query in (starts, by_word):
+        for query in (starts, run_together, by_word):
             if len(found) >= limit:
                 break
             result = searcher.search(query, limit - len(found), count=False,

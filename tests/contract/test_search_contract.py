@@ -536,6 +536,31 @@ def test_autocomplete_ignores_accents_either_way(backend, typed):
     assert [s.name for s in backend.suggest(typed)][:1] == ["Réservio Plus"]
 
 
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("wifi", "Wi-Fi Guest Portal"), ("wifigu", "Wi-Fi Guest Portal"),
+    ("wifi gu", "Wi-Fi Guest Portal"), ("k12", "K-12 Gradebook"),
+    ("nodejs", "Node.js Profiler"), ("NODEJS PRO", "Node.js Profiler"),
+    ("chatter bo", "Chatterbox")])
+def test_autocomplete_completes_a_name_typed_without_its_hyphens_or_dots(backend, typed,
+                                                                         expected):
+    # People type "wifi" for "Wi-Fi" and "k12" for "K-12" (and "chatter box" for
+    # "Chatterbox"): names compared without spaces complete them too, after the
+    # names that start with the text as typed.
+    load(backend, doc("Wi-Fi Guest Portal", tagline="Captive portal"), doc("Chatterbox"),
+         doc("K-12 Gradebook", tagline="Grades for schools"),
+         doc("Node.js Profiler", tagline="Find slow code"),
+         doc("Wiki Finder", tagline="Search wikis"), doc("Kanban 12", tagline="Boards"))
+    assert [s.name for s in backend.suggest(typed)] == [expected]
+
+
+def test_autocomplete_lists_names_as_typed_before_names_run_together(backend):
+    load(backend, doc("Node JS Tools", tagline="Utilities"),
+         doc("Nodejs Deploy", tagline="Ship"), doc("Node.js Profiler", tagline="Find slow code"))
+    found = [s.name for s in backend.suggest("nodejs")]
+    assert found[0] == "Nodejs Deploy"
+    assert sorted(found[1:]) == ["Node JS Tools", "Node.js Profiler"]
+
+
 @pytest.mark.parametrize("typed", ["Node.js Profiler", "node js profiler",
                                    "SaaS Metrics (MRR/ARR)", "saas metrics mrr arr"])
 def test_a_name_with_punctuation_is_an_exact_name(backend, typed):

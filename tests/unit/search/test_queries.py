@@ -278,7 +278,10 @@ def test_corrections_name_only_misspelt_words():
 def test_suggest_body_completes_words_of_the_name():
     body = queries.suggest_body("Cha", 5)
     must = body["query"]["function_score"]["query"]["bool"]["must"]
-    assert must == [{"match": {"name.edge": {"query": "Cha", "operator": "and"}}}]
+    assert must == [{"bool": {"should": [
+        {"match": {"name.edge": {"query": "Cha", "operator": "and"}}},
+        # The name run together: "wifi" for "Wi-Fi", whatever comes between.
+        {"regexp": {"name.keyword": {"value": "c[^a-z0-9]*h[^a-z0-9]*a.*", "boost": 10}}}]}}]
     should = body["query"]["function_score"]["query"]["bool"]["should"]
     assert {"prefix": {"name.keyword": {"value": "cha", "boost": 20}}} in should
     assert body["size"] == 5 and body["_source"] == ["slug", "name", "category"]
