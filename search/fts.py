@@ -45,8 +45,8 @@ from search.fts_text import (
     fts5_query,
     mark,
     name_key,
-    run_together,
     tsquery,
+    typed_run_together,
     window,
     words_of,
 )
@@ -407,12 +407,11 @@ class EmbeddedBackend:
         if not words or limit <= 0:
             return []
         key = name_key(words)  # names' keys are kept without accents
-        joined = run_together(key)
+        joined = typed_run_together(key) or ""  # "": typed too far to compare so
         columns = "d.listing_id, d.slug, d.name, d.category"
         if self.dialect == "sqlite":
-            starts = "d.name_key >= :key AND d.name_key < :key_end"
-            starts_run_together = ("d.name_run_together >= :joined "
-                                   "AND d.name_run_together < :joined_end")
+            conditions = ["d.name_key >= :key AND d.name_key < :key_end",
+                          "d.name_run_together >= :joined AND d.name_run_together < :joined_end"]
             params = {"key": key, "key_end": key + _MAX_CHAR,
                       "joined": joined, "joined_end": joined + _MAX_CHAR,
                       "match": "name : (" + fts5_query(words, prefix_column=None) + ")"}
@@ -421,15 +420,17 @@ class EmbeddedBackend:
                        "ON d.listing_id = search_fts.rowid WHERE search_fts MATCH :match")
         else:
             # name_key holds letters, digits and spaces only: no LIKE wildcards.
-            starts = "d.name_key LIKE :key_like"
-            starts_run_together = "d.name_run_together LIKE :joined_like"
+            conditions = ["d.name_key LIKE :key_like", "d.name_run_together LIKE :joined_like"]
             params = {"key_like": key + "%", "joined_like": joined + "%",
                       "tsq": tsquery(words, prefix_weight=None)}
             by_word = ("FROM search_documents d WHERE "
                        "to_tsvector('simple', d.name) @@ to_tsquery('simple', :tsq)")
-        tiers = (f"FROM search_documents d WHERE {starts}",
-                 f"FROM search_documents d WHERE {starts_run_together} AND NOT ({starts})",
-                 f"{by_word} AND NOT ({starts}) AND NOT ({starts_run_together})")
+        conditions = conditions if joined else conditions[:1]
+        # Each tier leaves out what the ones before it found.
+        tiers = [f"FROM search_documents d WHERE {condition}" + "".join(
+            f" AND NOT ({before})" for before in conditions[:n])
+            for n, condition in enumerate(conditions)]
+        tiers.append(by_word + "".join(f" AND NOT ({before})" for before in conditions))
         rows: list = []
         try:
             with self.engine.connect() as conn:

@@ -15,6 +15,7 @@ from search.interfaces import MAX_QUERY_LENGTH
 
 MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
 MAX_WORD_LENGTH = 40    # longer words are cut (no real word is longer)
+MAX_RUN_TOGETHER = 60   # letters typed that autocomplete also compares run together
 # Letters and digits: what both text engines treat as word characters. The
 # underscore is left out because FTS5 and PostgreSQL both split words on it.
 WORD = re.compile(r"[^\W_]+")
@@ -50,12 +51,21 @@ def run_together(key: str) -> str:
     return key.replace(" ", "")
 
 
-def run_together_pattern(key: str) -> str:
-    """A regular expression for the name keys that start with ``key``'s letters and
-    digits, whatever single spaces fall between them ("w ?i ?f ?i.*" for "wifi").
-    A key holds letters, digits and spaces only, and letters and digits are literal
-    in tantivy's and Lucene's regular expressions alike."""
-    return " ?".join(run_together(key)) + ".*"
+def typed_run_together(key: str) -> str | None:
+    """What is typed (a ``name_key``), run together, for autocomplete to compare with
+    names run together; None past ``MAX_RUN_TOGETHER`` letters and digits: a name
+    typed that far is found by its words, and OpenSearch caps the length of the
+    regular expression it becomes there."""
+    joined = run_together(key)
+    return joined if len(joined) <= MAX_RUN_TOGETHER else None
+
+
+def run_together_pattern(joined: str) -> str:
+    """A regular expression for the name keys that start with the letters and digits
+    of ``joined``, whatever single spaces fall between them ("w ?i ?f ?i.*" for
+    "wifi"). A key holds letters, digits and spaces only, and letters and digits are
+    literal in tantivy's and Lucene's regular expressions alike."""
+    return " ?".join(joined) + ".*"
 
 
 def fts5_literal(words: Sequence[str]) -> str:

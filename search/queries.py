@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from core.text import composed
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
-from search.fts_text import name_key, run_together, words_of
+from search.fts_text import name_key, typed_run_together, words_of
 from search.interfaces import SearchQuery
 from search.opensearch_spelling import SPELL_FIELD, ask_spelling
 from search.opensearch_text import (
@@ -449,15 +449,19 @@ _WORDS = re.compile(r"\w", re.UNICODE)
 _NAME_SEPARATORS = "[^a-z0-9]*"
 
 
-def _run_together_regexp(words: Sequence[str]) -> str:
-    """A regular expression for ``name.keyword`` (the name folded, its punctuation
-    kept): the names that start with ``words``' letters and digits, whatever spaces,
-    hyphens or dots come between them ("w[^a-z0-9]*i[^a-z0-9]*f[^a-z0-9]*i.*" for
-    "wifi": *Wi-Fi Guest Portal*). Not on ``name.key``: OpenSearch runs a keyword
-    field's normalizer over a regular expression too, and that one turns its
-    operators into spaces. A word holds letters and digits only, which are literal
-    in Lucene's regular expressions."""
-    return _NAME_SEPARATORS.join(run_together(name_key(words))) + ".*"
+def _run_together_regexp(words: Sequence[str]) -> list[dict]:
+    """The names, as ``name.keyword`` has them (folded, punctuation kept), that start
+    with ``words``' letters and digits whatever spaces, hyphens or dots come between
+    them ("w[^a-z0-9]*i[^a-z0-9]*f[^a-z0-9]*i.*" for "wifi": *Wi-Fi Guest Portal*):
+    one ``regexp`` clause, or none when typed too far (``typed_run_together``). Not
+    on ``name.key``: OpenSearch runs a keyword field's normalizer over a regular
+    expression too, and that one turns its operators into spaces. A word holds
+    letters and digits only, which are literal in Lucene's regular expressions."""
+    joined = typed_run_together(name_key(words))
+    if not joined:
+        return []
+    return [{"regexp": {"name.keyword": {"value": _NAME_SEPARATORS.join(joined) + ".*",
+                                         "boost": 10}}}]
 
 
 def suggest_body(prefix: str, limit: int) -> dict | None:
@@ -475,8 +479,7 @@ def suggest_body(prefix: str, limit: int) -> dict | None:
                     {"match": {"name.edge": {"query": text, "operator": "and"}}},
                     # ... or the name starts with the prefix once their words run
                     # together ("wifi" for "Wi-Fi Guest Portal", "k12" for "K-12").
-                    {"regexp": {"name.keyword": {"value": _run_together_regexp(words),
-                                                 "boost": 10}}},
+                    *_run_together_regexp(words),
                 ]}}],
                 "should": [
                     # Names that start with the prefix first ...

@@ -236,29 +236,29 @@ class TantivyBackend:
             raise SearchUnavailable(f"local search index {self.directory}: {error}") from error
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
-        """Names that start with ``prefix`` (alphabetical), then names that start
-        with it once their words run together ("wifi" for "Wi-Fi"), then names with
-        a word that starts with it (alphabetical), at most ``limit``."""
+        """Names that start with ``prefix``, then names that do without spaces ("wifi":
+        "Wi-Fi"), then names with a word that starts with it; each alphabetical."""
         words = words_of(prefix)
         limit = min(int(limit), MAX_SUGGESTIONS)
         if not words or limit <= 0:
             return []
-        # Names' keys and words are kept without accents: so is what is typed.
-        key = name_key(words)
+        key = name_key(words)  # without accents, as names' keys and words are kept
         words = key.split()
         searcher = self._searcher()
         starts = Query.regex_query(self.schema, "name_key", key + ".*")
-        run_together = Query.boolean_query([
-            (Occur.Must, Query.regex_query(self.schema, "name_key",
-                                              fts_text.run_together_pattern(key))),
-            (Occur.MustNot, starts)])
-        by_word = Query.boolean_query(
+        tiers = [starts]
+        joined = fts_text.typed_run_together(key)
+        if joined:
+            tiers.append(Query.boolean_query([(Occur.MustNot, starts), (
+                Occur.Must, Query.regex_query(self.schema, "name_key",
+                                              fts_text.run_together_pattern(joined)))]))
+        tiers.append(Query.boolean_query(
             [(Occur.Must, Query.term_query(self.schema, "name_words", word))
              for word in words[:-1]]
-            + [(Occur.Must, Query.regex_query(self.schema, "name_words", words[-1] + ".*")),
-               (Occur.MustNot, starts), (Occur.MustNot, run_together)])
+            + [(Occur.Must, Query.regex_query(self.schema, "name_words", words[-1] + ".*"))]
+            + [(Occur.MustNot, tier) for tier in tiers]))
         found: list[Suggestion] = []
-        for query in (starts, run_together, by_word):
+        for query in tiers:
             if len(found) >= limit:
                 break
             result = searcher.search(query, limit - len(found), count=False,

@@ -220,6 +220,7 @@ def test_empty_text_browses_everything(backend, catalog):
 @pytest.mark.parametrize("text", [
     '"', "\\", "(", "[", "{", '{"query":{"match_all":{}}}', "name:*", "AND", "OR NOT", "*", "-",
     "crm AND NOT", 'Alpha" OR "', "^2", "NEAR(alpha crm)", "🚀 crm", "x" * 250, "a:b:c", "'--",
+    " ".join(f"word{n}x" for n in range(40)),  # long, run together too
 ])
 def test_hostile_text_is_taken_literally(backend, catalog, text):
     result = backend.search(SearchQuery(text=text))
