@@ -79,6 +79,17 @@ def test_misspelt_topic_on_the_embedded_default_lands_on_the_right_app(embedded_
     expect(page).to_have_url(re.compile(r"exact=1"))
     expect(page.locator(".did-you-mean a")).to_have_text("calendar sync")
 
+    # Autocomplete takes a name typed apart as the name: "calendar br" is
+    # CalendarBridge (and "wifi" would be Wi-Fi), and opens it.
+    page.goto("/")
+    box = page.get_by_role("combobox", name="Search apps")
+    box.press_sequentially("calendar br", delay=40)
+    option = page.get_by_role("option").first
+    expect(option).to_contain_text("CalendarBridge")
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("CalendarBridge")
+
 
 def test_on_a_phone_the_results_come_first_and_the_filters_fold(page):
     page.set_viewport_size({"width": 390, "height": 844})
