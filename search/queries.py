@@ -15,7 +15,6 @@ edge n-gram subfield.
 from __future__ import annotations
 
 import copy
-import re
 import struct
 from collections.abc import Sequence
 
@@ -442,9 +441,6 @@ def facets_from(aggregations: dict | None) -> dict[str, list[tuple[str, int]]]:
 # ---------------------------------------------------------------------------------
 
 SUGGEST_SOURCE = ["slug", "name", "category"]
-_WORDS = re.compile(r"\w", re.UNICODE)
-
-
 # What may come between two letters of a name that are typed run together.
 _NAME_SEPARATORS = "[^a-z0-9]*"
 
@@ -468,8 +464,8 @@ def suggest_body(prefix: str, limit: int) -> dict | None:
     """The ``_search`` body for autocomplete, or None when ``prefix`` has no word
     to complete (nothing to ask)."""
     text = clean_text(prefix)
-    words = words_of(text)
-    if not _WORDS.search(text) or not words:
+    words = words_of(text)  # letters and digits: "_" or "*" alone is nothing to ask
+    if not words:
         return None
     return {
         "query": {"function_score": {
