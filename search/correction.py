@@ -54,12 +54,12 @@ def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,
     if plan.empty or not query.correct_spelling:
         result = run_widening(runner, plan, query)
         if not plan.empty:
-            rare_below = FEW_RESULTS if result.total < FEW_RESULTS else 1
+            rare_below = FEW_RESULTS if few_found(runner, plan, query, result) else 1
             result.did_you_mean = did_you_mean(runner, speller, plan, query, rare_below)
         return result
     corrected = reanalysed(speller.correct(runner.words, plan), synonyms)
     result = run_widening(runner, corrected, query)
-    if result.total < FEW_RESULTS and not runner.is_name(plan):
+    if few_found(runner, corrected, query, result) and not runner.is_name(plan):
         rarer = reanalysed(speller.correct(runner.words, corrected, rare_below=FEW_RESULTS),
                            synonyms)
         if rarer != corrected:
@@ -69,6 +69,17 @@ def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,
     if result.total:
         result.corrected_text = corrected.corrected_text
     return result
+
+
+def few_found(runner: PlanRunner, plan: QueryPlan, query: SearchQuery,
+              result: SearchResult) -> bool:
+    """Whether the text finds fewer than ``FEW_RESULTS`` listings (``result``: what it
+    found with the query's filters). Few is the text's to say, not the filters', as
+    for widening: a text that finds plenty without them is searched for as typed."""
+    if result.total >= FEW_RESULTS:
+        return False
+    return (not query.has_filters
+            or run_widening(runner, plan, query.without_filters()).total < FEW_RESULTS)
 
 
 def run_widening(runner: PlanRunner, plan: QueryPlan, query: SearchQuery) -> SearchResult:

@@ -313,7 +313,8 @@ class OpenSearchBackend:
         """One page of hits, the total and facets.
 
         When a word of the text is in no listing, or in a few while a word ten
-        times as common is near it, or the text finds fewer than ``FEW_RESULTS``,
+        times as common is near it, or the text finds fewer than ``FEW_RESULTS`` (with
+        the filters, and without: ``_few_found``),
         the text corrected by the index's term suggester is searched for instead
         (if it finds something, or more):
         ``corrected_text`` says so. With ``query.correct_spelling`` off, the
@@ -339,7 +340,7 @@ class OpenSearchBackend:
         named = spelling.names_the_query(response)
         if not fixes and not named:
             fixes = _unlisted(plan, self._popular_corrections(response, typing))
-        if not fixes and result.total >= FEW_RESULTS:
+        if not fixes and not self._few_found(query, plan, result):
             return result  # enough found
         missing = bool(fixes)
         if not fixes:
@@ -421,6 +422,21 @@ class OpenSearchBackend:
         facets = {name: [FacetValue(value, count) for value, count in values]
                   for name, values in queries.facets_from(response.get("aggregations")).items()}
         return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
+
+    def _few_found(self, query: SearchQuery, plan: QueryPlan, result: SearchResult) -> bool:
+        """Whether the text finds fewer than ``FEW_RESULTS`` listings, as
+        ``search.correction.few_found`` has it: not when a filter leaves few of the
+        many it finds without (counted, widened as the search is, only then)."""
+        if result.total >= FEW_RESULTS:
+            return False
+        if not query.has_filters:
+            return True
+        for counted in filter(None, (plan, plan.relaxed())):
+            found = self._search(queries.count_body(query.without_filters(), counted),
+                                 "spelling")
+            if found is not None and found["hits"]["total"]["value"] >= FEW_RESULTS:
+                return False
+        return True
 
     def _typing_and_typos(self, plan: QueryPlan, response: dict, fixes: dict[str, str]
                           ) -> tuple[str | None, dict[str, str], bool]:

@@ -669,6 +669,23 @@ def test_a_word_of_a_name_typed_apart_is_no_typo(backend):
     assert names(result)[0] == "ClinicFlow Scheduling"
 
 
+def test_a_filter_that_leaves_few_apps_is_no_reason_to_correct_the_text(backend):
+    # "Few" is the text's to say, not the filters' (as for widening): "fire drill"
+    # finds four apps, so "fire" (in two) is no typo of "file" (in six) because
+    # the Productivity filter leaves one of them.
+    productivity = {"category": "Productivity", "category_slug": "productivity"}
+    safety = {"category": "Safety", "category_slug": "safety"}
+    load(backend, doc("Evacuation Planner", tagline="Plan the next fire drill", **safety),
+         doc("Fire Warden Roster", tagline="Who checks each floor", **productivity),
+         doc("Drill Sergeant", tagline="Training plans", **safety),
+         doc("Drill Press Tracker", tagline="Workshop machines", **safety),
+         *[doc(f"File Drop {n}", tagline="Share files", **productivity) for n in range(6)])
+    assert backend.search(SearchQuery(text="fire drill")).corrected_text is None
+    result = backend.search(SearchQuery(text="fire drill", categories=("productivity",)))
+    assert result.corrected_text is None
+    assert names(result) == ["Fire Warden Roster"]
+
+
 def test_a_name_with_a_space_too_many_keeps_its_app_when_a_word_is_corrected(backend):
     # "word" is in few listings and "work" one edit away in many: however the
     # words are corrected, the app named "WordPress ..." stays found.

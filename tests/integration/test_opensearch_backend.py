@@ -64,6 +64,25 @@ def test_a_misspelling_too_far_for_fuzziness_is_corrected_and_searched(backend):
     assert backend.search(SearchQuery(text="qwzxvy")).corrected_text is None
 
 
+def test_a_filter_that_leaves_few_apps_asks_no_spelling_of_a_text_found_often(
+        backend, monkeypatch):
+    # "calendar" is in six listings (in no name), one of them in Finance: that it
+    # finds one with the filter says nothing of its spelling (few_found in
+    # search.correction), so one count without the filter is asked, not the three
+    # spelling questions.
+    backend.index([doc(n, f"Planner {n}", tagline="Shared calendar", category="Productivity",
+                       category_slug="productivity") for n in range(1, 6)]
+                  + [doc(6, "Ledger", tagline="Payment calendar", category="Finance",
+                         category_slug="finance")])
+    asked = []
+    search = backend._search
+    monkeypatch.setattr(backend, "_search",
+                        lambda body, action: asked.append(action) or search(body, action))
+    result = backend.search(SearchQuery(text="calendar", categories=("finance",)))
+    assert ids(result) == [6] and result.corrected_text is None
+    assert asked == ["search", "spelling"]
+
+
 def test_word_prefixes_find_names_while_typing(backend):
     backend.index([doc(1, "Chatterbox"), doc(2, "Ledger"), doc(3, "Live Chat Desk")])
     assert ids(backend.search(SearchQuery(text="chatterb"))) == [1]
