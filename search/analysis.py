@@ -103,6 +103,13 @@ class Term:
     def single_word(self) -> str | None:
         return self.words[0] if len(self.words) == 1 else None
 
+    def with_alternative(self, words: Sequence[str]) -> Term:
+        """This term, also matched by ``words`` (one after the other when several)."""
+        words = tuple(words)
+        if words in self.alternatives:
+            return self
+        return replace(self, alternatives=self.alternatives + (words,))
+
     def with_corrections(self, corrections: Sequence[str]) -> Term:
         new = tuple(word for word in corrections if (word,) not in self.alternatives)
         if not new:

@@ -30,7 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlalchemy.engine import Connection
 
-from search.analysis import QueryPlan, Term
+from search.analysis import MAX_JOINED_TERMS, QueryPlan, Term
 from search.fts_text import fts5_literal, tsquery_literal
 
 MIN_CORRECTED_LENGTH = 4
@@ -46,6 +46,10 @@ POPULAR_BELOW = 5
 POPULAR_RATIO = 10
 # A word some listings have is only corrected to a word this many edits away.
 POPULAR_EDITS = 1
+# The shortest part a word run together is split into ("vuejs": "vue js"), and
+# the longest word split (each way of splitting it is counted).
+MIN_SPLIT_PART = 2
+MAX_SPLIT_LENGTH = 20
 
 
 def max_edits(word: str) -> int:
@@ -54,6 +58,24 @@ def max_edits(word: str) -> int:
     if len(word) < MIN_CORRECTED_LENGTH:
         return 0
     return 1 if len(word) <= 5 else 2
+
+
+def splits(word: str) -> list[tuple[str, str]]:
+    """The ways ``word`` is two words of at least ``MIN_SPLIT_PART`` letters run
+    together ("vuejs": "vu ejs", "vue js"), for ``listed_words_run_together``; none
+    past ``MAX_SPLIT_LENGTH`` letters."""
+    if not 2 * MIN_SPLIT_PART <= len(word) <= MAX_SPLIT_LENGTH or word.isdigit():
+        return []
+    return [(word[:n], word[n:]) for n in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1)]
+
+
+def best_split(word: str, counted: Callable[[str], int]) -> tuple[str, str] | None:
+    """``word`` as two words apart (("tool", "box") for "toolbox"), both of which
+    some listings have (``counted``: how many), the rarer of the two as common as
+    can be; None when no split has both."""
+    best = max(((min(counted(first), counted(second) if counted(first) else 0),
+                 (first, second)) for first, second in splits(word)), default=(0, None))
+    return best[1] if best[0] else None
 
 
 class IndexWords(Protocol):
@@ -116,6 +138,23 @@ class SqlIndexWords:
     def vocabulary(self) -> Iterable[str]:
         return (word for (word,) in self.conn.execute(
             sa.text("SELECT word FROM search_vocabulary")))
+
+
+def listed_words_run_together(index: IndexWords, word: str,
+                              typing: bool = False) -> tuple[str, str] | None:
+    """``word``, in no listing, as two words some listings have run together
+    ("toolbox": "tool box", "vuejs": "vue js"): what a name written apart is typed
+    as. Not while ``typing`` a word that starts a word of some name ("toolb")."""
+    if not splits(word) or index.count(word, 1) or (typing and index.name_starts(word)):
+        return None
+    counts: dict[str, int] = {}  # each part counted once
+
+    def counted(part: str) -> int:
+        if part not in counts:
+            counts[part] = index.count(part, COUNT_CAP)
+        return counts[part]
+
+    return best_split(word, counted)
 
 
 class Vocabulary:
@@ -233,8 +272,15 @@ class Speller:
             if word and not term.corrected and not term.listed:
                 typing = position == last and word == plan.prefix
                 fixed = self.correction(index, word, rare_below, typing, names_the_query)
+                apart = (None if fixed or len(plan.terms) > MAX_JOINED_TERMS
+                         else listed_words_run_together(index, word, typing))
                 if fixed and not self.part_of_a_listed_word(index, plan, term):
                     term = term.with_corrections([fixed])
+                    changed = True
+                elif apart:
+                    # No typo: the words apart are one more alternative, as for a
+                    # hyphenated word ("e-signature": "e signature").
+                    term = term.with_alternative(apart)
                     changed = True
             terms.append(term)
         return plan.with_terms(terms) if changed else plan

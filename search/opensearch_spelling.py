@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from rapidfuzz.distance import OSA
 
 from search.analysis import QueryPlan
-from search.fts_spelling import POPULAR_BELOW, POPULAR_EDITS, POPULAR_RATIO, max_edits
+from search.fts_spelling import (
+    POPULAR_BELOW,
+    POPULAR_EDITS,
+    POPULAR_RATIO,
+    best_split,
+    max_edits,
+    splits,
+)
 from search.opensearch_text import TEXT_FIELDS, clean_text, fold
 from search.synonyms import stem
 
@@ -163,6 +170,28 @@ def counts_body(words: Sequence[str]) -> dict:
     all (not only of those that matched the search: "audit" is not rare for being
     in one of the listings that also say "seo")."""
     return _counts_body({word: {"term": {SPELL_FIELD: word}} for word in words})
+
+
+def apart_counts_body(words: Sequence[str]) -> dict:
+    """A ``counts_body`` for ``words`` and every part they split into
+    (``fts_spelling.splits``), for ``words_apart``."""
+    return counts_body(sorted({*words, *(part for word in words
+                                          for split in splits(word) for part in split)}))
+
+
+def words_apart(words: Sequence[str], counted: dict) -> dict[str, tuple[str, str]]:
+    """``{word: (first, second)}`` for the words no listing has that are two words
+    some listings have run together ("toolbox": "tool box"), by the embedded
+    indexes' rule (``fts_spelling.best_split``). ``counted``: the answer to
+    ``apart_counts_body``."""
+    found = _counted(counted)
+    apart = {}
+    for word in words:
+        if not found.get(word):
+            split = best_split(word, lambda part: found.get(part, 0))
+            if split:
+                apart[word] = split
+    return apart
 
 
 def popular_corrections(rare: dict[str, dict], counted: dict) -> dict[str, str]:

@@ -686,6 +686,27 @@ def test_a_filter_that_leaves_few_apps_is_no_reason_to_correct_the_text(backend)
     assert names(result) == ["Fire Warden Roster"]
 
 
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("toolbox", "Tool Box"), ("blockchain explorer", "Block Chain Explorer"),
+    ("vuejs", "Vue.js Devtools")])
+def test_two_listed_words_typed_run_together_are_searched_for_apart(backend, typed, expected):
+    # A word no listing has and no correction is near, that is two words listings
+    # have run together: what a name written apart is typed as. No typo, so no
+    # "Showing results for": the words apart are one more way to match it.
+    load(backend, doc("Tool Box", tagline="Handy tools"), doc("Vue.js Devtools"),
+         doc("Block Chain Explorer", tagline="Read the ledger"),
+         doc("Box Office", tagline="Sell tickets"), doc("Chain Mail", tagline="Newsletters"))
+    result = backend.search(SearchQuery(text=typed))
+    assert names(result) == [expected]
+    assert result.corrected_text is None and result.did_you_mean is None
+
+
+def test_a_word_is_not_split_into_words_no_listing_has(backend):
+    load(backend, doc("Tool Box", tagline="Handy tools"), doc("Ledger", tagline="Accounts"))
+    result = backend.search(SearchQuery(text="toolzbax"))
+    assert result.total == 0 and result.corrected_text is None
+
+
 def test_a_name_with_a_space_too_many_keeps_its_app_when_a_word_is_corrected(backend):
     # "word" is in few listings and "work" one edit away in many: however the
     # words are corrected, the app named "WordPress ..." stays found.
