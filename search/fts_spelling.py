@@ -73,9 +73,13 @@ def best_split(word: str, counted: Callable[[str], int]) -> tuple[str, str] | No
     """``word`` as two words apart (("tool", "box") for "toolbox"), both of which
     some listings have (``counted``: how many), the rarer of the two as common as
     can be; None when no split has both."""
-    best = max(((min(counted(first), counted(second) if counted(first) else 0),
-                 (first, second)) for first, second in splits(word)), default=(0, None))
-    return best[1] if best[0] else None
+    best, kept = 0, None
+    for first, second in splits(word):
+        listed = counted(first)
+        common = min(listed, counted(second)) if listed else 0  # the second only if need be
+        if common and common >= best:  # among equals, the longer first word
+            best, kept = common, (first, second)
+    return kept
 
 
 class IndexWords(Protocol):
@@ -147,14 +151,7 @@ def listed_words_run_together(index: IndexWords, word: str,
     as. Not while ``typing`` a word that starts a word of some name ("toolb")."""
     if not splits(word) or index.count(word, 1) or (typing and index.name_starts(word)):
         return None
-    counts: dict[str, int] = {}  # each part counted once
-
-    def counted(part: str) -> int:
-        if part not in counts:
-            counts[part] = index.count(part, COUNT_CAP)
-        return counts[part]
-
-    return best_split(word, counted)
+    return best_split(word, lambda part: index.count(part, COUNT_CAP))
 
 
 class Vocabulary:
