@@ -63,9 +63,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without a local OpenSearch node, stripe-mock or Redis, leave out the tests that
-    need one (CI has all three: pytest_configure fails the run there otherwise)."""
+    """Without a local PostgreSQL, OpenSearch node, stripe-mock, Redis or Mailpit, leave
+    out the tests that need one (CI has them all: pytest_configure fails the run there
+    otherwise)."""
     services = [
+        (POSTGRES_URL, "_postgres_migrated", "PostgreSQL",
+         "scripts/postgres start and set BAZAAR_TEST_DATABASE_URL"),
         (OPENSEARCH_URL, "opensearch_url", "OpenSearch",
          "scripts/opensearch start and set BAZAAR_TEST_OPENSEARCH_URL"),
         (STRIPE_MOCK_URL, "stripe_mock_url", "stripe-mock",
@@ -178,6 +181,34 @@ def _postgres_migrated() -> str:
     return url
 
 
+def empty_postgres(url: str) -> None:
+    """Empty every table and restart every id sequence, as a freshly migrated database
+    has them, with the one row migration 0021 seeds (listings/catalog_cache.py).
+
+    DELETE, not TRUNCATE: TRUNCATE makes new files for every table and index, while
+    the few rows a test wrote go at once; measured, a PostgreSQL test's setup 25 ms
+    shorter, and this runs before each of about 2,000 of them."""
+    from sqlalchemy import create_engine
+
+    from search.fts_tables import INDEX_TABLES
+
+    # Children before parents, so no foreign key is ever left dangling.
+    names = list(INDEX_TABLES) + [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("; ".join(f'DELETE FROM "{name}"' for name in names)))
+        sequences = conn.execute(text(
+            "SELECT quote_ident(c.relname) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema()")).scalars().all()
+        if sequences:
+            conn.execute(text("SELECT " + ", ".join(
+                f"setval('{name}', 1, false)" for name in sequences)))
+        conn.execute(text("INSERT INTO catalog_version (id, token, changed_at) "
+                          "VALUES (1, :token, now())"), {"token": secrets.token_hex(16)})
+    engine.dispose()
+
+
 @pytest.fixture
 def database_url(db_backend, tmp_path, request) -> str:
     if db_backend == "sqlite":
@@ -185,19 +216,7 @@ def database_url(db_backend, tmp_path, request) -> str:
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("_postgres_migrated")
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    from search.fts_tables import INDEX_TABLES
-
-    names = [t.name for t in SQLModel.metadata.sorted_tables] + list(INDEX_TABLES)
-    tables = ", ".join(f'"{name}"' for name in names)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        # The row migration 0021 seeds (listings/catalog_cache.py), as a fresh database has it.
-        conn.execute(text("INSERT INTO catalog_version (id, token, changed_at) "
-                          "VALUES (1, :token, now())"), {"token": secrets.token_hex(16)})
-    engine.dispose()
+    empty_postgres(url)
     return url
 
 
