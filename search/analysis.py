@@ -324,19 +324,21 @@ def _joined_neighbours(terms: list[Term], words: Sequence[str],
     """Two neighbouring words of the query, run together, as an alternative of
     each: "sign right" also finds "SignRight", "word press" "WordPress" (a listing
     with the one word matches both terms). Only words next to each other in the
-    text, each a term of its own and not part of a hyphenated word (which has its
-    own joined form: "x-ray")."""
-    if not 2 <= len(terms) <= MAX_JOINED_TERMS:
+    text, each a term of its own or a stopword of two letters or more beside one ("my
+    sql" finds "MySQL", "in box" "Inbox": half of a name), and not part of a hyphenated
+    word (which has its own joined form: "x-ray")."""
+    if not 1 <= len(terms) <= MAX_JOINED_TERMS:
         return terms
     plain = {term.single_word: n for n, term in enumerate(terms) if term.single_word}
     in_hyphenated = {n for start, end in hyphenated for n in range(start, end)}
     extra: dict[int, list[tuple[str, ...]]] = {}
     for position, (first, second) in enumerate(zip(words, words[1:])):
-        if position in in_hyphenated or position + 1 in in_hyphenated:
+        if position in in_hyphenated or position + 1 in in_hyphenated or first == second:
             continue
-        if first in plain and second in plain and first != second:
-            joined = (first + second,)
+        joined = (first + second,)
+        if first in plain and (second in plain or _half_of_a_name(second)):
             extra.setdefault(plain[first], []).append(joined)
+        if second in plain and (first in plain or _half_of_a_name(first)):
             extra.setdefault(plain[second], []).append(joined)
     if not extra:
         return terms
@@ -375,6 +377,12 @@ def reanalysed(plan: QueryPlan, synonyms: Synonyms | None = None) -> QueryPlan:
 
 def _is_stopword(word: str) -> bool:
     return word in STOPWORDS or (len(word) == 1 and not word.isdigit())
+
+
+def _half_of_a_name(word: str) -> bool:
+    """A stopword that begins or ends names ("My" of "MySQL", "In" of "InVision"); not
+    a lone letter ("refer a friend" is no "afriend")."""
+    return word in STOPWORDS and len(word) > 1
 
 
 def _join_hyphenated(concepts: list[Concept], hyphenated: list[tuple[int, int]]) -> list[Concept]:

@@ -476,14 +476,14 @@ class _Run:
 
     def _ranked(self, plan: QueryPlan, text: Query, terms: list[Query], matching: Query,
                 near: bool = True) -> Query:
-        """The matches, scored: text relevance, plus the tiers (exact name, a name
-        that starts with the query, every term matched) and (``near``)
+        """The matches, scored: text relevance, plus the tiers (exact name, a name that
+        starts with the query, "my sql" too, every term matched) and (``near``)
         neighbouring words found close together."""
         schema = self.schema
-        key = " ".join(plan.words)
         extra = [_const(Query.term_set_query(schema, "name_key", plan.name_keys),
-                        EXACT_NAME_BOOST),
-                 _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)]
+                        EXACT_NAME_BOOST)] + [
+            _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)
+            for key in plan.name_keys[:len(plan.words)]]
         if len(terms) > 1:
             extra.append(_const(_all(terms), ALL_TERMS_BOOST))
         for first, second in plan.pairs if near else ():

@@ -358,6 +358,21 @@ def test_a_name_run_together_is_found_by_its_words_apart(backend, typed, expecte
     assert names(backend.search(SearchQuery(text=typed)))[0] == expected
 
 
+@pytest.mark.parametrize("typed, expected", [
+    ("my sql", "MySQL Backup"), ("in vision boards", "InVision Boards"),
+    ("tool box", "Toolbox Kit"),
+])
+def test_a_stopword_run_together_with_its_neighbour_finds_the_name(backend, typed, expected):
+    # "my", "in" and "tool" are stopwords, but typed apart from the word they begin
+    # they are half of a name: run together with their neighbour they still count.
+    load(backend, doc("MySQL Backup", tagline="Nightly dumps of your database"),
+         doc("InVision Boards", tagline="Design feedback"),
+         doc("Toolbox Kit", tagline="Everything in one place"),
+         *[doc(f"Query Desk {n}", tagline="Write SQL for my team, boards of boxes")
+           for n in range(12)])
+    assert names(backend.search(SearchQuery(text=typed)))[0] == expected
+
+
 def test_a_name_with_a_space_too_many_is_not_corrected(backend):
     # "chatter" is in no listing, "chapters" is one edit away: but the text, run
     # together, is a name.

@@ -80,7 +80,9 @@ def joined_alternatives(plan) -> list[tuple[str, str]]:
     ("sign right", [("sign", "signright"), ("right", "signright")]),
     ("word press backups", [("word", "wordpress"), ("press", "wordpress"),
                             ("press", "pressbackups"), ("backups", "pressbackups")]),
-    ("refer a friend", []),  # not neighbours: a stopword between them
+    ("refer a friend", []),  # not neighbours: a lone letter between them
+    ("my sql", [("sql", "mysql")]),  # a stopword is half of a name
+    ("tool box", [("box", "toolbox")]),
     ("crm crm", []),  # one term
     ("x-ray scanner", [("ray", "xray")]),  # the hyphenated word's own; no "rayscanner"
     ("shipping rates and label printing for stores", []),  # five terms: too long
