@@ -324,8 +324,8 @@ def _joined_neighbours(terms: list[Term], words: Sequence[str],
     """Two neighbouring words of the query, run together, as an alternative of
     each: "sign right" also finds "SignRight", "word press" "WordPress" (a listing
     with the one word matches both terms). Only words next to each other in the
-    text, each a term of its own or a stopword of two letters or more beside one ("my
-    sql" finds "MySQL", "in box" "Inbox": half of a name), and not part of a hyphenated
+    text, each a term of its own, or a stopword before one (``_starts_a_name``: "my
+    sql" finds "MySQL", "in box" "Inbox"), and not part of a hyphenated
     word (which has its own joined form: "x-ray")."""
     if not 1 <= len(terms) <= MAX_JOINED_TERMS:
         return terms
@@ -336,9 +336,9 @@ def _joined_neighbours(terms: list[Term], words: Sequence[str],
         if position in in_hyphenated or position + 1 in in_hyphenated or first == second:
             continue
         joined = (first + second,)
-        if first in plain and (second in plain or _half_of_a_name(second)):
+        if first in plain and second in plain:
             extra.setdefault(plain[first], []).append(joined)
-        if second in plain and (first in plain or _half_of_a_name(first)):
+        if second in plain and (first in plain or _starts_a_name(first, position)):
             extra.setdefault(plain[second], []).append(joined)
     if not extra:
         return terms
@@ -379,10 +379,13 @@ def _is_stopword(word: str) -> bool:
     return word in STOPWORDS or (len(word) == 1 and not word.isdigit())
 
 
-def _half_of_a_name(word: str) -> bool:
-    """A stopword that begins or ends names ("My" of "MySQL", "In" of "InVision"); not
-    a lone letter ("refer a friend" is no "afriend")."""
-    return word in STOPWORDS and len(word) > 1
+def _starts_a_name(word: str, position: int) -> bool:
+    """Whether ``word``, a stopword at ``position`` in the text, may be the first half
+    of a name with the word after it ("My" of "MySQL", "In" of "InVision"). Not a lone
+    letter ("refer a friend" is no "afriend"), nor a context word after another word
+    ("Ledgerly for Salesforce" is for Salesforce, not "forsalesforce")."""
+    return (word in STOPWORDS and len(word) > 1
+            and (position == 0 or word not in CONTEXT_WORDS))
 
 
 def _join_hyphenated(concepts: list[Concept], hyphenated: list[tuple[int, int]]) -> list[Concept]:

@@ -82,7 +82,10 @@ def joined_alternatives(plan) -> list[tuple[str, str]]:
                             ("press", "pressbackups"), ("backups", "pressbackups")]),
     ("refer a friend", []),  # not neighbours: a lone letter between them
     ("my sql", [("sql", "mysql")]),  # a stopword is half of a name
-    ("tool box", [("box", "toolbox")]),
+    ("tool box", [("box", "toolbox")]), ("in vision", [("vision", "invision")]),
+    ("backup my sql", [("sql", "mysql")]),
+    ("sql my", []),  # names start with the stopword, not end with it
+    ("ledgerly for salesforce", []),  # a context word after a word is context
     ("crm crm", []),  # one term
     ("x-ray scanner", [("ray", "xray")]),  # the hyphenated word's own; no "rayscanner"
     ("shipping rates and label printing for stores", []),  # five terms: too long
