@@ -324,9 +324,9 @@ def _joined_neighbours(terms: list[Term], words: Sequence[str],
     """Two neighbouring words of the query, run together, as an alternative of
     each: "sign right" also finds "SignRight", "word press" "WordPress" (a listing
     with the one word matches both terms). Only words next to each other in the
-    text, each a term of its own, or a stopword before one (``_starts_a_name``: "my
-    sql" finds "MySQL", "in box" "Inbox"), and not part of a hyphenated
-    word (which has its own joined form: "x-ray")."""
+    text, each a term of its own or a stopword starting the text before one
+    (``_starts_a_name``: "my sql" finds "MySQL", "in box" "Inbox"), and not part of a
+    hyphenated word (which has its own joined form: "x-ray")."""
     if not 1 <= len(terms) <= MAX_JOINED_TERMS:
         return terms
     plain = {term.single_word: n for n, term in enumerate(terms) if term.single_word}
@@ -381,11 +381,11 @@ def _is_stopword(word: str) -> bool:
 
 def _starts_a_name(word: str, position: int) -> bool:
     """Whether ``word``, a stopword at ``position`` in the text, may be the first half
-    of a name with the word after it ("My" of "MySQL", "In" of "InVision"). Not a lone
-    letter ("refer a friend" is no "afriend"), nor a context word after another word
-    ("Ledgerly for Salesforce" is for Salesforce, not "forsalesforce")."""
-    return (word in STOPWORDS and len(word) > 1
-            and (position == 0 or word not in CONTEXT_WORDS))
+    of a name with the word after it ("My" of "MySQL", "In" of "InVision"): only as
+    the text's first word, where a name starts; inside a sentence it is the sentence's
+    ("translate my website" is no "MyWebsite", "Ledgerly for Salesforce" no
+    "forsalesforce"). Not a lone letter ("a friend" is no "afriend")."""
+    return position == 0 and word in STOPWORDS and len(word) > 1
 
 
 def _join_hyphenated(concepts: list[Concept], hyphenated: list[tuple[int, int]]) -> list[Concept]:

@@ -83,9 +83,10 @@ def joined_alternatives(plan) -> list[tuple[str, str]]:
     ("refer a friend", []),  # not neighbours: a lone letter between them
     ("my sql", [("sql", "mysql")]),  # a stopword is half of a name
     ("tool box", [("box", "toolbox")]), ("in vision", [("vision", "invision")]),
-    ("backup my sql", [("sql", "mysql")]),
     ("sql my", []),  # names start with the stopword, not end with it
-    ("ledgerly for salesforce", []),  # a context word after a word is context
+    ("translate my website", []),  # inside a sentence it is the sentence's
+    ("ledgerly for salesforce", []),
+    ("a friend", []),  # a lone letter
     ("crm crm", []),  # one term
     ("x-ray scanner", [("ray", "xray")]),  # the hyphenated word's own; no "rayscanner"
     ("shipping rates and label printing for stores", []),  # five terms: too long
