@@ -258,12 +258,15 @@ class EmbeddedBackend:
             # An exact name first (as typed or as corrected), then names that
             # start with the query's words, then the listings that match more of
             # the query's terms, then text relevance (lifted a little by popularity).
+            # A name "starts with the query" with the words as typed or two of them run
+            # together ("my sql": "MySQL Backup"), as the exact-name tier takes either.
             score = f"{matching.score()} AS score"
-            key = name_key(matching.words)
-            params.update(keys=matching.plan.name_keys if matching.plan else [key],
-                          key_prefix=key + " ", key_prefix_length=len(key) + 1)
-            tiers = ("CASE WHEN d.name_key IN :keys THEN 0 "
-                     "WHEN substr(d.name_key, 1, :key_prefix_length) = :key_prefix THEN 1 "
+            keys = matching.plan.name_keys  # there are words, so there is a plan
+            starts = keys[:len(matching.words)]
+            params.update(keys=keys, **{f"start_{n}": key + " " for n, key in enumerate(starts)})
+            starts_with = " OR ".join(f"substr(d.name_key, 1, {len(key) + 1}) = :start_{n}"
+                                      for n, key in enumerate(starts)) or "1 = 0"
+            tiers = (f"CASE WHEN d.name_key IN :keys THEN 0 WHEN {starts_with} THEN 1 "
                      f"ELSE 2 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
                      ":term_count THEN 0 ELSE 1 END AS terms_tier, d.category_slug, ")
             order = "name_tier, terms_tier, score DESC"
