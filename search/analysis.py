@@ -149,14 +149,21 @@ class QueryPlan:
         single spaces) the query asks for exactly: its words, its words with two
         neighbours run together ("sign right": "signright", "word press backups":
         "wordpress backups"), and its corrected text."""
+        keys = self.typed_name_keys
+        corrected = self.corrected_text
+        if corrected:
+            keys.append(name_key(WORD.findall(corrected.lower())))
+        return list(dict.fromkeys(key for key in keys if key))
+
+    @property
+    def typed_name_keys(self) -> list[str]:
+        """``name_keys`` but the corrected text's: the words as typed, and with two
+        neighbours run together, which is what a name "starts with the query" with."""
         keys = [name_key(self.words)]
         words = list(self.words)
         if len(words) <= MAX_JOINED_TERMS:
             keys += [name_key([*words[:n], words[n] + words[n + 1], *words[n + 2:]])
                      for n in range(len(words) - 1)]
-        corrected = self.corrected_text
-        if corrected:
-            keys.append(name_key(WORD.findall(corrected.lower())))
         return list(dict.fromkeys(key for key in keys if key))
 
     @property

@@ -261,9 +261,10 @@ class EmbeddedBackend:
             # A name "starts with the query" with the words as typed or two of them run
             # together ("my sql": "MySQL Backup"), as the exact-name tier takes either.
             score = f"{matching.score()} AS score"
-            keys = matching.plan.name_keys  # there are words, so there is a plan
-            starts = keys[:len(matching.words)]
-            params.update(keys=keys, **{f"start_{n}": key + " " for n, key in enumerate(starts)})
+            plan = matching.plan  # there are words, so there is a plan
+            starts = plan.typed_name_keys
+            params.update(keys=plan.name_keys,
+                          **{f"start_{n}": key + " " for n, key in enumerate(starts)})
             starts_with = " OR ".join(f"substr(d.name_key, 1, {len(key) + 1}) = :start_{n}"
                                       for n, key in enumerate(starts)) or "1 = 0"
             tiers = (f"CASE WHEN d.name_key IN :keys THEN 0 WHEN {starts_with} THEN 1 "

@@ -483,7 +483,7 @@ class _Run:
         extra = [_const(Query.term_set_query(schema, "name_key", plan.name_keys),
                         EXACT_NAME_BOOST)] + [
             _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)
-            for key in plan.name_keys[:len(plan.words)]]
+            for key in plan.typed_name_keys]
         if len(terms) > 1:
             extra.append(_const(_all(terms), ALL_TERMS_BOOST))
         for first, second in plan.pairs if near else ():
