@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import cache, db, observability, security, static_assets
 from core.cli import db_cli
 from core.extensions import compress, csrf, limiter
-from core.routing import DatabaseIdConverter
+from core.routing import BuiltOnFirstUseRule, DatabaseIdConverter
 from core.templating import register_template_helpers
 from core.worker import outbox_status_command, worker_command
 
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     """Set up what every package builds on, before any of them registers itself."""
     # First, before any blueprint adds a rule that uses it.
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.url_rule_class = BuiltOnFirstUseRule
     if app.config.get("TRUSTED_PROXIES"):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)

@@ -14,9 +14,13 @@ import secrets
 import shutil
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import jinja2
 import pytest
+from flask import Flask
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
@@ -209,10 +213,11 @@ def empty_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def database_url(db_backend, tmp_path, request) -> str:
+def empty_database(db_backend: str, folder: Path, request) -> str:
+    """The URL of a freshly migrated, empty database: a copy of the SQLite template in
+    ``folder``, or this process's PostgreSQL database emptied."""
     if db_backend == "sqlite":
-        path = tmp_path / "bazaar.db"
+        path = folder / "bazaar.db"
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("_postgres_migrated")
@@ -221,18 +226,32 @@ def database_url(db_backend, tmp_path, request) -> str:
 
 
 @pytest.fixture
+def database_url(db_backend, tmp_path, request) -> str:
+    return empty_database(db_backend, tmp_path, request)
+
+
+@pytest.fixture
 def app_overrides() -> dict:
     """Override in a test module to change the app's config."""
     return {}
 
 
-@pytest.fixture
-def app(database_url, tmp_path, app_overrides):
+@pytest.fixture(scope="session")
+def _template_bytecode(tmp_path_factory) -> jinja2.BytecodeCache:
+    """Compiled templates kept for the whole run: each test makes an app of its own,
+    and without this every app compiled every template it rendered again (a third of
+    a page test's time). Jinja checks each template's source before using its code."""
+    return jinja2.FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja")))
+
+
+def app_config(database_url: str, folder: Path, app_overrides: dict) -> dict:
+    """A test app's settings: its database, its folders under ``folder``, no
+    background senders, and ``app_overrides`` on top."""
     config = {
         "TESTING": True,
         "DATABASE_URL": database_url,
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        "UPLOAD_FOLDER": str(folder / "uploads"),
+        "SEARCH_INDEX_DIR": str(folder / "search-index"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "bazaar.test",
@@ -246,7 +265,16 @@ def app(database_url, tmp_path, app_overrides):
         "MAIL_SENDER": "off",
     }
     config.update(app_overrides)
-    app = create_app(config)
+    return config
+
+
+@contextmanager
+def made_app(database_url: str, folder: Path, app_overrides: dict,
+             template_bytecode: jinja2.BytecodeCache | None = None) -> Iterator[Flask]:
+    """A test app (``app_config``), its background senders stopped and its database
+    connections closed afterwards."""
+    app = create_app(app_config(database_url, folder, app_overrides))
+    app.jinja_env.bytecode_cache = template_bytecode
     yield app
     # A sender thread a test started (any request starts it again) must not live on
     # into later tests that share the database, sending their rows.
@@ -256,12 +284,23 @@ def app(database_url, tmp_path, app_overrides):
     app.extensions["bazaar.engine"].dispose()
 
 
+def session_on(app: Flask) -> Session:
+    """A Session on the app's database, for arranging data and checking results: like
+    the web process's, a commit applies its search outbox rows at once."""
+    return Session(app.extensions["bazaar.engine"], expire_on_commit=False,
+                   info={APP_INFO_KEY: app})
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_overrides, _template_bytecode):
+    with made_app(database_url, tmp_path, app_overrides, _template_bytecode) as app:
+        yield app
+
+
 @pytest.fixture
 def db(app):
-    """A Session on the test database, for arranging data and checking results."""
-    # Like the web process: a commit applies its search outbox rows at once.
-    with Session(app.extensions["bazaar.engine"], expire_on_commit=False,
-                 info={APP_INFO_KEY: app}) as session:
+    """A Session on the test database (``session_on``)."""
+    with session_on(app) as session:
         yield session
 
 

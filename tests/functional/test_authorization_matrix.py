@@ -22,6 +22,8 @@ from listings.plans import ListingPlan
 from mail.compose import queue_mail
 from search.models import SynonymRule
 from tests import factories
+from tests.conftest import empty_database, made_app, session_on
+from tests.saved_state import forget_state, restore_state, save_state
 
 ROLES = ["visitor", "customer", "owner", "other_partner", "editor", "admin"]
 
@@ -221,9 +223,34 @@ MATRIX = {
 }
 
 
+@pytest.fixture(scope="module")
+def saved_world(db_backend, tmp_path_factory, request):
+    """The world, built once per database for the whole module and saved
+    (tests/saved_state.py): each test starts from it, as if it had built it itself."""
+    folder = tmp_path_factory.mktemp("world")
+    url = empty_database(db_backend, folder, request)
+    with made_app(url, folder, {}) as app, session_on(app) as db:
+        world = build_world(app, db)
+    state = save_state(url, folder, folder / "saved")
+    yield world, state
+    forget_state(state, url)
+
+
 @pytest.fixture
-def world(app, db):
-    """One partner's catalog objects, and a user for every role."""
+def database_url(db_backend, tmp_path, request, saved_world):
+    url = empty_database(db_backend, tmp_path, request)
+    restore_state(saved_world[1], url, tmp_path)
+    return url
+
+
+@pytest.fixture
+def world(saved_world):
+    return saved_world[0]
+
+
+def build_world(app, db) -> tuple[dict[str, str], dict]:
+    """One partner's catalog objects, and a user for every role: each role's email,
+    and the ids, slugs and tokens the routes take."""
     owner_partner = factories.make_partner(db)
     category = factories.make_category(db)
     listing = factories.make_listing(db, partner=owner_partner, category=category)
@@ -292,7 +319,7 @@ def world(app, db):
         "icon_filename": listing.icon_filename, "badge_slug": "staff-pick",
         "plan_id": plan.id, "sitemap_part": 1,
     }
-    return users, refs
+    return {role: user.email for role, user in users.items()}, refs
 
 
 def outcome(response) -> str:
@@ -308,7 +335,7 @@ def test_every_endpoint_is_in_the_matrix(app):
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
 def test_route_answers_each_role(app, world, endpoint):
-    users, refs = world
+    emails, refs = world
     method, args, expected = MATRIX[endpoint]
     with app.test_request_context():
         url = url_for(endpoint, **{name: refs[ref] for name, ref in args.items()})
@@ -316,7 +343,7 @@ def test_route_answers_each_role(app, world, endpoint):
     for role in ROLES:
         client = app.test_client()
         if role != "visitor":
-            response = client.post("/account/login", data={"email": users[role].email,
+            response = client.post("/account/login", data={"email": emails[role],
                                                           "password": factories.PASSWORD})
             assert response.status_code == 302
         response = client.open(url, method=method, data={})

@@ -1,0 +1,109 @@
+"""What a test's database and folders hold, saved once and put back before each test.
+
+For a module whose every test starts from the same many objects
+(tests/functional/test_authorization_matrix.py: about forty, each saved with its own
+commit): building them once and restoring them takes a test's setup from about a
+second to a few milliseconds, and each test still starts from exactly that state.
+
+- SQLite: the database file is copied.
+- PostgreSQL: every table's rows are copied into a schema of their own
+  (``SAVED_SCHEMA``) and back, in the server, with each id sequence's position.
+- Both: the app's folders (uploads, the local search index) are copied.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+SAVED_SCHEMA = "bazaar_saved_state"
+# The app fixture's folders under the test's tmp_path (tests/conftest.py app_config).
+FOLDERS = ("uploads", "search-index")
+
+
+@dataclass
+class SavedState:
+    folder: Path  # the saved database file (SQLite) and app folders
+    # PostgreSQL: table -> the columns to copy back (a generated column can't be
+    # written), parents before children.
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    sequences: dict[str, int | None] = field(default_factory=dict)  # name -> last value
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(make_url(url).database)
+
+
+def save_state(database_url: str, app_folder: Path, saved_folder: Path) -> SavedState:
+    """Save what ``database_url`` and ``app_folder``'s folders hold now."""
+    state = SavedState(saved_folder)
+    saved_folder.mkdir(parents=True, exist_ok=True)
+    for name in FOLDERS:
+        if (app_folder / name).exists():
+            shutil.copytree(app_folder / name, saved_folder / name)
+    if database_url.startswith("sqlite"):
+        shutil.copy(_sqlite_path(database_url), saved_folder / "bazaar.db")
+        return state
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SAVED_SCHEMA} CASCADE; "
+                          f"CREATE SCHEMA {SAVED_SCHEMA}"))
+        for table, column in conn.execute(text(
+                "SELECT c.relname, a.attname FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0 "
+                "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY c.relname, a.attnum")):
+            if table != "alembic_version":  # the migrations' own; never emptied
+                state.columns.setdefault(table, []).append(column)
+        order = {table.name: position
+                 for position, table in enumerate(SQLModel.metadata.sorted_tables)}
+        state.columns = dict(sorted(state.columns.items(),
+                                    key=lambda item: (order.get(item[0], len(order)), item[0])))
+        conn.execute(text("; ".join(
+            f'CREATE TABLE {SAVED_SCHEMA}."{table}" AS TABLE "{table}"'
+            for table in state.columns)))
+        for name, last_value, is_called in conn.execute(text(
+                "SELECT sequencename, last_value, last_value IS NOT NULL FROM pg_sequences "
+                "WHERE schemaname = current_schema()")):
+            state.sequences[name] = last_value if is_called else None
+    engine.dispose()
+    return state
+
+
+def restore_state(state: SavedState, database_url: str, app_folder: Path) -> None:
+    """Put the saved state back into ``database_url`` (PostgreSQL: emptied already, as
+    tests/conftest.py ``empty_postgres`` leaves it) and ``app_folder``."""
+    for name in FOLDERS:
+        if (state.folder / name).exists():
+            shutil.copytree(state.folder / name, app_folder / name, dirs_exist_ok=True)
+    if database_url.startswith("sqlite"):
+        shutil.copy(state.folder / "bazaar.db", _sqlite_path(database_url))
+        return
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM catalog_version"))  # empty_postgres seeds it
+        statements = []
+        for table, columns in state.columns.items():
+            names = ", ".join(f'"{column}"' for column in columns)
+            statements.append(f'INSERT INTO "{table}" ({names}) '
+                              f'SELECT {names} FROM {SAVED_SCHEMA}."{table}"')
+        statements += [f"SELECT setval('\"{name}\"', {value}, true)"
+                       for name, value in state.sequences.items() if value is not None]
+        conn.execute(text("; ".join(statements)))
+    engine.dispose()
+
+
+def forget_state(state: SavedState, database_url: str) -> None:
+    """Drop the saved rows (PostgreSQL; the saved folder goes with pytest's tmp_path)."""
+    if database_url.startswith("sqlite"):
+        return
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SAVED_SCHEMA} CASCADE"))
+    engine.dispose()
