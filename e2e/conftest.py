@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,11 +59,10 @@ class LiveServer(str):
                               env=self.env, check=True, capture_output=True, text=True)
 
 
-def _start_server(workdir: Path, opensearch: bool = True):
-    """Start gunicorn on a fresh SQLite database with the demo catalog; yields the
-    ``LiveServer`` and stops the server afterwards. ``opensearch=False``: the
-    embedded search index only, as ``scripts/run`` gives a newcomer."""
-    env = {
+def _server_env(workdir: Path) -> dict:
+    """A Bazaar's environment on the SQLite database and uploads in ``workdir``; its
+    local search index goes beside the database (``SEARCH_INDEX_DIR``'s default)."""
+    return {
         **os.environ,
         "BAZAAR_ENV": "local",
         "SECRET_KEY": "e2e-secret-key",
@@ -73,6 +73,28 @@ def _start_server(workdir: Path, opensearch: bool = True):
         # As in production: web processes only enqueue, a worker process sends.
         "BACKGROUND_WORK": "worker",
     }
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(tmp_path_factory) -> Path:
+    """A folder with the demo catalog made as ``scripts/run`` makes it (``flask db
+    upgrade`` and ``flask demo load``: its database, local search index and
+    screenshots), made once and copied for each live server: making it takes about
+    7 seconds, and the journeys start seven servers."""
+    folder = tmp_path_factory.mktemp("demo-catalog")
+    env = {key: value for key, value in _server_env(folder).items()
+           if key not in ("OPENSEARCH_URL", "OPENSEARCH_INDEX")}
+    _flask(env, "db", "upgrade")
+    _flask(env, "demo", "load")
+    return folder
+
+
+def _start_server(workdir: Path, demo: Path, opensearch: bool = True):
+    """Start gunicorn on a copy of the ``demo`` catalog; yields the ``LiveServer`` and
+    stops the server afterwards. ``opensearch=False``: the embedded search index
+    only, as ``scripts/run`` gives a newcomer."""
+    shutil.copytree(demo, workdir, dirs_exist_ok=True)
+    env = _server_env(workdir)
     port = _free_port()
     smtp = os.environ.get("BAZAAR_TEST_MAIL_SMTP")
     if smtp:
@@ -91,8 +113,9 @@ def _start_server(workdir: Path, opensearch: bool = True):
     elif opensearch and os.environ.get("CI", "").lower() == "true":
         pytest.fail("CI=true but BAZAAR_TEST_OPENSEARCH_URL is not set: the journeys must "
                     "search through OpenSearch.")
-    _flask(env, "db", "upgrade")
-    _flask(env, "demo", "load")
+    if opensearch_url:
+        # The copied catalog's local index is already filled; OpenSearch's is new.
+        _flask(env, "search", "reindex", "--target", "opensearch")
     log = open(workdir / "gunicorn.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:app"],
@@ -125,23 +148,24 @@ def _start_server(workdir: Path, opensearch: bool = True):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_server(tmp_path_factory, demo_catalog):
     """Base URL of a gunicorn-served Bazaar with the demo catalog, shared by the journeys."""
-    yield from _start_server(tmp_path_factory.mktemp("live"))
+    yield from _start_server(tmp_path_factory.mktemp("live"), demo_catalog)
 
 
 @pytest.fixture(scope="module")
-def own_live_server(tmp_path_factory):
+def own_live_server(tmp_path_factory, demo_catalog):
     """A Bazaar of the module's own, for a journey that changes the catalog for
     everyone (the prune job delists apps other journeys rely on)."""
-    yield from _start_server(tmp_path_factory.mktemp("own-live"))
+    yield from _start_server(tmp_path_factory.mktemp("own-live"), demo_catalog)
 
 
 @pytest.fixture(scope="module")
-def embedded_live_server(tmp_path_factory):
+def embedded_live_server(tmp_path_factory, demo_catalog):
     """A Bazaar searching its embedded index only (no OpenSearch): the default a
     newcomer runs with ``scripts/run``."""
-    yield from _start_server(tmp_path_factory.mktemp("embedded-live"), opensearch=False)
+    yield from _start_server(tmp_path_factory.mktemp("embedded-live"), demo_catalog,
+                             opensearch=False)
 
 
 @pytest.fixture
