@@ -14,7 +14,12 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from e2e.conftest import AXE_FAILING_IMPACTS, axe_violations, sign_in
+from e2e.conftest import (
+    AXE_FAILING_IMPACTS,
+    axe_violations,
+    load_axe_on_every_page,
+    sign_in,
+)
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -215,6 +220,7 @@ def test_every_page_of_every_role_passes_axe_and_fits_a_phone(browser, own_live_
     for label, email in ROLES:
         context = browser.new_context(base_url=own_live_server, viewport=DESKTOP)
         context.set_default_timeout(15_000)
+        load_axe_on_every_page(context)
         page = context.new_page()
         if email:
             sign_in(page, email)

@@ -125,3 +125,24 @@ def test_the_partners_preview_card_says_from_the_cheapest_plan_as_they_type(
     expect(card_price).to_have_text("From $79.00 / month")
     check_accessibility(page)
     context.close()
+
+
+def test_what_the_partner_typed_before_the_preview_script_ran_is_previewed(
+        browser, embedded_live_server):
+    """On a slow page the partner may type before the preview's script has run: once it
+    runs, the card shows what was typed (its input events were missed)."""
+    context = browser.new_context(base_url=embedded_live_server, viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, "partner@example.com")
+    page.goto("/partner/")
+    edit = page.get_by_role("link", name=f"Edit {APP}", exact=True).first.get_attribute("href")
+    held = []
+    page.route(re.compile(r"/js/partner-listing-preview\.js"), lambda route: held.append(route))
+    page.goto(edit, wait_until="commit")  # the script is held back
+    page.get_by_label("Monthly price").fill("9")
+    card_price = page.locator("#listing-preview .card-price [data-preview='price']")
+    expect(card_price).to_have_text("From $29.00 / month")  # the server's preview
+    held[0].continue_()
+    expect(card_price).to_have_text("From $9.00 / month")
+    context.close()

@@ -1,9 +1,10 @@
 """What a test's database and folders hold, saved once and put back before each test.
 
-For a module whose every test starts from the same many objects
-(tests/functional/test_authorization_matrix.py: about forty, each saved with its own
-commit): building them once and restoring them takes a test's setup from about a
-second to a few milliseconds, and each test still starts from exactly that state.
+For a module whose every test starts from the same objects, each saved with its own
+commit (which also writes the local search index): ``built_once(build)`` gives the
+module fixtures that build them once per database and restore them before each test.
+The authorization matrix's forty objects took a test's setup from about a second to
+a few milliseconds; each test still starts from exactly that state.
 
 - SQLite: the database file is copied.
 - PostgreSQL: every table's rows are copied into a schema of their own
@@ -14,9 +15,11 @@ second to a few milliseconds, and each test still starts from exactly that state
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -107,3 +110,35 @@ def forget_state(state: SavedState, database_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SAVED_SCHEMA} CASCADE"))
     engine.dispose()
+
+
+def built_once(build: Callable) -> tuple:
+    """Fixtures for a module whose tests start from what ``build(app, db)`` makes:
+    ``saved_world`` (``build``'s result, which must not be database objects: ids, slugs,
+    keys) and ``database_url`` (each test's database and folders, restored to that
+    state when the test uses the module's ``world`` fixture, else empty as usual).
+    Assign both at the module's top level; ``world`` reads ``saved_world`` and loads
+    the objects it names from the test's ``db``."""
+    from tests.conftest import empty_database, made_app, session_on
+
+    @pytest.fixture(scope="module", name="saved_world")
+    def saved_world(db_backend, tmp_path_factory, request):
+        folder = tmp_path_factory.mktemp("built-once")
+        url = empty_database(db_backend, folder, request)
+        with made_app(url, folder, {}) as app, session_on(app) as db:
+            result = build(app, db)
+        state = save_state(url, folder, folder / "saved")
+        yield result, state
+        forget_state(state, url)
+
+    @pytest.fixture(name="database_url")
+    def database_url(db_backend, tmp_path, request):
+        # Built (on PostgreSQL: in this process's database) before it is emptied.
+        saved = request.getfixturevalue("saved_world") if "world" in request.fixturenames \
+            else None
+        url = empty_database(db_backend, tmp_path, request)
+        if saved:
+            restore_state(saved[1], url, tmp_path)
+        return url
+
+    return saved_world, database_url

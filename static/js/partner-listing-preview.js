@@ -75,11 +75,28 @@
     }
   }
 
+  // Whether anything was typed or chosen before this script ran (a slow page): the
+  // server's preview shows the form as it was sent.
+  function edited(form) {
+    return Array.prototype.some.call(form.elements, function (field) {
+      if (field.options) {
+        return Array.prototype.some.call(field.options, function (option) {
+          return option.selected !== option.defaultSelected;
+        });
+      }
+      if (field.type === "checkbox" || field.type === "radio") {
+        return field.checked !== field.defaultChecked;
+      }
+      return "defaultValue" in field && field.value !== field.defaultValue;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var preview = document.querySelector("[data-listing-preview]");
     var form = document.getElementById("name") && document.getElementById("name").form;
     if (!preview || !form) { return; }
     form.addEventListener("input", function () { update(preview); });
     form.addEventListener("change", function () { update(preview); });
+    if (edited(form)) { update(preview); }
   });
 })();

@@ -22,8 +22,7 @@ from listings.plans import ListingPlan
 from mail.compose import queue_mail
 from search.models import SynonymRule
 from tests import factories
-from tests.conftest import empty_database, made_app, session_on
-from tests.saved_state import forget_state, restore_state, save_state
+from tests.saved_state import built_once
 
 ROLES = ["visitor", "customer", "owner", "other_partner", "editor", "admin"]
 
@@ -223,31 +222,6 @@ MATRIX = {
 }
 
 
-@pytest.fixture(scope="module")
-def saved_world(db_backend, tmp_path_factory, request):
-    """The world, built once per database for the whole module and saved
-    (tests/saved_state.py): each test starts from it, as if it had built it itself."""
-    folder = tmp_path_factory.mktemp("world")
-    url = empty_database(db_backend, folder, request)
-    with made_app(url, folder, {}) as app, session_on(app) as db:
-        world = build_world(app, db)
-    state = save_state(url, folder, folder / "saved")
-    yield world, state
-    forget_state(state, url)
-
-
-@pytest.fixture
-def database_url(db_backend, tmp_path, request, saved_world):
-    url = empty_database(db_backend, tmp_path, request)
-    restore_state(saved_world[1], url, tmp_path)
-    return url
-
-
-@pytest.fixture
-def world(saved_world):
-    return saved_world[0]
-
-
 def build_world(app, db) -> tuple[dict[str, str], dict]:
     """One partner's catalog objects, and a user for every role: each role's email,
     and the ids, slugs and tokens the routes take."""
@@ -320,6 +294,14 @@ def build_world(app, db) -> tuple[dict[str, str], dict]:
         "plan_id": plan.id, "sitemap_part": 1,
     }
     return {role: user.email for role, user in users.items()}, refs
+
+
+saved_world, database_url = built_once(build_world)
+
+
+@pytest.fixture
+def world(saved_world):
+    return saved_world[0]
 
 
 def outcome(response) -> str:

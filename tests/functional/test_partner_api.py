@@ -16,21 +16,22 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlmodel import select
 
-from accounts.models import Role
+from accounts.models import Role, User, Workspace
 from api.models import ApiKey
 from api.openapi import openapi_document
 from core.db import utcnow
-from installs.models import InstallToken
+from installs.models import Install, InstallToken
 from installs.tokens import issue_install_token
-from listings.models import Partner
+from listings.models import Listing, Partner
 from tests import factories
+from tests.saved_state import built_once
 
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def world(db):
-    """A listing with an API key, its partner member, and an install of the listing."""
+def build_world(app, db) -> dict:
+    """A listing with an API key, its partner member, and an install of the listing:
+    their ids, and the key as the partner got it."""
     listing = factories.make_listing(db, scopes=[
         {"scope": "contacts:read", "justification": "To show contact names."},
         {"scope": "deals:write", "justification": "To update deals."},
@@ -41,8 +42,22 @@ def world(db):
     customer = factories.make_user(db)
     workspace = factories.make_workspace(db, customer, name="Acme Sales")
     install = factories.make_install(db, workspace, listing)
-    return SimpleNamespace(listing=listing, owner=owner, key=key, plaintext=plaintext,
-                           customer=customer, workspace=workspace, install=install)
+    return {"listing": listing.id, "owner": owner.id, "key": key.id, "plaintext": plaintext,
+            "customer": customer.id, "workspace": workspace.id, "install": install.id}
+
+
+saved_world, database_url = built_once(build_world)
+
+
+@pytest.fixture
+def world(db, saved_world):
+    """The world's objects, loaded in the test's session."""
+    ids = saved_world[0]
+    return SimpleNamespace(
+        listing=db.get(Listing, ids["listing"]), owner=db.get(User, ids["owner"]),
+        key=db.get(ApiKey, ids["key"]), plaintext=ids["plaintext"],
+        customer=db.get(User, ids["customer"]), workspace=db.get(Workspace, ids["workspace"]),
+        install=db.get(Install, ids["install"]))
 
 
 def auth(plaintext: str) -> dict:

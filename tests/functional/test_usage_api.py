@@ -10,19 +10,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import func, select
 
-from accounts.models import Role
+from accounts.models import Role, Workspace
+from api.models import ApiKey
 from billing.models import UsageEvent, UsageStatus
 from core.db import utcnow
-from listings.models import Partner
+from installs.models import Install
+from listings.models import Listing, Partner
 from tests import factories
+from tests.saved_state import built_once
 
 PROBLEM = "application/problem+json"
 URL = "/api/v1/usage"
 
 
-@pytest.fixture
-def world(db):
-    """A usage-priced listing with a key, and an install of it made 40 days ago."""
+def build_world(app, db) -> dict:
+    """A usage-priced listing with a key, and an install of it made 40 days ago: their
+    ids, and the key as the partner got it."""
     listing = factories.make_usage_listing(db)
     owner = factories.make_user(db, Role.PARTNER, partner=db.get(Partner, listing.partner_id))
     key, plaintext = factories.make_api_key(db, listing, created_by=owner)
@@ -30,8 +33,21 @@ def world(db):
     install = factories.make_install(db, workspace, listing)
     install.created_at = utcnow() - timedelta(days=40)
     factories.save(db, install)
-    return SimpleNamespace(listing=listing, key=key, plaintext=plaintext, install=install,
-                           workspace=workspace)
+    return {"listing": listing.id, "key": key.id, "plaintext": plaintext,
+            "install": install.id, "workspace": workspace.id}
+
+
+saved_world, database_url = built_once(build_world)
+
+
+@pytest.fixture
+def world(db, saved_world):
+    """The world's objects, loaded in the test's session."""
+    ids = saved_world[0]
+    return SimpleNamespace(
+        listing=db.get(Listing, ids["listing"]), key=db.get(ApiKey, ids["key"]),
+        plaintext=ids["plaintext"], install=db.get(Install, ids["install"]),
+        workspace=db.get(Workspace, ids["workspace"]))
 
 
 def auth(plaintext: str) -> dict:
