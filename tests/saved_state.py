@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -142,3 +143,10 @@ def built_once(build: Callable) -> tuple:
         return url
 
     return saved_world, database_url
+
+
+def loaded(db, saved: dict, models: dict[str, type]) -> SimpleNamespace:
+    """A ``built_once`` world as objects of the test's session: each name in ``models``
+    loaded by the id saved under it, the other values (an API key's plaintext) as saved."""
+    return SimpleNamespace(**{name: db.get(models[name], value) if name in models else value
+                              for name, value in saved.items()})

@@ -10,7 +10,6 @@ import re
 import textwrap
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -24,7 +23,7 @@ from installs.models import Install, InstallToken
 from installs.tokens import issue_install_token
 from listings.models import Listing, Partner
 from tests import factories
-from tests.saved_state import built_once
+from tests.saved_state import built_once, loaded
 
 PROBLEM = "application/problem+json"
 
@@ -51,13 +50,9 @@ saved_world, database_url = built_once(build_world)
 
 @pytest.fixture
 def world(db, saved_world):
-    """The world's objects, loaded in the test's session."""
-    ids = saved_world[0]
-    return SimpleNamespace(
-        listing=db.get(Listing, ids["listing"]), owner=db.get(User, ids["owner"]),
-        key=db.get(ApiKey, ids["key"]), plaintext=ids["plaintext"],
-        customer=db.get(User, ids["customer"]), workspace=db.get(Workspace, ids["workspace"]),
-        install=db.get(Install, ids["install"]))
+    return loaded(db, saved_world[0], {"listing": Listing, "owner": User, "key": ApiKey,
+                                       "customer": User, "workspace": Workspace,
+                                       "install": Install})
 
 
 def auth(plaintext: str) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,7 @@ from core.db import utcnow
 from installs.models import Install
 from listings.models import Listing, Partner
 from tests import factories
-from tests.saved_state import built_once
+from tests.saved_state import built_once, loaded
 
 PROBLEM = "application/problem+json"
 URL = "/api/v1/usage"
@@ -42,12 +41,8 @@ saved_world, database_url = built_once(build_world)
 
 @pytest.fixture
 def world(db, saved_world):
-    """The world's objects, loaded in the test's session."""
-    ids = saved_world[0]
-    return SimpleNamespace(
-        listing=db.get(Listing, ids["listing"]), key=db.get(ApiKey, ids["key"]),
-        plaintext=ids["plaintext"], install=db.get(Install, ids["install"]),
-        workspace=db.get(Workspace, ids["workspace"]))
+    return loaded(db, saved_world[0], {"listing": Listing, "key": ApiKey, "install": Install,
+                                       "workspace": Workspace})
 
 
 def auth(plaintext: str) -> dict:
