@@ -67,7 +67,7 @@ def pytest_configure(config):
 
 
 # tests/<folder>: run order (see pytest_collection_modifyitems).
-RUN_ORDER = {"reliability": 0, "integration": 1, "functional": 2, "contract": 3}
+RUN_ORDER = {"reliability": 0, "integration": 1, "contract": 2, "functional": 3}
 
 
 def pytest_collection_modifyitems(config, items):
