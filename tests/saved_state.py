@@ -6,10 +6,10 @@ module fixtures that build them once per database and restore them before each t
 The authorization matrix's forty objects took a test's setup from about a second to
 a few milliseconds; each test still starts from exactly that state.
 
-- SQLite: the database file is copied.
+- The app's folder is copied: uploads, the local search index and, on SQLite, the
+  database file (tests/conftest.py puts all three in it).
 - PostgreSQL: every table's rows are copied into a schema of their own
   (``SAVED_SCHEMA``) and back, in the server, with each id sequence's position.
-- Both: the app's folders (uploads, the local search index) are copied.
 """
 
 from __future__ import annotations
@@ -22,36 +22,27 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 SAVED_SCHEMA = "bazaar_saved_state"
-# The app fixture's folders under the test's tmp_path (tests/conftest.py app_config).
-FOLDERS = ("uploads", "search-index")
 
 
 @dataclass
 class SavedState:
-    folder: Path  # the saved database file (SQLite) and app folders
+    folder: Path  # the copy of the app's folder
     # PostgreSQL: table -> the columns to copy back (a generated column can't be
     # written), parents before children.
     columns: dict[str, list[str]] = field(default_factory=dict)
-    sequences: dict[str, int | None] = field(default_factory=dict)  # name -> last value
-
-
-def _sqlite_path(url: str) -> Path:
-    return Path(make_url(url).database)
+    # name -> last value, None for one never used (left as empty_postgres sets it)
+    sequences: dict[str, int | None] = field(default_factory=dict)
 
 
 def save_state(database_url: str, app_folder: Path, saved_folder: Path) -> SavedState:
-    """Save what ``database_url`` and ``app_folder``'s folders hold now."""
+    """Save what ``database_url`` and ``app_folder`` hold now (``saved_folder`` must
+    not exist yet, nor be inside ``app_folder``)."""
+    shutil.copytree(app_folder, saved_folder)
     state = SavedState(saved_folder)
-    saved_folder.mkdir(parents=True, exist_ok=True)
-    for name in FOLDERS:
-        if (app_folder / name).exists():
-            shutil.copytree(app_folder / name, saved_folder / name)
     if database_url.startswith("sqlite"):
-        shutil.copy(_sqlite_path(database_url), saved_folder / "bazaar.db")
         return state
     engine = create_engine(database_url)
     with engine.begin() as conn:
@@ -72,10 +63,9 @@ def save_state(database_url: str, app_folder: Path, saved_folder: Path) -> Saved
         conn.execute(text("; ".join(
             f'CREATE TABLE {SAVED_SCHEMA}."{table}" AS TABLE "{table}"'
             for table in state.columns)))
-        for name, last_value, is_called in conn.execute(text(
-                "SELECT sequencename, last_value, last_value IS NOT NULL FROM pg_sequences "
-                "WHERE schemaname = current_schema()")):
-            state.sequences[name] = last_value if is_called else None
+        state.sequences = dict(conn.execute(text(
+            "SELECT sequencename, last_value FROM pg_sequences "
+            "WHERE schemaname = current_schema()")).all())
     engine.dispose()
     return state
 
@@ -83,11 +73,8 @@ def save_state(database_url: str, app_folder: Path, saved_folder: Path) -> Saved
 def restore_state(state: SavedState, database_url: str, app_folder: Path) -> None:
     """Put the saved state back into ``database_url`` (PostgreSQL: emptied already, as
     tests/conftest.py ``empty_postgres`` leaves it) and ``app_folder``."""
-    for name in FOLDERS:
-        if (state.folder / name).exists():
-            shutil.copytree(state.folder / name, app_folder / name, dirs_exist_ok=True)
+    shutil.copytree(state.folder, app_folder, dirs_exist_ok=True)
     if database_url.startswith("sqlite"):
-        shutil.copy(state.folder / "bazaar.db", _sqlite_path(database_url))
         return
     engine = create_engine(database_url)
     with engine.begin() as conn:
@@ -128,7 +115,7 @@ def built_once(build: Callable) -> tuple:
         url = empty_database(db_backend, folder, request)
         with made_app(url, folder, {}) as app, session_on(app) as db:
             result = build(app, db)
-        state = save_state(url, folder, folder / "saved")
+        state = save_state(url, folder, tmp_path_factory.mktemp("built-once-saved") / "copy")
         yield result, state
         forget_state(state, url)
 
