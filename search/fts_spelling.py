@@ -50,6 +50,10 @@ POPULAR_EDITS = 1
 # the longest word split (each way of splitting it is counted).
 MIN_SPLIT_PART = 2
 MAX_SPLIT_LENGTH = 20
+# A word split in three ("openstreetmaps": "open street maps") keeps three letters a
+# part: a large catalog has so many two-letter words ("js", "go", "to") that three
+# parts, two of them that short, would split nearly any word in no listing.
+MIN_THREE_WAY_PART = 3
 
 
 def max_edits(word: str) -> int:
@@ -60,26 +64,45 @@ def max_edits(word: str) -> int:
     return 1 if len(word) <= 5 else 2
 
 
-def splits(word: str) -> list[tuple[str, str]]:
+def splits(word: str, parts: int = 2) -> list[tuple[str, ...]]:
     """The ways ``word`` is two words of at least ``MIN_SPLIT_PART`` letters run
-    together ("vuejs": "vu ejs", "vue js"), for ``listed_words_run_together``; none
-    past ``MAX_SPLIT_LENGTH`` letters."""
-    if not 2 * MIN_SPLIT_PART <= len(word) <= MAX_SPLIT_LENGTH or word.isdigit():
+    together ("vuejs": "vu ejs", "vue js"), or with ``parts=3`` three words of at
+    least ``MIN_THREE_WAY_PART``, for ``best_split``; none past ``MAX_SPLIT_LENGTH``
+    letters."""
+    shortest = MIN_SPLIT_PART if parts == 2 else MIN_THREE_WAY_PART
+    if not parts * shortest <= len(word) <= MAX_SPLIT_LENGTH or word.isdigit():
         return []
-    return [(word[:n], word[n:]) for n in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1)]
+    ends = range(shortest, len(word) - shortest + 1)
+    if parts == 2:
+        return [(word[:n], word[n:]) for n in ends]
+    return [(word[:n], word[n:m], word[m:]) for n in ends for m in ends if m - n >= shortest]
 
 
-def best_split(word: str, counted: Callable[[str], int]) -> tuple[str, str] | None:
-    """``word`` as two words apart (("tool", "box") for "toolbox"), both of which
-    some listings have (``counted``: how many), the rarer of the two as common as
-    can be; None when no split has both."""
-    best, kept = 0, None
-    for first, second in splits(word):
-        listed = counted(first)
-        common = min(listed, counted(second)) if listed else 0  # the second only if need be
-        if common and common >= best:  # among equals, the longer first word
-            best, kept = common, (first, second)
-    return kept
+def best_split(word: str, counted: Callable[[str], int]) -> tuple[str, ...] | None:
+    """``word`` as words apart (("tool", "box") for "toolbox"), each of which some
+    listings have (``counted``: how many, asked once a part), the rarest of them as
+    common as can be; two words if any two will do, else three ("open", "street",
+    "maps"); None when no split has every word listed."""
+    known: dict[str, int] = {}
+
+    def listed(part: str) -> int:
+        if part not in known:
+            known[part] = counted(part)
+        return known[part]
+
+    for parts in (2, 3):
+        best, kept = 0, None
+        for split in splits(word, parts):
+            common = 0
+            for part in split:  # the later parts only if need be
+                common = listed(part) if not common else min(common, listed(part))
+                if not common:
+                    break
+            if common and common >= best:  # among equals, the longer first word
+                best, kept = common, split
+        if kept:
+            return kept
+    return None
 
 
 class IndexWords(Protocol):
@@ -145,10 +168,11 @@ class SqlIndexWords:
 
 
 def listed_words_run_together(index: IndexWords, word: str,
-                              typing: bool = False) -> tuple[str, str] | None:
-    """``word``, in no listing, as two words some listings have run together
-    ("toolbox": "tool box", "vuejs": "vue js"): what a name written apart is typed
-    as. Not while ``typing`` a word that starts a word of some name ("toolb")."""
+                              typing: bool = False) -> tuple[str, ...] | None:
+    """``word``, in no listing, as two (or three) words some listings have run
+    together ("toolbox": "tool box", "vuejs": "vue js", "openstreetmaps": "open street
+    maps"): what a name written apart is typed as. Not while ``typing`` a word that
+    starts a word of some name ("toolb")."""
     if not splits(word) or index.count(word, 1) or (typing and index.name_starts(word)):
         return None
     return best_split(word, lambda part: index.count(part, COUNT_CAP))

@@ -440,10 +440,13 @@ class OpenSearchBackend:
 
     def _apart(self, query: SearchQuery, plan: QueryPlan, result: SearchResult,
                typing: str | None) -> SearchResult:
-        """``result``, or, when it finds more, the search again with each word no
-        listing has that is two words some listings have run together also matched
-        by them apart ("toolbox": "tool box"), as the embedded indexes do; counted in
-        one small request, asked only when nothing else corrected the text."""
+        """The search again with each word no listing has that is two (or three)
+        words some listings have run together also matched by them apart ("toolbox":
+        "tool box"), as the embedded indexes do, unless it finds fewer than ``result``
+        (then ``result``); counted in one small request, asked only when nothing else
+        corrected the text. Finding as many is enough: the words apart only add a way
+        to match, and rank what they match ("openstreetmaps export": the app named
+        "Open Street Maps Export" above one that only exports)."""
         words = [fold(term.single_word) for term in plan.terms
                  if term.single_word and term.single_word != typing]
         words = [word for word in words if spelling.splits(word)]
@@ -456,7 +459,7 @@ class OpenSearchBackend:
         wider, _ = self._run(query, plan.with_terms([
             term.with_alternative(apart[fold(term.single_word)])
             if fold(term.single_word or "") in apart else term for term in plan.terms]))
-        return wider if wider is not None and wider.total > result.total else result
+        return wider if wider is not None and wider.total >= result.total else result
 
     def _typing_and_typos(self, plan: QueryPlan, response: dict, fixes: dict[str, str]
                           ) -> tuple[str | None, dict[str, str], bool]:

@@ -173,15 +173,17 @@ def counts_body(words: Sequence[str]) -> dict:
 
 
 def apart_counts_body(words: Sequence[str]) -> dict:
-    """A ``counts_body`` for ``words`` and every part they split into
-    (``fts_spelling.splits``), for ``words_apart``."""
-    return counts_body(sorted({*words, *(part for word in words
-                                          for split in splits(word) for part in split)}))
+    """A ``counts_body`` for ``words`` and every part they split into, in two and
+    in three (``fts_spelling.splits``), for ``words_apart``."""
+    return counts_body(sorted({*words, *(part for word in words for parts in (2, 3)
+                                          for split in splits(word, parts)
+                                          for part in split)}))
 
 
-def words_apart(words: Sequence[str], counted: dict) -> dict[str, tuple[str, str]]:
+def words_apart(words: Sequence[str], counted: dict) -> dict[str, tuple[str, ...]]:
     """``{word: (first, second)}`` for the words no listing has that are two words
-    some listings have run together ("toolbox": "tool box"), by the embedded
+    (or, when no two are, three) some listings have run together ("toolbox": "tool
+    box", "openstreetmaps": "open street maps"), by the embedded
     indexes' rule (``fts_spelling.best_split``). ``counted``: the answer to
     ``apart_counts_body``."""
     found = _counted(counted)

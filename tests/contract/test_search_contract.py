@@ -710,6 +710,17 @@ def test_two_listed_words_typed_run_together_are_searched_for_apart(backend, typ
     assert result.corrected_text is None and result.did_you_mean is None
 
 
+@pytest.mark.parametrize("typed", ["openstreetmaps", "openstreetmaps export"])
+def test_three_listed_words_typed_run_together_are_searched_for_apart(backend, typed):
+    # No two words some listings have make "openstreetmaps": three do.
+    load(backend, doc("Open Street Maps Export", tagline="Your stores on a map"),
+         doc("Street Team", tagline="Promoters"), doc("Open Hours", tagline="Opening times"),
+         doc("Maps Embed", tagline="Embed maps"), doc("Export Hub", tagline="Export orders"))
+    result = backend.search(SearchQuery(text=typed))
+    assert names(result)[0] == "Open Street Maps Export"
+    assert result.corrected_text is None and result.did_you_mean is None
+
+
 def test_a_word_is_not_split_into_words_no_listing_has(backend):
     load(backend, doc("Tool Box", tagline="Handy tools"), doc("Ledger", tagline="Accounts"))
     result = backend.search(SearchQuery(text="toolzbax"))
