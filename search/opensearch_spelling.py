@@ -182,8 +182,8 @@ def apart_counts_body(words: Sequence[str]) -> dict:
 
 def words_apart(words: Sequence[str], counted: dict) -> dict[str, tuple[str, ...]]:
     """``{word: (first, second)}`` for the words no listing has that are two words
-    (or, when no two are, three) some listings have run together ("toolbox": "tool
-    box", "openstreetmaps": "open street maps"), by the embedded
+    some listings have run together ("toolbox": "tool box"), or ``(first, second,
+    third)`` when no two are and three are ("openstreetmaps"), by the embedded
     indexes' rule (``fts_spelling.best_split``). ``counted``: the answer to
     ``apart_counts_body``."""
     found = _counted(counted)

@@ -396,6 +396,9 @@ def test_agent_nouns_find_their_verbs_and_back(backend):
     ("picture", {"Snapshop", "Pixelwright"}),
     ("esignature", {"Inksign", "Penstroke"}),
     ("invoices", {"Billbox"}),
+    ("o365", {"Addin Works"}),
+    ("gsuite", {"Drive Keeper"}),
+    ("vscode", {"Snippet Pal"}),
 ])
 def test_the_synonym_list_finds_other_words_for_the_same_thing(backend, query, expected):
     load(backend,
@@ -407,7 +410,10 @@ def test_the_synonym_list_finds_other_words_for_the_same_thing(backend, query, e
          doc("Pixelwright", tagline="Image filters"),
          doc("Inksign", tagline="E-signature for contracts"),
          doc("Penstroke", tagline="Electronic signature workflows"),
-         doc("Billbox", tagline="Send a bill in seconds"))
+         doc("Billbox", tagline="Send a bill in seconds"),
+         doc("Addin Works", tagline="Add-ins for Microsoft 365"),
+         doc("Drive Keeper", tagline="Backups for Google Workspace"),
+         doc("Snippet Pal", tagline="Snippets for Visual Studio Code"))
     assert set(names(backend.search(SearchQuery(text=query)))) >= expected
 
 
