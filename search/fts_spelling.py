@@ -111,6 +111,10 @@ class IndexWords(Protocol):
     def count(self, word: str, cap: int) -> int:
         """How many listings have ``word`` (as the index matches it), up to ``cap``."""
 
+    def count_together(self, words: Sequence[str], cap: int) -> int:
+        """How many listings have every one of ``words`` (as the index matches
+        them), up to ``cap``."""
+
     def name_starts(self, word: str) -> bool:
         """Whether a word of some listing's name starts with ``word``."""
 
@@ -130,14 +134,19 @@ class SqlIndexWords:
         self.dialect = dialect
 
     def count(self, word: str, cap: int) -> int:
+        return self.count_together((word,), cap)
+
+    def count_together(self, words: Sequence[str], cap: int) -> int:
+        if not words:
+            return 0
         if self.dialect == "sqlite":
             sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :w "
                    "LIMIT :cap) found")
-            value = fts5_literal((word,))
+            value = " AND ".join(fts5_literal((word,)) for word in words)
         else:
             sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_documents "
                    "WHERE search_vector @@ to_tsquery('english', :w) LIMIT :cap) found")
-            value = tsquery_literal((word,))
+            value = " & ".join(tsquery_literal((word,)) for word in words)
         return self.conn.execute(sa.text(sql), {"w": value, "cap": cap}).scalar_one()
 
     def name_starts(self, word: str) -> bool:
@@ -176,6 +185,19 @@ def listed_words_run_together(index: IndexWords, word: str,
     if not splits(word) or index.count(word, 1) or (typing and index.name_starts(word)):
         return None
     return best_split(word, lambda part: index.count(part, COUNT_CAP))
+
+
+def meant_together(index: IndexWords, plan: QueryPlan, word: str, fixed: str) -> bool:
+    """Whether the text's words, as typed, are together in some listing, and in no
+    fewer than with ``word`` corrected to ``fixed``: then ``word`` is what was meant,
+    however rare ("fire alarm": a listing says both, none says "file alarm"). Asked
+    of a word some listings have, in a text of several words."""
+    words = plan.term_words()
+    if len(words) < 2 or not index.count(word, 1):
+        return False
+    as_typed = index.count_together(words, COUNT_CAP)
+    return bool(as_typed) and index.count_together(
+        [fixed if other == word else other for other in words], COUNT_CAP) <= as_typed
 
 
 class Vocabulary:
@@ -295,7 +317,8 @@ class Speller:
                 fixed = self.correction(index, word, rare_below, typing, names_the_query)
                 apart = (None if fixed or len(plan.terms) > MAX_JOINED_TERMS
                          else listed_words_run_together(index, word, typing))
-                if fixed and not self.part_of_a_listed_word(index, plan, term):
+                if (fixed and not self.part_of_a_listed_word(index, plan, term)
+                        and not meant_together(index, plan, word, fixed)):
                     term = term.with_corrections([fixed])
                     changed = True
                 elif apart:

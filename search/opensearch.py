@@ -339,7 +339,7 @@ class OpenSearchBackend:
         # text ("node js": "Node.js Monitor"); words no listing has still are.
         named = spelling.names_the_query(response)
         if not fixes and not named:
-            fixes = _unlisted(plan, self._popular_corrections(response, typing))
+            fixes = _unlisted(plan, self._popular_corrections(plan, response, typing))
         if not fixes and not self._few_found(query, plan, result):
             return result  # enough found
         missing = bool(fixes)
@@ -347,7 +347,7 @@ class OpenSearchBackend:
             # Few found: any word may be corrected now, the one being typed too.
             if plan.prefix and not typing and not asked:
                 typing = self._typing(plan.prefix)
-            fixes = _unlisted(plan, self._corrections(text, typing, missing_only=named))
+            fixes = _unlisted(plan, self._corrections(plan, text, typing, missing_only=named))
         fixes = self._parts_of_words_left_alone(plan, fixes)
         # The corrections join each word as alternatives: what the word as
         # typed finds (an unusual name, say) is kept; and
@@ -442,11 +442,9 @@ class OpenSearchBackend:
                typing: str | None) -> SearchResult:
         """The search again with each word no listing has that is two (or three)
         words some listings have run together also matched by them apart ("toolbox":
-        "tool box"), as the embedded indexes do, unless it finds fewer than ``result``
-        (then ``result``); counted in one small request, asked only when nothing else
-        corrected the text. Finding as many is enough: the words apart only add a way
-        to match, and rank what they match ("openstreetmaps export": the app named
-        "Open Street Maps Export" above one that only exports)."""
+        "tool box"), as the embedded indexes do, unless it finds fewer than ``result``;
+        counted in one small request, asked only when nothing else corrected the text.
+        As many is enough: the words apart rank what they match first."""
         words = [fold(term.single_word) for term in plan.terms
                  if term.single_word and term.single_word != typing]
         words = [word for word in words if spelling.splits(word)]
@@ -502,7 +500,8 @@ class OpenSearchBackend:
         found = self._search(spelling.stemmed_counts_body([], typing=word), "spelling")
         return word if spelling.starts_a_name(found or {}) else None
 
-    def _popular_corrections(self, response: dict, typing: str | None) -> dict[str, str]:
+    def _popular_corrections(self, plan: QueryPlan, response: dict,
+                             typing: str | None) -> dict[str, str]:
         """Rare words a far commoner word is near (``spelling.popular_corrections``),
         but not ``typing`` (the word being typed, which starts a name), counted in
         one small request, made only when the suggester found such a word."""
@@ -511,7 +510,16 @@ class OpenSearchBackend:
         if not rare:
             return {}
         counted = self._search(spelling.counts_body(list(rare)), "spelling")
-        return spelling.popular_corrections(rare, counted or {})
+        return self._not_meant_together(plan, spelling.popular_corrections(rare, counted or {}))
+
+    def _not_meant_together(self, plan: QueryPlan, fixes: dict[str, str]) -> dict[str, str]:
+        """``fixes`` of words some listings have, without those meant as typed
+        (``spelling.meant_together``): one small request, for a text of several words."""
+        words = [fold(word) for word in plan.term_words()]
+        if len(words) < 2 or not fixes:
+            return fixes
+        counted = self._search(spelling.together_counts_body(words, fixes), "spelling")
+        return spelling.meant_together(fixes, counted or {})
 
     def _typos_only(self, fixes: dict[str, str], typing: str | None) -> dict[str, str]:
         """``fixes`` of words no listing has as typed, without ``typing`` (the word
@@ -523,7 +531,7 @@ class OpenSearchBackend:
         found = self._search(spelling.stemmed_counts_body(list(fixes)), "spelling")
         return spelling.typos_only(fixes, found or {})
 
-    def _corrections(self, text: str, typing: str | None,
+    def _corrections(self, plan: QueryPlan, text: str, typing: str | None,
                      missing_only: bool = False) -> dict[str, str]:
         """Misspelt words of the text and their corrections: words in no
         listing first, then (unless ``missing_only``) rare words that a more
@@ -539,7 +547,8 @@ class OpenSearchBackend:
             else:
                 # A word in no listing was judged above ("nailed", found by its stem
                 # "nail", is no typo of "failed"): only rare words are left to this.
-                fixes = {word: fix for word, fix in fixes.items() if word not in missing}
+                fixes = self._not_meant_together(plan, {
+                    word: fix for word, fix in fixes.items() if word not in missing})
             fixes.pop(typing, None)
             if fixes:
                 return fixes

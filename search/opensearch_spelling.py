@@ -196,6 +196,36 @@ def words_apart(words: Sequence[str], counted: dict) -> dict[str, tuple[str, ...
     return apart
 
 
+def together_counts_body(words: Sequence[str], fixes: dict[str, str]) -> dict:
+    """A body that counts, of all listings, those a search for every one of
+    ``words`` matches (stemmed, with synonyms), and the same for ``words`` with
+    each word of ``fixes`` corrected, for ``meant_together``."""
+    def every(some: Sequence[str]) -> dict:
+        return {"bool": {"filter": [{"multi_match": {"query": word, "fields": TEXT_FIELDS}}
+                                    for word in some]}}
+
+    filters = {_TOGETHER: every(words)}
+    for word, fix in fixes.items():
+        filters[word] = every([fix if other == word else other for other in words])
+    return _counts_body(filters)
+
+
+# The key of the count of every word as typed: a word never has a space.
+_TOGETHER = " together"
+
+
+def meant_together(fixes: dict[str, str], counted: dict) -> dict[str, str]:
+    """``fixes`` without the words the text has together with the others, as typed,
+    in no fewer listings than corrected (``counted``: the answer to
+    ``together_counts_body``): what was meant, however rare ("fire alarm": a listing
+    says both, none says "file alarm"; the embedded indexes'
+    ``fts_spelling.meant_together``)."""
+    found = _counted(counted)
+    as_typed = found.get(_TOGETHER, 0)
+    return {word: fix for word, fix in fixes.items()
+            if not as_typed or found.get(word, 0) > as_typed}
+
+
 def popular_corrections(rare: dict[str, dict], counted: dict) -> dict[str, str]:
     """``{word: a word near it}`` for words fewer than ``POPULAR_BELOW`` listings
     have, when the near word is in ``POPULAR_RATIO`` times as many (the same

@@ -583,8 +583,13 @@ class _IndexWords:
         self.searcher = searcher
 
     def count(self, word: str, cap: int) -> int:
-        query = self.backend.words_query((word,))
-        return 0 if query is None else min(self.searcher.search(query, 1).count, cap)
+        return self.count_together((word,), cap)
+
+    def count_together(self, words: Sequence[str], cap: int) -> int:
+        queries = [self.backend.words_query((word,)) for word in words]
+        if not queries or None in queries:
+            return 0
+        return min(self.searcher.search(_all(queries), 1).count, cap)
 
     def name_starts(self, word: str) -> bool:
         return self.searcher.search(self.backend.prefix_query(word), 1).count > 0

@@ -485,6 +485,20 @@ def test_a_typo_a_few_listings_share_is_still_corrected_to_the_common_word(backe
     assert "Sloppy" in names(result) and len(names(result)) == 13  # the word as typed stays
 
 
+@pytest.mark.parametrize("typed", ["fire alarm", "alarm fire"])
+def test_words_listings_have_together_are_not_corrected_apart(backend, typed):
+    # By the counts alone "fire" (two listings) is a typo of "file" (thirty, one edit
+    # away), as "calender" is of "calendar". But a listing says "fire alarm" and none
+    # says "file alarm": the words were meant as typed, together.
+    load(backend, doc("Blaze Watch", tagline="Fire alarm monitoring"),
+         doc("Drill Planner", tagline="Plan fire drills"),
+         *[doc(f"Filer {n}", tagline="Share a file with your team") for n in range(30)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None and result.did_you_mean is None
+    assert names(result)[0] == "Blaze Watch"
+    assert not any(name.startswith("Filer") for name in names(result))
+
+
 @pytest.mark.parametrize("typed", ["refer a friend rewards", "friend"])
 def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, typed):
     # "friend" (two listings) is two edits from "brien" (a partner with 25 apps): a
