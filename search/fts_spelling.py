@@ -106,10 +106,11 @@ def best_split(word: str, counted: Callable[[str], int]) -> tuple[str, ...] | No
 
 
 class IndexWords(Protocol):
-    """What spelling correction asks of an index."""
+    """What spelling correction asks of an index (subclassed for ``count``)."""
 
     def count(self, word: str, cap: int) -> int:
         """How many listings have ``word`` (as the index matches it), up to ``cap``."""
+        return self.count_together((word,), cap)
 
     def count_together(self, words: Sequence[str], cap: int) -> int:
         """How many listings have every one of ``words`` (as the index matches
@@ -126,15 +127,12 @@ class IndexWords(Protocol):
         """Every word the index holds (unstemmed)."""
 
 
-class SqlIndexWords:
+class SqlIndexWords(IndexWords):
     """The words of the database's full-text index (SQLite FTS5 or PostgreSQL)."""
 
     def __init__(self, conn: Connection, dialect: str):
         self.conn = conn
         self.dialect = dialect
-
-    def count(self, word: str, cap: int) -> int:
-        return self.count_together((word,), cap)
 
     def count_together(self, words: Sequence[str], cap: int) -> int:
         if not words:

@@ -27,7 +27,7 @@ from search import fts_text
 from search.analysis import QueryPlan, Synonyms
 from search.category_feedback import CATEGORY_VOTERS, category_shares, lift
 from search.correction import plan_of, run_plan
-from search.fts_spelling import Speller
+from search.fts_spelling import IndexWords, Speller
 from search.fts_text import MARK_END, MARK_START, WORD, mark, name_key, window, words_of
 from search.interfaces import (
     FacetValue,
@@ -575,30 +575,25 @@ class _Run:
                 hit.highlights[field] = mark(highlighted)
 
 
-class _IndexWords:
+class _IndexWords(IndexWords):
     """The local index's words, for spelling correction (``fts_spelling.IndexWords``)."""
 
     def __init__(self, backend: TantivyBackend, searcher: tantivy.Searcher):
         self.backend = backend
         self.searcher = searcher
 
-    def count(self, word: str, cap: int) -> int:
-        return self.count_together((word,), cap)
+    def _together(self, queries: list[Query | None]) -> int:
+        """The listings every one of ``queries`` matches (none if one matches nothing)."""
+        return 0 if not queries or None in queries else self.searcher.search(_all(queries), 1).count
 
     def count_together(self, words: Sequence[str], cap: int) -> int:
-        queries = [self.backend.words_query((word,)) for word in words]
-        if not queries or None in queries:
-            return 0
-        return min(self.searcher.search(_all(queries), 1).count, cap)
+        return min(self._together([self.backend.words_query((word,)) for word in words]), cap)
 
     def name_starts(self, word: str) -> bool:
         return self.searcher.search(self.backend.prefix_query(word), 1).count > 0
 
     def a_name_has(self, words: Sequence[str]) -> bool:
-        queries = [self.backend.name_word_query(word) for word in words]
-        if not queries or None in queries:
-            return False
-        return self.searcher.search(_all(queries), 1).count > 0
+        return self._together([self.backend.name_word_query(word) for word in words]) > 0
 
     def vocabulary(self) -> Iterable[str]:
         return (word for word, _ in self.searcher.terms_with_prefix("words", "")
