@@ -188,10 +188,10 @@ def listed_words_run_together(index: IndexWords, word: str,
 def meant_together(index: IndexWords, plan: QueryPlan, word: str, fixed: str) -> bool:
     """Whether the text's words, as typed, are together in some listing, and in no
     fewer than with ``word`` corrected to ``fixed``: then ``word`` is what was meant,
-    however rare ("fire alarm": a listing says both, none says "file alarm"). Asked
-    of a word some listings have, in a text of several words."""
+    however rare ("fire alarm": a listing says both, none says "file alarm"). Only
+    in a text of several words; never for a word in no listing (none has them all)."""
     words = plan.term_words()
-    if len(words) < 2 or not index.count(word, 1):
+    if len(words) < 2:
         return False
     as_typed = index.count_together(words, COUNT_CAP)
     return bool(as_typed) and index.count_together(
