@@ -9,8 +9,9 @@ candidates; the nearest wins, and among equally near ones one with the same
 first letter, then the word more listings use. The correction is then searched
 for instead of the word. A word some listings have is a real word, corrected
 only when a far commoner word is one edit from it (a typo several authors made:
-"calender"), and never when some listing's name has every word of the query (it
-asks for that app by name).
+"calender"), never when it is a common English word ("fire" beside "file":
+``search.common_words``), and never when some listing's name has every word of the
+query (it asks for that app by name).
 
 Edit distances come from rapidfuzz (optimal string alignment), over the
 vocabulary words of about the same length, held in memory per process.
@@ -31,6 +32,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy.engine import Connection
 
 from search.analysis import MAX_JOINED_TERMS, QueryPlan, Term
+from search.common_words import is_common_word
 from search.fts_text import fts5_literal, tsquery_literal
 
 MIN_CORRECTED_LENGTH = 4
@@ -256,14 +258,15 @@ class Speller:
         A word that fewer than ``rare_below`` listings have (by default: that
         none has) is corrected by a word more listings have; a word in fewer
         than ``POPULAR_BELOW`` listings, by a word ``POPULAR_RATIO`` times as
-        common. ``typing``: the word may be unfinished; it is left alone when it
+        common; never a common English word some listings have. ``typing``: the
+        word may be unfinished; it is left alone when it
         starts a word of some listing's name. ``names_the_query``: whether some
         listing's name has every word of the query (then a word some listings
         have is no typo: "node js" asks for "Node.js Monitor")."""
         if max_edits(word) == 0 or word.isdigit():
             return None
         found = index.count(word, max(rare_below, POPULAR_BELOW))
-        if found >= max(rare_below, POPULAR_BELOW):
+        if found >= max(rare_below, POPULAR_BELOW) or (found and is_common_word(word)):
             return None
         if found and names_the_query():
             return None

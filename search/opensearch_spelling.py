@@ -2,8 +2,9 @@
 for, and the corrections read from its answer. The same rules as the embedded
 indexes' (``search.fts_spelling``): words in no listing corrected within the edits
 their length allows, words a few listings have corrected by a far commoner one a
-single edit away, no correction for a word a search finds by its stem, for a word
-of a name asked for, or for a word the synonym list has. No I/O here.
+single edit away unless they are common English words, no correction for a word a
+search finds by its stem, for a word of a name asked for, or for a word the synonym
+list has. No I/O here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from rapidfuzz.distance import OSA
 
 from search.analysis import QueryPlan
+from search.common_words import is_common_word
 from search.fts_spelling import (
     POPULAR_BELOW,
     POPULAR_EDITS,
@@ -157,12 +159,14 @@ def starts_a_name(response: dict) -> bool:
 def rare_words(response: dict) -> dict[str, dict]:
     """``{word: its best suggestion}`` for the words the ``rare`` suggester found
     a more common word near (it only looks at words fewer than ``POPULAR_BELOW``
-    listings have), but words too short to correct and numbers ("rum" is no typo
-    of "run": ``fts_spelling.max_edits``, as the embedded indexes have it)."""
+    listings have), but words too short to correct, numbers ("rum" is no typo
+    of "run": ``fts_spelling.max_edits``, as the embedded indexes have it) and common
+    English words ("fire" is no typo of "file": ``search.common_words``)."""
     entries = (response.get("suggest") or {}).get("rare") or []
     return {entry["text"]: entry["options"][0] for entry in entries
             if entry.get("text") and entry.get("options")
-            and max_edits(entry["text"]) and not entry["text"].isdigit()}
+            and max_edits(entry["text"]) and not entry["text"].isdigit()
+            and not is_common_word(entry["text"])}
 
 
 def counts_body(words: Sequence[str]) -> dict:

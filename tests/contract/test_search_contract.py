@@ -499,6 +499,21 @@ def test_words_listings_have_together_are_not_corrected_apart(backend, typed):
     assert not any(name.startswith("Filer") for name in names(result))
 
 
+@pytest.mark.parametrize("typed", ["fire", "fire inspections"])
+def test_a_common_english_word_some_listings_have_is_no_typo(backend, typed):
+    # "fire" is in two listings and "file" in thirty, one edit away: by the counts a
+    # typo, as "calender" is. But "fire" is a common English word and "calender" is
+    # not: the apps that say fire are what was asked for, with no "Showing results".
+    load(backend, doc("Blaze Watch", tagline="Fire alarm monitoring"),
+         doc("Drill Planner", tagline="Plan fire drills"),
+         doc("Inspecto", tagline="Building inspections on a phone"),
+         *[doc(f"Filer {n}", tagline="Share a file with your team") for n in range(30)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None and result.did_you_mean is None
+    assert {"Blaze Watch", "Drill Planner"} <= set(names(result))
+    assert not any(name.startswith("Filer") for name in names(result))
+
+
 @pytest.mark.parametrize("typed", ["refer a friend rewards", "friend"])
 def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, typed):
     # "friend" (two listings) is two edits from "brien" (a partner with 25 apps): a
