@@ -31,6 +31,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlalchemy.engine import Connection
 
+from core.text import unaccented
 from search.analysis import MAX_JOINED_TERMS, QueryPlan, Term
 from search.common_words import is_common_word
 from search.fts_text import fts5_literal, tsquery_literal
@@ -151,25 +152,36 @@ class SqlIndexWords(IndexWords):
 
     def name_starts(self, word: str) -> bool:
         if self.dialect == "sqlite":
-            sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w LIMIT 1"
-            value = f"name : {fts5_literal((word,))} *"
+            match = f"name : {fts5_literal((word,))} *"
         else:
-            sql = ("SELECT 1 FROM search_documents "
-                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
-            value = tsquery_literal((word,)) + ":*A"
-        return self.conn.execute(sa.text(sql), {"w": value}).first() is not None
+            match = tsquery_literal((word,)) + ":*A"
+        return self._a_name(match, {"typed": f"% {unaccented(word)}%"})
 
     def a_name_has(self, words: Sequence[str]) -> bool:
         if not words:
             return False
         if self.dialect == "sqlite":
-            sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :w LIMIT 1"
-            value = "name : (" + " AND ".join(fts5_literal((word,)) for word in words) + ")"
+            match = "name : (" + " AND ".join(fts5_literal((word,)) for word in words) + ")"
+        else:
+            match = " & ".join(tsquery_literal((word,)) + ":A" for word in words)
+        return self._a_name(match, {f"typed{n}": f"% {unaccented(word)} %"
+                                    for n, word in enumerate(words)})
+
+    def _a_name(self, match: str, typed: dict[str, str]) -> bool:
+        """Whether the index's query ``match`` finds a name whose own words (its
+        ``name_key``, a space either side) are LIKE each pattern of ``typed``: the
+        index matches by stem, and "parsiing" is stemmed "parsi", as "Parsy" is, though
+        it is no word of that name, nor starts one."""
+        like = " AND ".join(f"' ' || search_documents.name_key || ' ' LIKE :{key}"
+                            for key in typed)
+        if self.dialect == "sqlite":
+            sql = ("SELECT 1 FROM search_fts CROSS JOIN search_documents "
+                   "ON search_documents.listing_id = search_fts.rowid "
+                   f"WHERE search_fts MATCH :match AND {like} LIMIT 1")
         else:
             sql = ("SELECT 1 FROM search_documents "
-                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT 1")
-            value = " & ".join(tsquery_literal((word,)) + ":A" for word in words)
-        return self.conn.execute(sa.text(sql), {"w": value}).first() is not None
+                   f"WHERE search_vector @@ to_tsquery('english', :match) AND {like} LIMIT 1")
+        return self.conn.execute(sa.text(sql), {"match": match, **typed}).first() is not None
 
     def vocabulary(self) -> Iterable[str]:
         return (word for (word,) in self.conn.execute(

@@ -475,13 +475,13 @@ class OpenSearchBackend:
         ask = bool(plan.prefix) and not typing and plan.prefix in {
             **spelling.corrections(response), **spelling.rare_words(response)}
         if not ask:
-            return typing, self._typos_only(fixes, typing), False
+            return typing, self._typos_only(fixes, typing, response), False
         found = self._search(spelling.stemmed_counts_body(list(fixes), typing=plan.prefix),
                              "spelling") or {}
         if spelling.starts_a_name(found):
             typing = plan.prefix
         words = {word: fix for word, fix in fixes.items() if word != typing}
-        return typing, spelling.typos_only(words, found), True
+        return typing, spelling.typos_only(words, found, response), True
 
     def _parts_of_words_left_alone(self, plan: QueryPlan, fixes: dict[str, str]
                                    ) -> dict[str, str]:
@@ -521,15 +521,15 @@ class OpenSearchBackend:
         counted = self._search(spelling.together_counts_body(words, fixes), "spelling")
         return spelling.meant_together(fixes, counted or {})
 
-    def _typos_only(self, fixes: dict[str, str], typing: str | None) -> dict[str, str]:
+    def _typos_only(self, fixes: dict[str, str], typing: str | None, answer: dict) -> dict:
         """``fixes`` of words no listing has as typed, without ``typing`` (the word
-        being typed, which starts a name) and without those a search finds by their
-        stem (``spelling.typos_only``): asked only when there are some."""
+        being typed, which starts a name) and without those a search finds by their stem
+        (``spelling.typos_only``; ``answer`` has the suggestions): asked if there are some."""
         fixes = {word: fix for word, fix in fixes.items() if word != typing}
         if not fixes:
             return fixes
         found = self._search(spelling.stemmed_counts_body(list(fixes)), "spelling")
-        return spelling.typos_only(fixes, found or {})
+        return spelling.typos_only(fixes, found or {}, answer)
 
     def _corrections(self, plan: QueryPlan, text: str, typing: str | None,
                      missing_only: bool = False) -> dict[str, str]:
@@ -543,7 +543,7 @@ class OpenSearchBackend:
             fixes = spelling.corrections(response or {})
             if mode == "missing":
                 missing = set(fixes)
-                fixes = self._typos_only(fixes, typing)
+                fixes = self._typos_only(fixes, typing, response or {})
             else:
                 # A word in no listing was judged above ("nailed", found by its stem
                 # "nail", is no typo of "failed"): only rare words are left to this.

@@ -121,20 +121,40 @@ def _counted(response: dict) -> dict[str, int]:
     return {word: bucket.get("doc_count", 0) for word, bucket in buckets.items()}
 
 
-def typos_only(fixes: dict[str, str], response: dict) -> dict[str, str]:
+def typos_only(fixes: dict[str, str], response: dict, answer: dict) -> dict[str, str]:
     """``fixes`` (of words the index holds nowhere as typed) without the words a
     search finds by their stem (``response``: to ``stemmed_counts_body``): no
     typos ("plumber" where listings say "plumbers", "retail" where "retailers"),
     unless the suggestion is another spelling of the same word ("surveyes":
-    "surveys")."""
+    "surveys"), or the embedded indexes' rule for a word a few listings have makes it
+    one (``_rare_beside``: "parsiing", stemmed as "Parsy" is, beside "parsing").
+    ``answer``: the search's, with the suggestions and how many listings have each."""
     found = _counted(response)
+    suggested = _suggested_counts(answer)
     kept = {}
     for word, fix in fixes.items():
         if found.get(word) and (
-                stem(fix) != stem(word) or fix.startswith(word) or word.startswith(fix)):
+                stem(fix) != stem(word) or fix.startswith(word) or word.startswith(fix)
+        ) and not _rare_beside(word, found[word], suggested.get(word, 0)):
             continue
         kept[word] = fix
     return kept
+
+
+def _suggested_counts(answer: dict) -> dict[str, int]:
+    """``{word: how many listings have its suggestion}`` from a term suggester's answer."""
+    entries = (answer.get("suggest") or {}).get("words") or []
+    return {entry["text"]: entry["options"][0].get("freq", 0) for entry in entries
+            if entry.get("text") and entry.get("options")}
+
+
+def _rare_beside(word: str, found: int, suggested: int) -> bool:
+    """Whether ``word``, which ``found`` listings have (by its stem), is a typo of a word
+    ``suggested`` listings have, by the embedded indexes' rule (``fts_spelling``): in
+    fewer than ``POPULAR_BELOW``, the other ``POPULAR_RATIO`` times as common, and
+    ``word`` no common English word."""
+    return (found < POPULAR_BELOW and suggested >= found * POPULAR_RATIO
+            and not is_common_word(word))
 
 
 def names_the_query(response: dict) -> bool:

@@ -514,6 +514,20 @@ def test_a_common_english_word_some_listings_have_is_no_typo(backend, typed):
     assert not any(name.startswith("Filer") for name in names(result))
 
 
+@pytest.mark.parametrize("typed", ["simple parsiing", "simple-parsiing", "parsiing"])
+def test_a_typo_that_shares_a_stem_with_a_rare_word_is_still_corrected(backend, typed):
+    # "parsiing" and "parsy" have the same English stem ("parsi"), so a search for
+    # the typo finds Parsy; but no listing says "parsiing", and "parsing" is in
+    # ten times as many listings, one edit away.
+    load(backend, doc("Simple Parsing", tagline="Clean up argument parsing scripts"),
+         doc("Parsy", tagline="Parser combinators for Python"),
+         *[doc(f"Logline {n}", tagline="Fast parsing of log files") for n in range(10)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text == typed.replace("parsiing", "parsing").replace("-", " ")
+    assert names(result)[0] == ("Simple Parsing" if "simple" in typed else names(result)[0])
+    assert "Simple Parsing" in names(result)
+
+
 @pytest.mark.parametrize("typed", ["refer a friend rewards", "friend"])
 def test_a_rare_word_is_not_corrected_to_a_common_one_two_edits_away(backend, typed):
     # "friend" (two listings) is two edits from "brien" (a partner with 25 apps): a

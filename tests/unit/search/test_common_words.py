@@ -1,5 +1,5 @@
-"""A common English word some listings have is no typo (search.common_words), on
-the embedded indexes' speller and in what OpenSearch's answer is read for."""
+"""Words some listings have, by themselves or by their stem: when they are typos
+(search.common_words, search.fts_spelling, search.opensearch_spelling)."""
 
 from collections.abc import Sequence
 
@@ -7,7 +7,7 @@ import pytest
 
 from search.common_words import is_common_word
 from search.fts_spelling import IndexWords, Speller
-from search.opensearch_spelling import rare_words
+from search.opensearch_spelling import rare_words, typos_only
 
 
 @pytest.mark.parametrize("word", ["fire", "sing", "chess", "invoice", "loose"])
@@ -57,3 +57,29 @@ def test_opensearchs_rare_words_leave_out_common_words():
         {"text": "fire", "options": [{"text": "file", "freq": 30}]},
         {"text": "calender", "options": [{"text": "calendar", "freq": 12}]}]}}
     assert list(rare_words(response)) == ["calender"]
+
+
+def counts(**found: int) -> dict:
+    """An answer to ``stemmed_counts_body``: how many listings a search finds per word."""
+    return {"aggregations": {"found": {"buckets": {
+        word: {"doc_count": count} for word, count in found.items()}}}}
+
+
+def suggestions(**freqs: int) -> dict:
+    """A search's answer with the term suggester's best suggestion per word."""
+    return {"suggest": {"words": [{"text": word, "options": [{"text": "x", "freq": freq}]}
+                                  for word, freq in freqs.items()]}}
+
+
+def test_a_word_found_only_by_a_rare_words_stem_is_still_a_typo_on_opensearch():
+    # "parsiing" finds "Parsy" by the stem both have ("parsi"); "parsing" is in eleven
+    # listings. "plumber" (where listings say "plumbers") and "retail" are common words.
+    fixes = {"parsiing": "parsing", "plumber": "plumbers", "retail": "retain"}
+    kept = typos_only(fixes, counts(parsiing=1, plumber=2, retail=1),
+                      suggestions(parsiing=11, plumber=30, retail=25))
+    assert kept == {"parsiing": "parsing"}
+
+
+def test_a_word_found_by_its_stem_in_many_listings_is_no_typo_on_opensearch():
+    assert typos_only({"parsiing": "parsing"}, counts(parsiing=5),
+                      suggestions(parsiing=500)) == {}
