@@ -263,12 +263,15 @@ class EmbeddedBackend:
             score = f"{matching.score()} AS score"
             plan = matching.plan  # there are words, so there is a plan
             starts = plan.typed_name_keys
-            params.update(keys=plan.name_keys,
+            params.update(keys=plan.name_keys, as_typed=starts[0] if starts else "",
                           **{f"start_{n}": key + " " for n, key in enumerate(starts)})
             starts_with = " OR ".join(f"substr(d.name_key, 1, {len(key) + 1}) = :start_{n}"
                                       for n, key in enumerate(starts)) or "1 = 0"
-            tiers = (f"CASE WHEN d.name_key IN :keys THEN 0 WHEN {starts_with} THEN 1 "
-                     f"ELSE 2 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
+            # The name as typed before a name that is its words run together ("pascal
+            # case": "pascal-case" before "pascalcase"), though both are exact.
+            tiers = (f"CASE WHEN d.name_key = :as_typed THEN 0 WHEN d.name_key IN :keys "
+                     f"THEN 1 WHEN {starts_with} THEN 2 "
+                     f"ELSE 3 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
                      ":term_count THEN 0 ELSE 1 END AS terms_tier, d.category_slug, ")
             order = "name_tier, terms_tier, score DESC"
             params["term_count"] = matching.term_count

@@ -476,12 +476,12 @@ class _Run:
 
     def _ranked(self, plan: QueryPlan, text: Query, terms: list[Query], matching: Query,
                 near: bool = True) -> Query:
-        """The matches, scored: text relevance, plus the tiers (exact name, a name that
-        starts with the query, "my sql" too, every term matched) and (``near``)
-        neighbouring words found close together."""
+        """The matches, scored: text relevance, plus the tiers (an exact name, as typed twice;
+        a name starting with the query, "my sql" too; every term matched) and (``near``)
+        neighbouring words found close together (popularity's lift is under 2)."""
         schema = self.schema
-        extra = [_const(Query.term_set_query(schema, "name_key", plan.name_keys),
-                        EXACT_NAME_BOOST)] + [
+        extra = [_const(Query.term_set_query(schema, "name_key", keys), EXACT_NAME_BOOST)
+                 for keys in (plan.name_keys, plan.typed_name_keys[:1])] + [
             _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)
             for key in plan.typed_name_keys]
         if len(terms) > 1:

@@ -376,6 +376,19 @@ def test_a_name_with_a_space_too_many_is_not_corrected(backend):
     assert names(result)[0] == "Chatterbox" and result.corrected_text is None
 
 
+@pytest.mark.parametrize("typed, expected", [
+    ("pascal-case", "pascal-case"), ("pascal case", "pascal-case"), ("pascalcase", "pascalcase")])
+def test_the_name_as_typed_ranks_above_a_name_that_is_its_words_run_together(backend, typed,
+                                                                              expected):
+    # Both are the name asked for ("pascal case" run together is "pascalcase"), but
+    # one is as typed: it comes first, however much more popular the other is.
+    load(backend, doc("pascalcase", tagline="Convert a string to pascal case",
+                      rating_average=4.9, rating_count=400, installs=90_000),
+         doc("pascal-case", tagline="Transform into a string of capitalized words"),
+         doc("camel-case", tagline="Transform into a string with the case of a camel"))
+    assert names(backend.search(SearchQuery(text=typed)))[0] == expected
+
+
 def test_agent_nouns_find_their_verbs_and_back(backend):
     load(backend, doc("Pixelwright", tagline="Edit photos in your browser"),
          doc("Snapshop", tagline="A photo editor for teams"),
