@@ -264,7 +264,8 @@ class Speller:
 
     def correction(self, index: IndexWords, word: str, rare_below: int = 1,
                    typing: bool = False,
-                   names_the_query: Callable[[], bool] = lambda: False) -> str | None:
+                   names_the_query: Callable[[], bool] = lambda: False,
+                   names_with: Callable[[str], bool] = lambda candidate: False) -> str | None:
         """The word to search for as well as ``word``, or None.
 
         A word that fewer than ``rare_below`` listings have (by default: that
@@ -274,7 +275,8 @@ class Speller:
         word may be unfinished; it is left alone when it
         starts a word of some listing's name. ``names_the_query``: whether some
         listing's name has every word of the query (then a word some listings
-        have is no typo: "node js" asks for "Node.js Monitor")."""
+        have is no typo: "node js" asks for "Node.js Monitor"); ``names_with``:
+        whether it does with a candidate in place of ``word``."""
         if max_edits(word) == 0 or word.isdigit():
             return None
         found = index.count(word, max(rare_below, POPULAR_BELOW))
@@ -288,12 +290,18 @@ class Speller:
         # A word some listings have is a real word unless a commoner one is a
         # single edit away: two edits from a six-letter word reach too many other
         # real words ("friend" -> "brien", "factor" -> "faster").
-        counted = [(index.count(candidate, COUNT_CAP), candidate) for candidate in
-                   self.vocabulary.nearest(index, word, POPULAR_EDITS if found else None)]
+        counted = [(count, candidate) for count, candidate in (
+            (index.count(candidate, COUNT_CAP), candidate) for candidate in
+            self.vocabulary.nearest(index, word, POPULAR_EDITS if found else None))
+            if count >= needed]
         # Equally near: one with the same first letter (people seldom mistype the
-        # first: "sinc" is "sync" rather than "inc"), then the word more listings use.
-        counted.sort(key=lambda pair: (pair[1][:1] != word[:1], -pair[0]))
-        return next((candidate for count, candidate in counted if count >= needed), None)
+        # first: "sinc" is "sync" rather than "inc"), then one that makes the query a
+        # listing's name ("is builtn module": "builtin", not the commoner "built"), then
+        # the word more listings use.
+        named = {candidate for _, candidate in counted if len(counted) > 1
+                 and names_with(candidate)}
+        counted.sort(key=lambda pair: (pair[1][:1] != word[:1], pair[1] not in named, -pair[0]))
+        return counted[0][1] if counted else None
 
     @staticmethod
     def part_of_a_listed_word(index: IndexWords, plan: QueryPlan, term: Term) -> bool:
@@ -309,15 +317,19 @@ class Speller:
         changed = False
         last = len(plan.terms) - 1
         named: list[bool] = []  # asked once, and only when a word needs it
+        # As corrected so far: "node js monitr" names "Node.js Monitor" once "monitr"
+        # is "monitor", and "node" is then no typo.
+        words = [word for term in plan.terms
+                 for word in ((term.corrected[0],) if term.corrected else term.words)]
 
         def names_the_query() -> bool:
             if not named:
-                # As corrected so far: "node js monitr" names "Node.js Monitor" once
-                # "monitr" is "monitor", and "node" is then no typo.
-                words = [word for term in plan.terms
-                         for word in ((term.corrected[0],) if term.corrected else term.words)]
                 named.append(index.a_name_has(words))
             return named[0]
+
+        def names_with(word: str) -> Callable[[str], bool]:
+            return lambda candidate: index.a_name_has(
+                [candidate if other == word else other for other in words])
 
         for position, term in enumerate(plan.terms):
             word = term.single_word
@@ -327,7 +339,8 @@ class Speller:
             # corrected.
             if word and not term.corrected and not term.listed:
                 typing = position == last and word == plan.prefix
-                fixed = self.correction(index, word, rare_below, typing, names_the_query)
+                fixed = self.correction(index, word, rare_below, typing, names_the_query,
+                                        names_with(word))
                 apart = (None if fixed or len(plan.terms) > MAX_JOINED_TERMS
                          else listed_words_run_together(index, word, typing))
                 if (fixed and not self.part_of_a_listed_word(index, plan, term)

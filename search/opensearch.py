@@ -348,7 +348,8 @@ class OpenSearchBackend:
             if plan.prefix and not typing and not asked:
                 typing = self._typing(plan.prefix)
             fixes = _unlisted(plan, self._corrections(plan, text, typing, missing_only=named))
-        fixes = self._parts_of_words_left_alone(plan, fixes)
+        fixes = spelling.named_where_tied(plan, self._parts_of_words_left_alone(plan, fixes),
+                                          response, lambda body: self._search(body, "spelling"))
         # The corrections join each word as alternatives: what the word as
         # typed finds (an unusual name, say) is kept; and
         # what the corrected words mean gets its synonyms (reanalysed).
@@ -483,8 +484,7 @@ class OpenSearchBackend:
         words = {word: fix for word, fix in fixes.items() if word != typing}
         return typing, spelling.typos_only(words, found, response), True
 
-    def _parts_of_words_left_alone(self, plan: QueryPlan, fixes: dict[str, str]
-                                   ) -> dict[str, str]:
+    def _parts_of_words_left_alone(self, plan: QueryPlan, fixes: dict[str, str]) -> dict:
         """``fixes`` without the words that, run together with a neighbouring word, are
         a word some listing has ("clinic flow": "ClinicFlow"), counted in one small
         request, made only when a corrected word has such a neighbour."""

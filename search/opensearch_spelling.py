@@ -9,13 +9,14 @@ list has. No I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rapidfuzz.distance import OSA
 
 from search.analysis import QueryPlan
 from search.common_words import is_common_word
 from search.fts_spelling import (
+    MAX_CANDIDATES,
     POPULAR_BELOW,
     POPULAR_EDITS,
     POPULAR_RATIO,
@@ -28,6 +29,8 @@ from search.synonyms import stem
 
 # Every word of the text fields, unstemmed, in one field (the mapping's copy_to).
 SPELL_FIELD = "spell"
+# Suggestions asked for each word (as many as the embedded indexes weigh).
+SUGGESTIONS = MAX_CANDIDATES
 
 
 def ask_spelling(body: dict, text: str, plan: QueryPlan) -> None:
@@ -71,7 +74,10 @@ def spelling_body(text: str, mode: str = "missing") -> dict:
                 "field": SPELL_FIELD,
                 "suggest_mode": mode,
                 "sort": "score",
-                "size": 1,
+                # A few, to choose from by the embedded indexes' rule (``best``): the
+                # suggester's own score prefers a word as long as the typo ("presett":
+                # "present", where "preset" is as near and in eight times as many).
+                "size": SUGGESTIONS,
                 # A word some listings have is a real word unless a commoner one
                 # is a single edit away (as in search.fts_spelling).
                 "max_edits": POPULAR_EDITS if mode == "popular" else 2,
@@ -87,11 +93,53 @@ def corrections(response: dict) -> dict[str, str]:
     within the edits the word's length allows (``fts_spelling.max_edits``: one for
     four or five letters, as the embedded indexes allow; the suggester would take
     two: "games" -> "gyms")."""
-    entries = (response.get("suggest") or {}).get("words") or []
-    return {entry["text"]: entry["options"][0]["text"] for entry in entries
-            if entry.get("text") and entry.get("options")
-            and OSA.distance(entry["text"], entry["options"][0]["text"])
-            <= max_edits(entry["text"])}
+    return {word: option["text"] for word, option in _best_suggestions(response, "words").items()
+            if OSA.distance(word, option["text"]) <= max_edits(word)}
+
+
+def _ranked_suggestions(response: dict, name: str) -> dict[str, list[tuple[tuple, dict]]]:
+    """``{word: [(rank, option)]}`` from the term suggester ``name``'s answer, best
+    first, as ``fts_spelling.Speller.correction`` ranks its candidates: the nearest
+    (optimal string alignment), then one with the same first letter, then the one
+    more listings have. ``rank`` leaves the count out: options of the same rank tie."""
+    ranked = {}
+    for entry in (response.get("suggest") or {}).get(name) or []:
+        word, options = entry.get("text"), entry.get("options")
+        if word and options:
+            ranked[word] = sorted((((OSA.distance(word, option["text"]),
+                                     option["text"][:1] != word[:1]), option)
+                                   for option in options),
+                                  key=lambda pair: (pair[0], -pair[1].get("freq", 0)))
+    return ranked
+
+
+def _best_suggestions(response: dict, name: str) -> dict[str, dict]:
+    """``{word: its best option}`` (``_ranked_suggestions``)."""
+    return {word: ranked[0][1] for word, ranked in _ranked_suggestions(response, name).items()}
+
+
+def named_where_tied(plan: QueryPlan, fixes: dict[str, str], answer: dict,
+                     search: Callable[[dict], dict | None]) -> dict[str, str]:
+    """``fixes``, but for a word whose best suggestions tie (``_ranked_suggestions``)
+    the one that makes the text a listing's name, if one does ("is builtn module":
+    "builtin", not the commoner "built"), as the embedded indexes choose. ``answer``:
+    the search's, with the suggestions; asked in one small request (``search``), only
+    when there is such a tie."""
+    ties = {}
+    for name in ("words", "rare"):
+        for word, ranked in _ranked_suggestions(answer, name).items():
+            tied = [option["text"] for rank, option in ranked if rank == ranked[0][0]]
+            if word in fixes and fixes[word] in tied and len(tied) > 1:
+                ties[word] = tied
+    if not ties:
+        return fixes
+    words = [fold(word) for word in plan.term_words()]
+    counted = _counted(search(_counts_body({f"{word} {candidate}": {"bool": {"filter": [
+        {"term": {"name.plain": candidate if other == word else other}} for other in words]}}
+        for word, tied in ties.items() for candidate in tied})) or {})
+    return {word: next((candidate for candidate in ties.get(word, ())
+                        if counted.get(f"{word} {candidate}")), fix)
+            for word, fix in fixes.items()}
 
 
 def stemmed_counts_body(words: Sequence[str], typing: str | None = None) -> dict:
@@ -143,9 +191,8 @@ def typos_only(fixes: dict[str, str], response: dict, answer: dict) -> dict[str,
 
 def _suggested_counts(answer: dict) -> dict[str, int]:
     """``{word: how many listings have its suggestion}`` from a term suggester's answer."""
-    entries = (answer.get("suggest") or {}).get("words") or []
-    return {entry["text"]: entry["options"][0].get("freq", 0) for entry in entries
-            if entry.get("text") and entry.get("options")}
+    return {word: option.get("freq", 0)
+            for word, option in _best_suggestions(answer, "words").items()}
 
 
 def _rare_beside(word: str, found: int, suggested: int) -> bool:
@@ -182,11 +229,8 @@ def rare_words(response: dict) -> dict[str, dict]:
     listings have), but words too short to correct, numbers ("rum" is no typo
     of "run": ``fts_spelling.max_edits``, as the embedded indexes have it) and common
     English words ("fire" is no typo of "file": ``search.common_words``)."""
-    entries = (response.get("suggest") or {}).get("rare") or []
-    return {entry["text"]: entry["options"][0] for entry in entries
-            if entry.get("text") and entry.get("options")
-            and max_edits(entry["text"]) and not entry["text"].isdigit()
-            and not is_common_word(entry["text"])}
+    return {word: option for word, option in _best_suggestions(response, "rare").items()
+            if max_edits(word) and not word.isdigit() and not is_common_word(word)}
 
 
 def counts_body(words: Sequence[str]) -> dict:

@@ -476,6 +476,26 @@ def test_an_editors_synonym_line_takes_effect_at_once(backend, app, db):
     assert names(backend.search(SearchQuery(text="fundraising letters"))) == ["Quillmate"]
 
 
+@pytest.mark.parametrize("typed", ["is-builtn-module", "is builtn module"])
+def test_among_equally_near_corrections_the_one_that_names_a_listing_wins(backend, typed):
+    # "builtn" is one edit from "built" (in twelve listings) and from "builtin" (in
+    # one): with the other words, "builtin" is a listing's name.
+    load(backend, doc("is-builtin-module", tagline="Check if a string matches a core module"),
+         *[doc(f"Crafted {n}", tagline="Built for teams that ship a module a day")
+           for n in range(12)])
+    result = backend.search(SearchQuery(text=typed))
+    assert names(result)[0] == "is-builtin-module"
+    assert result.corrected_text == "is builtin module"
+
+
+def test_among_equally_near_corrections_the_more_common_wins_on_every_backend(backend):
+    # "presett" is one edit from "preset" (eight listings) and from "present" (one).
+    load(backend, *[doc(f"Preset Pack {n}", tagline="A preset for every project")
+                    for n in range(8)],
+         doc("Showcase", tagline="Present your work"))
+    assert backend.search(SearchQuery(text="presett")).corrected_text == "preset"
+
+
 def test_a_misspelt_topic_finds_descriptions_and_says_what_it_searched(backend):
     load(backend,
          doc("Paybook", tagline="Get paid faster",
