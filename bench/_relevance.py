@@ -31,6 +31,7 @@ import tarfile
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,6 +202,17 @@ def load_catalog(cache: Path = CACHE_DIR) -> list[Item]:
                            frozenset(c for c in categories if c not in NOT_APP),
                            frozenset(keywords))
     return list(items.values())
+
+
+def imported_items(database: Path) -> list[Item]:
+    """The published listings of ``database`` (SQLite, after ``flask catalog import``)
+    as items, in slug order: a catalog of one's own (``--catalog``) carries no labels
+    to judge topical queries by, so only its names are drawn and judged."""
+    with closing(sqlite3.connect(database)) as db:
+        rows = db.execute("SELECT slug, name, description FROM listings WHERE status = ? "
+                          "ORDER BY slug", ("published",)).fetchall()
+    return [Item(slug, name, description or "", "catalog", "", frozenset())
+            for slug, name, description in rows]
 
 
 def write_catalog(items: Sequence[Item], path: Path) -> None:
