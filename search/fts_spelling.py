@@ -6,7 +6,8 @@ tags, category and partner, unstemmed: ``IndexWords.vocabulary``). The nearest
 words within an edit distance (one edit for words of four or five letters,
 two for longer ones; a swap of two letters counts as one edit) are
 candidates; the nearest wins, and among equally near ones one with the same
-first letter, then the word more listings use. The correction is then searched
+first letter, then one that makes the query a listing's name, then the word more
+listings use. The correction is then searched
 for instead of the word. A word some listings have is a real word, corrected
 only when a far commoner word is one edit from it (a typo several authors made:
 "calender"), never when it is a common English word ("fire" beside "file":

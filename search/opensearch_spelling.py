@@ -74,9 +74,10 @@ def spelling_body(text: str, mode: str = "missing") -> dict:
                 "field": SPELL_FIELD,
                 "suggest_mode": mode,
                 "sort": "score",
-                # A few, to choose from by the embedded indexes' rule (``best``): the
-                # suggester's own score prefers a word as long as the typo ("presett":
-                # "present", where "preset" is as near and in eight times as many).
+                # A few, to choose from by the embedded indexes' rule
+                # (``_ranked_suggestions``): the suggester's own score prefers a word as
+                # long as the typo ("presett": "present", where "preset" is as near and
+                # in eight times as many).
                 "size": SUGGESTIONS,
                 # A word some listings have is a real word unless a commoner one
                 # is a single edit away (as in search.fts_spelling).
