@@ -9,6 +9,7 @@ fresh copy (SQLite) or emptied tables (PostgreSQL).
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -32,11 +33,32 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
 from argon2 import PasswordHasher  # noqa: E402
 
+import search  # noqa: E402
 from accounts.services import set_password_hasher
 from app import create_app  # noqa: E402  (after the environment is set)
+from search.synonyms import SynonymSet, load_synonym_file  # noqa: E402
 
 # Still Argon2id, with the cheapest parameters: hundreds of sign-ins stay fast.
 set_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@functools.lru_cache(maxsize=16)
+def _synonym_file(path: str, mtime_ns: int, size: int) -> SynonymSet:
+    return load_synonym_file(path)
+
+
+def _synonym_file_once(path) -> SynonymSet:
+    """``load_synonym_file`` for the app each test makes: read and checked once per
+    test process and file version (it took 5 ms of every app's 45), and shared, as a
+    ``SynonymSet`` is only read once loaded. A missing or broken file still raises."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_synonym_file(path)
+    return _synonym_file(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+search.load_synonym_file = _synonym_file_once  # what search.init_app calls
 from tests import factories  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BAZAAR_TEST_DATABASE_URL")
