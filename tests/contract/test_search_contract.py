@@ -412,6 +412,9 @@ def test_agent_nouns_find_their_verbs_and_back(backend):
     ("o365", {"Addin Works"}),
     ("gsuite", {"Drive Keeper"}),
     ("vscode", {"Snippet Pal"}),
+    ("regular expression", {"Pattern Pal"}),
+    ("async", {"Loop Kit"}),
+    ("object relational mapper", {"Modelry"}),
 ])
 def test_the_synonym_list_finds_other_words_for_the_same_thing(backend, query, expected):
     load(backend,
@@ -426,7 +429,10 @@ def test_the_synonym_list_finds_other_words_for_the_same_thing(backend, query, e
          doc("Billbox", tagline="Send a bill in seconds"),
          doc("Addin Works", tagline="Add-ins for Microsoft 365"),
          doc("Drive Keeper", tagline="Backups for Google Workspace"),
-         doc("Snippet Pal", tagline="Snippets for Visual Studio Code"))
+         doc("Snippet Pal", tagline="Snippets for Visual Studio Code"),
+         doc("Pattern Pal", tagline="Test a regex against sample text"),
+         doc("Loop Kit", tagline="Asyncio helpers for Python services"),
+         doc("Modelry", tagline="A small ORM for SQLite"))
     assert set(names(backend.search(SearchQuery(text=query)))) >= expected
 
 
