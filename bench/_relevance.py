@@ -204,14 +204,48 @@ def load_catalog(cache: Path = CACHE_DIR) -> list[Item]:
     return list(items.values())
 
 
-def imported_items(database: Path) -> list[Item]:
+class CatalogError(ValueError):
+    """A catalog of one's own whose judging labels cannot be read."""
+
+
+def without_labels(source: Path, dest: Path) -> dict[str, frozenset[str]]:
+    """Copy a catalog of one's own (``--catalog``) to ``dest`` for ``flask catalog
+    import``, taking out each line's ``labels``: the words a topical query is judged
+    by (a package's keywords, a program's tags), which search must never be handed.
+    Returns each labelled line's name with its labels, lowercased. A line that is no
+    JSON object is copied as it is, for the importer to count as invalid."""
+    labels: dict[str, frozenset[str]] = {}
+    with source.open(encoding="utf-8") as lines, dest.open("w", encoding="utf-8") as out:
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict) or "labels" not in record:
+                out.write(line if line.endswith("\n") else line + "\n")
+                continue
+            words = record.pop("labels")
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise CatalogError(f"{source.name} line {number}: labels must be a list of "
+                                   "words, like [\"markdown\", \"editor\"]")
+            if isinstance(record.get("name"), str) and words:
+                labels[record["name"]] = frozenset(w.strip().lower() for w in words
+                                                   if w.strip())
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return labels
+
+
+def imported_items(database: Path,
+                   labels: dict[str, frozenset[str]] | None = None) -> list[Item]:
     """The published listings of ``database`` (SQLite, after ``flask catalog import``)
-    as items, in slug order: a catalog of one's own (``--catalog``) carries no labels
-    to judge topical queries by, so only its names are drawn and judged."""
+    as items, in slug order, each with the labels its line had (``without_labels``,
+    matched by name) as the keywords topical queries are judged by."""
+    labels = labels or {}
     with closing(sqlite3.connect(database)) as db:
         rows = db.execute("SELECT slug, name, description FROM listings WHERE status = ? "
                           "ORDER BY slug", ("published",)).fetchall()
-    return [Item(slug, name, description or "", "catalog", "", frozenset())
+    return [Item(slug, name, description or "", "catalog", "", frozenset(),
+                 labels.get(name, frozenset()))
             for slug, name, description in rows]
 
 
