@@ -18,6 +18,7 @@ from _relevance import (  # noqa: E402  (bench/ is no package)
     CatalogError,
     build_queries,
     imported_items,
+    read_query_file,
     without_labels,
 )
 
@@ -111,3 +112,13 @@ def test_topical_queries_for_a_catalog_without_labels_are_refused(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "no line of" in done.stderr and "has any" in done.stderr, done.stderr[-2000:]
+
+
+def test_the_npm_queries_file_is_judged_by_labels_alone():
+    """Its catalog of one's own has no source categories: only keywords can judge."""
+    data = read_query_file(BENCH / "relevance_queries_npm.json")
+    assert len(data["topical"]) >= 30 and data["topical_typo"]
+    for query in data["topical"]:
+        assert set(query["targets"]) == {"keywords"} and query["targets"]["keywords"], query
+    for typo in data["topical_typo"]:
+        assert typo["q"] != typo["typo_of"], typo
