@@ -133,12 +133,17 @@ class TestTheBackgroundSync:
 
 class TestWhenOpenSearchHangs:
     BUDGET = 1.0
+    # A generous search timeout, as some deployments set: the save must still be
+    # bound by its own budget, not by OpenSearch's timeouts. The two are far apart,
+    # so a save slowed by a busy machine (once 3.7 s beyond its budget in CI, with
+    # the other test process indexing) is still told from one that waited on
+    # OpenSearch.
+    OPENSEARCH_TIMEOUT = 30.0
+    SLACK = 10.0
 
     @pytest.fixture
     def app_overrides(self, hung_server_url):
-        # A generous search timeout, as some deployments set: the save must
-        # still be bound by its own budget, not by OpenSearch's timeouts.
-        return {"OPENSEARCH_URL": hung_server_url, "OPENSEARCH_TIMEOUT": 8.0,
+        return {"OPENSEARCH_URL": hung_server_url, "OPENSEARCH_TIMEOUT": self.OPENSEARCH_TIMEOUT,
                 "SEARCH_SYNC_BUDGET": self.BUDGET}
 
     @pytest.fixture(autouse=True)
@@ -155,7 +160,8 @@ class TestWhenOpenSearchHangs:
 
         elapsed = save_listing(client, own_listing, "Inkwell")
 
-        assert elapsed < self.BUDGET + 3, f"the save took {elapsed:.1f} s"
+        assert elapsed < self.BUDGET + self.SLACK < self.OPENSEARCH_TIMEOUT, (
+            f"the save took {elapsed:.1f} s")
         # The embedded index took the change; OpenSearch's row stays for later.
         assert pending(db, "embedded") == 0 and found_locally(app, "inkwell") == [own_listing.id]
         assert pending(db, "opensearch") >= 1
@@ -164,7 +170,7 @@ class TestWhenOpenSearchHangs:
         assert state.retry_at is not None and state.last_error
 
         # A second save while OpenSearch still hangs does not wait at all on it.
-        assert save_listing(client, own_listing, "Inkwell 2") < self.BUDGET + 3
+        assert save_listing(client, own_listing, "Inkwell 2") < self.BUDGET + self.SLACK
         assert pending(db, "opensearch") >= 1
 
 
