@@ -46,8 +46,10 @@ def test_a_trickling_receiver_is_cut_off_at_the_deadline_and_others_still_get_th
     report = deliver_due(app)
     elapsed = time.monotonic() - started
 
-    # Generous bound: the trickle alone would hold the sender for 20 s.
-    assert elapsed < DEADLINE + 4, f"the sender was held {elapsed:.1f} s"
+    # Generous bound: the trickle alone would hold the sender for 20 s, and a busy
+    # CI machine can stall a process for seconds (a save under a hung OpenSearch
+    # once took 3.7 s beyond its budget there).
+    assert elapsed < DEADLINE + 10, f"the sender was held {elapsed:.1f} s"
     assert (report.delivered, report.retrying, report.failed) == (1, 1, 0)
     db.expire_all()
     slow, other = db.get(WebhookDelivery, slow.id), db.get(WebhookDelivery, other.id)
