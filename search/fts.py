@@ -267,11 +267,18 @@ class EmbeddedBackend:
                           **{f"start_{n}": key + " " for n, key in enumerate(starts)})
             starts_with = " OR ".join(f"substr(d.name_key, 1, {len(key) + 1}) = :start_{n}"
                                       for n, key in enumerate(starts)) or "1 = 0"
+            # The name the query is with its last word finished ("serv": "Serve"), as
+            # when Enter was pressed before the word was: after the names that start
+            # with the query's whole words.
+            typed = len(starts[0]) if starts else 0
+            completes = (f"substr(d.name_key, 1, {typed}) = :as_typed AND length(d.name_key) "
+                         f"> {typed} AND substr(d.name_key, {typed + 1}) NOT LIKE '% %'"
+                         if typed else "1 = 0")
             # The name as typed before a name that is its words run together ("pascal
             # case": "pascal-case" before "pascalcase"), though both are exact.
             tiers = (f"CASE WHEN d.name_key = :as_typed THEN 0 WHEN d.name_key IN :keys "
-                     f"THEN 1 WHEN {starts_with} THEN 2 "
-                     f"ELSE 3 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
+                     f"THEN 1 WHEN {starts_with} THEN 2 WHEN {completes} THEN 3 "
+                     f"ELSE 4 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
                      ":term_count THEN 0 ELSE 1 END AS terms_tier, d.category_slug, ")
             order = "name_tier, terms_tier, score DESC"
             params["term_count"] = matching.term_count

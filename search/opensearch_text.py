@@ -12,6 +12,7 @@ A listing must match ``plan.required`` of the term clauses
 before "for", "in"...). Ranking:
 
 - an exact name (case and accents ignored) first, whatever else matches;
+- then the name the query is with its last word finished ("serv": *Serve*);
 - then the listings that match every term exactly (as written, or by a
   synonym): ``ALL_TERMS_BOOST``, far above any text score, lifts them above
   those that match only some terms, or some with a typo;
@@ -20,11 +21,14 @@ before "for", "in"...). Ranking:
   name, a little more), lifted a little by popularity.
 
 User text only ever appears as the value of match-style clauses (``match``,
-``multi_match``, ``match_phrase``) or as a ``term`` value on a keyword field:
-it is never parsed as query syntax.
+``multi_match``, ``match_phrase``), as a ``term`` value on a keyword field, or as
+words of ASCII letters and digits (literal in Lucene's regular expressions) in a
+``regexp``: it is never parsed as query syntax.
 """
 
 from __future__ import annotations
+
+import re
 
 from core.text import typed, unaccented
 from search.analysis import QueryPlan, Term
@@ -32,6 +36,9 @@ from search.interfaces import MAX_QUERY_LENGTH
 
 # An exact (case- and accent-insensitive) name match outranks anything else.
 EXACT_NAME_BOOST = 1_000_000.0
+# The name the query is with its last word finished ("serv": *Serve*), as when Enter
+# was pressed before the word was: below an exact name, above every term matched.
+COMPLETED_NAME_BOOST = 50_000.0
 # Added when every term matches exactly: more than any text score can reach.
 ALL_TERMS_BOOST = 10_000.0
 # Popularity multiplies a term's text score by 1 + these * log10(1 + value): at
@@ -137,6 +144,24 @@ def _prefix_for(plan: QueryPlan, position: int) -> str | None:
     return plan.prefix if last and term.single_word == plan.prefix else None
 
 
+_LETTERS_AND_DIGITS = re.compile(r"[a-z0-9]+")
+_NOT_LETTERS_OR_DIGITS = "[^a-z0-9]"
+
+
+def _completed_name(plan: QueryPlan) -> list[dict]:
+    """The clause for the names the query's words are with the last one finished ("is
+    symbo": *is-symbol*), on ``name.keyword`` (folded, punctuation kept), as the embedded
+    indexes' name tiers have it; none when a word holds anything but ASCII letters and
+    digits, which alone are literal in Lucene's regular expressions."""
+    words = [fold(word) for word in plan.words]
+    if not words or not all(_LETTERS_AND_DIGITS.fullmatch(word) for word in words):
+        return []
+    gap = _NOT_LETTERS_OR_DIGITS
+    value = f"{gap}*" + f"{gap}+".join(words) + f"[a-z0-9]+{gap}*"
+    return [{"constant_score": {"filter": {"regexp": {"name.keyword": {"value": value}}},
+                                "boost": COMPLETED_NAME_BOOST}}]
+
+
 def _any(clauses: list[dict]) -> dict:
     return clauses[0] if len(clauses) == 1 else {"dis_max": {"queries": clauses}}
 
@@ -182,6 +207,7 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
             {"constant_score": {"filter": {"bool": {"should": [
                 {"terms": {"name.key": names}}, {"terms": {"name.keyword": names}}]}},
                                 "boost": EXACT_NAME_BOOST}},
+            *_completed_name(plan),
             # Every term, as written or by a synonym: these rank above the rest.
             {"constant_score": {"filter": {"bool": {"must": exact_terms}},
                                 "boost": ALL_TERMS_BOOST}},

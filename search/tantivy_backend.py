@@ -1,16 +1,14 @@
 """The embedded search backend: a local tantivy index in a directory.
 
-It is the default when no OpenSearch is configured, and the fallback when
-OpenSearch is down. tantivy (https://github.com/quickwit-oss/tantivy, through
-its Python bindings) scores only the best matches of a query (block-max WAND)
-and counts facets from columnar fields, so a common word in 80,000 of 100,000
-listings costs a few milliseconds; the database's own full-text index
+It is the default when no OpenSearch is configured, and the fallback when OpenSearch is
+down. tantivy (the Rust engine, through its Python bindings) scores only the best matches
+of a query (block-max WAND) and counts facets from columnar fields, so a common word in
+80,000 of 100,000 listings costs a few milliseconds; the database's own full-text index
 (``search.fts``) scores and groups every match (see docs/search.md).
 
-One directory per host: the web processes read it, and whoever applies the
-search outbox writes it (one applier per target at a time, by the outbox's
-lease). A write opens tantivy's writer, commits and closes it, so the index's
-lock is held only while writing. Readers see a commit as a whole.
+One directory per host: the web processes read it, and whoever applies the search outbox
+writes it (one applier per target at a time, by the outbox's lease). A write commits and
+closes tantivy's writer, so its lock is held only while writing; readers see whole commits.
 """
 
 from __future__ import annotations
@@ -59,6 +57,7 @@ MAX_BUCKETS = 10_000
 # with the query, then listings matching every term. Text scores stay far below.
 EXACT_NAME_BOOST = 1_000_000.0
 NAME_PREFIX_BOOST = 100_000.0
+COMPLETED_NAME_BOOST = 50_000.0
 ALL_TERMS_BOOST = 10_000.0
 PREFIX_WEIGHT = TEXT_FIELDS["name"]
 NEAR_SLOP = 2
@@ -72,10 +71,9 @@ SORT_FIELDS = {"rating": "sort_rating", "installs": "sort_installs", "updated": 
                "newest": "sort_published"}
 
 
-# Pseudo-relevance feedback: words most of the best FEEDBACK_DOCS matches share
-# (at most FEEDBACK_WORDS, each in at least two of them) lift the matches that
-# have them too, at FEEDBACK_WEIGHT; they never add matches. Tuned on
-# bench/relevance: topical P@10 +0.025 (30 words were no better than 10, and slower).
+# Pseudo-relevance feedback: words most of the best FEEDBACK_DOCS matches share (at most
+# FEEDBACK_WORDS, each in two of them or more) lift the matches that have them too, never
+# adding any. Tuned on bench/relevance: topical P@10 +0.025 (30 words no better than 10).
 FEEDBACK_DOCS = 5
 FEEDBACK_WORDS = 10
 FEEDBACK_WEIGHT = 2.0
@@ -168,8 +166,7 @@ class TantivyBackend:
     # --- writing -----------------------------------------------------------------
 
     def index(self, documents: Sequence[dict], timeout: float | None = None) -> None:
-        """Add or replace these documents (by ``id``), in one commit (``timeout``
-        is for remote indexes)."""
+        """Add or replace these documents (by ``id``), in one commit (``timeout``: remote)."""
         latest = {int(doc["id"]): doc for doc in documents}  # a repeated id: the last wins
         if not latest:
             return
@@ -432,11 +429,10 @@ class _Run:
 
     def _with_feedback(self, plan: QueryPlan, scored: Query, first: Query, text: Query
                        ) -> Query:
-        """``scored``, plus what the best few matches of ``first`` say about the
-        search (pseudo-relevance feedback): listings that say what the best matches
-        say, and listings in the category most of them are in
-        (``search.category_feedback``), rank higher. The matches stay the same;
-        only their order changes."""
+        """``scored``, plus what the best few matches of ``first`` say about the search
+        (pseudo-relevance feedback, at FEEDBACK_WEIGHT): listings that say what the best
+        matches say, and listings in the category most of them are in
+        (``search.category_feedback``), rank higher. Only the matches' order changes."""
         voters = max(FEEDBACK_DOCS, CATEGORY_VOTERS)
         top = self.searcher.search(first, voters, count=False, weight_by_field="lift")
         if len(top.hits) < 2:
@@ -477,13 +473,16 @@ class _Run:
     def _ranked(self, plan: QueryPlan, text: Query, terms: list[Query], matching: Query,
                 near: bool = True) -> Query:
         """The matches, scored: text relevance, plus the tiers (an exact name, as typed twice;
-        a name starting with the query, "my sql" too; every term matched) and (``near``)
-        neighbouring words found close together (popularity's lift is under 2)."""
+        a name starting with the query, "my sql" too; the name the query is with its last
+        word finished, "serv": "Serve"; every term matched) and (``near``) neighbouring
+        words found close together (popularity's lift is under 2)."""
         schema = self.schema
         extra = [_const(Query.term_set_query(schema, "name_key", keys), EXACT_NAME_BOOST)
                  for keys in (plan.name_keys, plan.typed_name_keys[:1])] + [
             _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)
-            for key in plan.typed_name_keys]
+            for key in plan.typed_name_keys] + [
+            _const(Query.regex_query(schema, "name_key", key + "[^ ]+"), COMPLETED_NAME_BOOST)
+            for key in plan.typed_name_keys[:1]]
         if len(terms) > 1:
             extra.append(_const(_all(terms), ALL_TERMS_BOOST))
         for first, second in plan.pairs if near else ():

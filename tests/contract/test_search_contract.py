@@ -955,3 +955,19 @@ def test_category_feedback_keeps_the_tiers_and_every_page(backend):
     assert len({name for page in pages for name in page}) == 6, pages
     assert pages[0][0] == "Games"
 
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("serv", "Serve"), ("is symbo", "Is Symbol"), ("is-symbo", "Is Symbol")])
+def test_the_name_a_query_completes_ranks_above_longer_names(backend, typed, expected):
+    # Enter pressed before the name's last word was finished: the name the query,
+    # its last word completed, is ranks above the longer names that start the same
+    # way, however popular they are.
+    load(backend, doc("Serve", tagline="Static file serving"),
+         doc("Serve Index", tagline="Directory listings", installs=900, active_installs=900,
+             rating_average=4.9, rating_count=400),
+         doc("Is Symbol", tagline="Is this value a symbol?"),
+         *[doc(f"Symbol {word}", tagline="Symbols for JavaScript", installs=900,
+               active_installs=900, rating_average=4.9, rating_count=400)
+           for word in ("Tree", "Observable", "Description")])
+    assert names(backend.search(SearchQuery(text=typed)))[0] == expected

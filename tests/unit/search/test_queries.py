@@ -10,7 +10,7 @@ from search import opensearch_spelling as spelling
 from search import queries
 from search.analysis import analyse
 from search.interfaces import DOCUMENT_FIELDS, MAX_QUERY_LENGTH, SearchQuery
-from search.opensearch_text import ALL_TERMS_BOOST, EXACT_NAME_BOOST
+from search.opensearch_text import ALL_TERMS_BOOST, COMPLETED_NAME_BOOST, EXACT_NAME_BOOST
 
 HOSTILE = [
     '"', "\\", "(", "[", '{"query":{"match_all":{}}}', "name:*", "AND", "OR NOT", "*", "-",
@@ -95,10 +95,14 @@ def test_text_is_trimmed_to_the_maximum_length():
 def test_text_search_scores_exact_name_all_terms_fuzzy_and_popularity():
     body = queries.search_body(SearchQuery(text="Chatterbox"))
     query = body["query"]["bool"]["must"][0]["bool"]
-    exact, every_term, name_phrase = query["should"]
+    exact, completed, every_term, name_phrase = query["should"]
     assert exact["constant_score"]["filter"] == {"bool": {"should": [
         {"terms": {"name.key": ["chatterbox"]}}, {"terms": {"name.keyword": ["chatterbox"]}}]}}
     assert exact["constant_score"]["boost"] == EXACT_NAME_BOOST
+    # A name the query is with its last word finished ("chatterboxes"), below an exact one.
+    assert completed["constant_score"] == {"filter": {"regexp": {"name.keyword": {
+        "value": "[^a-z0-9]*chatterbox[a-z0-9]+[^a-z0-9]*"}}}, "boost": COMPLETED_NAME_BOOST}
+    assert ALL_TERMS_BOOST < COMPLETED_NAME_BOOST < EXACT_NAME_BOOST
     assert every_term["constant_score"]["boost"] == ALL_TERMS_BOOST
     assert name_phrase["match_phrase"]["name"]["query"] == "chatterbox"
     popularity = query["must"][0]["function_score"]
@@ -309,3 +313,21 @@ def test_stored_source_adds_facet_keys_without_changing_the_document():
     original = document()
     stored = queries.source_document(original)
     assert stored["facet_keys"] and "facet_keys" not in original
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("serv.* [a-z]", ["serv", "a", "z"]), ("café menu", ["cafe", "menu"]),
+    ("c++ (tools)", ["c", "tools"]), ("データ", None)])
+def test_the_completed_name_clause_holds_only_the_words_letters_and_digits(text, words):
+    # Only ASCII letters and digits are literal in Lucene's regular expressions: the
+    # clause holds the words with nothing of the text's own punctuation, and a word of
+    # other letters gets no clause (user text is never parsed as query syntax).
+    query = queries.search_body(SearchQuery(text=text))["query"]["bool"]["must"][0]["bool"]
+    values = [clause["constant_score"]["filter"]["regexp"]["name.keyword"]["value"]
+              for clause in query["should"]
+              if "regexp" in clause.get("constant_score", {}).get("filter", {})]
+    if words is None:
+        assert values == []
+        return
+    gap = "[^a-z0-9]"
+    assert values == [f"{gap}*" + f"{gap}+".join(words) + f"[a-z0-9]+{gap}*"]
