@@ -157,6 +157,9 @@ def _completed_name(plan: QueryPlan) -> list[dict]:
     if not words or not all(_LETTERS_AND_DIGITS.fullmatch(word) for word in words):
         return []
     gap = _NOT_LETTERS_OR_DIGITS
+    # Punctuation may start and end the name ("@babel/cor": *@babel/core*). The clause
+    # costs a search about 0.4 ms (paired, at 10,000 and at 100,000 listings), whatever
+    # its shape: without the gaps it cost the same.
     value = f"{gap}*" + f"{gap}+".join(words) + f"[a-z0-9]+{gap}*"
     return [{"constant_score": {"filter": {"regexp": {"name.keyword": {"value": value}}},
                                 "boost": COMPLETED_NAME_BOOST}}]
