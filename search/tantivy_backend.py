@@ -53,8 +53,8 @@ MAX_SUGGESTIONS = 50
 FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
 RATING_STEPS = (4, 3, 2, 1)
 MAX_BUCKETS = 10_000
-# Ranking tiers, added to the text score: the exact name, then names that start
-# with the query, then listings matching every term. Text scores stay far below.
+# Ranking tiers, added to the text score: the exact name, names that start with the
+# query, the name it is with its last word finished, every term matched. Text far below.
 EXACT_NAME_BOOST = 1_000_000.0
 NAME_PREFIX_BOOST = 100_000.0
 COMPLETED_NAME_BOOST = 50_000.0

@@ -960,8 +960,8 @@ def test_category_feedback_keeps_the_tiers_and_every_page(backend):
 @pytest.mark.parametrize(("typed", "expected"), [
     ("serv", "Serve"), ("is symbo", "Is Symbol"), ("is-symbo", "Is Symbol")])
 def test_the_name_a_query_completes_ranks_above_longer_names(backend, typed, expected):
-    # Enter pressed before the name's last word was finished: the name the query,
-    # its last word completed, is ranks above the longer names that start the same
+    # Enter pressed before the name's last word was finished: the name that the query
+    # is, its last word completed, ranks above the longer names that start the same
     # way, however popular they are.
     load(backend, doc("Serve", tagline="Static file serving"),
          doc("Serve Index", tagline="Directory listings", installs=900, active_installs=900,
