@@ -144,19 +144,23 @@ def _prefix_for(plan: QueryPlan, position: int) -> str | None:
     return plan.prefix if last and term.single_word == plan.prefix else None
 
 
+# In a regular expression on ``name.keyword``: a character between two words of a name
+# (a space, hyphen, dot...), for the names typed without them.
+NAME_SEPARATOR = "[^a-z0-9]"
 _LETTERS_AND_DIGITS = re.compile(r"[a-z0-9]+")
-_NOT_LETTERS_OR_DIGITS = "[^a-z0-9]"
 
 
 def _completed_name(plan: QueryPlan) -> list[dict]:
     """The clause for the names the query's words are with the last one finished ("is
     symbo": *is-symbol*), on ``name.keyword`` (folded, punctuation kept), as the embedded
     indexes' name tiers have it; none when a word holds anything but ASCII letters and
-    digits, which alone are literal in Lucene's regular expressions."""
+    digits, the only word characters ``NAME_SEPARATOR`` knows (and literal in Lucene's
+    regular expressions). A query has at most ``MAX_WORDS`` words, which keeps the
+    expression far below OpenSearch's limit on its length."""
     words = [fold(word) for word in plan.words]
     if not words or not all(_LETTERS_AND_DIGITS.fullmatch(word) for word in words):
         return []
-    gap = _NOT_LETTERS_OR_DIGITS
+    gap = NAME_SEPARATOR
     # Punctuation may start and end the name ("@babel/cor": *@babel/core*). The clause
     # costs a search about 0.4 ms (paired, at 10,000 and at 100,000 listings), whatever
     # its shape: without the gaps it cost the same.

@@ -26,6 +26,7 @@ from search.interfaces import SearchQuery
 from search.opensearch_spelling import SPELL_FIELD, ask_spelling
 from search.opensearch_text import (
     INSTALLS_WEIGHT,
+    NAME_SEPARATOR,
     clean_text,  # also queries.clean_text, for the backend
     fold,
     highlight,
@@ -442,7 +443,7 @@ def facets_from(aggregations: dict | None) -> dict[str, list[tuple[str, int]]]:
 
 SUGGEST_SOURCE = ["slug", "name", "category"]
 # What may come between two letters of a name that are typed run together.
-_NAME_SEPARATORS = "[^a-z0-9]*"
+_NAME_SEPARATORS = NAME_SEPARATOR + "*"
 
 
 def _run_together_regexp(words: Sequence[str]) -> list[dict]:
