@@ -8,6 +8,7 @@ row). The alternatives of a term come from:
 - the curated synonym list and the editors' lines (``search.synonyms``):
   "e-mail" also looks for "email" and "mail";
 - hyphenated words the list does not know: "e-signature" is also "esignature";
+- letters and digits typed together: "k12" is also "k 12" (a name says "K-12");
 - agent nouns: "editor" is also "edit", "scheduler" is also "schedule", and
   "edit" is also "editor";
 - spelling corrections a backend adds for words its index does not hold.
@@ -61,6 +62,10 @@ form post show cent corn numb mast cove ledge lett pape wint answ summ powe flow
 """.split())
 
 # Hyphenated words of a query, as written ("e-mail", "to-do").
+# A word's runs of letters and of digits ("k12": "k", "12"), and how many of them
+# make it a word of parts ("b2b"); longer mixes are codes, not names.
+_LETTERS_OR_DIGITS = re.compile(r"[^\W\d_]+|\d+")
+MAX_APART_PARTS = 3
 _HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 
 
@@ -148,7 +153,8 @@ class QueryPlan:
         """The names (as ``fts_text.name_key``s: words without accents joined by
         single spaces) the query asks for exactly: its words, its words with two
         neighbours run together ("sign right": "signright", "word press backups":
-        "wordpress backups"), and its corrected text."""
+        "wordpress backups") or with letters and digits apart ("ledgerly2": "ledgerly
+        2"), and its corrected text."""
         keys = self.typed_name_keys
         corrected = self.corrected_text
         if corrected:
@@ -157,10 +163,14 @@ class QueryPlan:
 
     @property
     def typed_name_keys(self) -> list[str]:
-        """``name_keys`` but the corrected text's: the words as typed, and with two
-        neighbours run together, which is what a name "starts with the query" with."""
+        """``name_keys`` but the corrected text's: the words as typed, with two
+        neighbours run together, and with letters and digits apart ("k12": "k 12"),
+        which is what a name "starts with the query" with."""
         keys = [name_key(self.words)]
         words = list(self.words)
+        apart = [" ".join(letters_and_digits_apart(word) or (word,)) for word in words]
+        if apart != words:
+            keys.append(name_key(apart))
         if len(words) <= MAX_JOINED_TERMS:
             keys += [name_key([*words[:n], words[n] + words[n + 1], *words[n + 2:]])
                      for n in range(len(words) - 1)]
@@ -250,6 +260,14 @@ def query_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     return words, hyphenated
 
 
+def letters_and_digits_apart(word: str) -> tuple[str, ...] | None:
+    """``word``'s letters and digits as the words apart a name writes them as ("k12":
+    "k", "12" for "K-12"; "h264": "H.264"; "ledgerly2": "Ledgerly 2"), or None for a
+    word of letters only or of digits only, or of more than ``MAX_APART_PARTS``."""
+    parts = tuple(_LETTERS_OR_DIGITS.findall(word))
+    return parts if 1 < len(parts) <= MAX_APART_PARTS else None
+
+
 def agent_variants(word: str) -> tuple[str, ...]:
     """Other forms of an agent noun or its verb: editor -> edit; scheduler ->
     schedule; planner -> plan; edit -> editor; schedule -> scheduler. Some of
@@ -309,6 +327,11 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
                 # double the word's weight in a text score that sums alternatives).
                 alternatives += [(variant,) for variant in agent_variants(word)
                                  if stem(variant) != stem(word)]
+                # "k12" is also "K-12", "h264" "H.264", as "e-signature" is also
+                # "esignature" (the synonym list, when it knows the word, decides).
+                apart = letters_and_digits_apart(word)
+                if apart:
+                    alternatives.append(apart)
             terms.append(Term((word,), tuple(dict.fromkeys(alternatives)), context=context,
                               listed=in_list))
     if all(term.context for term in terms):

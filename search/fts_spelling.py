@@ -33,7 +33,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy.engine import Connection
 
 from core.text import unaccented
-from search.analysis import MAX_JOINED_TERMS, QueryPlan, Term
+from search.analysis import MAX_JOINED_TERMS, QueryPlan, Term, letters_and_digits_apart
 from search.common_words import is_common_word
 from search.fts_text import fts5_literal, tsquery_literal
 
@@ -66,6 +66,13 @@ def max_edits(word: str) -> int:
     if len(word) < MIN_CORRECTED_LENGTH:
         return 0
     return 1 if len(word) <= 5 else 2
+
+
+def unlike_typed(candidate: str, word: str) -> tuple[bool, bool]:
+    """How a correction ``candidate`` differs from the ``word`` typed in what people
+    seldom get wrong, for ranking equally near ones: its first letter, its digits."""
+    return (candidate[:1] != word[:1],
+            [c for c in candidate if c.isdigit()] != [c for c in word if c.isdigit()])
 
 
 def splits(word: str, parts: int = 2) -> list[tuple[str, ...]]:
@@ -296,12 +303,14 @@ class Speller:
             self.vocabulary.nearest(index, word, POPULAR_EDITS if found else None))
             if count >= needed]
         # Equally near: one with the same first letter (people seldom mistype the
-        # first: "sinc" is "sync" rather than "inc"), then one that makes the query a
-        # listing's name ("is builtn module": "builtin", not the commoner "built"), then
-        # the word more listings use.
+        # first: "sinc" is "sync" rather than "inc") and the same digits (nor type a
+        # digit for a letter: "throug2" is "through2", not "through"), then one that
+        # makes the query a listing's name ("is builtn module": "builtin", not the
+        # commoner "built"), then the word more listings use.
         named = {candidate for _, candidate in counted if len(counted) > 1
                  and names_with(candidate)}
-        counted.sort(key=lambda pair: (pair[1][:1] != word[:1], pair[1] not in named, -pair[0]))
+        counted.sort(key=lambda pair: (*unlike_typed(pair[1], word), pair[1] not in named,
+                                       -pair[0]))
         return counted[0][1] if counted else None
 
     @staticmethod
@@ -338,7 +347,11 @@ class Speller:
             # so is one that, run together with its neighbour, is a word some listing
             # has ("clinic flow": "ClinicFlow"), asked only of a word about to be
             # corrected.
-            if word and not term.corrected and not term.listed:
+            # Letters and digits typed together that some listing has apart ("k12"
+            # for "K-12", "ledgerly2" for "Ledgerly 2") are no typo either.
+            parts = letters_and_digits_apart(word) if word else None
+            if word and not term.corrected and not term.listed and not (
+                    parts and index.count_together(parts, 1)):
                 typing = position == last and word == plan.prefix
                 fixed = self.correction(index, word, rare_below, typing, names_the_query,
                                         names_with(word))

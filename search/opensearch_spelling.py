@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from rapidfuzz.distance import OSA
 
-from search.analysis import QueryPlan
+from search.analysis import QueryPlan, letters_and_digits_apart
 from search.common_words import is_common_word
 from search.fts_spelling import (
     MAX_CANDIDATES,
@@ -23,6 +23,7 @@ from search.fts_spelling import (
     best_split,
     max_edits,
     splits,
+    unlike_typed,
 )
 from search.opensearch_text import TEXT_FIELDS, clean_text, fold
 from search.synonyms import stem
@@ -101,14 +102,15 @@ def corrections(response: dict) -> dict[str, str]:
 def _ranked_suggestions(response: dict, name: str) -> dict[str, list[tuple[tuple, dict]]]:
     """``{word: [(rank, option)]}`` from the term suggester ``name``'s answer, best
     first, as ``fts_spelling.Speller.correction`` ranks its candidates: the nearest
-    (optimal string alignment), then one with the same first letter, then the one
-    more listings have. ``rank`` leaves the count out: options of the same rank tie."""
+    (optimal string alignment), then one with the same first letter and digits
+    (``fts_spelling.unlike_typed``), then the one more listings have. ``rank``
+    leaves the count out: options of the same rank tie."""
     ranked = {}
     for entry in (response.get("suggest") or {}).get(name) or []:
         word, options = entry.get("text"), entry.get("options")
         if word and options:
             ranked[word] = sorted((((OSA.distance(word, option["text"]),
-                                     option["text"][:1] != word[:1]), option)
+                                     *unlike_typed(option["text"], word)), option)
                                    for option in options),
                                   key=lambda pair: (pair[0], -pair[1].get("freq", 0)))
     return ranked
@@ -145,17 +147,24 @@ def named_where_tied(plan: QueryPlan, fixes: dict[str, str], answer: dict,
 
 def stemmed_counts_body(words: Sequence[str], typing: str | None = None) -> dict:
     """A body that counts, for each word, the listings a search for it matches
-    (stemmed, with its synonyms), of all; and, given the word being ``typing``,
+    (stemmed, with its synonyms), and for one of letters and digits those that
+    have them apart, of all; and, given the word being ``typing``,
     those with a word of their name that starts with it (``starts_a_name``)."""
     filters = {word: {"multi_match": {"query": word, "fields": TEXT_FIELDS}}
                for word in words}
+    for word in words:
+        parts = letters_and_digits_apart(word)
+        if parts:  # "k12": does a listing say "K-12"?
+            filters[word + _APART] = {"multi_match": {
+                "query": " ".join(parts), "fields": TEXT_FIELDS, "type": "phrase"}}
     if typing:
         filters[_TYPING] = _starts_a_name(typing)
     return _counts_body(filters)
 
 
-# The key of that count: a word never has a space.
+# The keys of those counts: a word never has a space.
 _TYPING = " typing"
+_APART = " apart"
 
 
 def _counts_body(filters: dict[str, dict]) -> dict:
@@ -177,11 +186,15 @@ def typos_only(fixes: dict[str, str], response: dict, answer: dict) -> dict[str,
     unless the suggestion is another spelling of the same word ("surveyes":
     "surveys"), or the embedded indexes' rule for a word a few listings have makes it
     one (``_rare_beside``: "parsiing", stemmed as "Parsy" is, beside "parsing").
-    ``answer``: the search's, with the suggestions and how many listings have each."""
+    Nor letters and digits typed together that some listing has apart ("ledgerly2":
+    "Ledgerly 2"). ``answer``: the search's, with the suggestions and how many
+    listings have each."""
     found = _counted(response)
     suggested = _suggested_counts(answer)
     kept = {}
     for word, fix in fixes.items():
+        if found.get(word + _APART):
+            continue  # letters and digits some listing has apart ("k12": "K-12")
         if found.get(word) and (
                 stem(fix) != stem(word) or fix.startswith(word) or word.startswith(fix)
         ) and not _rare_beside(word, found[word], suggested.get(word, 0)):

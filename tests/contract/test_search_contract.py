@@ -971,3 +971,36 @@ def test_the_name_a_query_completes_ranks_above_longer_names(backend, typed, exp
                active_installs=900, rating_average=4.9, rating_count=400)
            for word in ("Tree", "Observable", "Description")])
     assert names(backend.search(SearchQuery(text=typed)))[0] == expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("k12", "K-12 Gradebook"), ("k12 grades", "K-12 Gradebook"),
+    ("ledgerly2", "Ledgerly 2"), ("ledgerly2 accounting", "Ledgerly 2"),
+    ("h264 encoder", "H.264 Encoder"),
+])
+def test_a_name_of_letters_and_digits_typed_together_is_found(backend, typed, expected):
+    # "K-12", "Ledgerly 2", "H.264" typed without their hyphen, space or dot: the
+    # letters and the digits are still the name's words, not a typo of another word
+    # ("ledgerly2" is no "ledgerly", whose stem is Ledger's).
+    load(backend, doc("K-12 Gradebook", tagline="Grades and report cards"),
+         doc("Twelve Steps", tagline="12 habits for 12 months"),
+         doc("Ledger", tagline="Accounting", installs=900, active_installs=900,
+             rating_average=4.9, rating_count=400),
+         doc("Ledgerly 2", tagline="Accounting"),
+         doc("Ledger Two", tagline="Accounting"),
+         doc("H.264 Encoder", tagline="Video encoding"),
+         doc("Encoder Pro", tagline="Video encoding"))
+    result = backend.search(SearchQuery(text=typed))
+    assert names(result)[0] == expected
+    assert result.corrected_text is None
+
+
+def test_a_correction_keeps_the_digits_typed(backend):
+    # "throug2" is one edit from "through" (the 2 for an h) and from "through2" (an h
+    # left out): people seldom type a digit for a letter, so it is "through2".
+    load(backend, doc("through", tagline="Simple way to create a readable writable stream",
+                      installs=900, active_installs=900),
+         doc("through2", tagline="A tiny wrapper around streams"))
+    result = backend.search(SearchQuery(text="throug2"))
+    assert result.corrected_text == "through2"
+    assert names(result)[0] == "through2"

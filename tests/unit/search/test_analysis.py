@@ -9,6 +9,7 @@ from search.analysis import (
     Term,
     agent_variants,
     analyse,
+    letters_and_digits_apart,
     query_words,
     reanalysed,
     required_terms,
@@ -47,6 +48,23 @@ def test_hyphenated_words_are_found_and_joined():
     assert hyphenated == [(0, 2), (3, 5)]
     # "x" alone is no term (a single letter), but the word run together is.
     assert analyse("x-ray scanner").terms[0] == Term(("ray",), (("ray",), ("xray",)))
+
+
+@pytest.mark.parametrize("word, apart", [
+    ("k12", ("k", "12")), ("h264", ("h", "264")), ("ledgerly2", ("ledgerly", "2")),
+    ("b2b", ("b", "2", "b")), ("3d", ("3", "d")),
+    ("crm", None), ("365", None), ("a1b2", None),  # one kind only; a code, not a name
+])
+def test_letters_and_digits_typed_together_are_also_the_words_apart(word, apart):
+    assert letters_and_digits_apart(word) == apart
+    plan = analyse(f"{word} sync")
+    if apart:
+        assert apart in plan.terms[0].alternatives
+        # A name that writes them apart is the name asked for ("K-12 Sync").
+        assert " ".join((*apart, "sync")) in plan.typed_name_keys
+    else:
+        assert all(len(alternative) == 1 for alternative in plan.terms[0].alternatives)
+    assert plan.typed_name_keys[0] == f"{word} sync"  # the name as typed stays first
 
 
 @pytest.mark.parametrize("word, expected", [

@@ -20,6 +20,14 @@ def test_one_that_makes_the_query_a_name_wins_over_a_more_common_one():
                                 names_with=lambda candidate: candidate == "builtin") == "builtin"
 
 
+def test_one_that_keeps_the_digits_typed_wins_over_a_more_common_one():
+    # "throug2": an "h" left out of "through2", or the "h" of "through" typed as a 2.
+    index = Words({"through": 40, "through2": 3})
+    assert Speller().correction(index, "throug2") == "through2"
+    assert corrections(suggested("throug2", ("through", 40), ("through2", 3))) == {
+        "throug2": "through2"}
+
+
 def suggested(word: str, *options: tuple[str, int]) -> dict:
     """A term suggester's answer for ``word``, its options in the suggester's order."""
     return {"suggest": {"words": [{"text": word, "options": [
