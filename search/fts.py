@@ -257,7 +257,9 @@ class EmbeddedBackend:
         else:
             # An exact name first (as typed or as corrected), then names that
             # start with the query's words, then the listings that match more of
-            # the query's terms, then text relevance (lifted a little by popularity).
+            # the query's terms, then those whose name has the query's words in order
+            # ("safer buffers": "safer-buffer"), then text relevance (lifted a little
+            # by popularity).
             # A name "starts with the query" with the words as typed or two of them run
             # together ("my sql": "MySQL Backup"), as the exact-name tier takes either.
             score = f"{matching.score()} AS score"
@@ -270,6 +272,8 @@ class EmbeddedBackend:
             # The name the query is with its last word finished ("serv": "Serve"), as
             # when Enter was pressed before the word was: after the names that start
             # with the query's whole words.
+            phrase_tier, phrase_params = matching.name_phrase_tier()
+            params.update(phrase_params)
             typed = len(starts[0]) if starts else 0
             completes = (f"substr(d.name_key, 1, {typed}) = :as_typed AND length(d.name_key) "
                          f"> {typed} AND substr(d.name_key, {typed + 1}) NOT LIKE '% %'"
@@ -279,8 +283,9 @@ class EmbeddedBackend:
             tiers = (f"CASE WHEN d.name_key = :as_typed THEN 0 WHEN d.name_key IN :keys "
                      f"THEN 1 WHEN {starts_with} THEN 2 WHEN {completes} THEN 3 "
                      f"ELSE 4 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
-                     ":term_count THEN 0 ELSE 1 END AS terms_tier, d.category_slug, ")
-            order = "name_tier, terms_tier, score DESC"
+                     f":term_count THEN 0 ELSE 1 END AS terms_tier, {phrase_tier} AS "
+                     "phrase_tier, d.category_slug, ")
+            order = "name_tier, terms_tier, phrase_tier, score DESC"
             params["term_count"] = matching.term_count
         ranked = score != "NULL"
         if not ranked:
@@ -296,8 +301,8 @@ class EmbeddedBackend:
         hits = [SearchHit(id=row[0], score=None if row[-1] is None else float(row[-1]))
                 for row in rows]
         if reorder:
-            hits = reordered(hits, [-(row[1] * 2 + row[2]) for row in rows],
-                             [hit.score or 0.0 for hit in hits], [row[3] for row in rows])
+            hits = reordered(hits, [-(row[1] * 4 + row[2] * 2 + row[3]) for row in rows],
+                             [hit.score or 0.0 for hit in hits], [row[4] for row in rows])
             hits = hits[offset:offset + per_page]
         return hits
 

@@ -115,6 +115,22 @@ class Matching:
         positions = range(self.term_count) if positions is None else positions
         return "(" + " + ".join(each.format(n) for n in positions) + ")"
 
+    def name_phrase_tier(self) -> tuple[str, dict]:
+        """0 for a listing whose name has the query's words one after the other, by
+        their stems ("safer buffers" in "safer-buffer"), else 1 (SQL, and its
+        parameters); 1 for all when the query has one word (its term says as much)."""
+        words = self.words
+        if len(words) < 2:
+            return "1", {}
+        if self.dialect == "sqlite":
+            found = ("d.listing_id IN (SELECT rowid FROM search_fts "
+                     "WHERE search_fts MATCH :name_phrase)")
+            phrase = "name : " + fts5_literal(words)
+        else:
+            found = "d.search_vector @@ to_tsquery('english', :name_phrase)"
+            phrase = " <-> ".join(tsquery_literal((word,)) + ":A" for word in words)
+        return f"CASE WHEN {found} THEN 0 ELSE 1 END", {"name_phrase": phrase}
+
     def enough_terms(self) -> str:
         """The condition on matched terms (SQL): ``plan.required`` of them, or
         every head term."""

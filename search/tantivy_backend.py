@@ -26,7 +26,7 @@ from search.analysis import QueryPlan, Synonyms
 from search.category_feedback import CATEGORY_VOTERS, category_shares, lift
 from search.correction import plan_of, run_plan
 from search.fts_spelling import IndexWords, Speller
-from search.fts_text import MARK_END, MARK_START, WORD, mark, name_key, window, words_of
+from search.fts_text import name_key, words_of
 from search.interfaces import (
     FacetValue,
     SearchHit,
@@ -35,6 +35,7 @@ from search.interfaces import (
     SearchUnavailable,
     Suggestion,
 )
+from search.tantivy_highlights import highlight
 from search.tantivy_schema import (
     ENGLISH,
     LAYOUT_VERSION,
@@ -54,10 +55,14 @@ FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions",
 RATING_STEPS = (4, 3, 2, 1)
 MAX_BUCKETS = 10_000
 # Ranking tiers, added to the text score: the exact name, names that start with the
-# query, the name it is with its last word finished, every term matched. Text far below.
+# query, the name it is with its last word finished, the query's words in a name, every
+# term matched. Text far below.
 EXACT_NAME_BOOST = 1_000_000.0
 NAME_PREFIX_BOOST = 100_000.0
 COMPLETED_NAME_BOOST = 50_000.0
+# The query's words in a name, in order, by their stems ("safer buffers": "safer-buffer"),
+# above the other listings with every term (popularity's lift multiplies both tiers).
+NAME_PHRASE_BOOST = 20_000.0
 ALL_TERMS_BOOST = 10_000.0
 PREFIX_WEIGHT = TEXT_FIELDS["name"]
 NEAR_SLOP = 2
@@ -424,7 +429,7 @@ class _Run:
         hits = [SearchHit(id=int(listing_id), score=float(key) if sort == "relevance" else None)
                 for listing_id, (key, _) in zip(ids, result.hits)]
         if hits and not plan.empty:
-            self._highlight(plan, hits, addresses)
+            highlight(self.backend, self.searcher, plan, hits, addresses)
         return SearchResult(hits=hits, total=total, facets=self._facets(filters, matching))
 
     def _with_feedback(self, plan: QueryPlan, scored: Query, first: Query, text: Query
@@ -474,8 +479,9 @@ class _Run:
                 near: bool = True) -> Query:
         """The matches, scored: text relevance, plus the tiers (an exact name, as typed twice;
         a name starting with the query, "my sql" too; the name the query is with its last
-        word finished, "serv": "Serve"; every term matched) and (``near``) neighbouring
-        words found close together (popularity's lift is under 2)."""
+        word finished, "serv": "Serve"; the query's words in a name, in order; every term
+        matched) and (``near``) neighbouring words found close together (popularity's
+        lift is under 2)."""
         schema = self.schema
         extra = [_const(Query.term_set_query(schema, "name_key", keys), EXACT_NAME_BOOST)
                  for keys in (plan.name_keys, plan.typed_name_keys[:1])] + [
@@ -485,6 +491,9 @@ class _Run:
             for key in plan.typed_name_keys[:1]]
         if len(terms) > 1:
             extra.append(_const(_all(terms), ALL_TERMS_BOOST))
+        name = self.backend.tokens(plan.words)  # "safer buffers" in "safer-buffer"
+        if len(name) > 1:
+            extra.append(_const(Query.phrase_query(schema, "name", name), NAME_PHRASE_BOOST))
         for first, second in plan.pairs if near else ():
             tokens = self.backend.tokens((first, second))
             if len(tokens) == 2:
@@ -537,41 +546,6 @@ class _Run:
         return {name: [FacetValue(value=value, count=count) for value, count in
                        sorted(counts[name].items(), key=lambda vc: (-vc[1], vc[0])) if count > 0]
                 for name in FACETS}
-
-    def _highlight(self, plan: QueryPlan, hits: list[SearchHit], addresses: list) -> None:
-        """Fill each hit's highlights: name and tagline whole, the description as
-        a snippet around the first match; only fields that matched."""
-        backend = self.backend
-        wanted = {token for term in plan.terms for alternative in term.alternatives
-                  for token in backend.tokens(alternative)}
-        stems: dict[str, str | None] = {}
-
-        def marked(text: str, prefix: str | None = None) -> str | None:
-            found, pieces, last = False, [], 0
-            for match in WORD.finditer(text):
-                word = match.group()
-                lowered = word.lower()
-                if lowered not in stems:
-                    tokens = backend.tokens((lowered,))
-                    stems[lowered] = tokens[0] if len(tokens) == 1 else None
-                # The word being typed marks name words it starts (accents folded).
-                if stems[lowered] in wanted or (
-                        prefix and " ".join(backend.plain.analyze(lowered)).startswith(prefix)):
-                    pieces += [text[last:match.start()], MARK_START, word, MARK_END]
-                    last, found = match.end(), True
-            return "".join(pieces) + text[last:] if found else None
-
-        for hit, address in zip(hits, addresses):
-            stored = self.searcher.doc(address)
-            for field, prefix in (("name", plan.prefix), ("tagline", None),
-                                  ("description", None)):
-                value = stored.get_first("body" if field == "description" else field) or ""
-                highlighted = marked(value, prefix)
-                if highlighted is None:
-                    continue
-                if field == "description":
-                    highlighted = window(highlighted)
-                hit.highlights[field] = mark(highlighted)
 
 
 class _IndexWords(IndexWords):

@@ -1004,3 +1004,26 @@ def test_a_correction_keeps_the_digits_typed(backend):
     result = backend.search(SearchQuery(text="throug2"))
     assert result.corrected_text == "through2"
     assert names(result)[0] == "through2"
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("safer buffers", "safer-buffer"), ("css trees", "css-tree"),
+    ("invoice reminder", "Invoice Reminders"),
+])
+def test_a_name_typed_with_a_plural_slip_ranks_above_names_that_only_share_its_words(
+        backend, typed, expected):
+    # Not the name exactly (a word's plural added or left out), but every word of it,
+    # in its order, in a name: that listing first, above popular ones that say the
+    # words elsewhere or apart, and above names that are one of its words.
+    popular = {"installs": 900, "active_installs": 900, "rating_average": 4.9,
+               "rating_count": 400}
+    load(backend, doc("safer-buffer", tagline="Modern Buffer API polyfill without footguns"),
+         doc("safe-buffer", tagline="Safer Node.js Buffer API", **popular),
+         doc("buffer", tagline="Node.js Buffer API, for the browser", **popular),
+         doc("css-tree", tagline="A tool set for CSS: fast detailed parser (CSS to AST)"),
+         doc("csstree-patches", tagline="Syntax patches for CSS trees", **popular),
+         doc("css-select", tagline="A CSS selector compiler for DOM trees", **popular),
+         doc("Invoice Reminders", tagline="Chase late payments by email"),
+         doc("Dunning Desk", tagline="Invoice reminder emails that get you paid", **popular),
+         doc("Reminder", tagline="Reminders for every invoice", **popular))
+    assert names(backend.search(SearchQuery(text=typed)))[0] == expected
