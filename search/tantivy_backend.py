@@ -44,6 +44,7 @@ from search.tantivy_schema import (
     build_schema,
     english_analyzer,
     plain_analyzer,
+    text_lifted,
     to_entry,
 )
 
@@ -64,6 +65,10 @@ COMPLETED_NAME_BOOST = 50_000.0
 # above the other listings with every term (popularity's lift multiplies both tiers).
 NAME_PHRASE_BOOST = 20_000.0
 ALL_TERMS_BOOST = 10_000.0
+# Every tier above is a multiple of this, and no text score comes near it.
+TIER_UNIT = ALL_TERMS_BOOST
+# How many of the best matches popularity's lift is taken out of the tiers for.
+LIFT_WINDOW = 100
 PREFIX_WEIGHT = TEXT_FIELDS["name"]
 NEAR_SLOP = 2
 NEAR_FIELDS = ("name", "tagline", "body")
@@ -417,20 +422,38 @@ class _Run:
             # neighbouring-words phrases: nearly the same few, at half the cost.
             scored = self._with_feedback(plan, scored, self._ranked(
                 plan, text, terms, matching(), near=False), text)
-            result = self.searcher.search(scored, per_page, count=True, offset=offset,
-                                          weight_by_field="lift")
+            result, found = self._lifted(scored, per_page, offset)
         else:
             result = self.searcher.search(matching(), per_page, count=True, offset=offset,
                                           order_by_field=SORT_FIELDS[sort],
                                           order=tantivy.Order.Desc)
+            found = result.hits
         total = result.count
-        addresses = [address for _, address in result.hits] if offset < total else []
+        addresses = [address for _, address in found] if offset < total else []
         ids = self.searcher.fast_field_values("id", addresses) if addresses else []
         hits = [SearchHit(id=int(listing_id), score=float(key) if sort == "relevance" else None)
-                for listing_id, (key, _) in zip(ids, result.hits)]
+                for listing_id, (key, _) in zip(ids, found)]
         if hits and not plan.empty:
             highlight(self.backend, self.searcher, plan, hits, addresses)
         return SearchResult(hits=hits, total=total, facets=self._facets(filters, matching))
+
+    def _lifted(self, scored: Query, limit: int, offset: int, count: bool = True
+                ) -> tuple[tantivy.SearchResult, list[tuple[float, tantivy.DocAddress]]]:
+        """The search's result and its (score, address) hits ``offset`` to ``offset +
+        limit``, popularity lifting each text score and not its tiers. tantivy
+        multiplies the whole score by the listing's lift (``log2(2 + lift)``, 1.0 to
+        1.3), tiers and all, so within a tier (every term matched, say) popularity
+        outweighed any text (10,000 x 0.05 beside text scores of tens); the first
+        ``LIFT_WINDOW`` are put in order again by tiers + text x lift, taken apart from
+        the score it gave (every tier is a multiple of ``TIER_UNIT``, and a text score
+        far less). Further pages keep tantivy's order."""
+        if offset + limit > LIFT_WINDOW:
+            result = self.searcher.search(scored, limit, count=count, offset=offset,
+                                          weight_by_field="lift")
+            return result, result.hits
+        result = self.searcher.search(scored, LIFT_WINDOW, count=count, weight_by_field="lift")
+        lifts = self.searcher.fast_field_values("lift", [address for _, address in result.hits])
+        return result, text_lifted(result.hits, lifts, TIER_UNIT)[offset:offset + limit]
 
     def _with_feedback(self, plan: QueryPlan, scored: Query, first: Query, text: Query
                        ) -> Query:
@@ -439,15 +462,15 @@ class _Run:
         matches say, and listings in the category most of them are in
         (``search.category_feedback``), rank higher. Only the matches' order changes."""
         voters = max(FEEDBACK_DOCS, CATEGORY_VOTERS)
-        top = self.searcher.search(first, voters, count=False, weight_by_field="lift")
-        if len(top.hits) < 2:
+        _, top = self._lifted(first, voters, 0, count=False)
+        if len(top) < 2:
             return scored
         own = {token for term in plan.terms for alt in term.alternatives
                for token in self.backend.tokens(alt)}
         counts: dict[str, int] = {}
         categories = []
-        speakers = top.hits[:FEEDBACK_DOCS]
-        for rank, (_, address) in enumerate(top.hits):
+        speakers = top[:FEEDBACK_DOCS]
+        for rank, (_, address) in enumerate(top):
             stored = self.searcher.doc(address)
             categories.append(stored.get_first("category_name"))
             if rank >= len(speakers):

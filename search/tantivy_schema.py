@@ -9,10 +9,15 @@ documents. https://docs.rs/tantivy/latest/tantivy/schema/index.html
 
 from __future__ import annotations
 
+import math
+from typing import TypeVar
+
 import tantivy
 
 from search.fts_tables import document_row, vocabulary_words
 from search.fts_text import clean_text, parse_datetime
+
+T = TypeVar("T")
 
 # Bump when the layout below changes: a new version is a new, empty directory,
 # filled by `flask search reindex --target embedded` (the old one is left alone).
@@ -86,6 +91,24 @@ def lift_of(boost: float) -> float:
     """The weight field value that makes tantivy's ``log2(2 + value)`` equal to
     our popularity boost (``fts_text.popularity_boost``, 1.0 to 1.3)."""
     return max(2.0 ** boost - 2.0, 0.0)
+
+
+def text_lifted(hits: list[tuple[float, T]], lifts: list[float], tier_unit: float
+                ) -> list[tuple[float, T]]:
+    """``hits`` (score, address), as tantivy weighted them by each listing's lift (the
+    whole score times ``log2(2 + lift)``), scored and ordered again by their tiers plus
+    their text score times the lift: popularity lifts the text, never the tiers. Every
+    tier is a multiple of ``tier_unit`` and a text score far less, so the score divided
+    by the lift comes apart into the two. Equal scores keep their order."""
+    rescored = []
+    for (score, address), lift in zip(hits, lifts):
+        factor = math.log2(2.0 + max(float(lift), 0.0))
+        unlifted = score / factor
+        # The tiers' sum (the epsilon: float rounding just below a whole tier).
+        tiers = math.floor(unlifted / tier_unit + 1e-3) * tier_unit
+        rescored.append((tiers + (unlifted - tiers) * factor, address))
+    rescored.sort(key=lambda hit: -hit[0])
+    return rescored
 
 
 def to_entry(doc: dict, schema: tantivy.Schema) -> tantivy.Document:

@@ -1027,3 +1027,24 @@ def test_a_name_typed_with_a_plural_slip_ranks_above_names_that_only_share_its_w
          doc("Dunning Desk", tagline="Invoice reminder emails that get you paid", **popular),
          doc("Reminder", tagline="Reminders for every invoice", **popular))
     assert names(backend.search(SearchQuery(text=typed)))[0] == expected
+
+
+_FILLER = ("Projects, tasks, chat, documents, calendars, contacts, time sheets and expenses "
+           "for the whole team, with reports and dashboards. ")
+
+
+@pytest.mark.parametrize("installs, reviews", [(20, 3), (300, 20), (5000, 200)])
+def test_popularity_lifts_the_text_score_and_never_the_tiers(backend, installs, reviews):
+    # Both match every term (a tier of their own): then the text decides, lifted by
+    # popularity by at most a third, so a listing about invoice reminders comes before
+    # a popular one that says the two words once in a long description.
+    load(backend,
+         doc("Dunning Desk", tagline="Invoice reminders that get you paid",
+             description="Automatic invoice reminder emails on a schedule you set: every "
+                         "overdue invoice gets its reminder."),
+         doc("Office Suite", tagline="Everything your office needs",
+             description=_FILLER * 3 + "Send an invoice. Set a reminder. " + _FILLER * 3,
+             installs=installs, active_installs=installs, rating_average=4.5,
+             rating_count=reviews))
+    assert names(backend.search(SearchQuery(text="invoice reminder"))) == [
+        "Dunning Desk", "Office Suite"]

@@ -11,7 +11,7 @@ from search import index_directory, tantivy_backend
 from search.fts import EmbeddedBackend
 from search.interfaces import SearchQuery, SearchUnavailable
 from search.tantivy_backend import TantivyBackend
-from search.tantivy_schema import LAYOUT_VERSION
+from search.tantivy_schema import LAYOUT_VERSION, lift_of, text_lifted
 from tests.factories import search_document
 
 
@@ -134,3 +134,20 @@ def test_feedback_reorders_but_never_changes_the_matches(tmp_path, monkeypatch):
     with_feedback = every_match()
     monkeypatch.setattr(tantivy_backend, "FEEDBACK_DOCS", 0)
     assert every_match() == with_feedback
+
+
+def test_popularity_lifts_the_text_score_and_not_the_tiers():
+    def weighted(tiers: float, text: float, boost: float) -> float:
+        return (tiers + text) * boost  # what tantivy's weight_by_field gives
+
+    hits = [(weighted(10_000, 5.0, 1.3), "popular"), (weighted(10_000, 20.0, 1.0), "about it"),
+            (weighted(0, 30.0, 1.3), "no tier"), (weighted(1_000_000, 1.0, 1.0), "exact"),
+            # float rounding a hair below a whole tier is still that tier
+            (weighted(20_000, 0.0, 1.2) * (1 - 1e-7), "phrase")]
+    lifts = [lift_of(1.3), lift_of(1.0), lift_of(1.3), lift_of(1.0), lift_of(1.2)]
+    ranked = text_lifted(hits, lifts, 10_000)
+    assert [address for _, address in ranked] == ["exact", "phrase", "about it", "popular",
+                                                   "no tier"]
+    scores = dict((address, score) for score, address in ranked)
+    assert scores["popular"] == pytest.approx(10_000 + 5.0 * 1.3)
+    assert scores["no tier"] == pytest.approx(30.0 * 1.3)
