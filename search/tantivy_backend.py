@@ -61,14 +61,15 @@ MAX_BUCKETS = 10_000
 EXACT_NAME_BOOST = 1_000_000.0
 NAME_PREFIX_BOOST = 100_000.0
 COMPLETED_NAME_BOOST = 50_000.0
-# The query's words in a name, in order, by their stems ("safer buffers": "safer-buffer"),
-# above the other listings with every term (popularity's lift multiplies both tiers).
+# The query's words in a name, in order, by their stems ("safer buffers": "safer-buffer"):
+# above the other listings with every term.
 NAME_PHRASE_BOOST = 20_000.0
 ALL_TERMS_BOOST = 10_000.0
 # Every tier above is a multiple of this, and no text score comes near it.
 TIER_UNIT = ALL_TERMS_BOOST
-# How many of the best matches popularity's lift is taken out of the tiers for.
-LIFT_WINDOW = 100
+# How many of the best matches popularity's lift is taken out of the tiers for: two pages
+# (at 100,000 listings a search's p50 +0.2 ms, paired; a window of 100, +0.4 ms).
+LIFT_WINDOW = 48
 PREFIX_WEIGHT = TEXT_FIELDS["name"]
 NEAR_SLOP = 2
 NEAR_FIELDS = ("name", "tagline", "body")
