@@ -61,11 +61,11 @@ NOT_AGENTS = frozenset("""
 form post show cent corn numb mast cove ledge lett pape wint answ summ powe flow
 """.split())
 
-# Hyphenated words of a query, as written ("e-mail", "to-do").
 # A word's runs of letters and of digits ("k12": "k", "12"), and how many of them
 # make it a word of parts ("b2b"); longer mixes are codes, not names.
 _LETTERS_OR_DIGITS = re.compile(r"[^\W\d_]+|\d+")
 MAX_APART_PARTS = 3
+# Hyphenated words of a query, as written ("e-mail", "to-do").
 _HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 
 

@@ -19,7 +19,9 @@ down_revision: Union[str, None] = '0030'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# Each text of the vector passes through this first (0028's, then this one's).
+# Each text of the vector passes through this first (0028's, then this one's). The
+# vector below is 0028's, copied: a migration keeps the schema of its own day, whatever
+# later ones change.
 WORD_PARTS = {
     False: "regexp_replace({}, '[./\\\\@:<>]+', ' ', 'g')",
     True: "regexp_replace({}, '[./\\\\@:<>]+|-(?=[0-9])', ' ', 'g')",

@@ -1048,3 +1048,19 @@ def test_popularity_lifts_the_text_score_and_never_the_tiers(backend, installs, 
              rating_count=reviews))
     assert names(backend.search(SearchQuery(text="invoice reminder"))) == [
         "Dunning Desk", "Office Suite"]
+
+
+@pytest.mark.parametrize("per_page", [7, 24, 30, 100])
+def test_pages_hold_every_match_once_however_popularity_reorders_the_first(backend, per_page):
+    # 80 listings in one tier (every term), their popularity against their text: the
+    # first pages are put in order again by text x popularity (the local index), and
+    # page after page still shows each listing exactly once.
+    load(backend, *[doc(f"Desk {n}", tagline="Invoice reminders " + "and more " * (n % 9),
+                        installs=(n * 37) % 500, active_installs=(n * 37) % 500,
+                        rating_average=3 + n % 3, rating_count=(n * 11) % 90)
+                    for n in range(80)])
+    seen = []
+    for page in range(1, 80 // per_page + 2):
+        seen += names(backend.search(SearchQuery(text="invoice reminder", per_page=per_page,
+                                                 page=page)))
+    assert sorted(seen) == sorted(f"Desk {n}" for n in range(80))
