@@ -47,17 +47,17 @@ MAX_PER_PAGE = 100
 # Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
 # index keeps the settings it was made with): `flask search status` says so for an
 # index made with another (``OpenSearchBackend.settings_outdated``).
-SETTINGS_VERSION = 3
+SETTINGS_VERSION = 4
 
 ANALYSIS = {
-    # "Node.js", "A/B", "monday.com", "O'Brien": the standard tokenizer keeps such a
-    # run as one token ('node.js', "o'brien"), so "node" or "brien" was a word no
-    # listing had (and was "corrected"). Made the words they are, as the embedded
-    # indexes and the query's words (search.fts_text.words_of) have them ("Émile's":
-    # "emile", "s", as the possessive filter would leave it). Hyphens stay: the
-    # tokenizer splits them.
+    # "Node.js", "A/B", "monday.com", "O'Brien", "pydantic_core": the standard
+    # tokenizer keeps such a run as one token ('node.js', "o'brien"), so "node" or
+    # "brien" was a word no listing had (and was "corrected"). Made the words they are,
+    # as the embedded indexes and the query's words (search.fts_text.words_of) have
+    # them ("Émile's": "emile", "s", as the possessive filter would leave it). Hyphens
+    # stay: the tokenizer splits them.
     "char_filter": {
-        "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:'\u2019]+",
+        "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:'\u2019_]+",
                        "replacement": " "},
         "name_key_parts": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}]+",
                            "replacement": " "},

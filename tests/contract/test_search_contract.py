@@ -1064,3 +1064,16 @@ def test_pages_hold_every_match_once_however_popularity_reorders_the_first(backe
         seen += names(backend.search(SearchQuery(text="invoice reminder", per_page=per_page,
                                                  page=page)))
     assert sorted(seen) == sorted(f"Desk {n}" for n in range(80))
+
+
+
+@pytest.mark.parametrize("typed", ["pydantic", "pydantic core", "pydanitc_core", "pydanitc core"])
+def test_a_name_joined_by_underscores_is_found_by_its_words(backend, typed):
+    # "pydantic_core" is the words "pydantic" and "core" on every backend, as the
+    # query's words are: found by either, typed right or with a slip.
+    load(backend, doc("pydantic_core", tagline="The core of a validation library, in Rust"),
+         doc("azure-core", tagline="Microsoft Azure Core Library for Python",
+             installs=900, active_installs=900),
+         doc("sagemaker-core", tagline="A package for SageMaker's core functions"),
+         doc("google-api-core", tagline="Google API client core library"))
+    assert names(backend.search(SearchQuery(text=typed)))[0] == "pydantic_core"
