@@ -256,8 +256,10 @@ class EmbeddedBackend:
             order = "d.published_at DESC NULLS LAST"
         else:
             # An exact name first (as typed or as corrected), then names that
-            # start with the query's words, then the listings that match more of
-            # the query's terms, then those whose name has the query's words in order
+            # start with the query's words, then the listings whose name, tagline, tags
+            # or category have every term of the query (``Matching.summary_tier``: a
+            # long description has them all more often than it is about them), then
+            # those whose name has the query's words in order
             # ("safer buffers": "safer-buffer"), then text relevance (lifted a little
             # by popularity).
             # A name "starts with the query" with the words as typed or two of them run
@@ -273,7 +275,8 @@ class EmbeddedBackend:
             # when Enter was pressed before the word was: after the names that start
             # with the query's whole words.
             phrase_tier, phrase_params = matching.name_phrase_tier()
-            params.update(phrase_params)
+            summary_tier, summary_params = matching.summary_tier()
+            params.update(phrase_params, **summary_params)
             typed = len(starts[0]) if starts else 0
             completes = (f"substr(d.name_key, 1, {typed}) = :as_typed AND length(d.name_key) "
                          f"> {typed} AND substr(d.name_key, {typed + 1}) NOT LIKE '% %'"
@@ -282,11 +285,9 @@ class EmbeddedBackend:
             # case": "pascal-case" before "pascalcase"), though both are exact.
             tiers = (f"CASE WHEN d.name_key = :as_typed THEN 0 WHEN d.name_key IN :keys "
                      f"THEN 1 WHEN {starts_with} THEN 2 WHEN {completes} THEN 3 "
-                     f"ELSE 4 END AS name_tier, CASE WHEN {matching.matched_terms()} = "
-                     f":term_count THEN 0 ELSE 1 END AS terms_tier, {phrase_tier} AS "
-                     "phrase_tier, d.category_slug, ")
+                     f"ELSE 4 END AS name_tier, {summary_tier} AS terms_tier, {phrase_tier} "
+                     "AS phrase_tier, d.category_slug, ")
             order = "name_tier, terms_tier, phrase_tier, score DESC"
-            params["term_count"] = matching.term_count
         ranked = score != "NULL"
         if not ranked:
             score = "NULL AS score"

@@ -22,6 +22,11 @@ from search.interfaces import SearchQuery
 # The FTS5 columns, in order; bm25() takes one weight per column.
 FTS_COLUMNS = "name, tagline, body, tags_text, category, partner"
 FTS_WEIGHTS = "3.0, 2.0, 1.0, 2.0, 1.5, 1.0"
+# What a listing says it is: its name, tagline, tags and category (FTS5's columns;
+# PostgreSQL's search vector has them as weights A, B and C, C with the partner's
+# name), as against its description, which mentions a hundred things.
+SUMMARY_COLUMNS = "{name tagline tags_text category}"
+SUMMARY_WEIGHTS = "ABC"
 
 
 def fts5_term(term: Term, prefix: str | None = None) -> str:
@@ -33,10 +38,11 @@ def fts5_term(term: Term, prefix: str | None = None) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def tsquery_term(term: Term, prefix: str | None = None) -> str:
-    """A PostgreSQL ``to_tsquery`` input for one term (as ``fts5_term``); the
-    prefix matches lexemes of weight A (the name)."""
-    parts = [tsquery_literal(alternative) for alternative in term.alternatives]
+def tsquery_term(term: Term, prefix: str | None = None, weights: str = "") -> str:
+    """A PostgreSQL ``to_tsquery`` input for one term (as ``fts5_term``), in the
+    vector's parts of ``weights`` if given; the prefix matches lexemes of weight A
+    (the name)."""
+    parts = [tsquery_literal(alternative, weights) for alternative in term.alternatives]
     if prefix:
         parts.append(tsquery_literal((prefix,)) + ":*A")
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
@@ -76,12 +82,17 @@ class Matching:
         sqlite = self.dialect == "sqlite"
         build = fts5_term if sqlite else tsquery_term
         last = len(plan.terms) - 1
-        terms = []
+        terms, summary = [], []
         for position, term in enumerate(plan.terms):
             # The word being typed may be the start of a name's word.
             prefix = (plan.prefix if position == last and term.single_word == plan.prefix
                       else None)
             terms.append(build(term, prefix))
+            if not sqlite:
+                summary.append(tsquery_term(term, prefix, SUMMARY_WEIGHTS))
+        # Every term in the name, tagline, tags or category (``summary_tier``).
+        self._summary = (f"{SUMMARY_COLUMNS} : ({' AND '.join(terms)})" if sqlite
+                         else " & ".join(summary))
         self.head = plan.head
         self.partial = plan.required < len(terms) or bool(self.head)
         joiner = (" OR " if sqlite else " | ") if self.partial else (" AND " if sqlite else " & ")
@@ -114,6 +125,20 @@ class Matching:
             each = "(CASE WHEN d.search_vector @@ to_tsquery('english', :term{}) THEN 1 ELSE 0 END)"
         positions = range(self.term_count) if positions is None else positions
         return "(" + " + ".join(each.format(n) for n in positions) + ")"
+
+    def summary_tier(self) -> tuple[str, dict]:
+        """0 for a listing whose name, tagline, tags or category have every term of the
+        query (``SUMMARY_COLUMNS``), else 1 (SQL, and its parameters): every word in
+        what a listing says it is, not only somewhere in a long description. 0 for all
+        when the query has one term."""
+        if self.term_count < 2:
+            return "0", {}
+        if self.dialect == "sqlite":
+            found = ("d.listing_id IN (SELECT rowid FROM search_fts "
+                     "WHERE search_fts MATCH :summary)")
+        else:
+            found = "d.search_vector @@ to_tsquery('english', :summary)"
+        return f"CASE WHEN {found} THEN 0 ELSE 1 END", {"summary": self._summary}
 
     def name_phrase_tier(self) -> tuple[str, dict]:
         """0 for a listing whose name has the query's words one after the other, by

@@ -74,11 +74,14 @@ def fts5_literal(words: Sequence[str]) -> str:
     return '"' + " ".join(words).replace('"', '""') + '"'
 
 
-def tsquery_literal(words: Sequence[str]) -> str:
+def tsquery_literal(words: Sequence[str], weights: str = "") -> str:
     """A word, or a phrase (``<->``: one right after the other), as quoted
-    ``to_tsquery`` lexemes. The words hold letters and digits only, so the
-    quotes cannot be broken out of."""
-    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" for word in words]
+    ``to_tsquery`` lexemes, each only in the vector's parts of ``weights`` ("ABC")
+    if given. The words hold letters and digits only, so the quotes cannot be
+    broken out of."""
+    label = f":{weights}" if weights else ""
+    quoted = ["'" + word.replace("'", "''").replace("\\", "\\\\") + "'" + label
+              for word in words]
     return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
 
 

@@ -14,8 +14,9 @@ before "for", "in"...). Ranking:
 - an exact name (case and accents ignored) first, whatever else matches;
 - then the name the query is with its last word finished ("serv": *Serve*);
 - then the listings that match every term exactly (as written, or by a
-  synonym): ``ALL_TERMS_BOOST``, far above any text score, lifts them above
-  those that match only some terms, or some with a typo;
+  synonym) in their name, tagline, tags or category (a single term: anywhere):
+  ``ALL_TERMS_BOOST``, far above any text score, lifts them above those that
+  match only some terms, some with a typo, or some only in their description;
 - then by text relevance (BM25 across the fields, the name weighing most,
   neighbouring words of the query found close together, and a phrase of the
   name, a little more), lifted a little by popularity.
@@ -55,6 +56,9 @@ RATING_AVERAGE_WEIGHT = 0.02  # 5 stars -> +0.1
 # category^1.5; 0.788 with these.
 TEXT_FIELDS = ["name^4", "tagline^4", "description^3", "tags^4", "category^3.5", "partner"]
 FUZZY_FIELDS = ["name.plain^4", "tagline^1.5", "tags", "category"]
+# What a listing says it is, as against its description (which mentions a hundred
+# things): every term of a query in these is the all-terms tier.
+SUMMARY_FIELDS = ["name", "tagline", "tags", "category"]
 # Typo matches count for less than real ones of the same field.
 FUZZY_BOOST = 0.5
 MIN_FUZZY_LENGTH = 4
@@ -107,17 +111,17 @@ def popularity(query: dict) -> dict:
 PLAIN_ENGLISH = "english_folded"
 
 
-def _alternative(words: tuple[str, ...]) -> dict:
+def _alternative(words: tuple[str, ...], fields: list[str] = TEXT_FIELDS) -> dict:
     text = " ".join(words)
     if len(words) == 1:
-        return {"multi_match": {"query": text, "type": "cross_fields", "fields": TEXT_FIELDS,
+        return {"multi_match": {"query": text, "type": "cross_fields", "fields": fields,
                                 "tie_breaker": 1.0, "analyzer": PLAIN_ENGLISH}}
-    return {"multi_match": {"query": text, "type": "phrase", "fields": TEXT_FIELDS,
+    return {"multi_match": {"query": text, "type": "phrase", "fields": fields,
                             "analyzer": PLAIN_ENGLISH}}
 
 
-def _exact(term: Term, prefix: str | None) -> list[dict]:
-    clauses = [_alternative(alternative) for alternative in term.alternatives]
+def _exact(term: Term, prefix: str | None, fields: list[str] = TEXT_FIELDS) -> list[dict]:
+    clauses = [_alternative(alternative, fields) for alternative in term.alternatives]
     if prefix:
         # The word being typed: the start of a word of the name ("chatt").
         clauses.append({"match": {"name.edge": {"query": prefix, "boost": 2}}})
@@ -193,10 +197,13 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
     """What a search matches and how well (see the module docstring).
     ``corrected_name``: the corrected text, which as a name is exact too."""
     terms = []
-    exact_terms = []
+    tiered = []  # every one of these: the all-terms tier
     for n, term in enumerate(plan.terms):
         exact = _any(_exact(term, _prefix_for(plan, n)))
-        exact_terms.append(exact)
+        # One term: matched as typed, not only with a typo. More: each of them in what
+        # the listing says it is (SUMMARY_FIELDS), not only in its description.
+        tiered.append(exact if len(plan.terms) == 1 else
+                      _any(_exact(term, _prefix_for(plan, n), SUMMARY_FIELDS)))
         fuzzy = _fuzzy(term)
         terms.append({"bool": {"should": [exact, *fuzzy]}} if fuzzy else exact)
     text = " ".join(plan.words)
@@ -216,7 +223,7 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
                                 "boost": EXACT_NAME_BOOST}},
             *_completed_name(plan),
             # Every term, as written or by a synonym: these rank above the rest.
-            {"constant_score": {"filter": {"bool": {"must": exact_terms}},
+            {"constant_score": {"filter": {"bool": {"must": tiered}},
                                 "boost": ALL_TERMS_BOOST}},
             {"match_phrase": {"name": {"query": text, "boost": 10}}},
             # Neighbouring words found close together ("git client").

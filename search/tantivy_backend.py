@@ -13,7 +13,6 @@ closes tantivy's writer, so its lock is held only while writing; readers see who
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,10 +35,12 @@ from search.interfaces import (
     Suggestion,
 )
 from search.tantivy_highlights import highlight
+from search.tantivy_queries import all_of, any_of, constant, idf
 from search.tantivy_schema import (
     ENGLISH,
     LAYOUT_VERSION,
     PLAIN,
+    SUMMARY_FIELDS,
     TEXT_FIELDS,
     build_schema,
     english_analyzer,
@@ -88,25 +89,6 @@ SORT_FIELDS = {"rating": "sort_rating", "installs": "sort_installs", "updated": 
 FEEDBACK_DOCS = 5
 FEEDBACK_WORDS = 10
 FEEDBACK_WEIGHT = 2.0
-
-
-def _idf(count: int, total: int) -> float:
-    """BM25's inverse document frequency, as tantivy computes it."""
-    return math.log(1.0 + (total - count + 0.5) / (count + 0.5))
-
-
-def _const(query: Query, score: float = 0.0) -> Query:
-    return Query.const_score_query(query, score)
-
-
-def _all(queries: Sequence[Query]) -> Query:
-    return queries[0] if len(queries) == 1 else Query.boolean_query(
-        [(Occur.Must, query) for query in queries])
-
-
-def _any(queries: Sequence[Query]) -> Query:
-    return queries[0] if len(queries) == 1 else Query.boolean_query(
-        [(Occur.Should, query) for query in queries])
 
 
 class TantivyBackend:
@@ -284,22 +266,24 @@ class TantivyBackend:
         """The index's stems of ``words``."""
         return self.english.analyze(" ".join(words))
 
-    def words_query(self, words: Sequence[str]) -> Query | None:
-        """A word or phrase in any text field, each field at its weight."""
+    def words_query(self, words: Sequence[str], only: Sequence[str] = ()) -> Query | None:
+        """A word or phrase in any text field, each field at its weight (or in the
+        fields ``only``, unweighted)."""
         tokens = self.tokens(words)
         if not tokens:
             return None
-        fields = {field: weight for field, weight in TEXT_FIELDS.items() if weight}
+        fields = (dict.fromkeys(only, 1.0) if only else
+                  {field: weight for field, weight in TEXT_FIELDS.items() if weight})
         if len(tokens) == 1:
             parts = [Query.term_query(self.schema, field, tokens[0]) for field in fields]
         else:
             parts = [Query.phrase_query(self.schema, field, tokens) for field in fields]
-        return _any([Query.boost_query(part, weight)
+        return any_of([Query.boost_query(part, weight)
                      for part, weight in zip(parts, fields.values())])
 
     def prefix_query(self, word: str) -> Query:
         """A word of some listing's name that starts with ``word`` (being typed)."""
-        return Query.boost_query(_const(Query.regex_query(self.schema, "name_words",
+        return Query.boost_query(constant(Query.regex_query(self.schema, "name_words",
                                                           word + ".*"), 1.0), PREFIX_WEIGHT)
 
     def name_word_query(self, word: str) -> Query | None:
@@ -315,9 +299,10 @@ class TantivyBackend:
                    default=0)
 
     def term_query(self, plan: QueryPlan, position: int,
-                   searcher: tantivy.Searcher | None = None) -> Query | None:
+                   searcher: tantivy.Searcher | None = None, only: Sequence[str] = ()
+                   ) -> Query | None:
         term = plan.terms[position]
-        options = [self.words_query(alternative) for alternative in term.alternatives]
+        options = [self.words_query(alternative, only) for alternative in term.alternatives]
         if searcher is not None and len(options) > 1:
             # A rarer alternative (a synonym, a variant) would outscore the word
             # itself just for being rare: score every alternative with the IDF of
@@ -326,7 +311,7 @@ class TantivyBackend:
             common = max(counts)
             total = max(searcher.num_docs, 1)
             options = [option if option is None or not count or count >= common else
-                       Query.boost_query(option, _idf(common, total) / _idf(count, total))
+                       Query.boost_query(option, idf(common, total) / idf(count, total))
                        for option, count in zip(options, counts)]
         if position == len(plan.terms) - 1 and plan.prefix and term.single_word == plan.prefix:
             options.append(self.prefix_query(plan.prefix))
@@ -350,10 +335,10 @@ class TantivyBackend:
         if len(head) < len(plan.head):
             head = []  # a head term with no words the index knows: the ladder alone
         if required >= len(terms) and not head:
-            return _all(terms), terms
+            return all_of(terms), terms
         # The head terms together count as the terms still missing (they score nothing).
         missing = max(required - len(head), 0) if head else 0
-        clauses = terms + [_const(_all(head))] * missing
+        clauses = terms + [constant(all_of(head))] * missing
         return Query.boolean_query([(Occur.Should, clause) for clause in clauses],
                                    minimum_number_should_match=required), terms
 
@@ -397,7 +382,7 @@ class _Run:
         if text is None:
             return False
         filters = list(self.backend.filters(query).values())
-        return self.searcher.search(_all([text, *filters]), 1).count > 0
+        return self.searcher.search(all_of([text, *filters]), 1).count > 0
 
     def run_once(self, plan: QueryPlan, query: SearchQuery) -> SearchResult:
         backend = self.backend
@@ -406,11 +391,11 @@ class _Run:
         filters = backend.filters(query)
         if not plan.empty and text is None:
             return SearchResult(hits=[], total=0, facets={name: [] for name in FACETS})
-        matches = [_const(text)] if text is not None else []
+        matches = [constant(text)] if text is not None else []
 
         def matching(without: str | None = None) -> Query:
-            parts = matches + [_const(q) for name, q in filters.items() if name != without]
-            return _all(parts) if parts else Query.all_query()
+            parts = matches + [constant(q) for name, q in filters.items() if name != without]
+            return all_of(parts) if parts else Query.all_query()
 
         per_page = min(max(int(query.per_page), 1), MAX_PER_PAGE)
         offset = (max(int(query.page), 1) - 1) * per_page
@@ -488,13 +473,13 @@ class _Run:
             if n < 2:
                 continue
             df = self.searcher.doc_freq("all_text", token)
-            weighted.append((n / len(speakers) * _idf(df, total), token))
+            weighted.append((n / len(speakers) * idf(df, total), token))
         weighted.sort(reverse=True)
         extra = [Query.boost_query(Query.term_query(self.schema, "all_text", token),
                                    FEEDBACK_WEIGHT) for _, token in weighted[:FEEDBACK_WORDS]]
         # A listing in a category of the best matches: its text score once more,
         # times the weight of the category's share (text x (1 + weight x share)).
-        extra += [Query.boost_query(_all([text, _const(Query.term_query(
+        extra += [Query.boost_query(all_of([text, constant(Query.term_query(
                       self.schema, "category_name", category))]), lift(share) - 1.0)
                   for category, share in category_shares(categories).items()]
         if not extra:
@@ -509,17 +494,21 @@ class _Run:
         matched) and (``near``) neighbouring words found close together (popularity's
         lift is under 2)."""
         schema = self.schema
-        extra = [_const(Query.term_set_query(schema, "name_key", keys), EXACT_NAME_BOOST)
+        extra = [constant(Query.term_set_query(schema, "name_key", keys), EXACT_NAME_BOOST)
                  for keys in (plan.name_keys, plan.typed_name_keys[:1])] + [
-            _const(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)
+            constant(Query.regex_query(schema, "name_key", key + " .*"), NAME_PREFIX_BOOST)
             for key in plan.typed_name_keys] + [
-            _const(Query.regex_query(schema, "name_key", key + "[^ ]+"), COMPLETED_NAME_BOOST)
+            constant(Query.regex_query(schema, "name_key", key + "[^ ]+"), COMPLETED_NAME_BOOST)
             for key in plan.typed_name_keys[:1]]
-        if len(terms) > 1:
-            extra.append(_const(_all(terms), ALL_TERMS_BOOST))
+        summary = [query for n in range(len(plan.terms))
+                   if (query := self.backend.term_query(plan, n, only=SUMMARY_FIELDS))]
+        if len(terms) > 1 and len(summary) == len(terms):
+            # Every term in what the listing says it is, not only somewhere in a long
+            # description, which mentions a hundred things.
+            extra.append(constant(all_of(summary), ALL_TERMS_BOOST))
         name = self.backend.tokens(plan.words)  # "safer buffers" in "safer-buffer"
         if len(name) > 1:
-            extra.append(_const(Query.phrase_query(schema, "name", name), NAME_PHRASE_BOOST))
+            extra.append(constant(Query.phrase_query(schema, "name", name), NAME_PHRASE_BOOST))
         for first, second in plan.pairs if near else ():
             tokens = self.backend.tokens((first, second))
             if len(tokens) == 2:
@@ -583,7 +572,9 @@ class _IndexWords(IndexWords):
 
     def _together(self, queries: list[Query | None]) -> int:
         """The listings every one of ``queries`` matches (none if one matches nothing)."""
-        return 0 if not queries or None in queries else self.searcher.search(_all(queries), 1).count
+        if not queries or None in queries:
+            return 0
+        return self.searcher.search(all_of(queries), 1).count
 
     def count_together(self, words: Sequence[str], cap: int) -> int:
         return min(self._together([self.backend.words_query((word,)) for word in words]), cap)

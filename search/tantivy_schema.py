@@ -34,6 +34,9 @@ PLAIN = "plain"       # whole words: spelling vocabulary, word prefixes of names
 # bench/relevance (docs/search.md).
 TEXT_FIELDS = {"all_text": 3.0, "name": 1.0, "tagline": 1.0, "tags": 1.0, "category": 0.5,
                "body": 0.0, "partner": 0.0}
+# What a listing says it is, as against its description: every term of a query in
+# these ranks a listing above those with every term only somewhere in the text.
+SUMMARY_FIELDS = ("name", "tagline", "tags", "category")
 FACET_TERM_FIELDS = ("badges", "regions")
 
 # Sort keys pack a value and the listing id (the tie-break, newest id first)

@@ -1077,3 +1077,24 @@ def test_a_name_joined_by_underscores_is_found_by_its_words(backend, typed):
          doc("sagemaker-core", tagline="A package for SageMaker's core functions"),
          doc("google-api-core", tagline="Google API client core library"))
     assert names(backend.search(SearchQuery(text=typed)))[0] == "pydantic_core"
+
+
+_README = ("Expense Cloud keeps receipts, mileage and approvals in one place. Snap a receipt "
+           "and it is read for you; approvers get one tap. Finance gets reports on every "
+           "card, reports by team and reports by project, and exports for the books. ")
+
+
+def test_every_word_in_what_a_listing_says_it_is_ranks_above_every_word_in_a_long_text(
+        backend):
+    # Every word of the query in a listing's name, tagline, tags or category says
+    # what it is; every word somewhere in a long description says much less (a
+    # README mentions a hundred things). The first ranks above, however popular
+    # the second and however often its description repeats the words.
+    load(backend,
+         doc("Expense Cloud", tagline="Receipts, mileage and approvals for finance teams",
+             description=_README * 3, installs=5000, active_installs=5000,
+             rating_average=4.8, rating_count=300),
+         doc("Tally", tagline="Expense reports without the spreadsheet"),
+         doc("Ledger Lane", tagline="Bookkeeping for small firms"))
+    assert names(backend.search(SearchQuery(text="expense reports")))[:2] == [
+        "Tally", "Expense Cloud"]

@@ -114,9 +114,10 @@ def test_topical_queries_for_a_catalog_without_labels_are_refused(tmp_path):
     assert "no line of" in done.stderr and "has any" in done.stderr, done.stderr[-2000:]
 
 
-def test_the_npm_queries_file_is_judged_by_labels_alone():
-    """Its catalog of one's own has no source categories: only keywords can judge."""
-    data = read_query_file(BENCH / "relevance_queries_npm.json")
+@pytest.mark.parametrize("name", ["relevance_queries_npm.json", "relevance_queries_pypi.json"])
+def test_the_queries_files_of_catalogs_of_ones_own_are_judged_by_labels_alone(name):
+    """Their catalogs have no source categories: only keywords can judge."""
+    data = read_query_file(BENCH / name)
     assert len(data["topical"]) >= 30 and data["topical_typo"]
     for query in data["topical"]:
         assert set(query["targets"]) == {"keywords"} and query["targets"]["keywords"], query
