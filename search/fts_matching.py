@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from search.analysis import QueryPlan, Term
-from search.fts_text import fts5_literal, tsquery_literal
+from search.fts_text import fts5_literal, name_key, tsquery_literal
 from search.interfaces import SearchQuery
 
 # The FTS5 columns, in order; bm25() takes one weight per column.
@@ -154,6 +154,14 @@ class Matching:
         else:
             found = "d.search_vector @@ to_tsquery('english', :name_phrase)"
             phrase = " <-> ".join(tsquery_literal((word,)) + ":A" for word in words)
+            # The English dictionary leaves stopwords out of the phrase ("is streams" is
+            # 'stream'): a word it leaves out must be a word of the name as it is.
+            params = {"name_phrase": phrase}
+            for n, word in enumerate(words):
+                found += (f" AND (length(to_tsvector('english', :name_word{n})) > 0 OR "
+                          f"' ' || d.name_key || ' ' LIKE :name_like{n})")
+                params.update({f"name_word{n}": word, f"name_like{n}": f"% {name_key((word,))} %"})
+            return f"CASE WHEN {found} THEN 0 ELSE 1 END", params
         return f"CASE WHEN {found} THEN 0 ELSE 1 END", {"name_phrase": phrase}
 
     def enough_terms(self) -> str:

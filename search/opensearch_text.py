@@ -34,6 +34,7 @@ import re
 from core.text import typed, unaccented
 from search.analysis import QueryPlan, Term
 from search.interfaces import MAX_QUERY_LENGTH
+from search.synonyms import OPENSEARCH_STOPWORDS
 
 # An exact (case- and accent-insensitive) name match outranks anything else.
 EXACT_NAME_BOOST = 1_000_000.0
@@ -225,13 +226,27 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
             # Every term, as written or by a synonym: these rank above the rest.
             {"constant_score": {"filter": {"bool": {"must": tiered}},
                                 "boost": ALL_TERMS_BOOST}},
-            {"match_phrase": {"name": {"query": text, "boost": 10}}},
+            _name_phrase(plan, text),
             # Neighbouring words found close together ("git client").
             *[{"multi_match": {"query": " ".join(pair), "type": "phrase", "slop": 2,
                                "fields": TEXT_FIELDS, "analyzer": PLAIN_ENGLISH}}
               for pair in plan.pairs],
         ],
     }}
+
+
+def _name_phrase(plan: QueryPlan, text: str) -> dict:
+    """The query's words one after the other in the name, by their stems ("safer
+    buffers": *safer-buffer*), at ten times its text score. The name's analyzer drops
+    stopwords ("is streams" is *stream*): those of the query must be words of the
+    name as well (*is-stream*, not every name with "stream")."""
+    phrase = {"match_phrase": {"name": {"query": text, "boost": 10}}}
+    stopwords = dict.fromkeys(word for word in map(fold, plan.words)
+                              if word in OPENSEARCH_STOPWORDS)
+    if not stopwords:
+        return phrase
+    return {"bool": {"must": [phrase],
+                     "filter": [{"term": {"name.plain": word}} for word in stopwords]}}
 
 
 def highlight(plan: QueryPlan) -> dict:

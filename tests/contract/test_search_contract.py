@@ -1098,3 +1098,16 @@ def test_every_word_in_what_a_listing_says_it_is_ranks_above_every_word_in_a_lon
          doc("Ledger Lane", tagline="Bookkeeping for small firms"))
     assert names(backend.search(SearchQuery(text="expense reports")))[:2] == [
         "Tally", "Expense Cloud"]
+
+
+@pytest.mark.parametrize("typed", ["is streams", "is-streams"])
+def test_a_name_with_a_stopword_typed_with_a_plural_slip_keeps_its_stopword(backend, typed):
+    # "is" says nothing about what a listing does, but in a name it is a word of the
+    # name: "is streams" asks for "is-stream", not for any name with "stream".
+    popular = {"installs": 900, "active_installs": 900, "rating_average": 4.9,
+               "rating_count": 400}
+    load(backend, doc("is-stream", tagline="Check if something is a Node.js stream"),
+         doc("merge-stream", tagline="Merge multiple streams into one interleaved stream",
+             **popular),
+         doc("stream", tagline="Node.js streams, for every environment", **popular))
+    assert names(backend.search(SearchQuery(text=typed)))[0] == "is-stream"
