@@ -150,19 +150,18 @@ class Matching:
         if self.dialect == "sqlite":
             found = ("d.listing_id IN (SELECT rowid FROM search_fts "
                      "WHERE search_fts MATCH :name_phrase)")
-            phrase = "name : " + fts5_literal(words)
+            params = {"name_phrase": "name : " + fts5_literal(words)}
         else:
             found = "d.search_vector @@ to_tsquery('english', :name_phrase)"
-            phrase = " <-> ".join(tsquery_literal((word,)) + ":A" for word in words)
+            params = {"name_phrase": " <-> ".join(tsquery_literal((word,)) + ":A"
+                                                  for word in words)}
             # The English dictionary leaves stopwords out of the phrase ("is streams" is
             # 'stream'): a word it leaves out must be a word of the name as it is.
-            params = {"name_phrase": phrase}
             for n, word in enumerate(words):
                 found += (f" AND (length(to_tsvector('english', :name_word{n})) > 0 OR "
                           f"' ' || d.name_key || ' ' LIKE :name_like{n})")
                 params.update({f"name_word{n}": word, f"name_like{n}": f"% {name_key((word,))} %"})
-            return f"CASE WHEN {found} THEN 0 ELSE 1 END", params
-        return f"CASE WHEN {found} THEN 0 ELSE 1 END", {"name_phrase": phrase}
+        return f"CASE WHEN {found} THEN 0 ELSE 1 END", params
 
     def enough_terms(self) -> str:
         """The condition on matched terms (SQL): ``plan.required`` of them, or

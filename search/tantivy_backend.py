@@ -500,12 +500,13 @@ class _Run:
             for key in plan.typed_name_keys] + [
             constant(Query.regex_query(schema, "name_key", key + "[^ ]+"), COMPLETED_NAME_BOOST)
             for key in plan.typed_name_keys[:1]]
-        summary = [query for n in range(len(plan.terms))
-                   if (query := self.backend.term_query(plan, n, only=SUMMARY_FIELDS))]
-        if len(terms) > 1 and len(summary) == len(terms):
+        if len(terms) > 1:
             # Every term in what the listing says it is, not only somewhere in a long
             # description, which mentions a hundred things.
-            extra.append(constant(all_of(summary), ALL_TERMS_BOOST))
+            summary = [query for n in range(len(plan.terms))
+                       if (query := self.backend.term_query(plan, n, only=SUMMARY_FIELDS))]
+            if len(summary) == len(terms):
+                extra.append(constant(all_of(summary), ALL_TERMS_BOOST))
         name = self.backend.tokens(plan.words)  # "safer buffers" in "safer-buffer"
         if len(name) > 1:
             extra.append(constant(Query.phrase_query(schema, "name", name), NAME_PHRASE_BOOST))
