@@ -24,6 +24,7 @@ from sqlmodel import Session, func, select
 
 from core.db import utcnow
 from core.markdown import markdown_to_text
+from listings.catalog_slugs import CatalogSlugs, SlugMadeUnique
 from listings.models import (
     Category,
     Listing,
@@ -112,6 +113,7 @@ class CatalogPlan:
     listings: list[PlannedListing] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
     lines: int = 0  # non-blank lines read
+    slugs_made_unique: list[SlugMadeUnique] = field(default_factory=list)
 
     @property
     def bad_lines(self) -> int:
@@ -126,6 +128,7 @@ class ImportResult:
     imported: int = 0
     skipped: int = 0  # bad lines left out because skip_invalid was set
     errors: list[LineError] = field(default_factory=list)
+    slugs_made_unique: list[SlugMadeUnique] = field(default_factory=list)
 
     @property
     def bad_lines(self) -> int:
@@ -174,8 +177,8 @@ def check_catalog(session: Session, lines: Iterable[bytes | str | OverlongLine],
     folder of the file, for the CLI).
     """
     plan = CatalogPlan()
-    # slug -> line that claimed it (0 for a listing already in the catalog)
-    taken: dict[str, int] = {slug: 0 for slug in session.exec(select(Listing.slug)).all()}
+    slugs = CatalogSlugs(session.exec(
+        select(Listing.slug, Listing.name, Partner.name).join(Partner)).all())
     offset = 0  # bytes before the current line, to point at a bad byte in the file
     for number, raw in enumerate(lines, start=1):
         line_start = offset
@@ -198,12 +201,18 @@ def check_catalog(session: Session, lines: Iterable[bytes | str | OverlongLine],
                 f"not UTF-8 text ({error.reason} at byte {line_start + error.start} "
                 "of the file)")))
             continue
-        planned, errors = _check_line(number, text, taken, base_dir)
+        planned, errors = _check_line(number, text, slugs, base_dir)
         if errors:
             plan.errors.extend(errors)
         else:
-            taken[planned.listing["slug"]] = number
+            if planned.listing["slug"] is not None:
+                slugs.claim_given(planned.listing["slug"], number, planned.listing["name"],
+                                  planned.partner)
             plan.listings.append(planned)
+    # Slugs made from names are chosen last, so a slug a later line writes stays its own.
+    plan.listings, refused, plan.slugs_made_unique = slugs.fill_from_names(plan.listings)
+    plan.errors.extend(LineError(line, "slug", message) for line, message in refused)
+    plan.errors.sort(key=lambda error: error.line)  # stable: a line's own order stays
     return plan
 
 
@@ -224,7 +233,7 @@ def _object_once(pairs: list[tuple[str, Any]]) -> dict:
     return found
 
 
-def _check_line(number: int, text: str, taken: dict[str, int],
+def _check_line(number: int, text: str, slugs: CatalogSlugs,
                 base_dir: Path | None) -> tuple[PlannedListing | None, list[LineError]]:
     try:
         # Without its line ending: a line cut short is reported where it ends, not
@@ -289,15 +298,14 @@ def _check_line(number: int, text: str, taken: dict[str, int],
             name = _FILE_FIELD.get(loc, loc)
             errors.setdefault("listing" if name == "__all__" else name, message)
 
-    slug = None
+    slug = None  # when the file gives none, made from the name after every line is read
     if data is not None:
-        slug = data.slug or slugify(data.name)
-        if not slug:
+        if data.slug:
+            slug = data.slug
+            if refused := slugs.refuse_given(slug):
+                errors.setdefault("slug", refused)
+        elif not slugify(data.name):
             errors.setdefault("slug", "give a slug of lowercase letters, digits and hyphens")
-        elif slug in taken:
-            where = taken[slug]
-            errors.setdefault("slug", f"{slug!r} is already in the catalog" if where == 0
-                              else f"{slug!r} is already used on line {where}")
 
     releases = _check_releases(record.get("releases", []), status, errors)
     screenshots = _check_screenshots(record.get("screenshots", []), base_dir, errors)
@@ -579,7 +587,8 @@ def finish_import(session: Session, plan: CatalogPlan, upload_folder: str,
                   skip_invalid: bool = False, batch_size: int = BATCH_SIZE,
                   on_batch: Callable[[int], None] | None = None) -> ImportResult:
     """The write pass of ``import_catalog``, for callers that check separately."""
-    result = ImportResult(lines=plan.lines, errors=plan.errors)
+    result = ImportResult(lines=plan.lines, errors=plan.errors,
+                          slugs_made_unique=plan.slugs_made_unique)
     if plan.errors and not skip_invalid:
         return result
     result.skipped = plan.bad_lines

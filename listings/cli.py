@@ -86,8 +86,22 @@ def catalog_import(file: Path, skip_invalid: bool):
     search_port(session).index_later(session)
     session.commit()
     search_port(session).index_now(current_app._get_current_object(), progress=True)
+    _report_slugs_made_unique(result.slugs_made_unique)
     click.echo(f"Imported {_count(result.imported, 'listing')}; skipped "
                f"{_count(result.skipped, 'invalid line')}.")
+
+
+SLUG_NOTES_SHOWN = 20
+
+
+def _report_slugs_made_unique(notes: list) -> None:
+    """Which listings got a slug other than their name's, because another listing
+    had that one: the first few, then how many more."""
+    for note in notes[:SLUG_NOTES_SHOWN]:
+        click.echo(str(note), err=True)
+    if len(notes) > SLUG_NOTES_SHOWN:
+        click.echo(f"... and {len(notes) - SLUG_NOTES_SHOWN:,} more listings whose slug "
+                   "was made unique.", err=True)
 
 
 @listings_cli.command("prune", help="Apply the published listing rules: flag stale "

@@ -89,6 +89,28 @@ def test_skip_invalid_imports_the_rest(runner, db, tmp_path):
     assert set(db.exec(select(Listing.slug)).all()) == {"good-one", "good-two"}
 
 
+def test_names_that_make_one_slug_are_imported_each_with_its_own(runner, client, db, tmp_path):
+    # A catalog of packages has "@types/node" and "types-node": one slug made from
+    # two names. Both are imported, and the output says which slug each got.
+    path = write_lines(tmp_path / "catalog.jsonl",
+                       {**record("x"), "slug": None, "name": "@types/node"},
+                       {**record("x"), "slug": None, "name": "types-node"})
+
+    result = runner.invoke(args=["catalog", "import", path])
+
+    assert result.exit_code == 0, result.output
+    assert "line 2: slug: 'types-node' is another listing's; this one is 'types-node-2'" \
+        in result.output
+    assert "Imported 2 listings; skipped 0 invalid lines." in result.output
+    assert "types-node" in client.get("/apps/types-node-2").get_data(as_text=True)
+
+    again = runner.invoke(args=["catalog", "import", path])  # the same file a second time
+    assert again.exit_code == 1
+    assert ("line 1: slug: 'types-node' is already in the catalog, for a listing of the "
+            "same name and partner") in again.output
+    assert listing_count(db) == 2
+
+
 def test_import_of_a_missing_file_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(args=["catalog", "import", str(tmp_path / "nope.jsonl")])
 

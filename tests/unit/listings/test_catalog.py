@@ -205,8 +205,56 @@ def test_duplicate_slug_in_the_file_and_in_the_catalog(db, uploads):
     assert [str(e) for e in result.errors] == [
         "line 2: slug: 'taken' is already in the catalog",
         "line 3: slug: 'pipe-sync' is already used on line 1",
-        # without a slug, it is made from the name: the same one again
-        "line 4: slug: 'pipe-sync' is already used on line 1",
+        # without a slug, it is made from the name: the same listing again
+        "line 4: slug: 'pipe-sync' is already used on line 1, by a listing of the same "
+        "name and partner",
+    ]
+
+
+def test_a_slug_made_from_a_name_another_listing_has_is_made_unique(db, uploads):
+    # Names that differ make one slug ("Pipe-Sync", "Pipe Sync", "Pipe.Sync": npm's
+    # "@types/node" and "types-node"). A slug the file does not give is the import's
+    # to choose, so each listing gets one of its own rather than being refused.
+    factories.make_listing(db, slug="pipe-sync", name="Pipe-Sync")
+    result = import_catalog(db, [line(slug=None, name="Pipe Sync"),
+                                 line(slug=None, name="Pipe.Sync", partner="Contoso"),
+                                 line(slug=None, name="Pipe Sync", partner="Contoso")],
+                            uploads)
+    db.commit()
+
+    assert result.errors == [] and result.imported == 3
+    assert sorted(db.exec(select(Listing.slug, Listing.name)).all()) == [
+        ("pipe-sync", "Pipe-Sync"), ("pipe-sync-2", "Pipe Sync"), ("pipe-sync-3", "Pipe.Sync"),
+        ("pipe-sync-4", "Pipe Sync")]
+    assert [(note.line, note.slug) for note in result.slugs_made_unique] == [
+        (1, "pipe-sync-2"), (2, "pipe-sync-3"), (3, "pipe-sync-4")]
+
+
+def test_a_slug_a_later_line_gives_is_left_to_it(db, uploads):
+    # A slug written in the file is the partner's choice and is kept; a slug made
+    # from a name on an earlier line steps aside rather than taking it.
+    result = import_catalog(db, [line(slug=None, name="Pipe Sync", partner="Contoso"),
+                                 line(slug="pipe-sync")], uploads)
+    db.commit()
+
+    assert result.errors == []
+    assert set(db.exec(select(Listing.slug)).all()) == {"pipe-sync", "pipe-sync-2"}
+    assert db.exec(select(Listing.slug).where(Listing.partner_id == select(Partner.id).where(
+        Partner.name == "Contoso").scalar_subquery())).one() == "pipe-sync-2"
+
+
+def test_the_same_listing_imported_again_without_slugs_is_refused(db, uploads):
+    # Importing a file a second time must not make a copy of each listing: the same
+    # name by the same partner (in any case) is the listing already there.
+    assert import_catalog(db, [line(slug=None)], uploads).imported == 1
+    db.commit()
+    result = import_catalog(db, [line(slug=None), line(slug=None, name="PIPE SYNC")], uploads)
+
+    assert [str(e) for e in result.errors] == [
+        "line 1: slug: 'pipe-sync' is already in the catalog, for a listing of the same "
+        "name and partner",
+        "line 2: slug: 'pipe-sync' is already in the catalog, for a listing of the same "
+        "name and partner",
     ]
 
 
@@ -315,3 +363,16 @@ def test_export_then_import_into_an_empty_catalog_round_trips(db, uploads, fresh
         for old, new in zip(shots_before, shots_after, strict=True):
             assert Path(old["path"]).read_bytes() == Path(new["path"]).read_bytes()
             assert new["path"].startswith(str(Path(new_uploads).resolve()))
+
+
+def test_a_slug_made_unique_still_fits_eighty_characters(db, uploads):
+    name = "Pipe " + "sync " * 15  # a slug of 80 characters, cut at a hyphen
+    result = import_catalog(db, [line(slug=None, name=name.strip()),
+                                 line(slug=None, name=name.strip() + "!", partner="Contoso")],
+                            uploads)
+    db.commit()
+
+    assert result.errors == []
+    second = result.slugs_made_unique[0].slug
+    assert len(second) <= 80 and second.endswith("-2") and "--" not in second
+    assert db.exec(select(Listing).where(Listing.slug == second)).one().name.endswith("!")
