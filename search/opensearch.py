@@ -30,16 +30,9 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException, Transpor
 from search import opensearch_spelling as spelling
 from search import queries
 from search.analysis import MAX_JOINED_TERMS, RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
-from search.category_feedback import reordered
-from search.interfaces import (
-    FacetValue,
-    SearchHit,
-    SearchQuery,
-    SearchResult,
-    SearchUnavailable,
-    Suggestion,
-)
-from search.opensearch_text import ALL_TERMS_BOOST, EXACT_NAME_BOOST, fold
+from search.interfaces import SearchQuery, SearchResult, SearchUnavailable, Suggestion
+from search.opensearch_results import result_of
+from search.opensearch_text import EXACT_NAME_BOOST, fold
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +375,7 @@ class OpenSearchBackend:
         if response is None:
             return None, None
         window = queries.category_window(query, not plan.empty)
-        result = self._result(response, window)
+        result = result_of(response, plan, window)
         # The very app named needs no company (and a name's common word, like
         # "Scheduler", would otherwise bring back half the catalog).
         relaxed = (plan.relaxed() if result.total < RELAX_BELOW and not plan.empty
@@ -399,30 +392,8 @@ class OpenSearchBackend:
             wider = self._search(queries.search_body(query, relaxed,
                                                      corrected_name=corrected_name), "search")
             if wider is not None and wider["hits"]["total"]["value"] > result.total:
-                result = self._result(wider, window)
+                result = result_of(wider, relaxed, window)
         return result, response
-
-    def _result(self, response: dict, window: tuple[int, int] | None = None) -> SearchResult:
-        """The answer as a result; ``window``: the page's ``(from, size)`` among the
-        first matches, which category feedback reorders (``queries.category_window``)."""
-        hits = []
-        for hit in response["hits"]["hits"]:
-            highlights = {name: " … ".join(fragments)
-                          for name, fragments in (hit.get("highlight") or {}).items()}
-            hits.append(SearchHit(id=int(hit["_id"]), score=hit.get("_score"),
-                                  highlights=highlights))
-        if window is not None:
-            categories = [(hit.get("fields") or {}).get("category_slug", [None])[0]
-                          for hit in response["hits"]["hits"]]
-            # A score is its tiers' constants plus a text score far below them.
-            scores = [hit.score or 0.0 for hit in hits]
-            hits = reordered(hits, [score // ALL_TERMS_BOOST for score in scores],
-                             [score % ALL_TERMS_BOOST for score in scores], categories)
-            start, size = window
-            hits = hits[start:start + size]
-        facets = {name: [FacetValue(value, count) for value, count in values]
-                  for name, values in queries.facets_from(response.get("aggregations")).items()}
-        return SearchResult(hits=hits, total=response["hits"]["total"]["value"], facets=facets)
 
     def _few_found(self, query: SearchQuery, plan: QueryPlan, result: SearchResult) -> bool:
         """Whether the text finds fewer than ``FEW_RESULTS`` listings, as

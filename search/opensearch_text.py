@@ -247,32 +247,3 @@ def _name_phrase(plan: QueryPlan, text: str) -> dict:
         return phrase
     return {"bool": {"must": [phrase],
                      "filter": [{"term": {"name.plain": word}} for word in stopwords]}}
-
-
-def highlight(plan: QueryPlan) -> dict:
-    """Snippets of name, tagline and description with the matched words marked.
-
-    A dedicated ``highlight_query`` (the words and their corrections, expanded
-    by the index's synonym filter, plus typos in the name and tagline) rather
-    than the scoring query: the highlighter then skips the exact-name, phrase
-    and n-gram clauses, which measurably cut its cost.
-    """
-    corrections = " ".join(word for term in plan.terms for word in term.corrected)
-    return {
-        "encoder": "html",  # the document text is escaped: no <script> gets through
-        "pre_tags": ["<mark>"],
-        "post_tags": ["</mark>"],
-        "highlight_query": {"bool": {"should": [
-            # The fields' search analyzer carries the synonym list, so a
-            # synonym found is marked too.
-            {"multi_match": {"query": " ".join([*plan.words, corrections]).strip(),
-                             "fields": ["name", "tagline", "description"]}},
-            {"multi_match": {"query": " ".join(plan.words), "fields": ["name", "tagline"],
-                             "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 20}},
-        ]}},
-        "fields": {
-            "name": {"number_of_fragments": 0},
-            "tagline": {"number_of_fragments": 0},
-            "description": {"number_of_fragments": 1, "fragment_size": 160},
-        },
-    }

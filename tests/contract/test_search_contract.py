@@ -122,6 +122,21 @@ def test_highlights_mark_matches_and_escape_text(backend):
     assert "<script>" not in snippets
 
 
+def test_highlights_mark_synonyms_corrections_and_the_name_being_typed(backend):
+    load(backend, doc("Ledgerly", tagline="Send every bill on time",
+                      description="Bills go out on the first. " * 3),
+         doc("Chatterbox", tagline="Team messaging"))
+    # "invoice" is "bill" by the synonym list; "mesaging" is corrected; "chatt" is
+    # the name being typed.
+    billed = backend.search(SearchQuery(text="invoice")).hits[0].highlights
+    assert "<mark>bill</mark>" in billed["tagline"]
+    assert "<mark>Bills</mark>" in billed["description"]
+    corrected = backend.search(SearchQuery(text="mesaging")).hits[0].highlights
+    assert corrected["tagline"] == "Team <mark>messaging</mark>"
+    typed = backend.search(SearchQuery(text="chatt")).hits[0].highlights
+    assert typed["name"] == "<mark>Chatterbox</mark>"
+
+
 # --- filters, facets, sorting, paging -------------------------------------------------
 
 

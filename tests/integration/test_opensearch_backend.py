@@ -107,7 +107,7 @@ def test_highlights_are_escaped_with_marked_matches(backend):
     backend.index([doc(1, "Mailer", tagline="Bulk <b>email</b> & campaigns",
                        description="Sends email. " + "Filler words here. " * 40)])
     hit = backend.search(SearchQuery(text="emails")).hits[0]
-    assert hit.highlights["tagline"] == ("Bulk &lt;b&gt;<mark>email</mark>&lt;&#x2F;b&gt; "
+    assert hit.highlights["tagline"] == ("Bulk &lt;b&gt;<mark>email</mark>&lt;/b&gt; "
                                          "&amp; campaigns")
     assert "<mark>email</mark>" in hit.highlights["description"]
     assert len(hit.highlights["description"]) < 400  # a snippet, not the whole text

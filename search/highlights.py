@@ -1,0 +1,84 @@
+"""A hit's highlights, made in Python from its text: the name and tagline whole and
+the description as a snippet around its first match, with the words the search
+matched marked (``search.fts_text.mark``: HTML-escaped, ``<mark>`` around each).
+
+Used by the local index (tantivy, with its own analyzer's stems) and by OpenSearch,
+whose hits bring their name, tagline and description (``_source``) and are marked
+here: OpenSearch's highlighter cost a third of its answer's time (about 0.1 ms a hit
+and field on two cores; docs/performance.md). The database's index marks them in
+SQL (``search.fts``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from core.text import unaccented
+from search.fts_text import MARK_END, MARK_START, WORD, mark, window
+from search.synonyms import stem
+
+FIELDS = ("name", "tagline", "description")
+# A word is looked at only when it starts as some stem does: most words of a
+# description are then skipped by the regular expression, not by Python.
+CANDIDATE_PREFIX = 3
+
+
+def marked(text: str, wanted: Callable[[str], bool], candidates: re.Pattern = WORD,
+           typing: Callable[[str], bool] | None = None) -> str | None:
+    """``text`` with each word (of those ``candidates`` finds) that is ``wanted``,
+    or that ``typing`` says starts the word being typed, between the mark
+    characters; None when no word is."""
+    found, pieces, last = False, [], 0
+    for match in candidates.finditer(text):
+        word = match.group()
+        if wanted(word) or (typing is not None and typing(word)):
+            pieces += [text[last:match.start()], MARK_START, word, MARK_END]
+            last, found = match.end(), True
+    return "".join(pieces) + text[last:] if found else None
+
+
+def shown(field: str, highlighted: str) -> str:
+    """A marked field as a hit's highlight: the description as a snippet."""
+    return mark(window(highlighted) if field == "description" else highlighted)
+
+
+def folded_stem(word: str) -> str:
+    """The English stem a word is matched by (accents and case aside)."""
+    return stem(unaccented(word).lower())
+
+
+class StemHighlighter:
+    """Marks the words whose English stem is one of a search's (its words, their
+    synonyms and corrections), and in a name the words that start with the word
+    being typed."""
+
+    def __init__(self, words: Iterable[str], typing: str | None = None):
+        self.stems = {folded_stem(word) for word in words if word}
+        self.typing = unaccented(typing).lower() if typing else None
+        prefixes = sorted({found[:CANDIDATE_PREFIX] for found in self.stems if found},
+                          key=len, reverse=True)
+        self.candidates = re.compile(
+            r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(map(re.escape, prefixes)),
+            re.IGNORECASE) if prefixes else None
+
+    def _wanted(self, word: str) -> bool:
+        return folded_stem(word) in self.stems
+
+    def _typed(self, word: str) -> bool:
+        return unaccented(word).lower().startswith(self.typing)
+
+    def highlights(self, texts: dict[str, str]) -> dict[str, str]:
+        """``{field: highlight}`` for the fields of ``texts`` (name, tagline,
+        description) that have a word marked."""
+        found = {}
+        for field in FIELDS:
+            text = texts.get(field) or ""
+            if field == "name" and self.typing:
+                highlighted = marked(text, self._wanted, typing=self._typed)
+            elif self.candidates is not None:
+                highlighted = marked(text, self._wanted, self.candidates)
+            else:
+                highlighted = None
+            if highlighted is not None:
+                found[field] = shown(field, highlighted)
+        return found
