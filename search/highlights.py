@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable, Iterable
 
 from core.text import unaccented
-from search.fts_text import MARK_END, MARK_START, WORD, mark, window
+from search.analysis import QueryPlan
+from search.fts_text import MARK_END, MARK_START, SNIPPET_WORDS, WORD, mark, window
 from search.synonyms import stem
 
 FIELDS = ("name", "tagline", "description")
@@ -24,16 +25,23 @@ CANDIDATE_PREFIX = 3
 
 
 def marked(text: str, wanted: Callable[[str], bool], candidates: re.Pattern = WORD,
-           typing: Callable[[str], bool] | None = None) -> str | None:
+           typing: Callable[[str], bool] | None = None,
+           words_after: int | None = None) -> str | None:
     """``text`` with each word (of those ``candidates`` finds) that is ``wanted``,
     or that ``typing`` says starts the word being typed, between the mark
-    characters; None when no word is."""
-    found, pieces, last = False, [], 0
+    characters; None when no word is. ``words_after``: mark no further than this
+    many words after the first (all a snippet shows: a README need not be read to
+    its end)."""
+    found, pieces, last, cut = False, [], 0, None
     for match in candidates.finditer(text):
+        if cut is not None and match.start() >= cut:
+            break
         word = match.group()
         if wanted(word) or (typing is not None and typing(word)):
             pieces += [text[last:match.start()], MARK_START, word, MARK_END]
             last, found = match.end(), True
+            if words_after is not None and cut is None:
+                cut = re.compile(r"(?:\s*\S+){0,%d}" % words_after).match(text, last).end()
     return "".join(pieces) + text[last:] if found else None
 
 
@@ -47,6 +55,27 @@ def folded_stem(word: str) -> str:
     return stem(unaccented(word).lower())
 
 
+def _letter_forms() -> dict[str, str]:
+    """Each ASCII letter with the accented letters (Latin-1 and Latin Extended) that
+    fold to it: "e" -> "eéèêë...", so "res" also finds "Résumé"."""
+    forms: dict[str, str] = {}
+    for code in range(0xC0, 0x250):
+        letter = chr(code)
+        base = unaccented(letter).lower()
+        if len(base) == 1 and base.isascii() and base.isalpha():
+            forms[base] = forms.get(base, base) + letter
+    return forms
+
+
+_LETTER_FORMS = _letter_forms()
+
+
+def _any_accent(prefix: str) -> str:
+    """A pattern for ``prefix`` whose letters may be written with accents."""
+    return "".join(f"[{re.escape(_LETTER_FORMS[char])}]" if char in _LETTER_FORMS
+                   else re.escape(char) for char in prefix)
+
+
 class StemHighlighter:
     """Marks the words whose English stem is one of a search's (its words, their
     synonyms and corrections), and in a name the words that start with the word
@@ -58,7 +87,7 @@ class StemHighlighter:
         prefixes = sorted({found[:CANDIDATE_PREFIX] for found in self.stems if found},
                           key=len, reverse=True)
         self.candidates = re.compile(
-            r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(map(re.escape, prefixes)),
+            r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(map(_any_accent, prefixes)),
             re.IGNORECASE) if prefixes else None
 
     def _wanted(self, word: str) -> bool:
@@ -76,9 +105,19 @@ class StemHighlighter:
             if field == "name" and self.typing:
                 highlighted = marked(text, self._wanted, typing=self._typed)
             elif self.candidates is not None:
-                highlighted = marked(text, self._wanted, self.candidates)
+                highlighted = marked(text, self._wanted, self.candidates,
+                                     words_after=SNIPPET_WORDS if field == "description"
+                                     else None)
             else:
                 highlighted = None
             if highlighted is not None:
                 found[field] = shown(field, highlighted)
         return found
+
+
+def plan_highlighter(plan: QueryPlan) -> StemHighlighter:
+    """Marks a search's words, their synonyms and corrections, and in a name the
+    word being typed."""
+    words = {word for term in plan.terms
+             for alternative in (*term.alternatives, term.corrected) for word in alternative}
+    return StemHighlighter(words, plan.prefix)

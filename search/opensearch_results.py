@@ -7,18 +7,10 @@ from __future__ import annotations
 
 from search.analysis import QueryPlan
 from search.category_feedback import reordered
-from search.highlights import StemHighlighter
+from search.highlights import plan_highlighter
 from search.interfaces import FacetValue, SearchHit, SearchResult
 from search.opensearch_text import ALL_TERMS_BOOST
 from search.queries import facets_from
-
-
-def highlighter(plan: QueryPlan) -> StemHighlighter:
-    """Marks the plan's words, their synonyms and corrections, and in a name the
-    word being typed."""
-    words = {word for term in plan.terms
-             for alternative in (*term.alternatives, term.corrected) for word in alternative}
-    return StemHighlighter(words, plan.prefix)
 
 
 def result_of(response: dict, plan: QueryPlan,
@@ -38,7 +30,7 @@ def result_of(response: dict, plan: QueryPlan,
         hits = hits[start:start + size]
     texts = {int(hit["_id"]): hit["_source"] for hit in found if hit.get("_source")}
     if texts and not plan.empty:
-        marker = highlighter(plan)
+        marker = plan_highlighter(plan)
         for hit in hits:
             if hit.id in texts:
                 hit.highlights = marker.highlights(texts[hit.id])

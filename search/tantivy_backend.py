@@ -420,7 +420,7 @@ class _Run:
         hits = [SearchHit(id=int(listing_id), score=float(key) if sort == "relevance" else None)
                 for listing_id, (key, _) in zip(ids, found)]
         if hits and not plan.empty:
-            highlight(self.backend, self.searcher, plan, hits, addresses)
+            highlight(self.searcher, plan, hits, addresses)
         return SearchResult(hits=hits, total=total, facets=self._facets(filters, matching))
 
     def _lifted(self, scored: Query, limit: int, offset: int, count: bool = True

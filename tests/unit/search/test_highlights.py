@@ -1,0 +1,45 @@
+"""search.highlights: the words a search matched, marked in a hit's own text (the local
+index's and OpenSearch's highlights)."""
+
+from __future__ import annotations
+
+from search.highlights import StemHighlighter, marked, shown
+
+
+def test_words_are_marked_by_their_stems_and_the_text_is_escaped():
+    marker = StemHighlighter(["invoices", "reminder"])
+    found = marker.highlights({"name": "Dunning <Desk>",
+                               "tagline": "Invoice reminders & more",
+                               "description": "Sends an invoice. Reminds you."})
+    assert found == {"tagline": "<mark>Invoice</mark> <mark>reminders</mark> &amp; more",
+                     "description": "Sends an <mark>invoice</mark>. <mark>Reminds</mark> you."}
+
+
+def test_the_word_being_typed_marks_the_name_only():
+    marker = StemHighlighter(["chatt"], typing="chatt")
+    found = marker.highlights({"name": "Chatterbox Desk", "tagline": "Chatterbox for teams"})
+    assert found == {"name": "<mark>Chatterbox</mark> Desk"}
+
+
+def test_accents_and_case_aside():
+    marker = StemHighlighter(["resume"])
+    assert marker.highlights({"tagline": "Your RÉSUMÉ, reviewed"}) == {
+        "tagline": "Your <mark>RÉSUMÉ</mark>, reviewed"}
+
+
+def test_a_long_description_is_marked_as_far_as_its_snippet_shows():
+    # A README of thousands of words: the snippet around the first match is the same
+    # as if the whole text had been marked, and reading stops soon after it.
+    text = ("Filler words about nothing. " * 300 + "It parses YAML files quickly. "
+            + "More filler and yaml again. " * 2000)
+    marker = StemHighlighter(["yaml"])
+    whole = marked(text, marker._wanted, marker.candidates)
+    snippet = marker.highlights({"description": text})["description"]
+    assert snippet == shown("description", whole)
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert "<mark>YAML</mark>" in snippet and len(snippet) < 400
+
+
+def test_no_word_to_mark_marks_nothing():
+    assert StemHighlighter([]).highlights({"name": "Anything", "tagline": "at all"}) == {}
+    assert StemHighlighter(["zebra"]).highlights({"tagline": "Horses only"}) == {}
