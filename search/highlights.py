@@ -2,11 +2,11 @@
 the description as a snippet around its first match, with the words the search
 matched marked (``search.fts_text.mark``: HTML-escaped, ``<mark>`` around each).
 
-Used by the local index (tantivy, with its own analyzer's stems) and by OpenSearch,
-whose hits bring their name, tagline and description (``_source``) and are marked
-here: OpenSearch's highlighter cost a third of its answer's time (about 0.1 ms a hit
-and field on two cores; docs/performance.md). The database's index marks them in
-SQL (``search.fts``)."""
+Used by the local index (tantivy: its stored text; Snowball's English stems, as its
+analyzer has them) and by OpenSearch, whose hits bring their name, tagline and
+description (``_source``) and are marked here: OpenSearch's highlighter cost a third
+of its answer's time (about 0.1 ms a hit and field on two cores; docs/performance.md).
+The database's index marks them in SQL (``search.fts``)."""
 
 from __future__ import annotations
 
