@@ -44,7 +44,7 @@ from listings.screenshots import (
     screenshot_path,
 )
 from listings.services import ListingError, validation_messages
-from listings.text import composed_text, slugify
+from listings.text import composed_text, first_free_slug, slugify
 
 BATCH_SIZE = 1000
 # The longest line read: a listing's text fields are bounded (a 20,000-character
@@ -206,8 +206,8 @@ def check_catalog(session: Session, lines: Iterable[bytes | str | OverlongLine],
             plan.errors.extend(errors)
         else:
             if planned.listing["slug"] is not None:
-                slugs.claim_given(planned.listing["slug"], number, planned.listing["name"],
-                                  planned.partner)
+                slugs.claim(planned.listing["slug"], number, planned.listing["name"],
+                            planned.partner)
             plan.listings.append(planned)
     # Slugs made from names are chosen last, so a slug a later line writes stays its own.
     plan.listings, refused, plan.slugs_made_unique = slugs.fill_from_names(plan.listings)
@@ -536,11 +536,7 @@ def _ensure_named(session: Session, model, names: set[str]) -> dict[str, int]:
     if model is Category:
         position = session.exec(select(func.coalesce(func.max(Category.position), 0))).one()
     for name in missing:
-        base = slugify(name) or "item"
-        slug, n = base, 2
-        while slug in slugs:
-            slug = f"{base[:74]}-{n}"
-            n += 1
+        slug = first_free_slug(slugify(name) or "item", slugs.__contains__)
         slugs.add(slug)
         row = {"name": name, "slug": slug}
         if model is Category:

@@ -18,13 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from listings.text import slugify
+from listings.text import first_free_slug, slugify
 
 if TYPE_CHECKING:
     from listings.catalog import PlannedListing
-
-MAX_SLUG_LENGTH = 80
-
 
 @dataclass(frozen=True)
 class SlugMadeUnique:
@@ -43,12 +40,6 @@ def _owner(name: str, partner: str) -> tuple[str, str]:
     return name.casefold(), partner.casefold()
 
 
-def numbered(base: str, number: int) -> str:
-    """``base`` with ``-number`` after it, cut so the whole fits a slug's length."""
-    suffix = f"-{number}"
-    return base[:MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
-
-
 class CatalogSlugs:
     """Which slugs are taken (by a listing of the catalog, or by a line of the
     file) and which listing, by name and partner, each belongs to."""
@@ -58,9 +49,10 @@ class CatalogSlugs:
         self.lines: dict[str, int] = {}                 # slug -> line (0: the catalog)
         self.listings: dict[tuple[str, str], str] = {}  # (name, partner) -> its slug
         for slug, name, partner in existing:
-            self._claim(slug, 0, name, partner)
+            self.claim(slug, 0, name, partner)
 
-    def _claim(self, slug: str, line: int, name: str, partner: str) -> None:
+    def claim(self, slug: str, line: int, name: str, partner: str) -> None:
+        """``slug`` is taken, by the listing ``name`` of ``partner`` (``line`` 0: stored)."""
         self.lines[slug] = line
         self.listings.setdefault(_owner(name, partner), slug)
 
@@ -72,9 +64,6 @@ class CatalogSlugs:
     def refuse_given(self, slug: str) -> str | None:
         """Why a slug written in the file cannot be had, or None."""
         return self._where(slug) if slug in self.lines else None
-
-    def claim_given(self, slug: str, line: int, name: str, partner: str) -> None:
-        self._claim(slug, line, name, partner)
 
     def fill_from_names(self, planned: list[PlannedListing]) -> tuple[
             list[PlannedListing], list[tuple[int, str]], list[SlugMadeUnique]]:
@@ -91,10 +80,8 @@ class CatalogSlugs:
                                                   "listing of the same name and partner"))
                     continue
                 wanted = slugify(name)
-                slug, number = wanted, 2
-                while slug in self.lines:
-                    slug, number = numbered(wanted, number), number + 1
-                self._claim(slug, listing.line, name, listing.partner)
+                slug = first_free_slug(wanted, self.lines.__contains__)
+                self.claim(slug, listing.line, name, listing.partner)
                 listing.listing["slug"] = slug
                 if slug != wanted:
                     made_unique.append(SlugMadeUnique(listing.line, wanted, slug))

@@ -41,7 +41,7 @@ from listings.models import (
 from listings.notices import mail_release_reviewed, mail_review_reply, mail_submission_reviewed
 from listings.ports import installs_port
 from listings.review_checks import BURST_WINDOW, hold_reasons
-from listings.text import slugify
+from listings.text import first_free_slug, slugify
 
 # Statuses a partner may still change freely; once published, edits are live.
 EDITABLE_STATUSES = {ListingStatus.DRAFT, ListingStatus.PUBLISHED}
@@ -126,12 +126,8 @@ def get_or_create_category(session: Session, name: str) -> Category:
 
 
 def unique_slug(session: Session, model, text: str) -> str:
-    base = slugify(text) or "item"
-    slug, n = base, 2
-    while session.exec(select(model.id).where(model.slug == slug)).first() is not None:
-        slug = f"{base[:74]}-{n}"
-        n += 1
-    return slug
+    return first_free_slug(slugify(text) or "item", lambda slug: session.exec(
+        select(model.id).where(model.slug == slug)).first() is not None)
 
 
 # --- listings ------------------------------------------------------------------

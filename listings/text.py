@@ -5,10 +5,13 @@ models (``listings.models``), the catalog import and the services."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from slugify import slugify as _slugify
 
 from core.text import composed
+
+MAX_SLUG_LENGTH = 80
 
 
 def slugify(text: str) -> str:
@@ -16,7 +19,17 @@ def slugify(text: str) -> str:
     80 characters; accented letters and other scripts spelt in ASCII ("Café Rota"
     -> "cafe-rota", "Straße" -> "strasse"), by python-slugify.
     https://github.com/un33k/python-slugify"""
-    return _slugify(text, max_length=80).strip("-")
+    return _slugify(text, max_length=MAX_SLUG_LENGTH).strip("-")
+
+
+def first_free_slug(base: str, is_taken: Callable[[str], bool]) -> str:
+    """``base``, or else ``base-2``, ``base-3``... the first not taken, cut so it still
+    fits a slug's length (and never with two hyphens in a row)."""
+    slug, number = base, 2
+    while is_taken(slug):
+        suffix = f"-{number}"
+        slug, number = base[:MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix, number + 1
+    return slug
 
 
 def tag_of(text: str) -> str:
