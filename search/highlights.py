@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import cached_property, lru_cache
 
 from core.text import unaccented
 from search.analysis import QueryPlan
@@ -19,30 +20,43 @@ from search.fts_text import MARK_END, MARK_START, SNIPPET_WORDS, WORD, mark, win
 from search.synonyms import stem
 
 FIELDS = ("name", "tagline", "description")
-# A word is looked at only when it starts as some stem does: most words of a
-# description are then skipped by the regular expression, not by Python.
+# A word is looked at only when it starts as some stem does (``candidate_prefix``):
+# most words of a description are then skipped by a search in C, not by Python.
 CANDIDATE_PREFIX = 3
+# A run of letters and digits: a word, from where it starts.
+_WORD_RUN = re.compile(r"[^\W_]*")
+# The accented Latin letters a word may be written with ("résumé" for "resume"):
+# text with any is searched by a regular expression that knows them.
+_ACCENTED = re.compile("[\u00c0-\u024f]")
 
 
-def marked(text: str, wanted: Callable[[str], bool], candidates: re.Pattern = WORD,
+def marked(text: str, wanted: Callable[[str], bool],
+           spans: Iterable[tuple[int, int]] | None = None,
            typing: Callable[[str], bool] | None = None,
            words_after: int | None = None) -> str | None:
-    """``text`` with each word (of those ``candidates`` finds) that is ``wanted``,
-    or that ``typing`` says starts the word being typed, between the mark
-    characters; None when no word is. ``words_after``: mark no further than this
-    many words after the first (all a snippet shows: a README need not be read to
-    its end)."""
+    """``text`` with each word (of the ``spans`` given, (start, end) in order; by
+    default every word) that is ``wanted``, or that ``typing`` says starts the word
+    being typed, between the mark characters; None when no word is. ``words_after``:
+    mark no further than this many words after the first (all a snippet shows: a
+    README need not be read to its end)."""
+    if spans is None:
+        spans = (match.span() for match in WORD.finditer(text))
     found, pieces, last, cut = False, [], 0, None
-    for match in candidates.finditer(text):
-        if cut is not None and match.start() >= cut:
+    for start, end in spans:
+        if cut is not None and start >= cut:
             break
-        word = match.group()
+        word = text[start:end]
         if wanted(word) or (typing is not None and typing(word)):
-            pieces += [text[last:match.start()], MARK_START, word, MARK_END]
-            last, found = match.end(), True
+            pieces += [text[last:start], MARK_START, word, MARK_END]
+            last, found = end, True
             if words_after is not None and cut is None:
-                cut = re.compile(r"(?:\s*\S+){0,%d}" % words_after).match(text, last).end()
+                cut = _words_after(words_after).match(text, last).end()
     return "".join(pieces) + text[last:] if found else None
+
+
+@lru_cache(maxsize=4)
+def _words_after(count: int) -> re.Pattern:
+    return re.compile(r"(?:\s*\S+){0,%d}" % count)
 
 
 def shown(field: str, highlighted: str) -> str:
@@ -76,6 +90,14 @@ def _any_accent(prefix: str) -> str:
                    else re.escape(char) for char in prefix)
 
 
+def candidate_prefix(stem: str) -> str:
+    """What the words with this (folded) stem start with, folded: Snowball's English
+    stemmer changes no more than a stem's last letter (happy: happi, hoping: hope;
+    so on 80,000 words of PyPI's READMEs), so the stem less that letter, and at
+    least ``CANDIDATE_PREFIX`` letters."""
+    return stem[:max(CANDIDATE_PREFIX, len(stem) - 1)]
+
+
 class StemHighlighter:
     """Marks the words whose English stem is one of a search's (its words, their
     synonyms and corrections), and in a name the words that start with the word
@@ -84,17 +106,44 @@ class StemHighlighter:
     def __init__(self, words: Iterable[str], typing: str | None = None):
         self.stems = {folded_stem(word) for word in words if word}
         self.typing = unaccented(typing).lower() if typing else None
-        prefixes = sorted({found[:CANDIDATE_PREFIX] for found in self.stems if found},
-                          key=len, reverse=True)
-        self.candidates = re.compile(
-            r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(map(_any_accent, prefixes)),
-            re.IGNORECASE) if prefixes else None
+        self.prefixes = sorted({candidate_prefix(found) for found in self.stems if found},
+                               key=len, reverse=True)
+        self._stemmed: dict[str, bool] = {}
+
+    @cached_property
+    def candidates(self) -> re.Pattern | None:
+        """The words that start as a stem does, found by a regular expression that
+        knows accented letters (compiled only for a text that has some)."""
+        if not self.prefixes:
+            return None
+        return re.compile(r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(map(_any_accent, self.prefixes)),
+                          re.IGNORECASE)
 
     def _wanted(self, word: str) -> bool:
-        return folded_stem(word) in self.stems
+        wanted = self._stemmed.get(word)
+        if wanted is None:
+            wanted = self._stemmed[word] = folded_stem(word) in self.stems
+        return wanted
 
     def _typed(self, word: str) -> bool:
         return unaccented(word).lower().startswith(self.typing)
+
+    def spans(self, text: str) -> Iterable[tuple[int, int]]:
+        """Where the words of ``text`` that start as a stem does are, in order: found
+        by ``str.find`` in the lowercased text (a regular expression took twice as
+        long, reading every letter in Python's engine), or, when the text has accented
+        letters or a letter whose lowercase is longer, by ``candidates``."""
+        folded = text.lower()
+        if len(folded) != len(text) or (not folded.isascii() and _ACCENTED.search(folded)):
+            return (match.span() for match in self.candidates.finditer(text))
+        starts = set()
+        for prefix in self.prefixes:
+            at = folded.find(prefix)
+            while at != -1:
+                if at == 0 or not text[at - 1].isalnum():  # where a word starts
+                    starts.add(at)
+                at = folded.find(prefix, at + 1)
+        return ((start, _WORD_RUN.match(text, start).end()) for start in sorted(starts))
 
     def highlights(self, texts: dict[str, str]) -> dict[str, str]:
         """``{field: highlight}`` for the fields of ``texts`` (name, tagline,
@@ -104,8 +153,8 @@ class StemHighlighter:
             text = texts.get(field) or ""
             if field == "name" and self.typing:
                 highlighted = marked(text, self._wanted, typing=self._typed)
-            elif self.candidates is not None:
-                highlighted = marked(text, self._wanted, self.candidates,
+            elif self.prefixes:
+                highlighted = marked(text, self._wanted, self.spans(text),
                                      words_after=SNIPPET_WORDS if field == "description"
                                      else None)
             else:

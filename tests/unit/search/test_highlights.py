@@ -33,7 +33,7 @@ def test_a_long_description_is_marked_as_far_as_its_snippet_shows():
     text = ("Filler words about nothing. " * 300 + "It parses YAML files quickly. "
             + "More filler and yaml again. " * 2000)
     marker = StemHighlighter(["yaml"])
-    whole = marked(text, marker._wanted, marker.candidates)
+    whole = marked(text, marker._wanted, marker.spans(text))
     snippet = marker.highlights({"description": text})["description"]
     assert snippet == shown("description", whole)
     assert snippet.startswith("…") and snippet.endswith("…")
@@ -43,3 +43,23 @@ def test_a_long_description_is_marked_as_far_as_its_snippet_shows():
 def test_no_word_to_mark_marks_nothing():
     assert StemHighlighter([]).highlights({"name": "Anything", "tagline": "at all"}) == {}
     assert StemHighlighter(["zebra"]).highlights({"tagline": "Horses only"}) == {}
+
+
+def test_words_are_found_where_they_start_whether_or_not_the_text_has_accents():
+    # Plain text is searched with str.find, text with accented letters by the regular
+    # expression: both find the same words, each from where it starts.
+    marker = StemHighlighter(["invoices", "happy", "api", "résumé"])
+    texts = ["Invoices, invoicing and INVOICE_ids; reinvoice is another word",
+             "snake_case_invoices and api2 or APIs: happiness, happily, unhappy",
+             "Happy ☺ 請求 invoices — résumés, RÉSUMÉ, Ínvoice",
+             "İnvoice: a capital I with a dot, whose lowercase is two letters",
+             "", "api"]
+    for text in texts:
+        assert list(marker.spans(text)) == [found.span()
+                                            for found in marker.candidates.finditer(text)]
+    found = marker.highlights({"tagline": texts[0]})["tagline"]
+    assert found == ("<mark>Invoices</mark>, <mark>invoicing</mark> and <mark>INVOICE</mark>_ids; "
+                     "reinvoice is another word")
+    assert marker.highlights({"tagline": texts[1]})["tagline"] == (
+        "snake_case_<mark>invoices</mark> and api2 or <mark>APIs</mark>: "
+        "<mark>happiness</mark>, happily, unhappy")  # happi, happili and unhappi
