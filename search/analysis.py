@@ -341,8 +341,17 @@ def analyse(text: str, synonyms: Synonyms | None = None) -> QueryPlan:
         # Only stopwords ("the who"): then they are what was asked for.
         terms = [Term((word,), ((word,),)) for word in dict.fromkeys(words)]
     terms = _joined_neighbours(_unique(terms), words, hyphenated)
-    prefix = words[-1] if words and len(words[-1]) < MAX_WORD_LENGTH else None
-    return QueryPlan(tuple(words), tuple(terms), required_terms(len(terms)), prefix)
+    # The last word may be the one being typed ("capac": Capacity), unless something
+    # follows it: "c++" and "C#" ask for a language, not for every name with a C.
+    typing = words and len(words[-1]) < MAX_WORD_LENGTH and _ends_in_a_word(text)
+    return QueryPlan(tuple(words), tuple(terms), required_terms(len(terms)),
+                     words[-1] if typing else None)
+
+
+def _ends_in_a_word(text: str) -> bool:
+    """Whether ``text`` (as ``query_words`` reads it) ends with a letter or digit."""
+    end = typed(text or "")[:MAX_QUERY_LENGTH].rstrip()[-1:]
+    return end.isalnum()
 
 
 # Run together only in short queries: names are short, and each pair adds clauses.

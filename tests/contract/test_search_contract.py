@@ -1126,3 +1126,19 @@ def test_a_name_with_a_stopword_typed_with_a_plural_slip_keeps_its_stopword(back
              **popular),
          doc("stream", tagline="Node.js streams, for every environment", **popular))
     assert names(backend.search(SearchQuery(text=typed)))[0] == "is-stream"
+
+
+@pytest.mark.parametrize("typed", ["c++", "C#", "f#", "Capacit?"])
+def test_a_word_with_a_symbol_after_it_was_finished_not_the_start_of_a_name(backend, typed):
+    # The last word of a search may be the one being typed ("capac": Capacity), but a
+    # word with anything after it was finished: "c++" asks for C++, not for every app
+    # whose name starts with a C.
+    load(backend,
+         doc("Capacity Planner", tagline="Plan your team's capacity"),
+         doc("Collect", tagline="Payments, collected"),
+         doc("Forge", tagline="Build anything"),
+         doc("Compiler Explorer", description="Runs C and C++ code in the browser."))
+    found = names(backend.search(SearchQuery(text=typed)))
+    assert not {"Collect", "Forge"} & set(found)
+    if typed.startswith("c"):
+        assert found == ["Compiler Explorer"]

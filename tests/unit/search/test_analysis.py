@@ -185,3 +185,12 @@ def test_corrected_words_are_analysed_again_for_their_synonyms(synonyms):
     assert again.terms[0].words == ("knowlege",)  # the word as typed, and an alternative
     assert {("knowlege",), ("knowledge",), ("wiki",)} <= set(again.terms[0].alternatives)
     assert reanalysed(plan, synonyms) is plan  # nothing corrected: nothing to do
+
+
+def test_the_last_word_is_being_typed_only_when_nothing_follows_it():
+    assert analyse("invoice remind").prefix == "remind"
+    assert analyse("node.js").prefix == "js"
+    assert analyse("c++").prefix is None
+    assert analyse("C#").prefix is None
+    assert analyse("invoices?").prefix is None
+    assert analyse("invoices?").words == ("invoices",)
