@@ -212,6 +212,12 @@ class QueryPlan:
         return QueryPlan(self.words, self.terms, 1, self.prefix)
 
     @property
+    def corrected_words(self) -> tuple[str, ...]:
+        """The words as typed that were given a spelling correction."""
+        return tuple(term.words[0] for term in self.terms
+                     if term.corrected and term.single_word)
+
+    @property
     def corrected_text(self) -> str | None:
         """The query with every corrected word replaced by its first correction,
         or None when nothing was corrected."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from search.analysis import RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
+from search.common_words import all_common_words
 from search.fts_spelling import IndexWords, Speller
 from search.interfaces import MAX_QUERY_LENGTH, SearchQuery, SearchResult
 
@@ -58,6 +59,15 @@ def run_plan(runner: PlanRunner, speller: Speller, plan: QueryPlan,
             result.did_you_mean = did_you_mean(runner, speller, plan, query, rare_below)
         return result
     corrected = reanalysed(speller.correct(runner.words, plan), synonyms)
+    if all_common_words(corrected.corrected_words):
+        # Words of everyday English in no listing ("plumbers" in "invoicing for
+        # plumbers", "best" in "best crm") were meant, not mistyped: what the rest of
+        # the text finds is shown as typed, and the correction only offered.
+        as_typed = run_widening(runner, plan, query)
+        if as_typed.total:
+            offered = corrected.corrected_text
+            as_typed.did_you_mean = offered if runner.finds_any(corrected, query) else None
+            return as_typed
     result = run_widening(runner, corrected, query)
     if few_found(runner, corrected, query, result) and not runner.is_name(plan):
         rarer = reanalysed(speller.correct(runner.words, corrected, rare_below=FEW_RESULTS),

@@ -30,6 +30,7 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException, Transpor
 from search import opensearch_spelling as spelling
 from search import queries
 from search.analysis import MAX_JOINED_TERMS, RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
+from search.common_words import all_common_words
 from search.interfaces import SearchQuery, SearchResult, SearchUnavailable, Suggestion
 from search.opensearch_results import result_of
 from search.opensearch_text import EXACT_NAME_BOOST, fold
@@ -336,6 +337,9 @@ class OpenSearchBackend:
         if not fixes and not self._few_found(query, plan, result):
             return result  # enough found
         missing = bool(fixes)
+        # Words of everyday English in no listing were meant, not mistyped, when the
+        # rest of the text finds something (search.common_words): offered, not run.
+        meant = missing and bool(result.total) and all_common_words(fixes)
         if not fixes:
             # Few found: any word may be corrected now, the one being typed too.
             if plan.prefix and not typing and not asked:
@@ -353,7 +357,7 @@ class OpenSearchBackend:
         if not corrected:
             return self._apart(query, plan, result, typing)
         fixed_query = replace(query, text=corrected)
-        if not query.correct_spelling:
+        if not query.correct_spelling or meant:
             check = self._search(queries.count_body(fixed_query, fixed_plan), "spelling")
             # Offered on the terms it would be used on (below): it finds something,
             # or, for a word some listings have, more than the text as typed.

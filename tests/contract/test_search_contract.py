@@ -1142,3 +1142,22 @@ def test_a_word_with_a_symbol_after_it_was_finished_not_the_start_of_a_name(back
     assert not {"Collect", "Forge"} & set(found)
     if typed.startswith("c"):
         assert found == ["Compiler Explorer"]
+
+
+@pytest.mark.parametrize("typed, found", [
+    ("invoicing for plumbers", "Ledger"),
+    ("best crm", "Pipeline"),
+])
+def test_an_everyday_word_no_listing_has_is_offered_a_correction_not_given_one(backend, typed,
+                                                                              found):
+    # "plumbers" and "best" are in no listing, and each is an edit or two from a word
+    # some listings have ("numbers", "test"). But they are common English words, not
+    # typos: what the rest of the text finds is shown as typed (the correction at most
+    # offered). A word that is no common word ("calender") is still corrected.
+    load(backend, doc("Ledger", tagline="Invoicing for small firms"),
+         doc("Pipeline", tagline="A CRM for small teams"),
+         *[doc(f"Counter {n}", tagline="Numbers and test reports")
+           for n in range(12)])
+    result = backend.search(SearchQuery(text=typed))
+    assert result.corrected_text is None
+    assert names(result)[0] == found
