@@ -305,10 +305,12 @@ class TantivyBackend:
         options = [self.words_query(alternative, only) for alternative in term.alternatives]
         if searcher is not None and len(options) > 1:
             # A rarer alternative (a synonym, a variant) would outscore the word
-            # itself just for being rare: score every alternative with the IDF of
-            # the most common one, as one word with several spellings.
+            # itself just for being rare: it scores with the word's IDF, as another
+            # spelling of it. A commoner one keeps its own, lower IDF: "bill", which
+            # many listings say in passing, must not make "invoices" count for less.
+            # (A word in no listing, a typo, is scored as its commonest correction.)
             counts = [self.listings_with(searcher, alt) for alt in term.alternatives]
-            common = max(counts)
+            common = counts[0] or max(counts)
             total = max(searcher.num_docs, 1)
             options = [option if option is None or not count or count >= common else
                        Query.boost_query(option, idf(common, total) / idf(count, total))
