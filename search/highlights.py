@@ -11,7 +11,7 @@ The database's index marks them in SQL (``search.fts``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from functools import cached_property, lru_cache
 
 from core.text import unaccented
@@ -33,20 +33,21 @@ _ACCENTED = re.compile("[\u00c0-\u024f]")
 def marked(text: str, wanted: Callable[[str], bool],
            spans: Iterable[tuple[int, int]] | None = None,
            typing: Callable[[str], bool] | None = None,
-           words_after: int | None = None) -> str | None:
+           words_after: int | None = None, in_phrases: Container[int] = ()) -> str | None:
     """``text`` with each word (of the ``spans`` given, (start, end) in order; by
     default every word) that is ``wanted``, or that ``typing`` says starts the word
-    being typed, between the mark characters; None when no word is. ``words_after``:
-    mark no further than this many words after the first (all a snippet shows: a
-    README need not be read to its end)."""
+    being typed, or whose place among the spans is ``in_phrases``, between the mark
+    characters; None when no word is. ``words_after``: mark no further than this many
+    words after the first (all a snippet shows: a README need not be read to its
+    end)."""
     if spans is None:
         spans = (match.span() for match in WORD.finditer(text))
     found, pieces, last, cut = False, [], 0, None
-    for start, end in spans:
+    for place, (start, end) in enumerate(spans):
         if cut is not None and start >= cut:
             break
         word = text[start:end]
-        if wanted(word) or (typing is not None and typing(word)):
+        if place in in_phrases or wanted(word) or (typing is not None and typing(word)):
             pieces += [text[last:start], MARK_START, word, MARK_END]
             last, found = end, True
             if words_after is not None and cut is None:
@@ -100,13 +101,19 @@ def candidate_prefix(stem: str) -> str:
 
 class StemHighlighter:
     """Marks the words whose English stem is one of a search's (its words, their
-    synonyms and corrections), and in a name the words that start with the word
-    being typed."""
+    synonyms and corrections), the words of its phrases where they stand together
+    (a synonym of several words: "general data protection regulation" for "gdpr"
+    marks no lone "data"), and in a name the words that start with the word being
+    typed."""
 
-    def __init__(self, words: Iterable[str], typing: str | None = None):
+    def __init__(self, words: Iterable[str], typing: str | None = None,
+                 phrases: Iterable[Sequence[str]] = ()):
         self.stems = {folded_stem(word) for word in words if word}
+        self.phrases = {tuple(map(folded_stem, phrase)) for phrase in phrases
+                        if len(phrase) > 1}
         self.typing = unaccented(typing).lower() if typing else None
-        self.prefixes = sorted({candidate_prefix(found) for found in self.stems if found},
+        every_stem = self.stems.union(*self.phrases)
+        self.prefixes = sorted({candidate_prefix(found) for found in every_stem if found},
                                key=len, reverse=True)
         self._stemmed: dict[str, bool] = {}
 
@@ -115,8 +122,8 @@ class StemHighlighter:
         """The words that start as a stem's first letters do, found by a regular
         expression that knows accented letters: compiled (about 0.7 ms, a millisecond
         more with longer prefixes) only for a search whose hits have such letters."""
-        prefixes = sorted({found[:CANDIDATE_PREFIX] for found in self.stems if found},
-                          key=len, reverse=True)
+        prefixes = sorted({found[:CANDIDATE_PREFIX] for found in self.stems.union(*self.phrases)
+                           if found}, key=len, reverse=True)
         if not prefixes:
             return None
         return re.compile(r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(map(_any_accent, prefixes)),
@@ -148,6 +155,32 @@ class StemHighlighter:
                 at = folded.find(prefix, at + 1)
         return ((start, _WORD_RUN.match(text, start).end()) for start in sorted(starts))
 
+    def in_phrases(self, text: str, spans: Sequence[tuple[int, int]]) -> set[int]:
+        """The places among ``spans`` (words of ``text``, in order) of the words of a
+        phrase found whole: its words one after the other, nothing but spaces and
+        punctuation between them."""
+        if not self.phrases:
+            return set()
+        stems: dict[int, str] = {}
+
+        def stem_at(place: int) -> str:
+            if place not in stems:
+                stems[place] = folded_stem(text[slice(*spans[place])])
+            return stems[place]
+
+        def next_to(place: int) -> bool:
+            return WORD.search(text, spans[place][1], spans[place + 1][0]) is None
+
+        found = set()
+        for place in range(len(spans)):
+            for phrase in self.phrases:
+                end = place + len(phrase)
+                if (end <= len(spans) and stem_at(place) == phrase[0]
+                        and all(stem_at(place + n) == phrase[n] for n in range(1, len(phrase)))
+                        and all(map(next_to, range(place, end - 1)))):
+                    found.update(range(place, end))
+        return found
+
     def highlights(self, texts: dict[str, str]) -> dict[str, str]:
         """``{field: highlight}`` for the fields of ``texts`` (name, tagline,
         description) that have a word marked."""
@@ -155,11 +188,14 @@ class StemHighlighter:
         for field in FIELDS:
             text = texts.get(field) or ""
             if field == "name" and self.typing:
-                highlighted = marked(text, self._wanted, typing=self._typed)
+                spans = [match.span() for match in WORD.finditer(text)]
+                highlighted = marked(text, self._wanted, spans, typing=self._typed,
+                                     in_phrases=self.in_phrases(text, spans))
             elif self.prefixes:
-                highlighted = marked(text, self._wanted, self.spans(text),
+                spans = list(self.spans(text))
+                highlighted = marked(text, self._wanted, spans,
                                      words_after=SNIPPET_WORDS if field == "description"
-                                     else None)
+                                     else None, in_phrases=self.in_phrases(text, spans))
             else:
                 highlighted = None
             if highlighted is not None:
@@ -168,8 +204,11 @@ class StemHighlighter:
 
 
 def plan_highlighter(plan: QueryPlan) -> StemHighlighter:
-    """Marks a search's words, their synonyms and corrections, and in a name the
-    word being typed."""
-    words = {word for term in plan.terms
-             for alternative in (*term.alternatives, term.corrected) for word in alternative}
-    return StemHighlighter(words, plan.prefix)
+    """Marks a search's words, their synonyms and corrections (those of several
+    words where they stand together), and in a name the word being typed."""
+    alternatives = [alternative for term in plan.terms for alternative in term.alternatives]
+    words = {word for alternative in alternatives if len(alternative) == 1
+             for word in alternative}
+    words.update(word for term in plan.terms for word in term.corrected)
+    return StemHighlighter(words, plan.prefix,
+                           [alternative for alternative in alternatives if len(alternative) > 1])

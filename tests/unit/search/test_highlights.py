@@ -3,7 +3,9 @@ index's and OpenSearch's highlights)."""
 
 from __future__ import annotations
 
-from search.highlights import StemHighlighter, marked, shown
+from search.analysis import analyse
+from search.highlights import StemHighlighter, marked, plan_highlighter, shown
+from search.synonyms import DEFAULT_SYNONYMS_FILE, load_synonym_file
 
 
 def test_words_are_marked_by_their_stems_and_the_text_is_escaped():
@@ -64,3 +66,20 @@ def test_words_are_found_where_they_start_whether_or_not_the_text_has_accents():
     assert marker.highlights({"tagline": texts[1]})["tagline"] == (
         "snake_case_<mark>invoices</mark> and api2 or <mark>APIs</mark>: "
         "<mark>happiness</mark>, happily, unhappy")  # happi, happili and unhappi
+
+
+def test_the_words_of_a_phrase_are_marked_only_where_they_stand_together():
+    marker = StemHighlighter(["gdpr"], phrases=[("general", "data", "protection", "regulation")])
+    assert marker.highlights({"tagline": "Stream your data to BigQuery"}) == {}
+    assert marker.highlights(
+        {"tagline": "For the General Data Protection Regulation (GDPR), not general data."}
+    ) == {"tagline": "For the <mark>General</mark> <mark>Data</mark> <mark>Protection</mark> "
+                     "<mark>Regulation</mark> (<mark>GDPR</mark>), not general data."}
+
+
+def test_a_search_marks_its_synonyms_of_several_words_where_they_stand_together():
+    # "sso" is also "single sign on": "Sign" alone is no match of it.
+    marker = plan_highlighter(analyse("sso", load_synonym_file(DEFAULT_SYNONYMS_FILE)))
+    found = marker.highlights({"tagline": "Sign documents; single sign-on for teams"})
+    assert found == {"tagline": "Sign documents; "
+                                "<mark>single</mark> <mark>sign</mark>-<mark>on</mark> for teams"}
