@@ -51,6 +51,13 @@ def run_together(key: str) -> str:
     return key.replace(" ", "")
 
 
+def suggest_typo_edits(word: str) -> int:
+    """The typos autocomplete forgives in a word, when no name starts with what is
+    typed: as search forgives them in names (OpenSearch's ``AUTO:5,8``), none below
+    five letters, one up to seven, two from eight."""
+    return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
+
+
 def typed_run_together(key: str) -> str | None:
     """What is typed (a ``name_key``), run together, for autocomplete to compare with
     names run together; None past ``MAX_RUN_TOGETHER`` letters and digits: a name

@@ -535,6 +535,11 @@ class OpenSearchBackend:
         if body is None or body["size"] == 0:
             return []
         response = self._search(body, "suggest")
+        if response is not None and not response["hits"]["hits"]:
+            # No name starts so: names near it, a typo or two away (one request more).
+            misspelt = queries.misspelt_suggest_body(prefix, limit)
+            if misspelt is not None:
+                response = self._search(misspelt, "suggest")
         if response is None:
             return []
         return [Suggestion(id=int(hit["_id"]), slug=hit["_source"].get("slug", ""),

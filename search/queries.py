@@ -21,11 +21,12 @@ from collections.abc import Sequence
 from core.text import composed
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
-from search.fts_text import name_key, typed_run_together, words_of
+from search.fts_text import name_key, suggest_typo_edits, typed_run_together, words_of
 from search.highlights import FIELDS as HIGHLIGHTED_FIELDS
 from search.interfaces import SearchQuery
 from search.opensearch_spelling import SPELL_FIELD, ask_spelling
 from search.opensearch_text import (
+    FUZZINESS,
     INSTALLS_WEIGHT,
     NAME_SEPARATOR,
     clean_text,  # also queries.clean_text, for the backend
@@ -472,23 +473,41 @@ def suggest_body(prefix: str, limit: int) -> dict | None:
     words = words_of(text)  # letters and digits: "_" or "*" alone is nothing to ask
     if not words:
         return None
+    return _suggest_body({"bool": {
+        "must": [{"bool": {"should": [
+            # Every word of the prefix starts a word of the name, ...
+            {"match": {"name.edge": {"query": text, "operator": "and"}}},
+            # ... or the name starts with the prefix once their words run
+            # together ("wifi" for "Wi-Fi Guest Portal", "k12" for "K-12").
+            *_run_together_regexp(words),
+        ]}}],
+        "should": [
+            # Names that start with the prefix first ...
+            {"prefix": {"name.keyword": {"value": fold(text), "boost": 20}}},
+            # ... then the words in the same order.
+            {"match_phrase_prefix": {"name": {"query": text, "boost": 2}}},
+        ],
+    }}, limit)
+
+
+def misspelt_suggest_body(prefix: str, limit: int) -> dict | None:
+    """The autocomplete body asked when ``suggest_body`` finds nothing: every word
+    of the prefix starts a word of the name give or take the typos search forgives
+    in names (``fts_text.suggest_typo_edits``: the first letter as typed); None when
+    no word is long enough to have one."""
+    text = clean_text(prefix)
+    words = words_of(text)
+    if not any(map(suggest_typo_edits, words)):
+        return None
+    return _suggest_body({"match": {"name.edge": {
+        "query": text, "operator": "and", "fuzziness": FUZZINESS, "prefix_length": 1}}}, limit)
+
+
+def _suggest_body(query: dict, limit: int) -> dict:
+    """Autocomplete's ``_search`` body for ``query``, the more installed first."""
     return {
         "query": {"function_score": {
-            "query": {"bool": {
-                "must": [{"bool": {"should": [
-                    # Every word of the prefix starts a word of the name, ...
-                    {"match": {"name.edge": {"query": text, "operator": "and"}}},
-                    # ... or the name starts with the prefix once their words run
-                    # together ("wifi" for "Wi-Fi Guest Portal", "k12" for "K-12").
-                    *_run_together_regexp(words),
-                ]}}],
-                "should": [
-                    # Names that start with the prefix first ...
-                    {"prefix": {"name.keyword": {"value": fold(text), "boost": 20}}},
-                    # ... then the words in the same order.
-                    {"match_phrase_prefix": {"name": {"query": text, "boost": 2}}},
-                ],
-            }},
+            "query": query,
             "functions": [{"weight": 1},
                           {"field_value_factor": {"field": "installs", "modifier": "log1p",
                                                   "missing": 0},

@@ -35,7 +35,7 @@ from search.interfaces import (
     Suggestion,
 )
 from search.tantivy_highlights import highlight
-from search.tantivy_queries import all_of, any_of, constant, idf
+from search.tantivy_queries import all_of, any_of, constant, idf, misspelt_name_query
 from search.tantivy_schema import (
     ENGLISH,
     LAYOUT_VERSION,
@@ -227,7 +227,8 @@ class TantivyBackend:
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Names that start with ``prefix``, then names that do without spaces ("wifi":
-        "Wi-Fi"), then names with a word that starts with it; each alphabetical."""
+        "Wi-Fi"), then names with a word that starts with it; each alphabetical. When
+        none does, names with its words with a typo or two (``misspelt_name_query``)."""
         words = words_of(prefix)
         limit = min(int(limit), MAX_SUGGESTIONS)
         if not words or limit <= 0:
@@ -251,14 +252,19 @@ class TantivyBackend:
         for query in tiers:
             if len(found) >= limit:
                 break
-            result = searcher.search(query, limit - len(found), count=False,
-                                     order_by_field="name_key", order=tantivy.Order.Asc)
-            for _, address in result.hits:
-                stored = searcher.doc(address)
-                found.append(Suggestion(id=stored.get_first("id"), slug=stored.get_first("slug"),
-                                        name=stored.get_first("name"),
-                                        category=stored.get_first("category_name")))
+            found += self._names(searcher, query, limit - len(found))
+        if not found and (misspelt := misspelt_name_query(self.schema, words)) is not None:
+            found = self._names(searcher, misspelt, limit)
         return found
+
+    def _names(self, searcher: tantivy.Searcher, query: Query, limit: int) -> list[Suggestion]:
+        """The first ``limit`` names ``query`` finds, alphabetical."""
+        result = searcher.search(query, limit, count=False, order_by_field="name_key",
+                                 order=tantivy.Order.Asc)
+        return [Suggestion(id=stored.get_first("id"), slug=stored.get_first("slug"),
+                           name=stored.get_first("name"),
+                           category=stored.get_first("category_name"))
+                for stored in (searcher.doc(address) for _, address in result.hits)]
 
     # --- query building ----------------------------------------------------------
 
