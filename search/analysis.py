@@ -35,7 +35,14 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from core.text import typed
-from search.fts_text import MAX_WORD_LENGTH, MAX_WORDS, WORD, name_key
+from search.fts_text import (
+    MAX_WORD_LENGTH,
+    MAX_WORDS,
+    WORD,
+    WRITTEN_SYMBOL_WORDS,
+    name_key,
+    symbol_words_spelt,
+)
 from search.interfaces import MAX_QUERY_LENGTH
 from search.synonyms import stem
 
@@ -158,7 +165,7 @@ class QueryPlan:
         keys = self.typed_name_keys
         corrected = self.corrected_text
         if corrected:
-            keys.append(name_key(WORD.findall(corrected.lower())))
+            keys.append(name_key(WORD.findall(symbol_words_spelt(corrected.lower()))))
         return list(dict.fromkeys(key for key in keys if key))
 
     @property
@@ -220,12 +227,13 @@ class QueryPlan:
     @property
     def corrected_text(self) -> str | None:
         """The query with every corrected word replaced by its first correction,
-        or None when nothing was corrected."""
+        or None when nothing was corrected ("cplusplus" written "c++" again)."""
         replaced = {term.words[0]: term.corrected[0] for term in self.terms
                     if term.corrected and term.single_word}
         if not replaced:
             return None
-        return " ".join(replaced.get(word, word) for word in self.words)
+        return " ".join(replaced.get(word, WRITTEN_SYMBOL_WORDS.get(word, word))
+                        for word in self.words)
 
 
 # When fewer listings than this match at least half the terms, listings that
@@ -249,7 +257,7 @@ def query_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The words of ``text`` (lowercase letters and digits, as
     ``fts_text.words_of``) and the (start, end) word ranges that were written
     as one hyphenated word."""
-    text = typed(text or "")[:MAX_QUERY_LENGTH].lower()
+    text = symbol_words_spelt(typed(text or "")[:MAX_QUERY_LENGTH].lower())
     words: list[str] = []
     hyphenated: list[tuple[int, int]] = []
     position = 0

@@ -14,6 +14,7 @@ from search.fts_text import (
     parse_datetime,
     popularity_boost,
     run_together,
+    symbol_words_spelt,
 )
 
 # The index's tables, for tests and tools that must empty them (they are not
@@ -72,7 +73,7 @@ def document_row(doc: dict) -> dict:
     rating_average = float(doc.get("rating_average") or 0.0)
     rating_count = int(doc.get("rating_count") or 0)
     installs = int(doc.get("installs") or 0)
-    key = name_key(WORD.findall(name.lower()))[:200]
+    key = name_key(WORD.findall(symbol_words_spelt(name.lower())))[:200]
     return {
         "listing_id": int(doc["id"]),
         "slug": clean_text(doc["slug"], 200),
@@ -120,5 +121,5 @@ def vocabulary_words(doc: dict) -> set[str]:
                      str(doc.get("description") or ""),
                      " ".join(str(tag) for tag in doc.get("tags") or ()),
                      str(doc.get("category") or ""), str(doc.get("partner") or "")])
-    return {word for word in WORD.findall(text.lower())
+    return {word for word in WORD.findall(symbol_words_spelt(text.lower()))
             if 3 <= len(word) <= 60 and not word.isdigit()}

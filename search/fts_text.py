@@ -19,6 +19,14 @@ MAX_RUN_TOGETHER = 60   # letters typed that autocomplete also compares run toge
 # Letters and digits: what both text engines treat as word characters. The
 # underscore is left out because FTS5 and PostgreSQL both split words on it.
 WORD = re.compile(r"[^\W_]+")
+# Languages written with a symbol, which every tokenizer reads as a lone letter
+# ("C++" as "c"): spelt out as a word before text is split, in listings' text and in
+# queries alike, on the local index and OpenSearch (queries.ANALYSIS, "symbol_words");
+# not after a letter or digit ("ABC#", "dc++"). A word with digits after it is
+# parted from them ("C++17": "cplusplus 17").
+SYMBOL_WORDS = {"c++": "cplusplus", "c#": "csharp", "f#": "fsharp"}
+WRITTEN_SYMBOL_WORDS = {spelt: written for written, spelt in SYMBOL_WORDS.items()}
+SYMBOL_WORD = re.compile(r"(?<!\w)(?:c\+\+|c#|f#)", re.IGNORECASE)
 # Control characters never belong in listing text; removing them keeps our
 # highlight markers (\x02 ... \x03) unambiguous, and PostgreSQL rejects \x00.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -30,11 +38,20 @@ SNIPPET_WORDS = 24
 MAX_BOOST = 1.3
 
 
+def symbol_words_spelt(text: str) -> str:
+    """``text`` with each language written with a symbol spelt out as a word
+    (``SYMBOL_WORDS``: "C++ and C#" is "cplusplus  and csharp ")."""
+    if "+" not in text and "#" not in text:  # most text: no regular expression run
+        return text
+    return SYMBOL_WORD.sub(lambda found: SYMBOL_WORDS[found.group().lower()] + " ", text)
+
+
 def words_of(text: str) -> list[str]:
     """The searchable words of ``text``: lowercase letters and digits, at most
-    ``MAX_WORDS`` of them, each at most ``MAX_WORD_LENGTH`` long. Everything
+    ``MAX_WORDS`` of them, each at most ``MAX_WORD_LENGTH`` long, and languages
+    written with a symbol as the words ``SYMBOL_WORDS`` spells them. Everything
     else (quotes, operators, brackets, emoji) is a separator."""
-    text = typed(text or "")[:MAX_QUERY_LENGTH].lower()
+    text = symbol_words_spelt(typed(text or "")[:MAX_QUERY_LENGTH].lower())
     return [word[:MAX_WORD_LENGTH] for word in WORD.findall(text)[:MAX_WORDS]]
 
 

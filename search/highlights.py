@@ -16,7 +16,16 @@ from functools import cached_property, lru_cache
 
 from core.text import unaccented
 from search.analysis import QueryPlan
-from search.fts_text import MARK_END, MARK_START, SNIPPET_WORDS, WORD, mark, window
+from search.fts_text import (
+    MARK_END,
+    MARK_START,
+    SNIPPET_WORDS,
+    SYMBOL_WORD,
+    SYMBOL_WORDS,
+    WORD,
+    mark,
+    window,
+)
 from search.synonyms import stem
 
 FIELDS = ("name", "tagline", "description")
@@ -25,6 +34,9 @@ FIELDS = ("name", "tagline", "description")
 CANDIDATE_PREFIX = 3
 # A run of letters and digits: a word, from where it starts.
 _WORD_RUN = re.compile(r"[^\W_]*")
+# A word as a search matched it: a language written with a symbol ("C++": matched as
+# "cplusplus", fts_text.SYMBOL_WORDS) is one word, the rest as ``WORD`` has them.
+_WORD_OR_SYMBOL = re.compile(SYMBOL_WORD.pattern + r"|[^\W_]+", re.IGNORECASE)
 # The accented Latin letters a word may be written with ("résumé" for "resume"):
 # text with any is searched by a regular expression that knows them.
 _ACCENTED = re.compile("[\u00c0-\u024f]")
@@ -41,7 +53,7 @@ def marked(text: str, wanted: Callable[[str], bool],
     words after the first (all a snippet shows: a README need not be read to its
     end)."""
     if spans is None:
-        spans = (match.span() for match in WORD.finditer(text))
+        spans = (match.span() for match in _WORD_OR_SYMBOL.finditer(text))
     found, pieces, last, cut = False, [], 0, None
     for place, (start, end) in enumerate(spans):
         if cut is not None and start >= cut:
@@ -66,8 +78,10 @@ def shown(field: str, highlighted: str) -> str:
 
 
 def folded_stem(word: str) -> str:
-    """The English stem a word is matched by (accents and case aside)."""
-    return stem(unaccented(word).lower())
+    """The English stem a word is matched by (accents and case aside; "C++" as the
+    word it is spelt as, "cplusplus")."""
+    folded = unaccented(word).lower()
+    return stem(SYMBOL_WORDS.get(folded, folded))
 
 
 def _letter_forms() -> dict[str, str]:
@@ -115,6 +129,9 @@ class StemHighlighter:
         self._every_stem = self.stems.union(*self.phrases)
         self.prefixes = sorted({candidate_prefix(found) for found in self._every_stem
                                 if found}, key=len, reverse=True)
+        # The languages written with a symbol the search asked for ("c++").
+        self.symbols = [written for written, spelt in SYMBOL_WORDS.items()
+                        if stem(spelt) in self._every_stem]
         self._stemmed: dict[str, bool] = {}
 
     @cached_property
@@ -126,8 +143,9 @@ class StemHighlighter:
                           key=len, reverse=True)
         if not prefixes:
             return None
-        return re.compile(r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(map(_any_accent, prefixes)),
-                          re.IGNORECASE)
+        symbols = "".join(r"(?<!\w)%s|" % re.escape(written) for written in self.symbols)
+        return re.compile(r"%s(?<![^\W_])(?:%s)[^\W_]*" % (
+            symbols, "|".join(map(_any_accent, prefixes))), re.IGNORECASE)
 
     def _wanted(self, word: str) -> bool:
         wanted = self._stemmed.get(word)
@@ -146,14 +164,21 @@ class StemHighlighter:
         folded = text.lower()
         if len(folded) != len(text) or (not folded.isascii() and _ACCENTED.search(folded)):
             return (match.span() for match in self.candidates.finditer(text))
-        starts = set()
+        ends: dict[int, int] = {}  # where a word starts: where it ends, when known
         for prefix in self.prefixes:
             at = folded.find(prefix)
             while at != -1:
                 if at == 0 or not text[at - 1].isalnum():  # where a word starts
-                    starts.add(at)
+                    ends[at] = 0
                 at = folded.find(prefix, at + 1)
-        return ((start, _WORD_RUN.match(text, start).end()) for start in sorted(starts))
+        for written in self.symbols:  # where SYMBOL_WORD has them
+            at = folded.find(written)
+            while at != -1:
+                if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+                    ends[at] = at + len(written)
+                at = folded.find(written, at + 1)
+        return ((start, ends[start] or _WORD_RUN.match(text, start).end())
+                for start in sorted(ends))
 
     def in_phrases(self, text: str, spans: Sequence[tuple[int, int]]) -> set[int]:
         """The places among ``spans`` (words of ``text``, in order) of the words of a
@@ -188,7 +213,7 @@ class StemHighlighter:
         for field in FIELDS:
             text = texts.get(field) or ""
             if field == "name" and self.typing:
-                spans = [match.span() for match in WORD.finditer(text)]
+                spans = [match.span() for match in _WORD_OR_SYMBOL.finditer(text)]
                 highlighted = marked(text, self._wanted, spans, typing=self._typed,
                                      in_phrases=self.in_phrases(text, spans))
             elif self.prefixes:

@@ -33,6 +33,7 @@ import re
 
 from core.text import typed, unaccented
 from search.analysis import QueryPlan, Term
+from search.fts_text import SYMBOL_WORDS
 from search.interfaces import MAX_QUERY_LENGTH
 from search.synonyms import OPENSEARCH_STOPWORDS
 
@@ -153,6 +154,7 @@ def _prefix_for(plan: QueryPlan, position: int) -> str | None:
 # (a space, hyphen, dot...), for the names typed without them.
 NAME_SEPARATOR = "[^a-z0-9]"
 _LETTERS_AND_DIGITS = re.compile(r"[a-z0-9]+")
+SPELT_SYMBOL_WORDS = frozenset(SYMBOL_WORDS.values())
 
 
 def _completed_name(plan: QueryPlan) -> list[dict]:
@@ -160,10 +162,13 @@ def _completed_name(plan: QueryPlan) -> list[dict]:
     symbo": *is-symbol*), on ``name.keyword`` (folded, punctuation kept), as the embedded
     indexes' name tiers have it; none when a word holds anything but ASCII letters and
     digits, the only word characters ``NAME_SEPARATOR`` knows (and literal in Lucene's
-    regular expressions). A query has at most ``MAX_WORDS`` words, which keeps the
-    expression far below OpenSearch's limit on its length."""
+    regular expressions), or is a language written with a symbol (its spelt-out word
+    is not in the name as written: "cplusplus" for "C++"). A query has at most
+    ``MAX_WORDS`` words, which keeps the expression far below OpenSearch's limit on
+    its length."""
     words = [fold(word) for word in plan.words]
-    if not words or not all(_LETTERS_AND_DIGITS.fullmatch(word) for word in words):
+    if not words or not all(_LETTERS_AND_DIGITS.fullmatch(word)
+                            and word not in SPELT_SYMBOL_WORDS for word in words):
         return []
     gap = NAME_SEPARATOR
     # Punctuation may start and end the name ("@babel/cor": *@babel/core*). The clause

@@ -48,8 +48,9 @@ MAX_PER_PAGE = 100
 # Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
 # index keeps the settings it was made with): `flask search status` says so for an
 # index made with another (``OpenSearchBackend.settings_outdated``).
-SETTINGS_VERSION = 4
+SETTINGS_VERSION = 5
 
+SYMBOL_WORDS = ["symbol_words_plus", "symbol_words_sharp"]  # char filters, below
 ANALYSIS = {
     # "Node.js", "A/B", "monday.com", "O'Brien", "pydantic_core": the standard
     # tokenizer keeps such a run as one token ('node.js', "o'brien"), so "node" or
@@ -58,6 +59,15 @@ ANALYSIS = {
     # them ("Émile's": "emile", "s", as the possessive filter would leave it). Hyphens
     # stay: the tokenizer splits them.
     "char_filter": {
+        # Languages written with a symbol ("C++", "C#", "F#"), which the tokenizer reads
+        # as a lone letter, spelt out as the local index and a query's words have them
+        # (search.fts_text.SYMBOL_WORDS: "cplusplus"); not after a letter or digit ("dc++").
+        "symbol_words_plus": {"type": "pattern_replace",
+                              "pattern": "(?<![\\p{L}\\p{N}_])[cC]\\+\\+",
+                              "replacement": "cplusplus "},
+        "symbol_words_sharp": {"type": "pattern_replace",
+                               "pattern": "(?<![\\p{L}\\p{N}_])([cCfF])#",
+                               "replacement": "$1sharp "},
         "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:'\u2019_]+",
                        "replacement": " "},
         "name_key_parts": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}]+",
@@ -76,29 +86,29 @@ ANALYSIS = {
         # A name as its words joined by single spaces ("Node.js Profiler": "node js
         # profiler"), as the embedded indexes' name_key and a query's words have it,
         # so an exact name with punctuation is still exact.
-        "name_key": {"type": "custom", "char_filter": ["name_key_parts"],
+        "name_key": {"type": "custom", "char_filter": SYMBOL_WORDS + ["name_key_parts"],
                      "filter": ["lowercase", "asciifolding", "trim"]},
     },
     "analyzer": {
         "english_folded": {
-            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
             "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
                        "english_stemmer"],
         },
         # What the search text of an English field goes through: the same, then
         # the synonym list (``index_body`` adds the ``synonyms`` filter).
         "english_search": {
-            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
             "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
                        "english_stemmer"],
         },
         # Unstemmed words: fuzziness, spelling suggestions, edge n-gram searches.
         "plain_folded": {
-            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
             "filter": ["lowercase", "asciifolding"],
         },
         "autocomplete_index": {
-            "type": "custom", "tokenizer": "standard", "char_filter": ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
             "filter": ["lowercase", "asciifolding", "autocomplete_edge"],
         },
     },

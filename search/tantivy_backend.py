@@ -44,7 +44,9 @@ from search.tantivy_schema import (
     TEXT_FIELDS,
     build_schema,
     english_analyzer,
+    indexed_text,
     plain_analyzer,
+    shown,
     text_lifted,
     to_entry,
 )
@@ -262,7 +264,7 @@ class TantivyBackend:
         result = searcher.search(query, limit, count=False, order_by_field="name_key",
                                  order=tantivy.Order.Asc)
         return [Suggestion(id=stored.get_first("id"), slug=stored.get_first("slug"),
-                           name=stored.get_first("name"),
+                           name=shown(stored, "name"),
                            category=stored.get_first("category_name"))
                 for stored in (searcher.doc(address) for _, address in result.hits)]
 
@@ -471,8 +473,7 @@ class _Run:
             categories.append(stored.get_first("category_name"))
             if rank >= len(speakers):
                 continue
-            words = " ".join(stored.get_first(field) or "" for field in ("name", "tagline", "body"))
-            for token in set(self.backend.english.analyze(words)):
+            for token in set(self.backend.english.analyze(indexed_text(stored))):
                 if token not in own and len(token) > 2 and not token.isdigit():
                     counts[token] = counts.get(token, 0) + 1
         total = max(self.searcher.num_docs, 1)

@@ -10,6 +10,7 @@ import tantivy
 from search.analysis import QueryPlan
 from search.highlights import plan_highlighter
 from search.interfaces import SearchHit
+from search.tantivy_schema import SHOWN_FIELDS, shown
 
 
 def highlight(searcher: tantivy.Searcher, plan: QueryPlan, hits: list[SearchHit],
@@ -19,7 +20,5 @@ def highlight(searcher: tantivy.Searcher, plan: QueryPlan, hits: list[SearchHit]
     marker = plan_highlighter(plan)
     for hit, address in zip(hits, addresses):
         stored = searcher.doc(address)
-        hit.highlights.update(marker.highlights({
-            "name": stored.get_first("name") or "",
-            "tagline": stored.get_first("tagline") or "",
-            "description": stored.get_first("body") or ""}))
+        hit.highlights.update(marker.highlights(
+            {field: shown(stored, field) for field in SHOWN_FIELDS}))

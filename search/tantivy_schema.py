@@ -15,13 +15,14 @@ from typing import TypeVar
 import tantivy
 
 from search.fts_tables import document_row, vocabulary_words
-from search.fts_text import clean_text, parse_datetime
+from search.fts_text import clean_text, parse_datetime, symbol_words_spelt
 
 T = TypeVar("T")
 
 # Bump when the layout below changes: a new version is a new, empty directory,
-# filled by `flask search reindex --target embedded` (the old one is left alone).
-LAYOUT_VERSION = 2
+# filled by `flask search reindex --target embedded` (the old one is left alone),
+# or by the outbox rows a migration queues (0032 for version 3).
+LAYOUT_VERSION = 3
 
 ENGLISH = "english"   # stemmed words: what listings are matched and ranked on
 PLAIN = "plain"       # whole words: spelling vocabulary, word prefixes of names
@@ -38,6 +39,10 @@ TEXT_FIELDS = {"all_text": 3.0, "name": 1.0, "tagline": 1.0, "tags": 1.0, "categ
 # these ranks a listing above those with every term only somewhere in the text.
 SUMMARY_FIELDS = ("name", "tagline", "tags", "category")
 FACET_TERM_FIELDS = ("badges", "regions")
+# The text a hit shows (and is highlighted in), stored as written: the text fields
+# are indexed with languages written with a symbol spelt out ("C++": "cplusplus",
+# fts_text.SYMBOL_WORDS), which a reader should not see.
+SHOWN_FIELDS = {"name": "shown_name", "tagline": "shown_tagline", "description": "shown_body"}
 
 # Sort keys pack a value and the listing id (the tie-break, newest id first)
 # into one unsigned 64-bit fast field, since tantivy sorts on one field.
@@ -61,9 +66,9 @@ def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
     for name in TEXT_FIELDS:
-        # name, tagline and body are stored for highlighting.
-        builder.add_text_field(name, stored=name in ("name", "tagline", "body"),
-                               tokenizer_name=ENGLISH)
+        builder.add_text_field(name, tokenizer_name=ENGLISH)
+    for name in SHOWN_FIELDS.values():
+        builder.add_bytes_field(name, stored=True)
     builder.add_text_field("slug", stored=True, tokenizer_name="raw")
     builder.add_text_field("category_name", stored=True, tokenizer_name="raw")
     builder.add_text_field("words", tokenizer_name=PLAIN)
@@ -114,9 +119,21 @@ def text_lifted(hits: list[tuple[float, T]], lifts: list[float], tier_unit: floa
     return rescored
 
 
+def shown(stored: tantivy.Document, field: str) -> str:
+    """A hit's name, tagline or description (``SHOWN_FIELDS``) as written."""
+    return (stored.get_first(SHOWN_FIELDS[field]) or b"").decode()
+
+
+def indexed_text(stored: tantivy.Document) -> str:
+    """A hit's name, tagline and description as its text fields were indexed."""
+    return symbol_words_spelt(" ".join(shown(stored, field) for field in SHOWN_FIELDS))
+
+
 def to_entry(doc: dict, schema: tantivy.Schema) -> tantivy.Document:
     """The index entry of one search document (``search.interfaces.DOCUMENT_FIELDS``)."""
     row = document_row(doc)
+    text = {field: symbol_words_spelt(row[field])
+            for field in ("name", "tagline", "body", "tags_text", "category", "partner")}
     listing_id = row["listing_id"]
     rating_count = min(row["rating_count"], (1 << RATING_COUNT_BITS) - 1)
     # The rating sort orders by the Bayesian score (listings.ranking), then the count.
@@ -124,13 +141,14 @@ def to_entry(doc: dict, schema: tantivy.Schema) -> tantivy.Document:
     # from_dict types each value by the schema (a Python int is signed otherwise).
     return tantivy.Document.from_dict(dict(
         id=listing_id,
-        name=row["name"], tagline=row["tagline"], body=row["body"], tags=row["tags_text"],
-        category=row["category"], partner=row["partner"],
-        all_text=" ".join([row["name"], row["tagline"], row["body"], row["tags_text"],
-                           row["category"], row["partner"]]),
+        name=text["name"], tagline=text["tagline"], body=text["body"], tags=text["tags_text"],
+        category=text["category"], partner=text["partner"],
+        all_text=" ".join(text.values()),
+        shown_name=row["name"].encode(), shown_tagline=row["tagline"].encode(),
+        shown_body=row["body"].encode(),
         slug=row["slug"], category_name=row["category"],
         words=" ".join(sorted(vocabulary_words(doc))),
-        name_words=row["name"], name_key=row["name_key"],
+        name_words=text["name"], name_key=row["name_key"],
         category_slug=row["category_slug"],
         badges=sorted({clean_text(v, 200) for v in doc.get("badges") or ()} - {""}),
         regions=sorted({clean_text(v, 200) for v in doc.get("regions") or ()} - {""}),

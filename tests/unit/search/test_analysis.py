@@ -143,6 +143,16 @@ def test_the_corrected_text_replaces_only_corrected_words():
     assert ("calender",) in fixed.terms[0].alternatives  # the word as typed stays
 
 
+def test_the_corrected_text_writes_a_language_as_it_is_written():
+    # "c++" is searched as "cplusplus" (fts_text.SYMBOL_WORDS); "Showing results for"
+    # says "c++ bindings", not "cplusplus bindings".
+    plan = analyse("C++ bindigns")
+    assert plan.words == ("cplusplus", "bindigns")
+    fixed = plan.with_terms([term.with_corrections(["bindings"]) if term.words == ("bindigns",)
+                             else term for term in plan.terms])
+    assert fixed.corrected_text == "c++ bindings"
+
+
 def test_relaxed_lets_any_one_term_match_and_keeps_the_terms():
     plan = analyse("invoice reminder email")
     relaxed = plan.relaxed()

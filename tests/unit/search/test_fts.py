@@ -16,6 +16,7 @@ from search.fts_text import (
     MAX_WORDS,
     fts5_query,
     mark,
+    symbol_words_spelt,
     tsquery,
     window,
     words_of,
@@ -50,6 +51,14 @@ def test_text_becomes_lowercase_words_and_nothing_else():
     assert words_of("") == [] and words_of("*** \\ {}") == []
     assert len(words_of("word " * 100)) == MAX_WORDS
     assert words_of("y" * 300) == ["y" * MAX_WORD_LENGTH]
+
+
+def test_languages_written_with_a_symbol_are_words_of_their_own():
+    # Every tokenizer reads "C++" as the letter c: spelt out, it is a word to find.
+    assert words_of("C++ and c# or F#, C++17; abc++ x#") == [
+        "cplusplus", "and", "csharp", "or", "fsharp", "cplusplus", "17", "abc", "x"]
+    assert symbol_words_spelt("dc++ _c# (C++)") == "dc++ _c# (cplusplus )"
+    assert symbol_words_spelt("no symbols") == "no symbols"
 
 
 def test_every_word_is_quoted_and_only_the_last_is_a_prefix():

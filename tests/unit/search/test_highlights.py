@@ -83,3 +83,21 @@ def test_a_search_marks_its_synonyms_of_several_words_where_they_stand_together(
     found = marker.highlights({"tagline": "Sign documents; single sign-on for teams"})
     assert found == {"tagline": "Sign documents; "
                                 "<mark>single</mark> <mark>sign</mark>-<mark>on</mark> for teams"}
+
+
+def test_a_language_written_with_a_symbol_is_marked_whole():
+    # "c++" is searched as the word "cplusplus" (fts_text.SYMBOL_WORDS): the text shows
+    # "C++", marked whole, and no lone "C"; the same with accented text about it.
+    marker = plan_highlighter(analyse("c++ and c# parsers", load_synonym_file(
+        DEFAULT_SYNONYMS_FILE)))
+    found = marker.highlights({"name": "C++ Parser", "tagline": "A C parser, not C++; C#: yes",
+                               "description": "Écrit en C++ (abc++ is no C++) and C#."})
+    assert found == {
+        "name": "<mark>C++</mark> <mark>Parser</mark>",
+        "tagline": "A C <mark>parser</mark>, not <mark>C++</mark>; <mark>C#</mark>: yes",
+        "description": "Écrit en <mark>C++</mark> (abc++ is no <mark>C++</mark>) and "
+                       "<mark>C#</mark>."}
+    for text in ["A C parser, not C++; C#: yes", "Écrit en C++ (abc++) and C#", "_c++ c#"]:
+        by_expression = (found.span() for found in marker.candidates.finditer(text))
+        assert (marked(text, marker._wanted, marker.spans(text))
+                == marked(text, marker._wanted, by_expression))
