@@ -18,6 +18,7 @@ reaches the text engine as quoted words, never as query syntax.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
@@ -42,6 +43,7 @@ from search.fts_text import (
     MARK_END,
     MARK_START,
     SNIPPET_WORDS,
+    SYMBOL_WORDS,
     fts5_query,
     mark,
     name_key,
@@ -78,12 +80,27 @@ def _ids_text(sql: str) -> sa.TextClause:
 # removed from the index with the 'delete' command and the exact values that
 # were indexed, which are still in search_documents at that point.
 # https://sqlite.org/fts5.html#the_delete_command
+# What the FTS5 table indexes of each column: its text with "C++", "C#" and "F#" spelt
+# out (fts_text.SYMBOL_WORDS), as the other indexes and a query's words have them.
+# SQLite has no regular expressions, so by replace(), also after a letter ("abc++"):
+# each spelt word takes the place of the one letter the tokenizer read, so the words
+# keep their places and highlight() marks the text as stored (migration 0032).
+def _spelt(column: str) -> str:
+    for written, spelt in SYMBOL_WORDS.items():
+        for form in dict.fromkeys([written, written.upper()]):
+            column = f"replace({column}, '{form}', '{spelt} ')"
+    return column
+
+
+FTS_VALUES = ", ".join(_spelt(column) for column in FTS_COLUMNS.split(", "))
 _FTS_REMOVE = _ids_text(
     f"INSERT INTO search_fts(search_fts, rowid, {FTS_COLUMNS}) "
-    f"SELECT 'delete', listing_id, {FTS_COLUMNS} FROM search_documents WHERE listing_id IN :ids")
+    f"SELECT 'delete', listing_id, {FTS_VALUES} FROM search_documents WHERE listing_id IN :ids")
 _FTS_ADD = _ids_text(
     f"INSERT INTO search_fts(rowid, {FTS_COLUMNS}) "
-    f"SELECT listing_id, {FTS_COLUMNS} FROM search_documents WHERE listing_id IN :ids")
+    f"SELECT listing_id, {FTS_VALUES} FROM search_documents WHERE listing_id IN :ids")
+# highlight() marks the letter the tokenizer read of "C++": the mark takes in the rest.
+_SYMBOL_MARKED = re.compile(f"{MARK_START}([cCfF]){MARK_END}(\\+\\+|#)")
 _FTS_CLEAR = sa.text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
 _ADD_WORD = sa.text("INSERT INTO search_vocabulary (word, initial) VALUES (:word, :initial) "
                     "ON CONFLICT DO NOTHING")
@@ -416,6 +433,7 @@ class EmbeddedBackend:
             for field, value in (("name", name), ("tagline", tagline),
                                  ("description", description)):
                 if value and MARK_START in value:
+                    value = _SYMBOL_MARKED.sub(f"{MARK_START}\\1\\2{MARK_END}", value)
                     by_id[listing_id].highlights[field] = mark(value)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:

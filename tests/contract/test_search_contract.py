@@ -1129,8 +1129,7 @@ def test_a_name_with_a_stopword_typed_with_a_plural_slip_keeps_its_stopword(back
 
 
 @pytest.mark.parametrize("typed", ["c++", "C#", "f#", "Capacit?"])
-def test_a_word_with_a_symbol_after_it_was_finished_not_the_start_of_a_name(backend, typed,
-                                                                            search_backend_name):
+def test_a_word_with_a_symbol_after_it_was_finished_not_the_start_of_a_name(backend, typed):
     # The last word of a search may be the one being typed ("capac": Capacity), but a
     # word with anything after it was finished: "c++" asks for C++, not for every app
     # whose name starts with a C.
@@ -1142,8 +1141,7 @@ def test_a_word_with_a_symbol_after_it_was_finished_not_the_start_of_a_name(back
     found = names(backend.search(SearchQuery(text=typed)))
     assert not {"Collect", "Forge"} & set(found)
     if typed == "c++":
-        # The database's index reads "C++" in a listing as the letter c (docs/search.md).
-        assert found == (["Compiler Explorer"] if search_backend_name != "database" else [])
+        assert found == ["Compiler Explorer"]
     elif typed != "Capacit?":
         assert found == []
 
@@ -1157,12 +1155,12 @@ def test_a_word_with_a_symbol_after_it_was_finished_not_the_start_of_a_name(back
     ("c sharp", "Sharp Tools"),
     ("F# scripts", "Fable Scripts"),
 ])
-def test_languages_written_with_symbols_are_words_of_their_own(backend, typed, meant,
+def test_languages_written_with_symbols_are_words_of_their_own(backend, typed, meant, db_backend,
                                                                search_backend_name):
     # "C++", "C#" and "F#" are names of languages; every tokenizer read them as the
     # letter c or f, so "c++ library" found any listing with a lone "C" (C libraries,
-    # C# ones) or with "library". The local index and OpenSearch spell them out, in
-    # listings and in queries alike ("cplusplus"), and the synonym list adds "cpp".
+    # C# ones) or with "library". Every index spells them out, in listings and in
+    # queries alike ("cplusplus"), and the synonym list adds "cpp".
     load(backend,
          doc("Boost Kit", tagline="Portable C++ library for numerics"),
          doc("Sharp Tools", tagline="A C# library for .NET projects"),
@@ -1170,16 +1168,12 @@ def test_languages_written_with_symbols_are_words_of_their_own(backend, typed, m
          doc("Clay", tagline="A C library for parsing"),
          doc("Libra", tagline="Library of icons"))
     result = backend.search(SearchQuery(text=typed))
-    if search_backend_name == "database":
-        # Its text is read as the lone letter still (docs/search.md): a language
-        # alone finds nothing, rather than every listing with a lone C.
-        if typed == "C++":
-            assert names(result) == []
-        return
     assert names(result)[0] == meant
     if " " not in typed:  # "library" would let in any listing with that word too
         assert names(result) == [meant]
-    if "+" in typed or "#" in typed:
+    # PostgreSQL's ts_headline reads the text as written, where "C++" is the letter c.
+    postgresql_index = (db_backend, search_backend_name) == ("postgresql", "database")
+    if ("+" in typed or "#" in typed) and not postgresql_index:
         symbol = typed.split()[0].upper()
         assert f"<mark>{symbol}</mark>" in result.hits[0].highlights["tagline"]
 

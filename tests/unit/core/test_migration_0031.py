@@ -2,30 +2,12 @@
 digits as a word break ("K-12": 'k', '12'), not a minus sign ('k', '-12'), so "12" and
 "k12" (also "k 12") find it; the rows indexed before get it too."""
 
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from core.db import alembic_config, upgrade_database
 from search.fts_tables import document_row, documents_table
 from tests.factories import search_document
-
-
-@pytest.fixture
-def scratch_database(_postgres_migrated):
-    """An empty PostgreSQL database of this test's own, beside the worker's, dropped
-    after it."""
-    url = make_url(_postgres_migrated)
-    name = f"{url.database}_m0031"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _vector_words(engine) -> set[str]:
