@@ -129,9 +129,9 @@ class Matching:
     def summary_tier(self) -> tuple[str, dict]:
         """0 for a listing whose name, tagline, tags or category have every term of the
         query (``SUMMARY_COLUMNS``), else 1 (SQL, and its parameters): every word in
-        what a listing says it is, not only somewhere in a long description. 0 for all
-        when the query has one term."""
-        if self.term_count < 2:
+        what a listing says it is, not only somewhere in a long description (or, for a
+        query of one word, in passing). 0 for all when the query has no term."""
+        if self.term_count < 1:
             return "0", {}
         if self.dialect == "sqlite":
             found = ("d.listing_id IN (SELECT rowid FROM search_fts "

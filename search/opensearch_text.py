@@ -14,7 +14,7 @@ before "for", "in"...). Ranking:
 - an exact name (case and accents ignored) first, whatever else matches;
 - then the name the query is with its last word finished ("serv": *Serve*);
 - then the listings that match every term exactly (as written, or by a
-  synonym) in their name, tagline, tags or category (a single term: anywhere):
+  synonym) in their name, tagline, tags or category:
   ``ALL_TERMS_BOOST``, far above any text score, lifts them above those that
   match only some terms, some with a typo, or some only in their description;
 - then by text relevance (BM25 across the fields, the name weighing most,
@@ -206,10 +206,9 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
     tiered = []  # every one of these: the all-terms tier
     for n, term in enumerate(plan.terms):
         exact = _any(_exact(term, _prefix_for(plan, n)))
-        # One term: matched as typed, not only with a typo. More: each of them in what
-        # the listing says it is (SUMMARY_FIELDS), not only in its description.
-        tiered.append(exact if len(plan.terms) == 1 else
-                      _any(_exact(term, _prefix_for(plan, n), SUMMARY_FIELDS)))
+        # Each term as typed (not only with a typo) in what the listing says it is
+        # (SUMMARY_FIELDS), not only in its description.
+        tiered.append(_any(_exact(term, _prefix_for(plan, n), SUMMARY_FIELDS)))
         fuzzy = _fuzzy(term)
         terms.append({"bool": {"should": [exact, *fuzzy]}} if fuzzy else exact)
     text = " ".join(plan.words)

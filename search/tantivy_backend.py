@@ -509,9 +509,9 @@ class _Run:
             for key in plan.typed_name_keys] + [
             constant(Query.regex_query(schema, "name_key", key + "[^ ]+"), COMPLETED_NAME_BOOST)
             for key in plan.typed_name_keys[:1]]
-        if len(terms) > 1:
+        if terms:
             # Every term in what the listing says it is, not only somewhere in a long
-            # description, which mentions a hundred things.
+            # description, which mentions a hundred things (one word too: in passing).
             summary = [query for n in range(len(plan.terms))
                        if (query := self.backend.term_query(plan, n, only=SUMMARY_FIELDS))]
             if len(summary) == len(terms):

@@ -1115,6 +1115,22 @@ def test_every_word_in_what_a_listing_says_it_is_ranks_above_every_word_in_a_lon
         "Tally", "Expense Cloud"]
 
 
+def test_one_word_in_what_a_listing_says_it_is_ranks_above_the_word_in_passing(backend):
+    # As for every word of a longer query: a word a listing's name, tagline, tags or
+    # category has says what it is; a description that says it in passing ("reminders
+    # by email or chat") says much less, however popular the listing.
+    load(backend,
+         doc("Scratchpad", tagline="Shared notes with checklists",
+             description="Reminders by email or chat. It tells the right person, by email "
+                         "or in chat.", installs=5000, active_installs=5000,
+             rating_average=4.8, rating_count=300),
+         doc("Parley", tagline="A lightweight chat widget for your website",
+             description="Visitors ask, your team answers, and every conversation becomes "
+                         "a ticket with its transcript saved on the contact record."),
+         doc("Ledger Lane", tagline="Bookkeeping for small firms"))
+    assert names(backend.search(SearchQuery(text="chat"))) == ["Parley", "Scratchpad"]
+
+
 @pytest.mark.parametrize("typed", ["is streams", "is-streams"])
 def test_a_name_with_a_stopword_typed_with_a_plural_slip_keeps_its_stopword(backend, typed):
     # "is" says nothing about what a listing does, but in a name it is a word of the
