@@ -361,7 +361,7 @@ INTROS = [
     "{tagline} **{app}** connects to your workspace in a couple of minutes and then stays out "
     "of your way.",
     "Teams use **{app}** because it does one job well: {lower_tagline}",
-    "With **{app}**, {lower_tagline} No scripts, no exports, no nightly spreadsheets.",
+    "With **{app}**, {lower_tagline} No scripts to write and nothing to maintain.",
 ]
 HOW_IT_WORKS = [
     "Once installed, {app} watches for changes in your workspace and acts on them within "
