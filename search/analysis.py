@@ -211,6 +211,12 @@ class QueryPlan:
     def with_terms(self, terms: Sequence[Term]) -> QueryPlan:
         return QueryPlan(self.words, tuple(terms), self.required, self.prefix)
 
+    def finished(self) -> QueryPlan:
+        """This plan with its last word taken as finished, not as the start of a word
+        being typed: a word alone in the all-terms tier ("chat" in a tagline, not
+        "chatterbox"), where the name tiers already rank the names it starts."""
+        return replace(self, prefix=None)
+
     def relaxed(self) -> QueryPlan | None:
         """The plan that lets a listing match any one term, or None when this
         one already does."""

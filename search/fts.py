@@ -76,10 +76,6 @@ def _ids_text(sql: str) -> sa.TextClause:
     return sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
 
 
-# SQLite keeps an external-content FTS5 table in step by hand: rows are
-# removed from the index with the 'delete' command and the exact values that
-# were indexed, which are still in search_documents at that point.
-# https://sqlite.org/fts5.html#the_delete_command
 # What the FTS5 table indexes of each column: its text with "C++", "C#" and "F#" spelt
 # out (fts_text.SYMBOL_WORDS), as the other indexes and a query's words have them.
 # SQLite has no regular expressions, so by replace(), also after a letter ("abc++"):
@@ -93,6 +89,10 @@ def _spelt(column: str) -> str:
 
 
 FTS_VALUES = ", ".join(_spelt(column) for column in FTS_COLUMNS.split(", "))
+# SQLite keeps an external-content FTS5 table in step by hand: rows are
+# removed from the index with the 'delete' command and the exact values that
+# were indexed, which are still in search_documents at that point.
+# https://sqlite.org/fts5.html#the_delete_command
 _FTS_REMOVE = _ids_text(
     f"INSERT INTO search_fts(search_fts, rowid, {FTS_COLUMNS}) "
     f"SELECT 'delete', listing_id, {FTS_VALUES} FROM search_documents WHERE listing_id IN :ids")

@@ -88,10 +88,12 @@ class Matching:
             prefix = (plan.prefix if position == last and term.single_word == plan.prefix
                       else None)
             terms.append(build(term, prefix))
-            if not sqlite:
-                summary.append(tsquery_term(term, prefix, SUMMARY_WEIGHTS))
+            # A word alone as typed: the name tiers already rank the names it starts.
+            prefix = prefix if len(plan.terms) > 1 else None
+            summary.append(fts5_term(term, prefix) if sqlite
+                           else tsquery_term(term, prefix, SUMMARY_WEIGHTS))
         # Every term in the name, tagline, tags or category (``summary_tier``).
-        self._summary = (f"{SUMMARY_COLUMNS} : ({' AND '.join(terms)})" if sqlite
+        self._summary = (f"{SUMMARY_COLUMNS} : ({' AND '.join(summary)})" if sqlite
                          else " & ".join(summary))
         self.head = plan.head
         self.partial = plan.required < len(terms) or bool(self.head)

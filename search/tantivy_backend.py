@@ -510,10 +510,10 @@ class _Run:
             constant(Query.regex_query(schema, "name_key", key + "[^ ]+"), COMPLETED_NAME_BOOST)
             for key in plan.typed_name_keys[:1]]
         if terms:
-            # Every term in what the listing says it is, not only somewhere in a long
-            # description, which mentions a hundred things (one word too: in passing).
+            # Every term in what the listing says it is, not only in a long description.
+            asked = plan if len(terms) > 1 else plan.finished()
             summary = [query for n in range(len(plan.terms))
-                       if (query := self.backend.term_query(plan, n, only=SUMMARY_FIELDS))]
+                       if (query := self.backend.term_query(asked, n, only=SUMMARY_FIELDS))]
             if len(summary) == len(terms):
                 extra.append(constant(all_of(summary), ALL_TERMS_BOOST))
         name = self.backend.tokens(plan.words)  # "safer buffers" in "safer-buffer"
