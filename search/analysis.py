@@ -112,6 +112,11 @@ class Term:
     listed: bool = False                         # in the synonym list: a real word, no typo
 
     @property
+    def written(self) -> str:
+        """The term's words as a reader writes them ("cplusplus" as "c++")."""
+        return " ".join(WRITTEN_SYMBOL_WORDS.get(word, word) for word in self.words)
+
+    @property
     def single_word(self) -> str | None:
         return self.words[0] if len(self.words) == 1 else None
 
@@ -210,6 +215,10 @@ class QueryPlan:
 
     def with_terms(self, terms: Sequence[Term]) -> QueryPlan:
         return QueryPlan(self.words, tuple(terms), self.required, self.prefix)
+
+    def term_alone(self, position: int) -> QueryPlan:
+        """The plan of one of its terms alone: the listings that match that term."""
+        return replace(self, terms=(self.terms[position],), required=1)
 
     def finished(self) -> QueryPlan:
         """This plan with its last word taken as finished, not as the start of a word

@@ -108,6 +108,10 @@ def run_widening(runner: PlanRunner, plan: QueryPlan, query: SearchQuery) -> Sea
     if relaxed is not None:
         wider = runner.run_once(relaxed, query)
         if wider.total > result.total:
+            # The hits have some of the words: say which no listing has at all.
+            wider.unmatched = tuple(
+                term.written for n, term in enumerate(relaxed.terms)
+                if not runner.finds_any(relaxed.term_alone(n), query.without_filters()))
             return wider
     return result
 

@@ -109,7 +109,10 @@ class SearchResult:
     typed, so it searched for this corrected text instead (the hits are its
     hits: "Showing results for ..."). ``did_you_mean``: a corrected text that
     would find something, offered as a link when the backend did not search
-    for it itself (spelling correction was turned off).
+    for it itself (spelling correction was turned off). ``unmatched``: when few
+    listings have every word and the hits are those with any (widened), the
+    words of the text no listing has at all, as written ("password" in "password
+    manager": "No app mentions ...").
     """
 
     hits: list[SearchHit]
@@ -117,6 +120,7 @@ class SearchResult:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     did_you_mean: str | None = None
     corrected_text: str | None = None
+    unmatched: tuple[str, ...] = ()
 
 
 @dataclass

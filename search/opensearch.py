@@ -393,10 +393,13 @@ class OpenSearchBackend:
             if unfiltered is not None and unfiltered["hits"]["total"]["value"] >= RELAX_BELOW:
                 relaxed = None
         if relaxed is not None:
-            wider = self._search(queries.search_body(query, relaxed,
-                                                     corrected_name=corrected_name), "search")
+            body = queries.search_body(query, relaxed, corrected_name=corrected_name)
+            # The hits will have some of the words: which does no listing have at all?
+            body.setdefault("aggs", {}).update(queries.unmatched_aggs(relaxed))
+            wider = self._search(body, "search")
             if wider is not None and wider["hits"]["total"]["value"] > result.total:
                 result = result_of(wider, relaxed, window)
+                result.unmatched = queries.unmatched_words(relaxed, wider)
         return result, response
 
     def _few_found(self, query: SearchQuery, plan: QueryPlan, result: SearchResult) -> bool:

@@ -183,12 +183,17 @@ def _any(clauses: list[dict]) -> dict:
     return clauses[0] if len(clauses) == 1 else {"dis_max": {"queries": clauses}}
 
 
+def term_filters(plan: QueryPlan) -> list[dict]:
+    """Which listings each term matches (no scoring): exactly, by a synonym or with
+    a typo."""
+    return [_any(_exact(term, _prefix_for(plan, n)) + _fuzzy(term))
+            for n, term in enumerate(plan.terms)]
+
+
 def text_filter(plan: QueryPlan) -> dict:
-    """Which listings the text matches (no scoring): ``required`` of the terms,
-    each exactly, by a synonym or with a typo. For facet scopes and counts."""
-    clauses = [_any(_exact(term, _prefix_for(plan, n)) + _fuzzy(term))
-               for n, term in enumerate(plan.terms)]
-    return _matching(plan, clauses)
+    """Which listings the text matches (no scoring): ``required`` of the terms
+    (``term_filters``). For facet scopes and counts."""
+    return _matching(plan, term_filters(plan))
 
 
 def _matching(plan: QueryPlan, clauses: list[dict]) -> dict:

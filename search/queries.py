@@ -31,6 +31,7 @@ from search.opensearch_text import (
     NAME_SEPARATOR,
     clean_text,  # also queries.clean_text, for the backend
     fold,
+    term_filters,
     text_filter,
     text_query,
 )
@@ -322,6 +323,21 @@ def facet_aggs(matching: dict | None, filters: dict[str, dict]) -> dict:
             "aggs": {"values": _facet_terms(include=f"{name}:.*")},
         }}}
     return aggs
+
+
+def unmatched_aggs(plan: QueryPlan) -> dict:
+    """Aggregations that count, in the whole index, the listings each term of
+    ``plan`` matches (``unmatched_words`` reads them)."""
+    return {"unmatched": {"global": {}, "aggs": {
+        f"term_{n}": {"filter": clause} for n, clause in enumerate(term_filters(plan))}}}
+
+
+def unmatched_words(plan: QueryPlan, response: dict) -> tuple[str, ...]:
+    """The terms of ``plan`` no listing matches, as written, from a response to a
+    body with ``unmatched_aggs``."""
+    counts = response.get("aggregations", {}).get("unmatched", {})
+    return tuple(term.written for n, term in enumerate(plan.terms)
+                 if counts.get(f"term_{n}", {}).get("doc_count", 1) == 0)
 
 
 def sort_clause(query: SearchQuery, has_text: bool) -> list:

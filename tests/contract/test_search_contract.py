@@ -1257,3 +1257,23 @@ def test_autocomplete_forgives_a_typo_when_no_name_starts_with_the_text(
         return
     assert expected in found and "Live Chat Desk" not in found
     assert [s.name for s in backend.suggest("charts")] == ["Charts Pro"]
+
+
+def test_a_widened_search_says_which_words_no_listing_has(backend):
+    # "password manager": no listing says "password", so the hits are the listings
+    # with "manager" (a page is never left short), and the result says which word
+    # none has, for the page to tell the reader why these hits do not have it.
+    load(backend,
+         doc("Welcome Aboard", tagline="Onboarding checklists for every hire and manager"),
+         doc("One on One", tagline="Meeting notes for a manager and each report"),
+         doc("Vault Keeper", tagline="Keep your team's secrets in one safe place"))
+    result = backend.search(SearchQuery(text="password manager"))
+    assert set(names(result)) == {"Welcome Aboard", "One on One"}
+    assert result.unmatched == ("password",)
+    # With a filter: widened as the text alone would be, and no listing at all has it.
+    filtered = backend.search(SearchQuery(text="password manager", regions=("us",)))
+    assert filtered.total == 2 and filtered.unmatched == ("password",)
+    # Every word some listing has: nothing to say, whether or not it was widened.
+    assert backend.search(SearchQuery(text="manager checklists")).unmatched == ()
+    assert backend.search(SearchQuery(text="manager")).unmatched == ()
+    assert backend.search(SearchQuery(text="c++ secrets")).unmatched == ("c++",)

@@ -116,6 +116,19 @@ def test_a_misspelt_topic_shows_the_corrected_results_and_a_way_back(client, db)
     assert 'name="exact"' not in page  # a new search from this page is corrected again
 
 
+def test_a_word_no_app_has_is_named_above_the_apps_that_match_the_rest(client, db):
+    # No listing says "password": the page shows the apps with "manager" and says why
+    # none of them is a password manager, rather than leave the reader guessing.
+    listing = factories.make_listing(db, name="One on One", tagline="Notes for every manager")
+    factories.make_listing(db, name="Ledger", tagline="Bookkeeping")
+    page = search(client, q="password manager")
+    assert result_slugs(page) == [listing.slug]
+    assert re.search(r"No app mentions\s*<strong>password</strong>:\s*these match the rest",
+                     page), page
+    assert "No app mentions" not in search(client, q="manager notes")
+    assert "No app mentions" not in search(client, q="password")  # nothing shown: no apps
+
+
 def test_exact_with_a_bad_value_is_ignored_with_a_notice(client, db):
     factories.make_listing(db, name="Tempo", tagline="Calendar sync")
     page = search(client, q="calender", exact="maybe")
