@@ -393,14 +393,25 @@ class OpenSearchBackend:
             if unfiltered is not None and unfiltered["hits"]["total"]["value"] >= RELAX_BELOW:
                 relaxed = None
         if relaxed is not None:
-            body = queries.search_body(query, relaxed, corrected_name=corrected_name)
-            # The hits will have some of the words: which does no listing have at all?
-            body.setdefault("aggs", {}).update(queries.unmatched_aggs(relaxed))
-            wider = self._search(body, "search")
+            wider = self._search(queries.search_body(query, relaxed,
+                                                     corrected_name=corrected_name), "search")
             if wider is not None and wider["hits"]["total"]["value"] > result.total:
                 result = result_of(wider, relaxed, window)
-                result.unmatched = queries.unmatched_words(relaxed, wider)
+                result.unmatched = self._unmatched(relaxed)
         return result, response
+
+    def _unmatched(self, plan: QueryPlan) -> tuple[str, ...]:
+        """The terms of a widened search that no listing has, to say so above its hits
+        (``queries.unmatched_searches``: one small request, about 2 ms at 20,000
+        listings, against 2 to 9 ms as aggregations in the widened search itself);
+        none when it fails, as the hits stand without it."""
+        try:
+            with _unavailable("unmatched words"):
+                answer = self.client.msearch(index=self.alias,
+                                             body=queries.unmatched_searches(plan))
+        except SearchUnavailable:
+            return ()
+        return queries.unmatched_words(plan, answer)
 
     def _few_found(self, query: SearchQuery, plan: QueryPlan, result: SearchResult) -> bool:
         """Whether the text finds fewer than ``FEW_RESULTS`` listings, as

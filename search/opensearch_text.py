@@ -183,10 +183,10 @@ def _any(clauses: list[dict]) -> dict:
     return clauses[0] if len(clauses) == 1 else {"dis_max": {"queries": clauses}}
 
 
-def term_filters(plan: QueryPlan) -> list[dict]:
-    """Which listings each term matches (no scoring): exactly, by a synonym or with
-    a typo."""
-    return [_any(_exact(term, _prefix_for(plan, n)) + _fuzzy(term))
+def term_filters(plan: QueryPlan, typos: bool = True) -> list[dict]:
+    """Which listings each term matches (no scoring): exactly, by a synonym or (with
+    ``typos``) with a typo."""
+    return [_any(_exact(term, _prefix_for(plan, n)) + (_fuzzy(term) if typos else []))
             for n, term in enumerate(plan.terms)]
 
 

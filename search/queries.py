@@ -325,19 +325,24 @@ def facet_aggs(matching: dict | None, filters: dict[str, dict]) -> dict:
     return aggs
 
 
-def unmatched_aggs(plan: QueryPlan) -> dict:
-    """Aggregations that count, in the whole index, the listings each term of
-    ``plan`` matches (``unmatched_words`` reads them)."""
-    return {"unmatched": {"global": {}, "aggs": {
-        f"term_{n}": {"filter": clause} for n, clause in enumerate(term_filters(plan))}}}
+def unmatched_searches(plan: QueryPlan) -> list[dict]:
+    """An ``_msearch`` body that asks, for each term of ``plan``, whether any listing
+    has it (as written, by a synonym or a correction; a typo's near words are not the
+    word): each search stops at its first match (``terminate_after``), so a common
+    word costs no more than a rare one. ``unmatched_words`` reads the answer."""
+    lines: list[dict] = []
+    for clause in term_filters(plan, typos=False):
+        lines += [{}, {"query": clause, "size": 0, "terminate_after": 1,
+                       "track_total_hits": True}]
+    return lines
 
 
 def unmatched_words(plan: QueryPlan, response: dict) -> tuple[str, ...]:
-    """The terms of ``plan`` no listing matches, as written, from a response to a
-    body with ``unmatched_aggs``."""
-    counts = response.get("aggregations", {}).get("unmatched", {})
-    return tuple(term.written for n, term in enumerate(plan.terms)
-                 if counts.get(f"term_{n}", {}).get("doc_count", 1) == 0)
+    """The terms of ``plan`` no listing has, as written, from the answer to
+    ``unmatched_searches`` (a term whose search failed counts as had)."""
+    answers = response.get("responses") or []
+    return tuple(term.written for term, answer in zip(plan.terms, answers)
+                 if ((answer.get("hits") or {}).get("total") or {}).get("value", 1) == 0)
 
 
 def sort_clause(query: SearchQuery, has_text: bool) -> list:

@@ -339,3 +339,16 @@ def test_the_completed_name_clause_holds_only_the_words_letters_and_digits(text,
         return
     gap = "[^a-z0-9]"
     assert values == [f"{gap}*" + f"{gap}+".join(words) + f"[a-z0-9]+{gap}*"]
+
+
+def test_the_words_no_listing_has_are_asked_one_search_a_term_stopping_at_a_match():
+    plan = analyse("password c++ manager").relaxed()
+    lines = queries.unmatched_searches(plan)
+    assert len(lines) == 2 * len(plan.terms)
+    assert all(body["terminate_after"] == 1 and body["size"] == 0 for body in lines[1::2])
+    assert "fuzziness" not in str(lines)  # a typo's near word is not the word
+    answer = {"responses": [{"hits": {"total": {"value": 0}}},
+                            {"hits": {"total": {"value": 0}}},
+                            {"error": {"type": "search_phase_execution_exception"}}]}
+    # Written as typed; a term whose search failed is not said to be in no listing.
+    assert queries.unmatched_words(plan, answer) == ("password", "c++")
