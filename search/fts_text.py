@@ -21,12 +21,13 @@ MAX_RUN_TOGETHER = 60   # letters typed that autocomplete also compares run toge
 WORD = re.compile(r"[^\W_]+")
 # Languages written with a symbol, which every tokenizer reads as a lone letter
 # ("C++" as "c"): spelt out as a word before text is split, in listings' text and in
-# queries alike, on the local index and OpenSearch (queries.ANALYSIS, "symbol_words");
-# not after a letter or digit ("ABC#", "dc++"). A word with digits after it is
-# parted from them ("C++17": "cplusplus 17").
+# queries alike, on every index (OpenSearch: queries.ANALYSIS, "symbol_words"; the
+# database's: search.fts, migration 0032); not after a letter or digit ("ABC#", "dc++").
+# A word with digits after it is parted from them ("C++17": "cplusplus 17").
 SYMBOL_WORDS = {"c++": "cplusplus", "c#": "csharp", "f#": "fsharp"}
 WRITTEN_SYMBOL_WORDS = {spelt: written for written, spelt in SYMBOL_WORDS.items()}
-SYMBOL_WORD = re.compile(r"(?<!\w)(?:c\+\+|c#|f#)", re.IGNORECASE)
+SYMBOL_WORD = re.compile(r"(?<!\w)(?:%s)" % "|".join(map(re.escape, SYMBOL_WORDS)),
+                         re.IGNORECASE)
 # Control characters never belong in listing text; removing them keeps our
 # highlight markers (\x02 ... \x03) unambiguous, and PostgreSQL rejects \x00.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -33,7 +33,7 @@ import re
 
 from core.text import typed, unaccented
 from search.analysis import QueryPlan, Term
-from search.fts_text import SYMBOL_WORDS
+from search.fts_text import WRITTEN_SYMBOL_WORDS
 from search.interfaces import MAX_QUERY_LENGTH
 from search.synonyms import OPENSEARCH_STOPWORDS
 
@@ -154,7 +154,6 @@ def _prefix_for(plan: QueryPlan, position: int) -> str | None:
 # (a space, hyphen, dot...), for the names typed without them.
 NAME_SEPARATOR = "[^a-z0-9]"
 _LETTERS_AND_DIGITS = re.compile(r"[a-z0-9]+")
-SPELT_SYMBOL_WORDS = frozenset(SYMBOL_WORDS.values())
 
 
 def _completed_name(plan: QueryPlan) -> list[dict]:
@@ -168,7 +167,7 @@ def _completed_name(plan: QueryPlan) -> list[dict]:
     its length."""
     words = [fold(word) for word in plan.words]
     if not words or not all(_LETTERS_AND_DIGITS.fullmatch(word)
-                            and word not in SPELT_SYMBOL_WORDS for word in words):
+                            and word not in WRITTEN_SYMBOL_WORDS for word in words):
         return []
     gap = NAME_SEPARATOR
     # Punctuation may start and end the name ("@babel/cor": *@babel/core*). The clause
