@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from core.text import composed
 from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
-from search.fts_text import name_key, suggest_typo_edits, typed_run_together, words_of
+from search.fts_text import SYMBOL_WORDS, name_key, suggest_typo_edits, typed_run_together, words_of
 from search.highlights import FIELDS as HIGHLIGHTED_FIELDS
 from search.interfaces import SearchQuery
 from search.opensearch_spelling import SPELL_FIELD, ask_spelling
@@ -49,28 +49,47 @@ MAX_PER_PAGE = 100
 # Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
 # index keeps the settings it was made with): `flask search status` says so for an
 # index made with another (``OpenSearchBackend.settings_outdated``).
-SETTINGS_VERSION = 5
+SETTINGS_VERSION = 6
 
-SYMBOL_WORDS = ["symbol_words_plus", "symbol_words_sharp"]  # char filters, below
+# Characters that part a word (the ``text_parts`` filter, below).
+WORD_PARTS = "./\\@:'\u2019_"
+# The name key's character filters, below.
+NAME_KEY_SYMBOL_WORDS = ["symbol_words_plus", "symbol_words_sharp"]
+
+
+def _text_parts_mappings() -> list[str]:
+    """The rules of the ``text_parts`` character filter (a ``mapping`` filter, which
+    reads each text once through a small automaton: the regular expressions it
+    replaced took a third of a reindex, every description read by two of them)."""
+    # Word parts: "Node.js", "A/B", "monday.com", "O'Brien", "pydantic_core": the
+    # standard tokenizer keeps such a run as one token ('node.js', "o'brien"), so
+    # "node" or "brien" was a word no listing had (and was "corrected"). Made the words
+    # they are, as the embedded indexes and the query's words (search.fts_text.words_of)
+    # have them ("Émile's": "emile", "s", as the possessive filter would leave it).
+    # Hyphens stay: the tokenizer splits them.
+    rules = [f"\\u{ord(part):04x}=>\\u0020" for part in WORD_PARTS]
+    # Languages written with a symbol ("C++", "C#", "F#"), which the tokenizer reads as
+    # a lone letter, spelt out as the other indexes and a query's words have them
+    # (search.fts_text.SYMBOL_WORDS: "cplusplus"); as on SQLite's index, also after a
+    # letter ("dc++": "dcplusplus"), which a mapping cannot look behind for.
+    for written, spelt in SYMBOL_WORDS.items():
+        for form in dict.fromkeys([written, written.upper()]):
+            rules.append(f"{form}=>{spelt}\\u0020")
+    return rules
+
+
 ANALYSIS = {
-    # "Node.js", "A/B", "monday.com", "O'Brien", "pydantic_core": the standard
-    # tokenizer keeps such a run as one token ('node.js', "o'brien"), so "node" or
-    # "brien" was a word no listing had (and was "corrected"). Made the words they are,
-    # as the embedded indexes and the query's words (search.fts_text.words_of) have
-    # them ("Émile's": "emile", "s", as the possessive filter would leave it). Hyphens
-    # stay: the tokenizer splits them.
     "char_filter": {
-        # Languages written with a symbol ("C++", "C#", "F#"), which the tokenizer reads
-        # as a lone letter, spelt out as the local index and a query's words have them
-        # (search.fts_text.SYMBOL_WORDS: "cplusplus"); not after a letter or digit ("dc++").
+        "text_parts": {"type": "mapping", "mappings": _text_parts_mappings()},
+        # A name's key (below) keeps the exact rule of the other indexes: not after a
+        # letter or digit ("dc++"). Names are short, so its regular expressions cost
+        # little, where every description's words went through them before.
         "symbol_words_plus": {"type": "pattern_replace",
                               "pattern": "(?<![\\p{L}\\p{N}_])[cC]\\+\\+",
                               "replacement": "cplusplus "},
         "symbol_words_sharp": {"type": "pattern_replace",
                                "pattern": "(?<![\\p{L}\\p{N}_])([cCfF])#",
                                "replacement": "$1sharp "},
-        "word_parts": {"type": "pattern_replace", "pattern": "[./\\\\@:'\u2019_]+",
-                       "replacement": " "},
         "name_key_parts": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}]+",
                            "replacement": " "},
     },
@@ -87,29 +106,29 @@ ANALYSIS = {
         # A name as its words joined by single spaces ("Node.js Profiler": "node js
         # profiler"), as the embedded indexes' name_key and a query's words have it,
         # so an exact name with punctuation is still exact.
-        "name_key": {"type": "custom", "char_filter": SYMBOL_WORDS + ["name_key_parts"],
+        "name_key": {"type": "custom", "char_filter": NAME_KEY_SYMBOL_WORDS + ["name_key_parts"],
                      "filter": ["lowercase", "asciifolding", "trim"]},
     },
     "analyzer": {
         "english_folded": {
-            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": ["text_parts"],
             "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
                        "english_stemmer"],
         },
         # What the search text of an English field goes through: the same, then
         # the synonym list (``index_body`` adds the ``synonyms`` filter).
         "english_search": {
-            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": ["text_parts"],
             "filter": ["english_possessive", "lowercase", "asciifolding", "english_stop",
                        "english_stemmer"],
         },
         # Unstemmed words: fuzziness, spelling suggestions, edge n-gram searches.
         "plain_folded": {
-            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": ["text_parts"],
             "filter": ["lowercase", "asciifolding"],
         },
         "autocomplete_index": {
-            "type": "custom", "tokenizer": "standard", "char_filter": SYMBOL_WORDS + ["word_parts"],
+            "type": "custom", "tokenizer": "standard", "char_filter": ["text_parts"],
             "filter": ["lowercase", "asciifolding", "autocomplete_edge"],
         },
     },

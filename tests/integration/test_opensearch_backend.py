@@ -144,6 +144,23 @@ def test_an_index_made_with_older_settings_says_so_until_rebuilt(backend):
     assert ids(result) == [1] and result.corrected_text is None
 
 
+@pytest.mark.parametrize("text", [
+    "Node.js Profiler", "O'Brien’s A/B tests", "pydantic_core", "sales@monday.com",
+    "C++ and C# with F#", "(c++) c#, f#.", "path\\to\\file", "12:30 or 9.5",
+    "Émile's café"])
+def test_the_index_reads_a_listings_words_as_the_embedded_indexes_do(backend, text):
+    # The text analyzers' one mapping filter parts words and spells "C++" out as
+    # search.fts_text.words_of does (the analyzer here is the unstemmed one, which
+    # folds accents as the query's words are folded for it).
+    from search.fts_text import words_of
+    from search.opensearch_text import fold
+
+    backend.index([doc(1, "Anything")])
+    answer = backend.client.indices.analyze(index=backend.alias,
+                                            body={"analyzer": "plain_folded", "text": text})
+    assert [token["token"] for token in answer["tokens"]] == [fold(w) for w in words_of(text)]
+
+
 def test_a_page_past_the_result_window_is_empty_not_an_error(backend):
     backend.index([doc(n, f"Widget {n}") for n in range(1, 6)])
     result = backend.search(SearchQuery(text="widget", page=5000, per_page=24))
