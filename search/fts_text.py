@@ -21,7 +21,7 @@ MAX_RUN_TOGETHER = 60   # letters typed that autocomplete also compares run toge
 WORD = re.compile(r"[^\W_]+")
 # Languages written with a symbol, which every tokenizer reads as a lone letter
 # ("C++" as "c"): spelt out as a word before text is split, in listings' text and in
-# queries alike, on every index (OpenSearch: queries.ANALYSIS, "symbol_words"; the
+# queries alike, on every index (OpenSearch: opensearch_index.ANALYSIS, "symbol_words"; the
 # database's: search.fts, migration 0032); not after a letter or digit ("ABC#", "dc++").
 # A word with digits after it is parted from them ("C++17": "cplusplus 17").
 SYMBOL_WORDS = {"c++": "cplusplus", "c#": "csharp", "f#": "fsharp"}

@@ -27,8 +27,8 @@ from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
+from search import opensearch_index, queries
 from search import opensearch_spelling as spelling
-from search import queries
 from search.analysis import MAX_JOINED_TERMS, RELAX_BELOW, QueryPlan, Synonyms, analyse, reanalysed
 from search.common_words import all_common_words
 from search.interfaces import SearchQuery, SearchResult, SearchUnavailable, Suggestion
@@ -155,7 +155,7 @@ class OpenSearchBackend:
             return
         with _unavailable("create index"):
             if not self._aliased_indices(timeout):
-                body = queries.index_body(synonyms=self._synonym_lines())
+                body = opensearch_index.index_body(synonyms=self._synonym_lines())
                 body["aliases"] = {self.alias: {}}
                 self.client.indices.create(index=self._new_index_name(), body=body,
                                            request_timeout=timeout or ADMIN_TIMEOUT)
@@ -240,14 +240,14 @@ class OpenSearchBackend:
         new_index = self._new_index_name()
         with _unavailable("rebuild"):
             self.client.indices.create(index=new_index,
-                                       body=queries.index_body(refresh_interval="-1",
-                                                               synonyms=self._synonym_lines()),
+                                       body=opensearch_index.index_body(
+                                           refresh_interval="-1", synonyms=self._synonym_lines()),
                                        request_timeout=ADMIN_TIMEOUT)
         try:
             done = self._fill(new_index, documents, progress)
             with _unavailable("rebuild"):
                 self.client.indices.put_settings(index=new_index,
-                                                 body=queries.restore_settings_body(),
+                                                 body=opensearch_index.restore_settings_body(),
                                                  request_timeout=ADMIN_TIMEOUT)
                 self.client.indices.refresh(index=new_index, request_timeout=ADMIN_TIMEOUT)
                 old = self._aliased_indices()
@@ -563,7 +563,7 @@ class OpenSearchBackend:
 
     def settings_outdated(self) -> bool:
         """Whether the index was made with other analysis settings or mapping than
-        this code's (``queries.SETTINGS_VERSION``): only a rebuild (`flask search
+        this code's (``opensearch_index.SETTINGS_VERSION``): only a rebuild (`flask search
         reindex`) applies them. False before the first index (it is made current)."""
         with _unavailable("read mapping"):
             try:
@@ -574,7 +574,7 @@ class OpenSearchBackend:
                     return False
                 raise
         return any((index.get("mappings", {}).get("_meta") or {}).get("settings_version")
-                   != queries.SETTINGS_VERSION for index in found.values())
+                   != opensearch_index.SETTINGS_VERSION for index in found.values())
 
     def count(self) -> int:
         """How many documents the index holds (0 before the first write)."""

@@ -46,16 +46,21 @@ def ask_spelling(body: dict, text: str, plan: QueryPlan) -> None:
     rare["term"]["max_term_freq"] = POPULAR_BELOW - 1
     body["suggest"]["rare"] = rare
     body.setdefault("aggs", {})
+    # Among the matches the filters leave, as the hits are (a filtered text search's
+    # filters are its post_filter, which aggregations do not see).
+    filtered = [body["post_filter"]] if "post_filter" in body else []
     # When some listing's name has every word, a word some listings have is no
     # typo: "node js" asks for "Node.js Monitor" (search.fts_spelling).
     named = dict.fromkeys(fold(" ".join(plan.term_words())).split())
     if named:
         body["aggs"]["spelling_named"] = {"filter": {"bool": {"filter": [
-            {"term": {"name.plain": word}} for word in named]}}}
+            *({"term": {"name.plain": word}} for word in named), *filtered]}}}
     if plan.prefix:
         # The word being typed is no typo while it starts a word of some name (among
         # the matches here; of all listings, if need be: ``stemmed_counts_body``).
-        body["aggs"]["spelling_typing"] = {"filter": _starts_a_name(plan.prefix)}
+        typing = _starts_a_name(plan.prefix)
+        body["aggs"]["spelling_typing"] = {
+            "filter": {"bool": {"filter": [typing, *filtered]}} if filtered else typing}
 
 
 def _starts_a_name(word: str) -> dict:

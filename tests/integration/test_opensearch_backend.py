@@ -129,10 +129,10 @@ def test_before_the_first_write_reads_are_empty_and_index_creates_it(backend):
 
 
 def test_an_index_made_with_older_settings_says_so_until_rebuilt(backend):
-    from search import queries
+    from search import opensearch_index
 
     assert backend.settings_outdated() is False  # no index yet: the first is made current
-    body = queries.index_body()
+    body = opensearch_index.index_body()
     body["mappings"] = dict(body["mappings"], _meta={"settings_version": 1})
     body["aliases"] = {backend.alias: {}}
     backend.client.indices.create(index=f"{backend.alias}-20260101000000-abcdef", body=body)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from search import opensearch_index, queries
 from search import opensearch_spelling as spelling
-from search import queries
 from search.analysis import analyse
 from search.interfaces import DOCUMENT_FIELDS, MAX_QUERY_LENGTH, SearchQuery
 from search.opensearch_text import ALL_TERMS_BOOST, COMPLETED_NAME_BOOST, EXACT_NAME_BOOST
@@ -165,11 +165,13 @@ def test_empty_text_browses_everything_newest_first_without_highlights():
 # --- filters and facets -----------------------------------------------------------------
 
 
-def test_filters_go_in_the_bool_filter_and_combine():
+def test_the_filters_of_a_text_search_are_its_post_filter_and_combine():
+    # The hits, the total and the facets under the filters; the text is asked once
+    # (the facets count among its matches: see the next test).
     body = queries.search_body(SearchQuery(
         text="crm", categories=("crm", "sales"), pricing="paid", has_trial=True, min_rating=4,
         badges=("staff_pick",), regions=("eu",), read_only=True))
-    filters = body["query"]["bool"]["filter"]
+    filters = body["post_filter"]["bool"]["filter"]
     assert {"terms": {"category_slug": ["crm", "sales"]}} in filters
     assert {"term": {"is_free": False}} in filters
     assert {"term": {"has_trial": True}} in filters
@@ -178,22 +180,65 @@ def test_filters_go_in_the_bool_filter_and_combine():
     assert {"terms": {"regions": ["eu"]}} in filters
     assert {"term": {"write_access": False}} in filters
     assert len(filters) == 7
+    assert "filter" not in body["query"]["bool"]
+
+
+def test_without_text_the_filters_go_in_the_bool_filter():
+    body = queries.search_body(SearchQuery(categories=("crm",), pricing="paid"))
+    assert body["query"]["bool"]["filter"] == [{"terms": {"category_slug": ["crm"]}},
+                                              {"term": {"is_free": False}}]
+    assert "post_filter" not in body
+    # A count (no facets) keeps them in the query too.
+    counted = queries.count_body(SearchQuery(text="crm", pricing="paid"))
+    assert counted["query"]["bool"]["filter"] == [{"term": {"is_free": False}}]
+    assert "post_filter" not in counted
 
 
 def test_unknown_pricing_is_no_filter():
-    assert "filter" not in queries.search_body(SearchQuery(text="x", pricing="gratis"))["query"]["bool"]
+    body = queries.search_body(SearchQuery(text="x", pricing="gratis"))
+    assert "filter" not in body["query"]["bool"] and "post_filter" not in body
+
+
+def test_a_filtered_text_search_asks_its_text_once():
+    # Each facet with its own filter active counted in a global aggregation that asked
+    # the text again of every listing: three filters took a 30,000-listing search from
+    # 13 to 44 ms. The facets now count among the text's matches.
+    body = queries.search_body(SearchQuery(text="dashboard", regions=("eu",), has_trial=True,
+                                           read_only=True))
+    assert "global" not in json.dumps(body["aggs"])
+    assert json.dumps(body).count('"dashboard"') == json.dumps(body["query"]).count('"dashboard"')
 
 
 def test_a_facet_with_its_own_filter_counts_with_the_other_filters_only():
     body = queries.search_body(SearchQuery(text="crm", categories=("crm",), pricing="free"))
     own_category = body["aggs"]["own_category"]
+    assert own_category["filter"] == {"bool": {"filter": [{"term": {"is_free": True}}]}}
+    assert own_category["aggs"]["values"]["terms"]["include"] == "category:.*"
+    # Every other facet counts under every filter.
+    assert body["aggs"]["facets"]["filter"] == body["post_filter"]
+    assert "own_badges" not in body["aggs"]  # no badge filter: the filtered counts serve
+
+
+def test_without_text_a_facet_with_its_own_filter_counts_in_a_global_aggregation():
+    body = queries.search_body(SearchQuery(categories=("crm",), pricing="free"))
+    own_category = body["aggs"]["own_category"]
     assert own_category["global"] == {}
     scope = own_category["aggs"]["scoped"]["filter"]["bool"]["filter"]
-    assert {"term": {"is_free": True}} in scope
-    assert {"terms": {"category_slug": ["crm"]}} not in scope
-    assert any("should" in clause.get("bool", {}) for clause in scope)  # the text still counts
+    assert scope == [{"term": {"is_free": True}}]
     assert own_category["aggs"]["scoped"]["aggs"]["values"]["terms"]["include"] == "category:.*"
-    assert "own_badges" not in body["aggs"]  # no badge filter: the main query's counts serve
+
+
+def test_the_spelling_counts_of_a_filtered_search_stay_among_its_filtered_matches():
+    from search.analysis import analyse as analysed
+    from search.opensearch_spelling import ask_spelling
+
+    query = SearchQuery(text="node js", pricing="free")
+    body = queries.search_body(query)
+    ask_spelling(body, query.text, analysed(query.text))
+    named = body["aggs"]["spelling_named"]["filter"]["bool"]["filter"]
+    assert body["post_filter"] in named
+    typing = body["aggs"]["spelling_typing"]["filter"]["bool"]["filter"]
+    assert body["post_filter"] in typing and {"match": {"name.edge": {"query": "js"}}} in typing
 
 
 def test_facet_keys_describe_every_facet_value():
@@ -230,6 +275,13 @@ def test_facets_from_a_response_follow_other_filters_and_sort_by_count_then_valu
     assert facets["regions"] == [("jp", 3), ("eu", 2), ("us", 2)]
     assert facets["pricing"] == [("free", 2)]
     assert facets["badges"] == [] and set(facets) == set(queries.FACETS)
+    # A text search's facets count under a filter aggregation (its filters are its
+    # post_filter): the same answer read from that shape.
+    post_filtered = {
+        "facets": {"doc_count": 7, "values": aggregations["facets"]},
+        "own_category": aggregations["own_category"]["scoped"],
+    }
+    assert queries.facets_from(post_filtered) == facets
 
 
 # --- sorting and paging -------------------------------------------------------------------
@@ -307,27 +359,27 @@ def test_suggest_without_a_word_asks_nothing(prefix):
 
 
 def test_mapping_covers_every_document_field():
-    properties = queries.MAPPINGS["properties"]
+    properties = opensearch_index.MAPPINGS["properties"]
     assert set(DOCUMENT_FIELDS) <= set(properties)
     assert set(properties["name"]["fields"]) == {"keyword", "key", "edge", "plain"}
-    settings = queries.index_body(refresh_interval="-1")["settings"]["index"]
+    settings = opensearch_index.index_body(refresh_interval="-1")["settings"]["index"]
     assert settings["number_of_shards"] == 1 and settings["number_of_replicas"] == 0
     assert settings["refresh_interval"] == "-1"
-    assert "refresh_interval" not in queries.index_body()["settings"]["index"]
+    assert "refresh_interval" not in opensearch_index.index_body()["settings"]["index"]
 
 
 def test_the_analyzers_read_text_through_no_regular_expression():
     # Every description goes through the text analyzers twice (its field and the
     # spelling field): three pattern_replace character filters there took a third of
     # a reindex (30,000 listings: 4.9 s, with one mapping filter 3.4 s).
-    filters = queries.ANALYSIS["char_filter"]
-    for name, analyzer in queries.ANALYSIS["analyzer"].items():
+    filters = opensearch_index.ANALYSIS["char_filter"]
+    for name, analyzer in opensearch_index.ANALYSIS["analyzer"].items():
         kinds = {filters[used]["type"] for used in analyzer.get("char_filter", [])}
         assert kinds <= {"mapping"}, name
 
 
 def test_the_text_parts_filter_parts_words_and_spells_out_symbol_languages():
-    rules = queries.ANALYSIS["char_filter"]["text_parts"]["mappings"]
+    rules = opensearch_index.ANALYSIS["char_filter"]["text_parts"]["mappings"]
     assert "\\u002e=>\\u0020" in rules and "\\u005f=>\\u0020" in rules  # "." and "_"
     assert {"c++=>cplusplus\\u0020", "C#=>csharp\\u0020", "F#=>fsharp\\u0020"} <= set(rules)
 
