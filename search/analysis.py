@@ -220,11 +220,12 @@ class QueryPlan:
         """The plan of one of its terms alone: the listings that match that term."""
         return replace(self, terms=(self.terms[position],), required=1)
 
-    def finished(self) -> QueryPlan:
-        """This plan with its last word taken as finished, not as the start of a word
-        being typed: a word alone in the all-terms tier ("chat" in a tagline, not
-        "chatterbox"), where the name tiers already rank the names it starts."""
-        return replace(self, prefix=None)
+    def in_summary(self) -> QueryPlan:
+        """The plan the all-terms tier asks of what a listing says it is (its name,
+        tagline, tags, category): this one, but a word alone is taken as finished, not
+        as the start of a word being typed ("chat" in a tagline, not "chatterbox"),
+        where the name tiers already rank the names it starts."""
+        return self if len(self.terms) > 1 else replace(self, prefix=None)
 
     def relaxed(self) -> QueryPlan | None:
         """The plan that lets a listing match any one term, or None when this

@@ -82,14 +82,14 @@ class Matching:
         sqlite = self.dialect == "sqlite"
         build = fts5_term if sqlite else tsquery_term
         last = len(plan.terms) - 1
+        in_summary = plan.in_summary()
         terms, summary = [], []
         for position, term in enumerate(plan.terms):
             # The word being typed may be the start of a name's word.
             prefix = (plan.prefix if position == last and term.single_word == plan.prefix
                       else None)
             terms.append(build(term, prefix))
-            # A word alone as typed: the name tiers already rank the names it starts.
-            prefix = prefix if len(plan.terms) > 1 else None
+            prefix = prefix if in_summary.prefix else None  # a word alone: finished
             summary.append(fts5_term(term, prefix) if sqlite
                            else tsquery_term(term, prefix, SUMMARY_WEIGHTS))
         # Every term in the name, tagline, tags or category (``summary_tier``).

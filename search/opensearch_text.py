@@ -208,13 +208,12 @@ def text_query(plan: QueryPlan, corrected_name: str | None = None) -> dict:
     ``corrected_name``: the corrected text, which as a name is exact too."""
     terms = []
     tiered = []  # every one of these: the all-terms tier
+    in_summary = plan.in_summary()
     for n, term in enumerate(plan.terms):
         exact = _any(_exact(term, _prefix_for(plan, n)))
         # Each term as typed (not only with a typo) in what the listing says it is
-        # (SUMMARY_FIELDS), not only in its description; a word alone being typed, as
-        # a word (the name tiers rank the names it starts).
-        prefix = _prefix_for(plan, n) if len(plan.terms) > 1 else None
-        tiered.append(_any(_exact(term, prefix, SUMMARY_FIELDS)))
+        # (SUMMARY_FIELDS), not only in its description.
+        tiered.append(_any(_exact(term, _prefix_for(in_summary, n), SUMMARY_FIELDS)))
         fuzzy = _fuzzy(term)
         terms.append({"bool": {"should": [exact, *fuzzy]}} if fuzzy else exact)
     text = " ".join(plan.words)

@@ -132,25 +132,22 @@ def _every(clauses: list[dict]) -> dict:
     return {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
 
 
-def facet_aggs(matching: dict | None, filters: dict[str, dict]) -> dict:
-    """Facet aggregations, for a search whose filters are in its main query, whose
-    counts follow the text and every filter except the facet's own: browsing (no
-    text), where asking the filters again is cheap.
+def facet_aggs(filters: dict[str, dict]) -> dict:
+    """Facet aggregations, for a search whose filters are in its main query (browsing,
+    or text with no filter), whose counts follow every filter except the facet's own.
 
     The ``facets`` terms agg over ``facet_keys`` counts the main query's matches,
     which serves every facet whose own filter is not active. A facet whose own
     filter IS active needs a different document set: ``own_<facet>``, a ``global``
     agg (which escapes the main query) holding a ``filter`` agg with the OTHER
-    filters (and the text, unscored, if any). With no filter active that is one
-    cheap aggregation in all.
+    filters, cheap without text (``post_filtered_facet_aggs`` serves a text search).
+    With no filter active that is one aggregation in all.
     """
     aggs = {"facets": _facet_terms()}
     for name in FACETS:
         if name not in filters:
             continue
         scope = [clause for other, clause in filters.items() if other != name]
-        if matching is not None:
-            scope.append(matching)
         aggs[f"own_{name}"] = {"global": {}, "aggs": {"scoped": {
             "filter": _every(scope),
             "aggs": {"values": _facet_terms(include=f"{name}:.*")},
@@ -292,7 +289,7 @@ def search_body(query: SearchQuery, plan: QueryPlan | None = None, *,
         body["post_filter"] = _every(list(filters.values()))
         body["aggs"] = post_filtered_facet_aggs(filters)
     elif with_facets:
-        body["aggs"] = facet_aggs(matching, filters)
+        body["aggs"] = facet_aggs(filters)
     if matching is not None and size:
         # The words a hit matched are marked in Python, from its text: OpenSearch's
         # highlighter took a third of the answer's time.

@@ -511,7 +511,7 @@ class _Run:
             for key in plan.typed_name_keys[:1]]
         if terms:
             # Every term in what the listing says it is, not only in a long description.
-            asked = plan if len(terms) > 1 else plan.finished()
+            asked = plan.in_summary()
             summary = [query for n in range(len(plan.terms))
                        if (query := self.backend.term_query(asked, n, only=SUMMARY_FIELDS))]
             if len(summary) == len(terms):
