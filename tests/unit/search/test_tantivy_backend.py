@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from search import index_directory, tantivy_backend
+from search import index_directory, tantivy_run
 from search.fts import EmbeddedBackend
 from search.interfaces import SearchQuery, SearchUnavailable
 from search.tantivy_backend import TantivyBackend
@@ -132,7 +132,7 @@ def test_feedback_reorders_but_never_changes_the_matches(tmp_path, monkeypatch):
         return result.total, {hit.id for hit in result.hits}
 
     with_feedback = every_match()
-    monkeypatch.setattr(tantivy_backend, "FEEDBACK_DOCS", 0)
+    monkeypatch.setattr(tantivy_run, "FEEDBACK_DOCS", 0)
     assert every_match() == with_feedback
 
 
