@@ -13,7 +13,7 @@ match some (``search.analysis``).
 The same rule on both backends (tuned on ``bench/relevance``, docs/search.md):
 
 - the local index adds it to its query, for every match
-  (``search.tantivy_backend``);
+  (``search.tantivy_run``);
 - OpenSearch and the database's index reorder their first ``CATEGORY_WINDOW``
   matches, which they send in the same answer with their categories, so a search
   is still one request (``search.opensearch``, ``search.fts``); later pages keep
