@@ -53,6 +53,7 @@ from search.fts_text import (
     words_of,
 )
 from search.interfaces import (
+    FACETS,
     FacetValue,
     SearchHit,
     SearchQuery,
@@ -64,7 +65,6 @@ from search.interfaces import (
 BATCH_SIZE = 1000
 MAX_PER_PAGE = 100
 MAX_SUGGESTIONS = 50
-FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
 RATING_STEPS = (4, 3, 2, 1)
 
 # Larger than any character, so ``key <= x < key + _MAX_CHAR`` means "x starts with key".

@@ -96,6 +96,10 @@ class FacetValue:
     count: int
 
 
+# The facets every backend counts (``SearchResult.facets``), in the order they are shown.
+FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
+
+
 @dataclass
 class SearchResult:
     """One page of hits in order, the total number of matches, and the facets.

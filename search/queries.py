@@ -22,7 +22,7 @@ from search.analysis import QueryPlan, analyse
 from search.category_feedback import CATEGORY_WINDOW
 from search.fts_text import name_key, suggest_typo_edits, typed_run_together, words_of
 from search.highlights import FIELDS as HIGHLIGHTED_FIELDS
-from search.interfaces import SearchQuery
+from search.interfaces import FACETS, SearchQuery
 from search.opensearch_index import FACET_KEYS
 from search.opensearch_spelling import ask_spelling
 from search.opensearch_text import (
@@ -46,8 +46,6 @@ MAX_PER_PAGE = 100
 # Search
 # ---------------------------------------------------------------------------------
 
-# Facets, in the order they are shown.
-FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
 MIN_RATING_STEPS = ("4", "3", "2", "1")
 # Distinct "facet:value" keys to count: categories + badges + regions + a handful.
 FACET_KEYS_SIZE = 1000

@@ -25,9 +25,9 @@ from search.analysis import QueryPlan, Synonyms
 from search.correction import plan_of, run_plan
 from search.fts_spelling import Speller
 from search.fts_text import name_key, words_of
-from search.interfaces import SearchQuery, SearchResult, SearchUnavailable, Suggestion
+from search.interfaces import FACETS, SearchQuery, SearchResult, SearchUnavailable, Suggestion
 from search.tantivy_queries import all_of, any_of, constant, idf, misspelt_name_query
-from search.tantivy_run import FACETS, TantivyRun
+from search.tantivy_run import TantivyRun
 from search.tantivy_schema import (
     ENGLISH,
     LAYOUT_VERSION,

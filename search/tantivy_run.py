@@ -13,7 +13,7 @@ import tantivy
 from search.analysis import QueryPlan
 from search.category_feedback import CATEGORY_VOTERS, category_shares, lift
 from search.fts_spelling import IndexWords
-from search.interfaces import FacetValue, SearchHit, SearchQuery, SearchResult
+from search.interfaces import FACETS, FacetValue, SearchHit, SearchQuery, SearchResult
 from search.tantivy_highlights import highlight
 from search.tantivy_queries import all_of, constant, idf
 from search.tantivy_schema import SUMMARY_FIELDS, indexed_text, text_lifted
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the backend builds a run; a run only calls back into it
 Occur, Query = tantivy.Occur, tantivy.Query
 
 MAX_PER_PAGE = 100
-FACETS = ("category", "pricing", "has_trial", "min_rating", "badges", "regions", "read_only")
 RATING_STEPS = (4, 3, 2, 1)
 MAX_BUCKETS = 10_000
 # Ranking tiers, added to the text score: the exact name, names that start with the
