@@ -16,7 +16,7 @@ from search.opensearch_spelling import SPELL_FIELD
 # Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
 # index keeps the settings it was made with): `flask search status` says so for an
 # index made with another (``OpenSearchBackend.settings_outdated``).
-SETTINGS_VERSION = 6
+SETTINGS_VERSION = 7
 
 # Characters that part a word (the ``text_parts`` filter, below).
 WORD_PARTS = "./\\@:'\u2019_"
@@ -102,6 +102,7 @@ ANALYSIS = {
 }
 
 _ENGLISH = {"type": "text", "analyzer": "english_folded", "search_analyzer": "english_search"}
+_PLAIN = {"type": "text", "analyzer": "plain_folded"}
 # Words for "did you mean": every text field's words, unstemmed, in one field.
 _SPELL = SPELL_FIELD
 FACET_KEYS = "facet_keys"
@@ -128,10 +129,12 @@ MAPPINGS = {
                 "key": {"type": "keyword", "normalizer": "name_key", "ignore_above": 256},
                 "edge": {"type": "text", "analyzer": "autocomplete_index",
                          "search_analyzer": "plain_folded"},
-                "plain": {"type": "text", "analyzer": "plain_folded"},
+                "plain": _PLAIN,
             },
         },
-        "tagline": {**_ENGLISH, "copy_to": _SPELL},
+        # ``plain``: the words as written, stopwords too, for the phrases of the synonym
+        # list that begin or end with one ("log in", "no code": opensearch_text).
+        "tagline": {**_ENGLISH, "copy_to": _SPELL, "fields": {"plain": _PLAIN}},
         "description": {**_ENGLISH, "copy_to": _SPELL},
         "category": _text_with_keyword(copy_to=_SPELL),
         "category_slug": {"type": "keyword"},

@@ -113,11 +113,38 @@ def popularity(query: dict) -> dict:
 PLAIN_ENGLISH = "english_folded"
 
 
+# The stopwords of the index's English fields (Lucene's ``_english_`` list, the
+# ``english_stop`` filter of ``search.opensearch_index``).
+ENGLISH_STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the "
+    "their then there these they this to was will with".split())
+# The fields whose words are also kept as written, stopwords too (``.plain``), each
+# with the boost of the English field it belongs to. Not the description: a second
+# reading of every description took a rebuild of 100,000 listings from 14.4 to 16.4 s
+# (the name's and tagline's: within the runs' spread, docs/performance.md).
+PLAIN_FIELDS = {"name": "name.plain", "tagline": "tagline.plain"}
+PLAIN_ANALYZER = "plain_folded"
+
+
 def _alternative(words: tuple[str, ...], fields: list[str] = TEXT_FIELDS) -> dict:
     text = " ".join(words)
     if len(words) == 1:
         return {"multi_match": {"query": text, "type": "cross_fields", "fields": fields,
                                 "tie_breaker": 1.0, "analyzer": PLAIN_ENGLISH}}
+    if words and (words[0] in ENGLISH_STOPWORDS or words[-1] in ENGLISH_STOPWORDS):
+        # The English fields keep no stopwords, so there "log in" would be "log" alone
+        # and "no code" every "code": a phrase that starts or ends with one is matched
+        # in the name and tagline as written (a stopword inside, as in "speech to
+        # text", leaves a gap the English phrase still keeps).
+        plain = []
+        for field in fields:
+            name, _, boost = field.partition("^")
+            if name in PLAIN_FIELDS:
+                plain.append(PLAIN_FIELDS[name] + (f"^{boost}" if boost else ""))
+        if not plain:  # no fields at all would mean every field of the index
+            return {"match_none": {}}
+        return {"multi_match": {"query": text, "type": "phrase", "fields": plain,
+                                "analyzer": PLAIN_ANALYZER}}
     return {"multi_match": {"query": text, "type": "phrase", "fields": fields,
                             "analyzer": PLAIN_ENGLISH}}
 

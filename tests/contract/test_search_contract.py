@@ -470,6 +470,35 @@ def test_a_synonym_that_needs_its_small_words_is_not_its_big_word_alone(backend,
     assert names(backend.search(SearchQuery(text=query))) == expected
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("login", {"Gatekeeper", "Clientdesk", "Doorway"}),  # "log in", "sign in": not "logs"
+    ("nocode", {"Flowless", "Buildless"}),               # "no code": not every "code"
+    ("nonprofit", {"Givewell"}),                         # "not for profit": not "profit"
+])
+def test_a_synonym_with_small_words_needs_them_to_find_a_listing(backend, query, expected,
+                                                                 app, request):
+    # OpenSearch's English fields drop small words ("in", "no", "not"), so "log in" read
+    # there was "log": every app that mentions logs came back for "login".
+    if (type(backend).__name__ == "EmbeddedBackend"
+            and app.extensions["bazaar.engine"].dialect.name == "postgresql"):
+        # Known and not yet fixed: PostgreSQL's English dictionary drops them from a
+        # phrase too ('log' <-> 'in' is 'log'). Strict: it fails once it passes.
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="the database index on PostgreSQL reads 'log in' as 'log'"))
+    load(backend,
+         doc("Gatekeeper", tagline="Login for every app"),
+         doc("Clientdesk", tagline="Clients log in to see their files"),
+         doc("Doorway", tagline="Sign in with one click"),
+         doc("Loki Logs", tagline="Search your logs"),
+         doc("Inksign", tagline="Sign contracts online"),
+         doc("Flowless", tagline="The nocode app builder"),
+         doc("Buildless", tagline="Build apps with no code"),
+         doc("Gitpal", tagline="Code review for teams"),
+         doc("Givewell", tagline="Donations for any not for profit"),
+         doc("Ledgerly", tagline="Profit and loss reports"))
+    assert set(names(backend.search(SearchQuery(text=query)))) == expected
+
+
 @pytest.mark.parametrize("query", ["reservation", "réservation", "RÉSERVATION"])
 def test_a_word_typed_with_accents_gets_its_synonyms(backend, query):
     # "appointment, reservation, ...": the accents of "réservation" change nothing.
