@@ -7,7 +7,8 @@ OpenSearch is down, so it needs nothing but the database Bazaar already has:
   the text columns of ``search_documents``;
   https://sqlite.org/fts5.html
 - PostgreSQL: a weighted ``tsvector`` column (generated from the same text
-  columns, 'english' config) with a GIN index; no extensions.
+  columns, 'bazaar_english' config: 'english' keeping stopwords, migration 0033)
+  with a GIN index; no extensions.
   https://www.postgresql.org/docs/current/textsearch.html
 
 Filters, facets, sorts and paging are the same SQL on both; only the text
@@ -44,6 +45,7 @@ from search.fts_text import (
     MARK_START,
     SNIPPET_WORDS,
     SYMBOL_WORDS,
+    TS_CONFIG,
     fts5_query,
     mark,
     name_key,
@@ -422,7 +424,8 @@ class EmbeddedBackend:
             # match once per id, several times slower than one pass over the matches.
         else:
             params["headline"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
-            headline = "ts_headline('english', d.{}, to_tsquery('english', :tsq), :headline)"
+            headline = (f"ts_headline('{TS_CONFIG}', d.{{}}, to_tsquery('{TS_CONFIG}', :tsq), "
+                        ":headline)")
             sql = (f"SELECT d.listing_id, {headline.format('name')}, "
                    f"{headline.format('tagline')}, {headline.format('body')} "
                    "FROM search_documents d WHERE d.listing_id IN :ids")

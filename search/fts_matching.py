@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from search.analysis import QueryPlan, Term
-from search.fts_text import fts5_literal, name_key, tsquery_literal
+from search.fts_text import TS_CONFIG, fts5_literal, tsquery_literal
 from search.interfaces import SearchQuery
 
 # The FTS5 columns, in order; bm25() takes one weight per column.
@@ -124,7 +124,8 @@ class Matching:
             each = ("(d.listing_id IN (SELECT rowid FROM search_fts "
                     "WHERE search_fts MATCH :term{}))")
         else:
-            each = "(CASE WHEN d.search_vector @@ to_tsquery('english', :term{}) THEN 1 ELSE 0 END)"
+            each = ("(CASE WHEN d.search_vector @@ to_tsquery('" + TS_CONFIG
+                    + "', :term{}) THEN 1 ELSE 0 END)")
         positions = range(self.term_count) if positions is None else positions
         return "(" + " + ".join(each.format(n) for n in positions) + ")"
 
@@ -139,7 +140,7 @@ class Matching:
             found = ("d.listing_id IN (SELECT rowid FROM search_fts "
                      "WHERE search_fts MATCH :summary)")
         else:
-            found = "d.search_vector @@ to_tsquery('english', :summary)"
+            found = f"d.search_vector @@ to_tsquery('{TS_CONFIG}', :summary)"
         return f"CASE WHEN {found} THEN 0 ELSE 1 END", {"summary": self._summary}
 
     def name_phrase_tier(self) -> tuple[str, dict]:
@@ -154,15 +155,9 @@ class Matching:
                      "WHERE search_fts MATCH :name_phrase)")
             params = {"name_phrase": "name : " + fts5_literal(words)}
         else:
-            found = "d.search_vector @@ to_tsquery('english', :name_phrase)"
+            found = f"d.search_vector @@ to_tsquery('{TS_CONFIG}', :name_phrase)"
             params = {"name_phrase": " <-> ".join(tsquery_literal((word,)) + ":A"
                                                   for word in words)}
-            # The English dictionary leaves stopwords out of the phrase ("is streams" is
-            # 'stream'): a word it leaves out must be a word of the name as it is.
-            for n, word in enumerate(words):
-                found += (f" AND (length(to_tsvector('english', :name_word{n})) > 0 OR "
-                          f"' ' || d.name_key || ' ' LIKE :name_like{n})")
-                params.update({f"name_word{n}": word, f"name_like{n}": f"% {name_key((word,))} %"})
         return f"CASE WHEN {found} THEN 0 ELSE 1 END", params
 
     def enough_terms(self) -> str:
@@ -222,7 +217,7 @@ class Matching:
                           "(SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"]
         else:
             sql = "FROM search_documents d"
-            conditions = ["d.search_vector @@ to_tsquery('english', :tsq)"]
+            conditions = [f"d.search_vector @@ to_tsquery('{TS_CONFIG}', :tsq)"]
         if self.words and not source and self.partial:
             conditions.append(self.enough_terms())
         if not text_only:
@@ -245,4 +240,4 @@ class Matching:
             # bm25() is negative, lower is better; its weights favour the name.
             return f"(-bm25(search_fts, {FTS_WEIGHTS}) * d.boost)"
         # Default weights {D, C, B, A} = {0.1, 0.2, 0.4, 1.0}.
-        return "(ts_rank_cd(d.search_vector, to_tsquery('english', :tsq)) * d.boost)"
+        return f"(ts_rank_cd(d.search_vector, to_tsquery('{TS_CONFIG}', :tsq)) * d.boost)"

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from core.text import unaccented
 from search.analysis import MAX_JOINED_TERMS, QueryPlan, Term, letters_and_digits_apart
 from search.common_words import is_common_word
-from search.fts_text import fts5_literal, tsquery_literal
+from search.fts_text import TS_CONFIG, fts5_literal, tsquery_literal
 
 MIN_CORRECTED_LENGTH = 4
 # How long a process keeps the vocabulary before reading it again; words this
@@ -154,7 +154,7 @@ class SqlIndexWords(IndexWords):
             value = " AND ".join(fts5_literal((word,)) for word in words)
         else:
             sql = ("SELECT COUNT(*) FROM (SELECT 1 FROM search_documents "
-                   "WHERE search_vector @@ to_tsquery('english', :w) LIMIT :cap) found")
+                   f"WHERE search_vector @@ to_tsquery('{TS_CONFIG}', :w) LIMIT :cap) found")
             value = " & ".join(tsquery_literal((word,)) for word in words)
         return self.conn.execute(sa.text(sql), {"w": value, "cap": cap}).scalar_one()
 
@@ -188,7 +188,7 @@ class SqlIndexWords(IndexWords):
                    f"WHERE search_fts MATCH :match AND {like} LIMIT 1")
         else:
             sql = ("SELECT 1 FROM search_documents "
-                   f"WHERE search_vector @@ to_tsquery('english', :match) AND {like} LIMIT 1")
+                   f"WHERE search_vector @@ to_tsquery('{TS_CONFIG}', :match) AND {like} LIMIT 1")
         return self.conn.execute(sa.text(sql), {"match": match, **typed}).first() is not None
 
     def vocabulary(self) -> Iterable[str]:

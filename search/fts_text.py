@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from core.text import composed, typed, unaccented
 from search.interfaces import MAX_QUERY_LENGTH
 
+# PostgreSQL's text search configuration of the search vector and its queries: 'english'
+# with no stopword list (migration 0033), so a phrase keeps its small words ("log in").
+TS_CONFIG = "bazaar_english"
 MAX_WORDS = 20          # words of a query that are searched; the rest is ignored
 MAX_WORD_LENGTH = 40    # longer words are cut (no real word is longer)
 MAX_RUN_TOGETHER = 60   # letters typed that autocomplete also compares run together
