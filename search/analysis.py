@@ -462,8 +462,11 @@ def _join_hyphenated(concepts: list[Concept], hyphenated: list[tuple[int, int]])
     the words as a phrase, or run together ("e-signature" -> "esignature")."""
     for start, end in hyphenated:
         inside = [c for c in concepts if start <= c.start < end]
-        if any(len(c.alternatives) > 1 or c.start + len(c.words) > end for c in inside):
-            continue  # the synonym list knows these words: it decides
+        covered = any(c.start < start < c.start + len(c.words) for c in concepts)
+        if not inside or covered or any(len(c.alternatives) > 1 or c.start + len(c.words) > end
+                                        for c in inside):
+            # The synonym list knows these words ("sign-on" in "single sign-on"): it decides.
+            continue
         words = tuple(word for c in inside for word in c.words)
         joined = Concept(start, words, (words, ("".join(words),)))
         concepts = [c for c in concepts if c not in inside]

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Sequence
 
 from search.fts_text import SYMBOL_WORDS
-from search.opensearch_spelling import SPELL_FIELD
+from search.opensearch_text import SPELL_FIELD
 
 # Raised whenever ANALYSIS or MAPPINGS change in a way only a rebuild applies (an
 # index keeps the settings it was made with): `flask search status` says so for an
@@ -157,8 +157,10 @@ MAPPINGS = {
         # Backend-private (added by ``source_document``): every facet value of the
         # listing as "facet:value", so one terms aggregation counts all facets.
         FACET_KEYS: {"type": "keyword"},
-        # Only term statistics are needed for suggestions: no positions, no norms.
-        _SPELL: {"type": "text", "analyzer": "plain_folded", "index_options": "docs",
+        # Suggestions need only term statistics; the positions are for the phrases of the
+        # synonym list that begin or end with a small word ("log in"), which the English
+        # fields drop, found here in a description (opensearch_text.PLAIN_FIELDS).
+        _SPELL: {"type": "text", "analyzer": "plain_folded", "index_options": "positions",
                  "norms": False},
     },
 }

@@ -25,11 +25,9 @@ from search.fts_spelling import (
     splits,
     unlike_typed,
 )
-from search.opensearch_text import TEXT_FIELDS, clean_text, fold
+from search.opensearch_text import SPELL_FIELD, TEXT_FIELDS, clean_text, fold
 from search.synonyms import stem
 
-# Every word of the text fields, unstemmed, in one field (the mapping's copy_to).
-SPELL_FIELD = "spell"
 # Suggestions asked for each word (as many as the embedded indexes weigh).
 SUGGESTIONS = MAX_CANDIDATES
 

@@ -51,6 +51,9 @@ RATING_COUNT_WEIGHT = 0.1
 INSTALLS_WEIGHT = 0.05
 RATING_AVERAGE_WEIGHT = 0.02  # 5 stars -> +0.1
 
+# Every word of the text fields, unstemmed, in one field (the mapping's copy_to):
+# spelling suggestions, and phrases with small words (``PLAIN_FIELDS``).
+SPELL_FIELD = "spell"
 # The local index's weights (search.tantivy_schema.TEXT_FIELDS: every field in
 # all_text at 3, plus the field's own): a description says what a listing does
 # nearly as much as its name does. Measured on bench/relevance with category
@@ -113,12 +116,13 @@ def popularity(query: dict) -> dict:
 PLAIN_ENGLISH = "english_folded"
 
 
-# The fields whose words are also kept as written, stopwords too (``.plain``), each
-# with the boost of the English field it belongs to. Not the description: a second
-# reading of every description took a rebuild of 100,000 listings from 14.4 to 16.4 s
-# (the tagline's: within the runs' spread); keeping stopwords in the English fields
-# themselves lowered topical P@10 on bench/relevance from 0.807 to 0.796.
-PLAIN_FIELDS = {"name": "name.plain", "tagline": "tagline.plain"}
+# Where the words of a field are also kept as written, stopwords too, each given the
+# boost of the English field it stands for: the name's and tagline's ``plain`` fields,
+# and for the description the spelling field, every text field's words, with their
+# positions (a description's own plain field took a rebuild of 100,000 listings from
+# 14.4 to 16.4 s; keeping stopwords in the English fields themselves lowered topical
+# P@10 on bench/relevance from 0.807 to 0.796).
+PLAIN_FIELDS = {"name": "name.plain", "tagline": "tagline.plain", "description": SPELL_FIELD}
 PLAIN_ANALYZER = "plain_folded"
 
 
@@ -130,7 +134,7 @@ def _alternative(words: tuple[str, ...], fields: list[str] = TEXT_FIELDS) -> dic
     if words and (words[0] in OPENSEARCH_STOPWORDS or words[-1] in OPENSEARCH_STOPWORDS):
         # The English fields keep no stopwords, so there "log in" would be "log" alone
         # and "no code" every "code": a phrase that starts or ends with one is matched
-        # in the name and tagline as written (a stopword inside, as in "speech to
+        # where the words are kept as written (a stopword inside, as in "speech to
         # text", leaves a gap the English phrase still keeps).
         plain = []
         for field in fields:

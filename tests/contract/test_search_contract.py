@@ -478,11 +478,11 @@ def test_a_synonym_that_needs_its_small_words_is_not_its_big_word_alone(backend,
 def test_a_synonym_with_small_words_needs_them_to_find_a_listing(backend, query, expected):
     # OpenSearch's English fields and PostgreSQL's 'english' dictionary dropped small
     # words ("in", "no", "not"), so "log in" was "log": every app that mentions logs
-    # came back for "login". (OpenSearch looks for such a phrase in the name and
-    # tagline only: docs/search.md.)
+    # came back for "login".
     load(backend,
          doc("Gatekeeper", tagline="Login for every app"),
-         doc("Clientdesk", tagline="Clients log in to see their files"),
+         doc("Clientdesk", tagline="A portal for your clients",
+             description="Clients log in to see their files."),
          doc("Doorway", tagline="Sign in with one click"),
          doc("Loki Logs", tagline="Search your logs"),
          doc("Inksign", tagline="Sign contracts online"),
