@@ -143,8 +143,10 @@ def _alternative(words: tuple[str, ...], fields: list[str] = TEXT_FIELDS) -> dic
                 plain.append(PLAIN_FIELDS[name] + (f"^{boost}" if boost else ""))
         if not plain:  # no fields at all would mean every field of the index
             return {"match_none": {}}
+        # Lenient: in an index made before the spelling field kept positions (settings
+        # 6, until it is rebuilt) the phrase finds nothing there instead of failing.
         return {"multi_match": {"query": text, "type": "phrase", "fields": plain,
-                                "analyzer": PLAIN_ANALYZER}}
+                                "analyzer": PLAIN_ANALYZER, "lenient": True}}
     return {"multi_match": {"query": text, "type": "phrase", "fields": fields,
                             "analyzer": PLAIN_ENGLISH}}
 

@@ -144,6 +144,35 @@ def test_an_index_made_with_older_settings_says_so_until_rebuilt(backend):
     assert ids(result) == [1] and result.corrected_text is None
 
 
+def test_an_index_made_before_the_spelling_field_kept_positions_still_answers(opensearch_url):
+    # Until `flask search reindex` rebuilds it, an index of settings 6 has no positions
+    # in the spelling field: the phrase "log in" (a synonym of "login") finds nothing
+    # there instead of failing the whole search.
+    from search import opensearch_index, opensearch_text
+    from search.synonyms import DEFAULT_SYNONYMS_FILE, load_synonym_file
+
+    synonyms = load_synonym_file(DEFAULT_SYNONYMS_FILE)
+    backend = OpenSearchBackend(opensearch_url, index_prefix=f"test-{uuid.uuid4().hex[:8]}",
+                                timeout=10, synonyms=lambda: synonyms)
+
+    body = opensearch_index.index_body()
+    properties = dict(body["mappings"]["properties"])
+    properties[opensearch_text.SPELL_FIELD] = dict(
+        properties[opensearch_text.SPELL_FIELD], index_options="docs")
+    properties["tagline"] = {key: value for key, value in properties["tagline"].items()
+                             if key != "fields"}
+    body["mappings"] = dict(body["mappings"], properties=properties,
+                            _meta={"settings_version": 6})
+    body["aliases"] = {backend.alias: {}}
+    backend.client.indices.create(index=f"{backend.alias}-20261207000000-abcdef", body=body)
+    backend.index([doc(1, "Gatekeeper", tagline="Login for every app"),
+                   doc(2, "Clientdesk", description="Clients log in to see their files.")])
+    try:
+        assert ids(backend.search(SearchQuery(text="login"))) == [1]
+    finally:
+        backend.drop()
+
+
 @pytest.mark.parametrize("text", [
     "Node.js Profiler", "O'Brien’s A/B tests", "pydantic_core", "sales@monday.com",
     "C++ and C# with F#", "(c++) c#, f#.", "path\\to\\file", "12:30 or 9.5",
