@@ -463,8 +463,8 @@ def _join_hyphenated(concepts: list[Concept], hyphenated: list[tuple[int, int]])
     for start, end in hyphenated:
         inside = [c for c in concepts if start <= c.start < end]
         covered = any(c.start < start < c.start + len(c.words) for c in concepts)
-        if not inside or covered or any(len(c.alternatives) > 1 or c.start + len(c.words) > end
-                                        for c in inside):
+        if covered or any(len(c.alternatives) > 1 or c.start + len(c.words) > end
+                          for c in inside):
             # The synonym list knows these words ("sign-on" in "single sign-on"): it decides.
             continue
         words = tuple(word for c in inside for word in c.words)

@@ -124,8 +124,8 @@ class Matching:
             each = ("(d.listing_id IN (SELECT rowid FROM search_fts "
                     "WHERE search_fts MATCH :term{}))")
         else:
-            each = ("(CASE WHEN d.search_vector @@ to_tsquery('" + TS_CONFIG
-                    + "', :term{}) THEN 1 ELSE 0 END)")
+            each = (f"(CASE WHEN d.search_vector @@ to_tsquery('{TS_CONFIG}', :term{{}}) "
+                    "THEN 1 ELSE 0 END)")
         positions = range(self.term_count) if positions is None else positions
         return "(" + " + ".join(each.format(n) for n in positions) + ")"
 

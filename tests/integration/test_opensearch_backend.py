@@ -148,12 +148,24 @@ def test_an_index_made_before_the_spelling_field_kept_positions_still_answers(op
     # Until `flask search reindex` rebuilds it, an index of settings 6 has no positions
     # in the spelling field: the phrase "log in" (a synonym of "login") finds nothing
     # there instead of failing the whole search.
-    from search import opensearch_index, opensearch_text
     from search.synonyms import DEFAULT_SYNONYMS_FILE, load_synonym_file
 
     synonyms = load_synonym_file(DEFAULT_SYNONYMS_FILE)
     backend = OpenSearchBackend(opensearch_url, index_prefix=f"test-{uuid.uuid4().hex[:8]}",
                                 timeout=10, synonyms=lambda: synonyms)
+    try:
+        _settings_6_index_with(backend, [
+            doc(1, "Gatekeeper", tagline="Login for every app"),
+            doc(2, "Clientdesk", description="Clients log in to see their files.")])
+        assert ids(backend.search(SearchQuery(text="login"))) == [1]
+    finally:
+        backend.drop()
+
+
+def _settings_6_index_with(backend, documents) -> None:
+    """An index as settings 6 made it (no positions in the spelling field, no plain
+    tagline), aliased, holding ``documents``."""
+    from search import opensearch_index, opensearch_text
 
     body = opensearch_index.index_body()
     properties = dict(body["mappings"]["properties"])
@@ -165,12 +177,7 @@ def test_an_index_made_before_the_spelling_field_kept_positions_still_answers(op
                             _meta={"settings_version": 6})
     body["aliases"] = {backend.alias: {}}
     backend.client.indices.create(index=f"{backend.alias}-20261207000000-abcdef", body=body)
-    backend.index([doc(1, "Gatekeeper", tagline="Login for every app"),
-                   doc(2, "Clientdesk", description="Clients log in to see their files.")])
-    try:
-        assert ids(backend.search(SearchQuery(text="login"))) == [1]
-    finally:
-        backend.drop()
+    backend.index(documents)
 
 
 @pytest.mark.parametrize("text", [
